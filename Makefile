@@ -1,0 +1,64 @@
+# Quick start: `make demo` (a three-node tour) and `make test` (the whole suite).
+# Both first make sure the Debian packages we build with are present.
+
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 10
+PACKAGES = build-essential cmake pkg-config libsodium-dev libuv1-dev libmsgpack-dev \
+           libsqlite3-dev libphonenumber-dev clang python3 procps
+
+.PHONY: all deps build build-asan build-fuzz test test-unit fuzz demo bench install clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "agah: installing missing packages:$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "agah: missing packages. Install them with:"; \
+	    echo "  sudo apt-get install -y$$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+build: deps
+	cmake -S . -B build -DAGAH_WERROR=ON >/dev/null
+	cmake --build build -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B build-asan -DAGAH_WERROR=ON -DAGAH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build build-asan -j $(JOBS)
+
+build-fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DAGAH_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build build-fuzz -j $(JOBS)
+
+# The suite runs twice: a normal build, then under ASan+UBSan; then each fuzz
+# target for a short run.
+test: build build-asan
+	cd build && ctest --output-on-failure -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+fuzz: build-fuzz
+	@bash tests/fuzz/run.sh build-fuzz/fuzz $(FUZZ_SECONDS)
+
+demo: build
+	@bash tests/demo.sh build
+
+bench: build
+	@bash bench/run.sh build
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 build/agahd build/agah $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build build-asan build-fuzz

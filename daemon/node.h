@@ -1,0 +1,118 @@
+/* The node: this daemon's community state and the one place where records
+ * are validated and stored. It owns the identity, the private community
+ * state (network secret, epoch keys), the SQLite store, the membership view
+ * derived from the stored records, and the decrypted alert index kept in
+ * memory only. The network layer (peer links, gossip, reconciliation) and
+ * the control socket both call in here; neither touches the store directly.
+ * Single-threaded: called from the libuv loop only. */
+#ifndef AGAH_NODE_H
+#define AGAH_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <agah/agah.h>
+
+struct node;
+
+/* Opens DATA_DIR: reads the identity (passphrase may be NULL for a
+ * --no-passphrase identity), the community file, takes the lock
+ * DATA_DIR/agahd.lock (AGAH_EEXIST if another agahd holds it), opens or
+ * migrates DATA_DIR/store.db (WAL), imports the community file's bootstrap
+ * records, rebuilds membership and the alert index. `now` is the clock
+ * (tests inject it; agahd passes NULL for time()).
+ * AGAH_ENOENT with `why` naming `agah init` / `agah join` when there is no
+ * identity or no community. Caller owns *out; free with node_close. */
+int node_open(const char *data_dir, const char *passphrase, size_t passlen,
+              uint64_t (*now)(void), struct node **out, struct agah_why *why);
+void node_close(struct node *n);
+uint64_t node_now(const struct node *n);
+
+/* --- identity and membership, for the handshake and the CLI --- */
+const struct agah_identity *node_identity(const struct node *n);
+const uint8_t *node_community(const struct node *n);
+const uint8_t *node_network_secret(const struct node *n);
+const char *node_community_name(const struct node *n);
+int node_role(const struct node *n); /* this node's role */
+/* My own admission record (the founder's: its genesis record), presented to
+ * peers in the handshake. Borrowed. */
+int node_my_admission(const struct node *n, const uint8_t **buf, size_t *len);
+/* Whether pk may hold a link now: 0 with *role set if it is an admitted,
+ * unrevoked, unexpired member; AGAH_EPERM if revoked; AGAH_ENOENT if unknown. */
+int node_member_status(const struct node *n, const uint8_t pk[AGAH_PK_LEN], int *role);
+
+/* --- records, for gossip and reconciliation --- */
+/* 1 if the record is stored or was pruned recently (so it is not fetched
+ * again), else 0. Cheap: an in-memory set. */
+int node_have(const struct node *n, const uint8_t id[AGAH_HASH_LEN]);
+/* Decodes, validates against the membership (who may sign what, revocation
+ * wins, clock skew, expiry) and, if new and valid, commits it durably before
+ * returning and then calls every listener. Returns 1 if stored, 0 if a
+ * duplicate (no expensive work done), < 0 if rejected (with `why`). */
+int node_ingest(struct node *n, const uint8_t *buf, size_t len, struct agah_why *why);
+/* Copies a stored record. Caller frees *buf. AGAH_ENOENT if absent. */
+int node_get(struct node *n, const uint8_t id[AGAH_HASH_LEN], uint8_t **buf, size_t *len);
+/* Calls cb for every stored record, in (created, id) order. */
+int node_foreach(struct node *n,
+                 void (*cb)(void *ctx, uint64_t created, const uint8_t id[AGAH_HASH_LEN]),
+                 void *ctx);
+size_t node_record_count(const struct node *n);
+/* Up to NODE_MAX_LISTENERS callbacks run after each new record is stored
+ * (by ingest or by a local post): gossip pushes it, the control socket
+ * streams it to `watch` clients. */
+#define NODE_MAX_LISTENERS 4
+typedef void (*node_listener)(void *ctx, const struct agah_rec *rec);
+int node_listen(struct node *n, node_listener cb, void *ctx);
+/* Known peer addresses (from --peer, the join code, `peer add`), persisted. */
+int node_peer_remember(struct node *n, const char *addr);
+int node_peers_foreach(struct node *n, void (*cb)(void *ctx, const char *addr), void *ctx);
+
+/* --- what the CLI asks through the control socket --- */
+enum node_alert_status { NODE_ACTIVE = 0, NODE_RETRACTED = 1, NODE_EXPIRED = 2 };
+struct node_alert {
+    uint8_t id[AGAH_HASH_LEN];
+    struct agah_alert_body body;
+    uint8_t author[AGAH_PK_LEN];
+    char author_name[AGAH_NAME_MAX + 1];
+    uint64_t created, expires;
+    int status; /* node_alert_status */
+    unsigned confirmations;
+};
+struct node_member {
+    uint8_t pk[AGAH_PK_LEN];
+    char name[AGAH_NAME_MAX + 1];
+    int role;
+    int revoked;
+};
+
+/* Each of these signs, stores durably and disseminates (through the
+ * listeners) before returning. AGAH_EPERM when this node's role may not. */
+int node_post(struct node *n, const struct agah_alert_body *body, uint64_t expires,
+              uint8_t id[AGAH_HASH_LEN], struct agah_why *why);
+int node_confirm(struct node *n, const uint8_t alert[AGAH_HASH_LEN], const char *note,
+                 unsigned *confirmations, struct agah_why *why);
+int node_retract(struct node *n, const uint8_t alert[AGAH_HASH_LEN], const char *reason,
+                 struct agah_why *why);
+/* Admits pk and returns the join code (caller frees) for it. */
+int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const char *name,
+                char **code, struct agah_why *why);
+/* Revokes pk and issues a new epoch key to the remaining members. */
+int node_revoke(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reason,
+                struct agah_why *why);
+
+/* Queries, answered from memory. Alerts the node cannot read (relays) are
+ * not listed. Results are malloc'd arrays the caller frees. */
+int node_check(struct node *n, const char *normalized, struct node_alert **out, size_t *count);
+/* kind 0 = all kinds; all = include retracted and expired; newest first. */
+int node_list(struct node *n, int kind, int all, struct node_alert **out, size_t *count);
+/* By full id or unique hex prefix (>= 4 chars): AGAH_ENOENT, or AGAH_EINVAL if ambiguous. */
+int node_find(struct node *n, const char *hex_prefix, uint8_t id[AGAH_HASH_LEN]);
+int node_alert_get(struct node *n, const uint8_t id[AGAH_HASH_LEN], struct node_alert *out);
+int node_members(struct node *n, struct node_member **out, size_t *count);
+size_t node_active_alerts(const struct node *n);
+uint64_t node_epoch_number(const struct node *n); /* epoch this node posts under */
+
+/* Prunes expired records (keeping their ids for a while); agahd calls it
+ * on a timer. Returns how many were pruned. */
+int node_prune(struct node *n);
+
+#endif

@@ -1,0 +1,45 @@
+/* Join codes: one copy-pasteable line an organiser hands a new member in
+ * person. It carries everything needed to join (community id and name, the
+ * network secret, the genesis record and the invitee's admission record, the
+ * epoch keys the invitee may read, bootstrap peer addresses, an expiry),
+ * sealed to the invitee's key so it is useless to anyone else, and
+ * checksummed so a typo is reported as a typo.
+ *   "agah1-" || base64url(sealed || checksum4), checksum = BLAKE2b-32 of sealed. */
+#ifndef AGAH_JOINCODE_H
+#define AGAH_JOINCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+#include "keys.h"
+#include "record.h"
+
+#define AGAH_JOIN_MAX_EPOCHS 64
+#define AGAH_JOIN_MAX_PEERS 8
+#define AGAH_ADDR_MAX 64 /* "host:port" including NUL */
+#define AGAH_JOINCODE_MAX 16384 /* characters */
+
+struct agah_join {
+    uint8_t community[AGAH_HASH_LEN];
+    uint8_t network_secret[32];
+    uint64_t expires; /* Unix seconds */
+    /* Genesis record bytes and the invitee's admission record bytes. */
+    uint8_t *genesis; size_t genesis_len;
+    uint8_t *admission; size_t admission_len;
+    size_t n_epochs; /* relays get none */
+    struct { uint8_t id[AGAH_HASH_LEN]; uint8_t key[AGAH_KEY_LEN]; } epochs[AGAH_JOIN_MAX_EPOCHS];
+    size_t n_peers;
+    char peers[AGAH_JOIN_MAX_PEERS][AGAH_ADDR_MAX];
+};
+
+/* Encodes and seals j to invitee_pk. *out is a malloc'd NUL-terminated line. */
+int agah_join_encode(const struct agah_join *j, const uint8_t invitee_pk[AGAH_PK_LEN], char **out);
+/* Opens a code with `me`: AGAH_ECHECKSUM (typo), AGAH_ECRYPTO (not for this
+ * identity), AGAH_EEXPIRED (expired at `now`), strict decoding otherwise. The
+ * records inside are checked with agah_rec_decode. *out is heap-allocated in
+ * sodium memory; free with agah_join_free (wipes the secrets). */
+int agah_join_decode(const char *code, const struct agah_identity *me, uint64_t now,
+                     struct agah_join **out, struct agah_why *why);
+void agah_join_free(struct agah_join *j);
+
+#endif

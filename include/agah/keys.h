@@ -1,0 +1,86 @@
+/* Identities (Ed25519 key pairs, with their X25519 counterparts for sealed
+ * boxes), printable checksummed ids, and the passphrase-protected key file.
+ * Secret keys live in sodium_malloc'd memory and are wiped on free. */
+#ifndef AGAH_KEYS_H
+#define AGAH_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+
+#define AGAH_PK_LEN 32
+#define AGAH_SEED_LEN 32
+#define AGAH_HASH_LEN 32 /* record ids, community ids: BLAKE2b-256 */
+#define AGAH_SIG_LEN 64
+
+/* Printable ids: a one-letter kind prefix, then RFC 4648 base32 (lowercase,
+ * no padding) of the 32 key bytes followed by a 4-byte checksum
+ * (BLAKE2b-32 keyed by nothing over "agah-id" || prefix || key).
+ * 1 + 58 characters. A mistyped character always fails the checksum. */
+#define AGAH_IDSTR_LEN 59
+#define AGAH_IDSTR_SIZE (AGAH_IDSTR_LEN + 1)
+#define AGAH_IDPFX_MEMBER 'm'
+#define AGAH_IDPFX_COMMUNITY 'c'
+
+void agah_id_encode(char prefix, const uint8_t key[32], char out[AGAH_IDSTR_SIZE]);
+/* AGAH_EINVAL: wrong length, prefix or alphabet; AGAH_ECHECKSUM: a typo. */
+int agah_id_decode(const char *s, char prefix, uint8_t key[32], struct agah_why *why);
+
+/* An identity. Opaque; the secret half is in guarded memory. */
+struct agah_identity;
+
+/* Fresh random identity. Caller owns *out; free with agah_identity_free. */
+int agah_identity_generate(struct agah_identity **out);
+/* Deterministic identity from a seed (test vectors). */
+int agah_identity_from_seed(const uint8_t seed[AGAH_SEED_LEN], struct agah_identity **out);
+void agah_identity_free(struct agah_identity *id);
+const uint8_t *agah_identity_pk(const struct agah_identity *id);
+/* Detached Ed25519 signature of msg. */
+void agah_identity_sign(const struct agah_identity *id, const uint8_t *msg, size_t len,
+                        uint8_t sig[AGAH_SIG_LEN]);
+int agah_sig_verify(const uint8_t pk[AGAH_PK_LEN], const uint8_t *msg, size_t len,
+                    const uint8_t sig[AGAH_SIG_LEN]);
+
+/* Sealed boxes to an Ed25519 public key (converted to X25519).
+ * agah_seal writes mlen + AGAH_SEAL_OVERHEAD bytes. */
+#define AGAH_SEAL_OVERHEAD 48
+int agah_seal(const uint8_t pk[AGAH_PK_LEN], const uint8_t *m, size_t mlen, uint8_t *c);
+/* AGAH_ECRYPTO when the box was not sealed to this identity or was altered. */
+int agah_seal_open(const struct agah_identity *id, const uint8_t *c, size_t clen, uint8_t *m);
+
+/* The key file: magic "AGAHKEY1", flags, Argon2id parameters and salt, the
+ * public key in clear (so `agah id` needs no passphrase), and the seed under
+ * XChaCha20-Poly1305 keyed by Argon2id(passphrase) with the header as
+ * associated data. Limits: crypto_pwhash OPSLIMIT_INTERACTIVE and
+ * MEMLIMIT_INTERACTIVE (64 MiB) by default. `passphrase` NULL means an
+ * identity made with --no-passphrase (marked so in the file).
+ * Written atomically (temp file, fsync, rename), mode 0600. */
+#define AGAH_KEYFILE_SIZE 145 /* 8+1+8+8+16+24+32+48: see proto/PROTOCOL.md */
+int agah_keyfile_write(const char *path, const struct agah_identity *id,
+                       const char *passphrase, size_t passlen);
+/* Reads just the public key and whether a passphrase is needed. */
+int agah_keyfile_peek(const char *path, uint8_t pk[AGAH_PK_LEN], int *no_passphrase,
+                      struct agah_why *why);
+/* AGAH_EPASS: wrong passphrase (or none given when one is needed). */
+int agah_keyfile_read(const char *path, const char *passphrase, size_t passlen,
+                      struct agah_identity **out, struct agah_why *why);
+/* The same on bytes in memory (the fuzz target's entry point). */
+int agah_keyfile_decode(const uint8_t *buf, size_t len, const char *passphrase,
+                        size_t passlen, struct agah_identity **out, struct agah_why *why);
+
+/* Keyed BLAKE2b-256 of a normalised target under the community's lookup key,
+ * so stores index targets without holding them in plain text. The lookup
+ * key is BLAKE2b-256 keyed by the network secret over "agah-lookup-v1". */
+void agah_lookup_key_derive(const uint8_t network_secret[32], uint8_t lookup_key[32]);
+void agah_lookup_hash(const uint8_t lookup_key[32], const char *target, uint8_t out[32]);
+
+/* BLAKE2b-256 of bytes (record ids). */
+void agah_hash(const uint8_t *buf, size_t len, uint8_t out[AGAH_HASH_LEN]);
+
+/* Writes `len` bytes to `path` atomically (temp file in the same directory,
+ * fsync, rename, fsync of the directory) with the given mode. */
+int agah_file_write_atomic(const char *path, const uint8_t *buf, size_t len, int mode);
+/* Reads a whole file of at most `max` bytes. Caller frees *out. */
+int agah_file_read(const char *path, size_t max, uint8_t **out, size_t *len);
+
+#endif

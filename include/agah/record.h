@@ -1,0 +1,153 @@
+/* Records: the signed, msgpack-encoded units that agah stores and gossips.
+ *
+ * Every record is one canonical msgpack array
+ *   [version=1, type, community(bin32), author(bin32), created(uint),
+ *    expires(uint, 0 = never), ...type fields..., signature(bin64)]
+ * The Ed25519 signature covers "agah-record-v1" || every byte of the
+ * encoding before the signature element. The record id is BLAKE2b-256 of all
+ * the bytes, signature included. Canonical encoding + non-malleable Ed25519
+ * mean one record has exactly one valid byte string, so ids are stable.
+ * proto/PROTOCOL.md is the full specification. */
+#ifndef AGAH_RECORD_H
+#define AGAH_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+#include "ident.h"
+#include "keys.h"
+
+#define AGAH_REC_VERSION 1
+#define AGAH_REC_MAX 65536        /* largest encoded record, bytes */
+#define AGAH_NAME_MAX 64          /* community and member names, bytes */
+#define AGAH_NOTE_MAX 2048        /* alert notes, reasons, bytes */
+#define AGAH_EPOCH_MAX_MEMBERS 400 /* sealed keys in one epoch record */
+#define AGAH_NONCE_LEN 24
+#define AGAH_KEY_LEN 32
+
+enum agah_rec_type {
+    AGAH_REC_GENESIS = 1,    /* founds a community; author = founder */
+    AGAH_REC_ADMISSION = 2,  /* organiser admits a key with a role */
+    AGAH_REC_REVOCATION = 3, /* organiser revokes a key */
+    AGAH_REC_EPOCH = 4,      /* organiser issues an epoch key, sealed per member */
+    AGAH_REC_ALERT = 5,      /* an encrypted alert */
+    AGAH_REC_CONFIRM = 6,    /* "this reached me too", encrypted note */
+    AGAH_REC_RETRACT = 7,    /* withdraws an alert, encrypted reason */
+};
+
+enum agah_role { AGAH_ROLE_ORGANISER = 0, AGAH_ROLE_MEMBER = 1, AGAH_ROLE_RELAY = 2 };
+enum agah_alert_kind { AGAH_KIND_NUMBER = 1, AGAH_KIND_ACCOUNT = 2, AGAH_KIND_ALERT = 3 };
+enum agah_category {
+    AGAH_CAT_HARASSMENT = 0, AGAH_CAT_IMPERSONATION = 1, AGAH_CAT_SCAM = 2,
+    AGAH_CAT_SURVEILLANCE = 3, AGAH_CAT_OTHER = 4,
+};
+enum agah_severity { AGAH_SEV_INFO = 0, AGAH_SEV_WARNING = 1, AGAH_SEV_DANGER = 2 };
+
+/* One sealed epoch-key entry: recipient key and crypto_box_seal of the
+ * 32-byte epoch key to its X25519 counterpart. */
+#define AGAH_EPOCH_ENTRY_LEN (AGAH_PK_LEN + AGAH_KEY_LEN + AGAH_SEAL_OVERHEAD)
+
+/* A decoded record. Every pointer borrows from the buffer given to
+ * agah_rec_decode, which must outlive this struct. Strings are not
+ * NUL-terminated: use the lengths. */
+struct agah_rec {
+    uint8_t id[AGAH_HASH_LEN];
+    int type;
+    uint8_t community[AGAH_HASH_LEN]; /* all zero in a genesis record */
+    uint8_t author[AGAH_PK_LEN];
+    uint64_t created, expires;        /* Unix seconds; expires 0 = never */
+    union {
+        struct { const char *name; size_t name_len;
+                 const char *founder_name; size_t founder_name_len; } genesis;
+        struct { uint8_t member[AGAH_PK_LEN]; int role;
+                 const char *name; size_t name_len; } admission;
+        struct { uint8_t member[AGAH_PK_LEN];
+                 const char *reason; size_t reason_len; } revocation;
+        struct { uint64_t number; size_t n;
+                 const uint8_t *entries; /* n * AGAH_EPOCH_ENTRY_LEN bytes */ } epoch;
+        /* ALERT, CONFIRM, RETRACT: ref is the alert id (zero for ALERT). */
+        struct { uint8_t ref[AGAH_HASH_LEN]; uint8_t epoch[AGAH_HASH_LEN];
+                 uint8_t nonce[AGAH_NONCE_LEN];
+                 const uint8_t *ct; size_t ct_len; } sealed;
+    } u;
+    const uint8_t *bytes; /* the exact encoding */
+    size_t len;
+};
+
+/* Strict decoder for untrusted bytes: bounds, prescan (canonical), exact
+ * types and sizes, known version and type, no trailing bytes, signature
+ * verified over the received bytes, id computed. With `community` non-NULL,
+ * a non-genesis record of another community is AGAH_ECOMMUNITY (a genesis
+ * record must have id == *community). Does NOT check who may sign what:
+ * that needs the membership state (daemon). Never allocates beyond
+ * msgpack-c's zone, which the prescan bounds by len. */
+int agah_rec_decode(const uint8_t *buf, size_t len, const uint8_t *community,
+                    struct agah_rec *out, struct agah_why *why);
+
+/* Encoders. Each signs with `id`, returns a malloc'd encoding in *out
+ * (caller frees) and its length; the record id is agah_hash(*out). */
+int agah_rec_genesis(const struct agah_identity *id, const char *name, const char *founder_name,
+                     uint64_t created, uint8_t **out, size_t *outlen);
+int agah_rec_admission(const struct agah_identity *id, const uint8_t community[32],
+                       const uint8_t member[32], int role, const char *name,
+                       uint64_t created, uint64_t expires, uint8_t **out, size_t *outlen);
+int agah_rec_revocation(const struct agah_identity *id, const uint8_t community[32],
+                        const uint8_t member[32], const char *reason, uint64_t created,
+                        uint8_t **out, size_t *outlen);
+/* Seals `key` to each of the n recipients (Ed25519 public keys). */
+int agah_rec_epoch(const struct agah_identity *id, const uint8_t community[32], uint64_t number,
+                   const uint8_t (*recipients)[32], size_t n, const uint8_t key[AGAH_KEY_LEN],
+                   uint64_t created, uint8_t **out, size_t *outlen);
+/* Finds this identity's entry and opens it: AGAH_ENOENT if not a recipient. */
+int agah_rec_epoch_open(const struct agah_rec *r, const struct agah_identity *me,
+                        uint8_t key[AGAH_KEY_LEN]);
+
+/* The plaintext of an alert. */
+struct agah_alert_body {
+    int kind;                     /* agah_alert_kind */
+    char target[AGAH_TARGET_MAX]; /* normalised; "" for AGAH_KIND_ALERT */
+    int category;                 /* agah_category */
+    char note[AGAH_NOTE_MAX + 1]; /* UTF-8, NUL-terminated */
+    int severity;                 /* agah_severity */
+};
+
+/* Alert body encrypted with XChaCha20-Poly1305 under the epoch key; the
+ * associated data is every byte of the record before the nonce element
+ * (version, type, community, author, created, expires, ref, epoch), so the
+ * outer fields cannot be swapped. Nonce random. */
+int agah_rec_alert(const struct agah_identity *id, const uint8_t community[32],
+                   const uint8_t epoch_id[32], const uint8_t key[AGAH_KEY_LEN],
+                   const struct agah_alert_body *body, uint64_t created, uint64_t expires,
+                   uint8_t **out, size_t *outlen);
+/* CONFIRM / RETRACT: `type` is AGAH_REC_CONFIRM or AGAH_REC_RETRACT; `ref`
+ * the alert id; `note` the encrypted note or reason (may be ""). */
+int agah_rec_annotate(const struct agah_identity *id, int type, const uint8_t community[32],
+                      const uint8_t ref[32], const uint8_t epoch_id[32],
+                      const uint8_t key[AGAH_KEY_LEN], const char *note, uint64_t created,
+                      uint8_t **out, size_t *outlen);
+
+/* Decrypts and strictly decodes an ALERT body (AGAH_ECRYPTO if the key is
+ * wrong or anything was altered). */
+int agah_rec_open_alert(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
+                        struct agah_alert_body *out, struct agah_why *why);
+/* Decrypts the note of a CONFIRM or RETRACT into note (NUL-terminated). */
+int agah_rec_open_note(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
+                       char note[AGAH_NOTE_MAX + 1], struct agah_why *why);
+
+/* Test hook: the random source for nonces and keys (callers pass the
+ * clock explicitly as `created`). NULL restores randombytes_buf. */
+void agah_set_random(void (*fill)(void *buf, size_t len));
+void agah_random(void *buf, size_t len);
+
+/* Names for enums ("organiser", "harassment", ...); NULL if out of range.
+ * agah_*_parse return the enum value or -1. */
+const char *agah_role_name(int role);
+const char *agah_category_name(int cat);
+const char *agah_severity_name(int sev);
+const char *agah_kind_name(int kind);
+int agah_role_parse(const char *s);
+int agah_category_parse(const char *s);
+int agah_severity_parse(const char *s);
+int agah_kind_parse(const char *s);
+
+#endif
