@@ -1,0 +1,29 @@
+/* What agahd and agah share about the local node: where its data directory
+ * is and how the identity passphrase is obtained (CONTRACT.md). */
+#ifndef AGAH_DATADIR_H
+#define AGAH_DATADIR_H
+
+#include <stddef.h>
+#include "error.h"
+
+#define AGAH_PATH_MAX 4096
+
+/* --data DIR if given, else $AGAH_DATA, else $XDG_DATA_HOME/agah, else
+ * ~/.local/share/agah. AGAH_EINVAL if none can be formed or it is too long. */
+int agah_datadir_resolve(const char *opt, char out[AGAH_PATH_MAX], struct agah_why *why);
+/* Creates the directory (and parents) 0700 if missing; if it exists, makes
+ * sure it is a directory owned by us and tightens it to 0700. */
+int agah_datadir_ensure(const char *dir, struct agah_why *why);
+/* DIR/name into out. */
+int agah_datadir_path(const char *dir, const char *name, char out[AGAH_PATH_MAX]);
+
+/* The passphrase: $AGAH_PASSPHRASE, else the first line of `file` (if
+ * non-NULL), else a prompt on /dev/tty with echo off (asked twice when
+ * `confirm`), else AGAH_EINVAL "no passphrase: set AGAH_PASSPHRASE, use
+ * --passphrase-file, or run on a terminal". *out is sodium_malloc'd; free
+ * with agah_passphrase_free (wipes). */
+int agah_passphrase_get(const char *file, const char *prompt, int confirm, char **out,
+                        size_t *len, struct agah_why *why);
+void agah_passphrase_free(char *p, size_t len);
+
+#endif
