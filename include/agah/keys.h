@@ -14,13 +14,19 @@
 #define AGAH_SIG_LEN 64
 
 /* Printable ids: a one-letter kind prefix, then RFC 4648 base32 (lowercase,
- * no padding) of the 32 key bytes followed by a 4-byte checksum
- * (BLAKE2b-32 keyed by nothing over "agah-id" || prefix || key).
- * 1 + 58 characters. A mistyped character always fails the checksum. */
+ * no padding) of the 32 key bytes followed by a 4-byte checksum: the first
+ * 4 bytes of unkeyed BLAKE2b-256 over "agah-id" || prefix || key
+ * (libsodium's generichash has no 4-byte output). The two bits left over
+ * in the last character must be zero. 1 + 58 characters. A mistyped
+ * character fails the checksum (all but 1 in 2^32 typos). */
 #define AGAH_IDSTR_LEN 59
 #define AGAH_IDSTR_SIZE (AGAH_IDSTR_LEN + 1)
 #define AGAH_IDPFX_MEMBER 'm'
 #define AGAH_IDPFX_COMMUNITY 'c'
+
+/* Initialises libsodium (idempotent, thread-safe); entry points that need
+ * it call it themselves. AGAH_EINTERNAL if libsodium cannot start. */
+int agah_init(void);
 
 void agah_id_encode(char prefix, const uint8_t key[32], char out[AGAH_IDSTR_SIZE]);
 /* AGAH_EINVAL: wrong length, prefix or alphabet; AGAH_ECHECKSUM: a typo. */
@@ -35,6 +41,9 @@ int agah_identity_generate(struct agah_identity **out);
 int agah_identity_from_seed(const uint8_t seed[AGAH_SEED_LEN], struct agah_identity **out);
 void agah_identity_free(struct agah_identity *id);
 const uint8_t *agah_identity_pk(const struct agah_identity *id);
+/* Copies the 32-byte seed out (for the key file and the local-state key).
+ * The caller wipes its copy with sodium_memzero. */
+void agah_identity_seed(const struct agah_identity *id, uint8_t seed[AGAH_SEED_LEN]);
 /* Detached Ed25519 signature of msg. */
 void agah_identity_sign(const struct agah_identity *id, const uint8_t *msg, size_t len,
                         uint8_t sig[AGAH_SIG_LEN]);
