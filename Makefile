@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 10
 PACKAGES = build-essential cmake pkg-config libsodium-dev libuv1-dev libmsgpack-dev \
-           libsqlite3-dev libphonenumber-dev clang python3 procps
+           libsqlite3-dev libphonenumber-dev clang libclang-rt-14-dev python3 procps
 
 .PHONY: all deps build build-asan build-fuzz test test-unit fuzz demo bench install clean
 
