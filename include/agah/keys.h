@@ -44,6 +44,11 @@ const uint8_t *agah_identity_pk(const struct agah_identity *id);
 /* Copies the 32-byte seed out (for the key file and the local-state key).
  * The caller wipes its copy with sodium_memzero. */
 void agah_identity_seed(const struct agah_identity *id, uint8_t seed[AGAH_SEED_LEN]);
+/* A 32-byte key for one purpose, derived from the identity's seed:
+ * BLAKE2b-256 keyed by the seed over the context string (e.g.
+ * "agah-local-v1"), so no caller handles the seed itself. Implemented in
+ * keyfile.c. The caller wipes `out`. */
+int agah_identity_derive(const struct agah_identity *id, const char *context, uint8_t out[32]);
 /* Detached Ed25519 signature of msg. */
 void agah_identity_sign(const struct agah_identity *id, const uint8_t *msg, size_t len,
                         uint8_t sig[AGAH_SIG_LEN]);
@@ -89,7 +94,9 @@ void agah_hash(const uint8_t *buf, size_t len, uint8_t out[AGAH_HASH_LEN]);
 /* Writes `len` bytes to `path` atomically (temp file in the same directory,
  * fsync, rename, fsync of the directory) with the given mode. */
 int agah_file_write_atomic(const char *path, const uint8_t *buf, size_t len, int mode);
-/* Reads a whole file of at most `max` bytes. Caller frees *out. */
+/* Reads a whole file of at most `max` bytes (AGAH_ETOOBIG, before any
+ * allocation, if it is larger; AGAH_ENOENT if it does not exist; AGAH_EIO
+ * with errno otherwise). Caller frees *out with free(). */
 int agah_file_read(const char *path, size_t max, uint8_t **out, size_t *len);
 
 #endif
