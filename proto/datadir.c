@@ -1,0 +1,374 @@
+/* Where a node's data directory is, making it private (0700, ours), and
+ * getting the identity passphrase from the environment, a file or the
+ * terminal. Shared by agahd and agah so both find the same DIR and ask for
+ * the passphrase the same way (CONTRACT.md, "Common to both programs"). */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <termios.h>
+#include <unistd.h>
+#include <sodium.h>
+#include <agah/datadir.h>
+#include <agah/keys.h>
+
+/* The longest passphrase we accept, in bytes. Argon2id takes any length,
+ * but a bound keeps a hostile passphrase file from growing our memory. */
+#define DATADIR_PASS_MAX 1024
+
+/* Joins a and b into out, refusing (rather than truncating) a path that
+ * would not fit. */
+static int datadir__join(char out[AGAH_PATH_MAX], const char *a, const char *b)
+{
+    int n = snprintf(out, AGAH_PATH_MAX, "%s/%s", a, b);
+    if (n < 0 || (size_t)n >= AGAH_PATH_MAX)
+        return AGAH_EINVAL;
+    return 0;
+}
+
+static int datadir__copy(char out[AGAH_PATH_MAX], const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= AGAH_PATH_MAX)
+        return AGAH_EINVAL;
+    memcpy(out, s, n + 1);
+    return 0;
+}
+
+int agah_datadir_resolve(const char *opt, char out[AGAH_PATH_MAX], struct agah_why *why)
+{
+    const char *env;
+
+    if (opt != NULL) {
+        if (datadir__copy(out, opt) != 0)
+            return agah_fail(why, AGAH_EINVAL, "--data: the directory name is empty or too long");
+        return 0;
+    }
+    env = getenv("AGAH_DATA");
+    if (env != NULL && env[0] != '\0') {
+        if (datadir__copy(out, env) != 0)
+            return agah_fail(why, AGAH_EINVAL, "AGAH_DATA is too long");
+        return 0;
+    }
+    /* The XDG base directory spec says a relative XDG_DATA_HOME is invalid
+     * and must be ignored. */
+    env = getenv("XDG_DATA_HOME");
+    if (env != NULL && env[0] == '/') {
+        if (datadir__join(out, env, "agah") != 0)
+            return agah_fail(why, AGAH_EINVAL, "XDG_DATA_HOME is too long");
+        return 0;
+    }
+    env = getenv("HOME");
+    if (env == NULL || env[0] == '\0') {
+        struct passwd *pw = getpwuid(geteuid());
+        env = pw != NULL ? pw->pw_dir : NULL;
+    }
+    if (env == NULL || env[0] == '\0')
+        return agah_fail(why, AGAH_EINVAL,
+                         "no data directory: HOME is not set; use --data DIR or set AGAH_DATA");
+    if (datadir__join(out, env, ".local/share/agah") != 0)
+        return agah_fail(why, AGAH_EINVAL, "HOME is too long");
+    return 0;
+}
+
+/* mkdir -p with mode 0700 for every directory we create. Existing parents
+ * are left as they are: they are not ours to change. */
+static int datadir__mkdirs(const char *dir, struct agah_why *why)
+{
+    char path[AGAH_PATH_MAX];
+    size_t n = strlen(dir);
+
+    if (n == 0 || n >= sizeof path)
+        return agah_fail(why, AGAH_EINVAL, "data directory name is empty or too long");
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char c = path[i];
+        path[i] = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+            int e = errno;
+            return agah_fail(why, AGAH_EIO, "cannot create %s: %s", path, strerror(e));
+        }
+        path[i] = c;
+    }
+    return 0;
+}
+
+int agah_datadir_ensure(const char *dir, struct agah_why *why)
+{
+    struct stat st;
+    int r;
+
+    if (dir == NULL)
+        return agah_fail(why, AGAH_EINVAL, "no data directory");
+    if (stat(dir, &st) != 0) {
+        if (errno != ENOENT) {
+            int e = errno;
+            return agah_fail(why, AGAH_EIO, "cannot use %s: %s", dir, strerror(e));
+        }
+        r = datadir__mkdirs(dir, why);
+        if (r != 0)
+            return r;
+        if (stat(dir, &st) != 0) {
+            int e = errno;
+            return agah_fail(why, AGAH_EIO, "cannot use %s: %s", dir, strerror(e));
+        }
+    }
+    if (!S_ISDIR(st.st_mode))
+        return agah_fail(why, AGAH_EINVAL, "%s exists and is not a directory", dir);
+    /* Another user's directory could be read or swapped under us: the
+     * identity and the community state must only live in our own. */
+    if (st.st_uid != geteuid())
+        return agah_fail(why, AGAH_EINVAL, "%s belongs to another user (uid %ld)", dir,
+                         (long)st.st_uid);
+    if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) != 0) {
+        int e = errno;
+        return agah_fail(why, AGAH_EIO, "cannot make %s private (chmod 0700): %s", dir,
+                         strerror(e));
+    }
+    return 0;
+}
+
+int agah_datadir_path(const char *dir, const char *name, char out[AGAH_PATH_MAX])
+{
+    if (dir == NULL || name == NULL)
+        return AGAH_EINVAL;
+    return datadir__join(out, dir, name);
+}
+
+void agah_passphrase_free(char *p, size_t len)
+{
+    if (p == NULL)
+        return;
+    sodium_memzero(p, len);
+    sodium_free(p);
+}
+
+/* A passphrase buffer in guarded memory, holding a copy of s[0..n). */
+static int datadir__pass_dup(const char *s, size_t n, char **out)
+{
+    char *p = sodium_malloc(n + 1);
+    if (p == NULL)
+        return AGAH_ENOMEM;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    *out = p;
+    return 0;
+}
+
+/* Reads one line (without its "\n" or "\r\n") from fd into buf, which has
+ * room for DATADIR_PASS_MAX bytes and a NUL. Byte at a time, so nothing past
+ * the line is consumed and nothing is left in a stdio buffer we cannot wipe. */
+static int datadir__read_line(int fd, char *buf, size_t *len, volatile sig_atomic_t *stop)
+{
+    size_t n = 0;
+    for (;;) {
+        char c;
+        ssize_t k = read(fd, &c, 1);
+        if (k < 0) {
+            if (errno == EINTR && (stop == NULL || *stop == 0))
+                continue;
+            return AGAH_EIO;
+        }
+        if (k == 0 || c == '\n')
+            break;
+        if (n >= DATADIR_PASS_MAX)
+            return AGAH_ETOOBIG;
+        buf[n++] = c;
+    }
+    if (n > 0 && buf[n - 1] == '\r')
+        n--;
+    buf[n] = '\0';
+    *len = n;
+    return 0;
+}
+
+static int datadir__from_file(const char *file, char **out, size_t *len, struct agah_why *why)
+{
+    char *buf = sodium_malloc(DATADIR_PASS_MAX + 1);
+    size_t n = 0;
+    int fd = -1, r;
+
+    if (buf == NULL)
+        return AGAH_ENOMEM;
+    fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        r = agah_fail(why, AGAH_EINVAL, "cannot read passphrase file %s: %s", file, strerror(e));
+        goto out;
+    }
+    r = datadir__read_line(fd, buf, &n, NULL);
+    if (r == AGAH_ETOOBIG) {
+        r = agah_fail(why, AGAH_EINVAL, "passphrase file %s: the first line is longer than %d bytes",
+                      file, DATADIR_PASS_MAX);
+        goto out;
+    }
+    if (r != 0) {
+        int e = errno;
+        r = agah_fail(why, AGAH_EINVAL, "cannot read passphrase file %s: %s", file, strerror(e));
+        goto out;
+    }
+    if (n == 0) {
+        r = agah_fail(why, AGAH_EINVAL, "passphrase file %s: the first line is empty", file);
+        goto out;
+    }
+    r = datadir__pass_dup(buf, n, out);
+    if (r == 0)
+        *len = n;
+out:
+    if (fd >= 0)
+        (void)close(fd);
+    sodium_memzero(buf, DATADIR_PASS_MAX + 1);
+    sodium_free(buf);
+    return r;
+}
+
+/* A signal while echo is off must not leave the user's terminal without
+ * echo: the handler only notes it, the prompt restores the terminal and
+ * then re-raises the signal with its old disposition. */
+static volatile sig_atomic_t datadir__signalled;
+
+static void datadir__on_signal(int sig)
+{
+    datadir__signalled = sig;
+}
+
+static const int datadir__signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
+#define DATADIR_NSIG (sizeof datadir__signals / sizeof datadir__signals[0])
+
+/* Prompts on the terminal with echo off and reads one line into buf. */
+static int datadir__prompt(int tty, const char *prompt, char *buf, size_t *len,
+                           struct agah_why *why)
+{
+    struct termios old, quiet;
+    struct sigaction sa, saved[DATADIR_NSIG];
+    int r, have_termios = 0, sig;
+
+    if (tcgetattr(tty, &old) == 0) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+        quiet.c_lflag |= ICANON;
+        have_termios = 1;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = datadir__on_signal;
+    (void)sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: read() must return EINTR */
+    datadir__signalled = 0;
+    for (size_t i = 0; i < DATADIR_NSIG; i++)
+        if (sigaction(datadir__signals[i], &sa, &saved[i]) != 0)
+            return agah_fail(why, AGAH_EIO, "cannot set up the passphrase prompt");
+
+    if (write(tty, prompt, strlen(prompt)) < 0) {
+        r = agah_fail(why, AGAH_EIO, "cannot write the passphrase prompt to the terminal");
+        goto out;
+    }
+    if (have_termios && tcsetattr(tty, TCSAFLUSH, &quiet) != 0) {
+        r = agah_fail(why, AGAH_EIO, "cannot turn off echo on the terminal");
+        goto out;
+    }
+    r = datadir__read_line(tty, buf, len, &datadir__signalled);
+    if (have_termios)
+        (void)tcsetattr(tty, TCSAFLUSH, &old);
+    /* Echo was off, so the user's Enter did not move to a new line. */
+    (void)!write(tty, "\n", 1);
+    if (r == AGAH_ETOOBIG)
+        r = agah_fail(why, AGAH_EINVAL, "the passphrase is longer than %d bytes", DATADIR_PASS_MAX);
+    else if (r != 0)
+        r = agah_fail(why, AGAH_EIO, "cannot read the passphrase from the terminal");
+out:
+    for (size_t i = 0; i < DATADIR_NSIG; i++)
+        (void)sigaction(datadir__signals[i], &saved[i], NULL);
+    sig = datadir__signalled;
+    if (sig != 0) {
+        sodium_memzero(buf, DATADIR_PASS_MAX + 1);
+        (void)raise(sig);
+        return agah_fail(why, AGAH_EINVAL, "interrupted");
+    }
+    return r;
+}
+
+static int datadir__from_tty(const char *prompt, int confirm, char **out, size_t *len,
+                             struct agah_why *why)
+{
+    char *a = NULL, *b = NULL;
+    size_t alen = 0, blen = 0;
+    int tty, r;
+
+    tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (tty < 0)
+        return agah_fail(why, AGAH_EINVAL,
+                         "no passphrase: set AGAH_PASSPHRASE, use --passphrase-file, or run on a terminal");
+    a = sodium_malloc(DATADIR_PASS_MAX + 1);
+    b = sodium_malloc(DATADIR_PASS_MAX + 1);
+    if (a == NULL || b == NULL) {
+        r = AGAH_ENOMEM;
+        goto out;
+    }
+    r = datadir__prompt(tty, prompt != NULL ? prompt : "Passphrase: ", a, &alen, why);
+    if (r != 0)
+        goto out;
+    if (alen == 0) {
+        r = agah_fail(why, AGAH_EINVAL, "the passphrase is empty");
+        goto out;
+    }
+    if (confirm) {
+        r = datadir__prompt(tty, "Again, to confirm: ", b, &blen, why);
+        if (r != 0)
+            goto out;
+        if (blen != alen || sodium_memcmp(a, b, alen) != 0) {
+            r = agah_fail(why, AGAH_EINVAL, "the passphrases do not match");
+            goto out;
+        }
+    }
+    r = datadir__pass_dup(a, alen, out);
+    if (r == 0)
+        *len = alen;
+out:
+    if (a != NULL) {
+        sodium_memzero(a, DATADIR_PASS_MAX + 1);
+        sodium_free(a);
+    }
+    if (b != NULL) {
+        sodium_memzero(b, DATADIR_PASS_MAX + 1);
+        sodium_free(b);
+    }
+    (void)close(tty);
+    return r;
+}
+
+int agah_passphrase_get(const char *file, const char *prompt, int confirm, char **out,
+                        size_t *len, struct agah_why *why)
+{
+    const char *env;
+    int r;
+
+    if (out == NULL || len == NULL)
+        return AGAH_EINVAL;
+    *out = NULL;
+    *len = 0;
+    r = agah_init();
+    if (r != 0)
+        return r;
+    env = getenv("AGAH_PASSPHRASE");
+    if (env != NULL && env[0] != '\0') {
+        size_t n = strlen(env);
+        if (n > DATADIR_PASS_MAX)
+            return agah_fail(why, AGAH_EINVAL, "AGAH_PASSPHRASE is longer than %d bytes",
+                             DATADIR_PASS_MAX);
+        r = datadir__pass_dup(env, n, out);
+        if (r == 0)
+            *len = n;
+        return r;
+    }
+    if (file != NULL)
+        return datadir__from_file(file, out, len, why);
+    return datadir__from_tty(prompt, confirm, out, len, why);
+}
