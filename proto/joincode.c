@@ -1,0 +1,392 @@
+/* Join codes: everything a new member needs, sealed to their key, as one
+ * copy-pasteable line: "agah1-" || base64url(sealed || checksum4). The
+ * checksum (first 4 bytes of BLAKE2b-256 of `sealed`) turns a typo into
+ * "damaged or mistyped" before any cryptography is tried. The payload is a
+ * canonical msgpack array (proto/PROTOCOL.md, "Join codes"):
+ *   [version=1, community bin32, network_secret bin32, expires uint,
+ *    genesis bin, admission bin, [[epoch_id bin32, epoch_key bin32]...],
+ *    [peer str...]]
+ * Secrets (the payload, the network secret, epoch keys) only ever live in
+ * guarded memory and are wiped. */
+#define _POSIX_C_SOURCE 200809L /* strnlen */
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include <msgpack.h>
+#include <agah/joincode.h>
+#include <agah/mp.h>
+#include "joincode_internal.h"
+
+#define JC_PREFIX "agah1-"
+#define JC_PREFIX_LEN 6
+#define JC_VERSION 1
+#define JC_FIELDS 8
+#define JC_SUM_LEN 4
+#define JC_B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
+/* Base64 may be wrapped or indented when pasted; these are skipped. */
+#define JC_B64_IGNORE " \t\r\n"
+
+static const char jc_damaged[] = "the code is damaged or mistyped";
+
+/* A peer address is "host:port" in printable ASCII: what a dialer parses
+ * and what may be logged without escaping. */
+int agah_join__addr_ok(const char *s, size_t n)
+{
+    if (n == 0 || n >= AGAH_ADDR_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 0x21 || s[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+static void jc__checksum(const uint8_t *sealed, size_t len, uint8_t sum[JC_SUM_LEN])
+{
+    uint8_t h[32];
+
+    /* generichash cannot fail with these sizes; a zero checksum would then
+     * simply never match. */
+    if (crypto_generichash(h, sizeof h, sealed, len, NULL, 0) != 0)
+        memset(h, 0, sizeof h);
+    memcpy(sum, h, JC_SUM_LEN);
+}
+
+static int jc__pack_bin(msgpack_packer *pk, const void *p, size_t n)
+{
+    if (msgpack_pack_bin(pk, n) != 0 || msgpack_pack_bin_body(pk, p, n) != 0)
+        return -1;
+    return 0;
+}
+
+int agah_join__encode_plain(const struct agah_join *j, struct agah_secbuf *out)
+{
+    msgpack_packer pk;
+    size_t cap;
+    int r;
+
+    out->p = NULL;
+    out->len = out->cap = 0;
+    if (j == NULL || j->genesis == NULL || j->admission == NULL || j->genesis_len == 0 ||
+        j->genesis_len > AGAH_REC_MAX || j->admission_len == 0 ||
+        j->admission_len > AGAH_REC_MAX || j->n_epochs > AGAH_JOIN_MAX_EPOCHS ||
+        j->n_peers > AGAH_JOIN_MAX_PEERS)
+        return AGAH_EINVAL;
+    for (size_t i = 0; i < j->n_peers; i++)
+        if (!agah_join__addr_ok(j->peers[i], strnlen(j->peers[i], AGAH_ADDR_MAX)))
+            return AGAH_EINVAL;
+    /* An upper bound of the encoding: headers at their widest. */
+    cap = 1 + 9 + 2 * (2 + 32) + 9 + (5 + j->genesis_len) + (5 + j->admission_len) + 3 +
+          j->n_epochs * (1 + 2 * (2 + 32)) + 3 + j->n_peers * (2 + AGAH_ADDR_MAX);
+    if ((r = agah_secbuf_init(out, cap)) != 0)
+        return r;
+    msgpack_packer_init(&pk, out, agah_secbuf_write);
+    if (msgpack_pack_array(&pk, JC_FIELDS) != 0 || msgpack_pack_uint64(&pk, JC_VERSION) != 0 ||
+        jc__pack_bin(&pk, j->community, AGAH_HASH_LEN) != 0 ||
+        jc__pack_bin(&pk, j->network_secret, 32) != 0 ||
+        msgpack_pack_uint64(&pk, j->expires) != 0 ||
+        jc__pack_bin(&pk, j->genesis, j->genesis_len) != 0 ||
+        jc__pack_bin(&pk, j->admission, j->admission_len) != 0 ||
+        msgpack_pack_array(&pk, j->n_epochs) != 0)
+        goto fail;
+    for (size_t i = 0; i < j->n_epochs; i++)
+        if (msgpack_pack_array(&pk, 2) != 0 ||
+            jc__pack_bin(&pk, j->epochs[i].id, AGAH_HASH_LEN) != 0 ||
+            jc__pack_bin(&pk, j->epochs[i].key, AGAH_KEY_LEN) != 0)
+            goto fail;
+    if (msgpack_pack_array(&pk, j->n_peers) != 0)
+        goto fail;
+    for (size_t i = 0; i < j->n_peers; i++) {
+        size_t n = strlen(j->peers[i]);
+        if (msgpack_pack_str(&pk, n) != 0 || msgpack_pack_str_body(&pk, j->peers[i], n) != 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    agah_secbuf_free(out);
+    return AGAH_EINTERNAL; /* the capacity bound above was wrong */
+}
+
+int agah_join_encode(const struct agah_join *j, const uint8_t invitee_pk[AGAH_PK_LEN], char **out)
+{
+    struct agah_secbuf plain = {0};
+    uint8_t *sealed = NULL;
+    char *code = NULL;
+    size_t sealed_len, b64_size;
+    int r;
+
+    if (out == NULL || invitee_pk == NULL)
+        return AGAH_EINVAL;
+    if (agah_init() != 0)
+        return AGAH_EINTERNAL;
+    if ((r = agah_join__encode_plain(j, &plain)) != 0)
+        goto out;
+    sealed_len = plain.len + AGAH_SEAL_OVERHEAD;
+    b64_size = sodium_base64_ENCODED_LEN(sealed_len + JC_SUM_LEN, JC_B64);
+    /* b64_size counts the NUL; the code must decode within our own bound. */
+    if (JC_PREFIX_LEN + b64_size - 1 > AGAH_JOINCODE_MAX) {
+        r = AGAH_ETOOBIG;
+        goto out;
+    }
+    sealed = malloc(sealed_len + JC_SUM_LEN);
+    code = malloc(JC_PREFIX_LEN + b64_size);
+    if (sealed == NULL || code == NULL) {
+        r = AGAH_ENOMEM;
+        goto out;
+    }
+    if ((r = agah_seal(invitee_pk, plain.p, plain.len, sealed)) != 0)
+        goto out;
+    jc__checksum(sealed, sealed_len, sealed + sealed_len);
+    memcpy(code, JC_PREFIX, JC_PREFIX_LEN);
+    if (sodium_bin2base64(code + JC_PREFIX_LEN, b64_size, sealed, sealed_len + JC_SUM_LEN,
+                          JC_B64) == NULL) {
+        r = AGAH_EINTERNAL;
+        goto out;
+    }
+    *out = code;
+    code = NULL;
+    r = 0;
+out:
+    agah_secbuf_free(&plain);
+    free(sealed);
+    free(code);
+    return r;
+}
+
+void agah_join_free(struct agah_join *j)
+{
+    if (j == NULL)
+        return;
+    free(j->genesis);
+    free(j->admission);
+    sodium_memzero(j, sizeof *j);
+    sodium_free(j);
+}
+
+static int jc__copy_bin(const msgpack_object *o, const char *what, uint8_t **p, size_t *n,
+                        struct agah_why *why)
+{
+    const uint8_t *src;
+    size_t len;
+    int r;
+
+    if ((r = agah_mp_bin(o, what, AGAH_REC_MAX, &src, &len, why)) != 0)
+        return r;
+    if (len == 0)
+        return agah_fail(why, AGAH_EVALUE, "%s: empty", what);
+    *p = malloc(len);
+    if (*p == NULL)
+        return agah_fail(why, AGAH_ENOMEM, "out of memory");
+    memcpy(*p, src, len);
+    *n = len;
+    return 0;
+}
+
+int agah_join__decode_plain(const uint8_t *buf, size_t len, struct agah_join **out,
+                            struct agah_why *why)
+{
+    msgpack_unpacked res;
+    struct agah_join *j = NULL;
+    const msgpack_object *f, *ep, *pe;
+    uint64_t version;
+    int r;
+
+    msgpack_unpacked_init(&res);
+    if (out == NULL || buf == NULL) {
+        r = agah_fail(why, AGAH_EINVAL, "no input or output given");
+        goto out;
+    }
+    if (agah_init() != 0) {
+        r = agah_fail(why, AGAH_EINTERNAL, "libsodium cannot start");
+        goto out;
+    }
+    if ((r = agah_mp_unpack(buf, len, 1, &res, why)) != 0)
+        goto out;
+    if ((r = agah_mp_array(&res.data, "join code", JC_FIELDS, why)) != 0)
+        goto out;
+    f = res.data.via.array.ptr;
+    if ((r = agah_mp_uint(&f[0], "version", UINT64_MAX, &version, why)) != 0)
+        goto out;
+    if (version != JC_VERSION) {
+        r = agah_fail(why, AGAH_EVERSION, "join code version %llu is not known (expected %d)",
+                      (unsigned long long)version, JC_VERSION);
+        goto out;
+    }
+    j = sodium_malloc(sizeof *j);
+    if (j == NULL) {
+        r = agah_fail(why, AGAH_ENOMEM, "out of memory");
+        goto out;
+    }
+    sodium_memzero(j, sizeof *j);
+    if ((r = agah_mp_bin_exact(&f[1], "community", AGAH_HASH_LEN, j->community, why)) != 0 ||
+        (r = agah_mp_bin_exact(&f[2], "network secret", 32, j->network_secret, why)) != 0 ||
+        (r = agah_mp_uint(&f[3], "expires", UINT64_MAX, &j->expires, why)) != 0 ||
+        (r = jc__copy_bin(&f[4], "genesis", &j->genesis, &j->genesis_len, why)) != 0 ||
+        (r = jc__copy_bin(&f[5], "admission", &j->admission, &j->admission_len, why)) != 0)
+        goto out;
+
+    ep = &f[6];
+    if (ep->type != MSGPACK_OBJECT_ARRAY) {
+        r = agah_fail(why, AGAH_ETYPE, "epochs: expected an array");
+        goto out;
+    }
+    /* The count is checked against the fixed array before anything is
+     * written into it. */
+    if (ep->via.array.size > AGAH_JOIN_MAX_EPOCHS) {
+        r = agah_fail(why, AGAH_ETOOBIG, "epochs: %u, at most %d allowed",
+                      ep->via.array.size, AGAH_JOIN_MAX_EPOCHS);
+        goto out;
+    }
+    for (uint32_t i = 0; i < ep->via.array.size; i++) {
+        const msgpack_object *e = &ep->via.array.ptr[i];
+        if ((r = agah_mp_array(e, "epoch", 2, why)) != 0 ||
+            (r = agah_mp_bin_exact(&e->via.array.ptr[0], "epoch id", AGAH_HASH_LEN,
+                                   j->epochs[i].id, why)) != 0 ||
+            (r = agah_mp_bin_exact(&e->via.array.ptr[1], "epoch key", AGAH_KEY_LEN,
+                                   j->epochs[i].key, why)) != 0)
+            goto out;
+        j->n_epochs = i + 1;
+    }
+
+    pe = &f[7];
+    if (pe->type != MSGPACK_OBJECT_ARRAY) {
+        r = agah_fail(why, AGAH_ETYPE, "peers: expected an array");
+        goto out;
+    }
+    if (pe->via.array.size > AGAH_JOIN_MAX_PEERS) {
+        r = agah_fail(why, AGAH_ETOOBIG, "peers: %u, at most %d allowed", pe->via.array.size,
+                      AGAH_JOIN_MAX_PEERS);
+        goto out;
+    }
+    for (uint32_t i = 0; i < pe->via.array.size; i++) {
+        const char *s;
+        size_t n;
+        if ((r = agah_mp_str(&pe->via.array.ptr[i], "peer", AGAH_ADDR_MAX - 1, &s, &n, why)) !=
+            0)
+            goto out;
+        if (!agah_join__addr_ok(s, n)) {
+            r = agah_fail(why, AGAH_EVALUE, "peer %u: not a host:port in printable ASCII", i);
+            goto out;
+        }
+        memcpy(j->peers[i], s, n);
+        j->peers[i][n] = '\0';
+        j->n_peers = i + 1;
+    }
+    *out = j;
+    j = NULL;
+    r = 0;
+out:
+    agah_join_free(j);
+    msgpack_unpacked_destroy(&res);
+    return r;
+}
+
+int agah_join__check(const struct agah_join *j, const uint8_t me_pk[AGAH_PK_LEN], uint64_t now,
+                     struct agah_why *why)
+{
+    struct agah_rec rec;
+    int r;
+
+    if (j->expires != 0 && now >= j->expires)
+        return agah_fail(why, AGAH_EEXPIRED,
+                         "this join code expired (at %llu); ask for a new one",
+                         (unsigned long long)j->expires);
+
+    /* With the community given, agah_rec_decode requires a genesis record's
+     * id to be exactly that community id. */
+    if ((r = agah_rec_decode(j->genesis, j->genesis_len, j->community, &rec, why)) != 0)
+        return r;
+    if (rec.type != AGAH_REC_GENESIS)
+        return agah_fail(why, AGAH_EVALUE, "the code's genesis field holds a record of type %d",
+                         rec.type);
+    if (memcmp(rec.id, j->community, AGAH_HASH_LEN) != 0)
+        return agah_fail(why, AGAH_ECOMMUNITY, "the code's genesis record founds another community");
+
+    if ((r = agah_rec_decode(j->admission, j->admission_len, j->community, &rec, why)) != 0)
+        return r;
+    if (rec.type != AGAH_REC_ADMISSION)
+        return agah_fail(why, AGAH_EVALUE,
+                         "the code's admission field holds a record of type %d", rec.type);
+    if (memcmp(rec.community, j->community, AGAH_HASH_LEN) != 0)
+        return agah_fail(why, AGAH_ECOMMUNITY, "the code's admission is for another community");
+    if (memcmp(rec.u.admission.member, me_pk, AGAH_PK_LEN) != 0)
+        return agah_fail(why, AGAH_EVALUE, "the code's admission is for another member");
+    if (rec.expires != 0 && now >= rec.expires)
+        return agah_fail(why, AGAH_EEXPIRED, "the admission in this code has expired");
+    return 0;
+}
+
+int agah_join_decode(const char *code, const struct agah_identity *me, uint64_t now,
+                     struct agah_join **out, struct agah_why *why)
+{
+    struct agah_join *j = NULL;
+    uint8_t *bin = NULL, *plain = NULL, sum[JC_SUM_LEN];
+    size_t code_len, b64_len, bin_max, bin_len = 0, sealed_len, plain_len = 0;
+    int r;
+
+    if (code == NULL || me == NULL || out == NULL) {
+        r = agah_fail(why, AGAH_EINVAL, "no code, identity or output given");
+        goto out;
+    }
+    if (agah_init() != 0) {
+        r = agah_fail(why, AGAH_EINTERNAL, "libsodium cannot start");
+        goto out;
+    }
+    code_len = strnlen(code, (size_t)AGAH_JOINCODE_MAX + 1);
+    if (code_len > AGAH_JOINCODE_MAX) {
+        r = agah_fail(why, AGAH_ETOOBIG, "a join code is at most %d characters",
+                      AGAH_JOINCODE_MAX);
+        goto out;
+    }
+    if (code_len < JC_PREFIX_LEN || memcmp(code, JC_PREFIX, JC_PREFIX_LEN) != 0) {
+        r = agah_fail(why, AGAH_EINVAL, "not an agah join code (those start with \"%s\")",
+                      JC_PREFIX);
+        goto out;
+    }
+    b64_len = code_len - JC_PREFIX_LEN;
+    /* Bounded by AGAH_JOINCODE_MAX above, so this allocation is too. */
+    bin_max = b64_len / 4 * 3 + 3;
+    bin = malloc(bin_max);
+    if (bin == NULL) {
+        r = agah_fail(why, AGAH_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* No end pointer: any character outside the alphabet (and not
+     * whitespace) fails the whole decode. */
+    if (sodium_base642bin(bin, bin_max, code + JC_PREFIX_LEN, b64_len, JC_B64_IGNORE, &bin_len,
+                          NULL, JC_B64) != 0 ||
+        bin_len < AGAH_SEAL_OVERHEAD + 1 + JC_SUM_LEN) {
+        r = agah_fail(why, AGAH_ECHECKSUM, "%s", jc_damaged);
+        goto out;
+    }
+    sealed_len = bin_len - JC_SUM_LEN;
+    jc__checksum(bin, sealed_len, sum);
+    if (memcmp(sum, bin + sealed_len, JC_SUM_LEN) != 0) {
+        r = agah_fail(why, AGAH_ECHECKSUM, "%s", jc_damaged);
+        goto out;
+    }
+    plain_len = sealed_len - AGAH_SEAL_OVERHEAD;
+    plain = sodium_malloc(plain_len);
+    if (plain == NULL) {
+        r = agah_fail(why, AGAH_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (agah_seal_open(me, bin, sealed_len, plain) != 0) {
+        r = agah_fail(why, AGAH_ECRYPTO, "this code was made for another identity");
+        goto out;
+    }
+    if ((r = agah_join__decode_plain(plain, plain_len, &j, why)) != 0)
+        goto out;
+    if ((r = agah_join__check(j, agah_identity_pk(me), now, why)) != 0)
+        goto out;
+    *out = j;
+    j = NULL;
+    r = 0;
+out:
+    agah_join_free(j);
+    if (plain != NULL) {
+        sodium_memzero(plain, plain_len);
+        sodium_free(plain);
+    }
+    free(bin);
+    return r;
+}

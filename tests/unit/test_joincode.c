@@ -1,0 +1,505 @@
+/* Unit tests for join codes (proto/joincode.c): round trips, the order of
+ * the checks (typo before cryptography, cryptography before parsing), and
+ * every refusal a user or an attacker can reach. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <msgpack.h>
+#include <sodium.h>
+#include <agah/agah.h>
+#include "../../proto/joincode_internal.h"
+
+static int passed, failed;
+
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        if (cond) {                                                                  \
+            passed++;                                                                \
+        } else {                                                                     \
+            failed++;                                                                \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                            \
+    } while (0)
+
+#define NOW 1800000000u
+
+static struct agah_identity *founder, *invitee, *other;
+static uint8_t *genesis, *adm, *adm_other, *adm_expired;
+static size_t genesis_len, adm_len, adm_other_len, adm_expired_len;
+static uint8_t community[AGAH_HASH_LEN];
+
+static int setup(void)
+{
+    if (agah_identity_generate(&founder) != 0 || agah_identity_generate(&invitee) != 0 ||
+        agah_identity_generate(&other) != 0)
+        return -1;
+    if (agah_rec_genesis(founder, "Istanbul", "Founder", NOW - 100, &genesis, &genesis_len) != 0)
+        return -1;
+    agah_hash(genesis, genesis_len, community);
+    if (agah_rec_admission(founder, community, agah_identity_pk(invitee), AGAH_ROLE_MEMBER,
+                           "Alice", NOW - 10, 0, &adm, &adm_len) != 0 ||
+        agah_rec_admission(founder, community, agah_identity_pk(other), AGAH_ROLE_MEMBER, "Bob",
+                           NOW - 10, 0, &adm_other, &adm_other_len) != 0 ||
+        agah_rec_admission(founder, community, agah_identity_pk(invitee), AGAH_ROLE_MEMBER,
+                           "Alice", NOW - 10, NOW - 1, &adm_expired, &adm_expired_len) != 0)
+        return -1;
+    return 0;
+}
+
+/* A complete join for the invitee: 3 epochs, 2 peers. */
+static void make_join(struct agah_join *j)
+{
+    memset(j, 0, sizeof *j);
+    memcpy(j->community, community, sizeof community);
+    randombytes_buf(j->network_secret, sizeof j->network_secret);
+    j->expires = NOW + 7 * 86400;
+    j->genesis = genesis;
+    j->genesis_len = genesis_len;
+    j->admission = adm;
+    j->admission_len = adm_len;
+    j->n_epochs = 3;
+    for (size_t i = 0; i < j->n_epochs; i++) {
+        randombytes_buf(j->epochs[i].id, AGAH_HASH_LEN);
+        randombytes_buf(j->epochs[i].key, AGAH_KEY_LEN);
+    }
+    j->n_peers = 2;
+    strcpy(j->peers[0], "192.0.2.7:7433");
+    strcpy(j->peers[1], "[2001:db8::1]:7433");
+}
+
+static int same_join(const struct agah_join *a, const struct agah_join *b)
+{
+    if (memcmp(a->community, b->community, AGAH_HASH_LEN) != 0 ||
+        memcmp(a->network_secret, b->network_secret, 32) != 0 || a->expires != b->expires ||
+        a->genesis_len != b->genesis_len || memcmp(a->genesis, b->genesis, a->genesis_len) != 0 ||
+        a->admission_len != b->admission_len ||
+        memcmp(a->admission, b->admission, a->admission_len) != 0 ||
+        a->n_epochs != b->n_epochs || a->n_peers != b->n_peers)
+        return 0;
+    for (size_t i = 0; i < a->n_epochs; i++)
+        if (memcmp(a->epochs[i].id, b->epochs[i].id, AGAH_HASH_LEN) != 0 ||
+            memcmp(a->epochs[i].key, b->epochs[i].key, AGAH_KEY_LEN) != 0)
+            return 0;
+    for (size_t i = 0; i < a->n_peers; i++)
+        if (strcmp(a->peers[i], b->peers[i]) != 0)
+            return 0;
+    return 1;
+}
+
+/* Decodes with the invitee at NOW and returns the code; frees any result. */
+static int try_decode(const char *code, const struct agah_identity *me, uint64_t now,
+                      struct agah_why *why)
+{
+    struct agah_join *got = NULL;
+    int r = agah_join_decode(code, me, now, &got, why);
+    if (r != 0 && got != NULL)
+        r = 999; /* an error must hand nothing out */
+    agah_join_free(got);
+    return r;
+}
+
+static void test_round_trip(void)
+{
+    struct agah_join j, *got = NULL;
+    struct agah_why why = {{0}};
+    char *code = NULL;
+
+    make_join(&j);
+    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == 0);
+    CHECK(code != NULL && strncmp(code, "agah1-", 6) == 0);
+    CHECK(code != NULL && strlen(code) <= AGAH_JOINCODE_MAX);
+    CHECK(code != NULL && strspn(code + 6, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                           "0123456789-_") == strlen(code) - 6);
+    if (code == NULL)
+        return;
+    CHECK(agah_join_decode(code, invitee, NOW, &got, &why) == 0);
+    CHECK(got != NULL && same_join(&j, got));
+    agah_join_free(got);
+    got = NULL;
+
+    /* Pasted with a line break and indentation, it still opens. */
+    {
+        size_t n = strlen(code);
+        char *wrapped = malloc(n + 4);
+        if (wrapped != NULL) {
+            memcpy(wrapped, code, 40);
+            memcpy(wrapped + 40, "\n  ", 3);
+            memcpy(wrapped + 43, code + 40, n - 40 + 1);
+            CHECK(try_decode(wrapped, invitee, NOW, NULL) == 0);
+            free(wrapped);
+        }
+    }
+
+    /* Anyone else: the sealed box does not open. */
+    memset(&why, 0, sizeof why);
+    CHECK(try_decode(code, other, NOW, &why) == AGAH_ECRYPTO);
+    CHECK(strcmp(why.msg, "this code was made for another identity") == 0);
+    CHECK(try_decode(code, founder, NOW, NULL) == AGAH_ECRYPTO);
+
+    /* Expiry: valid up to the second before, refused from that second on. */
+    CHECK(try_decode(code, invitee, j.expires - 1, NULL) == 0);
+    memset(&why, 0, sizeof why);
+    CHECK(try_decode(code, invitee, j.expires, &why) == AGAH_EEXPIRED);
+    CHECK(strstr(why.msg, "expired") != NULL);
+    CHECK(try_decode(code, invitee, UINT64_MAX, NULL) == AGAH_EEXPIRED);
+    free(code);
+
+    /* A relay's code: no epochs, no peers, no expiry (0 = never). */
+    make_join(&j);
+    j.n_epochs = 0;
+    j.n_peers = 0;
+    j.expires = 0;
+    code = NULL;
+    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == 0);
+    got = NULL;
+    CHECK(code != NULL && agah_join_decode(code, invitee, UINT64_MAX, &got, NULL) == 0);
+    CHECK(got != NULL && same_join(&j, got) && got->n_epochs == 0 && got->n_peers == 0);
+    agah_join_free(got);
+    free(code);
+
+    /* The largest join the header allows still fits in a code. */
+    make_join(&j);
+    j.n_epochs = AGAH_JOIN_MAX_EPOCHS;
+    j.n_peers = AGAH_JOIN_MAX_PEERS;
+    for (size_t i = 0; i < j.n_peers; i++) {
+        memset(j.peers[i], 'h', AGAH_ADDR_MAX - 6);
+        strcpy(j.peers[i] + AGAH_ADDR_MAX - 6, ":7433");
+    }
+    code = NULL;
+    got = NULL;
+    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == 0);
+    CHECK(code != NULL && agah_join_decode(code, invitee, NOW, &got, NULL) == 0);
+    CHECK(got != NULL && same_join(&j, got));
+    agah_join_free(got);
+    free(code);
+}
+
+static void test_typos(void)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    struct agah_join j;
+    struct agah_why why = {{0}};
+    char *code = NULL, *bad;
+    size_t n;
+    int all_checksum = 1;
+
+    make_join(&j);
+    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == 0);
+    if (code == NULL)
+        return;
+    n = strlen(code);
+    bad = malloc(n + 2);
+    if (bad == NULL) {
+        free(code);
+        return;
+    }
+    /* One mistyped character anywhere after the prefix: a typo, reported as
+     * such, before any decryption is tried. */
+    for (size_t i = 6; i < n; i++) {
+        const char *pos = strchr(alphabet, code[i]);
+        memcpy(bad, code, n + 1);
+        bad[i] = alphabet[(size_t)(pos - alphabet + 1) % 64];
+        if (try_decode(bad, invitee, NOW, NULL) != AGAH_ECHECKSUM)
+            all_checksum = 0;
+    }
+    CHECK(all_checksum);
+    memcpy(bad, code, n + 1);
+    bad[n / 2] = '!';
+    CHECK(try_decode(bad, invitee, NOW, &why) == AGAH_ECHECKSUM);
+    CHECK(strcmp(why.msg, "the code is damaged or mistyped") == 0);
+    /* A character dropped, one added. */
+    memcpy(bad, code, n / 2);
+    memcpy(bad + n / 2, code + n / 2 + 1, n - n / 2);
+    CHECK(try_decode(bad, invitee, NOW, NULL) == AGAH_ECHECKSUM);
+    memcpy(bad, code, n + 1);
+    bad[n] = 'A';
+    bad[n + 1] = '\0';
+    CHECK(try_decode(bad, invitee, NOW, NULL) == AGAH_ECHECKSUM);
+    /* Cut short. */
+    CHECK(try_decode("agah1-", invitee, NOW, NULL) == AGAH_ECHECKSUM);
+    CHECK(try_decode("agah1-AAAA", invitee, NOW, NULL) == AGAH_ECHECKSUM);
+    /* Not a join code at all. */
+    memcpy(bad, code, n + 1);
+    bad[4] = '2';
+    CHECK(try_decode(bad, invitee, NOW, NULL) == AGAH_EINVAL);
+    CHECK(try_decode("", invitee, NOW, NULL) == AGAH_EINVAL);
+    CHECK(try_decode(code + 1, invitee, NOW, NULL) == AGAH_EINVAL);
+    free(bad);
+    free(code);
+
+    /* Longer than any code can be: refused before anything else. */
+    bad = malloc(AGAH_JOINCODE_MAX + 2);
+    if (bad != NULL) {
+        memset(bad, 'A', AGAH_JOINCODE_MAX + 1);
+        memcpy(bad, "agah1-", 6);
+        bad[AGAH_JOINCODE_MAX + 1] = '\0';
+        CHECK(try_decode(bad, invitee, NOW, NULL) == AGAH_ETOOBIG);
+        free(bad);
+    }
+}
+
+/* Builds a join by hand so the records inside can be wrong. */
+static int code_with(const uint8_t *g, size_t glen, const uint8_t *a, size_t alen,
+                     const uint8_t comm[32], char **code)
+{
+    struct agah_join j;
+
+    make_join(&j);
+    j.genesis = (uint8_t *)g;
+    j.genesis_len = glen;
+    j.admission = (uint8_t *)a;
+    j.admission_len = alen;
+    memcpy(j.community, comm, 32);
+    return agah_join_encode(&j, agah_identity_pk(invitee), code);
+}
+
+static void test_records(void)
+{
+    struct agah_why why = {{0}};
+    uint8_t wrong[32];
+    uint8_t *g2 = NULL, *a2 = NULL;
+    size_t g2_len = 0, a2_len = 0;
+    uint8_t comm2[32];
+    char *code = NULL;
+
+    /* An admission of someone else, sealed to the invitee. */
+    CHECK(code_with(genesis, genesis_len, adm_other, adm_other_len, community, &code) == 0);
+    CHECK(code != NULL && try_decode(code, invitee, NOW, &why) == AGAH_EVALUE);
+    CHECK(strstr(why.msg, "another member") != NULL);
+    free(code);
+
+    /* An admission that has itself expired. */
+    code = NULL;
+    CHECK(code_with(genesis, genesis_len, adm_expired, adm_expired_len, community, &code) == 0);
+    CHECK(code != NULL && try_decode(code, invitee, NOW, NULL) == AGAH_EEXPIRED);
+    free(code);
+
+    /* A community id that is not the genesis record's id. */
+    memcpy(wrong, community, 32);
+    wrong[0] ^= 1;
+    code = NULL;
+    CHECK(code_with(genesis, genesis_len, adm, adm_len, wrong, &code) == 0);
+    CHECK(code != NULL && try_decode(code, invitee, NOW, NULL) != 0);
+    free(code);
+
+    /* Fields swapped: an admission where the genesis belongs. */
+    code = NULL;
+    CHECK(code_with(adm, adm_len, genesis, genesis_len, community, &code) == 0);
+    CHECK(code != NULL && try_decode(code, invitee, NOW, NULL) != 0);
+    free(code);
+
+    /* An admission from another community, with that community's genesis
+     * left out. */
+    CHECK(agah_rec_genesis(founder, "Elsewhere", "Founder", NOW - 100, &g2, &g2_len) == 0);
+    if (g2 != NULL) {
+        agah_hash(g2, g2_len, comm2);
+        CHECK(agah_rec_admission(founder, comm2, agah_identity_pk(invitee), AGAH_ROLE_MEMBER,
+                                 "Alice", NOW - 10, 0, &a2, &a2_len) == 0);
+        code = NULL;
+        CHECK(code_with(genesis, genesis_len, a2, a2_len, community, &code) == 0);
+        CHECK(code != NULL && try_decode(code, invitee, NOW, NULL) == AGAH_ECOMMUNITY);
+        free(code);
+    }
+    free(g2);
+    free(a2);
+
+    /* A damaged record: one byte of the admission's signature. */
+    {
+        uint8_t *copy = malloc(adm_len);
+        if (copy != NULL) {
+            memcpy(copy, adm, adm_len);
+            copy[adm_len - 1] ^= 0x40;
+            code = NULL;
+            CHECK(code_with(genesis, genesis_len, copy, adm_len, community, &code) == 0);
+            CHECK(code != NULL && try_decode(code, invitee, NOW, NULL) == AGAH_ESIG);
+            free(code);
+            free(copy);
+        }
+    }
+}
+
+static void test_encode_refusals(void)
+{
+    struct agah_join j;
+    char *code = NULL;
+
+    make_join(&j);
+    j.n_epochs = AGAH_JOIN_MAX_EPOCHS + 1;
+    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
+    make_join(&j);
+    j.n_peers = AGAH_JOIN_MAX_PEERS + 1;
+    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
+    make_join(&j);
+    strcpy(j.peers[1], "host name:1");
+    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
+    make_join(&j);
+    memset(j.peers[0], 'x', AGAH_ADDR_MAX); /* no NUL */
+    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
+    make_join(&j);
+    j.genesis = NULL;
+    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
+    make_join(&j);
+    j.admission_len = AGAH_REC_MAX + 1;
+    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
+    /* A payload that would make a code longer than AGAH_JOINCODE_MAX. */
+    {
+        uint8_t *big = calloc(1, AGAH_JOINCODE_MAX);
+        make_join(&j);
+        j.admission = big;
+        j.admission_len = AGAH_JOINCODE_MAX;
+        CHECK(big != NULL &&
+              agah_join_encode(&j, agah_identity_pk(invitee), &code) == AGAH_ETOOBIG && !code);
+        free(big);
+    }
+}
+
+/* Payloads packed by hand, fed to the strict decoder directly. */
+struct plain_opts {
+    uint32_t fields;   /* 8 */
+    uint64_t version;  /* 1 */
+    uint32_t n_epochs; /* <= 70 */
+    const char *peer;  /* one peer */
+    int trailing;      /* append a byte */
+};
+
+static size_t pack_plain(const struct plain_opts *o, uint8_t *out, size_t cap)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    uint8_t z[32] = {0};
+    size_t n = 0;
+    int e = 0;
+
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    e |= msgpack_pack_array(&pk, o->fields);
+    e |= msgpack_pack_uint64(&pk, o->version);
+    e |= msgpack_pack_bin(&pk, 32);
+    e |= msgpack_pack_bin_body(&pk, community, 32);
+    e |= msgpack_pack_bin(&pk, 32);
+    e |= msgpack_pack_bin_body(&pk, z, 32);
+    e |= msgpack_pack_uint64(&pk, 0);
+    e |= msgpack_pack_bin(&pk, genesis_len);
+    e |= msgpack_pack_bin_body(&pk, genesis, genesis_len);
+    e |= msgpack_pack_bin(&pk, adm_len);
+    e |= msgpack_pack_bin_body(&pk, adm, adm_len);
+    e |= msgpack_pack_array(&pk, o->n_epochs);
+    for (uint32_t i = 0; i < o->n_epochs; i++) {
+        e |= msgpack_pack_array(&pk, 2);
+        e |= msgpack_pack_bin(&pk, 32);
+        e |= msgpack_pack_bin_body(&pk, z, 32);
+        e |= msgpack_pack_bin(&pk, 32);
+        e |= msgpack_pack_bin_body(&pk, z, 32);
+    }
+    e |= msgpack_pack_array(&pk, 1);
+    e |= msgpack_pack_str(&pk, strlen(o->peer));
+    e |= msgpack_pack_str_body(&pk, o->peer, strlen(o->peer));
+    for (uint32_t i = 8; i < o->fields; i++)
+        e |= msgpack_pack_nil(&pk);
+    if (o->trailing)
+        e |= msgpack_pack_nil(&pk);
+    if (e == 0 && sb.size <= cap) {
+        memcpy(out, sb.data, sb.size);
+        n = sb.size;
+    }
+    msgpack_sbuffer_destroy(&sb);
+    return n;
+}
+
+static int decode_plain(const uint8_t *buf, size_t len)
+{
+    struct agah_join *j = NULL;
+    struct agah_why why = {{0}};
+    int r = agah_join__decode_plain(buf, len, &j, &why);
+    if (r == 0 && (j == NULL || agah_join__check(j, agah_identity_pk(invitee), NOW, NULL) != 0))
+        r = 998;
+    if (r != 0 && (j != NULL || why.msg[0] == '\0'))
+        r = 999;
+    agah_join_free(j);
+    return r;
+}
+
+static void test_plain(void)
+{
+    static uint8_t buf[16384];
+    struct plain_opts o = {8, 1, 2, "relay.example:7433", 0};
+    struct agah_secbuf sb;
+    struct agah_join j;
+    size_t n;
+
+    n = pack_plain(&o, buf, sizeof buf);
+    CHECK(n > 0 && decode_plain(buf, n) == 0);
+    /* What our encoder produces is exactly what the decoder accepts. */
+    make_join(&j);
+    CHECK(agah_join__encode_plain(&j, &sb) == 0);
+    CHECK(decode_plain(sb.p, sb.len) == 0);
+    agah_secbuf_free(&sb);
+
+    o.version = 2;
+    n = pack_plain(&o, buf, sizeof buf);
+    CHECK(decode_plain(buf, n) == AGAH_EVERSION);
+    o.version = 1;
+    o.fields = 9;
+    n = pack_plain(&o, buf, sizeof buf);
+    CHECK(decode_plain(buf, n) == AGAH_EFIELDS);
+    o.fields = 8;
+    o.trailing = 1;
+    n = pack_plain(&o, buf, sizeof buf);
+    CHECK(decode_plain(buf, n) == AGAH_ETRAILING);
+    o.trailing = 0;
+    o.n_epochs = AGAH_JOIN_MAX_EPOCHS;
+    n = pack_plain(&o, buf, sizeof buf);
+    CHECK(decode_plain(buf, n) == 0);
+    o.n_epochs = AGAH_JOIN_MAX_EPOCHS + 1;
+    n = pack_plain(&o, buf, sizeof buf);
+    CHECK(decode_plain(buf, n) == AGAH_ETOOBIG);
+    o.n_epochs = 1;
+    o.peer = "bad peer:1";
+    n = pack_plain(&o, buf, sizeof buf);
+    CHECK(decode_plain(buf, n) == AGAH_EVALUE);
+    o.peer = "";
+    n = pack_plain(&o, buf, sizeof buf);
+    CHECK(decode_plain(buf, n) == AGAH_EVALUE);
+    o.peer = "relay.example:7433";
+    n = pack_plain(&o, buf, sizeof buf);
+    /* The same payload with a non-shortest array header. */
+    if (n > 0 && n + 2 <= sizeof buf) {
+        memmove(buf + 3, buf + 1, n - 1);
+        buf[0] = 0xdc;
+        buf[1] = 0x00;
+        buf[2] = 0x08;
+        CHECK(decode_plain(buf, n + 2) == AGAH_ENONCANON);
+    }
+    /* Hostile headers (msgpack-c would try to allocate 128 GiB). */
+    {
+        static const uint8_t huge[] = {0xdd, 0xff, 0xff, 0xff, 0xff};
+        static const uint8_t huge_bin[] = {0x98, 0x01, 0xc6, 0xff, 0xff, 0xff, 0xff};
+        CHECK(decode_plain(huge, sizeof huge) != 0);
+        CHECK(decode_plain(huge_bin, sizeof huge_bin) != 0);
+        CHECK(decode_plain(huge, 0) != 0);
+    }
+}
+
+int main(void)
+{
+    CHECK(agah_init() == 0);
+    if (setup() != 0) {
+        fprintf(stderr, "test_joincode: setup failed\n");
+        return 1;
+    }
+    test_round_trip();
+    test_typos();
+    test_records();
+    test_encode_refusals();
+    test_plain();
+    free(genesis);
+    free(adm);
+    free(adm_other);
+    free(adm_expired);
+    agah_identity_free(founder);
+    agah_identity_free(invitee);
+    agah_identity_free(other);
+    printf("test_joincode: %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
