@@ -44,6 +44,10 @@ int agah_mp_bin(const msgpack_object *o, const char *what, size_t max, const uin
 /* str of at most max bytes, valid UTF-8 with no NUL; *p points into the buffer. */
 int agah_mp_str(const msgpack_object *o, const char *what, size_t max, const char **p,
                 size_t *n, struct agah_why *why);
+/* 1 if s[0..len) is valid UTF-8 (no overlong forms, surrogates or code
+ * points above U+10FFFF) containing no NUL, else 0. Encoders use it to
+ * refuse what the decoders would refuse. */
+int agah_mp_utf8_ok(const char *s, size_t len);
 int agah_mp_array(const msgpack_object *o, const char *what, size_t n_exact,
                   struct agah_why *why);
 

@@ -46,6 +46,10 @@ enum agah_severity { AGAH_SEV_INFO = 0, AGAH_SEV_WARNING = 1, AGAH_SEV_DANGER = 
 /* One sealed epoch-key entry: recipient key and crypto_box_seal of the
  * 32-byte epoch key to its X25519 counterpart. */
 #define AGAH_EPOCH_ENTRY_LEN (AGAH_PK_LEN + AGAH_KEY_LEN + AGAH_SEAL_OVERHEAD)
+/* On the wire each entry is the canonical msgpack [bin32, bin80]:
+ * 92 c4 20 <member 32> c4 50 <sealed 80>, always 117 bytes, so the entries
+ * of a decoded record sit in its buffer at a fixed stride. */
+#define AGAH_EPOCH_ENTRY_WIRE (1 + 2 + AGAH_PK_LEN + 2 + AGAH_KEY_LEN + AGAH_SEAL_OVERHEAD)
 
 /* A decoded record. Every pointer borrows from the buffer given to
  * agah_rec_decode, which must outlive this struct. Strings are not
@@ -63,12 +67,16 @@ struct agah_rec {
                  const char *name; size_t name_len; } admission;
         struct { uint8_t member[AGAH_PK_LEN];
                  const char *reason; size_t reason_len; } revocation;
+        /* entries: the first of n wire entries (AGAH_EPOCH_ENTRY_WIRE bytes
+         * apart, sorted by member key); read them with
+         * agah_rec_epoch_member / agah_rec_epoch_sealed. */
         struct { uint64_t number; size_t n;
-                 const uint8_t *entries; /* n * AGAH_EPOCH_ENTRY_LEN bytes */ } epoch;
+                 const uint8_t *entries; } epoch;
         /* ALERT, CONFIRM, RETRACT: ref is the alert id (zero for ALERT). */
         struct { uint8_t ref[AGAH_HASH_LEN]; uint8_t epoch[AGAH_HASH_LEN];
                  uint8_t nonce[AGAH_NONCE_LEN];
-                 const uint8_t *ct; size_t ct_len; } sealed;
+                 const uint8_t *ct; size_t ct_len;
+                 size_t ad_len; /* bytes[0..ad_len) is the AEAD associated data */ } sealed;
     } u;
     const uint8_t *bytes; /* the exact encoding */
     size_t len;
@@ -79,8 +87,9 @@ struct agah_rec {
  * verified over the received bytes, id computed. With `community` non-NULL,
  * a non-genesis record of another community is AGAH_ECOMMUNITY (a genesis
  * record must have id == *community). Does NOT check who may sign what:
- * that needs the membership state (daemon). Never allocates beyond
- * msgpack-c's zone, which the prescan bounds by len. */
+ * that needs the membership state (daemon). Allocates only msgpack-c's
+ * zone, which the prescan bounds by len, and one copy of at most len + 14
+ * bytes for the signature check (prefix and bytes must be contiguous). */
 int agah_rec_decode(const uint8_t *buf, size_t len, const uint8_t *community,
                     struct agah_rec *out, struct agah_why *why);
 
@@ -98,6 +107,10 @@ int agah_rec_revocation(const struct agah_identity *id, const uint8_t community[
 int agah_rec_epoch(const struct agah_identity *id, const uint8_t community[32], uint64_t number,
                    const uint8_t (*recipients)[32], size_t n, const uint8_t key[AGAH_KEY_LEN],
                    uint64_t created, uint8_t **out, size_t *outlen);
+/* Member key and sealed key (AGAH_KEY_LEN + AGAH_SEAL_OVERHEAD bytes) of
+ * entry i of a decoded EPOCH record; NULL when i is out of range. */
+const uint8_t *agah_rec_epoch_member(const struct agah_rec *r, size_t i);
+const uint8_t *agah_rec_epoch_sealed(const struct agah_rec *r, size_t i);
 /* Finds this identity's entry and opens it: AGAH_ENOENT if not a recipient. */
 int agah_rec_epoch_open(const struct agah_rec *r, const struct agah_identity *me,
                         uint8_t key[AGAH_KEY_LEN]);

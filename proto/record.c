@@ -1,0 +1,852 @@
+/* Records: the strict decoder for untrusted record bytes, the encoders that
+ * produce the one canonical byte string of each record, epoch-key sealing
+ * and the end-to-end encryption of alert bodies and notes.
+ * proto/PROTOCOL.md ("Records") is the specification this follows. */
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include <msgpack.h>
+#include <agah/mp.h>
+#include <agah/record.h>
+
+/* The signature's domain separation prefix. */
+#define REC_SIG_PREFIX "agah-record-v1"
+#define REC_SIG_PREFIX_LEN (sizeof REC_SIG_PREFIX - 1)
+/* The signature element c4 40 <64 bytes> always ends a record. */
+#define REC_SIG_ELEM (2 + AGAH_SIG_LEN)
+/* Fields shared by every type: version, type, community, author, created,
+ * expires; the signature comes last. */
+#define REC_COMMON 6
+/* Ciphertext bounds: the smallest plaintext (an empty note, "a0") plus the
+ * Poly1305 tag, up to the largest alert body plus slack. */
+#define REC_CT_MIN (1 + crypto_aead_xchacha20poly1305_ietf_ABYTES)
+#define REC_CT_MAX (AGAH_NOTE_MAX + AGAH_TARGET_MAX + 64)
+#define REC_PT_MAX (REC_CT_MAX - crypto_aead_xchacha20poly1305_ietf_ABYTES)
+
+/* ------------------------------------------------------------------ */
+/* Random source                                                       */
+
+static void (*rec__fill)(void *buf, size_t len);
+
+void agah_set_random(void (*fill)(void *buf, size_t len))
+{
+    rec__fill = fill;
+}
+
+void agah_random(void *buf, size_t len)
+{
+    if (rec__fill != NULL) {
+        rec__fill(buf, len);
+        return;
+    }
+    /* randombytes_buf works before sodium_init too, but initialise so the
+     * best source is chosen once. A failing sodium_init leaves the default
+     * source, which is still the system's CSPRNG. */
+    (void)agah_init();
+    randombytes_buf(buf, len);
+}
+
+/* ------------------------------------------------------------------ */
+/* Enum names                                                          */
+
+static const char *const rec__roles[] = {"organiser", "member", "relay"};
+static const char *const rec__cats[] = {"harassment", "impersonation", "scam",
+                                        "surveillance", "other"};
+static const char *const rec__sevs[] = {"info", "warning", "danger"};
+/* Kinds start at 1; index 0 is unused. */
+static const char *const rec__kinds[] = {NULL, "number", "account", "alert"};
+
+#define REC_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *rec__name(const char *const *names, size_t n, int v)
+{
+    if (v < 0 || (size_t)v >= n)
+        return NULL;
+    return names[v];
+}
+
+static int rec__parse(const char *const *names, size_t n, const char *s)
+{
+    if (s == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (names[i] != NULL && strcmp(names[i], s) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *agah_role_name(int role) { return rec__name(rec__roles, REC_NELEM(rec__roles), role); }
+const char *agah_category_name(int cat) { return rec__name(rec__cats, REC_NELEM(rec__cats), cat); }
+const char *agah_severity_name(int sev) { return rec__name(rec__sevs, REC_NELEM(rec__sevs), sev); }
+const char *agah_kind_name(int kind) { return rec__name(rec__kinds, REC_NELEM(rec__kinds), kind); }
+int agah_role_parse(const char *s) { return rec__parse(rec__roles, REC_NELEM(rec__roles), s); }
+int agah_category_parse(const char *s) { return rec__parse(rec__cats, REC_NELEM(rec__cats), s); }
+int agah_severity_parse(const char *s) { return rec__parse(rec__sevs, REC_NELEM(rec__sevs), s); }
+int agah_kind_parse(const char *s) { return rec__parse(rec__kinds, REC_NELEM(rec__kinds), s); }
+
+/* ------------------------------------------------------------------ */
+/* Decoding                                                            */
+
+static size_t rec__nfields(int type)
+{
+    switch (type) {
+    case AGAH_REC_GENESIS: return REC_COMMON + 2 + 1;
+    case AGAH_REC_ADMISSION: return REC_COMMON + 3 + 1;
+    case AGAH_REC_REVOCATION: return REC_COMMON + 2 + 1;
+    case AGAH_REC_EPOCH: return REC_COMMON + 2 + 1;
+    case AGAH_REC_ALERT:
+    case AGAH_REC_CONFIRM:
+    case AGAH_REC_RETRACT: return REC_COMMON + 4 + 1;
+    default: return 0;
+    }
+}
+
+/* Only admissions and alerts carry an expiry; everything else is
+ * permanent and must say so with 0. */
+static int rec__may_expire(int type)
+{
+    return type == AGAH_REC_ADMISSION || type == AGAH_REC_ALERT;
+}
+
+/* The epoch entries: fixed-size canonical [bin32, bin80] arrays laid out
+ * back to back, which lets the decoded record point into the buffer. */
+static int rec__epoch_entries(const msgpack_object *o, const uint8_t *buf, struct agah_rec *out,
+                              struct agah_why *why)
+{
+    const msgpack_object_array *a;
+    const uint8_t *base = NULL;
+    uint8_t prev[AGAH_PK_LEN], cur[AGAH_PK_LEN], sealed[AGAH_KEY_LEN + AGAH_SEAL_OVERHEAD];
+    int r;
+
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return agah_fail(why, AGAH_ETYPE, "field 8 (entries): expected an array");
+    a = &o->via.array;
+    if (a->size == 0)
+        return agah_fail(why, AGAH_EVALUE, "field 8 (entries): an epoch needs a recipient");
+    if (a->size > AGAH_EPOCH_MAX_MEMBERS)
+        return agah_fail(why, AGAH_ETOOBIG, "field 8 (entries): %u recipients, at most %d",
+                         (unsigned)a->size, AGAH_EPOCH_MAX_MEMBERS);
+    for (uint32_t i = 0; i < a->size; i++) {
+        const msgpack_object *e = &a->ptr[i];
+        if ((r = agah_mp_array(e, "field 8 (entries): an entry", 2, why)) != 0)
+            return r;
+        if ((r = agah_mp_bin_exact(&e->via.array.ptr[0], "field 8 (entries): member",
+                                   AGAH_PK_LEN, cur, why)) != 0 ||
+            (r = agah_mp_bin_exact(&e->via.array.ptr[1], "field 8 (entries): sealed key",
+                                   sizeof sealed, sealed, why)) != 0)
+            return r;
+        /* Strictly ascending member keys: one set of recipients has one
+         * encoding, and a member cannot appear twice. */
+        if (i > 0 && memcmp(prev, cur, sizeof cur) == 0)
+            return agah_fail(why, AGAH_EFIELDS, "field 8 (entries): entry %u repeats a member",
+                             (unsigned)i + 1);
+        if (i > 0 && memcmp(prev, cur, sizeof cur) > 0)
+            return agah_fail(why, AGAH_ENONCANON,
+                             "field 8 (entries): entry %u is not sorted by member key",
+                             (unsigned)i + 1);
+        memcpy(prev, cur, sizeof cur);
+        /* Canonical encoding fixes the layout: 92 c4 20 <32> c4 50 <80>. */
+        if (i == 0)
+            base = (const uint8_t *)e->via.array.ptr[0].via.bin.ptr - 3;
+        if ((const uint8_t *)e->via.array.ptr[0].via.bin.ptr !=
+                base + (size_t)i * AGAH_EPOCH_ENTRY_WIRE + 3 ||
+            (const uint8_t *)e->via.array.ptr[1].via.bin.ptr !=
+                base + (size_t)i * AGAH_EPOCH_ENTRY_WIRE + 3 + AGAH_PK_LEN + 2 ||
+            base < buf)
+            return agah_fail(why, AGAH_EINTERNAL, "field 8 (entries): unexpected layout");
+    }
+    out->u.epoch.n = a->size;
+    out->u.epoch.entries = base;
+    return 0;
+}
+
+/* ALERT, CONFIRM, RETRACT: ref, epoch, nonce, ct. */
+static int rec__sealed_fields(const msgpack_object *f, const uint8_t *buf, int type,
+                              struct agah_rec *out, struct agah_why *why)
+{
+    const uint8_t *ct;
+    size_t ct_len;
+    int r;
+
+    if ((r = agah_mp_bin_exact(&f[6], "field 7 (ref)", AGAH_HASH_LEN, out->u.sealed.ref,
+                               why)) != 0 ||
+        (r = agah_mp_bin_exact(&f[7], "field 8 (epoch)", AGAH_HASH_LEN, out->u.sealed.epoch,
+                               why)) != 0 ||
+        (r = agah_mp_bin_exact(&f[8], "field 9 (nonce)", AGAH_NONCE_LEN,
+                               out->u.sealed.nonce, why)) != 0 ||
+        (r = agah_mp_bin(&f[9], "field 10 (ct)", REC_CT_MAX, &ct, &ct_len, why)) != 0)
+        return r;
+    if (ct_len < REC_CT_MIN)
+        return agah_fail(why, AGAH_ETYPE, "field 10 (ct): %zu bytes, at least %d needed", ct_len,
+                         (int)REC_CT_MIN);
+    if (type == AGAH_REC_ALERT && !sodium_is_zero(out->u.sealed.ref, AGAH_HASH_LEN))
+        return agah_fail(why, AGAH_EVALUE, "field 7 (ref): must be all zero in an alert");
+    if (type != AGAH_REC_ALERT && sodium_is_zero(out->u.sealed.ref, AGAH_HASH_LEN))
+        return agah_fail(why, AGAH_EVALUE, "field 7 (ref): must name an alert");
+    if (sodium_is_zero(out->u.sealed.epoch, AGAH_HASH_LEN))
+        return agah_fail(why, AGAH_EVALUE, "field 8 (epoch): must name an epoch record");
+    out->u.sealed.ct = ct;
+    out->u.sealed.ct_len = ct_len;
+    /* The associated data ends where the nonce element (c4 18) starts. */
+    out->u.sealed.ad_len = (size_t)((const uint8_t *)f[8].via.bin.ptr - 2 - buf);
+    return 0;
+}
+
+/* Checks the fields of one record type (the common ones are done). */
+static int rec__type_fields(const msgpack_object *f, const uint8_t *buf, int type,
+                            struct agah_rec *out, struct agah_why *why)
+{
+    uint64_t v;
+    int r;
+
+    switch (type) {
+    case AGAH_REC_GENESIS:
+        if ((r = agah_mp_str(&f[6], "field 7 (name)", AGAH_NAME_MAX, &out->u.genesis.name,
+                             &out->u.genesis.name_len, why)) != 0 ||
+            (r = agah_mp_str(&f[7], "field 8 (founder name)", AGAH_NAME_MAX,
+                             &out->u.genesis.founder_name, &out->u.genesis.founder_name_len,
+                             why)) != 0)
+            return r;
+        if (out->u.genesis.name_len == 0)
+            return agah_fail(why, AGAH_EVALUE, "field 7 (name): a community needs a name");
+        return 0;
+    case AGAH_REC_ADMISSION:
+        if ((r = agah_mp_bin_exact(&f[6], "field 7 (member)", AGAH_PK_LEN,
+                                   out->u.admission.member, why)) != 0 ||
+            (r = agah_mp_uint(&f[7], "field 8 (role)", AGAH_ROLE_RELAY, &v, why)) != 0 ||
+            (r = agah_mp_str(&f[8], "field 9 (name)", AGAH_NAME_MAX, &out->u.admission.name,
+                             &out->u.admission.name_len, why)) != 0)
+            return r;
+        out->u.admission.role = (int)v;
+        return 0;
+    case AGAH_REC_REVOCATION:
+        if ((r = agah_mp_bin_exact(&f[6], "field 7 (member)", AGAH_PK_LEN,
+                                   out->u.revocation.member, why)) != 0 ||
+            (r = agah_mp_str(&f[7], "field 8 (reason)", AGAH_NOTE_MAX,
+                             &out->u.revocation.reason, &out->u.revocation.reason_len,
+                             why)) != 0)
+            return r;
+        return 0;
+    case AGAH_REC_EPOCH:
+        if ((r = agah_mp_uint(&f[6], "field 7 (number)", UINT64_MAX, &v, why)) != 0)
+            return r;
+        if (v == 0)
+            return agah_fail(why, AGAH_EVALUE, "field 7 (number): epochs count from 1");
+        out->u.epoch.number = v;
+        return rec__epoch_entries(&f[7], buf, out, why);
+    default:
+        return rec__sealed_fields(f, buf, type, out, why);
+    }
+}
+
+int agah_rec_decode(const uint8_t *buf, size_t len, const uint8_t *community,
+                    struct agah_rec *out, struct agah_why *why)
+{
+    msgpack_unpacked res;
+    const msgpack_object *f;
+    struct agah_rec rec;
+    uint64_t version, type;
+    uint8_t sig[AGAH_SIG_LEN];
+    uint8_t *msg = NULL;
+    size_t nf;
+    int r;
+
+    msgpack_unpacked_init(&res);
+    memset(&rec, 0, sizeof rec);
+    /* Bound first: nothing below is sized from the input before this. */
+    if (buf == NULL || len == 0) {
+        r = agah_fail(why, AGAH_ETRUNC, "empty record");
+        goto out;
+    }
+    if (len > AGAH_REC_MAX) {
+        r = agah_fail(why, AGAH_ETOOBIG, "record of %zu bytes, at most %d allowed", len,
+                      AGAH_REC_MAX);
+        goto out;
+    }
+    if ((r = agah_mp_unpack(buf, len, 1, &res, why)) != 0)
+        goto out;
+    if (res.data.type != MSGPACK_OBJECT_ARRAY) {
+        r = agah_fail(why, AGAH_ETYPE, "a record is a msgpack array");
+        goto out;
+    }
+    f = res.data.via.array.ptr;
+    nf = res.data.via.array.size;
+    if (nf < 2) {
+        r = agah_fail(why, AGAH_EFIELDS, "a record has at least %d fields, this one %zu",
+                      REC_COMMON + 1, nf);
+        goto out;
+    }
+    if ((r = agah_mp_uint(&f[0], "field 1 (version)", UINT64_MAX, &version, why)) != 0 ||
+        (r = agah_mp_uint(&f[1], "field 2 (type)", UINT64_MAX, &type, why)) != 0)
+        goto out;
+    if (version != AGAH_REC_VERSION) {
+        r = agah_fail(why, AGAH_EVERSION, "record version %llu, only %d is known",
+                      (unsigned long long)version, AGAH_REC_VERSION);
+        goto out;
+    }
+    if (type < AGAH_REC_GENESIS || type > AGAH_REC_RETRACT) {
+        r = agah_fail(why, AGAH_EVERSION, "unknown record type %llu", (unsigned long long)type);
+        goto out;
+    }
+    rec.type = (int)type;
+    if (nf != rec__nfields(rec.type)) {
+        r = agah_fail(why, AGAH_EFIELDS, "a record of type %d has %zu fields, this one %zu",
+                      rec.type, rec__nfields(rec.type), nf);
+        goto out;
+    }
+    if ((r = agah_mp_bin_exact(&f[2], "field 3 (community)", AGAH_HASH_LEN, rec.community,
+                               why)) != 0 ||
+        (r = agah_mp_bin_exact(&f[3], "field 4 (author)", AGAH_PK_LEN, rec.author, why)) != 0 ||
+        (r = agah_mp_uint(&f[4], "field 5 (created)", UINT64_MAX, &rec.created, why)) != 0 ||
+        (r = agah_mp_uint(&f[5], "field 6 (expires)", UINT64_MAX, &rec.expires, why)) != 0 ||
+        (r = rec__type_fields(f, buf, rec.type, &rec, why)) != 0 ||
+        (r = agah_mp_bin_exact(&f[nf - 1], "last field (signature)", AGAH_SIG_LEN, sig,
+                               why)) != 0)
+        goto out;
+    if (!rec__may_expire(rec.type) && rec.expires != 0) {
+        r = agah_fail(why, AGAH_EVALUE, "field 6 (expires): must be 0 in this record type");
+        goto out;
+    }
+    if (rec.expires != 0 && rec.expires <= rec.created) {
+        r = agah_fail(why, AGAH_EVALUE, "field 6 (expires): not after field 5 (created)");
+        goto out;
+    }
+    /* Canonical form puts the signature element in the last 66 bytes. */
+    if (len < REC_SIG_ELEM || (const uint8_t *)f[nf - 1].via.bin.ptr != buf + len - AGAH_SIG_LEN) {
+        r = agah_fail(why, AGAH_EINTERNAL, "signature is not the last element");
+        goto out;
+    }
+    agah_hash(buf, len, rec.id);
+    if (rec.type == AGAH_REC_GENESIS) {
+        if (!sodium_is_zero(rec.community, AGAH_HASH_LEN)) {
+            r = agah_fail(why, AGAH_EVALUE,
+                          "field 3 (community): must be all zero in a genesis record");
+            goto out;
+        }
+        if (community != NULL && memcmp(rec.id, community, AGAH_HASH_LEN) != 0) {
+            r = agah_fail(why, AGAH_ECOMMUNITY, "the genesis record of another community");
+            goto out;
+        }
+    } else {
+        if (sodium_is_zero(rec.community, AGAH_HASH_LEN)) {
+            r = agah_fail(why, AGAH_EVALUE, "field 3 (community): all zero");
+            goto out;
+        }
+        if (community != NULL && memcmp(rec.community, community, AGAH_HASH_LEN) != 0) {
+            r = agah_fail(why, AGAH_ECOMMUNITY, "a record of another community");
+            goto out;
+        }
+    }
+    /* Verify over the exact bytes received, with the domain prefix. The
+     * copy is bounded by AGAH_REC_MAX, checked above. */
+    if ((msg = malloc(REC_SIG_PREFIX_LEN + len - REC_SIG_ELEM)) == NULL) {
+        r = AGAH_ENOMEM;
+        goto out;
+    }
+    memcpy(msg, REC_SIG_PREFIX, REC_SIG_PREFIX_LEN);
+    memcpy(msg + REC_SIG_PREFIX_LEN, buf, len - REC_SIG_ELEM);
+    if (agah_sig_verify(rec.author, msg, REC_SIG_PREFIX_LEN + len - REC_SIG_ELEM, sig) != 0) {
+        r = agah_fail(why, AGAH_ESIG, "the signature does not verify");
+        goto out;
+    }
+    rec.bytes = buf;
+    rec.len = len;
+    *out = rec;
+    r = 0;
+out:
+    free(msg);
+    msgpack_unpacked_destroy(&res);
+    return r;
+}
+
+const uint8_t *agah_rec_epoch_member(const struct agah_rec *r, size_t i)
+{
+    if (r->type != AGAH_REC_EPOCH || i >= r->u.epoch.n)
+        return NULL;
+    return r->u.epoch.entries + i * AGAH_EPOCH_ENTRY_WIRE + 3;
+}
+
+const uint8_t *agah_rec_epoch_sealed(const struct agah_rec *r, size_t i)
+{
+    if (r->type != AGAH_REC_EPOCH || i >= r->u.epoch.n)
+        return NULL;
+    return r->u.epoch.entries + i * AGAH_EPOCH_ENTRY_WIRE + 3 + AGAH_PK_LEN + 2;
+}
+
+/* ------------------------------------------------------------------ */
+/* Encoding                                                            */
+
+/* A record under construction. The buffer starts with the signature
+ * prefix so the signed message is contiguous; it is cut off at the end. */
+struct rec__enc {
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+};
+
+static int rec__pack_bin(msgpack_packer *pk, const uint8_t *p, size_t n)
+{
+    if (msgpack_pack_bin(pk, n) != 0)
+        return -1;
+    return n == 0 ? 0 : msgpack_pack_bin_body(pk, p, n);
+}
+
+static int rec__pack_str(msgpack_packer *pk, const char *s, size_t n)
+{
+    if (msgpack_pack_str(pk, n) != 0)
+        return -1;
+    return n == 0 ? 0 : msgpack_pack_str_body(pk, s, n);
+}
+
+static int rec__begin(struct rec__enc *e, int type, const uint8_t *community,
+                      const struct agah_identity *id, uint64_t created, uint64_t expires)
+{
+    static const uint8_t zero[AGAH_HASH_LEN];
+
+    msgpack_sbuffer_init(&e->sb);
+    msgpack_packer_init(&e->pk, &e->sb, msgpack_sbuffer_write);
+    if (msgpack_sbuffer_write(&e->sb, REC_SIG_PREFIX, REC_SIG_PREFIX_LEN) != 0 ||
+        msgpack_pack_array(&e->pk, rec__nfields(type)) != 0 ||
+        msgpack_pack_uint64(&e->pk, AGAH_REC_VERSION) != 0 ||
+        msgpack_pack_uint64(&e->pk, (uint64_t)type) != 0 ||
+        rec__pack_bin(&e->pk, community != NULL ? community : zero, AGAH_HASH_LEN) != 0 ||
+        rec__pack_bin(&e->pk, agah_identity_pk(id), AGAH_PK_LEN) != 0 ||
+        msgpack_pack_uint64(&e->pk, created) != 0 ||
+        msgpack_pack_uint64(&e->pk, expires) != 0)
+        return AGAH_ENOMEM;
+    return 0;
+}
+
+/* Signs, appends the signature and hands the encoding (without the
+ * prefix) to the caller, who owns *out. */
+static int rec__finish(struct rec__enc *e, const struct agah_identity *id, uint8_t **out,
+                       size_t *outlen)
+{
+    uint8_t sig[AGAH_SIG_LEN];
+    size_t n;
+    char *data;
+
+    agah_identity_sign(id, (const uint8_t *)e->sb.data, e->sb.size, sig);
+    if (rec__pack_bin(&e->pk, sig, sizeof sig) != 0)
+        return AGAH_ENOMEM;
+    n = e->sb.size - REC_SIG_PREFIX_LEN;
+    if (n > AGAH_REC_MAX)
+        return AGAH_ETOOBIG;
+    memmove(e->sb.data, e->sb.data + REC_SIG_PREFIX_LEN, n);
+    data = msgpack_sbuffer_release(&e->sb);
+    *out = (uint8_t *)data;
+    *outlen = n;
+    return 0;
+}
+
+static void rec__abort(struct rec__enc *e)
+{
+    msgpack_sbuffer_destroy(&e->sb);
+}
+
+/* A C string of at most max bytes of valid UTF-8: its length, or -1. */
+static int rec__text(const char *s, size_t max, size_t *n)
+{
+    size_t l;
+
+    if (s == NULL)
+        return AGAH_EINVAL;
+    l = strlen(s);
+    if (l > max)
+        return AGAH_ETOOBIG;
+    if (!agah_mp_utf8_ok(s, l))
+        return AGAH_EINVAL;
+    *n = l;
+    return 0;
+}
+
+int agah_rec_genesis(const struct agah_identity *id, const char *name, const char *founder_name,
+                     uint64_t created, uint8_t **out, size_t *outlen)
+{
+    struct rec__enc e;
+    size_t nl, fl;
+    int r;
+
+    if ((r = rec__text(name, AGAH_NAME_MAX, &nl)) != 0 ||
+        (r = rec__text(founder_name, AGAH_NAME_MAX, &fl)) != 0)
+        return r;
+    if (nl == 0)
+        return AGAH_EINVAL;
+    if ((r = rec__begin(&e, AGAH_REC_GENESIS, NULL, id, created, 0)) != 0)
+        goto out;
+    if (rec__pack_str(&e.pk, name, nl) != 0 || rec__pack_str(&e.pk, founder_name, fl) != 0) {
+        r = AGAH_ENOMEM;
+        goto out;
+    }
+    r = rec__finish(&e, id, out, outlen);
+out:
+    if (r != 0)
+        rec__abort(&e);
+    return r;
+}
+
+static int rec__expiry_ok(uint64_t created, uint64_t expires)
+{
+    return expires == 0 || expires > created;
+}
+
+int agah_rec_admission(const struct agah_identity *id, const uint8_t community[32],
+                       const uint8_t member[32], int role, const char *name,
+                       uint64_t created, uint64_t expires, uint8_t **out, size_t *outlen)
+{
+    struct rec__enc e;
+    size_t nl;
+    int r;
+
+    if ((r = rec__text(name, AGAH_NAME_MAX, &nl)) != 0)
+        return r;
+    if (role < AGAH_ROLE_ORGANISER || role > AGAH_ROLE_RELAY || !rec__expiry_ok(created, expires))
+        return AGAH_EINVAL;
+    if ((r = rec__begin(&e, AGAH_REC_ADMISSION, community, id, created, expires)) != 0)
+        goto out;
+    if (rec__pack_bin(&e.pk, member, AGAH_PK_LEN) != 0 ||
+        msgpack_pack_uint64(&e.pk, (uint64_t)role) != 0 || rec__pack_str(&e.pk, name, nl) != 0) {
+        r = AGAH_ENOMEM;
+        goto out;
+    }
+    r = rec__finish(&e, id, out, outlen);
+out:
+    if (r != 0)
+        rec__abort(&e);
+    return r;
+}
+
+int agah_rec_revocation(const struct agah_identity *id, const uint8_t community[32],
+                        const uint8_t member[32], const char *reason, uint64_t created,
+                        uint8_t **out, size_t *outlen)
+{
+    struct rec__enc e;
+    size_t rl;
+    int r;
+
+    if ((r = rec__text(reason, AGAH_NOTE_MAX, &rl)) != 0)
+        return r;
+    if ((r = rec__begin(&e, AGAH_REC_REVOCATION, community, id, created, 0)) != 0)
+        goto out;
+    if (rec__pack_bin(&e.pk, member, AGAH_PK_LEN) != 0 || rec__pack_str(&e.pk, reason, rl) != 0) {
+        r = AGAH_ENOMEM;
+        goto out;
+    }
+    r = rec__finish(&e, id, out, outlen);
+out:
+    if (r != 0)
+        rec__abort(&e);
+    return r;
+}
+
+static int rec__cmp_key(const void *a, const void *b)
+{
+    return memcmp(a, b, AGAH_PK_LEN);
+}
+
+int agah_rec_epoch(const struct agah_identity *id, const uint8_t community[32], uint64_t number,
+                   const uint8_t (*recipients)[32], size_t n, const uint8_t key[AGAH_KEY_LEN],
+                   uint64_t created, uint8_t **out, size_t *outlen)
+{
+    struct rec__enc e;
+    uint8_t (*sorted)[32] = NULL;
+    uint8_t sealed[AGAH_KEY_LEN + AGAH_SEAL_OVERHEAD];
+    int r, begun = 0;
+
+    if (n > AGAH_EPOCH_MAX_MEMBERS)
+        return AGAH_ETOOBIG;
+    if (n == 0 || number == 0 || recipients == NULL)
+        return AGAH_EINVAL;
+    /* Entries are sorted by member key so the record has one encoding. */
+    if ((sorted = malloc(n * sizeof *sorted)) == NULL)
+        return AGAH_ENOMEM;
+    memcpy(sorted, recipients, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, rec__cmp_key);
+    for (size_t i = 1; i < n; i++) {
+        if (memcmp(sorted[i - 1], sorted[i], AGAH_PK_LEN) == 0) {
+            r = AGAH_EINVAL;
+            goto out;
+        }
+    }
+    if ((r = rec__begin(&e, AGAH_REC_EPOCH, community, id, created, 0)) != 0)
+        goto out;
+    begun = 1;
+    if (msgpack_pack_uint64(&e.pk, number) != 0 || msgpack_pack_array(&e.pk, n) != 0) {
+        r = AGAH_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((r = agah_seal(sorted[i], key, AGAH_KEY_LEN, sealed)) != 0)
+            goto out;
+        if (msgpack_pack_array(&e.pk, 2) != 0 || rec__pack_bin(&e.pk, sorted[i], AGAH_PK_LEN) != 0 ||
+            rec__pack_bin(&e.pk, sealed, sizeof sealed) != 0) {
+            r = AGAH_ENOMEM;
+            goto out;
+        }
+    }
+    r = rec__finish(&e, id, out, outlen);
+out:
+    if (r != 0 && begun)
+        rec__abort(&e);
+    free(sorted);
+    return r;
+}
+
+int agah_rec_epoch_open(const struct agah_rec *r, const struct agah_identity *me,
+                        uint8_t key[AGAH_KEY_LEN])
+{
+    const uint8_t *pk = agah_identity_pk(me);
+
+    if (r->type != AGAH_REC_EPOCH)
+        return AGAH_EINVAL;
+    for (size_t i = 0; i < r->u.epoch.n; i++) {
+        if (memcmp(agah_rec_epoch_member(r, i), pk, AGAH_PK_LEN) == 0)
+            return agah_seal_open(me, agah_rec_epoch_sealed(r, i),
+                                  AGAH_KEY_LEN + AGAH_SEAL_OVERHEAD, key);
+    }
+    return AGAH_ENOENT;
+}
+
+/* A packer target of fixed capacity on the stack, so plaintext never lands
+ * in heap blocks that realloc would leave behind unwiped. */
+struct rec__fixbuf {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+static int rec__fixbuf_write(void *data, const char *buf, size_t len)
+{
+    struct rec__fixbuf *fb = data;
+
+    if (len > fb->cap - fb->len)
+        return -1;
+    memcpy(fb->p + fb->len, buf, len);
+    fb->len += len;
+    return 0;
+}
+
+/* Packs the header through `epoch`, then encrypts pt under key with
+ * everything packed so far (minus the signature prefix) as associated data,
+ * then packs nonce and ciphertext and signs. */
+static int rec__sealed(const struct agah_identity *id, int type, const uint8_t community[32],
+                       const uint8_t *ref, const uint8_t epoch_id[32],
+                       const uint8_t key[AGAH_KEY_LEN], const uint8_t *pt, size_t ptlen,
+                       uint64_t created, uint64_t expires, uint8_t **out, size_t *outlen)
+{
+    static const uint8_t zero[AGAH_HASH_LEN];
+    struct rec__enc e;
+    uint8_t nonce[AGAH_NONCE_LEN];
+    uint8_t ct[REC_CT_MAX];
+    unsigned long long ctlen = 0;
+    int r;
+
+    if (ptlen > REC_PT_MAX)
+        return AGAH_ETOOBIG;
+    if ((r = rec__begin(&e, type, community, id, created, expires)) != 0)
+        goto out;
+    if (rec__pack_bin(&e.pk, ref != NULL ? ref : zero, AGAH_HASH_LEN) != 0 ||
+        rec__pack_bin(&e.pk, epoch_id, AGAH_HASH_LEN) != 0) {
+        r = AGAH_ENOMEM;
+        goto out;
+    }
+    agah_random(nonce, sizeof nonce);
+    if (crypto_aead_xchacha20poly1305_ietf_encrypt(
+            ct, &ctlen, pt, ptlen, (const uint8_t *)e.sb.data + REC_SIG_PREFIX_LEN,
+            e.sb.size - REC_SIG_PREFIX_LEN, NULL, nonce, key) != 0) {
+        r = AGAH_EINTERNAL;
+        goto out;
+    }
+    if (rec__pack_bin(&e.pk, nonce, sizeof nonce) != 0 ||
+        rec__pack_bin(&e.pk, ct, (size_t)ctlen) != 0) {
+        r = AGAH_ENOMEM;
+        goto out;
+    }
+    r = rec__finish(&e, id, out, outlen);
+out:
+    if (r != 0)
+        rec__abort(&e);
+    return r;
+}
+
+int agah_rec_alert(const struct agah_identity *id, const uint8_t community[32],
+                   const uint8_t epoch_id[32], const uint8_t key[AGAH_KEY_LEN],
+                   const struct agah_alert_body *body, uint64_t created, uint64_t expires,
+                   uint8_t **out, size_t *outlen)
+{
+    uint8_t pt[REC_PT_MAX];
+    struct rec__fixbuf fb = {pt, 0, sizeof pt};
+    msgpack_packer pk;
+    const char *tend, *nend;
+    size_t tl, nl;
+    int r = AGAH_EINVAL;
+
+    /* Both strings must be terminated inside their arrays. */
+    tend = memchr(body->target, '\0', sizeof body->target);
+    nend = memchr(body->note, '\0', sizeof body->note);
+    if (tend == NULL || nend == NULL)
+        goto out;
+    tl = (size_t)(tend - body->target);
+    nl = (size_t)(nend - body->note);
+    if (body->kind < AGAH_KIND_NUMBER || body->kind > AGAH_KIND_ALERT ||
+        body->category < AGAH_CAT_HARASSMENT || body->category > AGAH_CAT_OTHER ||
+        body->severity < AGAH_SEV_INFO || body->severity > AGAH_SEV_DANGER ||
+        (body->kind == AGAH_KIND_ALERT) != (tl == 0) ||
+        !agah_mp_utf8_ok(body->target, tl) || !agah_mp_utf8_ok(body->note, nl) ||
+        !rec__expiry_ok(created, expires))
+        goto out;
+    msgpack_packer_init(&pk, &fb, rec__fixbuf_write);
+    if (msgpack_pack_array(&pk, 5) != 0 || msgpack_pack_uint64(&pk, (uint64_t)body->kind) != 0 ||
+        (tl == 0 ? msgpack_pack_nil(&pk) : rec__pack_str(&pk, body->target, tl)) != 0 ||
+        msgpack_pack_uint64(&pk, (uint64_t)body->category) != 0 ||
+        rec__pack_str(&pk, body->note, nl) != 0 ||
+        msgpack_pack_uint64(&pk, (uint64_t)body->severity) != 0) {
+        r = AGAH_ETOOBIG;
+        goto out;
+    }
+    r = rec__sealed(id, AGAH_REC_ALERT, community, NULL, epoch_id, key, pt, fb.len, created,
+                    expires, out, outlen);
+out:
+    sodium_memzero(pt, sizeof pt);
+    return r;
+}
+
+int agah_rec_annotate(const struct agah_identity *id, int type, const uint8_t community[32],
+                      const uint8_t ref[32], const uint8_t epoch_id[32],
+                      const uint8_t key[AGAH_KEY_LEN], const char *note, uint64_t created,
+                      uint8_t **out, size_t *outlen)
+{
+    uint8_t pt[REC_PT_MAX];
+    struct rec__fixbuf fb = {pt, 0, sizeof pt};
+    msgpack_packer pk;
+    size_t nl;
+    int r;
+
+    if (type != AGAH_REC_CONFIRM && type != AGAH_REC_RETRACT) {
+        r = AGAH_EINVAL;
+        goto out;
+    }
+    if ((r = rec__text(note, AGAH_NOTE_MAX, &nl)) != 0)
+        goto out;
+    if (sodium_is_zero(ref, AGAH_HASH_LEN)) {
+        r = AGAH_EINVAL;
+        goto out;
+    }
+    msgpack_packer_init(&pk, &fb, rec__fixbuf_write);
+    if (rec__pack_str(&pk, note, nl) != 0) {
+        r = AGAH_ETOOBIG;
+        goto out;
+    }
+    r = rec__sealed(id, type, community, ref, epoch_id, key, pt, fb.len, created, 0, out,
+                    outlen);
+out:
+    sodium_memzero(pt, sizeof pt);
+    return r;
+}
+
+/* Opens the ciphertext of a sealed record into pt (REC_PT_MAX bytes). */
+static int rec__open(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN], uint8_t *pt,
+                     size_t *ptlen, struct agah_why *why)
+{
+    unsigned long long n = 0;
+
+    if (r->u.sealed.ct_len < REC_CT_MIN || r->u.sealed.ct_len > REC_CT_MAX)
+        return agah_fail(why, AGAH_EINVAL, "not a decoded sealed record");
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &n, NULL, r->u.sealed.ct,
+                                                   r->u.sealed.ct_len, r->bytes,
+                                                   r->u.sealed.ad_len, r->u.sealed.nonce,
+                                                   key) != 0)
+        return agah_fail(why, AGAH_ECRYPTO,
+                         "cannot decrypt: wrong epoch key, or the record was altered");
+    *ptlen = (size_t)n;
+    return 0;
+}
+
+int agah_rec_open_alert(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
+                        struct agah_alert_body *out, struct agah_why *why)
+{
+    uint8_t pt[REC_PT_MAX];
+    size_t ptlen = 0;
+    msgpack_unpacked res;
+    const msgpack_object *f;
+    struct agah_alert_body body;
+    const char *s;
+    size_t sl;
+    uint64_t kind, cat, sev;
+    int rc;
+
+    msgpack_unpacked_init(&res);
+    memset(&body, 0, sizeof body);
+    if (r->type != AGAH_REC_ALERT) {
+        rc = agah_fail(why, AGAH_EINVAL, "not an alert record");
+        goto out;
+    }
+    if ((rc = rec__open(r, key, pt, &ptlen, why)) != 0)
+        goto out;
+    if ((rc = agah_mp_unpack(pt, ptlen, 1, &res, why)) != 0 ||
+        (rc = agah_mp_array(&res.data, "alert body", 5, why)) != 0)
+        goto out;
+    f = res.data.via.array.ptr;
+    if ((rc = agah_mp_uint(&f[0], "alert body: kind", AGAH_KIND_ALERT, &kind, why)) != 0)
+        goto out;
+    if (kind < AGAH_KIND_NUMBER) {
+        rc = agah_fail(why, AGAH_EVALUE, "alert body: kind 0 is not a kind");
+        goto out;
+    }
+    if (kind == AGAH_KIND_ALERT) {
+        if (f[1].type != MSGPACK_OBJECT_NIL) {
+            rc = agah_fail(why, AGAH_ETYPE, "alert body: target must be nil for a free-text alert");
+            goto out;
+        }
+    } else {
+        if ((rc = agah_mp_str(&f[1], "alert body: target", AGAH_TARGET_MAX - 1, &s, &sl,
+                              why)) != 0)
+            goto out;
+        if (sl == 0) {
+            rc = agah_fail(why, AGAH_EVALUE, "alert body: empty target");
+            goto out;
+        }
+        memcpy(body.target, s, sl);
+    }
+    if ((rc = agah_mp_uint(&f[2], "alert body: category", AGAH_CAT_OTHER, &cat, why)) != 0 ||
+        (rc = agah_mp_str(&f[3], "alert body: note", AGAH_NOTE_MAX, &s, &sl, why)) != 0)
+        goto out;
+    memcpy(body.note, s, sl);
+    if ((rc = agah_mp_uint(&f[4], "alert body: severity", AGAH_SEV_DANGER, &sev, why)) != 0)
+        goto out;
+    body.kind = (int)kind;
+    body.category = (int)cat;
+    body.severity = (int)sev;
+    *out = body;
+    rc = 0;
+out:
+    sodium_memzero(&body, sizeof body);
+    sodium_memzero(pt, sizeof pt);
+    msgpack_unpacked_destroy(&res);
+    return rc;
+}
+
+int agah_rec_open_note(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
+                       char note[AGAH_NOTE_MAX + 1], struct agah_why *why)
+{
+    uint8_t pt[REC_PT_MAX];
+    size_t ptlen = 0, sl;
+    msgpack_unpacked res;
+    const char *s;
+    int rc;
+
+    msgpack_unpacked_init(&res);
+    if (r->type != AGAH_REC_CONFIRM && r->type != AGAH_REC_RETRACT) {
+        rc = agah_fail(why, AGAH_EINVAL, "not a confirm or retract record");
+        goto out;
+    }
+    if ((rc = rec__open(r, key, pt, &ptlen, why)) != 0 ||
+        (rc = agah_mp_unpack(pt, ptlen, 1, &res, why)) != 0 ||
+        (rc = agah_mp_str(&res.data, "note", AGAH_NOTE_MAX, &s, &sl, why)) != 0)
+        goto out;
+    memcpy(note, s, sl);
+    note[sl] = '\0';
+    rc = 0;
+out:
+    sodium_memzero(pt, sizeof pt);
+    msgpack_unpacked_destroy(&res);
+    return rc;
+}
