@@ -171,6 +171,10 @@ static int region_check(const char *region, char up[3], struct agah_why *why)
                          "such as GB, TR or HK", q);
     }
     up[2] = '\0';
+    /* ISO 3166 reserves UK for the United Kingdom, whose code is GB; people
+     * in the UK type UK, so read it as GB. */
+    if (strcmp(up, "UK") == 0)
+        memcpy(up, "GB", 3);
     if (ident__pn_region(up) == 0) {
         char q[QUOTE_MAX + 4];
         quote(region, q);
