@@ -1,0 +1,82 @@
+/* The control socket of agahd: a Unix socket at DATA_DIR/agahd.sock through
+ * which the local `agah` CLI asks the daemon to post, check, list... Each
+ * request is a length-prefixed msgpack map (proto/PROTOCOL.md, "Control
+ * socket"); the daemon checks it against a per-command schema, calls node.h
+ * or net.h, and answers with the exact result shape of CONTRACT.md. */
+#ifndef AGAH_CONTROL_H
+#define AGAH_CONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+#include <agah/agah.h>
+#include "net.h"
+#include "node.h"
+
+#define CONTROL_REQ_MAX 65536          /* largest request body, bytes */
+#define CONTROL_RESP_MAX (16u << 20)   /* largest response body, bytes */
+#define CONTROL_MAX_CLIENTS 256
+
+struct control;
+
+/* Listens on `path` (removing a stale socket file first: the caller must
+ * already hold the node's lock, so the file cannot be a live daemon's),
+ * chmod 0600, and registers a node listener for `watch`. `net` may be NULL
+ * (then `peers` lists nothing and `peer_add` fails). Caller owns *out:
+ * control_close starts closing every handle, `done` runs once when all are
+ * closed, then control_free releases the memory. */
+int control_start(uv_loop_t *loop, struct node *node, struct net *net, const char *path,
+                  struct control **out, struct agah_why *why);
+/* Stops listening, drops every client, removes the socket file. Idempotent;
+ * `done` (may be NULL) is called from a close callback, never from here. */
+void control_close(struct control *c, void (*done)(void *ctx), void *ctx);
+/* Frees a control whose close has completed (or NULL). */
+void control_free(struct control *c);
+size_t control_clients(const struct control *c);
+
+/* --- the request parser, exposed for the unit test and the fuzzer --- */
+
+enum control_cmd {
+    CONTROL_STATUS = 0, CONTROL_POST, CONTROL_CHECK, CONTROL_LIST, CONTROL_SHOW,
+    CONTROL_CONFIRM, CONTROL_RETRACT, CONTROL_INVITE, CONTROL_REVOKE, CONTROL_MEMBERS,
+    CONTROL_PEERS, CONTROL_PEER_ADD, CONTROL_WATCH, CONTROL_NCMDS
+};
+
+/* A request after parsing and validation: every string is NUL-terminated,
+ * bounded, valid UTF-8 without NUL, and every value has been checked and
+ * converted (enums parsed, targets normalised again, member ids decoded).
+ * Fields a command does not take keep their defaults. */
+struct control_req {
+    int cmd;                          /* enum control_cmd */
+    int fatal;                        /* on failure: 1 if the connection must close */
+    int kind;                         /* post: agah_alert_kind; list: 0 = all kinds */
+    char target[AGAH_TARGET_MAX];     /* normalised; "" for a free-text alert */
+    int category;                     /* agah_category, default harassment */
+    int severity;                     /* agah_severity, default warning */
+    uint64_t expires;                 /* post: seconds from now, 0 = never */
+    int all;                          /* list */
+    char id[2 * AGAH_HASH_LEN + 1];   /* lowercase hex, 4..64 digits */
+    char note[AGAH_NOTE_MAX + 1];     /* post/confirm note, retract/revoke reason */
+    uint8_t member[AGAH_PK_LEN];      /* invite, revoke */
+    char member_id[AGAH_IDSTR_SIZE];
+    int role;                         /* invite, default member */
+    char name[AGAH_NAME_MAX + 1];     /* invite */
+    char address[AGAH_ADDR_MAX];      /* peer_add: "host:port" */
+};
+
+/* Longest expiry accepted from `post`, seconds (100 years). */
+#define CONTROL_EXPIRES_MAX (100ull * 366 * 86400)
+
+/* Parses one request body (without its length prefix). Pure: no I/O, no
+ * node. Returns 0, or a negative AGAH_E* code with `why` saying what is
+ * wrong; then out->fatal is 1 when the body is not a msgpack map at all
+ * (the connection is closed after the error response) and 0 when it is a
+ * map with a bad command or argument (the connection stays). */
+int control__parse_request(const uint8_t *buf, size_t len, struct control_req *out,
+                           struct agah_why *why);
+/* The command's name ("status", ...), or NULL. */
+const char *control__cmd_name(int cmd);
+/* The CLI exit code a node/net error maps to: 4 permission, 2 input, 5 other. */
+int control__exit_code(int err);
+
+#endif
