@@ -1,0 +1,160 @@
+/* Internals of the agah command-line client: the parsed command line, the
+ * control-socket client (ctl_*), output helpers (out_*) and the commands
+ * themselves (cmd_*). Nothing here is used outside client/. */
+#ifndef AGAH_CLI_H
+#define AGAH_CLI_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <msgpack.h>
+#include <agah/agah.h>
+#include <agah/datadir.h>
+
+/* Exit codes (CONTRACT.md). */
+enum {
+    EXIT_OK_ = 0,
+    EXIT_NO = 1,      /* a "no" answer: check found nothing */
+    EXIT_USAGE = 2,   /* usage or input error */
+    EXIT_DAEMON = 3,  /* agahd not running or not reachable */
+    EXIT_PERM = 4,    /* permission (not an organiser...) */
+    EXIT_FAIL = 5,    /* any other failure */
+};
+
+#define CLI_MAX_POS 8
+#define CLI_MAX_OPTS 8
+
+/* The options and positional arguments of one command, after parsing. */
+struct cli {
+    char datadir[AGAH_PATH_MAX];
+    const char *data_opt;        /* --data as given, or NULL */
+    const char *passphrase_file; /* --passphrase-file */
+    int json;
+    const char *cmd;             /* "post number", "community create", ... */
+    size_t npos;
+    const char *pos[CLI_MAX_POS];
+    /* Per-command options: names (without "--") and values; a flag that
+     * takes no value gets "" when present. */
+    size_t nopts;
+    char opt_names[CLI_MAX_OPTS][32];
+    const char *opt_vals[CLI_MAX_OPTS];
+};
+
+/* The value of --NAME for this command, or NULL when not given. */
+const char *cli_opt(const struct cli *c, const char *name);
+
+/* Prints "agah: MESSAGE" to stderr and returns `code`, so a command can
+ * end with `return cli_fail(EXIT_USAGE, "...")`. */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --- commands, each returns the process exit code --- */
+int cmd_init(struct cli *c);
+int cmd_id(struct cli *c);
+int cmd_community_create(struct cli *c);
+int cmd_join(struct cli *c);
+int cmd_invite(struct cli *c);
+int cmd_post(struct cli *c); /* post number|account|alert: c->cmd says which */
+int cmd_check(struct cli *c);
+int cmd_list(struct cli *c);
+int cmd_show(struct cli *c);
+int cmd_confirm(struct cli *c);
+int cmd_retract(struct cli *c);
+int cmd_watch(struct cli *c);
+int cmd_members(struct cli *c);
+int cmd_revoke(struct cli *c);
+int cmd_peers(struct cli *c);
+int cmd_peer_add(struct cli *c);
+int cmd_status(struct cli *c);
+
+/* --- help texts (help.c) --- */
+/* Prints the help of a command ("post number", "check", ...) or the general
+ * help when cmd is NULL. Returns 0, or -1 when there is no such command. */
+int help_print(FILE *f, const char *cmd);
+void help_usage(FILE *f);
+
+/* --- control socket client (ctl.c) --- */
+#define CTL_RESP_MAX (16u << 20)
+#define CTL_TIMEOUT_SECONDS 60
+
+struct ctl {
+    int fd;
+    char datadir[AGAH_PATH_MAX];
+    uint8_t *resp;        /* the last response body (the result points into it) */
+    size_t resp_len;
+    msgpack_unpacked unp; /* the last response, unpacked */
+    int have_unp;
+};
+
+/* Connects to DIR/agahd.sock. On failure prints why and returns the exit
+ * code (3 when the daemon is not running). */
+int ctl_open(struct ctl *ctl, const char *datadir);
+void ctl_close(struct ctl *ctl);
+/* Sends the packed request in sbuf, waits for the response and checks it.
+ * Returns 0 with *result pointing into ctl (valid until the next call), or
+ * prints the daemon's error and returns its exit code. `timeout` in
+ * seconds, 0 for none. */
+int ctl_call(struct ctl *ctl, const msgpack_sbuffer *req, int timeout,
+             const msgpack_object **result);
+/* Reads the next message of a stream (`watch`): 0 with *event set; 1 when
+ * the daemon closed the connection; 2 when `*stop` became non-zero (a
+ * signal); otherwise an exit code after printing why. */
+int ctl_next_event(struct ctl *ctl, volatile sig_atomic_t *stop, const msgpack_object **event);
+
+/* Starts a request {"v": 1, "cmd": CMD, ...} with `nargs` more pairs to come. */
+int ctl_req_begin(msgpack_packer *pk, const char *cmd, size_t nargs);
+int ctl_pack_str(msgpack_packer *pk, const char *s);
+int ctl_pack_kv_str(msgpack_packer *pk, const char *k, const char *v); /* v NULL: nil */
+int ctl_pack_kv_uint(msgpack_packer *pk, const char *k, uint64_t v);
+int ctl_pack_kv_bool(msgpack_packer *pk, const char *k, int v);
+
+/* --- msgpack object access (ctl.c) --- */
+/* The value of key `k` in map `m`, or NULL. */
+const msgpack_object *mp_get(const msgpack_object *m, const char *k);
+/* Copies a str (or bin as text) value into buf as a NUL-terminated string;
+ * "" when absent or of another type. */
+const char *mp_str(const msgpack_object *m, const char *k, char *buf, size_t size);
+int mp_has_str(const msgpack_object *m, const char *k);
+uint64_t mp_uint(const msgpack_object *m, const char *k);
+int mp_bool(const msgpack_object *m, const char *k);
+
+/* --- output (output.c) --- */
+/* Colour is used only when stdout is a terminal, NO_COLOR is unset and
+ * TERM is not "dumb". */
+void out_init(int json);
+int out_colour(void);
+const char *out_c(const char *sgr); /* the escape for sgr, or "" without colour */
+const char *out_reset(void);
+
+/* JSON writer: any msgpack object to JSON (strings escaped, UTF-8 kept,
+ * invalid bytes replaced by U+FFFD, bin as lowercase hex). */
+void json_object(FILE *f, const msgpack_object *o);
+void json_string(FILE *f, const char *s, size_t n);
+
+/* Display width of UTF-8 text in terminal columns (wide East Asian
+ * characters count 2, combining marks 0). */
+size_t out_width(const char *s, size_t n);
+/* The longest prefix of s[0..n) that is whole UTF-8 characters and at most
+ * `cols` columns wide; returns its byte length. */
+size_t out_fit(const char *s, size_t n, size_t cols);
+/* Relative time: "3 h ago", "in 364 d", "just now", "never". */
+void out_reltime(char *buf, size_t size, uint64_t t, uint64_t now);
+
+/* A table of text cells, printed with aligned columns (by display width).
+ * The last column is never padded (notes in right-to-left scripts go last
+ * so they cannot disturb the alignment of the others). */
+struct table;
+struct table *table_new(size_t ncols);
+/* Adds a row of ncols cells (copied); colours per cell may be NULL. */
+int table_row(struct table *t, const char *const *cells, const char *const *colours);
+void table_print(struct table *t, FILE *f);
+void table_free(struct table *t);
+
+/* Prints one ALERT (as the daemon sends it) in human form. */
+void out_alert_long(FILE *f, const msgpack_object *a, uint64_t now);
+void out_alert_line(FILE *f, const msgpack_object *a, uint64_t now);
+/* "FLAGGED: harassment, reported by 2 members, last 3 d ago" from a list of
+ * alerts. */
+void out_flagged_summary(char *buf, size_t size, const msgpack_object *alerts, uint64_t now);
+
+#endif

@@ -1,0 +1,443 @@
+/* The offline commands: they work on the data directory directly, whether
+ * agahd runs or not. `init` makes the identity, `community create` founds a
+ * community (genesis, the founder's admission, the first epoch key), `join`
+ * opens a join code made for this identity. Secrets (passphrase, seed
+ * derived keys, network secret, epoch keys) stay in sodium memory and are
+ * wiped before exit. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "cli.h"
+
+#define OFF_KEYFILE "identity.key"
+#define OFF_COMMUNITY "community"
+#define OFF_NAME "name"
+
+/* A community or member name: 1..AGAH_NAME_MAX bytes of UTF-8 without
+ * control characters (names are shown in other members' terminals). */
+static int off_name_ok(const char *what, const char *s, int may_be_empty)
+{
+    size_t n = strlen(s);
+    if (n == 0 && !may_be_empty)
+        return cli_fail(EXIT_USAGE, "the %s is empty", what);
+    if (n > AGAH_NAME_MAX)
+        return cli_fail(EXIT_USAGE, "the %s is %zu bytes long; at most %d are allowed", what, n,
+                        AGAH_NAME_MAX);
+    if (!agah_mp_utf8_ok(s, n))
+        return cli_fail(EXIT_USAGE, "the %s is not valid UTF-8", what);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return cli_fail(EXIT_USAGE, "the %s contains a control character", what);
+    return 0;
+}
+
+static int off_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 || errno != ENOENT;
+}
+
+static int off_path(const struct cli *c, const char *name, char out[AGAH_PATH_MAX])
+{
+    if (agah_datadir_path(c->datadir, name, out) != 0)
+        return cli_fail(EXIT_USAGE, "the data directory path %s is too long", c->datadir);
+    return 0;
+}
+
+/* Reads and decrypts this node's identity, asking for the passphrase only
+ * when the key file has one. Exit 2 when there is none or the passphrase is
+ * wrong (an input error the user can fix), 5 on other failures. */
+static int off_load_identity(const struct cli *c, struct agah_identity **out)
+{
+    char path[AGAH_PATH_MAX], prompt[128];
+    uint8_t pk[AGAH_PK_LEN];
+    char *pass = NULL;
+    size_t passlen = 0;
+    int nopass = 0, r;
+    struct agah_why why = {{0}};
+
+    if ((r = off_path(c, OFF_KEYFILE, path)) != 0)
+        return r;
+    r = agah_keyfile_peek(path, pk, &nopass, &why);
+    if (r == AGAH_ENOENT)
+        return cli_fail(EXIT_USAGE, "no identity in %s: run `agah --data %s init` first",
+                        c->datadir, c->datadir);
+    if (r != 0)
+        return cli_fail(EXIT_FAIL, "cannot read %s: %s", path, why.msg[0] ? why.msg : agah_strerror(r));
+    if (!nopass) {
+        (void)snprintf(prompt, sizeof prompt, "Passphrase for the identity in %.80s: ", c->datadir);
+        r = agah_passphrase_get(c->passphrase_file, prompt, 0, &pass, &passlen, &why);
+        if (r != 0)
+            return cli_fail(EXIT_USAGE, "%s", why.msg[0] ? why.msg : agah_strerror(r));
+    }
+    r = agah_keyfile_read(path, pass, passlen, out, &why);
+    agah_passphrase_free(pass, passlen);
+    if (r == AGAH_EPASS)
+        return cli_fail(EXIT_USAGE, "wrong passphrase for the identity in %s", c->datadir);
+    if (r != 0)
+        return cli_fail(EXIT_FAIL, "cannot read %s: %s", path, why.msg[0] ? why.msg : agah_strerror(r));
+    return 0;
+}
+
+/* Prints {"member_id": ID} or the id. */
+static void off_print_member(const struct cli *c, const char *id)
+{
+    if (c->json) {
+        (void)fputs("{\"member_id\": ", stdout);
+        json_string(stdout, id, strlen(id));
+        (void)fputs("}\n", stdout);
+    } else {
+        (void)printf("%s\n", id);
+    }
+}
+
+int cmd_init(struct cli *c)
+{
+    char path[AGAH_PATH_MAX], npath[AGAH_PATH_MAX], idstr[AGAH_IDSTR_SIZE];
+    const char *name = cli_opt(c, "name");
+    int nopass = cli_opt(c, "no-passphrase") != NULL;
+    struct agah_identity *id = NULL;
+    struct agah_why why = {{0}};
+    char *pass = NULL;
+    size_t passlen = 0;
+    int r;
+
+    if (name != NULL && (r = off_name_ok("name", name, 0)) != 0)
+        return r;
+    if ((r = off_path(c, OFF_KEYFILE, path)) != 0 || (r = off_path(c, OFF_NAME, npath)) != 0)
+        return r;
+    if (agah_datadir_ensure(c->datadir, &why) != 0)
+        return cli_fail(EXIT_FAIL, "%s", why.msg);
+    if (off_exists(path))
+        return cli_fail(EXIT_USAGE, "%s already holds an identity (%s); refusing to overwrite it",
+                        c->datadir, path);
+    if (!nopass) {
+        r = agah_passphrase_get(c->passphrase_file, "New passphrase for this identity: ", 1, &pass,
+                                &passlen, &why);
+        if (r != 0)
+            return cli_fail(EXIT_USAGE, "%s", why.msg[0] ? why.msg : agah_strerror(r));
+    }
+    r = agah_identity_generate(&id);
+    if (r != 0) {
+        r = cli_fail(EXIT_FAIL, "cannot make an identity: %s", agah_strerror(r));
+        goto out;
+    }
+    /* The name first: if it cannot be written, no identity is left behind. */
+    if (name != NULL) {
+        r = agah_file_write_atomic(npath, (const uint8_t *)name, strlen(name), 0600);
+        if (r != 0) {
+            r = cli_fail(EXIT_FAIL, "cannot write %s: %s", npath, strerror(errno));
+            goto out;
+        }
+    }
+    r = agah_keyfile_write(path, id, pass, passlen);
+    if (r != 0) {
+        r = cli_fail(EXIT_FAIL, "cannot write %s: %s", path, agah_strerror(r));
+        goto out;
+    }
+    agah_id_encode(AGAH_IDPFX_MEMBER, agah_identity_pk(id), idstr);
+    off_print_member(c, idstr);
+    if (!c->json)
+        (void)fprintf(stderr,
+                      "agah: made a new identity in %s%s.\n"
+                      "agah: next: found a community with `agah community create NAME`, or give\n"
+                      "agah: the id above to an organiser, who runs `agah invite ID` and hands\n"
+                      "agah: you a code for `agah join CODE`.\n",
+                      c->datadir, nopass ? " with no passphrase" : "");
+    r = 0;
+out:
+    agah_passphrase_free(pass, passlen);
+    agah_identity_free(id);
+    return r;
+}
+
+int cmd_id(struct cli *c)
+{
+    char path[AGAH_PATH_MAX], idstr[AGAH_IDSTR_SIZE];
+    uint8_t pk[AGAH_PK_LEN];
+    int nopass, r;
+    struct agah_why why = {{0}};
+
+    if ((r = off_path(c, OFF_KEYFILE, path)) != 0)
+        return r;
+    r = agah_keyfile_peek(path, pk, &nopass, &why);
+    if (r == AGAH_ENOENT)
+        return cli_fail(EXIT_USAGE, "no identity in %s: run `agah --data %s init` first",
+                        c->datadir, c->datadir);
+    if (r != 0)
+        return cli_fail(EXIT_FAIL, "cannot read %s: %s", path, why.msg[0] ? why.msg : agah_strerror(r));
+    agah_id_encode(AGAH_IDPFX_MEMBER, pk, idstr);
+    off_print_member(c, idstr);
+    return 0;
+}
+
+/* This node's name from DIR/name (written by `init --name`), or "". */
+static void off_read_name(const struct cli *c, char name[AGAH_NAME_MAX + 1])
+{
+    char path[AGAH_PATH_MAX];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+
+    name[0] = '\0';
+    if (agah_datadir_path(c->datadir, OFF_NAME, path) != 0)
+        return;
+    if (agah_file_read(path, AGAH_NAME_MAX, &buf, &len) != 0)
+        return;
+    /* The file is ours, but it is checked as any name would be. */
+    if (len <= AGAH_NAME_MAX && agah_mp_utf8_ok((const char *)buf, len)) {
+        memcpy(name, buf, len);
+        name[len] = '\0';
+        for (size_t i = 0; i < len; i++)
+            if ((unsigned char)name[i] < 0x20)
+                name[0] = '\0';
+    }
+    free(buf);
+}
+
+static void off_print_community(const struct cli *c, const uint8_t community[AGAH_HASH_LEN],
+                                const char *key, const char *val)
+{
+    char cid[AGAH_IDSTR_SIZE];
+    agah_id_encode(AGAH_IDPFX_COMMUNITY, community, cid);
+    if (c->json) {
+        (void)fputs("{\"community_id\": ", stdout);
+        json_string(stdout, cid, strlen(cid));
+        (void)printf(", \"%s\": ", key);
+        json_string(stdout, val, strlen(val));
+        (void)fputs("}\n", stdout);
+    } else {
+        (void)printf("%s\n", cid);
+    }
+}
+
+int cmd_community_create(struct cli *c)
+{
+    char kpath[AGAH_PATH_MAX], cpath[AGAH_PATH_MAX], founder[AGAH_NAME_MAX + 1];
+    const char *name = c->pos[0];
+    struct agah_identity *id = NULL;
+    struct agah_local *l = NULL;
+    uint8_t *genesis = NULL, *admission = NULL, *epoch = NULL;
+    size_t glen = 0, alen = 0, elen = 0;
+    const uint8_t *pk;
+    uint64_t now = (uint64_t)time(NULL);
+    struct agah_why why = {{0}};
+    int r;
+
+    if ((r = off_name_ok("community name", name, 0)) != 0)
+        return r;
+    if ((r = off_path(c, OFF_KEYFILE, kpath)) != 0 || (r = off_path(c, OFF_COMMUNITY, cpath)) != 0)
+        return r;
+    if (!off_exists(kpath))
+        return cli_fail(EXIT_USAGE, "no identity in %s: run `agah --data %s init` first",
+                        c->datadir, c->datadir);
+    /* One node, one community: founding a second would orphan the first. */
+    if (off_exists(cpath))
+        return cli_fail(EXIT_USAGE, "%s already belongs to a community (%s); use another --data DIR",
+                        c->datadir, cpath);
+    if (agah_datadir_ensure(c->datadir, &why) != 0)
+        return cli_fail(EXIT_FAIL, "%s", why.msg);
+    if ((r = off_load_identity(c, &id)) != 0)
+        return r;
+    pk = agah_identity_pk(id);
+    off_read_name(c, founder);
+    l = agah_local_new();
+    if (l == NULL) {
+        r = cli_fail(EXIT_FAIL, "out of memory");
+        goto out;
+    }
+    r = agah_rec_genesis(id, name, founder, now, &genesis, &glen);
+    if (r != 0) {
+        r = cli_fail(EXIT_FAIL, "cannot make the genesis record: %s", agah_strerror(r));
+        goto out;
+    }
+    /* The community id is the genesis record's id. */
+    agah_hash(genesis, glen, l->community);
+    r = agah_rec_admission(id, l->community, pk, AGAH_ROLE_ORGANISER, founder, now, 0,
+                           &admission, &alen);
+    if (r != 0) {
+        r = cli_fail(EXIT_FAIL, "cannot make the founder's admission: %s", agah_strerror(r));
+        goto out;
+    }
+    agah_random(l->network_secret, sizeof l->network_secret);
+    agah_random(l->epochs[0].key, sizeof l->epochs[0].key);
+    r = agah_rec_epoch(id, l->community, 1, (const uint8_t(*)[32])pk, 1, l->epochs[0].key, now,
+                       &epoch, &elen);
+    if (r != 0) {
+        r = cli_fail(EXIT_FAIL, "cannot make the first epoch key: %s", agah_strerror(r));
+        goto out;
+    }
+    agah_hash(epoch, elen, l->epochs[0].id);
+    l->n_epochs = 1;
+    (void)snprintf(l->name, sizeof l->name, "%s", name);
+    l->role = AGAH_ROLE_ORGANISER;
+    if ((r = agah_local_add_record(l, genesis, glen)) != 0 ||
+        (r = agah_local_add_record(l, admission, alen)) != 0 ||
+        (r = agah_local_add_record(l, epoch, elen)) != 0) {
+        r = cli_fail(EXIT_FAIL, "cannot keep the bootstrap records: %s", agah_strerror(r));
+        goto out;
+    }
+    r = agah_local_write(cpath, id, l);
+    if (r != 0) {
+        r = cli_fail(EXIT_FAIL, "cannot write %s: %s", cpath, agah_strerror(r));
+        goto out;
+    }
+    off_print_community(c, l->community, "name", name);
+    if (!c->json)
+        (void)fprintf(stderr,
+                      "agah: founded the community \"%s\"; you are its first organiser.\n"
+                      "agah: next: start the daemon with `agahd --data %s`, then admit members\n"
+                      "agah: with `agah invite MEMBER_ID`.\n",
+                      name, c->datadir);
+    r = 0;
+out:
+    free(genesis);
+    free(admission);
+    free(epoch);
+    agah_local_free(l);
+    agah_identity_free(id);
+    return r;
+}
+
+/* Reads a join code from standard input (`agah join -`): the first
+ * non-empty line, bounded by AGAH_JOINCODE_MAX. */
+static int off_read_code(char **out)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+
+    while ((n = getline(&line, &cap, stdin)) >= 0) {
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
+            line[--n] = '\0';
+        if (n > AGAH_JOINCODE_MAX) {
+            free(line);
+            return cli_fail(EXIT_USAGE, "the join code on standard input is too long");
+        }
+        if (n > 0) {
+            *out = line;
+            return 0;
+        }
+    }
+    free(line);
+    return cli_fail(EXIT_USAGE, "no join code on standard input");
+}
+
+int cmd_join(struct cli *c)
+{
+    char kpath[AGAH_PATH_MAX], cpath[AGAH_PATH_MAX];
+    char *stdin_code = NULL;
+    const char *code = c->pos[0];
+    struct agah_identity *id = NULL;
+    struct agah_join *j = NULL;
+    struct agah_local *l = NULL;
+    struct agah_rec gen, adm;
+    struct agah_why why = {{0}};
+    int r;
+
+    if ((r = off_path(c, OFF_KEYFILE, kpath)) != 0 || (r = off_path(c, OFF_COMMUNITY, cpath)) != 0)
+        return r;
+    if (strcmp(code, "-") == 0) {
+        if ((r = off_read_code(&stdin_code)) != 0)
+            return r;
+        code = stdin_code;
+    }
+    if (strlen(code) > AGAH_JOINCODE_MAX) {
+        r = cli_fail(EXIT_USAGE, "that is not a join code: it is too long");
+        goto out;
+    }
+    if (strncmp(code, "agah1-", 6) != 0) {
+        r = cli_fail(EXIT_USAGE, "that is not a join code: codes start with \"agah1-\"");
+        goto out;
+    }
+    if (!off_exists(kpath)) {
+        r = cli_fail(EXIT_USAGE, "no identity in %s: run `agah --data %s init` first",
+                     c->datadir, c->datadir);
+        goto out;
+    }
+    if (off_exists(cpath)) {
+        r = cli_fail(EXIT_USAGE, "%s already belongs to a community (%s); use another --data DIR",
+                     c->datadir, cpath);
+        goto out;
+    }
+    if (agah_datadir_ensure(c->datadir, &why) != 0) {
+        r = cli_fail(EXIT_FAIL, "%s", why.msg);
+        goto out;
+    }
+    if ((r = off_load_identity(c, &id)) != 0)
+        goto out;
+    r = agah_join_decode(code, id, (uint64_t)time(NULL), &j, &why);
+    if (r != 0) {
+        const char *m = why.msg[0] ? why.msg : agah_strerror(r);
+        if (r == AGAH_ECHECKSUM)
+            r = cli_fail(EXIT_USAGE, "the join code is damaged or mistyped (%s)", m);
+        else if (r == AGAH_ECRYPTO)
+            r = cli_fail(EXIT_USAGE, "this join code was made for another identity; give the "
+                         "organiser the id printed by `agah id`");
+        else if (r == AGAH_EEXPIRED)
+            r = cli_fail(EXIT_USAGE, "this join code has expired; ask the organiser for a new one");
+        else
+            r = cli_fail(EXIT_USAGE, "invalid join code: %s", m);
+        goto out;
+    }
+    r = agah_rec_decode(j->genesis, j->genesis_len, j->community, &gen, &why);
+    if (r == 0 && gen.type != AGAH_REC_GENESIS)
+        r = AGAH_EVALUE;
+    if (r == 0)
+        r = agah_rec_decode(j->admission, j->admission_len, j->community, &adm, &why);
+    if (r == 0 && (adm.type != AGAH_REC_ADMISSION ||
+                   sodium_memcmp(adm.u.admission.member, agah_identity_pk(id), AGAH_PK_LEN) != 0))
+        r = AGAH_EVALUE;
+    if (r != 0) {
+        r = cli_fail(EXIT_USAGE, "invalid join code: %s",
+                     why.msg[0] ? why.msg : "it does not admit this identity");
+        goto out;
+    }
+    l = agah_local_new();
+    if (l == NULL) {
+        r = cli_fail(EXIT_FAIL, "out of memory");
+        goto out;
+    }
+    memcpy(l->community, j->community, AGAH_HASH_LEN);
+    memcpy(l->name, gen.u.genesis.name, gen.u.genesis.name_len);
+    l->name[gen.u.genesis.name_len] = '\0';
+    memcpy(l->network_secret, j->network_secret, sizeof l->network_secret);
+    l->role = adm.u.admission.role;
+    for (size_t i = 0; i < j->n_epochs && i < AGAH_LOCAL_MAX_EPOCHS; i++) {
+        memcpy(l->epochs[i].id, j->epochs[i].id, AGAH_HASH_LEN);
+        memcpy(l->epochs[i].key, j->epochs[i].key, AGAH_KEY_LEN);
+        l->n_epochs++;
+    }
+    for (size_t i = 0; i < j->n_peers && i < AGAH_LOCAL_MAX_PEERS; i++) {
+        (void)snprintf(l->peers[i], sizeof l->peers[i], "%s", j->peers[i]);
+        l->n_peers++;
+    }
+    if ((r = agah_local_add_record(l, j->genesis, j->genesis_len)) != 0 ||
+        (r = agah_local_add_record(l, j->admission, j->admission_len)) != 0) {
+        r = cli_fail(EXIT_FAIL, "cannot keep the bootstrap records: %s", agah_strerror(r));
+        goto out;
+    }
+    r = agah_local_write(cpath, id, l);
+    if (r != 0) {
+        r = cli_fail(EXIT_FAIL, "cannot write %s: %s", cpath, agah_strerror(r));
+        goto out;
+    }
+    const char *role = agah_role_name(l->role);
+    off_print_community(c, l->community, "role", role != NULL ? role : "member");
+    if (!c->json)
+        (void)fprintf(stderr,
+                      "agah: joined the community \"%s\" as %s.\n"
+                      "agah: next: start the daemon with `agahd --data %s`.\n",
+                      l->name, role != NULL ? role : "member", c->datadir);
+    r = 0;
+out:
+    agah_local_free(l);
+    agah_join_free(j);
+    agah_identity_free(id);
+    free(stdin_code);
+    return r;
+}

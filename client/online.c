@@ -1,0 +1,924 @@
+/* The online commands: each checks and normalises its input here first (so a
+ * bad number or id exits 2 before anything is sent), sends one request over
+ * the control socket and prints the daemon's result, as JSON unchanged with
+ * --json or for people otherwise. */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cli.h"
+
+/* 100 years, the daemon's bound on an expiry (daemon/control.h). */
+#define ON_EXPIRES_MAX (100ull * 366 * 86400)
+#define ON_DEFAULT_EXPIRES (365ull * 86400)
+
+/* A request being built. */
+struct on_req {
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+};
+
+static void on_req_init(struct on_req *q)
+{
+    msgpack_sbuffer_init(&q->sb);
+    msgpack_packer_init(&q->pk, &q->sb, msgpack_sbuffer_write);
+}
+
+/* Sends the request, prints an error and returns its exit code, or 0 with
+ * *res valid until ctl_close. The request is released either way. */
+static int on_call(struct cli *c, struct ctl *ctl, struct on_req *q, int packed_ok,
+                   const msgpack_object **res)
+{
+    int r;
+    memset(ctl, 0, sizeof *ctl);
+    ctl->fd = -1;
+    if (!packed_ok) {
+        msgpack_sbuffer_destroy(&q->sb);
+        return cli_fail(EXIT_FAIL, "cannot encode the request");
+    }
+    r = ctl_open(ctl, c->datadir);
+    if (r == 0)
+        r = ctl_call(ctl, &q->sb, CTL_TIMEOUT_SECONDS, res);
+    msgpack_sbuffer_destroy(&q->sb);
+    return r;
+}
+
+/* Prints a result as one JSON document. */
+static int on_print_json(const msgpack_object *res)
+{
+    json_object(stdout, res);
+    (void)fputc('\n', stdout);
+    return 0;
+}
+
+static const char *on_region(const struct cli *c)
+{
+    const char *r = cli_opt(c, "region");
+    if (r == NULL)
+        r = getenv("AGAH_REGION");
+    return r;
+}
+
+/* --region must look like an ISO 3166 alpha-2 code. */
+static int on_region_ok(const char *region)
+{
+    if (region == NULL || region[0] == '\0')
+        return 0;
+    if (strlen(region) != 2 || !isalpha((unsigned char)region[0]) ||
+        !isalpha((unsigned char)region[1]))
+        return cli_fail(EXIT_USAGE, "region \"%.20s\" is not a two-letter country code (e.g. GB, TR)",
+                        region);
+    return 0;
+}
+
+/* Strict durations: a positive whole number of days, hours or minutes, or
+ * "never" (0). Anything else is refused rather than guessed at. */
+static int on_duration(const char *s, uint64_t *out)
+{
+    uint64_t v = 0, unit;
+    size_t n = strlen(s), i;
+
+    if (strcmp(s, "never") == 0) {
+        *out = 0;
+        return 0;
+    }
+    if (n < 2 || n > 12)
+        goto bad;
+    switch (s[n - 1]) {
+    case 'd': unit = 86400; break;
+    case 'h': unit = 3600; break;
+    case 'm': unit = 60; break;
+    default: goto bad;
+    }
+    if (s[0] == '0')
+        goto bad;
+    for (i = 0; i + 1 < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            goto bad;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (v > ON_EXPIRES_MAX / unit)
+        return cli_fail(EXIT_USAGE, "--expires %s is too far away (at most 100 years)", s);
+    *out = v * unit;
+    return 0;
+bad:
+    return cli_fail(EXIT_USAGE, "--expires \"%.40s\" is not a duration: use e.g. 90d, 12h, 30m or never",
+                    s);
+}
+
+static int on_note_ok(const char *what, const char *s)
+{
+    size_t n = strlen(s);
+    if (n > AGAH_NOTE_MAX)
+        return cli_fail(EXIT_USAGE, "the %s is %zu bytes long; at most %d are allowed", what, n,
+                        AGAH_NOTE_MAX);
+    if (!agah_mp_utf8_ok(s, n))
+        return cli_fail(EXIT_USAGE, "the %s is not valid UTF-8", what);
+    return 0;
+}
+
+/* An alert id or a prefix of one: 4 to 64 hex digits, lowercased. */
+static int on_alert_id(const char *s, char out[2 * AGAH_HASH_LEN + 1])
+{
+    size_t n = strlen(s);
+    if (n < 4 || n > 2 * AGAH_HASH_LEN)
+        goto bad;
+    for (size_t i = 0; i < n; i++) {
+        if (!isxdigit((unsigned char)s[i]))
+            goto bad;
+        out[i] = (char)tolower((unsigned char)s[i]);
+    }
+    out[n] = '\0';
+    return 0;
+bad:
+    return cli_fail(EXIT_USAGE, "\"%.70s\" is not an alert id: use 4 to 64 hex digits as "
+                    "printed by `agah list`", s);
+}
+
+static int on_member_id(const char *s)
+{
+    uint8_t pk[AGAH_PK_LEN];
+    struct agah_why why = {{0}};
+    int r = agah_id_decode(s, AGAH_IDPFX_MEMBER, pk, &why);
+    if (r == AGAH_ECHECKSUM)
+        return cli_fail(EXIT_USAGE, "\"%.70s\" is not a member id: it has a typo (the checksum "
+                        "does not match)", s);
+    if (r != 0)
+        return cli_fail(EXIT_USAGE, "\"%.70s\" is not a member id: %s", s,
+                        why.msg[0] ? why.msg : agah_strerror(r));
+    return 0;
+}
+
+/* Normalises the target of a post or check; prints why on failure. */
+static int on_target(const char *input, const char *region, int kind, char out[AGAH_TARGET_MAX],
+                     int *got_kind, size_t lineno)
+{
+    struct agah_why why = {{0}};
+    char at[32] = "";
+    int r;
+
+    if (kind == AGAH_TARGET_NUMBER) {
+        r = agah_number_normalize(input, region, out, &why);
+        *got_kind = kind;
+    } else if (kind == AGAH_TARGET_ACCOUNT) {
+        r = agah_account_normalize(input, region, out, &why);
+        *got_kind = kind;
+    } else {
+        r = agah_target_normalize(input, region, out, got_kind, &why);
+    }
+    if (r == 0)
+        return 0;
+    if (lineno > 0)
+        (void)snprintf(at, sizeof at, "line %zu: ", lineno);
+    if (r == AGAH_EREGION)
+        return cli_fail(EXIT_USAGE, "%s\"%.60s\" is a national number: give its country with "
+                        "--region CC (e.g. --region GB) or set AGAH_REGION, or write it "
+                        "with + and the country code", at, input);
+    if (r == AGAH_ENUMBER)
+        return cli_fail(EXIT_USAGE, "%s\"%.60s\" is not a phone number: %s", at, input,
+                        why.msg[0] ? why.msg : agah_strerror(r));
+    if (r == AGAH_EACCOUNT)
+        return cli_fail(EXIT_USAGE, "%s\"%.60s\" is not a valid account: %s", at, input,
+                        why.msg[0] ? why.msg : agah_strerror(r));
+    return cli_fail(EXIT_USAGE, "%s\"%.60s\": %s", at, input, why.msg[0] ? why.msg : agah_strerror(r));
+}
+
+int cmd_post(struct cli *c)
+{
+    const char *what = c->cmd + 5; /* "number", "account" or "alert" */
+    const char *cat = cli_opt(c, "category"), *note = cli_opt(c, "note");
+    const char *sev = cli_opt(c, "severity"), *exp = cli_opt(c, "expires");
+    const char *region = on_region(c);
+    char target[AGAH_TARGET_MAX] = "", rel[64];
+    uint64_t expires = ON_DEFAULT_EXPIRES;
+    int kind, got, r;
+    struct ctl ctl;
+    struct on_req q;
+    const msgpack_object *res;
+
+    if (strcmp(what, "number") == 0) {
+        kind = AGAH_KIND_NUMBER;
+        if (strchr(c->pos[0], ':') != NULL)
+            return cli_fail(EXIT_USAGE, "\"%.60s\" is not a phone number (it has a ':'); for an "
+                            "account use `agah post account SERVICE:HANDLE`", c->pos[0]);
+    } else if (strcmp(what, "account") == 0) {
+        kind = AGAH_KIND_ACCOUNT;
+        if (strchr(c->pos[0], ':') == NULL)
+            return cli_fail(EXIT_USAGE, "\"%.60s\" is not an account: write SERVICE:HANDLE, e.g. "
+                            "telegram:@name or wechat:wxid", c->pos[0]);
+    } else {
+        kind = AGAH_KIND_ALERT;
+        if (note == NULL || note[0] == '\0')
+            return cli_fail(EXIT_USAGE, "`agah post alert` needs --note TEXT: the warning itself");
+    }
+    if (cat == NULL)
+        cat = "harassment";
+    if (agah_category_parse(cat) < 0)
+        return cli_fail(EXIT_USAGE, "unknown category \"%.40s\": use harassment, impersonation, "
+                        "scam, surveillance or other", cat);
+    if (sev == NULL)
+        sev = "warning";
+    if (agah_severity_parse(sev) < 0)
+        return cli_fail(EXIT_USAGE, "unknown severity \"%.40s\": use info, warning or danger", sev);
+    if (note == NULL)
+        note = "";
+    if ((r = on_note_ok("note", note)) != 0)
+        return r;
+    if (exp != NULL && (r = on_duration(exp, &expires)) != 0)
+        return r;
+    if (kind != AGAH_KIND_ALERT) {
+        if ((r = on_region_ok(cli_opt(c, "region"))) != 0)
+            return r;
+        r = on_target(c->pos[0], region, kind == AGAH_KIND_NUMBER ? AGAH_TARGET_NUMBER
+                                                                  : AGAH_TARGET_ACCOUNT,
+                      target, &got, 0);
+        if (r != 0)
+            return r;
+    }
+
+    on_req_init(&q);
+    int ok = ctl_req_begin(&q.pk, "post", 6) == 0 &&
+             ctl_pack_kv_str(&q.pk, "kind", what) == 0 &&
+             ctl_pack_kv_str(&q.pk, "target", kind == AGAH_KIND_ALERT ? NULL : target) == 0 &&
+             ctl_pack_kv_str(&q.pk, "category", cat) == 0 &&
+             ctl_pack_kv_str(&q.pk, "note", note) == 0 &&
+             ctl_pack_kv_str(&q.pk, "severity", sev) == 0 &&
+             ctl_pack_kv_uint(&q.pk, "expires", expires) == 0;
+    r = on_call(c, &ctl, &q, ok, &res);
+    if (r == 0) {
+        if (c->json) {
+            on_print_json(res);
+        } else {
+            char id[2 * AGAH_HASH_LEN + 1];
+            (void)mp_str(res, "id", id, sizeof id);
+            out_reltime(rel, sizeof rel, expires ? (uint64_t)time(NULL) + expires : 0,
+                        (uint64_t)time(NULL));
+            (void)printf("%s\n", id);
+            (void)fprintf(stderr, "agah: posted %s%s%s (%s, expires %s); it is on its way to "
+                          "the other members.\n", what, target[0] ? " " : "", target, cat, rel);
+        }
+    }
+    ctl_close(&ctl);
+    return r;
+}
+
+/* One check request on an open connection. Returns 0 (flagged), 1 (not) or
+ * an exit code; prints the answer. `prefix` is printed before a human
+ * answer (batch mode). */
+static int on_check_one(struct cli *c, struct ctl *ctl, const char *query, const char *target,
+                        int batch)
+{
+    struct on_req q;
+    const msgpack_object *res;
+    int r;
+
+    on_req_init(&q);
+    if (ctl_req_begin(&q.pk, "check", 1) != 0 || ctl_pack_kv_str(&q.pk, "target", target) != 0) {
+        msgpack_sbuffer_destroy(&q.sb);
+        return cli_fail(EXIT_FAIL, "cannot encode the request");
+    }
+    r = ctl_call(ctl, &q.sb, CTL_TIMEOUT_SECONDS, &res);
+    msgpack_sbuffer_destroy(&q.sb);
+    if (r != 0)
+        return r;
+    const msgpack_object *fl = mp_get(res, "flagged"), *alerts = mp_get(res, "alerts");
+    if (fl == NULL || fl->type != MSGPACK_OBJECT_BOOLEAN)
+        return cli_fail(EXIT_FAIL, "agahd sent a check result without \"flagged\"");
+    int flagged = fl->via.boolean;
+    if (c->json) {
+        (void)fputs("{\"query\": ", stdout);
+        json_string(stdout, query, strlen(query));
+        (void)fputs(", \"normalized\": ", stdout);
+        json_string(stdout, target, strlen(target));
+        (void)printf(", \"flagged\": %s, \"alerts\": ", flagged ? "true" : "false");
+        if (alerts != NULL)
+            json_object(stdout, alerts);
+        else
+            (void)fputs("[]", stdout);
+        (void)fputs("}\n", stdout);
+    } else {
+        char line[512];
+        if (batch)
+            (void)printf("%s  ", target);
+        if (flagged) {
+            out_flagged_summary(line, sizeof line, alerts, (uint64_t)time(NULL));
+            (void)printf("%s%s%s\n", out_c("\033[1;31m"), line, out_reset());
+        } else {
+            (void)printf("not flagged\n");
+        }
+    }
+    return flagged ? 0 : 1;
+}
+
+/* `check` with no argument or "-": one identifier per line on stdin, one
+ * answer per line; 0 if any is flagged, 1 if none, 2 if any line was
+ * invalid (its answer is unknown, so it outweighs a "no"), 3 or 5 if the
+ * daemon failed. */
+static int on_check_batch(struct cli *c, const char *region)
+{
+    struct ctl ctl;
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t n;
+    int any_flagged = 0, any_invalid = 0, connected = 0, r = 0;
+
+    memset(&ctl, 0, sizeof ctl);
+    ctl.fd = -1;
+    while ((n = getline(&line, &cap, stdin)) >= 0) {
+        char target[AGAH_TARGET_MAX];
+        int kind;
+        char *s = line;
+        lineno++;
+        while (n > 0 && isspace((unsigned char)s[n - 1]))
+            s[--n] = '\0';
+        while (*s != '\0' && isspace((unsigned char)*s))
+            s++;
+        if (*s == '\0' || *s == '#')
+            continue;
+        if (on_target(s, region, 0, target, &kind, lineno) != 0) {
+            any_invalid = 1;
+            if (c->json) {
+                (void)fputs("{\"query\": ", stdout);
+                json_string(stdout, s, strlen(s));
+                (void)fputs(", \"error\": \"invalid input\"}\n", stdout);
+            }
+            continue;
+        }
+        if (!connected) {
+            if ((r = ctl_open(&ctl, c->datadir)) != 0)
+                goto out;
+            connected = 1;
+        }
+        r = on_check_one(c, &ctl, s, target, 1);
+        if (r == 0)
+            any_flagged = 1;
+        else if (r != 1)
+            goto out;
+        (void)fflush(stdout);
+    }
+    if (ferror(stdin)) {
+        r = cli_fail(EXIT_USAGE, "cannot read standard input: %s", strerror(errno));
+        goto out;
+    }
+    r = any_invalid ? EXIT_USAGE : any_flagged ? 0 : EXIT_NO;
+out:
+    free(line);
+    ctl_close(&ctl);
+    return r;
+}
+
+int cmd_check(struct cli *c)
+{
+    const char *region = on_region(c);
+    char target[AGAH_TARGET_MAX];
+    struct ctl ctl;
+    int kind, r;
+
+    if ((r = on_region_ok(cli_opt(c, "region"))) != 0)
+        return r;
+    if (c->npos == 0 || strcmp(c->pos[0], "-") == 0)
+        return on_check_batch(c, region);
+    if ((r = on_target(c->pos[0], region, 0, target, &kind, 0)) != 0)
+        return r;
+    if ((r = ctl_open(&ctl, c->datadir)) != 0)
+        return r;
+    r = on_check_one(c, &ctl, c->pos[0], target, 0);
+    ctl_close(&ctl);
+    return r;
+}
+
+static void on_short_author(const msgpack_object *a, char *buf, size_t size)
+{
+    char id[AGAH_IDSTR_SIZE];
+    (void)mp_str(a, "author_name", buf, size);
+    if (buf[0] != '\0')
+        return;
+    (void)mp_str(a, "author", id, sizeof id);
+    (void)snprintf(buf, size, "%.12s%s", id, strlen(id) > 12 ? "\xe2\x80\xa6" : "");
+}
+
+int cmd_list(struct cli *c)
+{
+    const char *kind = cli_opt(c, "kind");
+    int all = cli_opt(c, "all") != NULL;
+    struct ctl ctl;
+    struct on_req q;
+    const msgpack_object *res;
+    int r;
+
+    if (kind != NULL && (agah_kind_parse(kind) < 0))
+        return cli_fail(EXIT_USAGE, "unknown kind \"%.40s\": use number, account or alert", kind);
+    on_req_init(&q);
+    int ok = ctl_req_begin(&q.pk, "list", 2) == 0 && ctl_pack_kv_str(&q.pk, "kind", kind) == 0 &&
+             ctl_pack_kv_bool(&q.pk, "all", all) == 0;
+    r = on_call(c, &ctl, &q, ok, &res);
+    if (r != 0)
+        goto out;
+    if (res->type != MSGPACK_OBJECT_ARRAY) {
+        r = cli_fail(EXIT_FAIL, "agahd sent a list that is not an array");
+        goto out;
+    }
+    if (c->json) {
+        on_print_json(res);
+        goto out;
+    }
+    if (res->via.array.size == 0) {
+        (void)printf("no %s%s%s alerts\n", all ? "" : "active", kind && !all ? " " : "",
+                     kind ? kind : "");
+        goto out;
+    }
+    uint64_t now = (uint64_t)time(NULL);
+    /* STATUS only with --all; NOTE last, so right-to-left text cannot
+     * disturb the alignment of the other columns. */
+    static const char *const head_all[] = {"ID", "KIND", "TARGET", "CATEGORY", "BY", "POSTED",
+                                           "EXPIRES", "STATUS", "CONF", "NOTE"};
+    const char *head[10], *hc[10];
+    size_t nc = 0;
+    for (size_t i = 0; i < 10; i++) {
+        if (!all && strcmp(head_all[i], "STATUS") == 0)
+            continue;
+        head[nc] = head_all[i];
+        hc[nc++] = "\033[1m";
+    }
+    struct table *t = table_new(nc);
+    if (t == NULL || table_row(t, head, hc) != 0) {
+        table_free(t);
+        r = cli_fail(EXIT_FAIL, "out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0; i < res->via.array.size; i++) {
+        const msgpack_object *a = &res->via.array.ptr[i];
+        char id[13], kd[16], tg[AGAH_TARGET_MAX], ca[32], by[AGAH_NAME_MAX + 8], po[32], ex[32],
+            st[16], cf[16], note[AGAH_NOTE_MAX + 1], nshort[AGAH_NOTE_MAX + 4];
+        const char *cells[10], *cols[10];
+        size_t k = 0;
+        (void)mp_str(a, "id", id, sizeof id);
+        (void)mp_str(a, "kind", kd, sizeof kd);
+        (void)mp_str(a, "target", tg, sizeof tg);
+        if (tg[0] == '\0')
+            (void)snprintf(tg, sizeof tg, "-");
+        (void)mp_str(a, "category", ca, sizeof ca);
+        on_short_author(a, by, sizeof by);
+        out_reltime(po, sizeof po, mp_uint(a, "created"), now);
+        out_reltime(ex, sizeof ex, mp_uint(a, "expires"), now);
+        (void)mp_str(a, "status", st, sizeof st);
+        (void)snprintf(cf, sizeof cf, "%" PRIu64, mp_uint(a, "confirmations"));
+        (void)mp_str(a, "note", note, sizeof note);
+        /* Notes are cut to 40 columns here, on a character boundary; `show`
+         * prints them whole. */
+        size_t nl = strlen(note), fit = out_fit(note, nl, 40);
+        for (size_t j = 0; j < fit; j++)
+            if (note[j] == '\n')
+                fit = j;
+        memcpy(nshort, note, fit);
+        (void)snprintf(nshort + fit, sizeof nshort - fit, "%s", fit < nl ? "\xe2\x80\xa6" : "");
+        const char *sevc = NULL;
+        char sev[16];
+        (void)mp_str(a, "severity", sev, sizeof sev);
+        if (strcmp(sev, "danger") == 0)
+            sevc = "\033[1;31m";
+        cells[k] = id; cols[k++] = "\033[2m";
+        cells[k] = kd; cols[k++] = sevc;
+        cells[k] = tg; cols[k++] = "\033[1m";
+        cells[k] = ca; cols[k++] = NULL;
+        cells[k] = by; cols[k++] = NULL;
+        cells[k] = po; cols[k++] = NULL;
+        cells[k] = ex; cols[k++] = NULL;
+        if (all) {
+            cells[k] = st;
+            cols[k++] = strcmp(st, "active") == 0 ? NULL : "\033[2m";
+        }
+        cells[k] = cf; cols[k++] = NULL;
+        cells[k] = nshort; cols[k++] = NULL;
+        if (table_row(t, cells, cols) != 0) {
+            table_free(t);
+            r = cli_fail(EXIT_FAIL, "out of memory");
+            goto out;
+        }
+    }
+    table_print(t, stdout);
+    table_free(t);
+out:
+    ctl_close(&ctl);
+    return r;
+}
+
+int cmd_show(struct cli *c)
+{
+    char id[2 * AGAH_HASH_LEN + 1];
+    struct ctl ctl;
+    struct on_req q;
+    const msgpack_object *res;
+    int r;
+
+    if ((r = on_alert_id(c->pos[0], id)) != 0)
+        return r;
+    on_req_init(&q);
+    int ok = ctl_req_begin(&q.pk, "show", 1) == 0 && ctl_pack_kv_str(&q.pk, "id", id) == 0;
+    r = on_call(c, &ctl, &q, ok, &res);
+    if (r == 0) {
+        if (c->json)
+            on_print_json(res);
+        else
+            out_alert_long(stdout, res, (uint64_t)time(NULL));
+    }
+    ctl_close(&ctl);
+    return r;
+}
+
+int cmd_confirm(struct cli *c)
+{
+    char id[2 * AGAH_HASH_LEN + 1], full[2 * AGAH_HASH_LEN + 1];
+    const char *note = cli_opt(c, "note");
+    struct ctl ctl;
+    struct on_req q;
+    const msgpack_object *res;
+    int r;
+
+    if ((r = on_alert_id(c->pos[0], id)) != 0)
+        return r;
+    if (note == NULL)
+        note = "";
+    if ((r = on_note_ok("note", note)) != 0)
+        return r;
+    on_req_init(&q);
+    int ok = ctl_req_begin(&q.pk, "confirm", 2) == 0 && ctl_pack_kv_str(&q.pk, "id", id) == 0 &&
+             ctl_pack_kv_str(&q.pk, "note", note) == 0;
+    r = on_call(c, &ctl, &q, ok, &res);
+    if (r == 0) {
+        if (c->json) {
+            on_print_json(res);
+        } else {
+            uint64_t n = mp_uint(res, "confirmations");
+            (void)printf("confirmed %s (%" PRIu64 " confirmation%s)\n",
+                         mp_str(res, "id", full, sizeof full), n, n == 1 ? "" : "s");
+        }
+    }
+    ctl_close(&ctl);
+    return r;
+}
+
+int cmd_retract(struct cli *c)
+{
+    char id[2 * AGAH_HASH_LEN + 1], full[2 * AGAH_HASH_LEN + 1];
+    const char *reason = cli_opt(c, "reason");
+    struct ctl ctl;
+    struct on_req q;
+    const msgpack_object *res;
+    int r;
+
+    if ((r = on_alert_id(c->pos[0], id)) != 0)
+        return r;
+    if (reason == NULL)
+        reason = "";
+    if ((r = on_note_ok("reason", reason)) != 0)
+        return r;
+    on_req_init(&q);
+    int ok = ctl_req_begin(&q.pk, "retract", 2) == 0 && ctl_pack_kv_str(&q.pk, "id", id) == 0 &&
+             ctl_pack_kv_str(&q.pk, "reason", reason) == 0;
+    r = on_call(c, &ctl, &q, ok, &res);
+    if (r == 0) {
+        if (c->json)
+            on_print_json(res);
+        else
+            (void)printf("retracted %s\n", mp_str(res, "id", full, sizeof full));
+    }
+    ctl_close(&ctl);
+    return r;
+}
+
+static volatile sig_atomic_t on_stop;
+
+static void on_signal(int sig)
+{
+    on_stop = sig;
+}
+
+int cmd_watch(struct cli *c)
+{
+    struct ctl ctl;
+    struct on_req q;
+    const msgpack_object *res;
+    struct sigaction sa;
+    int r;
+
+    /* SIGINT/SIGTERM end the watch normally (exit 0): the handler only
+     * notes it, and the blocking read returns EINTR (no SA_RESTART). */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    (void)sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+        return cli_fail(EXIT_FAIL, "cannot install signal handlers");
+    on_req_init(&q);
+    int ok = ctl_req_begin(&q.pk, "watch", 0) == 0;
+    r = on_call(c, &ctl, &q, ok, &res);
+    if (r != 0)
+        goto out;
+    if (!c->json)
+        (void)fprintf(stderr, "agah: watching for alerts on %s; press Ctrl-C to stop.\n",
+                      c->datadir);
+    for (;;) {
+        (void)fflush(stdout);
+        r = ctl_next_event(&ctl, &on_stop, &res);
+        if (r == 2) {
+            r = 0;
+            break;
+        }
+        if (r == 1) {
+            r = cli_fail(EXIT_DAEMON, "agahd on %s stopped", c->datadir);
+            break;
+        }
+        if (r != 0)
+            break;
+        if (c->json)
+            on_print_json(res);
+        else
+            out_alert_line(stdout, res, (uint64_t)time(NULL));
+        if (ferror(stdout)) {
+            r = cli_fail(EXIT_FAIL, "cannot write the output");
+            break;
+        }
+    }
+out:
+    ctl_close(&ctl);
+    return r;
+}
+
+int cmd_members(struct cli *c)
+{
+    struct ctl ctl;
+    struct on_req q;
+    const msgpack_object *res;
+    int r;
+
+    on_req_init(&q);
+    int ok = ctl_req_begin(&q.pk, "members", 0) == 0;
+    r = on_call(c, &ctl, &q, ok, &res);
+    if (r != 0)
+        goto out;
+    if (res->type != MSGPACK_OBJECT_ARRAY) {
+        r = cli_fail(EXIT_FAIL, "agahd sent a member list that is not an array");
+        goto out;
+    }
+    if (c->json) {
+        on_print_json(res);
+        goto out;
+    }
+    struct table *t = table_new(4);
+    static const char *const head[] = {"MEMBER ID", "NAME", "ROLE", "STATUS"};
+    static const char *const hc[] = {"\033[1m", "\033[1m", "\033[1m", "\033[1m"};
+    if (t == NULL || table_row(t, head, hc) != 0) {
+        table_free(t);
+        r = cli_fail(EXIT_FAIL, "out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0; i < res->via.array.size; i++) {
+        const msgpack_object *m = &res->via.array.ptr[i];
+        char id[AGAH_IDSTR_SIZE], name[AGAH_NAME_MAX + 1], role[16], st[16];
+        (void)mp_str(m, "member_id", id, sizeof id);
+        (void)mp_str(m, "name", name, sizeof name);
+        (void)mp_str(m, "role", role, sizeof role);
+        (void)mp_str(m, "status", st, sizeof st);
+        const char *cells[] = {id, name[0] ? name : "-", role, st};
+        const char *cols[] = {NULL, NULL, strcmp(role, "organiser") == 0 ? "\033[1m" : NULL,
+                              strcmp(st, "revoked") == 0 ? "\033[31m" : NULL};
+        if (table_row(t, cells, cols) != 0) {
+            table_free(t);
+            r = cli_fail(EXIT_FAIL, "out of memory");
+            goto out;
+        }
+    }
+    table_print(t, stdout);
+    table_free(t);
+out:
+    ctl_close(&ctl);
+    return r;
+}
+
+int cmd_invite(struct cli *c)
+{
+    const char *role = cli_opt(c, "role"), *name = cli_opt(c, "name");
+    struct ctl ctl;
+    struct on_req q;
+    const msgpack_object *res;
+    int r;
+
+    if ((r = on_member_id(c->pos[0])) != 0)
+        return r;
+    if (role == NULL)
+        role = "member";
+    if (agah_role_parse(role) < 0)
+        return cli_fail(EXIT_USAGE, "unknown role \"%.40s\": use member, organiser or relay", role);
+    if (name == NULL)
+        name = "";
+    if (strlen(name) > AGAH_NAME_MAX || !agah_mp_utf8_ok(name, strlen(name)))
+        return cli_fail(EXIT_USAGE, "--name must be valid UTF-8 of at most %d bytes", AGAH_NAME_MAX);
+    for (const char *p = name; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return cli_fail(EXIT_USAGE, "--name contains a control character");
+    on_req_init(&q);
+    int ok = ctl_req_begin(&q.pk, "invite", 3) == 0 &&
+             ctl_pack_kv_str(&q.pk, "member_id", c->pos[0]) == 0 &&
+             ctl_pack_kv_str(&q.pk, "role", role) == 0 && ctl_pack_kv_str(&q.pk, "name", name) == 0;
+    r = on_call(c, &ctl, &q, ok, &res);
+    if (r == 0) {
+        if (c->json) {
+            on_print_json(res);
+        } else {
+            const msgpack_object *code = mp_get(res, "code");
+            if (code == NULL || code->type != MSGPACK_OBJECT_STR) {
+                r = cli_fail(EXIT_FAIL, "agahd sent an invite without a code");
+            } else {
+                (void)fwrite(code->via.str.ptr, 1, code->via.str.size, stdout);
+                (void)fputc('\n', stdout);
+                (void)fprintf(stderr, "agah: hand this code to %s in person; only their identity "
+                              "can open it. They run: agah join CODE\n",
+                              name[0] ? name : "the new member");
+            }
+        }
+    }
+    ctl_close(&ctl);
+    return r;
+}
+
+int cmd_revoke(struct cli *c)
+{
+    const char *reason = cli_opt(c, "reason");
+    char id[AGAH_IDSTR_SIZE];
+    struct ctl ctl;
+    struct on_req q;
+    const msgpack_object *res;
+    int r;
+
+    if ((r = on_member_id(c->pos[0])) != 0)
+        return r;
+    if (reason == NULL)
+        reason = "";
+    if ((r = on_note_ok("reason", reason)) != 0)
+        return r;
+    on_req_init(&q);
+    int ok = ctl_req_begin(&q.pk, "revoke", 2) == 0 &&
+             ctl_pack_kv_str(&q.pk, "member_id", c->pos[0]) == 0 &&
+             ctl_pack_kv_str(&q.pk, "reason", reason) == 0;
+    r = on_call(c, &ctl, &q, ok, &res);
+    if (r == 0) {
+        if (c->json)
+            on_print_json(res);
+        else
+            (void)printf("revoked %s; a new epoch key went to the remaining members\n",
+                         mp_str(res, "member_id", id, sizeof id));
+    }
+    ctl_close(&ctl);
+    return r;
+}
+
+int cmd_peers(struct cli *c)
+{
+    struct ctl ctl;
+    struct on_req q;
+    const msgpack_object *res;
+    int r;
+
+    on_req_init(&q);
+    int ok = ctl_req_begin(&q.pk, "peers", 0) == 0;
+    r = on_call(c, &ctl, &q, ok, &res);
+    if (r != 0)
+        goto out;
+    if (res->type != MSGPACK_OBJECT_ARRAY) {
+        r = cli_fail(EXIT_FAIL, "agahd sent a peer list that is not an array");
+        goto out;
+    }
+    if (c->json) {
+        on_print_json(res);
+        goto out;
+    }
+    if (res->via.array.size == 0) {
+        (void)printf("no peers known; add one with `agah peer add HOST:PORT`\n");
+        goto out;
+    }
+    struct table *t = table_new(3);
+    static const char *const head[] = {"ADDRESS", "MEMBER ID", "STATE"};
+    static const char *const hc[] = {"\033[1m", "\033[1m", "\033[1m"};
+    if (t == NULL || table_row(t, head, hc) != 0) {
+        table_free(t);
+        r = cli_fail(EXIT_FAIL, "out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0; i < res->via.array.size; i++) {
+        const msgpack_object *p = &res->via.array.ptr[i];
+        char addr[AGAH_ADDR_MAX + 1], id[AGAH_IDSTR_SIZE];
+        int conn = mp_bool(p, "connected");
+        (void)mp_str(p, "address", addr, sizeof addr);
+        (void)mp_str(p, "member_id", id, sizeof id);
+        const char *cells[] = {addr[0] ? addr : "-", id[0] ? id : "-",
+                               conn ? "connected" : "not connected"};
+        const char *cols[] = {NULL, NULL, conn ? "\033[32m" : "\033[2m"};
+        if (table_row(t, cells, cols) != 0) {
+            table_free(t);
+            r = cli_fail(EXIT_FAIL, "out of memory");
+            goto out;
+        }
+    }
+    table_print(t, stdout);
+    table_free(t);
+out:
+    ctl_close(&ctl);
+    return r;
+}
+
+/* HOST:PORT with a port in 1..65535; an IPv6 host in brackets. */
+static int on_addr_ok(const char *a)
+{
+    size_t n = strlen(a);
+    const char *colon = strrchr(a, ':');
+    if (n == 0 || n >= AGAH_ADDR_MAX || colon == NULL || colon == a)
+        goto bad;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] < 0x21 || a[i] > 0x7e)
+            goto bad;
+    if (a[0] == '[' && colon[-1] != ']')
+        goto bad;
+    if (a[0] != '[' && memchr(a, ':', (size_t)(colon - a)) != NULL)
+        goto bad;
+    const char *p = colon + 1;
+    if (*p == '\0' || strlen(p) > 5)
+        goto bad;
+    long port = 0;
+    for (; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            goto bad;
+        port = port * 10 + (*p - '0');
+    }
+    if (port < 1 || port > 65535)
+        goto bad;
+    return 0;
+bad:
+    return cli_fail(EXIT_USAGE, "\"%.70s\" is not a peer address: use HOST:PORT, e.g. "
+                    "203.0.113.7:7433 or [2001:db8::1]:7433", a);
+}
+
+int cmd_peer_add(struct cli *c)
+{
+    char addr[AGAH_ADDR_MAX + 1];
+    struct ctl ctl;
+    struct on_req q;
+    const msgpack_object *res;
+    int r;
+
+    if ((r = on_addr_ok(c->pos[0])) != 0)
+        return r;
+    on_req_init(&q);
+    int ok = ctl_req_begin(&q.pk, "peer_add", 1) == 0 &&
+             ctl_pack_kv_str(&q.pk, "address", c->pos[0]) == 0;
+    r = on_call(c, &ctl, &q, ok, &res);
+    if (r == 0) {
+        if (c->json)
+            on_print_json(res);
+        else
+            (void)printf("added peer %s; agahd dials it now and keeps it\n",
+                         mp_str(res, "address", addr, sizeof addr));
+    }
+    ctl_close(&ctl);
+    return r;
+}
+
+int cmd_status(struct cli *c)
+{
+    struct ctl ctl;
+    struct on_req q;
+    const msgpack_object *res;
+    char path[AGAH_PATH_MAX], mid[AGAH_IDSTR_SIZE], cid[AGAH_IDSTR_SIZE], role[16];
+    uint8_t pk[AGAH_PK_LEN];
+    int nopass = 0, r;
+
+    on_req_init(&q);
+    int ok = ctl_req_begin(&q.pk, "status", 0) == 0;
+    r = on_call(c, &ctl, &q, ok, &res);
+    if (r != 0)
+        goto out;
+    if (c->json) {
+        on_print_json(res);
+        goto out;
+    }
+    (void)printf("data        %s\n", c->datadir);
+    (void)printf("member      %s\n", mp_str(res, "member_id", mid, sizeof mid));
+    (void)printf("community   %s\n", mp_str(res, "community_id", cid, sizeof cid));
+    (void)printf("role        %s\n", mp_str(res, "role", role, sizeof role));
+    (void)printf("epoch       %" PRIu64 "\n", mp_uint(res, "epoch"));
+    uint64_t np = mp_uint(res, "peers"), na = mp_uint(res, "alerts");
+    (void)printf("peers       %" PRIu64 " connected\n", np);
+    (void)printf("alerts      %" PRIu64 " active\n", na);
+    /* An identity without a passphrase is fine for a relay or a test, but
+     * the person at the keyboard should know their key is not protected. */
+    if (agah_datadir_path(c->datadir, "identity.key", path) == 0 &&
+        agah_keyfile_peek(path, pk, &nopass, NULL) == 0 && nopass)
+        (void)printf("%snote: this identity has no passphrase; anyone who can read %s has its key%s\n",
+                     out_c("\033[33m"), c->datadir, out_reset());
+out:
+    ctl_close(&ctl);
+    return r;
+}

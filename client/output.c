@@ -1,0 +1,591 @@
+/* What the CLI prints: JSON converted from the daemon's msgpack, aligned
+ * tables measured in terminal columns, relative times and optional colour.
+ * Text from the network (notes, names) is written intact, whatever its
+ * script, except for control characters, which are replaced so that an
+ * alert cannot drive the reader's terminal. */
+#define _POSIX_C_SOURCE 200809L
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+
+static int out__colour;
+
+void out_init(int json)
+{
+    const char *term = getenv("TERM");
+    out__colour = !json && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL &&
+                  !(term != NULL && strcmp(term, "dumb") == 0);
+}
+
+int out_colour(void) { return out__colour; }
+const char *out_c(const char *sgr) { return out__colour ? sgr : ""; }
+const char *out_reset(void) { return out__colour ? "\033[0m" : ""; }
+
+/* Decodes one UTF-8 character at s[0..n): returns its length and sets *cp,
+ * or returns 1 with *cp = -1 for a byte that does not start a valid,
+ * complete, shortest-form character. */
+static size_t out__utf8(const unsigned char *s, size_t n, long *cp)
+{
+    unsigned char c = s[0];
+    size_t len;
+    long v, min;
+
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2; v = c & 0x1f; min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3; v = c & 0x0f; min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4; v = c & 0x07; min = 0x10000;
+    } else {
+        *cp = -1;
+        return 1;
+    }
+    if (len > n) {
+        *cp = -1;
+        return 1;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            *cp = -1;
+            return 1;
+        }
+        v = (v << 6) | (s[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
+        *cp = -1;
+        return 1;
+    }
+    *cp = v;
+    return len;
+}
+
+/* Terminal columns of one code point: 0 for combining marks and
+ * zero-width format characters, 2 for East Asian wide and emoji, else 1. */
+static size_t out__cpwidth(long cp)
+{
+    static const long zero[][2] = {
+        {0x0300, 0x036f}, {0x0483, 0x0489}, {0x0591, 0x05bd}, {0x0610, 0x061a},
+        {0x061c, 0x061c}, {0x064b, 0x065f}, {0x0670, 0x0670}, {0x06d6, 0x06dc},
+        {0x06df, 0x06e4}, {0x06e7, 0x06e8}, {0x06ea, 0x06ed}, {0x200b, 0x200f},
+        {0x202a, 0x202e}, {0x2060, 0x2064}, {0x2066, 0x206f}, {0xfe00, 0xfe0f},
+        {0xfeff, 0xfeff}, {0x1f3fb, 0x1f3ff}, {0xe0100, 0xe01ef},
+    };
+    static const long wide[][2] = {
+        {0x1100, 0x115f}, {0x2e80, 0x303e}, {0x3041, 0x33ff}, {0x3400, 0x4dbf},
+        {0x4e00, 0x9fff}, {0xa000, 0xa4cf}, {0xac00, 0xd7a3}, {0xf900, 0xfaff},
+        {0xfe30, 0xfe4f}, {0xff00, 0xff60}, {0xffe0, 0xffe6}, {0x1f300, 0x1f64f},
+        {0x1f900, 0x1f9ff}, {0x20000, 0x2fffd}, {0x30000, 0x3fffd},
+    };
+    for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
+        if (cp >= zero[i][0] && cp <= zero[i][1])
+            return 0;
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
+        if (cp >= wide[i][0] && cp <= wide[i][1])
+            return 2;
+    return 1;
+}
+
+size_t out_width(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t w = 0;
+    while (n > 0) {
+        long cp;
+        size_t k = out__utf8(p, n, &cp);
+        w += cp < 0 ? 1 : out__cpwidth(cp);
+        p += k;
+        n -= k;
+    }
+    return w;
+}
+
+size_t out_fit(const char *s, size_t n, size_t cols)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t used = 0, w = 0;
+    while (used < n) {
+        long cp;
+        size_t k = out__utf8(p + used, n - used, &cp);
+        size_t cw = cp < 0 ? 1 : out__cpwidth(cp);
+        /* An incomplete character at the end of the buffer is not whole. */
+        if (cp < 0 && p[used] >= 0xc2 && p[used] <= 0xf4 && n - used < 4)
+            break;
+        if (w + cw > cols)
+            break;
+        w += cw;
+        used += k;
+    }
+    return used;
+}
+
+/* Writes text with C0/C1 control characters and DEL replaced by '?' (a
+ * newline kept when `newlines`), and invalid UTF-8 bytes by U+FFFD. */
+static void out__text(FILE *f, const char *s, size_t n, int newlines)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        long cp;
+        size_t k = out__utf8(p + i, n - i, &cp);
+        if (cp < 0)
+            (void)fputs("\xef\xbf\xbd", f);
+        else if (cp == '\n' && newlines)
+            (void)fputc('\n', f);
+        else if (cp == '\t')
+            (void)fputc(' ', f);
+        else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
+            (void)fputc('?', f);
+        else
+            (void)fwrite(p + i, 1, k, f);
+        i += k;
+    }
+}
+
+/* The same into a malloc'd string (for table cells). */
+static char *out__clean(const char *s, size_t n)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *m = open_memstream(&buf, &size);
+    if (m == NULL)
+        return NULL;
+    out__text(m, s, n, 0);
+    if (fclose(m) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+void json_string(FILE *f, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    (void)fputc('"', f);
+    while (i < n) {
+        long cp;
+        size_t k = out__utf8(p + i, n - i, &cp);
+        if (cp < 0)
+            (void)fputs("\\ufffd", f);
+        else if (cp == '"')
+            (void)fputs("\\\"", f);
+        else if (cp == '\\')
+            (void)fputs("\\\\", f);
+        else if (cp == '\n')
+            (void)fputs("\\n", f);
+        else if (cp == '\r')
+            (void)fputs("\\r", f);
+        else if (cp == '\t')
+            (void)fputs("\\t", f);
+        else if (cp < 0x20 || cp == 0x7f)
+            (void)fprintf(f, "\\u%04lx", cp);
+        else
+            (void)fwrite(p + i, 1, k, f);
+        i += k;
+    }
+    (void)fputc('"', f);
+}
+
+void json_object(FILE *f, const msgpack_object *o)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL:
+        (void)fputs("null", f);
+        break;
+    case MSGPACK_OBJECT_BOOLEAN:
+        (void)fputs(o->via.boolean ? "true" : "false", f);
+        break;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        (void)fprintf(f, "%" PRIu64, o->via.u64);
+        break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        (void)fprintf(f, "%" PRId64, o->via.i64);
+        break;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        if (isfinite(o->via.f64))
+            (void)fprintf(f, "%.17g", o->via.f64);
+        else
+            (void)fputs("null", f);
+        break;
+    case MSGPACK_OBJECT_STR:
+        json_string(f, o->via.str.ptr, o->via.str.size);
+        break;
+    case MSGPACK_OBJECT_BIN:
+        (void)fputc('"', f);
+        for (uint32_t i = 0; i < o->via.bin.size; i++)
+            (void)fprintf(f, "%02x", (unsigned char)o->via.bin.ptr[i]);
+        (void)fputc('"', f);
+        break;
+    case MSGPACK_OBJECT_ARRAY:
+        (void)fputc('[', f);
+        for (uint32_t i = 0; i < o->via.array.size; i++) {
+            if (i > 0)
+                (void)fputs(", ", f);
+            json_object(f, &o->via.array.ptr[i]);
+        }
+        (void)fputc(']', f);
+        break;
+    case MSGPACK_OBJECT_MAP:
+        (void)fputc('{', f);
+        for (uint32_t i = 0; i < o->via.map.size; i++) {
+            const msgpack_object *k = &o->via.map.ptr[i].key;
+            if (i > 0)
+                (void)fputs(", ", f);
+            /* JSON keys are strings; the protocol only uses str keys, but
+             * anything else is written as its JSON text, quoted. */
+            if (k->type == MSGPACK_OBJECT_STR) {
+                json_string(f, k->via.str.ptr, k->via.str.size);
+            } else {
+                char *buf = NULL;
+                size_t size = 0;
+                FILE *m = open_memstream(&buf, &size);
+                if (m != NULL) {
+                    json_object(m, k);
+                    if (fclose(m) == 0)
+                        json_string(f, buf, size);
+                    else
+                        (void)fputs("\"\"", f);
+                } else {
+                    (void)fputs("\"\"", f);
+                }
+                free(buf);
+            }
+            (void)fputs(": ", f);
+            json_object(f, &o->via.map.ptr[i].val);
+        }
+        (void)fputc('}', f);
+        break;
+    default:
+        (void)fputs("null", f);
+        break;
+    }
+}
+
+void out_reltime(char *buf, size_t size, uint64_t t, uint64_t now)
+{
+    uint64_t d;
+    int future = t > now;
+    const char *unit;
+    uint64_t v;
+
+    if (t == 0) {
+        (void)snprintf(buf, size, "never");
+        return;
+    }
+    d = future ? t - now : now - t;
+    if (d < 60) {
+        (void)snprintf(buf, size, "%s", future ? "in under a minute" : "just now");
+        return;
+    }
+    if (d < 3600) {
+        v = d / 60;
+        unit = "min";
+    } else if (d < 86400) {
+        v = d / 3600;
+        unit = "h";
+    } else {
+        v = d / 86400;
+        unit = "d";
+    }
+    if (future)
+        (void)snprintf(buf, size, "in %" PRIu64 " %s", v, unit);
+    else
+        (void)snprintf(buf, size, "%" PRIu64 " %s ago", v, unit);
+}
+
+/* "2026-11-23 09:00 UTC" */
+static void out__abstime(char *buf, size_t size, uint64_t t)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (t == 0 || gmtime_r(&tt, &tm) == NULL || strftime(buf, size, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+        (void)snprintf(buf, size, "%s", t == 0 ? "never" : "?");
+}
+
+struct table {
+    size_t ncols, nrows, cap;
+    char **cells;          /* nrows * ncols */
+    const char **colours;  /* nrows * ncols, static strings or NULL */
+};
+
+struct table *table_new(size_t ncols)
+{
+    struct table *t = calloc(1, sizeof *t);
+    if (t != NULL)
+        t->ncols = ncols;
+    return t;
+}
+
+int table_row(struct table *t, const char *const *cells, const char *const *colours)
+{
+    if (t->nrows == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        char **c = realloc(t->cells, cap * t->ncols * sizeof *c);
+        if (c == NULL)
+            return -1;
+        t->cells = c;
+        const char **k = realloc(t->colours, cap * t->ncols * sizeof *k);
+        if (k == NULL)
+            return -1;
+        t->colours = k;
+        t->cap = cap;
+    }
+    for (size_t i = 0; i < t->ncols; i++) {
+        const char *s = cells[i] != NULL ? cells[i] : "";
+        char *cell = out__clean(s, strlen(s));
+        if (cell == NULL) {
+            for (size_t j = 0; j < i; j++)
+                free(t->cells[t->nrows * t->ncols + j]);
+            return -1;
+        }
+        t->cells[t->nrows * t->ncols + i] = cell;
+        t->colours[t->nrows * t->ncols + i] = colours != NULL ? colours[i] : NULL;
+    }
+    t->nrows++;
+    return 0;
+}
+
+void table_print(struct table *t, FILE *f)
+{
+    size_t *w = calloc(t->ncols, sizeof *w);
+    if (w == NULL)
+        return;
+    for (size_t r = 0; r < t->nrows; r++)
+        for (size_t c = 0; c < t->ncols; c++) {
+            const char *s = t->cells[r * t->ncols + c];
+            size_t cw = out_width(s, strlen(s));
+            if (cw > w[c])
+                w[c] = cw;
+        }
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            const char *s = t->cells[r * t->ncols + c];
+            const char *col = t->colours[r * t->ncols + c];
+            if (col != NULL && out__colour)
+                (void)fprintf(f, "%s%s%s", col, s, out_reset());
+            else
+                (void)fputs(s, f);
+            if (c + 1 < t->ncols) {
+                size_t pad = w[c] - out_width(s, strlen(s)) + 2;
+                for (size_t i = 0; i < pad; i++)
+                    (void)fputc(' ', f);
+            }
+        }
+        (void)fputc('\n', f);
+    }
+    free(w);
+}
+
+void table_free(struct table *t)
+{
+    if (t == NULL)
+        return;
+    for (size_t i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    free(t->colours);
+    free(t);
+}
+
+static const char *out__str(const msgpack_object *a, const char *k, size_t *n)
+{
+    const msgpack_object *v = mp_get(a, k);
+    if (v == NULL || v->type != MSGPACK_OBJECT_STR) {
+        *n = 0;
+        return "";
+    }
+    *n = v->via.str.size;
+    return v->via.str.ptr;
+}
+
+/* "alice" or the first characters of the member id. */
+static void out__author(FILE *f, const msgpack_object *a, int with_id)
+{
+    size_t nn, in;
+    const char *name = out__str(a, "author_name", &nn);
+    const char *id = out__str(a, "author", &in);
+    if (nn > 0) {
+        out__text(f, name, nn, 0);
+        if (with_id) {
+            (void)fputs(" (", f);
+            out__text(f, id, in, 0);
+            (void)fputc(')', f);
+        }
+    } else {
+        out__text(f, id, with_id ? in : (in < 12 ? in : 12), 0);
+        if (!with_id && in > 12)
+            (void)fputs("\xe2\x80\xa6", f);
+    }
+}
+
+void out_alert_long(FILE *f, const msgpack_object *a, uint64_t now)
+{
+    char rel[64], abs[64];
+    size_t n;
+    const char *s;
+    uint64_t created = mp_uint(a, "created"), expires = mp_uint(a, "expires");
+    const msgpack_object *target = mp_get(a, "target");
+
+#define OUT_FIELD(label, key)                                  \
+    do {                                                       \
+        s = out__str(a, key, &n);                              \
+        (void)fprintf(f, "%-14s", label);                      \
+        out__text(f, s, n, 0);                                 \
+        (void)fputc('\n', f);                                  \
+    } while (0)
+    OUT_FIELD("id", "id");
+    OUT_FIELD("kind", "kind");
+    if (target != NULL && target->type == MSGPACK_OBJECT_STR)
+        OUT_FIELD("target", "target");
+    OUT_FIELD("category", "category");
+    OUT_FIELD("severity", "severity");
+    s = out__str(a, "status", &n);
+    (void)fprintf(f, "%-14s%s", "status",
+                  n == 6 && memcmp(s, "active", 6) == 0 ? out_c("\033[1m") : out_c("\033[2m"));
+    out__text(f, s, n, 0);
+    (void)fprintf(f, "%s\n", out_reset());
+    (void)fprintf(f, "%-14s", "author");
+    out__author(f, a, 1);
+    (void)fputc('\n', f);
+    out_reltime(rel, sizeof rel, created, now);
+    out__abstime(abs, sizeof abs, created);
+    (void)fprintf(f, "%-14s%s (%s)\n", "created", abs, rel);
+    if (expires == 0) {
+        (void)fprintf(f, "%-14snever\n", "expires");
+    } else {
+        out_reltime(rel, sizeof rel, expires, now);
+        out__abstime(abs, sizeof abs, expires);
+        (void)fprintf(f, "%-14s%s (%s)\n", "expires", abs, rel);
+    }
+    (void)fprintf(f, "%-14s%" PRIu64 "\n", "confirmations", mp_uint(a, "confirmations"));
+    s = out__str(a, "note", &n);
+    if (n > 0) {
+        /* The whole note, never cut: each of its lines indented under the
+         * label so a multi-line note stays readable. */
+        (void)fprintf(f, "%-14s", "note");
+        size_t start = 0;
+        for (size_t i = 0; i <= n; i++) {
+            if (i == n || s[i] == '\n') {
+                if (start > 0)
+                    (void)fprintf(f, "%-14s", "");
+                out__text(f, s + start, i - start, 0);
+                (void)fputc('\n', f);
+                start = i + 1;
+            }
+        }
+    }
+#undef OUT_FIELD
+}
+
+void out_alert_line(FILE *f, const msgpack_object *a, uint64_t now)
+{
+    char rel[64];
+    size_t n;
+    const char *s;
+    const msgpack_object *target = mp_get(a, "target");
+
+    out_reltime(rel, sizeof rel, mp_uint(a, "created"), now);
+    s = out__str(a, "severity", &n);
+    int danger = n == 6 && memcmp(s, "danger", 6) == 0;
+    (void)fprintf(f, "%s[%s]%s ", out_c("\033[2m"), rel, out_reset());
+    s = out__str(a, "kind", &n);
+    (void)fputs(out_c(danger ? "\033[1;31m" : "\033[1m"), f);
+    out__text(f, s, n, 0);
+    if (target != NULL && target->type == MSGPACK_OBJECT_STR) {
+        (void)fputc(' ', f);
+        out__text(f, target->via.str.ptr, target->via.str.size, 0);
+    }
+    (void)fputs(out_reset(), f);
+    s = out__str(a, "category", &n);
+    (void)fputs(" (", f);
+    out__text(f, s, n, 0);
+    s = out__str(a, "severity", &n);
+    (void)fputs(", ", f);
+    out__text(f, s, n, 0);
+    (void)fputs(") by ", f);
+    out__author(f, a, 0);
+    s = out__str(a, "note", &n);
+    if (n > 0) {
+        (void)fputs(": ", f);
+        out__text(f, s, n, 0);
+    }
+    s = out__str(a, "id", &n);
+    (void)fprintf(f, "  %sid ", out_c("\033[2m"));
+    out__text(f, s, n < 12 ? n : 12, 0);
+    (void)fprintf(f, "%s\n", out_reset());
+}
+
+void out_flagged_summary(char *buf, size_t size, const msgpack_object *alerts, uint64_t now)
+{
+    char cats[128] = "", rel[64];
+    const char *seen_authors[64];
+    size_t seen_lens[64], nseen = 0, nactive = 0;
+    uint64_t reporters = 0, last = 0;
+    int only_active;
+
+    if (alerts == NULL || alerts->type != MSGPACK_OBJECT_ARRAY) {
+        (void)snprintf(buf, size, "FLAGGED");
+        return;
+    }
+    for (uint32_t i = 0; i < alerts->via.array.size; i++) {
+        size_t n;
+        const char *st = out__str(&alerts->via.array.ptr[i], "status", &n);
+        if (n == 6 && memcmp(st, "active", 6) == 0)
+            nactive++;
+    }
+    /* Summarise the active alerts; if the daemon flagged the target on
+     * others only, summarise those rather than say nothing. */
+    only_active = nactive > 0;
+    for (uint32_t i = 0; i < alerts->via.array.size; i++) {
+        const msgpack_object *a = &alerts->via.array.ptr[i];
+        size_t n, cn, an;
+        const char *st = out__str(a, "status", &n);
+        if (only_active && !(n == 6 && memcmp(st, "active", 6) == 0))
+            continue;
+        const char *cat = out__str(a, "category", &cn);
+        if (cn > 0 && cn < 32) {
+            char c[32];
+            memcpy(c, cat, cn);
+            c[cn] = '\0';
+            /* Each category once, in the order first seen. */
+            int dup = 0;
+            for (const char *p = cats; (p = strstr(p, c)) != NULL; p += cn)
+                if ((p == cats || p[-1] == '/') && (p[cn] == '\0' || p[cn] == '/'))
+                    dup = 1;
+            if (!dup && strlen(cats) + cn + 2 < sizeof cats) {
+                if (cats[0] != '\0')
+                    (void)strcat(cats, "/");
+                (void)strcat(cats, c);
+            }
+        }
+        const char *au = out__str(a, "author", &an);
+        int dup = 0;
+        for (size_t j = 0; j < nseen; j++)
+            if (seen_lens[j] == an && memcmp(seen_authors[j], au, an) == 0)
+                dup = 1;
+        if (!dup) {
+            reporters++;
+            if (nseen < 64) {
+                seen_authors[nseen] = au;
+                seen_lens[nseen++] = an;
+            }
+        }
+        /* Each confirmation is another member who received the same harassment. */
+        reporters += mp_uint(a, "confirmations");
+        uint64_t c = mp_uint(a, "created");
+        if (c > last)
+            last = c;
+    }
+    out_reltime(rel, sizeof rel, last, now);
+    (void)snprintf(buf, size, "FLAGGED: %s, reported by %" PRIu64 " member%s, last %s",
+                   cats[0] ? cats : "flagged", reporters, reporters == 1 ? "" : "s", rel);
+}
