@@ -22,8 +22,10 @@
 struct agah_join {
     uint8_t community[AGAH_HASH_LEN];
     uint8_t network_secret[32];
-    uint64_t expires; /* Unix seconds */
-    /* Genesis record bytes and the invitee's admission record bytes. */
+    uint64_t expires; /* Unix seconds; refused from that second on; 0 = never */
+    /* Genesis record bytes and the invitee's admission record bytes. In a
+     * struct from agah_join_decode they are malloc'd and owned by it
+     * (agah_join_free frees them); agah_join_encode only reads them. */
     uint8_t *genesis; size_t genesis_len;
     uint8_t *admission; size_t admission_len;
     size_t n_epochs; /* relays get none */

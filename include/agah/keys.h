@@ -66,8 +66,11 @@ int agah_seal_open(const struct agah_identity *id, const uint8_t *c, size_t clen
  * public key in clear (so `agah id` needs no passphrase), and the seed under
  * XChaCha20-Poly1305 keyed by Argon2id(passphrase) with the header as
  * associated data. Limits: crypto_pwhash OPSLIMIT_INTERACTIVE and
- * MEMLIMIT_INTERACTIVE (64 MiB) by default. `passphrase` NULL means an
- * identity made with --no-passphrase (marked so in the file).
+ * MEMLIMIT_INTERACTIVE (64 MiB) when writing; readers refuse, before any
+ * hashing, files asking for more than opslimit 16 or 256 MiB, so a crafted
+ * file cannot exhaust the machine. `passphrase` NULL means an identity made
+ * with --no-passphrase (marked so in the file; a passphrase given to read
+ * it is ignored).
  * Written atomically (temp file, fsync, rename), mode 0600. */
 #define AGAH_KEYFILE_SIZE 145 /* 8+1+8+8+16+24+32+48: see proto/PROTOCOL.md */
 int agah_keyfile_write(const char *path, const struct agah_identity *id,
