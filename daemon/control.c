@@ -758,7 +758,13 @@ static int arg_take(struct control_req *r, int arg, const msgpack_object *o,
     case ARG_REASON:
         return take_str(o, d->key, d->max, r->note, why);
     case ARG_NAME:
-        return take_str(o, d->key, d->max, r->name, why);
+        if ((rc = take_str(o, d->key, d->max, r->name, why)) != 0)
+            return rc;
+        /* A name is a one-line label other members will see. */
+        for (const char *p = r->name; *p != '\0'; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                return agah_fail(why, AGAH_EINVAL, "name: control characters are not allowed");
+        return 0;
     case ARG_ID: {
         size_t n;
         if ((rc = take_str(o, d->key, d->max, r->id, why)) != 0)
