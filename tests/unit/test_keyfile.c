@@ -91,6 +91,16 @@ static void test_fileio(void)
     CHECK(dir_entries() == 1);
     CHECK(unlink(p) == 0);
 
+    /* A failure after the temp file exists (rename onto a directory):
+     * the temp file is removed, the directory left as it was. */
+    {
+        char sub[256];
+        path_of("sub", sub);
+        CHECK(mkdir(sub, 0700) == 0);
+        CHECK(agah_file_write_atomic(sub, data, 10, 0600) == AGAH_EIO);
+        CHECK(dir_entries() == 1);
+        CHECK(rmdir(sub) == 0);
+    }
     /* A directory that does not exist: an error, nothing created. */
     CHECK(agah_file_write_atomic("/nonexistent-agah-dir/x", data, 1, 0600) == AGAH_EIO);
     CHECK(agah_file_write_atomic(p, data, 1, 010000) == AGAH_EINVAL);
