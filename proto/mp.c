@@ -229,7 +229,8 @@ int agah_mp_bin_exact(const msgpack_object *o, const char *what, size_t n, uint8
     if (o->via.bin.size != n)
         return agah_fail(why, AGAH_ETYPE, "%s: expected bin of %zu bytes, got %u bytes", what,
                          n, (unsigned)o->via.bin.size);
-    memcpy(out, o->via.bin.ptr, n);
+    if (n > 0)
+        memcpy(out, o->via.bin.ptr, n);
     return 0;
 }
 
@@ -241,7 +242,8 @@ int agah_mp_bin(const msgpack_object *o, const char *what, size_t max, const uin
     if (o->via.bin.size > max)
         return agah_fail(why, AGAH_ETOOBIG, "%s: %u bytes, at most %zu allowed", what,
                          (unsigned)o->via.bin.size, max);
-    *p = (const uint8_t *)o->via.bin.ptr;
+    /* msgpack-c gives NULL for an empty body; callers get a valid pointer. */
+    *p = o->via.bin.size > 0 ? (const uint8_t *)o->via.bin.ptr : (const uint8_t *)"";
     *n = o->via.bin.size;
     return 0;
 }
@@ -307,7 +309,7 @@ int agah_mp_str(const msgpack_object *o, const char *what, size_t max, const cha
         return agah_fail(why, AGAH_EVALUE, "%s: %s at byte %zu", what,
                          o->via.str.ptr[bad] == '\0' ? "NUL character" : "invalid UTF-8",
                          bad);
-    *p = o->via.str.ptr;
+    *p = o->via.str.size > 0 ? o->via.str.ptr : "";
     *n = o->via.str.size;
     return 0;
 }

@@ -38,10 +38,12 @@ int agah_mp_uint(const msgpack_object *o, const char *what, uint64_t max, uint64
                  struct agah_why *why);
 int agah_mp_bin_exact(const msgpack_object *o, const char *what, size_t n, uint8_t *out,
                       struct agah_why *why);
-/* bin of at most max bytes; *p points into the unpacked buffer. */
+/* bin of at most max bytes; *p points into the unpacked buffer (never NULL,
+ * even for an empty body). */
 int agah_mp_bin(const msgpack_object *o, const char *what, size_t max, const uint8_t **p,
                 size_t *n, struct agah_why *why);
-/* str of at most max bytes, valid UTF-8 with no NUL; *p points into the buffer. */
+/* str of at most max bytes, valid UTF-8 with no NUL; *p points into the
+ * buffer (never NULL, even for an empty string). */
 int agah_mp_str(const msgpack_object *o, const char *what, size_t max, const char **p,
                 size_t *n, struct agah_why *why);
 /* 1 if s[0..len) is valid UTF-8 (no overlong forms, surrogates or code
