@@ -443,7 +443,9 @@ static void rec__abort(struct rec__enc *e)
     msgpack_sbuffer_destroy(&e->sb);
 }
 
-/* A C string of at most max bytes of valid UTF-8: its length, or -1. */
+/* Checks a caller's C string: at most max bytes (else AGAH_ETOOBIG) of
+ * valid UTF-8 (else AGAH_EINVAL), the same rules the decoder applies.
+ * Sets *n to its length. */
 static int rec__text(const char *s, size_t max, size_t *n)
 {
     size_t l;
