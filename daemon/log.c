@@ -1,4 +1,5 @@
 /* agahd's stderr log. Lines look like "2026-11-23T09:00:00Z agahd info: ...". */
+#define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
