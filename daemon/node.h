@@ -49,6 +49,13 @@ int node_have(const struct node *n, const uint8_t id[AGAH_HASH_LEN]);
  * returning and then calls every listener. Returns 1 if stored, 0 if a
  * duplicate (no expensive work done), < 0 if rejected (with `why`). */
 int node_ingest(struct node *n, const uint8_t *buf, size_t len, struct agah_why *why);
+/* Commits the records node_ingest stored since the last flush. Ingested
+ * records share one open transaction (ingest is then limited by signature
+ * checks, not by fsync); the network layer calls this at the end of each
+ * read batch and agahd on a short timer. At most 4096 ingested records are
+ * ever uncommitted. Records this node signs (post, confirm, retract,
+ * invite, revoke) are committed before those functions return (R1). */
+int node_flush(struct node *n);
 /* Copies a stored record. Caller frees *buf. AGAH_ENOENT if absent. */
 int node_get(struct node *n, const uint8_t id[AGAH_HASH_LEN], uint8_t **buf, size_t *len);
 /* Calls cb for every stored record, in (created, id) order. */
@@ -65,6 +72,9 @@ int node_listen(struct node *n, node_listener cb, void *ctx);
 /* Known peer addresses (from --peer, the join code, `peer add`), persisted. */
 int node_peer_remember(struct node *n, const char *addr);
 int node_peers_foreach(struct node *n, void (*cb)(void *ctx, const char *addr), void *ctx);
+/* The address peers can reach this node at ("host:port"), put into the
+ * join codes it makes; NULL forgets it. AGAH_EINVAL if malformed. */
+int node_set_listen_addr(struct node *n, const char *addr);
 
 /* --- what the CLI asks through the control socket --- */
 enum node_alert_status { NODE_ACTIVE = 0, NODE_RETRACTED = 1, NODE_EXPIRED = 2 };

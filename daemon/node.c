@@ -1,0 +1,1799 @@
+/* The node: the one place where records are validated and stored. It ties
+ * the identity and the private community file to the SQLite store, the
+ * membership derived from the stored records (membership.c) and the
+ * decrypted alert view kept in memory only (alerts.c). The validity rules
+ * it enforces are written down in proto/PROTOCOL.md ("Validity"). */
+#define _DEFAULT_SOURCE /* flock */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+#include <agah/agah.h>
+#include <agah/datadir.h>
+#include "alerts.h"
+#include "idmap.h"
+#include "log.h"
+#include "membership.h"
+#include "node.h"
+#include "store.h"
+
+/* Rule 6: how far in the future a record's created time may be. */
+#define NODE_SKEW 600
+/* How long an id is remembered after its record was pruned or rejected
+ * for good: past the later of now and its expiry. */
+#define NODE_TOMB_KEEP (30ull * 86400)
+/* Rule 7: records waiting for their author's admission. */
+#define NODE_PENDING_MAX 1024
+#define NODE_PENDING_BYTES (8u << 20)
+/* Ingested records committed together at most; node_flush commits sooner. */
+#define NODE_BATCH_MAX 4096
+/* Ids (stored and tombstoned) the node keeps in memory. */
+#define NODE_MAX_IDS 64000000u
+/* Join codes are valid this long. */
+#define NODE_INVITE_TTL (7ull * 86400)
+
+enum { HAVE_STORED = 1, HAVE_TOMB = 2 };
+/* What to remember about a rejected record. */
+enum { REJ_FORGET = 0, REJ_TOMB = 1, REJ_PENDING = 2 };
+
+struct node_pending {
+    uint8_t id[AGAH_HASH_LEN];
+    uint8_t *buf;
+    size_t len;
+};
+
+struct node {
+    char dir[AGAH_PATH_MAX];
+    char local_path[AGAH_PATH_MAX];
+    uint64_t (*now)(void);
+    int lock_fd;
+    struct agah_identity *id;
+    struct agah_local *local;  /* sodium memory: network secret, epoch keys */
+    uint8_t *lookup_key;       /* sodium memory, 32 bytes */
+    struct idmap ekeys;        /* epoch id -> index in local->epochs */
+    struct store *store;
+    struct memb memb;
+    struct alerts alerts;
+    struct idmap have;         /* id -> HAVE_STORED / HAVE_TOMB */
+    size_t n_records;
+    size_t batch;              /* ingested records in the open transaction */
+    struct { node_listener cb; void *ctx; } listeners[NODE_MAX_LISTENERS];
+    size_t n_listeners;
+    struct node_pending pending[NODE_PENDING_MAX];
+    size_t p_head, p_count, p_bytes;
+    int retry_pending;         /* an admission arrived: retry the pending list */
+    int check_rekey;           /* a revocation arrived: see whether to rekey */
+    char listen_addr[AGAH_ADDR_MAX];
+};
+
+static int node__ingest_new(struct node *n, const uint8_t *buf, size_t len,
+                            const uint8_t id[AGAH_HASH_LEN], struct agah_why *why);
+static int node__maintain(struct node *n);
+
+uint64_t node_now(const struct node *n)
+{
+    if (n->now != NULL)
+        return n->now();
+    time_t t = time(NULL);
+    return t < 0 ? 0 : (uint64_t)t;
+}
+
+static int node__is_me(const struct node *n, const uint8_t pk[AGAH_PK_LEN])
+{
+    return memcmp(pk, agah_identity_pk(n->id), AGAH_PK_LEN) == 0;
+}
+
+static uint64_t node__tomb_until(uint64_t now, uint64_t expires)
+{
+    uint64_t base = expires > now ? expires : now;
+    return base > UINT64_MAX - NODE_TOMB_KEEP ? UINT64_MAX : base + NODE_TOMB_KEEP;
+}
+
+/* ------------------------------------------------------------------ */
+/* Epoch keys                                                          */
+
+static const uint8_t *node__key(const struct node *n, const uint8_t epoch[AGAH_HASH_LEN])
+{
+    uint32_t i;
+    if (!idmap_get(&n->ekeys, epoch, &i))
+        return NULL;
+    return n->local->epochs[i].key;
+}
+
+/* Adds an epoch key to the community file, written atomically before the
+ * key is used so a crash cannot lose a key we already depend on. */
+static int node__key_add(struct node *n, const uint8_t epoch[AGAH_HASH_LEN],
+                         const uint8_t key[AGAH_KEY_LEN])
+{
+    size_t i = n->local->n_epochs;
+    int r;
+    if (node__key(n, epoch) != NULL)
+        return 0;
+    if (i >= AGAH_LOCAL_MAX_EPOCHS)
+        return AGAH_ETOOBIG;
+    memcpy(n->local->epochs[i].id, epoch, AGAH_HASH_LEN);
+    memcpy(n->local->epochs[i].key, key, AGAH_KEY_LEN);
+    n->local->n_epochs = i + 1;
+    if ((r = agah_local_write(n->local_path, n->id, n->local)) != 0 ||
+        (r = idmap_put(&n->ekeys, epoch, (uint32_t)i)) != 0) {
+        sodium_memzero(n->local->epochs[i].key, AGAH_KEY_LEN);
+        n->local->n_epochs = i;
+        return r;
+    }
+    return 0;
+}
+
+/* Rule 9: the epoch this node posts under. -1 if none is clean. */
+static long node__posting_epoch(const struct node *n)
+{
+    long best = -1;
+    for (size_t i = 0; i < n->memb.n_ep; i++) {
+        const struct memb_epoch *e = &n->memb.ep[i];
+        if (node__key(n, e->id) == NULL || !memb_epoch_clean(&n->memb, i))
+            continue;
+        if (best < 0 || e->number > n->memb.ep[best].number ||
+            (e->number == n->memb.ep[best].number &&
+             memcmp(e->id, n->memb.ep[best].id, AGAH_HASH_LEN) < 0))
+            best = (long)i;
+    }
+    return best;
+}
+
+/* ------------------------------------------------------------------ */
+/* The alert view                                                      */
+
+/* Decrypts an ALERT this node has the key for. 1 readable, 0 not. */
+static int node__open_alert(const struct node *n, const struct agah_rec *r,
+                            struct agah_alert_body *body)
+{
+    const uint8_t *key = node__key(n, r->u.sealed.epoch);
+    size_t tl;
+    if (key == NULL || agah_rec_open_alert(r, key, body, NULL) != 0)
+        return 0;
+    /* The decoder checks the body; refuse an inconsistent one anyway
+     * rather than index it under the wrong target. */
+    tl = strnlen(body->target, AGAH_TARGET_MAX);
+    if (tl >= AGAH_TARGET_MAX || strnlen(body->note, AGAH_NOTE_MAX + 1) > AGAH_NOTE_MAX ||
+        (body->kind == AGAH_KIND_ALERT) != (tl == 0) || body->kind < AGAH_KIND_NUMBER ||
+        body->kind > AGAH_KIND_ALERT) {
+        sodium_memzero(body, sizeof *body);
+        return 0;
+    }
+    return 1;
+}
+
+/* Whether a retraction takes effect (rule 5): by the alert's author or by
+ * an organiser at the retraction's time. */
+static int node__retract_ok(const struct node *n, const struct alert_ent *a,
+                            const struct annot_ent *x)
+{
+    int role;
+    if (memcmp(x->author, a->author, AGAH_PK_LEN) == 0)
+        return 1;
+    return memb_role_at(&n->memb, x->author, x->created, &role) == 0 &&
+           role == AGAH_ROLE_ORGANISER;
+}
+
+static void node__alert_fill(const struct node *n, const struct alert_ent *a, uint64_t now,
+                             struct node_alert *out)
+{
+    int retracted = 0;
+    unsigned confirms = 0;
+
+    memset(out, 0, sizeof *out);
+    memcpy(out->id, a->id, AGAH_HASH_LEN);
+    memcpy(out->author, a->author, AGAH_PK_LEN);
+    out->body.kind = a->kind;
+    out->body.category = a->category;
+    out->body.severity = a->severity;
+    if (a->target != NULL)
+        (void)snprintf(out->body.target, sizeof out->body.target, "%s", a->target);
+    (void)snprintf(out->body.note, sizeof out->body.note, "%s", a->note);
+    memb_name(&n->memb, a->author, out->author_name);
+    out->created = a->created;
+    out->expires = a->expires;
+    for (uint32_t i = alerts_annot_first(&n->alerts, a->id); i != ALERTS_NIL;
+         i = n->alerts.n[i].next) {
+        const struct annot_ent *x = &n->alerts.n[i];
+        if (x->type == AGAH_REC_RETRACT) {
+            if (!retracted && node__retract_ok(n, a, x))
+                retracted = 1;
+            continue;
+        }
+        if (memcmp(x->author, a->author, AGAH_PK_LEN) == 0)
+            continue;
+        /* Count each author once: skip if an earlier entry has it. */
+        int seen = 0;
+        for (uint32_t j = alerts_annot_first(&n->alerts, a->id); j != i;
+             j = n->alerts.n[j].next) {
+            if (n->alerts.n[j].type == AGAH_REC_CONFIRM &&
+                memcmp(n->alerts.n[j].author, x->author, AGAH_PK_LEN) == 0) {
+                seen = 1;
+                break;
+            }
+        }
+        confirms += !seen;
+    }
+    out->confirmations = confirms;
+    if (retracted)
+        out->status = NODE_RETRACTED;
+    else if (a->expires != 0 && a->expires <= now)
+        out->status = NODE_EXPIRED;
+    else
+        out->status = NODE_ACTIVE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Storing and removing                                                */
+
+static void node__notify(struct node *n, const struct agah_rec *r)
+{
+    for (size_t i = 0; i < n->n_listeners; i++)
+        n->listeners[i].cb(n->listeners[i].ctx, r);
+}
+
+static int node__tombstone(struct node *n, const uint8_t id[AGAH_HASH_LEN], uint64_t until)
+{
+    int r;
+    if ((r = store_begin(n->store)) != 0 || (r = store_tombstone_put(n->store, id, until)) != 0)
+        return r;
+    return idmap_put(&n->have, id, HAVE_TOMB);
+}
+
+/* Deletes a stored record from disk and memory; with `tomb`, remembers its
+ * id so it is not fetched again. Does not recompute membership. */
+static int node__drop(struct node *n, const uint8_t id[AGAH_HASH_LEN], int type, int tomb,
+                      uint64_t until)
+{
+    int r, gone;
+    if ((r = store_begin(n->store)) != 0)
+        return r;
+    if ((gone = store_delete(n->store, id)) < 0)
+        return gone;
+    if (gone && n->n_records > 0)
+        n->n_records--;
+    if (tomb) {
+        if ((r = node__tombstone(n, id, until)) != 0)
+            return r;
+    } else {
+        (void)idmap_del(&n->have, id);
+    }
+    switch (type) {
+    case AGAH_REC_ALERT:
+        (void)alerts_remove(&n->alerts, id);
+        break;
+    case AGAH_REC_CONFIRM:
+    case AGAH_REC_RETRACT:
+        (void)alerts_annot_remove(&n->alerts, id);
+        break;
+    default:
+        (void)memb_remove(&n->memb, id);
+        break;
+    }
+    return 0;
+}
+
+/* A list of stored rows collected from a scan, so they can be changed
+ * after the scan's statement is done. */
+struct node_rows {
+    struct { uint8_t id[AGAH_HASH_LEN]; int type; uint64_t created, expires;
+             uint8_t author[AGAH_PK_LEN]; } *v;
+    size_t n, cap;
+};
+
+static int node__rows_cb(void *ctx, const struct store_rec *sr)
+{
+    struct node_rows *rows = ctx;
+    if (rows->n == rows->cap) {
+        size_t cap = rows->cap == 0 ? 64 : rows->cap * 2;
+        void *p = realloc(rows->v, cap * sizeof *rows->v);
+        if (p == NULL)
+            return AGAH_ENOMEM;
+        rows->v = p;
+        rows->cap = cap;
+    }
+    memcpy(rows->v[rows->n].id, sr->id, AGAH_HASH_LEN);
+    memcpy(rows->v[rows->n].author, sr->author, AGAH_PK_LEN);
+    rows->v[rows->n].type = sr->type;
+    rows->v[rows->n].created = sr->created;
+    rows->v[rows->n].expires = sr->expires;
+    rows->n++;
+    return 0;
+}
+
+/* Drops the annotations of an alert that is gone for good (rule 14 and
+ * rule 8): they would otherwise linger forever. */
+static int node__drop_annotations(struct node *n, const uint8_t alert[AGAH_HASH_LEN],
+                                  uint64_t now)
+{
+    struct node_rows rows = {0};
+    int r = store_scan_ref(n->store, alert, node__rows_cb, &rows);
+    for (size_t i = 0; r == 0 && i < rows.n; i++)
+        r = node__drop(n, rows.v[i].id, rows.v[i].type, 1,
+                       node__tomb_until(now, rows.v[i].expires));
+    free(rows.v);
+    return r;
+}
+
+/* Whether a stored record is still valid under the current membership:
+ * 1 yes, 0 no, -1 no and never again (its author is revoked at created). */
+static int node__still_valid(const struct node *n, int type, const uint8_t author[AGAH_PK_LEN],
+                             uint64_t created)
+{
+    int role, r;
+    switch (type) {
+    case AGAH_REC_GENESIS:
+        return 1;
+    case AGAH_REC_ADMISSION:
+    case AGAH_REC_REVOCATION:
+        return memb_in_closure(&n->memb, author) ? 1 : 0;
+    default:
+        break;
+    }
+    r = memb_role_at(&n->memb, author, created, &role);
+    if (r == AGAH_EPERM)
+        return -1;
+    if (r != 0)
+        return 0;
+    if (type == AGAH_REC_EPOCH)
+        return role == AGAH_ROLE_ORGANISER;
+    return role != AGAH_ROLE_RELAY;
+}
+
+/* Re-checks every stored record of one author; deletes those no longer
+ * valid (rule 8). *memb_changed is set when a membership record went. */
+static int node__revalidate_author(struct node *n, const uint8_t author[AGAH_PK_LEN],
+                                   uint64_t now, int *memb_changed)
+{
+    struct node_rows rows = {0};
+    int r = store_scan_author(n->store, author, node__rows_cb, &rows);
+    for (size_t i = 0; r == 0 && i < rows.n; i++) {
+        int v = node__still_valid(n, rows.v[i].type, author, rows.v[i].created);
+        if (v > 0)
+            continue;
+        r = node__drop(n, rows.v[i].id, rows.v[i].type, v < 0,
+                       node__tomb_until(now, rows.v[i].expires));
+        if (r == 0 && v < 0 && rows.v[i].type == AGAH_REC_ALERT)
+            r = node__drop_annotations(n, rows.v[i].id, now);
+        if (rows.v[i].type <= AGAH_REC_EPOCH)
+            *memb_changed = 1;
+    }
+    free(rows.v);
+    return r;
+}
+
+/* A fingerprint of one key's standing, to see whose records a membership
+ * change can affect. */
+struct node_keysig {
+    uint8_t pk[AGAH_PK_LEN];
+    uint64_t revoked_at, adm;
+    int in_closure;
+};
+
+static void node__keysig(const struct memb *m, const struct memb_key *k, struct node_keysig *s)
+{
+    memcpy(s->pk, k->pk, AGAH_PK_LEN);
+    s->revoked_at = k->revoked_at;
+    s->in_closure = k->in_closure;
+    s->adm = 0;
+    for (uint32_t b = k->adm_head; b != MEMB_NIL; b = m->adm[b].next) {
+        uint64_t v;
+        memcpy(&v, m->adm[b].id, sizeof v);
+        if (m->adm[b].valid)
+            s->adm ^= v;
+    }
+}
+
+/* Fingerprints of every key's standing under the current (consistent)
+ * derived membership. Caller frees *out. */
+static int node__snapshot(const struct node *n, struct node_keysig **out, size_t *cnt)
+{
+    struct node_keysig *v = NULL;
+    *out = NULL;
+    *cnt = 0;
+    if (n->memb.n_keys == 0)
+        return 0;
+    if ((v = malloc(n->memb.n_keys * sizeof *v)) == NULL)
+        return AGAH_ENOMEM;
+    for (size_t i = 0; i < n->memb.n_keys; i++)
+        node__keysig(&n->memb, &n->memb.keys[i], &v[i]);
+    *out = v;
+    *cnt = n->memb.n_keys;
+    return 0;
+}
+
+/* Recomputes membership after a change and deletes whatever it made
+ * invalid (rule 8), repeating until nothing changes: dropping an admission
+ * can invalidate what it grounded. `before` is a snapshot taken before the
+ * change (taken here if NULL); it is consumed. */
+static int node__membership_changed(struct node *n, struct node_keysig *before, size_t nb)
+{
+    uint64_t now = node_now(n);
+    int r = 0, again = 1;
+
+    if (before == NULL && (r = node__snapshot(n, &before, &nb)) != 0)
+        return r;
+    while (r == 0 && again) {
+        struct node_keysig *changed = NULL, *next = NULL;
+        size_t nc = 0, nn = 0;
+        again = 0;
+        if ((r = memb_recompute(&n->memb)) != 0)
+            break;
+        if (nb > 0 && (changed = malloc(nb * sizeof *changed)) == NULL) {
+            r = AGAH_ENOMEM;
+            break;
+        }
+        for (size_t i = 0; i < nb; i++) {
+            uint32_t k;
+            struct node_keysig after;
+            if (idmap_get(&n->memb.keymap, before[i].pk, &k)) {
+                node__keysig(&n->memb, &n->memb.keys[k], &after);
+                if (after.revoked_at == before[i].revoked_at && after.adm == before[i].adm &&
+                    after.in_closure == before[i].in_closure)
+                    continue;
+            }
+            changed[nc++] = before[i];
+        }
+        /* The state the next round compares against. */
+        if ((r = node__snapshot(n, &next, &nn)) != 0) {
+            free(changed);
+            break;
+        }
+        free(before);
+        before = next;
+        nb = nn;
+        for (size_t i = 0; r == 0 && i < nc; i++)
+            r = node__revalidate_author(n, changed[i].pk, now, &again);
+        free(changed);
+    }
+    free(before);
+    n->check_rekey = 1;
+    return r;
+}
+
+/* Decrypts the stored alerts sealed under an epoch whose key just arrived. */
+struct node_decrypt {
+    struct node *n;
+    struct { uint8_t id[AGAH_HASH_LEN]; uint8_t lookup[32]; } *v;
+    size_t cnt, cap;
+};
+
+static int node__decrypt_cb(void *ctx, const struct store_rec *sr)
+{
+    struct node_decrypt *d = ctx;
+    struct agah_rec r;
+    struct agah_alert_body *body;
+    int rc = 0;
+
+    if (alerts_get(&d->n->alerts, sr->id) != NULL)
+        return 0;
+    if (agah_rec_decode(sr->bytes, sr->len, node_community(d->n), &r, NULL) != 0)
+        return 0;
+    if ((body = sodium_malloc(sizeof *body)) == NULL)
+        return AGAH_ENOMEM;
+    if (node__open_alert(d->n, &r, body)) {
+        rc = alerts_add(&d->n->alerts, r.id, r.author, r.created, r.expires, body);
+        if (rc >= 0 && body->target[0] != '\0' && sr->lookup == NULL) {
+            if (d->cnt == d->cap) {
+                size_t cap = d->cap == 0 ? 64 : d->cap * 2;
+                void *p = realloc(d->v, cap * sizeof *d->v);
+                if (p == NULL) {
+                    rc = AGAH_ENOMEM;
+                    goto out;
+                }
+                d->v = p;
+                d->cap = cap;
+            }
+            memcpy(d->v[d->cnt].id, r.id, AGAH_HASH_LEN);
+            agah_lookup_hash(d->n->lookup_key, body->target, d->v[d->cnt].lookup);
+            d->cnt++;
+        }
+        rc = rc < 0 ? rc : 0;
+    }
+out:
+    sodium_free(body);
+    return rc;
+}
+
+static int node__decrypt_epoch(struct node *n, const uint8_t epoch[AGAH_HASH_LEN])
+{
+    struct node_decrypt d = {.n = n};
+    int r = store_scan_epoch_alerts(n->store, epoch, node__decrypt_cb, &d);
+    if (r == 0 && d.cnt > 0)
+        r = store_begin(n->store);
+    for (size_t i = 0; r == 0 && i < d.cnt; i++)
+        r = store_set_lookup(n->store, d.v[i].id, d.v[i].lookup);
+    free(d.v);
+    return r;
+}
+
+/* An EPOCH sealed to this node: keep its key and read what it unlocks. */
+static int node__epoch_arrived(struct node *n, const struct agah_rec *r)
+{
+    uint8_t *key;
+    int rc;
+    if (node__key(n, r->id) != NULL)
+        return 0;
+    if ((key = sodium_malloc(AGAH_KEY_LEN)) == NULL)
+        return AGAH_ENOMEM;
+    rc = agah_rec_epoch_open(r, n->id, key);
+    if (rc == AGAH_ENOENT) {
+        rc = 0; /* not a recipient */
+    } else if (rc == 0) {
+        if ((rc = node__key_add(n, r->id, key)) == 0)
+            rc = node__decrypt_epoch(n, r->id);
+        else
+            log_error("cannot keep a new epoch key: %s", agah_strerror(rc));
+    }
+    sodium_free(key);
+    return rc;
+}
+
+/* Rule 1-7: may this record be stored now? 0 yes; else the error with
+ * `why` and in *remember what to do with its id. */
+static int node__validate(const struct node *n, const struct agah_rec *r, uint64_t now,
+                          int *remember, struct agah_why *why)
+{
+    int role = -1, rc;
+
+    *remember = REJ_FORGET;
+    if (r->created > now + NODE_SKEW)
+        return agah_fail(why, AGAH_EVALUE, "created %llu s in the future",
+                         (unsigned long long)(r->created - now));
+    if (r->expires != 0 && r->expires <= now) {
+        *remember = REJ_TOMB;
+        return agah_fail(why, AGAH_EEXPIRED, "already expired");
+    }
+    if (r->type == AGAH_REC_GENESIS)
+        return 0;
+    if (!n->memb.have_genesis) {
+        *remember = REJ_PENDING;
+        return agah_fail(why, AGAH_EPERM, "unknown author (no genesis record yet)");
+    }
+    switch (r->type) {
+    case AGAH_REC_ADMISSION:
+    case AGAH_REC_REVOCATION:
+        if (memb_in_closure(&n->memb, r->author))
+            return 0;
+        *remember = REJ_PENDING;
+        if (memb_known(&n->memb, r->author))
+            return agah_fail(why, AGAH_EPERM, "only organisers may sign %s",
+                             r->type == AGAH_REC_ADMISSION ? "admissions" : "revocations");
+        return agah_fail(why, AGAH_EPERM, "unknown author");
+    default:
+        break;
+    }
+    rc = memb_role_at(&n->memb, r->author, r->created, &role);
+    if (rc == AGAH_EPERM) {
+        *remember = REJ_TOMB;
+        return agah_fail(why, AGAH_EPERM, "author revoked");
+    }
+    *remember = REJ_PENDING;
+    if (rc != 0)
+        return agah_fail(why, AGAH_EPERM, "unknown author");
+    if (r->type == AGAH_REC_EPOCH && role != AGAH_ROLE_ORGANISER)
+        return agah_fail(why, AGAH_EPERM, "only organisers may sign epochs");
+    if (role == AGAH_ROLE_RELAY)
+        return agah_fail(why, AGAH_EPERM, "relays sign nothing");
+    if (r->type == AGAH_REC_CONFIRM || r->type == AGAH_REC_RETRACT) {
+        uint32_t h;
+        if (idmap_get(&n->have, r->u.sealed.ref, &h) && h == HAVE_TOMB) {
+            *remember = REJ_TOMB;
+            return agah_fail(why, AGAH_EVALUE, "the alert it refers to is gone");
+        }
+    }
+    *remember = REJ_FORGET;
+    return 0;
+}
+
+/* Stores a valid record and updates the views. With `durable`, it is
+ * committed before this returns (R1); otherwise it joins the open ingest
+ * transaction that node_flush commits. Returns 1 stored, 0 already there. */
+static int node__accept(struct node *n, const struct agah_rec *r, int durable)
+{
+    struct store_rec sr;
+    struct agah_alert_body *body = NULL;
+    uint8_t lookup[32];
+    int readable = 0, rc, added_memb = 0;
+
+    memset(&sr, 0, sizeof sr);
+    memcpy(sr.id, r->id, AGAH_HASH_LEN);
+    sr.type = r->type;
+    memcpy(sr.author, r->author, AGAH_PK_LEN);
+    sr.created = r->created;
+    sr.expires = r->expires;
+    sr.bytes = r->bytes;
+    sr.len = r->len;
+    if (r->type >= AGAH_REC_ALERT) {
+        sr.epoch = r->u.sealed.epoch;
+        if (r->type != AGAH_REC_ALERT)
+            sr.ref = r->u.sealed.ref;
+    }
+    if (r->type == AGAH_REC_ALERT) {
+        if ((body = sodium_malloc(sizeof *body)) == NULL)
+            return AGAH_ENOMEM;
+        readable = node__open_alert(n, r, body);
+        if (readable && body->target[0] != '\0') {
+            agah_lookup_hash(n->lookup_key, body->target, lookup);
+            sr.lookup = lookup;
+        }
+    }
+    /* Membership first, so a full table refuses before anything is written. */
+    if (r->type <= AGAH_REC_EPOCH) {
+        if ((rc = memb_add(&n->memb, r)) != 0)
+            goto out;
+        added_memb = 1;
+    }
+    if ((rc = store_begin(n->store)) != 0 || (rc = store_put(n->store, &sr)) < 0)
+        goto out;
+    if (rc == 0)
+        goto out; /* already stored: our id set was out of step; nothing to do */
+    if (durable && (rc = store_commit(n->store)) != 0)
+        goto out;
+    added_memb = 0;
+    if ((rc = idmap_put(&n->have, r->id, HAVE_STORED)) != 0)
+        log_error("id set full: %s", agah_strerror(rc));
+    n->n_records++;
+    rc = 0;
+    switch (r->type) {
+    case AGAH_REC_GENESIS:
+    case AGAH_REC_ADMISSION:
+        n->retry_pending = 1;
+        rc = memb_recompute(&n->memb);
+        break;
+    case AGAH_REC_REVOCATION:
+        rc = node__membership_changed(n, NULL, 0);
+        break;
+    case AGAH_REC_EPOCH:
+        if ((rc = memb_recompute(&n->memb)) == 0)
+            rc = node__epoch_arrived(n, r);
+        break;
+    case AGAH_REC_ALERT:
+        if (readable)
+            rc = alerts_add(&n->alerts, r->id, r->author, r->created, r->expires, body);
+        break;
+    default:
+        rc = alerts_annot_add(&n->alerts, r->id, r->u.sealed.ref, r->author, r->created,
+                              r->type);
+        break;
+    }
+    if (rc < 0)
+        log_error("record stored but a view is behind: %s", agah_strerror(rc));
+    if (durable) {
+        /* Cascaded deletions and lookups join the next commit. */
+    } else if (++n->batch >= NODE_BATCH_MAX) {
+        (void)node_flush(n);
+    }
+    node__notify(n, r);
+    rc = 1;
+out:
+    if (rc <= 0 && added_memb)
+        (void)memb_remove(&n->memb, r->id);
+    if (rc < 0 && durable)
+        (void)store_rollback(n->store);
+    if (body != NULL)
+        sodium_free(body);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pending records (rule 7)                                            */
+
+static void node__pending_drop_oldest(struct node *n)
+{
+    struct node_pending *p = &n->pending[n->p_head];
+    n->p_bytes -= p->len;
+    free(p->buf);
+    p->buf = NULL;
+    n->p_head = (n->p_head + 1) % NODE_PENDING_MAX;
+    n->p_count--;
+}
+
+static void node__pending_add(struct node *n, const uint8_t *buf, size_t len,
+                              const uint8_t id[AGAH_HASH_LEN])
+{
+    struct node_pending *p;
+    for (size_t i = 0; i < n->p_count; i++)
+        if (memcmp(n->pending[(n->p_head + i) % NODE_PENDING_MAX].id, id, AGAH_HASH_LEN) == 0)
+            return;
+    while (n->p_count > 0 &&
+           (n->p_count >= NODE_PENDING_MAX || n->p_bytes + len > NODE_PENDING_BYTES))
+        node__pending_drop_oldest(n);
+    p = &n->pending[(n->p_head + n->p_count) % NODE_PENDING_MAX];
+    if ((p->buf = malloc(len)) == NULL)
+        return; /* not remembered: reconciliation fetches it again */
+    memcpy(p->buf, buf, len);
+    p->len = len;
+    memcpy(p->id, id, AGAH_HASH_LEN);
+    n->p_count++;
+    n->p_bytes += len;
+}
+
+/* Retries every pending record while admissions keep arriving. */
+static void node__pending_retry(struct node *n)
+{
+    while (n->retry_pending && n->p_count > 0) {
+        size_t cnt = n->p_count;
+        struct node_pending *batch = malloc(cnt * sizeof *batch);
+        n->retry_pending = 0;
+        if (batch == NULL)
+            return;
+        for (size_t i = 0; i < cnt; i++) {
+            batch[i] = n->pending[n->p_head];
+            n->pending[n->p_head].buf = NULL;
+            n->p_head = (n->p_head + 1) % NODE_PENDING_MAX;
+        }
+        n->p_count = 0;
+        n->p_bytes = 0;
+        for (size_t i = 0; i < cnt; i++) {
+            if (!idmap_get(&n->have, batch[i].id, NULL))
+                (void)node__ingest_new(n, batch[i].buf, batch[i].len, batch[i].id, NULL);
+            free(batch[i].buf);
+        }
+        free(batch);
+    }
+    n->retry_pending = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Ingest                                                              */
+
+static int node__ingest_new(struct node *n, const uint8_t *buf, size_t len,
+                            const uint8_t id[AGAH_HASH_LEN], struct agah_why *why)
+{
+    struct agah_rec r;
+    int rc, remember;
+    uint64_t now = node_now(n);
+
+    if ((rc = agah_rec_decode(buf, len, node_community(n), &r, why)) != 0)
+        return rc;
+    if ((rc = node__validate(n, &r, now, &remember, why)) != 0) {
+        if (remember == REJ_TOMB) {
+            int t = node__tombstone(n, id, node__tomb_until(now, r.expires));
+            if (t != 0)
+                log_warn("cannot remember a rejected id: %s", agah_strerror(t));
+            if (r.type == AGAH_REC_ALERT)
+                (void)node__drop_annotations(n, id, now);
+        } else if (remember == REJ_PENDING) {
+            node__pending_add(n, buf, len, id);
+        }
+        return rc;
+    }
+    rc = node__accept(n, &r, 0);
+    if (rc < 0)
+        return agah_fail(why, rc, "cannot store the record: %s", agah_strerror(rc));
+    return rc;
+}
+
+int node_ingest(struct node *n, const uint8_t *buf, size_t len, struct agah_why *why)
+{
+    uint8_t id[AGAH_HASH_LEN];
+    int rc;
+
+    if (buf == NULL || len == 0)
+        return agah_fail(why, AGAH_ETRUNC, "empty record");
+    if (len > AGAH_REC_MAX)
+        return agah_fail(why, AGAH_ETOOBIG, "record of %zu bytes, at most %d allowed", len,
+                         AGAH_REC_MAX);
+    /* Rule 16: a duplicate costs one hash and one lookup, no signature. */
+    agah_hash(buf, len, id);
+    if (idmap_get(&n->have, id, NULL))
+        return 0;
+    rc = node__ingest_new(n, buf, len, id, why);
+    (void)node__maintain(n);
+    return rc;
+}
+
+int node_flush(struct node *n)
+{
+    int r = store_commit(n->store);
+    if (r != 0)
+        log_error("store commit failed: records since the last commit are only in memory "
+                  "until peers resend them");
+    n->batch = 0;
+    return r;
+}
+
+/* Signs-and-stores path for records this node makes: validated like any
+ * other, committed durably before returning (R1). */
+static int node__local(struct node *n, uint8_t *buf, size_t len, uint8_t id[AGAH_HASH_LEN],
+                       struct agah_why *why)
+{
+    struct agah_rec r;
+    int rc, remember;
+
+    if ((rc = agah_rec_decode(buf, len, node_community(n), &r, why)) != 0)
+        return rc;
+    if ((rc = node__validate(n, &r, node_now(n), &remember, why)) != 0)
+        return rc;
+    if ((rc = node__accept(n, &r, 1)) < 0)
+        return agah_fail(why, rc, "cannot store the record: %s", agah_strerror(rc));
+    if (id != NULL)
+        memcpy(id, r.id, AGAH_HASH_LEN);
+    return 0;
+}
+
+/* Rule 9: an organiser whose node has no clean epoch issues one, sealed
+ * to every current organiser and member (never relays). */
+static int node__rekey(struct node *n)
+{
+    uint64_t now = node_now(n), number = 0, created;
+    uint8_t (*recips)[AGAH_PK_LEN] = NULL;
+    uint8_t *key = NULL, *buf = NULL, eid[AGAH_HASH_LEN];
+    size_t cnt = 0, len = 0;
+    int role, rc = 0;
+
+    if (memb_role_at(&n->memb, agah_identity_pk(n->id), now, &role) != 0 ||
+        role != AGAH_ROLE_ORGANISER || node__posting_epoch(n) >= 0)
+        goto out;
+    created = now > n->memb.clean_after ? now : n->memb.clean_after;
+    if (created > now + NODE_SKEW) {
+        log_warn("rekey postponed: a revocation is dated in the future");
+        goto out;
+    }
+    for (size_t i = 0; i < n->memb.n_ep; i++)
+        if (n->memb.ep[i].number > number)
+            number = n->memb.ep[i].number;
+    if ((recips = malloc(n->memb.n_keys * AGAH_PK_LEN + 1)) == NULL) {
+        rc = AGAH_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n->memb.n_keys; i++) {
+        const struct memb_key *k = &n->memb.keys[i];
+        if (k->revoked_at != MEMB_NEVER || memb_role_at(&n->memb, k->pk, now, &role) != 0 ||
+            role == AGAH_ROLE_RELAY)
+            continue;
+        if (cnt >= AGAH_EPOCH_MAX_MEMBERS) {
+            log_error("rekey impossible: more than %d members", AGAH_EPOCH_MAX_MEMBERS);
+            rc = AGAH_ETOOBIG;
+            goto out;
+        }
+        memcpy(recips[cnt++], k->pk, AGAH_PK_LEN);
+    }
+    if ((key = sodium_malloc(AGAH_KEY_LEN)) == NULL) {
+        rc = AGAH_ENOMEM;
+        goto out;
+    }
+    agah_random(key, AGAH_KEY_LEN);
+    if ((rc = agah_rec_epoch(n->id, node_community(n), number + 1,
+                             (const uint8_t (*)[32])recips, cnt, key, created, &buf,
+                             &len)) != 0)
+        goto out;
+    agah_hash(buf, len, eid);
+    /* The key is on disk before the record that needs it leaves us. */
+    if ((rc = node__key_add(n, eid, key)) != 0)
+        goto out;
+    if ((rc = node__local(n, buf, len, NULL, NULL)) != 0)
+        goto out;
+    log_info("issued epoch %llu to %zu members", (unsigned long long)(number + 1), cnt);
+out:
+    if (rc != 0)
+        log_error("rekey failed: %s", agah_strerror(rc));
+    if (key != NULL)
+        sodium_free(key);
+    free(recips);
+    free(buf);
+    return rc;
+}
+
+static int node__maintain(struct node *n)
+{
+    int rc = 0;
+    node__pending_retry(n);
+    if (n->check_rekey) {
+        n->check_rekey = 0;
+        rc = node__rekey(n);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Open and close                                                      */
+
+static int node__load_tomb(void *ctx, const uint8_t id[AGAH_HASH_LEN], uint64_t until)
+{
+    struct node *n = ctx;
+    (void)until;
+    return idmap_put(&n->have, id, HAVE_TOMB);
+}
+
+static int node__load_memb(void *ctx, const struct store_rec *sr)
+{
+    struct node *n = ctx;
+    struct agah_rec r;
+    int rc;
+    if (agah_rec_decode(sr->bytes, sr->len, node_community(n), &r, NULL) != 0) {
+        log_warn("store holds a record that no longer decodes; ignoring it");
+        return 0;
+    }
+    if ((rc = memb_add(&n->memb, &r)) != 0 || (rc = idmap_put(&n->have, sr->id, HAVE_STORED)) != 0)
+        return rc;
+    n->n_records++;
+    return 0;
+}
+
+struct node_load {
+    struct node *n;
+    struct node_decrypt lookups;
+};
+
+static int node__load_rest(void *ctx, const struct store_rec *sr)
+{
+    struct node_load *l = ctx;
+    struct node *n = l->n;
+    int rc;
+
+    if ((rc = idmap_put(&n->have, sr->id, HAVE_STORED)) != 0)
+        return rc;
+    n->n_records++;
+    if (sr->type == AGAH_REC_ALERT) {
+        /* Only alerts this node has a key for are worth a decode. */
+        if (sr->epoch != NULL && node__key(n, sr->epoch) != NULL)
+            return node__decrypt_cb(&l->lookups, sr);
+        return 0;
+    }
+    if (sr->ref == NULL)
+        return 0;
+    rc = alerts_annot_add(&n->alerts, sr->id, sr->ref, sr->author, sr->created, sr->type);
+    return rc < 0 ? rc : 0;
+}
+
+/* Opens the epochs sealed to this node whose keys it lacks (an epoch that
+ * arrived while the community file could not be written, or a restore). */
+static int node__open_missing_epochs(struct node *n)
+{
+    const uint8_t *me = agah_identity_pk(n->id);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n->memb.n_ep; i++) {
+        const struct memb_epoch *e = &n->memb.ep[i];
+        uint8_t *buf = NULL, eid[AGAH_HASH_LEN];
+        size_t len = 0;
+        struct agah_rec r;
+        int mine = 0;
+        if (node__key(n, e->id) != NULL)
+            continue;
+        for (size_t j = 0; j < e->n && !mine; j++)
+            mine = memcmp(e->recips[j], me, AGAH_PK_LEN) == 0;
+        if (!mine)
+            continue;
+        memcpy(eid, e->id, AGAH_HASH_LEN);
+        if (store_get(n->store, eid, &buf, &len) == 0 &&
+            agah_rec_decode(buf, len, node_community(n), &r, NULL) == 0) {
+            uint8_t *key = sodium_malloc(AGAH_KEY_LEN);
+            if (key == NULL)
+                rc = AGAH_ENOMEM;
+            else if (agah_rec_epoch_open(&r, n->id, key) == 0)
+                rc = node__key_add(n, eid, key);
+            if (key != NULL)
+                sodium_free(key);
+        }
+        free(buf);
+    }
+    return rc;
+}
+
+static int node__load(struct node *n, struct agah_why *why)
+{
+    struct node_load l = {.n = n, .lookups = {.n = n}};
+    int rc;
+
+    if ((rc = store_tombstone_scan(n->store, node__load_tomb, n)) != 0 ||
+        (rc = store_scan(n->store, AGAH_REC_GENESIS, AGAH_REC_EPOCH, node__load_memb, n)) != 0 ||
+        (rc = memb_recompute(&n->memb)) != 0 || (rc = node__open_missing_epochs(n)) != 0 ||
+        (rc = store_scan(n->store, AGAH_REC_ALERT, AGAH_REC_RETRACT, node__load_rest, &l)) != 0)
+        goto out;
+    if (l.lookups.cnt > 0 && (rc = store_begin(n->store)) != 0)
+        goto out;
+    for (size_t i = 0; rc == 0 && i < l.lookups.cnt; i++)
+        rc = store_set_lookup(n->store, l.lookups.v[i].id, l.lookups.v[i].lookup);
+    if (rc == 0)
+        rc = store_commit(n->store);
+out:
+    free(l.lookups.v);
+    if (rc != 0)
+        return agah_fail(why, rc, "cannot load %s/store.db: %s", n->dir, agah_strerror(rc));
+    return 0;
+}
+
+static int node__path(char out[AGAH_PATH_MAX], const char *dir, const char *name)
+{
+    int w = snprintf(out, AGAH_PATH_MAX, "%s/%s", dir, name);
+    return (w < 0 || w >= AGAH_PATH_MAX) ? AGAH_EINVAL : 0;
+}
+
+int node_open(const char *data_dir, const char *passphrase, size_t passlen,
+              uint64_t (*now)(void), struct node **out, struct agah_why *why)
+{
+    struct node *n = NULL;
+    char key_path[AGAH_PATH_MAX], lock_path[AGAH_PATH_MAX], db_path[AGAH_PATH_MAX];
+    struct stat st;
+    int rc = AGAH_EINTERNAL;
+
+    if ((rc = agah_init()) != 0)
+        goto out;
+    if ((n = calloc(1, sizeof *n)) == NULL) {
+        rc = AGAH_ENOMEM;
+        goto out;
+    }
+    n->lock_fd = -1;
+    n->now = now;
+    idmap_init(&n->have, NODE_MAX_IDS);
+    idmap_init(&n->ekeys, AGAH_LOCAL_MAX_EPOCHS);
+    memb_init(&n->memb);
+    alerts_init(&n->alerts);
+    if (strlen(data_dir) >= sizeof n->dir || node__path(key_path, data_dir, "identity.key") ||
+        node__path(n->local_path, data_dir, "community") ||
+        node__path(lock_path, data_dir, "agahd.lock") ||
+        node__path(db_path, data_dir, "store.db")) {
+        rc = agah_fail(why, AGAH_EINVAL, "data directory path too long");
+        goto out;
+    }
+    memcpy(n->dir, data_dir, strlen(data_dir) + 1);
+    if (stat(key_path, &st) != 0) {
+        rc = agah_fail(why, AGAH_ENOENT, "no identity in %s: run `agah init`", data_dir);
+        goto out;
+    }
+    if (stat(n->local_path, &st) != 0) {
+        rc = agah_fail(why, AGAH_ENOENT,
+                       "no community in %s: run `agah community create NAME` or `agah join CODE`",
+                       data_dir);
+        goto out;
+    }
+    /* The lock comes before anything is read or written, so a second
+     * agahd never touches the store. flock locks belong to the open file,
+     * so even a second open in the same process is refused. */
+    n->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (n->lock_fd < 0) {
+        rc = agah_fail(why, AGAH_EIO, "cannot open %s: %s", lock_path, strerror(errno));
+        goto out;
+    }
+    if (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            rc = agah_fail(why, AGAH_EEXIST, "another agahd is running on %s", data_dir);
+        else
+            rc = agah_fail(why, AGAH_EIO, "cannot lock %s: %s", lock_path, strerror(errno));
+        goto out;
+    }
+    if ((rc = agah_keyfile_read(key_path, passphrase, passlen, &n->id, why)) != 0)
+        goto out;
+    if ((rc = agah_local_read(n->local_path, n->id, &n->local, why)) != 0)
+        goto out;
+    for (size_t i = 0; i < n->local->n_epochs; i++)
+        if ((rc = idmap_put(&n->ekeys, n->local->epochs[i].id, (uint32_t)i)) != 0)
+            goto out;
+    if ((n->lookup_key = sodium_malloc(32)) == NULL) {
+        rc = AGAH_ENOMEM;
+        goto out;
+    }
+    agah_lookup_key_derive(n->local->network_secret, n->lookup_key);
+    if ((rc = store_open(db_path, &n->store, why)) != 0 || (rc = node__load(n, why)) != 0)
+        goto out;
+    /* Import what `community create` or `join` left for us. */
+    for (size_t i = 0; i < n->local->n_records; i++) {
+        struct agah_why w = {{0}};
+        int ir = node_ingest(n, n->local->records[i], n->local->record_lens[i], &w);
+        if (ir < 0)
+            log_warn("bootstrap record %zu not imported: %s", i, w.msg);
+    }
+    for (size_t i = 0; i < n->local->n_peers; i++)
+        if (store_peer_put(n->store, n->local->peers[i], node_now(n)) < 0)
+            log_warn("cannot remember a bootstrap peer");
+    n->check_rekey = 1;
+    (void)node__maintain(n);
+    if ((rc = node_flush(n)) != 0) {
+        rc = agah_fail(why, rc, "cannot write %s", db_path);
+        goto out;
+    }
+    *out = n;
+    n = NULL;
+    rc = 0;
+out:
+    node_close(n);
+    return rc;
+}
+
+void node_close(struct node *n)
+{
+    if (n == NULL)
+        return;
+    if (n->store != NULL) {
+        (void)node_flush(n);
+        store_close(n->store);
+    }
+    while (n->p_count > 0)
+        node__pending_drop_oldest(n);
+    alerts_free(&n->alerts);
+    memb_free(&n->memb);
+    idmap_free(&n->have);
+    idmap_free(&n->ekeys);
+    if (n->lookup_key != NULL)
+        sodium_free(n->lookup_key);
+    agah_local_free(n->local);
+    agah_identity_free(n->id);
+    if (n->lock_fd >= 0)
+        (void)close(n->lock_fd); /* releases the lock */
+    free(n);
+}
+
+/* ------------------------------------------------------------------ */
+/* Identity and membership                                             */
+
+const struct agah_identity *node_identity(const struct node *n) { return n->id; }
+const uint8_t *node_community(const struct node *n) { return n->local->community; }
+const uint8_t *node_network_secret(const struct node *n) { return n->local->network_secret; }
+const char *node_community_name(const struct node *n)
+{
+    return n->memb.have_genesis ? n->memb.name : n->local->name;
+}
+
+int node_role(const struct node *n)
+{
+    int role;
+    if (memb_role_at(&n->memb, agah_identity_pk(n->id), node_now(n), &role) == 0)
+        return role;
+    return n->local->role;
+}
+
+int node_my_admission(const struct node *n, const uint8_t **buf, size_t *len)
+{
+    const uint8_t *me = agah_identity_pk(n->id);
+    long a;
+    if (n->memb.have_genesis && memcmp(me, n->memb.founder, AGAH_PK_LEN) == 0) {
+        *buf = n->memb.genesis;
+        *len = n->memb.genesis_len;
+        return 0;
+    }
+    if ((a = memb_best_admission(&n->memb, me)) < 0)
+        return AGAH_ENOENT;
+    *buf = n->memb.adm[a].bytes;
+    *len = n->memb.adm[a].len;
+    return 0;
+}
+
+int node_member_status(const struct node *n, const uint8_t pk[AGAH_PK_LEN], int *role)
+{
+    return memb_role_at(&n->memb, pk, node_now(n), role);
+}
+
+/* ------------------------------------------------------------------ */
+/* Records                                                             */
+
+int node_have(const struct node *n, const uint8_t id[AGAH_HASH_LEN])
+{
+    return idmap_get(&n->have, id, NULL);
+}
+
+int node_get(struct node *n, const uint8_t id[AGAH_HASH_LEN], uint8_t **buf, size_t *len)
+{
+    return store_get(n->store, id, buf, len);
+}
+
+struct node_foreach_ctx {
+    void (*cb)(void *ctx, uint64_t created, const uint8_t id[AGAH_HASH_LEN]);
+    void *ctx;
+};
+
+static int node__foreach_cb(void *ctx, uint64_t created, const uint8_t id[AGAH_HASH_LEN])
+{
+    struct node_foreach_ctx *f = ctx;
+    f->cb(f->ctx, created, id);
+    return 0;
+}
+
+int node_foreach(struct node *n,
+                 void (*cb)(void *ctx, uint64_t created, const uint8_t id[AGAH_HASH_LEN]),
+                 void *ctx)
+{
+    struct node_foreach_ctx f = {cb, ctx};
+    return store_scan_ids(n->store, node__foreach_cb, &f);
+}
+
+size_t node_record_count(const struct node *n) { return n->n_records; }
+
+int node_listen(struct node *n, node_listener cb, void *ctx)
+{
+    if (n->n_listeners >= NODE_MAX_LISTENERS)
+        return AGAH_ETOOBIG;
+    n->listeners[n->n_listeners].cb = cb;
+    n->listeners[n->n_listeners].ctx = ctx;
+    n->n_listeners++;
+    return 0;
+}
+
+static int node__addr_ok(const char *addr)
+{
+    size_t len;
+    if (addr == NULL)
+        return 0;
+    len = strnlen(addr, AGAH_ADDR_MAX);
+    if (len == 0 || len >= AGAH_ADDR_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (addr[i] < 0x21 || addr[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+int node_peer_remember(struct node *n, const char *addr)
+{
+    int r;
+    if (!node__addr_ok(addr))
+        return AGAH_EINVAL;
+    if ((r = store_begin(n->store)) != 0 || (r = store_peer_put(n->store, addr, node_now(n))) != 0)
+        return r;
+    return node_flush(n);
+}
+
+struct node_peers_ctx {
+    void (*cb)(void *ctx, const char *addr);
+    void *ctx;
+};
+
+static int node__peers_cb(void *ctx, const char *addr)
+{
+    struct node_peers_ctx *p = ctx;
+    p->cb(p->ctx, addr);
+    return 0;
+}
+
+int node_peers_foreach(struct node *n, void (*cb)(void *ctx, const char *addr), void *ctx)
+{
+    struct node_peers_ctx p = {cb, ctx};
+    return store_peer_scan(n->store, node__peers_cb, &p);
+}
+
+int node_set_listen_addr(struct node *n, const char *addr)
+{
+    if (addr == NULL) {
+        n->listen_addr[0] = '\0';
+        return 0;
+    }
+    if (!node__addr_ok(addr))
+        return AGAH_EINVAL;
+    (void)snprintf(n->listen_addr, sizeof n->listen_addr, "%s", addr);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* What the CLI asks                                                   */
+
+/* The role this node may act with now, or an error saying why not. */
+static int node__my_role(const struct node *n, int *role, struct agah_why *why)
+{
+    int rc = memb_role_at(&n->memb, agah_identity_pk(n->id), node_now(n), role);
+    if (rc == AGAH_EPERM)
+        return agah_fail(why, AGAH_EPERM, "this node's key has been revoked");
+    if (rc != 0)
+        return agah_fail(why, AGAH_EPERM, "this node is not a member of the community (yet)");
+    return 0;
+}
+
+/* The posting epoch's id and key, or the rule 9 refusal. */
+static int node__epoch_for_post(const struct node *n, const uint8_t **eid, const uint8_t **key,
+                                struct agah_why *why)
+{
+    long e = node__posting_epoch(n);
+    if (e < 0)
+        return agah_fail(why, AGAH_ENOENT,
+                         "no epoch key that excludes revoked members yet; wait for an "
+                         "organiser's rekey");
+    *eid = n->memb.ep[e].id;
+    *key = node__key(n, n->memb.ep[e].id);
+    return 0;
+}
+
+int node_post(struct node *n, const struct agah_alert_body *body, uint64_t expires,
+              uint8_t id[AGAH_HASH_LEN], struct agah_why *why)
+{
+    const uint8_t *eid = NULL, *key = NULL;
+    uint8_t *buf = NULL;
+    size_t len = 0, tl;
+    uint64_t now = node_now(n);
+    int role, rc;
+
+    if ((rc = node__my_role(n, &role, why)) != 0)
+        goto out;
+    if (role == AGAH_ROLE_RELAY) {
+        rc = agah_fail(why, AGAH_EPERM, "relays cannot post");
+        goto out;
+    }
+    tl = strnlen(body->target, AGAH_TARGET_MAX);
+    if (body->kind < AGAH_KIND_NUMBER || body->kind > AGAH_KIND_ALERT ||
+        tl >= AGAH_TARGET_MAX || (body->kind == AGAH_KIND_ALERT) != (tl == 0)) {
+        rc = agah_fail(why, AGAH_EINVAL, "a number or account alert needs a target; a "
+                                         "free-text alert has none");
+        goto out;
+    }
+    if (agah_category_name(body->category) == NULL || agah_severity_name(body->severity) == NULL ||
+        strnlen(body->note, AGAH_NOTE_MAX + 1) > AGAH_NOTE_MAX) {
+        rc = agah_fail(why, AGAH_EINVAL, "bad category, severity or note");
+        goto out;
+    }
+    if (expires != 0 && expires <= now) {
+        rc = agah_fail(why, AGAH_EINVAL, "the expiry is in the past");
+        goto out;
+    }
+    if ((rc = node__epoch_for_post(n, &eid, &key, why)) != 0)
+        goto out;
+    if ((rc = agah_rec_alert(n->id, node_community(n), eid, key, body, now, expires, &buf,
+                             &len)) != 0) {
+        rc = agah_fail(why, rc, "cannot make the alert: %s", agah_strerror(rc));
+        goto out;
+    }
+    rc = node__local(n, buf, len, id, why);
+out:
+    free(buf);
+    return rc;
+}
+
+/* Signs and stores a CONFIRM or RETRACT about an alert. */
+static int node__annotate(struct node *n, int type, const uint8_t alert[AGAH_HASH_LEN],
+                          const char *note, struct agah_why *why)
+{
+    const uint8_t *eid = NULL, *key = NULL;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (note == NULL)
+        note = "";
+    if (strnlen(note, AGAH_NOTE_MAX + 1) > AGAH_NOTE_MAX)
+        return agah_fail(why, AGAH_EINVAL, "the note is longer than %d bytes", AGAH_NOTE_MAX);
+    if ((rc = node__epoch_for_post(n, &eid, &key, why)) != 0)
+        return rc;
+    if ((rc = agah_rec_annotate(n->id, type, node_community(n), alert, eid, key, note,
+                                node_now(n), &buf, &len)) != 0)
+        return agah_fail(why, rc, "cannot make the record: %s", agah_strerror(rc));
+    rc = node__local(n, buf, len, NULL, why);
+    free(buf);
+    return rc;
+}
+
+int node_confirm(struct node *n, const uint8_t alert[AGAH_HASH_LEN], const char *note,
+                 unsigned *confirmations, struct agah_why *why)
+{
+    const struct alert_ent *a;
+    struct node_alert view;
+    int role, rc, mine = 0;
+
+    if ((rc = node__my_role(n, &role, why)) != 0)
+        return rc;
+    if (role == AGAH_ROLE_RELAY)
+        return agah_fail(why, AGAH_EPERM, "relays cannot confirm");
+    if ((a = alerts_get(&n->alerts, alert)) == NULL)
+        return agah_fail(why, AGAH_ENOENT, "no such alert");
+    if (node__is_me(n, a->author))
+        return agah_fail(why, AGAH_EINVAL, "you cannot confirm your own alert");
+    for (uint32_t i = alerts_annot_first(&n->alerts, alert); i != ALERTS_NIL;
+         i = n->alerts.n[i].next)
+        if (n->alerts.n[i].type == AGAH_REC_CONFIRM && node__is_me(n, n->alerts.n[i].author))
+            mine = 1;
+    if (!mine && (rc = node__annotate(n, AGAH_REC_CONFIRM, alert, note, why)) != 0)
+        return rc;
+    if ((a = alerts_get(&n->alerts, alert)) == NULL)
+        return agah_fail(why, AGAH_ENOENT, "no such alert");
+    node__alert_fill(n, a, node_now(n), &view);
+    if (confirmations != NULL)
+        *confirmations = view.confirmations;
+    sodium_memzero(&view, sizeof view);
+    return 0;
+}
+
+int node_retract(struct node *n, const uint8_t alert[AGAH_HASH_LEN], const char *reason,
+                 struct agah_why *why)
+{
+    const struct alert_ent *a;
+    struct node_alert view;
+    int role, rc, status;
+
+    if ((rc = node__my_role(n, &role, why)) != 0)
+        return rc;
+    if ((a = alerts_get(&n->alerts, alert)) == NULL)
+        return agah_fail(why, AGAH_ENOENT, "no such alert");
+    if (!node__is_me(n, a->author) && role != AGAH_ROLE_ORGANISER)
+        return agah_fail(why, AGAH_EPERM,
+                         "only the alert's author or an organiser can retract it");
+    node__alert_fill(n, a, node_now(n), &view);
+    status = view.status;
+    sodium_memzero(&view, sizeof view);
+    if (status == NODE_RETRACTED)
+        return 0;
+    return node__annotate(n, AGAH_REC_RETRACT, alert, reason, why);
+}
+
+/* Epoch keys for a join code: the most recent ones first, as many as fit. */
+static void node__join_epochs(const struct node *n, struct agah_join *j)
+{
+    size_t cnt = n->local->n_epochs;
+    int *used = calloc(cnt + 1, sizeof *used);
+    if (used == NULL)
+        return;
+    while (j->n_epochs < AGAH_JOIN_MAX_EPOCHS) {
+        long best = -1;
+        uint64_t best_num = 0;
+        for (size_t i = 0; i < cnt; i++) {
+            long e;
+            uint64_t num;
+            if (used[i])
+                continue;
+            e = memb_find_epoch(&n->memb, n->local->epochs[i].id);
+            num = e < 0 ? 0 : n->memb.ep[e].number;
+            if (best < 0 || num > best_num) {
+                best = (long)i;
+                best_num = num;
+            }
+        }
+        if (best < 0)
+            break;
+        used[best] = 1;
+        memcpy(j->epochs[j->n_epochs].id, n->local->epochs[best].id, AGAH_HASH_LEN);
+        memcpy(j->epochs[j->n_epochs].key, n->local->epochs[best].key, AGAH_KEY_LEN);
+        j->n_epochs++;
+    }
+    free(used);
+}
+
+static void node__join_peer(void *ctx, const char *addr)
+{
+    struct agah_join *j = ctx;
+    if (j->n_peers >= AGAH_JOIN_MAX_PEERS)
+        return;
+    for (size_t i = 0; i < j->n_peers; i++)
+        if (strcmp(j->peers[i], addr) == 0)
+            return;
+    (void)snprintf(j->peers[j->n_peers++], AGAH_ADDR_MAX, "%s", addr);
+}
+
+int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const char *name,
+                char **code, struct agah_why *why)
+{
+    struct agah_join *j = NULL;
+    uint8_t *buf = NULL, aid[AGAH_HASH_LEN];
+    size_t len = 0;
+    uint64_t now = node_now(n);
+    int my_role, rc;
+
+    if ((rc = node__my_role(n, &my_role, why)) != 0)
+        goto out;
+    if (my_role != AGAH_ROLE_ORGANISER) {
+        rc = agah_fail(why, AGAH_EPERM, "only organisers can invite");
+        goto out;
+    }
+    if (agah_role_name(role) == NULL) {
+        rc = agah_fail(why, AGAH_EINVAL, "unknown role");
+        goto out;
+    }
+    if (name == NULL)
+        name = "";
+    if (strnlen(name, AGAH_NAME_MAX + 1) > AGAH_NAME_MAX) {
+        rc = agah_fail(why, AGAH_EINVAL, "the name is longer than %d bytes", AGAH_NAME_MAX);
+        goto out;
+    }
+    if (node__is_me(n, pk)) {
+        rc = agah_fail(why, AGAH_EINVAL, "that is this node's own key");
+        goto out;
+    }
+    if (memb_revoked_at(&n->memb, pk) != MEMB_NEVER) {
+        rc = agah_fail(why, AGAH_EPERM, "that key is revoked; revocation is permanent");
+        goto out;
+    }
+    if ((rc = agah_rec_admission(n->id, node_community(n), pk, role, name, now, 0, &buf,
+                                 &len)) != 0) {
+        rc = agah_fail(why, rc, "cannot make the admission: %s", agah_strerror(rc));
+        goto out;
+    }
+    if ((rc = node__local(n, buf, len, aid, why)) != 0)
+        goto out;
+    (void)node__maintain(n);
+    if ((rc = node_flush(n)) != 0)
+        goto out;
+    if ((j = sodium_malloc(sizeof *j)) == NULL) {
+        rc = AGAH_ENOMEM;
+        goto out;
+    }
+    memset(j, 0, sizeof *j);
+    memcpy(j->community, node_community(n), AGAH_HASH_LEN);
+    memcpy(j->network_secret, n->local->network_secret, 32);
+    j->expires = now + NODE_INVITE_TTL;
+    j->genesis = n->memb.genesis;
+    j->genesis_len = n->memb.genesis_len;
+    j->admission = buf;
+    j->admission_len = len;
+    if (role != AGAH_ROLE_RELAY)
+        node__join_epochs(n, j);
+    if (n->listen_addr[0] != '\0')
+        node__join_peer(j, n->listen_addr);
+    if ((rc = store_peer_scan(n->store, node__peers_cb,
+                              &(struct node_peers_ctx){node__join_peer, j})) != 0)
+        goto out;
+    rc = agah_join_encode(j, pk, code);
+    if (rc != 0)
+        rc = agah_fail(why, rc, "cannot make the join code: %s", agah_strerror(rc));
+out:
+    if (j != NULL) {
+        sodium_memzero(j, sizeof *j);
+        sodium_free(j);
+    }
+    free(buf);
+    return rc;
+}
+
+int node_revoke(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reason,
+                struct agah_why *why)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int role, rc;
+
+    if ((rc = node__my_role(n, &role, why)) != 0)
+        goto out;
+    if (role != AGAH_ROLE_ORGANISER) {
+        rc = agah_fail(why, AGAH_EPERM, "only organisers can revoke");
+        goto out;
+    }
+    if (node__is_me(n, pk)) {
+        rc = agah_fail(why, AGAH_EINVAL, "you cannot revoke yourself");
+        goto out;
+    }
+    if (!memb_known(&n->memb, pk)) {
+        rc = agah_fail(why, AGAH_ENOENT, "no such member");
+        goto out;
+    }
+    if (memb_revoked_at(&n->memb, pk) != MEMB_NEVER) {
+        rc = 0; /* already revoked: nothing more to say */
+        goto out;
+    }
+    if (reason == NULL)
+        reason = "";
+    if (strnlen(reason, AGAH_NOTE_MAX + 1) > AGAH_NOTE_MAX) {
+        rc = agah_fail(why, AGAH_EINVAL, "the reason is longer than %d bytes", AGAH_NOTE_MAX);
+        goto out;
+    }
+    if ((rc = agah_rec_revocation(n->id, node_community(n), pk, reason, node_now(n), &buf,
+                                  &len)) != 0) {
+        rc = agah_fail(why, rc, "cannot make the revocation: %s", agah_strerror(rc));
+        goto out;
+    }
+    if ((rc = node__local(n, buf, len, NULL, why)) != 0)
+        goto out;
+    /* The rekey and the cascaded deletions are committed before we answer. */
+    (void)node__maintain(n);
+    rc = node_flush(n);
+out:
+    free(buf);
+    return rc;
+}
+
+/* Sorts newest first, then by id, so every node lists the same order. */
+static int node__alert_cmp(const void *pa, const void *pb)
+{
+    const struct node_alert *a = pa, *b = pb;
+    if (a->created != b->created)
+        return a->created > b->created ? -1 : 1;
+    return memcmp(a->id, b->id, AGAH_HASH_LEN);
+}
+
+int node_check(struct node *n, const char *normalized, struct node_alert **out, size_t *count)
+{
+    struct node_alert *v = NULL;
+    size_t cnt = 0, cap = 0;
+    uint64_t now = node_now(n);
+
+    *out = NULL;
+    *count = 0;
+    for (const struct alert_ent *a = alerts_first(&n->alerts, normalized); a != NULL;
+         a = alerts_next(&n->alerts, a)) {
+        if (cnt == cap) {
+            size_t nc = cap == 0 ? 4 : cap * 2;
+            struct node_alert *p = realloc(v, nc * sizeof *p);
+            if (p == NULL) {
+                free(v);
+                return AGAH_ENOMEM;
+            }
+            v = p;
+            cap = nc;
+        }
+        node__alert_fill(n, a, now, &v[cnt++]);
+    }
+    if (cnt > 1)
+        qsort(v, cnt, sizeof *v, node__alert_cmp);
+    *out = v;
+    *count = cnt;
+    return 0;
+}
+
+int node_list(struct node *n, int kind, int all, struct node_alert **out, size_t *count)
+{
+    struct node_alert *v = NULL;
+    size_t cnt = 0;
+    uint64_t now = node_now(n);
+
+    *out = NULL;
+    *count = 0;
+    if (n->alerts.live > 0 && (v = malloc(n->alerts.live * sizeof *v)) == NULL)
+        return AGAH_ENOMEM;
+    for (size_t i = 0; i < n->alerts.n_a && cnt < n->alerts.live; i++) {
+        const struct alert_ent *a = &n->alerts.a[i];
+        if (!a->live || (kind != 0 && a->kind != kind))
+            continue;
+        node__alert_fill(n, a, now, &v[cnt]);
+        if (!all && v[cnt].status != NODE_ACTIVE)
+            continue;
+        cnt++;
+    }
+    if (cnt > 1)
+        qsort(v, cnt, sizeof *v, node__alert_cmp);
+    *out = v;
+    *count = cnt;
+    return 0;
+}
+
+static int node__hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int node_find(struct node *n, const char *hex_prefix, uint8_t id[AGAH_HASH_LEN])
+{
+    size_t len = strnlen(hex_prefix, 2 * AGAH_HASH_LEN + 1);
+    uint8_t nib[2 * AGAH_HASH_LEN];
+    const struct alert_ent *found = NULL;
+
+    if (len < 4 || len > 2 * AGAH_HASH_LEN)
+        return AGAH_EINVAL;
+    for (size_t i = 0; i < len; i++) {
+        int v = node__hexval(hex_prefix[i]);
+        if (v < 0)
+            return AGAH_EINVAL;
+        nib[i] = (uint8_t)v;
+    }
+    for (size_t i = 0; i < n->alerts.n_a; i++) {
+        const struct alert_ent *a = &n->alerts.a[i];
+        size_t k;
+        if (!a->live)
+            continue;
+        for (k = 0; k < len; k++) {
+            uint8_t b = a->id[k / 2];
+            if (((k % 2 == 0) ? (b >> 4) : (b & 15)) != nib[k])
+                break;
+        }
+        if (k < len)
+            continue;
+        if (found != NULL)
+            return AGAH_EINVAL;
+        found = a;
+    }
+    if (found == NULL)
+        return AGAH_ENOENT;
+    memcpy(id, found->id, AGAH_HASH_LEN);
+    return 0;
+}
+
+int node_alert_get(struct node *n, const uint8_t id[AGAH_HASH_LEN], struct node_alert *out)
+{
+    const struct alert_ent *a = alerts_get(&n->alerts, id);
+    if (a == NULL)
+        return AGAH_ENOENT;
+    node__alert_fill(n, a, node_now(n), out);
+    return 0;
+}
+
+static int node__member_cmp(const void *pa, const void *pb)
+{
+    const struct node_member *a = pa, *b = pb;
+    return memcmp(a->pk, b->pk, AGAH_PK_LEN);
+}
+
+int node_members(struct node *n, struct node_member **out, size_t *count)
+{
+    struct node_member *v = NULL;
+    size_t cnt = 0;
+
+    *out = NULL;
+    *count = 0;
+    if (n->memb.n_keys > 0 && (v = calloc(n->memb.n_keys, sizeof *v)) == NULL)
+        return AGAH_ENOMEM;
+    for (size_t i = 0; i < n->memb.n_keys; i++) {
+        const struct memb_key *k = &n->memb.keys[i];
+        int founder = n->memb.have_genesis &&
+                      memcmp(k->pk, n->memb.founder, AGAH_PK_LEN) == 0;
+        long a = memb_best_admission(&n->memb, k->pk);
+        if (!founder && a < 0)
+            continue;
+        memcpy(v[cnt].pk, k->pk, AGAH_PK_LEN);
+        memb_name(&n->memb, k->pk, v[cnt].name);
+        v[cnt].role = founder ? AGAH_ROLE_ORGANISER : n->memb.adm[a].role;
+        v[cnt].revoked = k->revoked_at != MEMB_NEVER;
+        cnt++;
+    }
+    if (cnt > 1)
+        qsort(v, cnt, sizeof *v, node__member_cmp);
+    *out = v;
+    *count = cnt;
+    return 0;
+}
+
+size_t node_active_alerts(const struct node *n)
+{
+    size_t cnt = 0;
+    uint64_t now = node_now(n);
+    struct node_alert *view = malloc(sizeof *view);
+    if (view == NULL)
+        return 0;
+    for (size_t i = 0; i < n->alerts.n_a; i++) {
+        if (!n->alerts.a[i].live)
+            continue;
+        node__alert_fill(n, &n->alerts.a[i], now, view);
+        cnt += view->status == NODE_ACTIVE;
+    }
+    sodium_memzero(view, sizeof *view);
+    free(view);
+    return cnt;
+}
+
+uint64_t node_epoch_number(const struct node *n)
+{
+    long e = node__posting_epoch(n);
+    return e < 0 ? 0 : n->memb.ep[e].number;
+}
+
+static int node__tomb_gone(void *ctx, const uint8_t id[AGAH_HASH_LEN])
+{
+    struct node *n = ctx;
+    uint32_t h;
+    if (idmap_get(&n->have, id, &h) && h == HAVE_TOMB)
+        (void)idmap_del(&n->have, id);
+    return 0;
+}
+
+int node_prune(struct node *n)
+{
+    struct node_rows rows = {0};
+    struct node_keysig *before = NULL;
+    uint64_t now = node_now(n);
+    int rc, memb_changed = 0;
+    size_t pruned = 0, nb = 0;
+
+    if ((rc = store_scan_expired(n->store, now, node__rows_cb, &rows)) != 0 ||
+        (rc = node__snapshot(n, &before, &nb)) != 0)
+        goto out;
+    for (size_t i = 0; rc == 0 && i < rows.n; i++) {
+        rc = node__drop(n, rows.v[i].id, rows.v[i].type, 1,
+                        node__tomb_until(now, rows.v[i].expires));
+        if (rc == 0 && rows.v[i].type == AGAH_REC_ALERT)
+            rc = node__drop_annotations(n, rows.v[i].id, now);
+        if (rows.v[i].type <= AGAH_REC_EPOCH)
+            memb_changed = 1;
+        pruned++;
+    }
+    if (rc == 0 && memb_changed) {
+        rc = node__membership_changed(n, before, nb);
+        before = NULL;
+    }
+    if (rc == 0)
+        rc = store_begin(n->store);
+    if (rc == 0)
+        rc = store_tombstone_expire(n->store, now, node__tomb_gone, n);
+    if (rc == 0) {
+        (void)node__maintain(n); /* a failed rekey is logged and retried later */
+        rc = node_flush(n);
+    }
+out:
+    free(before);
+    free(rows.v);
+    if (rc != 0)
+        return rc;
+    return pruned > INT32_MAX ? INT32_MAX : (int)pruned;
+}

@@ -1,0 +1,595 @@
+/* The SQLite store behind node.c: one connection, every statement prepared
+ * once at open and reused, the schema versioned with PRAGMA user_version and
+ * migrated in code. WAL with synchronous=FULL makes a commit durable when it
+ * returns (R1). Records are kept exactly as received; nothing here is
+ * plaintext. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include "store.h"
+
+/* How long a statement waits for a lock another process holds (an `agah`
+ * offline command reading the file, say) before giving up. */
+#define STORE_BUSY_MS 5000
+
+/* Schema migrations: entry i takes user_version i to i + 1. Append only. */
+static const char *const store__migrations[] = {
+    "CREATE TABLE records ("
+    "  id BLOB PRIMARY KEY NOT NULL,"
+    "  type INTEGER NOT NULL,"
+    "  author BLOB NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  expires INTEGER NOT NULL,"
+    "  ref BLOB,"
+    "  epoch BLOB,"
+    "  lookup BLOB,"
+    "  bytes BLOB NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX records_author ON records(author);"
+    "CREATE INDEX records_created ON records(created, id);"
+    "CREATE INDEX records_lookup ON records(lookup);"
+    "CREATE INDEX records_ref ON records(ref);"
+    "CREATE TABLE tombstones (id BLOB PRIMARY KEY NOT NULL, until INTEGER NOT NULL)"
+    "  WITHOUT ROWID;"
+    "CREATE TABLE peers (addr TEXT PRIMARY KEY NOT NULL, added INTEGER NOT NULL);",
+};
+#define STORE_VERSION ((int)(sizeof store__migrations / sizeof store__migrations[0]))
+
+enum {
+    ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+    ST_PUT, ST_DELETE, ST_GET, ST_SET_LOOKUP, ST_COUNT,
+    ST_SCAN, ST_SCAN_IDS, ST_SCAN_AUTHOR, ST_SCAN_REF, ST_SCAN_EPOCH, ST_SCAN_EXPIRED,
+    ST_TOMB_PUT, ST_TOMB_SCAN, ST_TOMB_OLD, ST_TOMB_DEL,
+    ST_PEER_PUT, ST_PEER_SCAN,
+    ST_N
+};
+
+#define STORE_COLS "id, type, author, created, expires, ref, epoch"
+
+static const char *const store__sql[ST_N] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_PUT] = "INSERT OR IGNORE INTO records (id, type, author, created, expires, ref, "
+               "epoch, lookup, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [ST_DELETE] = "DELETE FROM records WHERE id = ?1",
+    [ST_GET] = "SELECT bytes FROM records WHERE id = ?1",
+    [ST_SET_LOOKUP] = "UPDATE records SET lookup = ?2 WHERE id = ?1",
+    [ST_COUNT] = "SELECT count(*) FROM records",
+    [ST_SCAN] = "SELECT " STORE_COLS ", lookup, bytes FROM records "
+                "WHERE type BETWEEN ?1 AND ?2 ORDER BY created, id",
+    [ST_SCAN_IDS] = "SELECT created, id FROM records ORDER BY created, id",
+    [ST_SCAN_AUTHOR] = "SELECT " STORE_COLS " FROM records WHERE author = ?1",
+    [ST_SCAN_REF] = "SELECT " STORE_COLS " FROM records WHERE ref = ?1",
+    [ST_SCAN_EPOCH] = "SELECT " STORE_COLS ", lookup, bytes FROM records "
+                      "WHERE type = 5 AND epoch = ?1",
+    /* expires is stored as a signed 64-bit integer: values past 2^63 read
+     * back negative, so "> 0" keeps them out of "already expired". */
+    [ST_SCAN_EXPIRED] = "SELECT " STORE_COLS " FROM records "
+                        "WHERE expires > 0 AND expires <= ?1",
+    [ST_TOMB_PUT] = "INSERT OR REPLACE INTO tombstones (id, until) VALUES (?1, ?2)",
+    [ST_TOMB_SCAN] = "SELECT id, until FROM tombstones",
+    [ST_TOMB_OLD] = "SELECT id FROM tombstones WHERE until <= ?1",
+    [ST_TOMB_DEL] = "DELETE FROM tombstones WHERE until <= ?1",
+    [ST_PEER_PUT] = "INSERT OR IGNORE INTO peers (addr, added) VALUES (?1, ?2)",
+    [ST_PEER_SCAN] = "SELECT addr FROM peers ORDER BY added, addr",
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_N];
+    int in_txn;
+};
+
+/* Runs a statement that returns no rows, then resets it. */
+static int store__exec(struct store *s, int which)
+{
+    sqlite3_stmt *st = s->st[which];
+    int rc = sqlite3_step(st);
+    int r = (rc == SQLITE_DONE) ? 0 : AGAH_EIO;
+    if (sqlite3_reset(st) != SQLITE_OK && r == 0)
+        r = AGAH_EIO;
+    if (sqlite3_clear_bindings(st) != SQLITE_OK && r == 0)
+        r = AGAH_EIO;
+    return r;
+}
+
+static void store__done(sqlite3_stmt *st)
+{
+    /* reset reports the last step's error again, which the caller has
+     * already seen; the statement is reusable either way. */
+    (void)sqlite3_reset(st);
+    (void)sqlite3_clear_bindings(st);
+}
+
+static int store__bind_blob(sqlite3_stmt *st, int i, const uint8_t *p, size_t n)
+{
+    int rc;
+    if (p == NULL)
+        rc = sqlite3_bind_null(st, i);
+    else
+        rc = sqlite3_bind_blob(st, i, p, (int)n, SQLITE_STATIC);
+    return rc == SQLITE_OK ? 0 : AGAH_EIO;
+}
+
+static int store__bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+    /* Bit-exact round trip through SQLite's signed integers. */
+    return sqlite3_bind_int64(st, i, (sqlite3_int64)v) == SQLITE_OK ? 0 : AGAH_EIO;
+}
+
+/* Copies a fixed-size blob column, refusing anything of another size (a
+ * damaged or foreign file). */
+static int store__col_fixed(sqlite3_stmt *st, int i, uint8_t *out, size_t n)
+{
+    const void *p = sqlite3_column_blob(st, i);
+    if (p == NULL || (size_t)sqlite3_column_bytes(st, i) != n)
+        return AGAH_EIO;
+    memcpy(out, p, n);
+    return 0;
+}
+
+/* An optional fixed-size blob: NULL column gives *out = NULL. */
+static int store__col_opt(sqlite3_stmt *st, int i, uint8_t *buf, size_t n, const uint8_t **out)
+{
+    if (sqlite3_column_type(st, i) == SQLITE_NULL) {
+        *out = NULL;
+        return 0;
+    }
+    if (store__col_fixed(st, i, buf, n) != 0)
+        return AGAH_EIO;
+    *out = buf;
+    return 0;
+}
+
+/* Runs a record query whose rows start with STORE_COLS, optionally followed
+ * by lookup and bytes, calling cb for each row. */
+static int store__run_rec(struct store *s, sqlite3_stmt *st, int with_bytes, store_rec_cb cb,
+                          void *ctx)
+{
+    int r = 0, rc;
+    uint8_t ref[AGAH_HASH_LEN], epoch[AGAH_HASH_LEN], lookup[32];
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_rec rec;
+        memset(&rec, 0, sizeof rec);
+        if (store__col_fixed(st, 0, rec.id, AGAH_HASH_LEN) != 0 ||
+            store__col_fixed(st, 2, rec.author, AGAH_PK_LEN) != 0 ||
+            store__col_opt(st, 5, ref, sizeof ref, &rec.ref) != 0 ||
+            store__col_opt(st, 6, epoch, sizeof epoch, &rec.epoch) != 0) {
+            r = AGAH_EIO;
+            break;
+        }
+        rec.type = sqlite3_column_int(st, 1);
+        rec.created = (uint64_t)sqlite3_column_int64(st, 3);
+        rec.expires = (uint64_t)sqlite3_column_int64(st, 4);
+        if (with_bytes) {
+            int n;
+            if (store__col_opt(st, 7, lookup, sizeof lookup, &rec.lookup) != 0) {
+                r = AGAH_EIO;
+                break;
+            }
+            rec.bytes = sqlite3_column_blob(st, 8);
+            n = sqlite3_column_bytes(st, 8);
+            if (rec.bytes == NULL || n <= 0 || n > AGAH_REC_MAX) {
+                r = AGAH_EIO;
+                break;
+            }
+            rec.len = (size_t)n;
+        }
+        if ((r = cb(ctx, &rec)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = AGAH_EIO;
+    (void)s;
+    store__done(st);
+    return r;
+}
+
+static int store__migrate(struct store *s, struct agah_why *why)
+{
+    sqlite3_stmt *st = NULL;
+    int version = -1, r = AGAH_EIO;
+    char *err = NULL;
+
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        r = agah_fail(why, AGAH_EIO, "store: cannot read its schema version: %s",
+                      sqlite3_errmsg(s->db));
+        goto out;
+    }
+    version = sqlite3_column_int(st, 0);
+    if (version > STORE_VERSION || version < 0) {
+        r = agah_fail(why, AGAH_EVERSION,
+                      "store: schema version %d is newer than this agahd knows (%d)", version,
+                      STORE_VERSION);
+        goto out;
+    }
+    for (int v = version; v < STORE_VERSION; v++) {
+        char sql[64];
+        /* Each step and its version bump commit together, so a crash
+         * leaves the file at one version or the next. */
+        (void)snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+        if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK ||
+            sqlite3_exec(s->db, store__migrations[v], NULL, NULL, &err) != SQLITE_OK ||
+            sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK ||
+            sqlite3_exec(s->db, "COMMIT", NULL, NULL, &err) != SQLITE_OK) {
+            r = agah_fail(why, AGAH_EIO, "store: migration to version %d failed: %s", v + 1,
+                          err != NULL ? err : sqlite3_errmsg(s->db));
+            if (sqlite3_get_autocommit(s->db) == 0)
+                (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            goto out;
+        }
+    }
+    r = 0;
+out:
+    sqlite3_free(err);
+    if (st != NULL)
+        (void)sqlite3_finalize(st);
+    return r;
+}
+
+int store_open(const char *path, struct store **out, struct agah_why *why)
+{
+    struct store *s = NULL;
+    char *err = NULL;
+    int r = AGAH_EIO;
+
+    if ((s = calloc(1, sizeof *s)) == NULL) {
+        r = AGAH_ENOMEM;
+        goto out;
+    }
+    if (sqlite3_open_v2(path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        r = agah_fail(why, AGAH_EIO, "store: cannot open %s: %s", path,
+                      s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
+        goto out;
+    }
+    if (sqlite3_busy_timeout(s->db, STORE_BUSY_MS) != SQLITE_OK ||
+        sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, &err) != SQLITE_OK ||
+        sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL, &err) != SQLITE_OK ||
+        sqlite3_exec(s->db, "PRAGMA foreign_keys = OFF", NULL, NULL, &err) != SQLITE_OK ||
+        sqlite3_exec(s->db, "PRAGMA secure_delete = ON", NULL, NULL, &err) != SQLITE_OK) {
+        r = agah_fail(why, AGAH_EIO, "store: cannot configure %s: %s", path,
+                      err != NULL ? err : sqlite3_errmsg(s->db));
+        goto out;
+    }
+    if ((r = store__migrate(s, why)) != 0)
+        goto out;
+    for (int i = 0; i < ST_N; i++) {
+        if (sqlite3_prepare_v3(s->db, store__sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+                               NULL) != SQLITE_OK) {
+            r = agah_fail(why, AGAH_EIO, "store: cannot prepare a statement: %s",
+                          sqlite3_errmsg(s->db));
+            goto out;
+        }
+    }
+    *out = s;
+    s = NULL;
+    r = 0;
+out:
+    sqlite3_free(err);
+    store_close(s);
+    return r;
+}
+
+void store_close(struct store *s)
+{
+    if (s == NULL)
+        return;
+    if (s->in_txn)
+        (void)store_commit(s);
+    for (int i = 0; i < ST_N; i++)
+        if (s->st[i] != NULL)
+            (void)sqlite3_finalize(s->st[i]);
+    /* Every statement is finalized, so close cannot report SQLITE_BUSY. */
+    (void)sqlite3_close(s->db);
+    free(s);
+}
+
+int store_begin(struct store *s)
+{
+    if (s->in_txn)
+        return 0;
+    if (store__exec(s, ST_BEGIN) != 0)
+        return AGAH_EIO;
+    s->in_txn = 1;
+    return 0;
+}
+
+int store_commit(struct store *s)
+{
+    int r;
+    if (!s->in_txn)
+        return 0;
+    r = store__exec(s, ST_COMMIT);
+    /* A failed COMMIT may leave the transaction open (SQLITE_BUSY) or
+     * rolled back (I/O errors); either way ask SQLite, not our flag. */
+    s->in_txn = sqlite3_get_autocommit(s->db) == 0;
+    if (r != 0 && s->in_txn && store__exec(s, ST_ROLLBACK) == 0)
+        s->in_txn = 0;
+    return r;
+}
+
+int store_rollback(struct store *s)
+{
+    int r;
+    if (!s->in_txn)
+        return 0;
+    r = store__exec(s, ST_ROLLBACK);
+    s->in_txn = sqlite3_get_autocommit(s->db) == 0;
+    return r;
+}
+
+int store_in_txn(const struct store *s)
+{
+    return s->in_txn;
+}
+
+int store_put(struct store *s, const struct store_rec *rec)
+{
+    sqlite3_stmt *st = s->st[ST_PUT];
+    int r;
+
+    if (rec->len == 0 || rec->len > AGAH_REC_MAX)
+        return AGAH_EINVAL;
+    if (store__bind_blob(st, 1, rec->id, AGAH_HASH_LEN) != 0 ||
+        sqlite3_bind_int(st, 2, rec->type) != SQLITE_OK ||
+        store__bind_blob(st, 3, rec->author, AGAH_PK_LEN) != 0 ||
+        store__bind_u64(st, 4, rec->created) != 0 ||
+        store__bind_u64(st, 5, rec->expires) != 0 ||
+        store__bind_blob(st, 6, rec->ref, AGAH_HASH_LEN) != 0 ||
+        store__bind_blob(st, 7, rec->epoch, AGAH_HASH_LEN) != 0 ||
+        store__bind_blob(st, 8, rec->lookup, 32) != 0 ||
+        store__bind_blob(st, 9, rec->bytes, rec->len) != 0) {
+        store__done(st);
+        return AGAH_EIO;
+    }
+    if ((r = store__exec(s, ST_PUT)) != 0)
+        return r;
+    return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+int store_delete(struct store *s, const uint8_t id[AGAH_HASH_LEN])
+{
+    int r;
+    if (store__bind_blob(s->st[ST_DELETE], 1, id, AGAH_HASH_LEN) != 0) {
+        store__done(s->st[ST_DELETE]);
+        return AGAH_EIO;
+    }
+    if ((r = store__exec(s, ST_DELETE)) != 0)
+        return r;
+    return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+int store_get(struct store *s, const uint8_t id[AGAH_HASH_LEN], uint8_t **buf, size_t *len)
+{
+    sqlite3_stmt *st = s->st[ST_GET];
+    uint8_t *copy = NULL;
+    int r = AGAH_EIO, rc, n;
+    const void *p;
+
+    if (store__bind_blob(st, 1, id, AGAH_HASH_LEN) != 0)
+        goto out;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        r = AGAH_ENOENT;
+        goto out;
+    }
+    if (rc != SQLITE_ROW)
+        goto out;
+    p = sqlite3_column_blob(st, 0);
+    n = sqlite3_column_bytes(st, 0);
+    if (p == NULL || n <= 0 || n > AGAH_REC_MAX)
+        goto out;
+    if ((copy = malloc((size_t)n)) == NULL) {
+        r = AGAH_ENOMEM;
+        goto out;
+    }
+    memcpy(copy, p, (size_t)n);
+    *buf = copy;
+    *len = (size_t)n;
+    copy = NULL;
+    r = 0;
+out:
+    free(copy);
+    store__done(st);
+    return r;
+}
+
+int store_set_lookup(struct store *s, const uint8_t id[AGAH_HASH_LEN], const uint8_t lookup[32])
+{
+    sqlite3_stmt *st = s->st[ST_SET_LOOKUP];
+    if (store__bind_blob(st, 1, id, AGAH_HASH_LEN) != 0 ||
+        store__bind_blob(st, 2, lookup, 32) != 0) {
+        store__done(st);
+        return AGAH_EIO;
+    }
+    return store__exec(s, ST_SET_LOOKUP);
+}
+
+int store_count(struct store *s, uint64_t *count)
+{
+    sqlite3_stmt *st = s->st[ST_COUNT];
+    int r = AGAH_EIO;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *count = (uint64_t)sqlite3_column_int64(st, 0);
+        r = 0;
+    }
+    store__done(st);
+    return r;
+}
+
+int store_scan(struct store *s, int tmin, int tmax, store_rec_cb cb, void *ctx)
+{
+    sqlite3_stmt *st = s->st[ST_SCAN];
+    if (sqlite3_bind_int(st, 1, tmin) != SQLITE_OK || sqlite3_bind_int(st, 2, tmax) != SQLITE_OK) {
+        store__done(st);
+        return AGAH_EIO;
+    }
+    return store__run_rec(s, st, 1, cb, ctx);
+}
+
+int store_scan_ids(struct store *s, int (*cb)(void *ctx, uint64_t created,
+                                              const uint8_t id[AGAH_HASH_LEN]), void *ctx)
+{
+    sqlite3_stmt *st = s->st[ST_SCAN_IDS];
+    int r = 0, rc;
+    uint8_t id[AGAH_HASH_LEN];
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (store__col_fixed(st, 1, id, sizeof id) != 0) {
+            r = AGAH_EIO;
+            break;
+        }
+        if ((r = cb(ctx, (uint64_t)sqlite3_column_int64(st, 0), id)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = AGAH_EIO;
+    store__done(st);
+    return r;
+}
+
+static int store__scan_key(struct store *s, int which, const uint8_t *key, int with_bytes,
+                           store_rec_cb cb, void *ctx)
+{
+    sqlite3_stmt *st = s->st[which];
+    if (store__bind_blob(st, 1, key, 32) != 0) {
+        store__done(st);
+        return AGAH_EIO;
+    }
+    return store__run_rec(s, st, with_bytes, cb, ctx);
+}
+
+int store_scan_author(struct store *s, const uint8_t author[AGAH_PK_LEN], store_rec_cb cb,
+                      void *ctx)
+{
+    return store__scan_key(s, ST_SCAN_AUTHOR, author, 0, cb, ctx);
+}
+
+int store_scan_ref(struct store *s, const uint8_t ref[AGAH_HASH_LEN], store_rec_cb cb,
+                   void *ctx)
+{
+    return store__scan_key(s, ST_SCAN_REF, ref, 0, cb, ctx);
+}
+
+int store_scan_epoch_alerts(struct store *s, const uint8_t epoch[AGAH_HASH_LEN],
+                            store_rec_cb cb, void *ctx)
+{
+    return store__scan_key(s, ST_SCAN_EPOCH, epoch, 1, cb, ctx);
+}
+
+int store_scan_expired(struct store *s, uint64_t now, store_rec_cb cb, void *ctx)
+{
+    sqlite3_stmt *st = s->st[ST_SCAN_EXPIRED];
+    if (store__bind_u64(st, 1, now) != 0) {
+        store__done(st);
+        return AGAH_EIO;
+    }
+    return store__run_rec(s, st, 0, cb, ctx);
+}
+
+int store_tombstone_put(struct store *s, const uint8_t id[AGAH_HASH_LEN], uint64_t until)
+{
+    sqlite3_stmt *st = s->st[ST_TOMB_PUT];
+    if (store__bind_blob(st, 1, id, AGAH_HASH_LEN) != 0 || store__bind_u64(st, 2, until) != 0) {
+        store__done(st);
+        return AGAH_EIO;
+    }
+    return store__exec(s, ST_TOMB_PUT);
+}
+
+int store_tombstone_scan(struct store *s,
+                         int (*cb)(void *ctx, const uint8_t id[AGAH_HASH_LEN], uint64_t until),
+                         void *ctx)
+{
+    sqlite3_stmt *st = s->st[ST_TOMB_SCAN];
+    int r = 0, rc;
+    uint8_t id[AGAH_HASH_LEN];
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (store__col_fixed(st, 0, id, sizeof id) != 0) {
+            r = AGAH_EIO;
+            break;
+        }
+        if ((r = cb(ctx, id, (uint64_t)sqlite3_column_int64(st, 1))) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = AGAH_EIO;
+    store__done(st);
+    return r;
+}
+
+int store_tombstone_expire(struct store *s, uint64_t now,
+                           int (*cb)(void *ctx, const uint8_t id[AGAH_HASH_LEN]), void *ctx)
+{
+    sqlite3_stmt *st = s->st[ST_TOMB_OLD];
+    int r = 0, rc;
+    uint8_t id[AGAH_HASH_LEN];
+
+    if (store__bind_u64(st, 1, now) != 0) {
+        store__done(st);
+        return AGAH_EIO;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (store__col_fixed(st, 0, id, sizeof id) != 0) {
+            r = AGAH_EIO;
+            break;
+        }
+        if ((r = cb(ctx, id)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = AGAH_EIO;
+    store__done(st);
+    if (r != 0)
+        return r;
+    if (store__bind_u64(s->st[ST_TOMB_DEL], 1, now) != 0) {
+        store__done(s->st[ST_TOMB_DEL]);
+        return AGAH_EIO;
+    }
+    return store__exec(s, ST_TOMB_DEL);
+}
+
+int store_peer_put(struct store *s, const char *addr, uint64_t added)
+{
+    sqlite3_stmt *st = s->st[ST_PEER_PUT];
+    size_t n = strnlen(addr, AGAH_ADDR_MAX);
+    if (n == 0 || n >= AGAH_ADDR_MAX)
+        return AGAH_EINVAL;
+    if (sqlite3_bind_text(st, 1, addr, (int)n, SQLITE_STATIC) != SQLITE_OK ||
+        store__bind_u64(st, 2, added) != 0) {
+        store__done(st);
+        return AGAH_EIO;
+    }
+    return store__exec(s, ST_PEER_PUT);
+}
+
+int store_peer_scan(struct store *s, int (*cb)(void *ctx, const char *addr), void *ctx)
+{
+    sqlite3_stmt *st = s->st[ST_PEER_SCAN];
+    int r = 0, rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *a = sqlite3_column_text(st, 0);
+        int n = sqlite3_column_bytes(st, 0);
+        char addr[AGAH_ADDR_MAX];
+        /* Skip anything that could not have been written by store_peer_put. */
+        if (a == NULL || n <= 0 || n >= AGAH_ADDR_MAX)
+            continue;
+        memcpy(addr, a, (size_t)n);
+        addr[n] = '\0';
+        if ((r = cb(ctx, addr)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = AGAH_EIO;
+    store__done(st);
+    return r;
+}

@@ -1,0 +1,88 @@
+/* The node's SQLite store, DATA_DIR/store.db: records exactly as received
+ * (signed, bodies encrypted), tombstones for ids that must not be fetched
+ * again, and known peer addresses. It never holds plaintext; the `lookup`
+ * column is a keyed hash of an alert's target that only members can fill.
+ * Only node.c uses it. Single connection, single thread. */
+#ifndef AGAH_STORE_H
+#define AGAH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <agah/agah.h>
+
+struct store;
+
+/* The columns of one stored record. `ref` and `epoch` are NULL when the
+ * record type has none; `lookup` NULL when unknown (relays, unreadable). */
+struct store_rec {
+    uint8_t id[AGAH_HASH_LEN];
+    int type;
+    uint8_t author[AGAH_PK_LEN];
+    uint64_t created, expires;
+    const uint8_t *ref;    /* CONFIRM, RETRACT: the alert id */
+    const uint8_t *epoch;  /* ALERT, CONFIRM, RETRACT: the epoch id */
+    const uint8_t *lookup; /* agah_lookup_hash of the target, or NULL */
+    const uint8_t *bytes;
+    size_t len;
+};
+
+/* Opens or creates `path` (WAL, synchronous=FULL, busy timeout), migrating
+ * the schema to the current version. AGAH_EIO with `why` on failure,
+ * AGAH_EVERSION if the file comes from a newer agah. Caller owns *out. */
+int store_open(const char *path, struct store **out, struct agah_why *why);
+/* Commits an open transaction, then closes. */
+void store_close(struct store *s);
+
+/* Starts a transaction unless one is open. */
+int store_begin(struct store *s);
+/* Commits the open transaction, if any: durable when it returns 0. */
+int store_commit(struct store *s);
+/* Rolls the open transaction back, if any. */
+int store_rollback(struct store *s);
+int store_in_txn(const struct store *s);
+
+/* Inserts a record: 1 inserted, 0 already there, < 0 error. */
+int store_put(struct store *s, const struct store_rec *r);
+/* Deletes a record by id: 1 deleted, 0 absent. */
+int store_delete(struct store *s, const uint8_t id[AGAH_HASH_LEN]);
+/* The bytes of one record; *buf is malloc'd (caller frees). AGAH_ENOENT. */
+int store_get(struct store *s, const uint8_t id[AGAH_HASH_LEN], uint8_t **buf, size_t *len);
+int store_set_lookup(struct store *s, const uint8_t id[AGAH_HASH_LEN],
+                     const uint8_t lookup[32]);
+/* Number of stored records. */
+int store_count(struct store *s, uint64_t *count);
+
+/* Every record with type in [tmin, tmax], in (created, id) order. The
+ * callback gets the columns (bytes included) and returns 0 to go on or a
+ * negative code to stop with it. It must not write to the store. */
+typedef int (*store_rec_cb)(void *ctx, const struct store_rec *r);
+int store_scan(struct store *s, int tmin, int tmax, store_rec_cb cb, void *ctx);
+/* Ids and created times of every record, in (created, id) order; same rule. */
+int store_scan_ids(struct store *s, int (*cb)(void *ctx, uint64_t created,
+                                              const uint8_t id[AGAH_HASH_LEN]), void *ctx);
+/* Records by one author (columns only: bytes and lookup are NULL). */
+int store_scan_author(struct store *s, const uint8_t author[AGAH_PK_LEN], store_rec_cb cb,
+                      void *ctx);
+/* CONFIRM and RETRACT records about one alert (columns only). */
+int store_scan_ref(struct store *s, const uint8_t ref[AGAH_HASH_LEN], store_rec_cb cb,
+                   void *ctx);
+/* ALERT records sealed under one epoch (with bytes). */
+int store_scan_epoch_alerts(struct store *s, const uint8_t epoch[AGAH_HASH_LEN],
+                            store_rec_cb cb, void *ctx);
+/* Records with 0 < expires <= now (columns only). */
+int store_scan_expired(struct store *s, uint64_t now, store_rec_cb cb, void *ctx);
+
+/* Tombstones: ids remembered until `until` so they are not fetched again. */
+int store_tombstone_put(struct store *s, const uint8_t id[AGAH_HASH_LEN], uint64_t until);
+int store_tombstone_scan(struct store *s,
+                         int (*cb)(void *ctx, const uint8_t id[AGAH_HASH_LEN], uint64_t until),
+                         void *ctx);
+/* Forgets tombstones with until <= now; the callback sees each first. */
+int store_tombstone_expire(struct store *s, uint64_t now,
+                           int (*cb)(void *ctx, const uint8_t id[AGAH_HASH_LEN]), void *ctx);
+
+/* Peer addresses (at most AGAH_ADDR_MAX - 1 characters). */
+int store_peer_put(struct store *s, const char *addr, uint64_t added);
+int store_peer_scan(struct store *s, int (*cb)(void *ctx, const char *addr), void *ctx);
+
+#endif

@@ -1,0 +1,642 @@
+/* Unit tests of daemon/node.c: data directories are built here (identity,
+ * community file, join codes), nodes are driven directly with an injected
+ * clock, and records are carried between nodes by hand. Each test runs in
+ * its own mkdtemp directory. */
+#define _XOPEN_SOURCE 700 /* nftw */
+#define _DEFAULT_SOURCE  /* mkdtemp, memmem */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+#include <agah/agah.h>
+#include "node.h"
+
+static int passed, failed;
+#define CHECK(c)                                                                   \
+    do {                                                                           \
+        if (c) {                                                                   \
+            passed++;                                                              \
+        } else {                                                                   \
+            failed++;                                                              \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); \
+        }                                                                          \
+    } while (0)
+
+#define T0 1700000000ull
+static uint64_t clk = T0;
+static uint64_t test_clock(void) { return clk; }
+
+/* ------------------------------------------------------------------ */
+/* Directories                                                         */
+
+static char base_dir[256];
+
+static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb; (void)flag; (void)ftw;
+    return remove(path);
+}
+
+/* A fresh directory under this test's temp dir. */
+static void sub_dir(const char *name, char out[512])
+{
+    (void)snprintf(out, 512, "%s/%s", base_dir, name);
+    if (mkdir(out, 0700) != 0) {
+        perror(out);
+        exit(2);
+    }
+}
+
+static void key_path(const char *dir, char out[512]) { (void)snprintf(out, 512, "%s/identity.key", dir); }
+static void comm_path(const char *dir, char out[512]) { (void)snprintf(out, 512, "%s/community", dir); }
+
+/* A founder's data directory, as `agah init` + `community create` make it. */
+static struct agah_identity *make_founder(const char *dir, const char *name)
+{
+    struct agah_identity *id = NULL;
+    struct agah_local *l = agah_local_new();
+    uint8_t *g = NULL, *a = NULL, *e = NULL;
+    size_t gl, al, el;
+    char p[512];
+    const uint8_t *pk;
+
+    if (l == NULL || agah_identity_generate(&id) != 0)
+        exit(2);
+    pk = agah_identity_pk(id);
+    key_path(dir, p);
+    if (agah_keyfile_write(p, id, NULL, 0) != 0 ||
+        agah_rec_genesis(id, name, "founder", clk, &g, &gl) != 0)
+        exit(2);
+    agah_hash(g, gl, l->community);
+    (void)snprintf(l->name, sizeof l->name, "%s", name);
+    randombytes_buf(l->network_secret, 32);
+    l->role = AGAH_ROLE_ORGANISER;
+    randombytes_buf(l->epochs[0].key, 32);
+    if (agah_rec_admission(id, l->community, pk, AGAH_ROLE_ORGANISER, "founder", clk, 0, &a,
+                           &al) != 0 ||
+        agah_rec_epoch(id, l->community, 1, (const uint8_t(*)[32])pk, 1, l->epochs[0].key, clk,
+                       &e, &el) != 0)
+        exit(2);
+    agah_hash(e, el, l->epochs[0].id);
+    l->n_epochs = 1;
+    comm_path(dir, p);
+    if (agah_local_add_record(l, g, gl) != 0 || agah_local_add_record(l, a, al) != 0 ||
+        agah_local_add_record(l, e, el) != 0 || agah_local_write(p, id, l) != 0)
+        exit(2);
+    free(g);
+    free(a);
+    free(e);
+    agah_local_free(l);
+    return id;
+}
+
+/* An identity alone, as `agah init` makes it. */
+static struct agah_identity *make_identity(const char *dir)
+{
+    struct agah_identity *id = NULL;
+    char p[512];
+    key_path(dir, p);
+    if (agah_identity_generate(&id) != 0 || agah_keyfile_write(p, id, NULL, 0) != 0)
+        exit(2);
+    return id;
+}
+
+/* `agah join CODE`: the community file from a join code. Returns the
+ * number of epoch keys it carried. */
+static size_t do_join(const char *dir, const struct agah_identity *id, const char *code)
+{
+    struct agah_join *j = NULL;
+    struct agah_local *l = agah_local_new();
+    struct agah_rec adm, gen;
+    struct agah_why why = {{0}};
+    size_t ne;
+    char p[512];
+
+    if (l == NULL || agah_join_decode(code, id, clk, &j, &why) != 0) {
+        fprintf(stderr, "join: %s\n", why.msg);
+        exit(2);
+    }
+    if (agah_rec_decode(j->admission, j->admission_len, j->community, &adm, NULL) != 0 ||
+        agah_rec_decode(j->genesis, j->genesis_len, j->community, &gen, NULL) != 0)
+        exit(2);
+    memcpy(l->community, j->community, 32);
+    memcpy(l->network_secret, j->network_secret, 32);
+    memcpy(l->name, gen.u.genesis.name, gen.u.genesis.name_len);
+    l->role = adm.u.admission.role;
+    for (size_t i = 0; i < j->n_epochs; i++) {
+        memcpy(l->epochs[i].id, j->epochs[i].id, 32);
+        memcpy(l->epochs[i].key, j->epochs[i].key, 32);
+    }
+    l->n_epochs = j->n_epochs;
+    for (size_t i = 0; i < j->n_peers; i++)
+        (void)snprintf(l->peers[i], AGAH_ADDR_MAX, "%s", j->peers[i]);
+    l->n_peers = j->n_peers;
+    comm_path(dir, p);
+    if (agah_local_add_record(l, j->genesis, j->genesis_len) != 0 ||
+        agah_local_add_record(l, j->admission, j->admission_len) != 0 ||
+        agah_local_write(p, id, l) != 0)
+        exit(2);
+    ne = j->n_epochs;
+    agah_join_free(j);
+    agah_local_free(l);
+    return ne;
+}
+
+static struct node *open_node(const char *dir)
+{
+    struct node *n = NULL;
+    struct agah_why why = {{0}};
+    int r = node_open(dir, NULL, 0, test_clock, &n, &why);
+    if (r != 0) {
+        fprintf(stderr, "node_open %s: %s (%s)\n", dir, agah_strerror(r), why.msg);
+        exit(2);
+    }
+    return n;
+}
+
+/* Admits a new identity in `dir` through organiser node `org`, joins,
+ * and opens its node. */
+static struct node *invite_open(struct node *org, const char *dir, int role, const char *name,
+                                struct agah_identity **idp, size_t *n_epochs)
+{
+    struct agah_identity *id = make_identity(dir);
+    char *code = NULL;
+    struct agah_why why = {{0}};
+    size_t ne;
+    int r = node_invite(org, agah_identity_pk(id), role, name, &code, &why);
+    if (r != 0) {
+        fprintf(stderr, "invite: %s (%s)\n", agah_strerror(r), why.msg);
+        exit(2);
+    }
+    ne = do_join(dir, id, code);
+    free(code);
+    if (n_epochs != NULL)
+        *n_epochs = ne;
+    if (idp != NULL)
+        *idp = id;
+    else
+        agah_identity_free(id);
+    return open_node(dir);
+}
+
+/* ------------------------------------------------------------------ */
+/* Carrying records                                                    */
+
+struct idlist {
+    uint8_t (*v)[32];
+    size_t n, cap;
+};
+
+static void idlist_cb(void *ctx, uint64_t created, const uint8_t id[32])
+{
+    struct idlist *l = ctx;
+    (void)created;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->v = realloc(l->v, l->cap * 32);
+        if (l->v == NULL)
+            exit(2);
+    }
+    memcpy(l->v[l->n++], id, 32);
+}
+
+static struct idlist ids_of(struct node *n)
+{
+    struct idlist l = {0};
+    if (node_foreach(n, idlist_cb, &l) != 0)
+        exit(2);
+    return l;
+}
+
+/* A bag of raw records. */
+struct bag {
+    uint8_t *buf[512];
+    size_t len[512];
+    size_t n;
+};
+
+static void bag_add(struct bag *b, const uint8_t *buf, size_t len)
+{
+    uint8_t id[32], id2[32];
+    agah_hash(buf, len, id);
+    for (size_t i = 0; i < b->n; i++) {
+        agah_hash(b->buf[i], b->len[i], id2);
+        if (memcmp(id, id2, 32) == 0)
+            return;
+    }
+    if (b->n >= 512 || (b->buf[b->n] = malloc(len)) == NULL)
+        exit(2);
+    memcpy(b->buf[b->n], buf, len);
+    b->len[b->n++] = len;
+}
+
+static void bag_from(struct bag *b, struct node *n)
+{
+    struct idlist l = ids_of(n);
+    for (size_t i = 0; i < l.n; i++) {
+        uint8_t *buf;
+        size_t len;
+        if (node_get(n, l.v[i], &buf, &len) != 0)
+            exit(2);
+        bag_add(b, buf, len);
+        free(buf);
+    }
+    free(l.v);
+}
+
+static void bag_free(struct bag *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        free(b->buf[i]);
+    b->n = 0;
+}
+
+/* Feeds every record of `from` to `to`; returns how many were stored. */
+static int sync_into(struct node *to, struct node *from)
+{
+    struct bag b = {0};
+    int stored = 0;
+    bag_from(&b, from);
+    /* Twice: the second pass is what reconciliation does later. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < b.n; i++)
+            stored += node_ingest(to, b.buf[i], b.len[i], NULL) == 1;
+    (void)node_flush(to);
+    bag_free(&b);
+    return stored;
+}
+
+static void body_number(struct agah_alert_body *b, const char *target, const char *note)
+{
+    memset(b, 0, sizeof *b);
+    b->kind = AGAH_KIND_NUMBER;
+    (void)snprintf(b->target, sizeof b->target, "%s", target);
+    (void)snprintf(b->note, sizeof b->note, "%s", note);
+    b->category = AGAH_CAT_HARASSMENT;
+    b->severity = AGAH_SEV_WARNING;
+}
+
+static int post(struct node *n, const char *target, const char *note, uint8_t id[32])
+{
+    struct agah_alert_body b;
+    struct agah_why why = {{0}};
+    body_number(&b, target, note);
+    int r = node_post(n, &b, clk + 86400 * 30, id, &why);
+    if (r != 0)
+        fprintf(stderr, "post: %s (%s)\n", agah_strerror(r), why.msg);
+    return r;
+}
+
+static size_t count_check(struct node *n, const char *target)
+{
+    struct node_alert *v = NULL;
+    size_t cnt = 0;
+    if (node_check(n, target, &v, &cnt) != 0)
+        return (size_t)-1;
+    free(v);
+    return cnt;
+}
+
+static int readable(struct node *n, const uint8_t id[32])
+{
+    struct node_alert a;
+    return node_alert_get(n, id, &a) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests                                                               */
+
+static void test_open_errors(void)
+{
+    char d[512], d2[512];
+    struct node *n = NULL, *n2 = NULL;
+    struct agah_why why = {{0}};
+    struct agah_identity *id;
+
+    sub_dir("empty", d);
+    CHECK(node_open(d, NULL, 0, test_clock, &n, &why) == AGAH_ENOENT);
+    CHECK(strstr(why.msg, "agah init") != NULL);
+    CHECK(n == NULL);
+    id = make_identity(d);
+    CHECK(node_open(d, NULL, 0, test_clock, &n, &why) == AGAH_ENOENT);
+    CHECK(strstr(why.msg, "agah join") != NULL);
+    agah_identity_free(id);
+
+    sub_dir("founder", d2);
+    id = make_founder(d2, "c");
+    CHECK(node_open(d2, NULL, 0, test_clock, &n, &why) == 0);
+    CHECK(node_open(d2, NULL, 0, test_clock, &n2, &why) == AGAH_EEXIST);
+    CHECK(strstr(why.msg, "another agahd is running") != NULL);
+    CHECK(n2 == NULL);
+    node_close(n);
+    /* The lock goes with the node. */
+    CHECK(node_open(d2, NULL, 0, test_clock, &n, &why) == 0);
+    node_close(n);
+    agah_identity_free(id);
+}
+
+static void test_founder_basics(void)
+{
+    char d[512];
+    struct agah_identity *id;
+    struct node *n;
+    uint8_t aid[32], fid[32];
+    struct node_alert *v = NULL;
+    size_t cnt = 0;
+    const uint8_t *buf;
+    size_t len;
+    int role;
+    char hex[65];
+
+    sub_dir("f", d);
+    id = make_founder(d, "diaspora");
+    n = open_node(d);
+    CHECK(node_record_count(n) == 3); /* genesis, admission, epoch 1 */
+    CHECK(node_role(n) == AGAH_ROLE_ORGANISER);
+    CHECK(node_epoch_number(n) == 1);
+    CHECK(strcmp(node_community_name(n), "diaspora") == 0);
+    CHECK(node_my_admission(n, &buf, &len) == 0 && len > 0);
+    CHECK(node_member_status(n, agah_identity_pk(id), &role) == 0 && role == AGAH_ROLE_ORGANISER);
+
+    CHECK(post(n, "+85251234567", "called at night", aid) == 0);
+    CHECK(node_have(n, aid) == 1);
+    CHECK(node_record_count(n) == 4);
+    CHECK(node_check(n, "+85251234567", &v, &cnt) == 0 && cnt == 1);
+    if (cnt == 1) {
+        CHECK(memcmp(v[0].id, aid, 32) == 0);
+        CHECK(strcmp(v[0].body.note, "called at night") == 0);
+        CHECK(strcmp(v[0].author_name, "founder") == 0);
+        CHECK(v[0].status == NODE_ACTIVE);
+        CHECK(v[0].confirmations == 0);
+    }
+    free(v);
+    CHECK(count_check(n, "+85251234568") == 0);
+    CHECK(node_active_alerts(n) == 1);
+
+    sodium_bin2hex(hex, sizeof hex, aid, 32);
+    hex[8] = '\0';
+    CHECK(node_find(n, hex, fid) == 0 && memcmp(fid, aid, 32) == 0);
+    CHECK(node_find(n, "zz12", fid) == AGAH_EINVAL);
+    CHECK(node_find(n, "abc", fid) == AGAH_EINVAL);
+
+    /* Retraction by the author: shown as retracted, not in the default list. */
+    CHECK(node_retract(n, aid, "mistake", NULL) == 0);
+    CHECK(node_check(n, "+85251234567", &v, &cnt) == 0 && cnt == 1);
+    if (cnt == 1)
+        CHECK(v[0].status == NODE_RETRACTED);
+    free(v);
+    CHECK(node_list(n, 0, 0, &v, &cnt) == 0 && cnt == 0);
+    free(v);
+    CHECK(node_list(n, 0, 1, &v, &cnt) == 0 && cnt == 1);
+    free(v);
+    CHECK(node_active_alerts(n) == 0);
+
+    /* Bad input. */
+    struct agah_alert_body b;
+    body_number(&b, "", "no target");
+    CHECK(node_post(n, &b, 0, aid, NULL) == AGAH_EINVAL);
+    body_number(&b, "+85251234567", "past");
+    CHECK(node_post(n, &b, clk - 1, aid, NULL) == AGAH_EINVAL);
+    memset(&b, 0, sizeof b);
+    b.kind = AGAH_KIND_ALERT;
+    (void)snprintf(b.note, sizeof b.note, "meeting on Friday is watched");
+    b.severity = AGAH_SEV_DANGER;
+    CHECK(node_post(n, &b, 0, aid, NULL) == 0);
+    CHECK(node_list(n, AGAH_KIND_ALERT, 0, &v, &cnt) == 0 && cnt == 1);
+    free(v);
+    CHECK(node_list(n, AGAH_KIND_NUMBER, 0, &v, &cnt) == 0 && cnt == 0);
+    free(v);
+
+    /* Peers persist. */
+    CHECK(node_peer_remember(n, "10.0.0.1:7433") == 0);
+    CHECK(node_peer_remember(n, "bad addr") == AGAH_EINVAL);
+    node_close(n);
+    n = open_node(d);
+    CHECK(node_record_count(n) == 6);
+    CHECK(node_list(n, 0, 1, &v, &cnt) == 0 && cnt == 2);
+    free(v);
+    node_close(n);
+    agah_identity_free(id);
+}
+
+/* Every record type travels from one node to another; duplicates are 0. */
+static void test_ingest_all_types(void)
+{
+    char da[512], db[512];
+    struct agah_identity *fa;
+    struct node *a, *b, *c;
+    uint8_t alert[32];
+    unsigned conf = 0;
+    size_t ne;
+
+    sub_dir("a", da);
+    sub_dir("b", db);
+    fa = make_founder(da, "c");
+    a = open_node(da);
+    b = invite_open(a, db, AGAH_ROLE_MEMBER, "bob", NULL, &ne);
+    CHECK(ne == 1);
+    CHECK(node_role(b) == AGAH_ROLE_MEMBER);
+    /* b knows genesis and its admission; it gets the rest from a. */
+    CHECK(sync_into(b, a) == 2); /* founder admission, epoch 1 */
+    CHECK(post(a, "+447700900123", "threat", alert) == 0);
+    CHECK(sync_into(b, a) == 1);
+    CHECK(count_check(b, "+447700900123") == 1);
+    CHECK(node_confirm(b, alert, "me too", &conf, NULL) == 0 && conf == 1);
+    CHECK(node_confirm(b, alert, "again", &conf, NULL) == 0 && conf == 1);
+    CHECK(node_confirm(a, alert, "own", &conf, NULL) == AGAH_EINVAL);
+    /* A member may not retract someone else's alert. */
+    CHECK(node_retract(b, alert, "no", NULL) == AGAH_EPERM);
+    CHECK(sync_into(a, b) == 1);
+    struct node_alert v;
+    CHECK(node_alert_get(a, alert, &v) == 0 && v.confirmations == 1);
+    CHECK(node_retract(a, alert, "resolved", NULL) == 0);
+    CHECK(sync_into(b, a) == 1);
+    CHECK(node_alert_get(b, alert, &v) == 0 && v.status == NODE_RETRACTED);
+
+    /* A second member, then its revocation: ADMISSION and REVOCATION. */
+    char dc[512];
+    struct agah_identity *cid;
+    sub_dir("c", dc);
+    c = invite_open(a, dc, AGAH_ROLE_MEMBER, "carol", &cid, NULL);
+    CHECK(node_revoke(a, agah_identity_pk(cid), "phone lost", NULL) == 0);
+    CHECK(node_epoch_number(a) == 2);
+    int stored = sync_into(b, a);
+    CHECK(stored == 3); /* admission, revocation, epoch 2 */
+    CHECK(node_epoch_number(b) == 2);
+    int role;
+    CHECK(node_member_status(b, agah_identity_pk(cid), &role) == AGAH_EPERM);
+
+    /* Everything again: all duplicates, no work. */
+    struct bag bg = {0};
+    bag_from(&bg, a);
+    int dups = 0;
+    for (size_t i = 0; i < bg.n; i++)
+        dups += node_ingest(b, bg.buf[i], bg.len[i], NULL) == 0;
+    CHECK((size_t)dups == bg.n);
+    /* Duplicates cost a hash, not a signature check. */
+    struct timespec t1, t2;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    for (int k = 0; k < 20000; k++)
+        (void)node_ingest(b, bg.buf[k % bg.n], bg.len[k % bg.n], NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t2);
+    double secs = (double)(t2.tv_sec - t1.tv_sec) + (double)(t2.tv_nsec - t1.tv_nsec) / 1e9;
+    CHECK(secs < 0.5);
+    bag_free(&bg);
+
+    /* Garbage is rejected with a reason. */
+    struct agah_why why = {{0}};
+    uint8_t junk[8] = {0xdd, 0xff, 0xff, 0xff, 0xff, 0, 0, 0};
+    CHECK(node_ingest(b, junk, sizeof junk, &why) < 0 && why.msg[0] != '\0');
+
+    node_close(c);
+    node_close(b);
+    node_close(a);
+    agah_identity_free(cid);
+    agah_identity_free(fa);
+}
+
+static void test_member_cannot_admit_or_revoke(void)
+{
+    char da[512], db[512];
+    struct agah_identity *fa, *bid, *x;
+    struct node *a, *b;
+    char *code = NULL;
+    struct agah_why why = {{0}};
+    uint8_t *buf = NULL;
+    size_t len;
+
+    sub_dir("a", da);
+    sub_dir("b", db);
+    fa = make_founder(da, "c");
+    a = open_node(da);
+    b = invite_open(a, db, AGAH_ROLE_MEMBER, "bob", &bid, NULL);
+    (void)sync_into(b, a);
+    if (agah_identity_generate(&x) != 0)
+        exit(2);
+    CHECK(node_invite(b, agah_identity_pk(x), AGAH_ROLE_MEMBER, "x", &code, &why) == AGAH_EPERM);
+    CHECK(strstr(why.msg, "only organisers can invite") != NULL);
+    CHECK(code == NULL);
+    CHECK(node_revoke(b, agah_identity_pk(fa), "coup", &why) == AGAH_EPERM);
+    /* Records a member signs by hand are refused by an organiser's node. */
+    CHECK(agah_rec_admission(bid, node_community(a), agah_identity_pk(x), AGAH_ROLE_ORGANISER,
+                             "x", clk, 0, &buf, &len) == 0);
+    CHECK(node_ingest(a, buf, len, &why) == AGAH_EPERM);
+    free(buf);
+    CHECK(agah_rec_revocation(bid, node_community(a), agah_identity_pk(fa), "coup", clk, &buf,
+                              &len) == 0);
+    CHECK(node_ingest(a, buf, len, &why) == AGAH_EPERM);
+    free(buf);
+    int role;
+    CHECK(node_member_status(a, agah_identity_pk(fa), &role) == 0);
+    /* Organiser-only errors the CLI reaches. */
+    CHECK(node_revoke(a, agah_identity_pk(fa), "self", &why) == AGAH_EINVAL);
+    CHECK(node_revoke(a, agah_identity_pk(x), "who", &why) == AGAH_ENOENT);
+    node_close(b);
+    node_close(a);
+    agah_identity_free(x);
+    agah_identity_free(bid);
+    agah_identity_free(fa);
+}
+
+/* Revocation wins: later records by the revoked key are refused, and
+ * those stored before the revocation arrived are deleted. */
+static void test_revocation_wins(void)
+{
+    char da[512], db[512], dc[512];
+    struct agah_identity *fa, *bid;
+    struct node *a, *b, *c;
+    uint8_t x[32], y[32], z[32];
+    struct agah_why why = {{0}};
+    uint8_t *buf;
+    size_t len;
+
+    sub_dir("a", da);
+    sub_dir("b", db);
+    sub_dir("c", dc);
+    fa = make_founder(da, "c");
+    a = open_node(da);
+    b = invite_open(a, db, AGAH_ROLE_MEMBER, "bob", &bid, NULL);
+    c = invite_open(a, dc, AGAH_ROLE_MEMBER, "carol", NULL, NULL);
+    (void)sync_into(b, a);
+    (void)sync_into(c, a);
+    clk = T0 + 1000;
+    CHECK(post(b, "+15551230001", "before", x) == 0);
+    clk = T0 + 1100;
+    CHECK(post(b, "+15551230002", "after", y) == 0);
+    clk = T0 + 1050;
+    CHECK(sync_into(a, b) == 2);
+    CHECK(node_have(a, y) == 1 && readable(a, y));
+    CHECK(node_revoke(a, agah_identity_pk(bid), "informant", NULL) == 0);
+    /* y (created after the revocation) is gone, x stays. */
+    CHECK(readable(a, x));
+    CHECK(!readable(a, y));
+    CHECK(node_get(a, y, &buf, &len) == AGAH_ENOENT);
+    CHECK(node_have(a, y) == 1); /* remembered, not fetched again */
+    CHECK(count_check(a, "+15551230002") == 0);
+    CHECK(node_epoch_number(a) == 2);
+
+    /* c learns of the revocation first, then is offered y: refused for
+     * good (remembered), while x, from before, is fine. */
+    clk = T0 + 1200;
+    CHECK(sync_into(c, a) > 0);
+    CHECK(node_get(b, y, &buf, &len) == 0);
+    CHECK(node_ingest(c, buf, len, &why) == AGAH_EPERM);
+    CHECK(strstr(why.msg, "revoked") != NULL);
+    CHECK(node_have(c, y) == 1);
+    free(buf);
+    CHECK(node_get(b, x, &buf, &len) == 0);
+    CHECK(node_ingest(c, buf, len, &why) == 0); /* c already has it from a */
+    free(buf);
+    CHECK(readable(c, x));
+    /* The revoked member cannot read what is posted after the rekey. */
+    CHECK(post(a, "+15551230003", "new", z) == 0);
+    CHECK(readable(c, z) || sync_into(c, a) > 0);
+    CHECK(readable(c, z));
+    (void)sync_into(b, a);
+    CHECK(node_have(b, z) == 1);
+    CHECK(!readable(b, z));
+    CHECK(count_check(b, "+15551230003") == 0);
+    node_close(c);
+    node_close(b);
+    node_close(a);
+    agah_identity_free(bid);
+    agah_identity_free(fa);
+}
+
+int main(void)
+{
+    struct {
+        const char *name;
+        void (*fn)(void);
+    } tests[] = {
+        {"open_errors", test_open_errors},
+        {"founder_basics", test_founder_basics},
+        {"ingest_all_types", test_ingest_all_types},
+        {"member_cannot_admit_or_revoke", test_member_cannot_admit_or_revoke},
+        {"revocation_wins", test_revocation_wins},
+    };
+    if (agah_init() != 0)
+        return 2;
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        int before = failed;
+        (void)snprintf(base_dir, sizeof base_dir, "/tmp/agah-test-node-XXXXXX");
+        if (mkdtemp(base_dir) == NULL) {
+            perror("mkdtemp");
+            return 2;
+        }
+        clk = T0;
+        tests[i].fn();
+        if (failed == before)
+            (void)nftw(base_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+        else
+            fprintf(stderr, "test_node: %s failed; files kept in %s\n", tests[i].name, base_dir);
+    }
+    printf("test_node: %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
