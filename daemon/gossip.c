@@ -1,0 +1,430 @@
+/* Peer messages: their shapes as a table, the strict decoder, the
+ * encoders, and the missing-id table of Plumtree's lazy push. */
+#include <stdlib.h>
+#include <string.h>
+#include "gossip.h"
+
+/* --- decoding --- */
+
+typedef int (*gossip_parse_fn)(const msgpack_object *a, struct gossip_msg *m,
+                               struct agah_why *why);
+
+static int gossip__record(const msgpack_object *a, struct gossip_msg *m, struct agah_why *why)
+{
+    int r = agah_mp_bin(&a[1], "record", AGAH_REC_MAX, &m->rec, &m->rec_len, why);
+
+    if (r == 0 && m->rec_len == 0)
+        return agah_fail(why, AGAH_ETRUNC, "record: empty");
+    return r;
+}
+
+static int gossip__ids(const msgpack_object *a, struct gossip_msg *m, struct agah_why *why)
+{
+    const msgpack_object *o = &a[1];
+
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return agah_fail(why, AGAH_ETYPE, "ids: expected an array");
+    if (o->via.array.size == 0 || o->via.array.size > GOSSIP_IDS_MAX)
+        return agah_fail(why, AGAH_ETOOBIG, "ids: %u ids, 1 to %d allowed",
+                         (unsigned)o->via.array.size, GOSSIP_IDS_MAX);
+    for (size_t i = 0; i < o->via.array.size; i++)
+        if (o->via.array.ptr[i].type != MSGPACK_OBJECT_BIN ||
+            o->via.array.ptr[i].via.bin.size != AGAH_HASH_LEN)
+            return agah_fail(why, AGAH_ETYPE, "ids[%zu]: expected bin of 32 bytes", i);
+    m->ids = o->via.array.ptr;
+    m->n_ids = o->via.array.size;
+    return 0;
+}
+
+static int gossip__none(const msgpack_object *a, struct gossip_msg *m, struct agah_why *why)
+{
+    (void)a;
+    (void)m;
+    (void)why;
+    return 0;
+}
+
+static int gossip__recon(const msgpack_object *a, struct gossip_msg *m, struct agah_why *why)
+{
+    (void)a;
+    (void)m;
+    (void)why;
+    return 0; /* recon_process checks every range before acting */
+}
+
+static int gossip__peers(const msgpack_object *a, struct gossip_msg *m, struct agah_why *why)
+{
+    const msgpack_object *l = &a[2];
+    const char *p;
+    size_t n;
+    int r;
+
+    if (a[1].type != MSGPACK_OBJECT_NIL) {
+        if ((r = agah_mp_str(&a[1], "self address", AGAH_ADDR_MAX - 1, &p, &n, why)) != 0)
+            return r;
+        if (!gossip_addr_ok(p, n))
+            return agah_fail(why, AGAH_EVALUE, "self address: not host:port");
+        m->self = p;
+        m->self_len = n;
+    }
+    if (l->type != MSGPACK_OBJECT_ARRAY)
+        return agah_fail(why, AGAH_ETYPE, "peers: expected an array");
+    if (l->via.array.size > GOSSIP_PEERS_MAX)
+        return agah_fail(why, AGAH_ETOOBIG, "peers: more than %d", GOSSIP_PEERS_MAX);
+    for (size_t i = 0; i < l->via.array.size; i++) {
+        if ((r = agah_mp_str(&l->via.array.ptr[i], "peer address", AGAH_ADDR_MAX - 1, &p, &n,
+                             why)) != 0)
+            return r;
+        if (!gossip_addr_ok(p, n))
+            return agah_fail(why, AGAH_EVALUE, "peers[%zu]: not host:port", i);
+    }
+    m->addrs = l->via.array.ptr;
+    m->n_addrs = l->via.array.size;
+    return 0;
+}
+
+/* What each message type looks like: its name, its exact element count
+ * and the parser of its fields. */
+static const struct {
+    const char *name;
+    uint32_t nfields;
+    gossip_parse_fn parse;
+} gossip__types[GOSSIP_NTYPES] = {
+    [GOSSIP_RECORD] = {"RECORD", 2, gossip__record},
+    [GOSSIP_IHAVE] = {"IHAVE", 2, gossip__ids},
+    [GOSSIP_GRAFT] = {"GRAFT", 2, gossip__ids},
+    [GOSSIP_PRUNE] = {"PRUNE", 1, gossip__none},
+    [GOSSIP_RECON] = {"RECON", 3, gossip__recon},
+    [GOSSIP_PEERS] = {"PEERS", 3, gossip__peers},
+    [GOSSIP_PING] = {"PING", 1, gossip__none},
+    [GOSSIP_PONG] = {"PONG", 1, gossip__none},
+    [GOSSIP_WANT] = {"WANT", 2, gossip__ids},
+    [GOSSIP_BODY] = {"BODY", 2, gossip__record},
+};
+
+int gossip_decode(const uint8_t *pt, size_t len, msgpack_unpacked *u, struct gossip_msg *m,
+                  struct agah_why *why)
+{
+    const msgpack_object *o;
+    uint64_t type;
+    int r;
+
+    memset(m, 0, sizeof *m);
+    if ((r = agah_mp_unpack(pt, len, 1, u, why)) != 0)
+        return r;
+    o = &u->data;
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0)
+        return agah_fail(why, AGAH_ETYPE, "message: expected a non-empty array");
+    if ((r = agah_mp_uint(&o->via.array.ptr[0], "message type", GOSSIP_NTYPES - 1, &type,
+                          why)) != 0)
+        return r;
+    if (gossip__types[type].parse == NULL)
+        return agah_fail(why, AGAH_EVERSION, "unknown message type %llu",
+                         (unsigned long long)type);
+    if (o->via.array.size != gossip__types[type].nfields)
+        return agah_fail(why, AGAH_EFIELDS, "%s: expected %u elements, got %u",
+                         gossip__types[type].name, gossip__types[type].nfields,
+                         (unsigned)o->via.array.size);
+    m->type = (int)type;
+    m->obj = o;
+    return gossip__types[type].parse(o->via.array.ptr, m, why);
+}
+
+int gossip_addr_ok(const char *s, size_t len)
+{
+    size_t colon = len, i;
+    unsigned long port = 0;
+
+    if (len < 3 || len >= AGAH_ADDR_MAX)
+        return 0;
+    for (i = len; i > 0; i--)
+        if (s[i - 1] == ':') {
+            colon = i - 1;
+            break;
+        }
+    if (colon == len || colon == 0 || len - colon - 1 == 0 || len - colon - 1 > 5)
+        return 0;
+    for (i = colon + 1; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        port = port * 10 + (unsigned long)(s[i] - '0');
+    }
+    if (port == 0 || port > 65535)
+        return 0;
+    if (s[0] == '[') {
+        if (colon < 3 || s[colon - 1] != ']')
+            return 0;
+        for (i = 1; i < colon - 1; i++) {
+            char c = s[i];
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+                  c == ':' || c == '.'))
+                return 0;
+        }
+        return 1;
+    }
+    for (i = 0; i < colon; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == '.' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* --- encoding --- */
+
+struct gossip__buf {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+static int gossip__write(void *data, const char *buf, size_t len)
+{
+    struct gossip__buf *fb = data;
+
+    if (len > fb->cap - fb->len)
+        return -1;
+    memcpy(fb->p + fb->len, buf, len);
+    fb->len += len;
+    return 0;
+}
+
+#define GOSSIP_BEGIN(buf, cap)                                                  \
+    struct gossip__buf fb = {(buf), 0, (cap)};                                  \
+    msgpack_packer pk;                                                          \
+    msgpack_packer_init(&pk, &fb, gossip__write)
+
+int gossip_enc_simple(int type, uint8_t *buf, size_t cap, size_t *len)
+{
+    GOSSIP_BEGIN(buf, cap);
+    if (msgpack_pack_array(&pk, 1) != 0 || msgpack_pack_uint64(&pk, (uint64_t)type) != 0)
+        return AGAH_ETOOBIG;
+    *len = fb.len;
+    return 0;
+}
+
+int gossip_enc_record(int type, const uint8_t *rec, size_t rec_len, uint8_t *buf, size_t cap,
+                      size_t *len)
+{
+    GOSSIP_BEGIN(buf, cap);
+    if (msgpack_pack_array(&pk, 2) != 0 || msgpack_pack_uint64(&pk, (uint64_t)type) != 0 ||
+        msgpack_pack_bin(&pk, rec_len) != 0 || msgpack_pack_bin_body(&pk, rec, rec_len) != 0)
+        return AGAH_ETOOBIG;
+    *len = fb.len;
+    return 0;
+}
+
+int gossip_enc_ids(int type, const uint8_t (*ids)[AGAH_HASH_LEN], size_t n, uint8_t *buf,
+                   size_t cap, size_t *len)
+{
+    GOSSIP_BEGIN(buf, cap);
+    if (n == 0 || n > GOSSIP_IDS_MAX)
+        return AGAH_EINVAL;
+    if (msgpack_pack_array(&pk, 2) != 0 || msgpack_pack_uint64(&pk, (uint64_t)type) != 0 ||
+        msgpack_pack_array(&pk, n) != 0)
+        return AGAH_ETOOBIG;
+    for (size_t i = 0; i < n; i++)
+        if (msgpack_pack_bin(&pk, AGAH_HASH_LEN) != 0 ||
+            msgpack_pack_bin_body(&pk, ids[i], AGAH_HASH_LEN) != 0)
+            return AGAH_ETOOBIG;
+    *len = fb.len;
+    return 0;
+}
+
+int gossip_enc_peers(const char *self, const char *const *addrs, size_t n, uint8_t *buf,
+                     size_t cap, size_t *len)
+{
+    GOSSIP_BEGIN(buf, cap);
+    if (n > GOSSIP_PEERS_MAX)
+        return AGAH_EINVAL;
+    if (msgpack_pack_array(&pk, 3) != 0 || msgpack_pack_uint64(&pk, GOSSIP_PEERS) != 0)
+        return AGAH_ETOOBIG;
+    if (self == NULL ? msgpack_pack_nil(&pk) != 0
+                     : (msgpack_pack_str(&pk, strlen(self)) != 0 ||
+                        msgpack_pack_str_body(&pk, self, strlen(self)) != 0))
+        return AGAH_ETOOBIG;
+    if (msgpack_pack_array(&pk, n) != 0)
+        return AGAH_ETOOBIG;
+    for (size_t i = 0; i < n; i++)
+        if (msgpack_pack_str(&pk, strlen(addrs[i])) != 0 ||
+            msgpack_pack_str_body(&pk, addrs[i], strlen(addrs[i])) != 0)
+            return AGAH_ETOOBIG;
+    *len = fb.len;
+    return 0;
+}
+
+/* --- missing ids --- */
+
+#define GOSSIP_SLOTS (2 * GOSSIP_MISSING_MAX) /* power of two */
+#define GOSSIP_FIFO (2 * GOSSIP_MISSING_MAX)
+
+struct gossip__entry {
+    uint8_t id[AGAH_HASH_LEN];
+    uint64_t peers[GOSSIP_ANNOUNCERS];
+    uint32_t gen;
+    uint8_t n, tried, used;
+};
+
+struct gossip__due {
+    uint8_t id[AGAH_HASH_LEN];
+    uint64_t deadline;
+    uint32_t gen;
+};
+
+struct gossip_missing {
+    struct gossip__entry slots[GOSSIP_SLOTS];
+    size_t count;
+    uint32_t gen;
+    /* FIFO of deadlines; entries that were received or re-queued leave
+     * stale elements behind, recognised by their generation. */
+    struct gossip__due fifo[GOSSIP_FIFO];
+    size_t head, len;
+};
+
+int gossip_missing_new(struct gossip_missing **out)
+{
+    struct gossip_missing *g = calloc(1, sizeof *g);
+
+    if (g == NULL)
+        return AGAH_ENOMEM;
+    *out = g;
+    return 0;
+}
+
+void gossip_missing_free(struct gossip_missing *g) { free(g); }
+size_t gossip_missing_count(const struct gossip_missing *g) { return g->count; }
+
+/* Ids are BLAKE2b outputs: their first bytes are already a good hash. */
+static size_t gossip__home(const uint8_t id[AGAH_HASH_LEN])
+{
+    size_t h = 0;
+
+    for (int i = 0; i < 4; i++)
+        h = (h << 8) | id[i];
+    return h & (GOSSIP_SLOTS - 1);
+}
+
+static struct gossip__entry *gossip__find(struct gossip_missing *g,
+                                          const uint8_t id[AGAH_HASH_LEN])
+{
+    for (size_t i = gossip__home(id), k = 0; k < GOSSIP_SLOTS; k++, i = (i + 1) & (GOSSIP_SLOTS - 1)) {
+        if (!g->slots[i].used)
+            return NULL;
+        if (memcmp(g->slots[i].id, id, AGAH_HASH_LEN) == 0)
+            return &g->slots[i];
+    }
+    return NULL;
+}
+
+static int gossip__enqueue(struct gossip_missing *g, const struct gossip__entry *e,
+                           uint64_t deadline)
+{
+    struct gossip__due *d;
+
+    if (g->len == GOSSIP_FIFO)
+        return AGAH_ETOOBIG;
+    d = &g->fifo[(g->head + g->len) % GOSSIP_FIFO];
+    memcpy(d->id, e->id, AGAH_HASH_LEN);
+    d->deadline = deadline;
+    d->gen = e->gen;
+    g->len++;
+    return 0;
+}
+
+int gossip_missing_add(struct gossip_missing *g, const uint8_t id[AGAH_HASH_LEN], uint64_t peer,
+                       uint64_t deadline)
+{
+    struct gossip__entry *e = gossip__find(g, id);
+    size_t i;
+
+    if (e != NULL) {
+        for (i = 0; i < e->n; i++)
+            if (e->peers[i] == peer)
+                return 0;
+        if (e->n < GOSSIP_ANNOUNCERS)
+            e->peers[e->n++] = peer;
+        return 0;
+    }
+    if (g->count >= GOSSIP_MISSING_MAX || g->len == GOSSIP_FIFO)
+        return AGAH_ETOOBIG;
+    for (i = gossip__home(id); g->slots[i].used; i = (i + 1) & (GOSSIP_SLOTS - 1))
+        ;
+    e = &g->slots[i];
+    memset(e, 0, sizeof *e);
+    memcpy(e->id, id, AGAH_HASH_LEN);
+    e->peers[0] = peer;
+    e->n = 1;
+    e->used = 1;
+    e->gen = ++g->gen;
+    g->count++;
+    return gossip__enqueue(g, e, deadline);
+}
+
+/* Linear-probing deletion by backward shift, so lookups never need
+ * tombstones. */
+static void gossip__remove(struct gossip_missing *g, struct gossip__entry *e)
+{
+    size_t i = (size_t)(e - g->slots), j = i;
+
+    g->slots[i].used = 0;
+    g->count--;
+    for (;;) {
+        size_t k;
+
+        j = (j + 1) & (GOSSIP_SLOTS - 1);
+        if (!g->slots[j].used)
+            return;
+        k = gossip__home(g->slots[j].id);
+        /* Move j back to i unless its home lies cyclically in (i, j]. */
+        if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j))
+            continue;
+        g->slots[i] = g->slots[j];
+        g->slots[j].used = 0;
+        i = j;
+    }
+}
+
+int gossip_missing_del(struct gossip_missing *g, const uint8_t id[AGAH_HASH_LEN])
+{
+    struct gossip__entry *e = gossip__find(g, id);
+
+    if (e == NULL)
+        return 0;
+    gossip__remove(g, e);
+    return 1;
+}
+
+int gossip_missing_due(struct gossip_missing *g, uint64_t now, uint64_t retry,
+                       uint8_t id[AGAH_HASH_LEN], uint64_t *peer)
+{
+    while (g->len > 0) {
+        struct gossip__due d = g->fifo[g->head];
+        struct gossip__entry *e;
+
+        if (d.deadline > now)
+            return 0;
+        g->head = (g->head + 1) % GOSSIP_FIFO;
+        g->len--;
+        e = gossip__find(g, d.id);
+        if (e == NULL || e->gen != d.gen)
+            continue; /* received meanwhile, or re-queued */
+        if (e->tried >= e->n) {
+            gossip__remove(g, e); /* every announcer failed us: recon's job now */
+            continue;
+        }
+        memcpy(id, e->id, AGAH_HASH_LEN);
+        *peer = e->peers[e->tried++];
+        e->gen = ++g->gen;
+        if (gossip__enqueue(g, e, retry) != 0)
+            gossip__remove(g, e);
+        return 1;
+    }
+    return 0;
+}
+
+int64_t gossip_missing_next(const struct gossip_missing *g, uint64_t now)
+{
+    if (g->len == 0)
+        return -1;
+    return g->fifo[g->head].deadline > now ? (int64_t)(g->fifo[g->head].deadline - now) : 0;
+}

@@ -1,0 +1,356 @@
+/* The peer handshake, a mutual variant of Scuttlebutt's secret handshake in
+ * the shape of Noise XX with a network-key MAC on the ephemerals
+ * (proto/PROTOCOL.md, "Handshake"):
+ *   M1  c->s  e_c || HMAC_K(e_c)
+ *   M2  s->c  e_s || HMAC_K(e_s || e_c)
+ *   M3  c->s  len || AEAD_kc(pk_c || sig_c(T || "agah-hs-client") || admission_c)
+ *   M4  s->c  len || AEAD_ks(pk_s || sig_s(T || "agah-hs-server") || admission_s)
+ * A responder that cannot verify M1 sends nothing, so a port scanner
+ * without K cannot even tell the port speaks agah. Everything secret lives
+ * in one sodium_malloc'd struct and the ephemeral secret and the shared
+ * point are wiped as soon as the keys are derived (forward secrecy). */
+#include <string.h>
+#include <sodium.h>
+#include "handshake.h"
+
+enum hs_state {
+    HS_C_START, HS_C_WAIT_M2, HS_C_WAIT_M4,
+    HS_S_WAIT_M1, HS_S_WAIT_M3,
+    HS_DONE, HS_FAILED,
+};
+
+static const char hs__label_client[] = "agah-hs-client";
+static const char hs__label_server[] = "agah-hs-server";
+#define HS_LABEL_LEN 14
+
+struct hs {
+    int initiator;
+    int state;
+    uint8_t k[32];        /* network secret */
+    uint8_t e_pk[32], e_sk[32];
+    uint8_t m1[HS_M1_LEN], m2[HS_M2_LEN];
+    uint8_t t[32];        /* transcript hash */
+    uint8_t k_m3[32], k_m4[32];
+    uint8_t c2s[32], s2c[32];
+    uint8_t peer_pk[AGAH_PK_LEN];
+    const struct agah_identity *me;
+    const uint8_t *adm;
+    size_t adm_len;
+    hs_verify_fn verify;
+    void *ctx;
+};
+
+int hs_new(int initiator, const uint8_t network_secret[32], const struct agah_identity *me,
+           const uint8_t *admission, size_t admission_len, hs_verify_fn verify, void *ctx,
+           struct hs **out)
+{
+    struct hs *hs;
+
+    if (agah_init() != 0)
+        return AGAH_EINTERNAL;
+    if (admission == NULL || admission_len == 0 || admission_len > HS_ADMISSION_MAX ||
+        verify == NULL || me == NULL)
+        return AGAH_EINVAL;
+    hs = sodium_malloc(sizeof *hs);
+    if (hs == NULL)
+        return AGAH_ENOMEM;
+    sodium_memzero(hs, sizeof *hs);
+    hs->initiator = initiator != 0;
+    hs->state = initiator ? HS_C_START : HS_S_WAIT_M1;
+    memcpy(hs->k, network_secret, 32);
+    hs->me = me;
+    hs->adm = admission;
+    hs->adm_len = admission_len;
+    hs->verify = verify;
+    hs->ctx = ctx;
+    /* The ephemeral secret comes from the project's random hook so tests
+     * can replay a session byte for byte. */
+    agah_random(hs->e_sk, sizeof hs->e_sk);
+    if (crypto_scalarmult_base(hs->e_pk, hs->e_sk) != 0) {
+        sodium_free(hs);
+        return AGAH_EINTERNAL;
+    }
+    *out = hs;
+    return 0;
+}
+
+void hs_free(struct hs *hs)
+{
+    if (hs != NULL)
+        sodium_free(hs);
+}
+
+int hs_done(const struct hs *hs) { return hs->state == HS_DONE; }
+const uint8_t *hs_peer_pk(const struct hs *hs) { return hs->peer_pk; }
+
+int hs_session_keys(const struct hs *hs, uint8_t tx[32], uint8_t rx[32])
+{
+    if (hs->state != HS_DONE)
+        return AGAH_EINVAL;
+    memcpy(tx, hs->initiator ? hs->c2s : hs->s2c, 32);
+    memcpy(rx, hs->initiator ? hs->s2c : hs->c2s, 32);
+    return 0;
+}
+
+/* HMAC-SHA-512-256 keyed by K over a || b (b may be empty). */
+static void hs__mac(const struct hs *hs, const uint8_t *a, size_t alen, const uint8_t *b,
+                    size_t blen, uint8_t mac[32])
+{
+    crypto_auth_hmacsha512256_state st;
+
+    crypto_auth_hmacsha512256_init(&st, hs->k, 32);
+    crypto_auth_hmacsha512256_update(&st, a, alen);
+    if (blen > 0)
+        crypto_auth_hmacsha512256_update(&st, b, blen);
+    crypto_auth_hmacsha512256_final(&st, mac);
+    sodium_memzero(&st, sizeof st);
+}
+
+/* BLAKE2b-256 keyed by K over the parts, for every derived key. */
+static int hs__kdf(const struct hs *hs, uint8_t out[32], const uint8_t *a, size_t alen,
+                   const uint8_t *b, size_t blen, const uint8_t *c, size_t clen,
+                   const char *label)
+{
+    crypto_generichash_state st;
+    int r = 0;
+
+    r |= crypto_generichash_init(&st, hs->k, 32, 32);
+    r |= crypto_generichash_update(&st, a, alen);
+    if (blen > 0)
+        r |= crypto_generichash_update(&st, b, blen);
+    if (clen > 0)
+        r |= crypto_generichash_update(&st, c, clen);
+    if (label != NULL)
+        r |= crypto_generichash_update(&st, (const uint8_t *)label, strlen(label));
+    r |= crypto_generichash_final(&st, out, 32);
+    sodium_memzero(&st, sizeof st);
+    return r == 0 ? 0 : AGAH_EINTERNAL;
+}
+
+/* Once both ephemerals are known: the shared point, the transcript hash
+ * and every key; then the ephemeral secret and the point are wiped. */
+static int hs__derive(struct hs *hs, const uint8_t peer_e[32])
+{
+    uint8_t ee[32];
+    const uint8_t *e_c = hs->initiator ? hs->e_pk : peer_e;
+    const uint8_t *e_s = hs->initiator ? peer_e : hs->e_pk;
+    uint8_t ecs[64];
+    int r = AGAH_ECRYPTO;
+
+    /* libsodium refuses (returns -1) when the result is all zero: a
+     * low-order point from the peer. */
+    if (crypto_scalarmult(ee, hs->e_sk, peer_e) != 0)
+        goto out;
+    memcpy(ecs, e_c, 32);
+    memcpy(ecs + 32, e_s, 32);
+    if (hs__kdf(hs, hs->t, hs->m1, HS_M1_LEN, hs->m2, HS_M2_LEN, ee, 32, NULL) != 0 ||
+        hs__kdf(hs, hs->k_m3, ee, 32, ecs, 64, NULL, 0, "agah-hs-m3") != 0 ||
+        hs__kdf(hs, hs->k_m4, ee, 32, ecs, 64, NULL, 0, "agah-hs-m4") != 0 ||
+        hs__kdf(hs, hs->c2s, ee, 32, hs->t, 32, NULL, 0, "agah-session-c2s") != 0 ||
+        hs__kdf(hs, hs->s2c, ee, 32, hs->t, 32, NULL, 0, "agah-session-s2c") != 0) {
+        r = AGAH_EINTERNAL;
+        goto out;
+    }
+    r = 0;
+out:
+    sodium_memzero(ee, sizeof ee);
+    sodium_memzero(hs->e_sk, sizeof hs->e_sk);
+    return r;
+}
+
+/* len(4, big-endian) || XChaCha20-Poly1305(key, nonce 0, ad = len). Each
+ * handshake key seals exactly one message, so a zero nonce is safe. */
+static int hs__box_seal(const uint8_t key[32], const uint8_t *pt, size_t len, uint8_t *out,
+                        size_t *outlen)
+{
+    uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES] = {0};
+    unsigned long long clen = 0;
+    size_t n = len + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+
+    if (n > HS_BOX_MAX)
+        return AGAH_ETOOBIG;
+    out[0] = (uint8_t)(n >> 24);
+    out[1] = (uint8_t)(n >> 16);
+    out[2] = (uint8_t)(n >> 8);
+    out[3] = (uint8_t)n;
+    if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + 4, &clen, pt, len, out, 4, NULL,
+                                                   nonce, key) != 0 || clen != n)
+        return AGAH_EINTERNAL;
+    *outlen = 4 + n;
+    return 0;
+}
+
+/* The plaintext this side presents: pk || sig(T || label) || admission. */
+static int hs__present(struct hs *hs, uint8_t *out, size_t *outlen)
+{
+    uint8_t pt[HS_BOX_MAX];
+    uint8_t signed_msg[32 + HS_LABEL_LEN];
+    size_t n = AGAH_PK_LEN + AGAH_SIG_LEN + hs->adm_len;
+    int r;
+
+    memcpy(signed_msg, hs->t, 32);
+    memcpy(signed_msg + 32, hs->initiator ? hs__label_client : hs__label_server, HS_LABEL_LEN);
+    memcpy(pt, agah_identity_pk(hs->me), AGAH_PK_LEN);
+    agah_identity_sign(hs->me, signed_msg, sizeof signed_msg, pt + AGAH_PK_LEN);
+    memcpy(pt + AGAH_PK_LEN + AGAH_SIG_LEN, hs->adm, hs->adm_len);
+    r = hs__box_seal(hs->initiator ? hs->k_m3 : hs->k_m4, pt, n, out, outlen);
+    sodium_memzero(pt, n);
+    return r;
+}
+
+int hs__seal_box(struct hs *hs, const uint8_t *pt, size_t len, uint8_t *out, size_t *outlen)
+{
+    if (hs->state != HS_C_WAIT_M4 && !(hs->state == HS_DONE && !hs->initiator))
+        return AGAH_EINVAL;
+    return hs__box_seal(hs->initiator ? hs->k_m3 : hs->k_m4, pt, len, out, outlen);
+}
+
+/* Opens the peer's box and checks what it presents: the signature over
+ * the transcript with the other side's label, then the caller's verdict
+ * on the key and its admission record. */
+static int hs__accept(struct hs *hs, const uint8_t *msg, size_t len, struct agah_why *why)
+{
+    uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES] = {0};
+    uint8_t pt[HS_BOX_MAX];
+    uint8_t signed_msg[32 + HS_LABEL_LEN];
+    unsigned long long mlen = 0;
+    const uint8_t *key = hs->initiator ? hs->k_m4 : hs->k_m3;
+    int r;
+
+    if (len < 4 || len - 4 > HS_BOX_MAX)
+        return agah_fail(why, AGAH_ETOOBIG, "handshake box of %zu bytes", len);
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &mlen, NULL, msg + 4, len - 4, msg, 4,
+                                                   nonce, key) != 0)
+        return agah_fail(why, AGAH_ECRYPTO, "handshake box does not authenticate");
+    if (mlen <= AGAH_PK_LEN + AGAH_SIG_LEN) {
+        r = agah_fail(why, AGAH_ETRUNC, "handshake box carries no admission record");
+        goto out;
+    }
+    memcpy(signed_msg, hs->t, 32);
+    memcpy(signed_msg + 32, hs->initiator ? hs__label_server : hs__label_client, HS_LABEL_LEN);
+    if (agah_sig_verify(pt, signed_msg, sizeof signed_msg, pt + AGAH_PK_LEN) != 0) {
+        r = agah_fail(why, AGAH_ESIG, "handshake signature does not verify");
+        goto out;
+    }
+    r = hs->verify(hs->ctx, pt, pt + AGAH_PK_LEN + AGAH_SIG_LEN,
+                   (size_t)mlen - AGAH_PK_LEN - AGAH_SIG_LEN);
+    if (r != 0) {
+        r = agah_fail(why, r < 0 ? r : AGAH_EPERM, "peer key refused: %s", agah_strerror(r));
+        goto out;
+    }
+    memcpy(hs->peer_pk, pt, AGAH_PK_LEN);
+    r = 0;
+out:
+    sodium_memzero(pt, sizeof pt);
+    return r;
+}
+
+int hs_start(struct hs *hs, uint8_t out[HS_M1_LEN])
+{
+    if (hs->state != HS_C_START)
+        return AGAH_EINVAL;
+    memcpy(hs->m1, hs->e_pk, 32);
+    hs__mac(hs, hs->e_pk, 32, NULL, 0, hs->m1 + 32);
+    memcpy(out, hs->m1, HS_M1_LEN);
+    hs->state = HS_C_WAIT_M2;
+    return 0;
+}
+
+int hs_next_len(const struct hs *hs, const uint8_t *buf, size_t avail, size_t *need)
+{
+    uint32_t n;
+
+    switch (hs->state) {
+    case HS_C_WAIT_M2:
+    case HS_S_WAIT_M1:
+        *need = HS_M1_LEN;
+        return 0;
+    case HS_C_WAIT_M4:
+    case HS_S_WAIT_M3:
+        if (avail < 4)
+            return AGAH_ETRUNC;
+        n = ((uint32_t)buf[0] << 24) | ((uint32_t)buf[1] << 16) | ((uint32_t)buf[2] << 8) |
+            (uint32_t)buf[3];
+        if (n > HS_BOX_MAX)
+            return AGAH_ETOOBIG;
+        if (n <= crypto_aead_xchacha20poly1305_ietf_ABYTES + AGAH_PK_LEN + AGAH_SIG_LEN)
+            return AGAH_EVALUE;
+        *need = 4 + (size_t)n;
+        return 0;
+    default:
+        return AGAH_EINVAL;
+    }
+}
+
+int hs_step(struct hs *hs, const uint8_t *msg, size_t len, uint8_t *out, size_t *outlen,
+            struct agah_why *why)
+{
+    uint8_t mac[32];
+    int r = AGAH_EINVAL;
+
+    *outlen = 0;
+    switch (hs->state) {
+    case HS_S_WAIT_M1:
+        if (len != HS_M1_LEN) {
+            r = agah_fail(why, AGAH_ETRUNC, "M1 must be %d bytes", HS_M1_LEN);
+            break;
+        }
+        /* Constant time: nothing about K leaks through timing. */
+        if (crypto_auth_hmacsha512256_verify(msg + 32, msg, 32, hs->k) != 0) {
+            r = agah_fail(why, AGAH_ECRYPTO, "M1 is not from this community");
+            break;
+        }
+        memcpy(hs->m1, msg, HS_M1_LEN);
+        memcpy(hs->m2, hs->e_pk, 32);
+        hs__mac(hs, hs->e_pk, 32, msg, 32, hs->m2 + 32);
+        if ((r = hs__derive(hs, msg)) != 0) {
+            agah_fail(why, r, "M1 ephemeral key is a low-order point");
+            break;
+        }
+        memcpy(out, hs->m2, HS_M2_LEN);
+        *outlen = HS_M2_LEN;
+        hs->state = HS_S_WAIT_M3;
+        return 0;
+    case HS_C_WAIT_M2:
+        if (len != HS_M2_LEN) {
+            r = agah_fail(why, AGAH_ETRUNC, "M2 must be %d bytes", HS_M2_LEN);
+            break;
+        }
+        hs__mac(hs, msg, 32, hs->e_pk, 32, mac);
+        if (sodium_memcmp(mac, msg + 32, 32) != 0) {
+            r = agah_fail(why, AGAH_ECRYPTO, "M2 is not from this community");
+            break;
+        }
+        memcpy(hs->m2, msg, HS_M2_LEN);
+        if ((r = hs__derive(hs, msg)) != 0) {
+            agah_fail(why, r, "M2 ephemeral key is a low-order point");
+            break;
+        }
+        if ((r = hs__present(hs, out, outlen)) != 0) {
+            agah_fail(why, r, "cannot seal M3");
+            break;
+        }
+        hs->state = HS_C_WAIT_M4;
+        return 0;
+    case HS_S_WAIT_M3:
+        if ((r = hs__accept(hs, msg, len, why)) != 0)
+            break;
+        if ((r = hs__present(hs, out, outlen)) != 0) {
+            agah_fail(why, r, "cannot seal M4");
+            break;
+        }
+        hs->state = HS_DONE;
+        return 0;
+    case HS_C_WAIT_M4:
+        if ((r = hs__accept(hs, msg, len, why)) != 0)
+            break;
+        hs->state = HS_DONE;
+        return 0;
+    default:
+        r = agah_fail(why, AGAH_EINVAL, "handshake is not expecting a message");
+        break;
+    }
+    *outlen = 0;
+    hs->state = HS_FAILED;
+    return r;
+}

@@ -1,0 +1,65 @@
+/* The peer handshake (proto/PROTOCOL.md, "Handshake"): four messages that
+ * prove both ends hold the community's network secret, agree on fresh
+ * session keys from ephemeral X25519 keys, and then, under encryption,
+ * exchange and check each other's long-term member keys and admission
+ * records. A node without the network secret gets nothing back at all.
+ * Pure state machine: bytes in, bytes out, no I/O. */
+#ifndef AGAH_HANDSHAKE_H
+#define AGAH_HANDSHAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <agah/agah.h>
+
+#define HS_M1_LEN 64            /* e_c || MAC */
+#define HS_M2_LEN 64            /* e_s || MAC */
+#define HS_BOX_MAX 4096         /* largest M3/M4 ciphertext */
+#define HS_MSG_MAX (4 + HS_BOX_MAX)
+/* M3/M4 plaintext: pk(32) || sig(64) || admission record. */
+#define HS_ADMISSION_MAX (HS_BOX_MAX - 16 - AGAH_PK_LEN - AGAH_SIG_LEN)
+#define HS_TIMEOUT_MS 10000
+
+struct hs;
+
+/* Decides whether the authenticated peer `pk`, presenting admission record
+ * adm[0..len), may hold a link: 0 to accept, a negative AGAH_E* to refuse
+ * (AGAH_EPERM revoked, AGAH_ENOENT unknown, ...). */
+typedef int (*hs_verify_fn)(void *ctx, const uint8_t pk[AGAH_PK_LEN], const uint8_t *adm,
+                            size_t len);
+
+/* A handshake for one link. `initiator` is the dialling side. The network
+ * secret is copied into guarded memory; `me` and `admission` are borrowed
+ * and must outlive the handshake. Caller owns *out (hs_free). */
+int hs_new(int initiator, const uint8_t network_secret[32], const struct agah_identity *me,
+           const uint8_t *admission, size_t admission_len, hs_verify_fn verify, void *ctx,
+           struct hs **out);
+void hs_free(struct hs *hs); /* wipes every secret */
+
+/* The initiator's first message (M1) into out[HS_M1_LEN]. */
+int hs_start(struct hs *hs, uint8_t out[HS_M1_LEN]);
+
+/* How long the next expected message is, given the first `avail` bytes
+ * received: 0 and *need set when known, AGAH_ETRUNC when more bytes are
+ * needed to tell, AGAH_ETOOBIG (or AGAH_EVALUE) when the announced length
+ * is out of bounds: close the link. */
+int hs_next_len(const struct hs *hs, const uint8_t *buf, size_t avail, size_t *need);
+
+/* Processes one whole message and writes the reply (maybe none: *outlen 0)
+ * into out[HS_MSG_MAX]. Any error means: close the link, send nothing. */
+int hs_step(struct hs *hs, const uint8_t *msg, size_t len, uint8_t *out, size_t *outlen,
+            struct agah_why *why);
+
+/* 1 once the handshake completed (client: after M4; server: after M3). */
+int hs_done(const struct hs *hs);
+/* The peer's member key, valid once done. */
+const uint8_t *hs_peer_pk(const struct hs *hs);
+/* Copies the session keys (tx: what we send with, rx: what we receive
+ * with). The caller wipes them. AGAH_EINVAL before completion. */
+int hs_session_keys(const struct hs *hs, uint8_t tx[32], uint8_t rx[32]);
+
+/* Test and fuzz hook: seals `pt` as this side's encrypted message (M3 for
+ * the initiator, M4 for the responder) under the current handshake key, so a
+ * fuzzer can reach the plaintext parser of the other side. */
+int hs__seal_box(struct hs *hs, const uint8_t *pt, size_t len, uint8_t *out, size_t *outlen);
+
+#endif

@@ -1,0 +1,1737 @@
+/* agahd's network layer: the TCP listener and dialer, one struct peer per
+ * link (handshake, encrypted frames, a dispatch table per message type),
+ * Plumtree dissemination (eager RECORD to some links, lazy IHAVE to the
+ * others), Negentropy-style reconciliation on every new link and
+ * periodically, and a HyParView-style overlay (dialled addresses, a passive
+ * view learned from PEERS, redials with backoff). Every queue and buffer is
+ * bounded; a flood from one peer pauses that peer only.
+ * proto/PROTOCOL.md ("Peer protocol") is the specification. */
+#define _POSIX_C_SOURCE 200809L /* what uv.h needs */
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include <uv.h>
+#include "frame.h"
+#include "gossip.h"
+#include "handshake.h"
+#include "log.h"
+#include "net.h"
+#include "recon.h"
+
+/* node_flush commits the records ingested since the last call; it is
+ * declared here until node.h carries it. */
+int node_flush(struct node *n);
+
+#define NET_MAX_CONNS 64         /* links of any state, in and out */
+#define NET_MAX_PER_IP 8         /* from one remote address (loopback exempt) */
+#define NET_ACTIVE_DIAL 5        /* links we dial from the passive view */
+#define NET_KEPT_MAX AGAH_LOCAL_MAX_PEERS /* --peer, join code, peer add */
+#define NET_PASSIVE_MAX 30       /* learned from PEERS */
+#define NET_ADDRS_MAX (NET_KEPT_MAX + NET_PASSIVE_MAX)
+#define NET_PASSIVE_FAILS 4      /* a passive address failing this often is dropped */
+#define NET_BACKOFF_MIN_MS 1000
+#define NET_BACKOFF_MAX_MS 60000
+#define NET_TICK_MS 1000
+#define NET_PING_MS 30000
+#define NET_IDLE_MS 90000
+#define NET_RECON_MS 60000
+#define NET_IHAVE_MS 25          /* IHAVE batching delay */
+#define NET_GRAFT_MS 100         /* wait this long for an announced body */
+#define NET_GRAFT_RETRY_MS 1000  /* then ask the next announcer after this */
+#define NET_WQ_LOW (256u << 10)  /* resume reading / pushing below this */
+#define NET_WQ_HIGH (1u << 20)   /* stop reading from a peer that does not read */
+#define NET_WQ_HARD (8u << 20)   /* and drop it above this */
+#define NET_PUSHQ_MAX 16384      /* ids waiting to be sent to one peer */
+#define NET_DRAIN_BATCH 256
+#define NET_RATE 5000.0          /* records per second from one peer */
+#define NET_BURST 10000.0
+#define NET_IN_HS (2 * HS_MSG_MAX) /* input buffer before the handshake */
+
+enum peer_state { PEER_CONNECTING, PEER_HANDSHAKE, PEER_UP, PEER_CLOSING };
+/* How a record that was just stored travels on (Plumtree). */
+enum { NET_FWD_EAGER = 0, NET_FWD_LAZY = 1 };
+
+struct net_addr {
+    char addr[AGAH_ADDR_MAX];
+    int used, kept, self, resolving;
+    int has_pk;
+    uint8_t pk[AGAH_PK_LEN];
+    struct peer *peer; /* our dialled link to it, in any state */
+    unsigned fails;
+    uint64_t next_try;
+};
+
+struct net_resolve {
+    uv_getaddrinfo_t req;
+    struct net *net;
+    struct net_addr *a;
+};
+
+struct peer {
+    struct net *net;
+    struct peer *prev, *next;
+    uv_tcp_t tcp;
+    uv_timer_t timer;  /* handshake deadline, then keepalive */
+    uv_timer_t resume; /* resumes reading after a pause */
+    uv_connect_t conn;
+    int inited;        /* handles initialised, closed by peer__close */
+    int closes_pending;
+    int state;
+    int dialer;
+    int reading, paused_rate, paused_wq;
+    int eager;
+    int recon_again;
+    struct net_addr *addr; /* what we dialled, or NULL */
+    uint64_t serial;
+    char remote[AGAH_ADDR_MAX]; /* ip:port of the socket */
+    char ip[48];
+    int loopback;
+    char listen[AGAH_ADDR_MAX]; /* what it advertised, "" if nothing */
+    uint8_t pk[AGAH_PK_LEN];
+    int role;
+    struct hs *hs;
+    struct frame_keys *keys;
+    uint8_t *in;
+    size_t in_len, in_cap;
+    double tokens;
+    uint64_t tokens_at, last_rx;
+    uint8_t ihave[GOSSIP_IDS_MAX][AGAH_HASH_LEN];
+    size_t n_ihave;
+    uint8_t graft[GOSSIP_IDS_MAX][AGAH_HASH_LEN];
+    size_t n_graft;
+    uint8_t want[GOSSIP_IDS_MAX][AGAH_HASH_LEN];
+    size_t n_want;
+    uint8_t (*pushq)[AGAH_HASH_LEN]; /* ring of NET_PUSHQ_MAX, allocated on use */
+    size_t pq_head, pq_len;
+};
+
+struct net {
+    uv_loop_t *loop;
+    struct node *node;
+    uv_tcp_t listener;
+    uv_timer_t tick, gossip;
+    int listener_open, tick_open, gossip_open;
+    int handles_pending;
+    int closing, done_called;
+    void (*done)(void *ctx);
+    void *done_ctx;
+    unsigned resolving;
+    struct peer *peers;
+    size_t n_peers, n_up;
+    uint64_t next_serial;
+    struct net_addr addrs[NET_ADDRS_MAX];
+    char advertise[AGAH_ADDR_MAX]; /* our listen address as we tell peers */
+    struct recon_set *set;
+    int set_failed;
+    struct gossip_missing *missing;
+    uint8_t *pt;  /* decrypted plaintext of the frame being handled */
+    uint8_t *enc; /* plaintext being encoded for sending */
+    struct peer *ingest_from;
+    int ingest_fwd;
+    int ingested;
+    uint64_t last_recon;
+};
+
+struct net_wreq {
+    uv_write_t req;
+    uv_buf_t buf;
+    uint8_t data[];
+};
+
+static void peer__close(struct peer *p, const char *why);
+static void peer__process(struct peer *p);
+static void peer__drain(struct peer *p);
+static void net__maybe_done(struct net *net);
+static void net__arm_gossip(struct net *net, uint64_t ms);
+static void net__on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void net__on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void peer__on_timer(uv_timer_t *t);
+
+static uint64_t net__now(const struct net *net) { return uv_now(net->loop); }
+
+static void net__hex8(const uint8_t *pk, char out[17])
+{
+    static const char hx[] = "0123456789abcdef";
+
+    for (int i = 0; i < 8; i++) {
+        out[2 * i] = hx[pk[i] >> 4];
+        out[2 * i + 1] = hx[pk[i] & 15];
+    }
+    out[16] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                             */
+
+static size_t peer__wq(const struct peer *p)
+{
+    return uv_stream_get_write_queue_size((const uv_stream_t *)&p->tcp);
+}
+
+static void peer__kick(struct peer *p);
+
+static void peer__on_write(uv_write_t *req, int status)
+{
+    struct peer *p = req->handle->data;
+
+    free(req);
+    if (p->state == PEER_CLOSING)
+        return;
+    if (status < 0) {
+        peer__close(p, uv_strerror(status));
+        return;
+    }
+    if (peer__wq(p) <= NET_WQ_LOW) {
+        if (p->paused_wq) {
+            p->paused_wq = 0;
+            peer__kick(p);
+        }
+        if (p->state == PEER_UP && p->pq_len > 0)
+            peer__drain(p);
+    }
+}
+
+/* Queues bytes as they are (handshake messages). A peer whose queue has
+ * grown past NET_WQ_HARD has not read for a long time: it is dropped. */
+static int peer__send_raw(struct peer *p, const uint8_t *buf, size_t len)
+{
+    struct net_wreq *w;
+    int r;
+
+    if (p->state == PEER_CLOSING)
+        return AGAH_EIO;
+    if (peer__wq(p) > NET_WQ_HARD) {
+        peer__close(p, "does not read what it is sent");
+        return AGAH_EIO;
+    }
+    w = malloc(sizeof *w + len);
+    if (w == NULL)
+        return AGAH_ENOMEM;
+    memcpy(w->data, buf, len);
+    w->buf = uv_buf_init((char *)w->data, (unsigned)len);
+    if ((r = uv_write(&w->req, (uv_stream_t *)&p->tcp, &w->buf, 1, peer__on_write)) != 0) {
+        free(w); /* the callback never runs when uv_write fails */
+        peer__close(p, uv_strerror(r));
+        return AGAH_EIO;
+    }
+    return 0;
+}
+
+/* Seals one plaintext message into a frame and queues it. */
+static int peer__send(struct peer *p, const uint8_t *pt, size_t len)
+{
+    struct net_wreq *w;
+    int r;
+
+    if (p->state != PEER_UP)
+        return AGAH_EIO;
+    if (peer__wq(p) > NET_WQ_HARD) {
+        peer__close(p, "does not read what it is sent");
+        return AGAH_EIO;
+    }
+    if (len == 0 || len > FRAME_PT_MAX)
+        return AGAH_ETOOBIG;
+    w = malloc(sizeof *w + FRAME_HDR + len + FRAME_TAG);
+    if (w == NULL)
+        return AGAH_ENOMEM;
+    if ((r = frame_seal(p->keys, pt, len, w->data)) != 0) {
+        free(w);
+        peer__close(p, "cannot seal a frame");
+        return r;
+    }
+    w->buf = uv_buf_init((char *)w->data, (unsigned)(FRAME_HDR + len + FRAME_TAG));
+    if ((r = uv_write(&w->req, (uv_stream_t *)&p->tcp, &w->buf, 1, peer__on_write)) != 0) {
+        free(w);
+        peer__close(p, uv_strerror(r));
+        return AGAH_EIO;
+    }
+    return 0;
+}
+
+static int peer__send_simple(struct peer *p, int type)
+{
+    size_t n;
+    int r = gossip_enc_simple(type, p->net->enc, FRAME_PT_MAX, &n);
+
+    return r != 0 ? r : peer__send(p, p->net->enc, n);
+}
+
+static int peer__send_ids(struct peer *p, int type, uint8_t (*ids)[AGAH_HASH_LEN], size_t *n)
+{
+    size_t len;
+    int r;
+
+    if (*n == 0)
+        return 0;
+    r = gossip_enc_ids(type, (const uint8_t(*)[AGAH_HASH_LEN])ids, *n, p->net->enc,
+                       FRAME_PT_MAX, &len);
+    *n = 0;
+    return r != 0 ? r : peer__send(p, p->net->enc, len);
+}
+
+static int peer__send_record(struct peer *p, int type, const uint8_t *rec, size_t len)
+{
+    size_t n;
+    int r = gossip_enc_record(type, rec, len, p->net->enc, FRAME_PT_MAX, &n);
+
+    return r != 0 ? r : peer__send(p, p->net->enc, n);
+}
+
+/* Ids to send as BODY when the link has room. A full queue drops the id
+ * and asks for a reconciliation later, which finds it again. */
+static void peer__push(struct peer *p, const uint8_t id[AGAH_HASH_LEN])
+{
+    if (p->pushq == NULL && (p->pushq = malloc(NET_PUSHQ_MAX * AGAH_HASH_LEN)) == NULL) {
+        p->recon_again = 1;
+        return;
+    }
+    if (p->pq_len == NET_PUSHQ_MAX) {
+        p->recon_again = 1;
+        return;
+    }
+    memcpy(p->pushq[(p->pq_head + p->pq_len) % NET_PUSHQ_MAX], id, AGAH_HASH_LEN);
+    p->pq_len++;
+}
+
+static void net__recon_start(struct peer *p);
+
+/* Sends queued bodies while the link keeps up; write callbacks continue. */
+static void peer__drain(struct peer *p)
+{
+    struct net *net = p->net;
+    int sent = 0;
+
+    while (p->state == PEER_UP && p->pq_len > 0 && sent < NET_DRAIN_BATCH &&
+           peer__wq(p) < NET_WQ_LOW) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        const uint8_t *id = p->pushq[p->pq_head];
+
+        p->pq_head = (p->pq_head + 1) % NET_PUSHQ_MAX;
+        p->pq_len--;
+        if (node_get(net->node, id, &buf, &len) != 0)
+            continue; /* pruned meanwhile */
+        (void)peer__send_record(p, GOSSIP_BODY, buf, len);
+        free(buf);
+        sent++;
+    }
+    if (p->state == PEER_UP && p->pq_len == 0 && p->recon_again) {
+        p->recon_again = 0;
+        net__recon_start(p);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading and flow control                                            */
+
+static void peer__update_reading(struct peer *p)
+{
+    int want = (p->state == PEER_HANDSHAKE || p->state == PEER_UP) && !p->paused_rate &&
+               !p->paused_wq;
+
+    if (want && !p->reading) {
+        int r = uv_read_start((uv_stream_t *)&p->tcp, net__on_alloc, net__on_read);
+
+        if (r != 0) {
+            peer__close(p, uv_strerror(r));
+            return;
+        }
+        p->reading = 1;
+    } else if (!want && p->reading) {
+        (void)uv_read_stop((uv_stream_t *)&p->tcp);
+        p->reading = 0;
+    }
+}
+
+static void peer__on_resume(uv_timer_t *t)
+{
+    struct peer *p = t->data;
+
+    if (p->state == PEER_CLOSING)
+        return;
+    p->paused_rate = 0;
+    /* Bytes that arrived before the pause are handled first. */
+    peer__process(p);
+    if (p->state != PEER_CLOSING)
+        peer__update_reading(p);
+}
+
+/* Resumes a paused peer from its own timer, never synchronously: the
+ * caller may be in the middle of handling another peer's frame. */
+static void peer__kick(struct peer *p)
+{
+    if (p->paused_rate || p->state == PEER_CLOSING)
+        return;
+    if (uv_timer_start(&p->resume, peer__on_resume, 0, 0) != 0)
+        peer__close(p, "cannot start a timer");
+}
+
+/* Token bucket on records received: a peer above NET_RATE is not read
+ * from until its bucket refills, so it cannot take the loop from others. */
+static void peer__charge(struct peer *p)
+{
+    uint64_t now = net__now(p->net);
+
+    p->tokens += (double)(now - p->tokens_at) * NET_RATE / 1000.0;
+    if (p->tokens > NET_BURST)
+        p->tokens = NET_BURST;
+    p->tokens_at = now;
+    p->tokens -= 1.0;
+    if (p->tokens < 0.0) {
+        uint64_t ms = (uint64_t)((-p->tokens + NET_RATE / 20.0) * 1000.0 / NET_RATE) + 1;
+
+        p->paused_rate = 1;
+        if (uv_timer_start(&p->resume, peer__on_resume, ms, 0) != 0)
+            peer__close(p, "cannot start a timer");
+    }
+}
+
+static void net__on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct peer *p = h->data;
+
+    (void)suggested;
+    /* Reads land directly after the buffered bytes; whole frames are taken
+     * out in peer__process, so the free space never runs out while the
+     * frame being assembled is within the bound. */
+    *buf = uv_buf_init((char *)p->in + p->in_len, (unsigned)(p->in_cap - p->in_len));
+}
+
+static void net__on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct peer *p = s->data;
+
+    (void)buf; /* points into p->in, owned by the peer */
+    if (p->state == PEER_CLOSING)
+        return;
+    if (nread < 0) {
+        peer__close(p, nread == UV_EOF ? "closed by peer" : uv_strerror((int)nread));
+        return;
+    }
+    if (nread == 0)
+        return;
+    p->in_len += (size_t)nread;
+    p->last_rx = net__now(p->net);
+    peer__process(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Handshake                                                           */
+
+static void net__on_stored(void *ctx, const struct agah_rec *rec);
+
+static int net__verify(void *ctx, const uint8_t pk[AGAH_PK_LEN], const uint8_t *adm, size_t len)
+{
+    struct peer *p = ctx;
+    struct net *net = p->net;
+    struct agah_why why = {{0}};
+    int r, role = 0;
+
+    /* Ourselves: accepted here and recognised once up, so the dialling
+     * side learns the address is its own and stops dialling it. */
+    if (sodium_memcmp(pk, agah_identity_pk(node_identity(net->node)), AGAH_PK_LEN) == 0)
+        return 0;
+    /* The peer's admission may be news to us (a member admitted while we
+     * were apart); a duplicate costs one hash. */
+    r = node_ingest(net->node, adm, len, &why);
+    if (r < 0)
+        log_debug("peer %s: admission record refused: %s", p->remote,
+                  why.msg[0] ? why.msg : agah_strerror(r));
+    else if (r == 1)
+        net->ingested = 1;
+    if ((r = node_member_status(net->node, pk, &role)) != 0)
+        return r;
+    p->role = role;
+    return 0;
+}
+
+static void net__send_peers(struct net *net, struct peer *p);
+
+/* A peer with the same member key already holding an up link: keep the
+ * link dialled by the smaller key (both ends decide alike), else the older. */
+static int peer__dedupe(struct peer *p)
+{
+    const uint8_t *me = agah_identity_pk(node_identity(p->net->node));
+    int me_first = memcmp(me, p->pk, AGAH_PK_LEN) < 0;
+
+    for (struct peer *q = p->net->peers; q != NULL; q = q->next) {
+        if (q == p || q->state != PEER_UP || memcmp(q->pk, p->pk, AGAH_PK_LEN) != 0)
+            continue;
+        /* The preferred link is the one the smaller key dialled. */
+        int p_pref = p->dialer == me_first, q_pref = q->dialer == me_first;
+        if (p_pref && !q_pref) {
+            peer__close(q, "duplicate link");
+            return 0;
+        }
+        peer__close(p, "duplicate link");
+        return -1;
+    }
+    return 0;
+}
+
+static void peer__up(struct peer *p)
+{
+    struct net *net = p->net;
+    uint8_t tx[32], rx[32];
+    uint8_t *in;
+    char who[17];
+
+    memcpy(p->pk, hs_peer_pk(p->hs), AGAH_PK_LEN);
+    if (hs_session_keys(p->hs, tx, rx) != 0 || (p->keys = frame_keys_new(tx, rx)) == NULL) {
+        sodium_memzero(tx, sizeof tx);
+        sodium_memzero(rx, sizeof rx);
+        peer__close(p, "cannot set up session keys");
+        return;
+    }
+    sodium_memzero(tx, sizeof tx);
+    sodium_memzero(rx, sizeof rx);
+    hs_free(p->hs);
+    p->hs = NULL;
+    if (sodium_memcmp(p->pk, agah_identity_pk(node_identity(net->node)), AGAH_PK_LEN) == 0) {
+        if (p->addr != NULL)
+            p->addr->self = 1;
+        peer__close(p, "it is this node");
+        return;
+    }
+    if (p->addr != NULL) {
+        p->addr->has_pk = 1;
+        memcpy(p->addr->pk, p->pk, AGAH_PK_LEN);
+    }
+    in = realloc(p->in, FRAME_WIRE_MAX);
+    if (in == NULL) {
+        peer__close(p, "out of memory");
+        return;
+    }
+    p->in = in;
+    p->in_cap = FRAME_WIRE_MAX;
+    p->state = PEER_UP;
+    if (peer__dedupe(p) != 0)
+        return;
+    net->n_up++;
+    if (p->addr != NULL)
+        p->addr->fails = 0;
+    p->eager = 1;
+    p->tokens = NET_BURST;
+    p->tokens_at = net__now(net);
+    /* The handshake deadline becomes the keepalive: PING every
+     * NET_PING_MS, close after NET_IDLE_MS of silence. */
+    if (uv_timer_start(&p->timer, peer__on_timer, NET_PING_MS, NET_PING_MS) != 0) {
+        peer__close(p, "cannot start a timer");
+        return;
+    }
+    net__hex8(p->pk, who);
+    log_info("peer %s up (%s, member %s...)", p->remote, p->dialer ? "dialled" : "accepted",
+             who);
+    net__send_peers(net, p);
+    if (p->dialer)
+        net__recon_start(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages after the handshake: one handler per type                  */
+
+static void net__forward_ingest(struct peer *p, const struct gossip_msg *m, int fwd)
+{
+    struct net *net = p->net;
+    struct agah_why why = {{0}};
+    int r;
+
+    net->ingest_from = p;
+    net->ingest_fwd = fwd;
+    r = node_ingest(net->node, m->rec, m->rec_len, &why);
+    net->ingest_from = NULL;
+    net->ingest_fwd = NET_FWD_EAGER;
+    if (r == 1)
+        net->ingested = 1;
+    else if (r < 0)
+        log_debug("peer %s: record refused: %s", p->remote,
+                  why.msg[0] ? why.msg : agah_strerror(r));
+}
+
+static void net__on_record(struct peer *p, const struct gossip_msg *m)
+{
+    struct net *net = p->net;
+    uint8_t id[AGAH_HASH_LEN];
+
+    peer__charge(p);
+    agah_hash(m->rec, m->rec_len, id);
+    if (node_have(net->node, id)) {
+        /* A second eager copy: this link is redundant in the tree. */
+        if (p->eager) {
+            p->eager = 0;
+            (void)peer__send_simple(p, GOSSIP_PRUNE);
+        }
+        return;
+    }
+    (void)gossip_missing_del(net->missing, id);
+    net__forward_ingest(p, m, NET_FWD_EAGER);
+}
+
+static void net__on_body(struct peer *p, const struct gossip_msg *m)
+{
+    struct net *net = p->net;
+    uint8_t id[AGAH_HASH_LEN];
+    int grafted;
+
+    peer__charge(p);
+    agah_hash(m->rec, m->rec_len, id);
+    if (node_have(net->node, id))
+        return;
+    /* A body we grafted continues the tree eagerly; one that came from
+     * reconciliation is old news to most and is only announced. */
+    grafted = gossip_missing_del(net->missing, id);
+    net__forward_ingest(p, m, grafted ? NET_FWD_EAGER : NET_FWD_LAZY);
+}
+
+static void net__on_ihave(struct peer *p, const struct gossip_msg *m)
+{
+    struct net *net = p->net;
+    uint64_t due = net__now(net) + NET_GRAFT_MS;
+    int added = 0;
+
+    for (size_t i = 0; i < m->n_ids; i++) {
+        const uint8_t *id = gossip_id(m, i);
+
+        if (node_have(net->node, id))
+            continue;
+        if (gossip_missing_add(net->missing, id, p->serial, due) == 0)
+            added = 1;
+    }
+    if (added)
+        net__arm_gossip(net, NET_GRAFT_MS);
+}
+
+static void net__on_graft(struct peer *p, const struct gossip_msg *m)
+{
+    p->eager = 1;
+    for (size_t i = 0; i < m->n_ids; i++)
+        peer__push(p, gossip_id(m, i));
+    peer__drain(p);
+}
+
+static void net__on_want(struct peer *p, const struct gossip_msg *m)
+{
+    for (size_t i = 0; i < m->n_ids; i++)
+        peer__push(p, gossip_id(m, i));
+    peer__drain(p);
+}
+
+static void net__on_prune(struct peer *p, const struct gossip_msg *m)
+{
+    (void)m;
+    p->eager = 0;
+}
+
+static void net__on_ping(struct peer *p, const struct gossip_msg *m)
+{
+    (void)m;
+    (void)peer__send_simple(p, GOSSIP_PONG);
+}
+
+static void net__on_pong(struct peer *p, const struct gossip_msg *m)
+{
+    (void)p;
+    (void)m; /* last_rx is refreshed by every read */
+}
+
+/* Reconciliation callbacks for one peer. */
+static void net__recon_need(void *ctx, const uint8_t id[AGAH_HASH_LEN])
+{
+    struct peer *p = ctx;
+
+    if (p->state != PEER_UP || node_have(p->net->node, id))
+        return;
+    memcpy(p->want[p->n_want++], id, AGAH_HASH_LEN);
+    if (p->n_want == GOSSIP_IDS_MAX)
+        (void)peer__send_ids(p, GOSSIP_WANT, p->want, &p->n_want);
+}
+
+static void net__recon_have(void *ctx, const uint8_t id[AGAH_HASH_LEN])
+{
+    struct peer *p = ctx;
+
+    if (p->state == PEER_UP)
+        peer__push(p, id);
+}
+
+static int net__recon_send(void *ctx, const uint8_t *msg, size_t len)
+{
+    return peer__send(ctx, msg, len);
+}
+
+static int net__set_ready(struct net *net);
+
+static void net__recon_start(struct peer *p)
+{
+    struct recon_cb cb = {net__recon_need, net__recon_have, net__recon_send, p};
+    int r;
+
+    if (net__set_ready(p->net) != 0)
+        return;
+    if ((r = recon_initiate(p->net->set, &cb)) != 0 && p->state == PEER_UP)
+        log_warn("peer %s: cannot start reconciliation: %s", p->remote, agah_strerror(r));
+    else
+        log_debug("peer %s: reconciliation started", p->remote);
+}
+
+static void net__on_recon(struct peer *p, const struct gossip_msg *m)
+{
+    struct recon_cb cb = {net__recon_need, net__recon_have, net__recon_send, p};
+    struct agah_why why = {{0}};
+    int r;
+
+    if (net__set_ready(p->net) != 0)
+        return;
+    if ((r = recon_process(p->net->set, m->obj, &cb, NULL, &why)) != 0) {
+        if (r == AGAH_ENOMEM || r == AGAH_EINTERNAL)
+            log_warn("peer %s: reconciliation failed: %s", p->remote, agah_strerror(r));
+        else
+            peer__close(p, why.msg[0] ? why.msg : "malformed RECON");
+        return;
+    }
+    if (p->state != PEER_UP)
+        return;
+    (void)peer__send_ids(p, GOSSIP_WANT, p->want, &p->n_want);
+    peer__drain(p);
+}
+
+static void net__on_peers(struct peer *p, const struct gossip_msg *m);
+
+typedef void (*net_handler)(struct peer *p, const struct gossip_msg *m);
+
+/* Every message type legal after the handshake; before it, only the
+ * handshake's own messages are (peer__process). */
+static const net_handler net__handlers[GOSSIP_NTYPES] = {
+    [GOSSIP_RECORD] = net__on_record,
+    [GOSSIP_IHAVE] = net__on_ihave,
+    [GOSSIP_GRAFT] = net__on_graft,
+    [GOSSIP_PRUNE] = net__on_prune,
+    [GOSSIP_RECON] = net__on_recon,
+    [GOSSIP_PEERS] = net__on_peers,
+    [GOSSIP_PING] = net__on_ping,
+    [GOSSIP_PONG] = net__on_pong,
+    [GOSSIP_WANT] = net__on_want,
+    [GOSSIP_BODY] = net__on_body,
+};
+
+static void peer__dispatch(struct peer *p, const uint8_t *pt, size_t len)
+{
+    msgpack_unpacked u;
+    struct gossip_msg m;
+    struct agah_why why = {{0}};
+    int r;
+
+    msgpack_unpacked_init(&u);
+    r = gossip_decode(pt, len, &u, &m, &why);
+    if (r != 0) {
+        /* R3: a malformed message closes this one link. */
+        log_info("peer %s: malformed message: %s", p->remote,
+                 why.msg[0] ? why.msg : agah_strerror(r));
+        peer__close(p, "malformed message");
+    } else {
+        net__handlers[m.type](p, &m);
+    }
+    msgpack_unpacked_destroy(&u);
+}
+
+/* Takes every whole message out of the input buffer, in order, until the
+ * buffer runs dry, the link closes or the peer is paused. */
+static void peer__process(struct peer *p)
+{
+    struct net *net = p->net;
+    size_t off = 0;
+
+    while (p->state == PEER_HANDSHAKE || p->state == PEER_UP) {
+        const uint8_t *buf = p->in + off;
+        size_t avail = p->in_len - off, need, ct;
+        int r;
+
+        if (p->paused_rate || p->paused_wq)
+            break;
+        if (p->state == PEER_HANDSHAKE) {
+            uint8_t out[HS_MSG_MAX];
+            size_t outlen = 0;
+            struct agah_why why = {{0}};
+
+            r = hs_next_len(p->hs, buf, avail, &need);
+            if (r == AGAH_ETRUNC)
+                break;
+            if (r != 0) {
+                peer__close(p, "handshake message out of bounds");
+                break;
+            }
+            if (avail < need)
+                break;
+            /* Nothing is sent on failure: an outsider learns nothing. */
+            if ((r = hs_step(p->hs, buf, need, out, &outlen, &why)) != 0) {
+                log_debug("peer %s: handshake failed: %s", p->remote,
+                          why.msg[0] ? why.msg : agah_strerror(r));
+                peer__close(p, "handshake failed");
+                break;
+            }
+            off += need;
+            if (outlen > 0 && peer__send_raw(p, out, outlen) != 0)
+                break;
+            if (hs_done(p->hs))
+                peer__up(p);
+            continue;
+        }
+        if (avail < FRAME_HDR)
+            break;
+        if ((r = frame_peek(buf, &ct)) != 0) {
+            peer__close(p, "frame length out of bounds");
+            break;
+        }
+        if (avail < FRAME_HDR + ct)
+            break;
+        if (frame_open(p->keys, buf, FRAME_HDR + ct, net->pt, &need) != 0) {
+            peer__close(p, "frame does not authenticate");
+            break;
+        }
+        off += FRAME_HDR + ct;
+        peer__dispatch(p, net->pt, need);
+        if (p->state == PEER_UP && peer__wq(p) > NET_WQ_HIGH) {
+            /* It asks faster than it reads: hear no more until it drains. */
+            p->paused_wq = 1;
+        }
+    }
+    if (p->state != PEER_CLOSING && off > 0) {
+        memmove(p->in, p->in + off, p->in_len - off);
+        p->in_len -= off;
+    }
+    if (net->ingested) {
+        net->ingested = 0;
+        (void)node_flush(net->node);
+    }
+    if (p->state != PEER_CLOSING)
+        peer__update_reading(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Peer lifecycle                                                      */
+
+static void peer__free(struct peer *p)
+{
+    hs_free(p->hs);
+    frame_keys_free(p->keys);
+    free(p->in);
+    free(p->pushq);
+    free(p);
+}
+
+static void peer__on_close(uv_handle_t *h)
+{
+    struct peer *p = h->data;
+    struct net *net = p->net;
+
+    if (--p->closes_pending > 0)
+        return;
+    if (p->prev != NULL)
+        p->prev->next = p->next;
+    else
+        net->peers = p->next;
+    if (p->next != NULL)
+        p->next->prev = p->prev;
+    net->n_peers--;
+    peer__free(p);
+    net__maybe_done(net);
+}
+
+/* Idempotent: closes every handle of the peer; the memory goes in the
+ * last close callback. A dialled address is scheduled for a redial. */
+static void peer__close(struct peer *p, const char *why)
+{
+    struct net *net = p->net;
+
+    if (p->state == PEER_CLOSING)
+        return;
+    if (p->state == PEER_UP) {
+        net->n_up--;
+        log_info("peer %s down: %s", p->remote, why);
+    } else {
+        log_debug("peer %s closed: %s", p->remote[0] ? p->remote : "(dialling)", why);
+    }
+    p->state = PEER_CLOSING;
+    if (p->addr != NULL) {
+        struct net_addr *a = p->addr;
+        uint64_t delay = NET_BACKOFF_MIN_MS;
+
+        a->peer = NULL;
+        if (a->fails < 16)
+            a->fails++;
+        for (unsigned i = 1; i < a->fails && delay < NET_BACKOFF_MAX_MS; i++)
+            delay *= 2;
+        if (delay > NET_BACKOFF_MAX_MS)
+            delay = NET_BACKOFF_MAX_MS;
+        /* Jitter of +-25% so a restarted node is not redialled by all at once. */
+        delay = delay * 3 / 4 + randombytes_uniform((uint32_t)(delay / 2 + 1));
+        a->next_try = net__now(net) + delay;
+        p->addr = NULL;
+    }
+    p->closes_pending = 0;
+    if (p->inited & 1) {
+        p->closes_pending++;
+        uv_close((uv_handle_t *)&p->tcp, peer__on_close);
+    }
+    if (p->inited & 2) {
+        p->closes_pending++;
+        uv_close((uv_handle_t *)&p->timer, peer__on_close);
+    }
+    if (p->inited & 4) {
+        p->closes_pending++;
+        uv_close((uv_handle_t *)&p->resume, peer__on_close);
+    }
+}
+
+static void peer__on_timer(uv_timer_t *t)
+{
+    struct peer *p = t->data;
+    uint64_t now;
+
+    if (p->state == PEER_CLOSING)
+        return;
+    if (p->state != PEER_UP) {
+        peer__close(p, "handshake timed out");
+        return;
+    }
+    now = net__now(p->net);
+    if (now - p->last_rx >= NET_IDLE_MS) {
+        peer__close(p, "idle");
+        return;
+    }
+    (void)peer__send_simple(p, GOSSIP_PING);
+}
+
+/* A new peer with its handles initialised (and counted in net->peers). */
+static struct peer *peer__new(struct net *net, int dialer)
+{
+    struct peer *p = calloc(1, sizeof *p);
+
+    if (p == NULL)
+        return NULL;
+    p->net = net;
+    p->dialer = dialer;
+    p->serial = ++net->next_serial;
+    p->state = PEER_CONNECTING;
+    p->in_cap = NET_IN_HS;
+    p->last_rx = net__now(net);
+    p->in = malloc(p->in_cap);
+    if (p->in == NULL) {
+        free(p);
+        return NULL;
+    }
+    p->tcp.data = p->timer.data = p->resume.data = p;
+    p->next = net->peers;
+    if (net->peers != NULL)
+        net->peers->prev = p;
+    net->peers = p;
+    net->n_peers++;
+    if (uv_tcp_init(net->loop, &p->tcp) == 0)
+        p->inited |= 1;
+    if (uv_timer_init(net->loop, &p->timer) == 0)
+        p->inited |= 2;
+    if (uv_timer_init(net->loop, &p->resume) == 0)
+        p->inited |= 4;
+    if (p->inited != 7 ||
+        uv_timer_start(&p->timer, peer__on_timer, HS_TIMEOUT_MS, 0) != 0) {
+        if (p->inited == 0) {
+            net->peers = p->next;
+            if (p->next != NULL)
+                p->next->prev = NULL;
+            net->n_peers--;
+            peer__free(p);
+            return NULL;
+        }
+        peer__close(p, "cannot initialise handles");
+        return NULL;
+    }
+    return p;
+}
+
+static void peer__name(struct peer *p)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    int port = 0;
+
+    if (uv_tcp_getpeername(&p->tcp, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
+
+        (void)uv_ip4_name(s4, p->ip, sizeof p->ip);
+        port = ntohs(s4->sin_port);
+        p->loopback = (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+        (void)snprintf(p->remote, sizeof p->remote, "%s:%d", p->ip, port);
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+
+        (void)uv_ip6_name(s6, p->ip, sizeof p->ip);
+        port = ntohs(s6->sin6_port);
+        p->loopback = strcmp(p->ip, "::1") == 0 || strncmp(p->ip, "::ffff:127.", 11) == 0;
+        (void)snprintf(p->remote, sizeof p->remote, "[%s]:%d", p->ip, port);
+    }
+}
+
+/* Creates the handshake and starts reading; the dialler sends M1. */
+static int peer__start_hs(struct peer *p)
+{
+    struct net *net = p->net;
+    const uint8_t *adm;
+    size_t adm_len;
+    uint8_t m1[HS_M1_LEN];
+    int r;
+
+    if ((r = node_my_admission(net->node, &adm, &adm_len)) != 0 ||
+        (r = hs_new(p->dialer, node_network_secret(net->node), node_identity(net->node), adm,
+                    adm_len, net__verify, p, &p->hs)) != 0) {
+        log_error("cannot start a handshake: %s", agah_strerror(r));
+        peer__close(p, "no handshake");
+        return r;
+    }
+    p->state = PEER_HANDSHAKE;
+    if (p->dialer) {
+        if ((r = hs_start(p->hs, m1)) != 0 || (r = peer__send_raw(p, m1, sizeof m1)) != 0) {
+            peer__close(p, "cannot send M1");
+            return r;
+        }
+    }
+    peer__update_reading(p);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Gossip                                                              */
+
+/* Every record stored (received, posted here, or released by the node
+ * from its pending set) is passed on: eagerly as RECORD to eager links,
+ * as an IHAVE id to lazy ones, never back to where it came from. */
+static void net__on_stored(void *ctx, const struct agah_rec *rec)
+{
+    struct net *net = ctx;
+    int r;
+
+    if (net->closing)
+        return;
+    if (!net->set_failed && (r = recon_set_add(net->set, rec->created, rec->id)) != 0) {
+        log_error("reconciliation set: %s", agah_strerror(r));
+        net->set_failed = 1;
+    }
+    for (struct peer *q = net->peers; q != NULL; q = q->next) {
+        if (q == net->ingest_from || q->state != PEER_UP)
+            continue;
+        if (net->ingest_fwd == NET_FWD_EAGER && q->eager) {
+            if (peer__wq(q) < NET_WQ_HIGH)
+                (void)peer__send_record(q, GOSSIP_RECORD, rec->bytes, rec->len);
+            else
+                peer__push(q, rec->id);
+            continue;
+        }
+        memcpy(q->ihave[q->n_ihave++], rec->id, AGAH_HASH_LEN);
+        if (q->n_ihave == GOSSIP_IDS_MAX)
+            (void)peer__send_ids(q, GOSSIP_IHAVE, q->ihave, &q->n_ihave);
+        else
+            net__arm_gossip(net, NET_IHAVE_MS);
+    }
+}
+
+static struct peer *net__by_serial(struct net *net, uint64_t serial)
+{
+    for (struct peer *q = net->peers; q != NULL; q = q->next)
+        if (q->serial == serial)
+            return q->state == PEER_UP ? q : NULL;
+    return NULL;
+}
+
+/* Flushes IHAVE batches and grafts what was announced but has not come. */
+static void net__on_gossip(uv_timer_t *t)
+{
+    struct net *net = t->data;
+    uint64_t now = net__now(net), serial;
+    uint8_t id[AGAH_HASH_LEN];
+    int64_t next;
+
+    if (net->closing)
+        return;
+    for (struct peer *q = net->peers; q != NULL; q = q->next) {
+        if (q->state != PEER_UP)
+            continue;
+        /* IHAVE is a hint; a peer that is not reading goes without. */
+        if (peer__wq(q) < NET_WQ_HIGH)
+            (void)peer__send_ids(q, GOSSIP_IHAVE, q->ihave, &q->n_ihave);
+        else
+            q->n_ihave = 0;
+    }
+    while (gossip_missing_due(net->missing, now, now + NET_GRAFT_RETRY_MS, id, &serial)) {
+        struct peer *q;
+
+        if (node_have(net->node, id)) {
+            (void)gossip_missing_del(net->missing, id);
+            continue;
+        }
+        if ((q = net__by_serial(net, serial)) == NULL)
+            continue;
+        memcpy(q->graft[q->n_graft++], id, AGAH_HASH_LEN);
+        q->eager = 1;
+        if (q->n_graft == GOSSIP_IDS_MAX)
+            (void)peer__send_ids(q, GOSSIP_GRAFT, q->graft, &q->n_graft);
+    }
+    for (struct peer *q = net->peers; q != NULL; q = q->next)
+        if (q->state == PEER_UP)
+            (void)peer__send_ids(q, GOSSIP_GRAFT, q->graft, &q->n_graft);
+    next = gossip_missing_next(net->missing, now);
+    if (next >= 0)
+        net__arm_gossip(net, (uint64_t)next + 1);
+}
+
+static void net__arm_gossip(struct net *net, uint64_t ms)
+{
+    uint64_t due = uv_timer_get_due_in(&net->gossip);
+
+    if (net->closing)
+        return;
+    if (uv_is_active((uv_handle_t *)&net->gossip) && due <= ms)
+        return;
+    if (uv_timer_start(&net->gossip, net__on_gossip, ms, 0) != 0)
+        log_error("cannot start the gossip timer");
+}
+
+/* ------------------------------------------------------------------ */
+/* Reconciliation set                                                  */
+
+static void net__fill_cb(void *ctx, uint64_t created, const uint8_t id[AGAH_HASH_LEN])
+{
+    struct net *net = ctx;
+
+    if (!net->set_failed && recon_set_add(net->set, created, id) != 0)
+        net->set_failed = 1;
+}
+
+/* Rebuilds the set from the store (at start, and when pruning made the
+ * two disagree). */
+static int net__set_fill(struct net *net)
+{
+    int r;
+
+    recon_set_clear(net->set);
+    net->set_failed = 0;
+    if ((r = node_foreach(net->node, net__fill_cb, net)) != 0 || net->set_failed) {
+        log_error("cannot load the reconciliation set: %s",
+                  agah_strerror(r != 0 ? r : AGAH_ENOMEM));
+        net->set_failed = 1;
+        return r != 0 ? r : AGAH_ENOMEM;
+    }
+    return 0;
+}
+
+static int net__set_ready(struct net *net)
+{
+    if (net->set_failed && net__set_fill(net) != 0)
+        return AGAH_ENOMEM;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Overlay                                                             */
+
+static int net__split(const char *addr, char host[AGAH_ADDR_MAX], char port[8])
+{
+    const char *colon = strrchr(addr, ':');
+    size_t hl;
+
+    if (colon == NULL || strlen(colon + 1) == 0 || strlen(colon + 1) > 5)
+        return AGAH_EINVAL;
+    hl = (size_t)(colon - addr);
+    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
+        addr++;
+        hl -= 2;
+    }
+    if (hl == 0 || hl >= AGAH_ADDR_MAX)
+        return AGAH_EINVAL;
+    memcpy(host, addr, hl);
+    host[hl] = '\0';
+    (void)snprintf(port, 8, "%s", colon + 1);
+    return 0;
+}
+
+static int net__numeric(const char *addr)
+{
+    char host[AGAH_ADDR_MAX], port[8];
+    unsigned char buf[16];
+
+    if (net__split(addr, host, port) != 0)
+        return 0;
+    return uv_inet_pton(AF_INET, host, buf) == 0 || uv_inet_pton(AF_INET6, host, buf) == 0;
+}
+
+static struct net_addr *net__addr_find(struct net *net, const char *addr)
+{
+    for (size_t i = 0; i < NET_ADDRS_MAX; i++)
+        if (net->addrs[i].used && strcmp(net->addrs[i].addr, addr) == 0)
+            return &net->addrs[i];
+    return NULL;
+}
+
+/* Adds an address (kept: dialled always; else part of the passive view,
+ * replacing an idle passive one at random when full). */
+static struct net_addr *net__addr_add(struct net *net, const char *addr, int kept)
+{
+    struct net_addr *a = net__addr_find(net, addr), *free_slot = NULL;
+    size_t n_kept = 0, n_passive = 0;
+
+    if (a != NULL) {
+        if (kept && !a->kept) {
+            a->kept = 1;
+            a->fails = 0;
+            a->next_try = 0;
+        }
+        return a;
+    }
+    for (size_t i = 0; i < NET_ADDRS_MAX; i++) {
+        if (!net->addrs[i].used) {
+            if (free_slot == NULL)
+                free_slot = &net->addrs[i];
+        } else if (net->addrs[i].kept) {
+            n_kept++;
+        } else {
+            n_passive++;
+        }
+    }
+    if (kept ? n_kept >= NET_KEPT_MAX : n_passive >= NET_PASSIVE_MAX) {
+        if (kept)
+            return NULL;
+        /* HyParView: a new passive entry replaces a random idle one. */
+        uint32_t pick = randombytes_uniform((uint32_t)n_passive), k = 0;
+
+        free_slot = NULL;
+        for (size_t i = 0; i < NET_ADDRS_MAX; i++) {
+            struct net_addr *b = &net->addrs[i];
+
+            if (!b->used || b->kept)
+                continue;
+            if (k++ >= pick && b->peer == NULL && !b->resolving) {
+                free_slot = b;
+                break;
+            }
+        }
+        if (free_slot == NULL)
+            return NULL;
+    }
+    if (free_slot == NULL)
+        return NULL;
+    memset(free_slot, 0, sizeof *free_slot);
+    (void)snprintf(free_slot->addr, sizeof free_slot->addr, "%s", addr);
+    free_slot->used = 1;
+    free_slot->kept = kept;
+    return free_slot;
+}
+
+static int net__member_up(struct net *net, const uint8_t pk[AGAH_PK_LEN])
+{
+    for (struct peer *q = net->peers; q != NULL; q = q->next)
+        if (q->state == PEER_UP && memcmp(q->pk, pk, AGAH_PK_LEN) == 0)
+            return 1;
+    return 0;
+}
+
+static size_t net__ip_count(struct net *net, const char *ip)
+{
+    size_t n = 0;
+
+    for (struct peer *q = net->peers; q != NULL; q = q->next)
+        if (q->state != PEER_CLOSING && strcmp(q->ip, ip) == 0)
+            n++;
+    return n;
+}
+
+static void peer__on_connect(uv_connect_t *req, int status)
+{
+    struct peer *p = req->data;
+
+    if (p->state == PEER_CLOSING)
+        return;
+    if (status < 0) {
+        peer__close(p, uv_strerror(status));
+        return;
+    }
+    peer__name(p);
+    (void)peer__start_hs(p);
+}
+
+static void net__on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    struct net_resolve *rs = req->data;
+    struct net *net = rs->net;
+    struct net_addr *a = rs->a;
+    struct peer *p;
+    int r;
+
+    free(rs);
+    net->resolving--;
+    a->resolving = 0;
+    if (net->closing || status < 0 || res == NULL) {
+        if (!net->closing) {
+            log_debug("cannot resolve %s: %s", a->addr, uv_strerror(status));
+            if (a->fails < 16)
+                a->fails++;
+            a->next_try = net__now(net) + NET_BACKOFF_MAX_MS / 2;
+        }
+        if (res != NULL)
+            uv_freeaddrinfo(res);
+        net__maybe_done(net);
+        return;
+    }
+    p = peer__new(net, 1);
+    if (p == NULL) {
+        uv_freeaddrinfo(res);
+        a->next_try = net__now(net) + NET_BACKOFF_MIN_MS;
+        return;
+    }
+    p->addr = a;
+    a->peer = p;
+    (void)snprintf(p->remote, sizeof p->remote, "%s", a->addr);
+    p->conn.data = p;
+    r = uv_tcp_connect(&p->conn, &p->tcp, res->ai_addr, peer__on_connect);
+    uv_freeaddrinfo(res);
+    if (r != 0)
+        peer__close(p, uv_strerror(r));
+}
+
+static void net__dial(struct net *net, struct net_addr *a)
+{
+    struct addrinfo hints;
+    struct net_resolve *rs;
+    char host[AGAH_ADDR_MAX], port[8];
+    int r;
+
+    if (net__split(a->addr, host, port) != 0) {
+        a->used = 0; /* cannot happen: addresses are checked on entry */
+        return;
+    }
+    rs = malloc(sizeof *rs);
+    if (rs == NULL)
+        return;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    /* Addresses learned from peers are never looked up in the DNS. */
+    hints.ai_flags = AI_NUMERICSERV | (a->kept ? 0 : AI_NUMERICHOST);
+    rs->net = net;
+    rs->a = a;
+    rs->req.data = rs;
+    if ((r = uv_getaddrinfo(net->loop, &rs->req, net__on_resolved, host, port, &hints)) != 0) {
+        free(rs);
+        a->next_try = net__now(net) + NET_BACKOFF_MAX_MS;
+        return;
+    }
+    a->resolving = 1;
+    net->resolving++;
+}
+
+/* Keeps the active view filled: every kept address, and passive ones
+ * while fewer than NET_ACTIVE_DIAL dialled links are up. */
+static void net__dial_some(struct net *net)
+{
+    uint64_t now = net__now(net);
+    size_t dialled = 0;
+
+    for (struct peer *q = net->peers; q != NULL; q = q->next)
+        if (q->dialer && q->state != PEER_CLOSING)
+            dialled++;
+    for (size_t i = 0; i < NET_ADDRS_MAX; i++) {
+        struct net_addr *a = &net->addrs[i];
+
+        if (!a->used || a->self || a->peer != NULL || a->resolving || now < a->next_try)
+            continue;
+        if (a->has_pk && net__member_up(net, a->pk))
+            continue;
+        if (!a->kept && a->fails >= NET_PASSIVE_FAILS) {
+            a->used = 0; /* HyParView drops passive entries that fail */
+            continue;
+        }
+        if (net->n_peers + net->resolving >= NET_MAX_CONNS)
+            return;
+        if (!a->kept && dialled >= NET_ACTIVE_DIAL)
+            continue;
+        net__dial(net, a);
+        dialled++;
+    }
+}
+
+static void net__on_tick(uv_timer_t *t)
+{
+    struct net *net = t->data;
+    uint64_t now = net__now(net);
+
+    if (net->closing)
+        return;
+    net__dial_some(net);
+    for (struct peer *q = net->peers; q != NULL; q = q->next)
+        if (q->state == PEER_UP && q->recon_again && q->pq_len == 0)
+            peer__drain(q); /* starts the reconciliation it asked for */
+    if (net->n_up > 0 && now - net->last_recon >= NET_RECON_MS) {
+        uint32_t pick = randombytes_uniform((uint32_t)net->n_up), k = 0;
+
+        net->last_recon = now;
+        /* Pruning removes records behind our back: resync when the counts
+         * disagree. */
+        if (node_record_count(net->node) != recon_set_size(net->set))
+            (void)net__set_fill(net);
+        for (struct peer *q = net->peers; q != NULL; q = q->next)
+            if (q->state == PEER_UP && k++ == pick) {
+                net__recon_start(q);
+                break;
+            }
+    }
+}
+
+static void net__on_connection(uv_stream_t *server, int status)
+{
+    struct net *net = server->data;
+    struct peer *p;
+
+    if (status < 0 || net->closing)
+        return;
+    p = peer__new(net, 0);
+    if (p == NULL)
+        return;
+    if (uv_accept(server, (uv_stream_t *)&p->tcp) != 0) {
+        peer__close(p, "accept failed");
+        return;
+    }
+    peer__name(p);
+    /* Over a limit: closed at once, nothing sent. */
+    if (net->n_peers > NET_MAX_CONNS) {
+        peer__close(p, "too many connections");
+        return;
+    }
+    if (!p->loopback && net__ip_count(net, p->ip) > NET_MAX_PER_IP) {
+        peer__close(p, "too many connections from one address");
+        return;
+    }
+    (void)peer__start_hs(p);
+}
+
+/* PEERS: our listen address and up to GOSSIP_PEERS_MAX others we know. */
+static void net__send_peers(struct net *net, struct peer *p)
+{
+    const char *list[GOSSIP_PEERS_MAX];
+    size_t n = 0, len;
+
+    for (size_t i = 0; i < NET_ADDRS_MAX && n < GOSSIP_PEERS_MAX; i++) {
+        struct net_addr *a = &net->addrs[i];
+
+        if (!a->used || a->self || (a->has_pk && memcmp(a->pk, p->pk, AGAH_PK_LEN) == 0))
+            continue;
+        if (!net__numeric(a->addr))
+            continue; /* peers would refuse to look it up anyway */
+        list[n++] = a->addr;
+    }
+    for (struct peer *q = net->peers; q != NULL && n < GOSSIP_PEERS_MAX; q = q->next) {
+        int dup = 0;
+
+        if (q == p || q->state != PEER_UP || q->listen[0] == '\0')
+            continue;
+        for (size_t k = 0; k < n && !dup; k++)
+            dup = strcmp(list[k], q->listen) == 0;
+        if (!dup)
+            list[n++] = q->listen;
+    }
+    if (gossip_enc_peers(net->advertise[0] ? net->advertise : NULL, list, n, net->enc,
+                         FRAME_PT_MAX, &len) == 0)
+        (void)peer__send(p, net->enc, len);
+}
+
+static void net__on_peers(struct peer *p, const struct gossip_msg *m)
+{
+    struct net *net = p->net;
+
+    if (m->self != NULL) {
+        char host[AGAH_ADDR_MAX], port[8], addr[AGAH_ADDR_MAX];
+        char tmp[AGAH_ADDR_MAX];
+
+        memcpy(tmp, m->self, m->self_len);
+        tmp[m->self_len] = '\0';
+        if (net__split(tmp, host, port) == 0) {
+            /* A node listening on every interface says 0.0.0.0: we know
+             * which of its addresses reaches it. */
+            if ((strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) && p->ip[0])
+                (void)snprintf(addr, sizeof addr, strchr(p->ip, ':') ? "[%s]:%s" : "%s:%s",
+                               p->ip, port);
+            else
+                (void)snprintf(addr, sizeof addr, "%s", tmp);
+            if (net__numeric(addr) && gossip_addr_ok(addr, strlen(addr))) {
+                struct net_addr *a;
+
+                (void)snprintf(p->listen, sizeof p->listen, "%s", addr);
+                a = net__addr_add(net, addr, 0);
+                if (a != NULL) {
+                    a->has_pk = 1;
+                    memcpy(a->pk, p->pk, AGAH_PK_LEN);
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < m->n_addrs; i++) {
+        char addr[AGAH_ADDR_MAX];
+        size_t len;
+        const char *s = gossip_addr(m, i, &len);
+
+        memcpy(addr, s, len);
+        addr[len] = '\0';
+        if (!net__numeric(addr) || strcmp(addr, net->advertise) == 0)
+            continue;
+        (void)net__addr_add(net, addr, 0);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Public interface                                                    */
+
+static void net__on_handle_closed(uv_handle_t *h)
+{
+    struct net *net = h->data;
+
+    net->handles_pending--;
+    net__maybe_done(net);
+}
+
+static void net__maybe_done(struct net *net)
+{
+    if (!net->closing || net->done_called || net->handles_pending > 0 || net->peers != NULL ||
+        net->resolving > 0)
+        return;
+    net->done_called = 1;
+    if (net->done != NULL)
+        net->done(net->done_ctx);
+}
+
+static int net__listen(struct net *net, const char *listen, struct agah_why *why)
+{
+    char host[AGAH_ADDR_MAX], port[8];
+    struct sockaddr_storage ss;
+    int r, len, p;
+    char *end;
+
+    if (net__split(listen, host, port) != 0 || !gossip_addr_ok(listen, strlen(listen)))
+        return agah_fail(why, AGAH_EINVAL, "listen address %s is not HOST:PORT", listen);
+    p = (int)strtol(port, &end, 10);
+    if (*end != '\0' || p < 0 || p > 65535)
+        return agah_fail(why, AGAH_EINVAL, "listen port %s is not a port", port);
+    if (strcmp(host, "localhost") == 0)
+        (void)snprintf(host, sizeof host, "127.0.0.1");
+    if (uv_ip4_addr(host, p, (struct sockaddr_in *)&ss) != 0 &&
+        uv_ip6_addr(host, p, (struct sockaddr_in6 *)&ss) != 0)
+        return agah_fail(why, AGAH_EINVAL, "listen host %s is not a numeric IP address", host);
+    if ((r = uv_tcp_init(net->loop, &net->listener)) != 0)
+        return agah_fail(why, AGAH_EIO, "libuv: %s", uv_strerror(r));
+    net->listener.data = net;
+    net->listener_open = 1;
+    if ((r = uv_tcp_bind(&net->listener, (const struct sockaddr *)&ss, 0)) != 0 ||
+        (r = uv_listen((uv_stream_t *)&net->listener, 128, net__on_connection)) != 0)
+        return agah_fail(why, AGAH_EIO, "cannot listen on %s: %s", listen, uv_strerror(r));
+    /* Port 0 means any: tell peers the one we got. */
+    len = sizeof ss;
+    if (uv_tcp_getsockname(&net->listener, (struct sockaddr *)&ss, &len) == 0)
+        p = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                          : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    (void)snprintf(net->advertise, sizeof net->advertise, strchr(host, ':') ? "[%s]:%d" : "%s:%d",
+                   host, p);
+    log_info("listening for peers on %s", net->advertise);
+    return 0;
+}
+
+static void net__known_cb(void *ctx, const char *addr)
+{
+    struct net *net = ctx;
+
+    if (gossip_addr_ok(addr, strlen(addr)) && net__addr_add(net, addr, 1) == NULL)
+        log_warn("too many peer addresses: %s not dialled", addr);
+}
+
+static void net__on_fail_closed(uv_handle_t *h)
+{
+    struct net *net = h->data;
+
+    if (--net->handles_pending == 0)
+        net_free(net);
+}
+
+static void net__close_on_fail(struct net *net, uv_handle_t *h)
+{
+    net->handles_pending++;
+    uv_close(h, net__on_fail_closed);
+}
+
+int net_start(uv_loop_t *loop, struct node *node, const struct net_config *cfg,
+              struct net **out, struct agah_why *why)
+{
+    struct net *net;
+    int r;
+
+    net = calloc(1, sizeof *net);
+    if (net == NULL)
+        return agah_fail(why, AGAH_ENOMEM, "out of memory");
+    net->loop = loop;
+    net->node = node;
+    net->ingest_fwd = NET_FWD_EAGER;
+    net->pt = malloc(FRAME_PT_MAX);
+    net->enc = malloc(FRAME_PT_MAX);
+    if (net->pt == NULL || net->enc == NULL || recon_set_new(&net->set) != 0 ||
+        gossip_missing_new(&net->missing) != 0) {
+        r = agah_fail(why, AGAH_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < cfg->n_peers; i++) {
+        if (!gossip_addr_ok(cfg->peers[i], strlen(cfg->peers[i]))) {
+            r = agah_fail(why, AGAH_EINVAL, "peer address %s is not HOST:PORT", cfg->peers[i]);
+            goto fail;
+        }
+        if ((r = node_peer_remember(node, cfg->peers[i])) != 0)
+            log_warn("cannot remember peer %s: %s", cfg->peers[i], agah_strerror(r));
+    }
+    (void)node_peers_foreach(node, net__known_cb, net);
+    for (size_t i = 0; i < cfg->n_peers; i++)
+        net__known_cb(net, cfg->peers[i]);
+    if ((r = net__set_fill(net)) != 0) {
+        r = agah_fail(why, r, "cannot load the records for reconciliation");
+        goto fail;
+    }
+    if ((r = uv_timer_init(loop, &net->tick)) != 0) {
+        r = agah_fail(why, AGAH_EIO, "libuv: %s", uv_strerror(r));
+        goto fail;
+    }
+    net->tick.data = net;
+    net->tick_open = 1;
+    if ((r = uv_timer_init(loop, &net->gossip)) != 0) {
+        r = agah_fail(why, AGAH_EIO, "libuv: %s", uv_strerror(r));
+        goto fail;
+    }
+    net->gossip.data = net;
+    net->gossip_open = 1;
+    if (cfg->listen != NULL && (r = net__listen(net, cfg->listen, why)) != 0)
+        goto fail;
+    net->last_recon = uv_now(loop);
+    if ((r = uv_timer_start(&net->tick, net__on_tick, 0, NET_TICK_MS)) != 0) {
+        r = agah_fail(why, AGAH_EIO, "libuv: %s", uv_strerror(r));
+        goto fail;
+    }
+    /* Last, as it cannot be undone: the node keeps its listeners. */
+    if ((r = node_listen(node, net__on_stored, net)) != 0) {
+        r = agah_fail(why, r, "cannot listen for new records");
+        goto fail;
+    }
+    *out = net;
+    return 0;
+fail:
+    /* The caller forgets a net that failed to start, so the handles
+     * already open free it from their close callbacks. */
+    net->closing = 1;
+    net->done_called = 1;
+    if (net->listener_open)
+        net__close_on_fail(net, (uv_handle_t *)&net->listener);
+    if (net->tick_open)
+        net__close_on_fail(net, (uv_handle_t *)&net->tick);
+    if (net->gossip_open)
+        net__close_on_fail(net, (uv_handle_t *)&net->gossip);
+    if (net->handles_pending == 0)
+        net_free(net);
+    return r;
+}
+
+void net_close(struct net *net, void (*done)(void *ctx), void *ctx)
+{
+    struct peer *q, *next;
+
+    if (net->done_called || (net->closing && net->done != NULL))
+        return;
+    net->closing = 1;
+    net->done = done;
+    net->done_ctx = ctx;
+    if (net->listener_open && !uv_is_closing((uv_handle_t *)&net->listener)) {
+        net->handles_pending++;
+        uv_close((uv_handle_t *)&net->listener, net__on_handle_closed);
+    }
+    if (net->tick_open && !uv_is_closing((uv_handle_t *)&net->tick)) {
+        net->handles_pending++;
+        uv_close((uv_handle_t *)&net->tick, net__on_handle_closed);
+    }
+    if (net->gossip_open && !uv_is_closing((uv_handle_t *)&net->gossip)) {
+        net->handles_pending++;
+        uv_close((uv_handle_t *)&net->gossip, net__on_handle_closed);
+    }
+    for (q = net->peers; q != NULL; q = next) {
+        next = q->next;
+        peer__close(q, "shutting down");
+    }
+    /* Pending lookups cannot be stopped once running; their callbacks
+     * see `closing`. Queued ones are cancelled. */
+    net__maybe_done(net);
+}
+
+void net_free(struct net *net)
+{
+    if (net == NULL)
+        return;
+    recon_set_free(net->set);
+    gossip_missing_free(net->missing);
+    free(net->pt);
+    free(net->enc);
+    free(net);
+}
+
+int net_peer_add(struct net *net, const char *addr, struct agah_why *why)
+{
+    struct net_addr *a;
+    int r;
+
+    if (net->closing)
+        return agah_fail(why, AGAH_EINVAL, "the network is shutting down");
+    if (addr == NULL || !gossip_addr_ok(addr, strlen(addr)))
+        return agah_fail(why, AGAH_EINVAL, "%s is not HOST:PORT", addr ? addr : "(null)");
+    if ((r = node_peer_remember(net->node, addr)) != 0)
+        return agah_fail(why, r, "cannot remember %s: %s", addr, agah_strerror(r));
+    a = net__addr_add(net, addr, 1);
+    if (a == NULL)
+        return agah_fail(why, AGAH_ETOOBIG, "too many peer addresses");
+    a->self = 0;
+    a->fails = 0;
+    a->next_try = 0;
+    net__dial_some(net);
+    return 0;
+}
+
+int net_peers_foreach(struct net *net,
+                      void (*cb)(void *ctx, const char *addr, const uint8_t *member, int connected),
+                      void *ctx)
+{
+    for (size_t i = 0; i < NET_ADDRS_MAX; i++) {
+        struct net_addr *a = &net->addrs[i];
+        int up;
+
+        if (!a->used || a->self)
+            continue;
+        up = (a->peer != NULL && a->peer->state == PEER_UP) ||
+             (a->has_pk && net__member_up(net, a->pk));
+        cb(ctx, a->addr, up ? a->pk : NULL, up);
+    }
+    /* Links with no address of ours (accepted from a node that does not
+     * listen, or not yet told us where it listens). */
+    for (struct peer *q = net->peers; q != NULL; q = q->next) {
+        int known = 0;
+
+        if (q->state != PEER_UP)
+            continue;
+        for (size_t i = 0; i < NET_ADDRS_MAX && !known; i++)
+            known = net->addrs[i].used && !net->addrs[i].self && net->addrs[i].has_pk &&
+                    memcmp(net->addrs[i].pk, q->pk, AGAH_PK_LEN) == 0;
+        if (!known)
+            cb(ctx, q->listen[0] ? q->listen : q->remote, q->pk, 1);
+    }
+    return 0;
+}
+
+size_t net_connected(const struct net *net)
+{
+    return net->n_up;
+}
