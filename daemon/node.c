@@ -1078,7 +1078,11 @@ int node_open(const char *data_dir, const char *passphrase, size_t passlen,
     for (size_t i = 0; i < n->local->n_records; i++) {
         struct agah_why w = {{0}};
         int ir = node_ingest(n, n->local->records[i], n->local->record_lens[i], &w);
-        if (ir < 0)
+        /* An admission by an organiser other than the founder waits for
+         * that organiser's own admission, which the first peer sends. */
+        if (ir == AGAH_EPERM)
+            log_info("bootstrap record %zu waits: %s", i, w.msg);
+        else if (ir < 0)
             log_warn("bootstrap record %zu not imported: %s", i, w.msg);
     }
     for (size_t i = 0; i < n->local->n_peers; i++)
@@ -1149,11 +1153,24 @@ int node_my_admission(const struct node *n, const uint8_t **buf, size_t *len)
         *len = n->memb.genesis_len;
         return 0;
     }
-    if ((a = memb_best_admission(&n->memb, me)) < 0)
-        return AGAH_ENOENT;
-    *buf = n->memb.adm[a].bytes;
-    *len = n->memb.adm[a].len;
-    return 0;
+    if ((a = memb_best_admission(&n->memb, me)) >= 0) {
+        *buf = n->memb.adm[a].bytes;
+        *len = n->memb.adm[a].len;
+        return 0;
+    }
+    /* Not validated yet (its signer's admission has not reached us): the
+     * one from the join code is still what peers need to see. */
+    for (size_t i = 0; i < n->local->n_records; i++) {
+        struct agah_rec r;
+        if (agah_rec_decode(n->local->records[i], n->local->record_lens[i], node_community(n),
+                            &r, NULL) == 0 &&
+            r.type == AGAH_REC_ADMISSION && memcmp(r.u.admission.member, me, AGAH_PK_LEN) == 0) {
+            *buf = n->local->records[i];
+            *len = n->local->record_lens[i];
+            return 0;
+        }
+    }
+    return AGAH_ENOENT;
 }
 
 int node_member_status(const struct node *n, const uint8_t pk[AGAH_PK_LEN], int *role)

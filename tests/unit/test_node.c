@@ -2,8 +2,7 @@
  * community file, join codes), nodes are driven directly with an injected
  * clock, and records are carried between nodes by hand. Each test runs in
  * its own mkdtemp directory. */
-#define _XOPEN_SOURCE 700 /* nftw */
-#define _DEFAULT_SOURCE  /* mkdtemp, memmem */
+#define _GNU_SOURCE /* mkdtemp, nftw, memmem */
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -53,8 +52,9 @@ static void sub_dir(const char *name, char out[512])
     }
 }
 
-static void key_path(const char *dir, char out[512]) { (void)snprintf(out, 512, "%s/identity.key", dir); }
-static void comm_path(const char *dir, char out[512]) { (void)snprintf(out, 512, "%s/community", dir); }
+#define PATH_LEN 640
+static void key_path(const char *dir, char out[PATH_LEN]) { (void)snprintf(out, PATH_LEN, "%s/identity.key", dir); }
+static void comm_path(const char *dir, char out[PATH_LEN]) { (void)snprintf(out, PATH_LEN, "%s/community", dir); }
 
 /* A founder's data directory, as `agah init` + `community create` make it. */
 static struct agah_identity *make_founder(const char *dir, const char *name)
@@ -63,7 +63,7 @@ static struct agah_identity *make_founder(const char *dir, const char *name)
     struct agah_local *l = agah_local_new();
     uint8_t *g = NULL, *a = NULL, *e = NULL;
     size_t gl, al, el;
-    char p[512];
+    char p[PATH_LEN];
     const uint8_t *pk;
 
     if (l == NULL || agah_identity_generate(&id) != 0)
@@ -100,7 +100,7 @@ static struct agah_identity *make_founder(const char *dir, const char *name)
 static struct agah_identity *make_identity(const char *dir)
 {
     struct agah_identity *id = NULL;
-    char p[512];
+    char p[PATH_LEN];
     key_path(dir, p);
     if (agah_identity_generate(&id) != 0 || agah_keyfile_write(p, id, NULL, 0) != 0)
         exit(2);
@@ -116,7 +116,7 @@ static size_t do_join(const char *dir, const struct agah_identity *id, const cha
     struct agah_rec adm, gen;
     struct agah_why why = {{0}};
     size_t ne;
-    char p[512];
+    char p[PATH_LEN];
 
     if (l == NULL || agah_join_decode(code, id, clk, &j, &why) != 0) {
         fprintf(stderr, "join: %s\n", why.msg);
@@ -609,6 +609,620 @@ static void test_revocation_wins(void)
     agah_identity_free(fa);
 }
 
+/* Feeds a bag to a node in a given order, twice (the second pass is what
+ * reconciliation would do for records refused the first time). */
+static void feed(struct node *n, const struct bag *b, const size_t *order)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < b->n; i++)
+            (void)node_ingest(n, b->buf[order[i]], b->len[order[i]], NULL);
+    (void)node_flush(n);
+}
+
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static int same_ids(struct node *x, struct node *y)
+{
+    struct idlist a = ids_of(x), b = ids_of(y);
+    int same = a.n == b.n && (a.n == 0 || memcmp(a.v, b.v, a.n * 32) == 0);
+    free(a.v);
+    free(b.v);
+    return same;
+}
+
+static int same_members(struct node *x, struct node *y)
+{
+    struct node_member *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    int same = node_members(x, &a, &na) == 0 && node_members(y, &b, &nb) == 0 && na == nb;
+    for (size_t i = 0; same && i < na; i++)
+        same = memcmp(a[i].pk, b[i].pk, 32) == 0 && a[i].role == b[i].role &&
+               a[i].revoked == b[i].revoked && strcmp(a[i].name, b[i].name) == 0;
+    free(a);
+    free(b);
+    return same;
+}
+
+static int is_revoked(struct node *n, const struct agah_identity *id)
+{
+    int role;
+    return node_member_status(n, agah_identity_pk(id), &role) == AGAH_EPERM;
+}
+
+/* The same records in different orders give the same store and the same
+ * membership: revocation and admission arrival order does not matter. */
+static void test_convergence(void)
+{
+    enum { NOBS = 6 };
+    char d[512], name[32];
+    struct agah_identity *fa, *oid, *m1id, *m2id, *m3id;
+    struct node *a, *o, *m1, *m2, *m3, *obs[NOBS];
+    uint8_t x1[32], x2[32], x3[32], x4[32];
+    unsigned conf;
+    struct bag b = {0};
+    size_t order[512];
+
+    sub_dir("a", d);
+    fa = make_founder(d, "c");
+    a = open_node(d);
+    sub_dir("o", d);
+    o = invite_open(a, d, AGAH_ROLE_ORGANISER, "olga", &oid, NULL);
+    char obs_dirs[NOBS][512];
+    for (int i = 0; i < NOBS; i++) {
+        (void)snprintf(name, sizeof name, "r%d", i);
+        sub_dir(name, obs_dirs[i]);
+        struct agah_identity *rid = make_identity(obs_dirs[i]);
+        char *code = NULL;
+        if (node_invite(a, agah_identity_pk(rid), AGAH_ROLE_RELAY, name, &code, NULL) != 0)
+            exit(2);
+        CHECK(do_join(obs_dirs[i], rid, code) == 0); /* relays get no keys */
+        free(code);
+        agah_identity_free(rid);
+    }
+    (void)sync_into(o, a);
+    clk = T0 + 10;
+    sub_dir("m1", d);
+    m1 = invite_open(o, d, AGAH_ROLE_MEMBER, "m1", &m1id, NULL);
+    sub_dir("m2", d);
+    m2 = invite_open(o, d, AGAH_ROLE_MEMBER, "m2", &m2id, NULL);
+    {
+        /* Before m1 has seen o's own admission it is not a member yet, but
+         * it can still show peers the admission from its join code. */
+        const uint8_t *my;
+        size_t mylen;
+        int role;
+        CHECK(node_my_admission(m1, &my, &mylen) == 0 && mylen > 0);
+        CHECK(node_member_status(m1, agah_identity_pk(m1id), &role) == AGAH_ENOENT);
+    }
+    (void)sync_into(m1, o);
+    (void)sync_into(m2, o);
+    clk = T0 + 20;
+    CHECK(post(m1, "+15550000001", "x1", x1) == 0);
+    CHECK(post(m2, "+15550000002", "x2", x2) == 0);
+    (void)sync_into(a, o);
+    (void)sync_into(a, m1);
+    (void)sync_into(a, m2);
+    (void)sync_into(m2, m1);
+    clk = T0 + 30;
+    CHECK(node_revoke(a, agah_identity_pk(m1id), "informant", NULL) == 0);
+    clk = T0 + 40;
+    CHECK(post(m1, "+15550000003", "x3 after revocation", x3) == 0);
+    clk = T0 + 45;
+    CHECK(node_confirm(m2, x1, "", &conf, NULL) == 0 && conf == 1);
+    clk = T0 + 50;
+    CHECK(node_revoke(a, agah_identity_pk(oid), "compromised", NULL) == 0);
+    /* o has not heard: it admits m3 and revokes m2 after its own revocation. */
+    clk = T0 + 55;
+    CHECK(node_revoke(o, agah_identity_pk(m2id), "", NULL) == 0);
+    clk = T0 + 60;
+    sub_dir("m3", d);
+    m3 = invite_open(o, d, AGAH_ROLE_MEMBER, "m3", &m3id, NULL);
+    (void)sync_into(m3, o);
+    clk = T0 + 70;
+    CHECK(post(m3, "+15550000004", "x4", x4) == 0);
+
+    bag_from(&b, a);
+    bag_from(&b, o);
+    bag_from(&b, m1);
+    bag_from(&b, m2);
+    bag_from(&b, m3);
+    clk = T0 + 100;
+    for (int k = 0; k < NOBS; k++) {
+        obs[k] = open_node(obs_dirs[k]);
+        for (size_t i = 0; i < b.n; i++)
+            order[i] = i;
+        if (k == 1) {
+            for (size_t i = 0; i < b.n; i++)
+                order[i] = b.n - 1 - i;
+        } else if (k > 1) {
+            for (size_t i = b.n - 1; i > 0; i--) {
+                size_t j = (size_t)(rng() % (i + 1)), t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+        }
+        feed(obs[k], &b, order);
+    }
+    for (int k = 1; k < NOBS; k++) {
+        CHECK(same_ids(obs[0], obs[k]));
+        CHECK(same_members(obs[0], obs[k]));
+    }
+    /* And what the rules say the set is. */
+    CHECK(node_have(obs[0], x1) && node_have(obs[0], x2));
+    uint8_t *buf;
+    size_t len;
+    CHECK(node_get(obs[0], x1, &buf, &len) == 0);
+    free(buf);
+    CHECK(node_get(obs[0], x3, &buf, &len) == AGAH_ENOENT); /* revocation wins */
+    CHECK(node_get(obs[0], x4, &buf, &len) == AGAH_ENOENT); /* admitted by a revoked key */
+    CHECK(is_revoked(obs[0], m1id) && is_revoked(obs[0], oid) && is_revoked(obs[0], m2id));
+    CHECK(!is_revoked(obs[0], fa));
+    int role;
+    CHECK(node_member_status(obs[0], agah_identity_pk(m3id), &role) == AGAH_ENOENT);
+    /* The founder's node, fed everything, agrees on membership too. */
+    (void)sync_into(a, o);
+    (void)sync_into(a, m1);
+    (void)sync_into(a, m3);
+    CHECK(node_get(a, x3, &buf, &len) == AGAH_ENOENT);
+    CHECK(node_get(a, x4, &buf, &len) == AGAH_ENOENT);
+    CHECK(is_revoked(a, m2id));
+    CHECK(node_get(a, x2, &buf, &len) == 0); /* before m2's revocation: kept */
+    free(buf);
+
+    for (int k = 0; k < NOBS; k++)
+        node_close(obs[k]);
+    node_close(m3);
+    node_close(m2);
+    node_close(m1);
+    node_close(o);
+    node_close(a);
+    bag_free(&b);
+    agah_identity_free(m3id);
+    agah_identity_free(m2id);
+    agah_identity_free(m1id);
+    agah_identity_free(oid);
+    agah_identity_free(fa);
+}
+
+/* The epoch a decoded alert was sealed under. */
+static void alert_epoch(struct node *n, const uint8_t id[32], uint8_t epoch[32])
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    struct agah_rec r;
+    memset(epoch, 0, 32);
+    if (node_get(n, id, &buf, &len) == 0 && agah_rec_decode(buf, len, NULL, &r, NULL) == 0)
+        memcpy(epoch, r.u.sealed.epoch, 32);
+    free(buf);
+}
+
+/* Two organisers revoke two members at once: after they meet, both rekey
+ * again and settle on one epoch that excludes both. */
+static void test_concurrent_revocations(void)
+{
+    char d[512];
+    struct agah_identity *fa, *oid, *m1id, *m2id;
+    struct node *a, *o, *m1, *m2;
+    uint8_t p[32], q[32], ep[32], eq[32];
+
+    sub_dir("a", d);
+    fa = make_founder(d, "c");
+    a = open_node(d);
+    sub_dir("o", d);
+    o = invite_open(a, d, AGAH_ROLE_ORGANISER, "olga", &oid, NULL);
+    sub_dir("m1", d);
+    m1 = invite_open(a, d, AGAH_ROLE_MEMBER, "m1", &m1id, NULL);
+    sub_dir("m2", d);
+    m2 = invite_open(a, d, AGAH_ROLE_MEMBER, "m2", &m2id, NULL);
+    (void)sync_into(o, a);
+    (void)sync_into(m1, a);
+    (void)sync_into(m2, a);
+    clk = T0 + 10;
+    CHECK(node_revoke(a, agah_identity_pk(m1id), "", NULL) == 0);
+    CHECK(node_revoke(o, agah_identity_pk(m2id), "", NULL) == 0);
+    CHECK(node_epoch_number(a) == 2 && node_epoch_number(o) == 2);
+    clk = T0 + 20;
+    (void)sync_into(a, o);
+    (void)sync_into(o, a);
+    (void)sync_into(a, o);
+    CHECK(node_epoch_number(a) == 3);
+    CHECK(node_epoch_number(o) == 3);
+    CHECK(post(a, "+15550000011", "p", p) == 0);
+    CHECK(post(o, "+15550000012", "q", q) == 0);
+    alert_epoch(a, p, ep);
+    alert_epoch(o, q, eq);
+    CHECK(memcmp(ep, eq, 32) == 0); /* the same epoch: lowest id of the two */
+    (void)sync_into(m1, a);
+    (void)sync_into(m2, a);
+    (void)sync_into(m1, o);
+    (void)sync_into(m2, o);
+    CHECK(!readable(m1, p) && !readable(m1, q));
+    CHECK(!readable(m2, p) && !readable(m2, q));
+    CHECK(node_have(m1, p) && node_have(m2, q));
+    /* A revoked member refuses to post rather than sign what nobody takes. */
+    struct agah_why why = {{0}};
+    struct agah_alert_body body;
+    uint8_t z[32];
+    body_number(&body, "+15550000013", "z");
+    CHECK(node_post(m1, &body, 0, z, &why) == AGAH_EPERM);
+
+    node_close(m2);
+    node_close(m1);
+    node_close(o);
+    node_close(a);
+    agah_identity_free(m2id);
+    agah_identity_free(m1id);
+    agah_identity_free(oid);
+    agah_identity_free(fa);
+}
+
+/* Two organisers revoking each other are both revoked. */
+static void test_mutual_revocation(void)
+{
+    char d[512];
+    struct agah_identity *fa, *oid;
+    struct node *a, *o;
+    struct agah_why why = {{0}};
+    uint8_t z[32];
+
+    sub_dir("a", d);
+    fa = make_founder(d, "c");
+    a = open_node(d);
+    sub_dir("o", d);
+    o = invite_open(a, d, AGAH_ROLE_ORGANISER, "olga", &oid, NULL);
+    (void)sync_into(o, a);
+    clk = T0 + 10;
+    CHECK(node_revoke(a, agah_identity_pk(oid), "", NULL) == 0);
+    CHECK(node_revoke(o, agah_identity_pk(fa), "", NULL) == 0);
+    (void)sync_into(a, o);
+    (void)sync_into(o, a);
+    CHECK(is_revoked(a, fa) && is_revoked(a, oid));
+    CHECK(is_revoked(o, fa) && is_revoked(o, oid));
+    CHECK(same_members(a, o));
+    struct agah_alert_body body;
+    body_number(&body, "+15550000021", "z");
+    CHECK(node_post(a, &body, 0, z, &why) == AGAH_EPERM);
+    CHECK(strstr(why.msg, "revoked") != NULL);
+    node_close(o);
+    node_close(a);
+    agah_identity_free(oid);
+    agah_identity_free(fa);
+}
+
+/* A member admitted after several rekeys reads every alert through the
+ * keys in its join code. */
+static void test_late_member_reads_all(void)
+{
+    char d[512];
+    struct agah_identity *fa, *m1id, *m2id;
+    struct node *a, *m1, *m2, *m3;
+    uint8_t p1[32], p2[32], p3[32];
+    struct node_alert *v = NULL;
+    size_t cnt = 0, ne = 0;
+
+    sub_dir("a", d);
+    fa = make_founder(d, "c");
+    a = open_node(d);
+    CHECK(post(a, "+15550000031", "p1", p1) == 0);
+    sub_dir("m1", d);
+    m1 = invite_open(a, d, AGAH_ROLE_MEMBER, "m1", &m1id, NULL);
+    clk = T0 + 10;
+    CHECK(node_revoke(a, agah_identity_pk(m1id), "", NULL) == 0);
+    CHECK(post(a, "+15550000032", "p2", p2) == 0);
+    sub_dir("m2", d);
+    m2 = invite_open(a, d, AGAH_ROLE_MEMBER, "m2", &m2id, NULL);
+    clk = T0 + 20;
+    CHECK(node_revoke(a, agah_identity_pk(m2id), "", NULL) == 0);
+    CHECK(post(a, "+15550000033", "p3", p3) == 0);
+    CHECK(node_epoch_number(a) == 3);
+    clk = T0 + 30;
+    sub_dir("m3", d);
+    m3 = invite_open(a, d, AGAH_ROLE_MEMBER, "m3", NULL, &ne);
+    CHECK(ne == 3);
+    (void)sync_into(m3, a);
+    CHECK(readable(m3, p1) && readable(m3, p2) && readable(m3, p3));
+    CHECK(node_list(m3, 0, 0, &v, &cnt) == 0 && cnt == 3);
+    if (cnt == 3)
+        CHECK(memcmp(v[0].id, p3, 32) == 0); /* newest first */
+    free(v);
+    CHECK(node_epoch_number(m3) == 3);
+    node_close(m3);
+    node_close(m2);
+    node_close(m1);
+    node_close(a);
+    agah_identity_free(m2id);
+    agah_identity_free(m1id);
+    agah_identity_free(fa);
+}
+
+/* Whether a file holds a byte string. */
+static int file_has(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long len;
+    int found = 0;
+    if (f == NULL)
+        return 0;
+    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = malloc((size_t)len)) != NULL && fread(buf, 1, (size_t)len, f) == (size_t)len)
+        found = memmem(buf, (size_t)len, needle, strlen(needle)) != NULL;
+    free(buf);
+    fclose(f);
+    return found;
+}
+
+static int dir_has(const char *dir, const char *needle)
+{
+    static const char *files[] = {"store.db", "store.db-wal", "store.db-shm", "community"};
+    char p[600];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        (void)snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        if (file_has(p, needle))
+            return 1;
+    }
+    return 0;
+}
+
+/* A relay stores and forwards but cannot read, and no store.db (the
+ * relay's or a member's) ever holds the plaintext. */
+static void test_relay_holds_no_plaintext(void)
+{
+    char da[512], dr[512], dm[512];
+    struct agah_identity *fa;
+    struct node *a, *r, *m;
+    uint8_t x[32];
+    size_t ne = 99;
+    unsigned conf;
+    const char *note = "Xq7 secret note \xc3\x9cr\xc3\xbcmchi";
+    const char *target = "+85259998888";
+
+    sub_dir("a", da);
+    sub_dir("r", dr);
+    sub_dir("m", dm);
+    fa = make_founder(da, "c");
+    a = open_node(da);
+    r = invite_open(a, dr, AGAH_ROLE_RELAY, "relay", NULL, &ne);
+    CHECK(ne == 0);
+    CHECK(node_role(r) == AGAH_ROLE_RELAY);
+    m = invite_open(a, dm, AGAH_ROLE_MEMBER, "m", NULL, NULL);
+    CHECK(post(a, target, note, x) == 0);
+    (void)sync_into(m, a);
+    CHECK(node_confirm(m, x, "Zk9 confirm note", &conf, NULL) == 0);
+    (void)sync_into(r, a);
+    (void)sync_into(r, m);
+    CHECK(node_have(r, x) == 1);
+    CHECK(count_check(r, target) == 0);
+    struct node_alert *v = NULL;
+    size_t cnt = 9;
+    CHECK(node_list(r, 0, 1, &v, &cnt) == 0 && cnt == 0);
+    free(v);
+    CHECK(node_epoch_number(r) == 0);
+    struct agah_alert_body body;
+    body_number(&body, target, "relay post");
+    CHECK(node_post(r, &body, 0, x, NULL) == AGAH_EPERM);
+    /* Files on disk, WAL included, while the nodes are open and after. */
+    CHECK(!dir_has(dr, note) && !dir_has(dr, target) && !dir_has(dr, "Zk9 confirm"));
+    CHECK(!dir_has(da, note) && !dir_has(da, target) && !dir_has(da, "Zk9 confirm"));
+    CHECK(!dir_has(dm, note) && !dir_has(dm, target));
+    node_close(m);
+    node_close(r);
+    node_close(a);
+    CHECK(!dir_has(dr, note) && !dir_has(dr, target));
+    CHECK(!dir_has(da, note) && !dir_has(da, target));
+    /* The member's index survives a restart (rebuilt from the store). */
+    m = open_node(dm);
+    CHECK(count_check(m, target) == 1);
+    node_close(m);
+    agah_identity_free(fa);
+}
+
+/* R1: after node_post returns, the alert survives the process dying
+ * without node_close. */
+static void test_durable_post(void)
+{
+    char d[512];
+    struct agah_identity *fa;
+    int fds[2];
+    pid_t pid;
+    uint8_t id[32] = {0};
+    int status = 0;
+
+    sub_dir("a", d);
+    fa = make_founder(d, "c");
+    if (pipe(fds) != 0)
+        exit(2);
+    pid = fork();
+    if (pid == 0) {
+        struct node *n = open_node(d);
+        uint8_t x[32];
+        if (post(n, "+15550000041", "durable", x) != 0)
+            _exit(1);
+        if (write(fds[1], x, 32) != 32)
+            _exit(1);
+        _exit(0); /* no node_close, no flush: like kill -9 */
+    }
+    close(fds[1]);
+    CHECK(read(fds[0], id, 32) == 32);
+    close(fds[0]);
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    struct node *n = open_node(d);
+    CHECK(readable(n, id));
+    CHECK(count_check(n, "+15550000041") == 1);
+    node_close(n);
+    agah_identity_free(fa);
+}
+
+/* Rule 7: a record whose author's admission has not arrived is refused,
+ * not remembered, and stored once the admission comes. */
+static void test_pending_author(void)
+{
+    char da[512], db[512], dr[512];
+    struct agah_identity *fa, *bid;
+    struct node *a, *b, *r;
+    uint8_t x[32], *buf = NULL, *abuf = NULL;
+    size_t len = 0, alen = 0;
+    struct agah_why why = {{0}};
+
+    sub_dir("a", da);
+    sub_dir("b", db);
+    sub_dir("r", dr);
+    fa = make_founder(da, "c");
+    a = open_node(da);
+    r = invite_open(a, dr, AGAH_ROLE_RELAY, "relay", NULL, NULL);
+    b = invite_open(a, db, AGAH_ROLE_MEMBER, "bob", &bid, NULL);
+    (void)sync_into(b, a);
+    CHECK(post(b, "+15550000051", "early", x) == 0);
+    CHECK(node_get(b, x, &buf, &len) == 0);
+    CHECK(node_ingest(r, buf, len, &why) == AGAH_EPERM);
+    CHECK(strstr(why.msg, "unknown author") != NULL);
+    CHECK(node_have(r, x) == 0);
+    const uint8_t *my;
+    size_t mylen;
+    CHECK(node_my_admission(b, &my, &mylen) == 0);
+    abuf = malloc(mylen);
+    memcpy(abuf, my, mylen);
+    alen = mylen;
+    CHECK(node_ingest(r, abuf, alen, &why) == 1);
+    CHECK(node_have(r, x) == 1); /* retried from the pending list */
+    CHECK(node_ingest(r, buf, len, &why) == 0);
+    free(buf);
+    free(abuf);
+    node_close(b);
+    node_close(r);
+    node_close(a);
+    agah_identity_free(bid);
+    agah_identity_free(fa);
+}
+
+/* Rule 6 and rule 14: future and expired records, pruning, tombstones. */
+static void test_clock_and_prune(void)
+{
+    char da[512], db[512];
+    struct agah_identity *fa, *bid;
+    struct node *a, *b;
+    uint8_t *buf = NULL, id[32], x[32];
+    size_t len = 0;
+    struct agah_why why = {{0}};
+    struct agah_alert_body body;
+    uint8_t key[32];
+    const uint8_t *eid;
+
+    sub_dir("a", da);
+    sub_dir("b", db);
+    fa = make_founder(da, "c");
+    a = open_node(da);
+    b = invite_open(a, db, AGAH_ROLE_MEMBER, "bob", &bid, NULL);
+    (void)sync_into(b, a);
+    /* Hand-made alerts under epoch 1, whose key the test reads from a's
+     * community file through b's join: b has it too. */
+    {
+        struct agah_local *l = NULL;
+        char p[PATH_LEN];
+        comm_path(db, p);
+        if (agah_local_read(p, bid, &l, NULL) != 0)
+            exit(2);
+        memcpy(key, l->epochs[0].key, 32);
+        static uint8_t e1[32];
+        memcpy(e1, l->epochs[0].id, 32);
+        eid = e1;
+        agah_local_free(l);
+    }
+    body_number(&body, "+15550000061", "future");
+    CHECK(agah_rec_alert(bid, node_community(a), eid, key, &body, clk + 601, 0, &buf, &len) == 0);
+    agah_hash(buf, len, id);
+    CHECK(node_ingest(a, buf, len, &why) == AGAH_EVALUE);
+    CHECK(strstr(why.msg, "future") != NULL);
+    CHECK(node_have(a, id) == 0);
+    free(buf);
+    CHECK(agah_rec_alert(bid, node_community(a), eid, key, &body, clk + 600, 0, &buf, &len) == 0);
+    CHECK(node_ingest(a, buf, len, &why) == 1);
+    free(buf);
+    body_number(&body, "+15550000062", "old");
+    CHECK(agah_rec_alert(bid, node_community(a), eid, key, &body, clk - 1000, clk - 10, &buf,
+                         &len) == 0);
+    agah_hash(buf, len, id);
+    CHECK(node_ingest(a, buf, len, &why) == AGAH_EEXPIRED);
+    CHECK(node_have(a, id) == 1); /* remembered */
+    CHECK(node_ingest(a, buf, len, &why) == 0);
+    free(buf);
+
+    /* An alert that expires, its confirmation, then the prune. */
+    struct agah_why w2 = {{0}};
+    body_number(&body, "+15550000063", "short");
+    CHECK(node_post(a, &body, clk + 100, x, &w2) == 0);
+    (void)sync_into(b, a);
+    unsigned conf;
+    CHECK(node_confirm(b, x, "", &conf, NULL) == 0);
+    (void)sync_into(a, b);
+    struct node_alert v;
+    clk += 200;
+    CHECK(node_alert_get(a, x, &v) == 0 && v.status == NODE_EXPIRED);
+    CHECK(node_prune(a) == 1);
+    CHECK(node_alert_get(a, x, &v) == AGAH_ENOENT);
+    CHECK(node_get(a, x, &buf, &len) == AGAH_ENOENT);
+    CHECK(node_have(a, x) == 1);
+    CHECK(node_prune(a) == 0);
+    /* b prunes too; its confirmation went with the alert on a. */
+    CHECK(node_prune(b) == 1);
+    CHECK(same_ids(a, b));
+    /* Tombstones are forgotten after 30 days. */
+    clk += 31ull * 86400;
+    CHECK(node_prune(a) == 0);
+    CHECK(node_have(a, x) == 0);
+    node_close(b);
+    node_close(a);
+    agah_identity_free(bid);
+    agah_identity_free(fa);
+}
+
+/* An alert under an epoch whose key arrives later becomes readable then,
+ * and stays readable after a restart. */
+static void test_epoch_arrives_late(void)
+{
+    char da[512], d1[512], d2[512];
+    struct agah_identity *fa, *m1id;
+    struct node *a, *m1, *m2;
+    uint8_t p[32], *buf = NULL;
+    size_t len = 0;
+
+    sub_dir("a", da);
+    sub_dir("m1", d1);
+    sub_dir("m2", d2);
+    fa = make_founder(da, "c");
+    a = open_node(da);
+    m1 = invite_open(a, d1, AGAH_ROLE_MEMBER, "m1", &m1id, NULL);
+    m2 = invite_open(a, d2, AGAH_ROLE_MEMBER, "m2", NULL, NULL);
+    (void)sync_into(m2, a);
+    clk = T0 + 10;
+    CHECK(node_revoke(a, agah_identity_pk(m1id), "", NULL) == 0);
+    CHECK(post(a, "+15550000071", "late key", p) == 0);
+    CHECK(node_get(a, p, &buf, &len) == 0);
+    CHECK(node_ingest(m2, buf, len, NULL) == 1);
+    free(buf);
+    CHECK(!readable(m2, p));
+    CHECK(node_epoch_number(m2) == 1);
+    (void)sync_into(m2, a);
+    CHECK(readable(m2, p));
+    CHECK(node_epoch_number(m2) == 2);
+    node_close(m2);
+    m2 = open_node(d2);
+    CHECK(readable(m2, p));
+    CHECK(count_check(m2, "+15550000071") == 1);
+    node_close(m2);
+    node_close(m1);
+    node_close(a);
+    agah_identity_free(m1id);
+    agah_identity_free(fa);
+}
+
 int main(void)
 {
     struct {
@@ -620,6 +1234,15 @@ int main(void)
         {"ingest_all_types", test_ingest_all_types},
         {"member_cannot_admit_or_revoke", test_member_cannot_admit_or_revoke},
         {"revocation_wins", test_revocation_wins},
+        {"convergence", test_convergence},
+        {"concurrent_revocations", test_concurrent_revocations},
+        {"mutual_revocation", test_mutual_revocation},
+        {"late_member_reads_all", test_late_member_reads_all},
+        {"relay_holds_no_plaintext", test_relay_holds_no_plaintext},
+        {"durable_post", test_durable_post},
+        {"pending_author", test_pending_author},
+        {"clock_and_prune", test_clock_and_prune},
+        {"epoch_arrives_late", test_epoch_arrives_late},
     };
     if (agah_init() != 0)
         return 2;
