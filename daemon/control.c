@@ -58,6 +58,9 @@ struct control {
     struct control_client *clients;
     size_t n_clients;
     size_t n_watchers;
+    uint64_t refused;         /* connections refused at the cap, ever */
+    uint64_t refused_logged;  /* how many of them the log has reported */
+    uint64_t refused_log_at;  /* loop time of that report */
     int handles;   /* initialised handles not yet through their close_cb */
     int bound;     /* the socket file is ours to remove */
     int sweep_open;
@@ -493,8 +496,16 @@ static void on_connection(uv_stream_t *server, int status)
         c->handles++;
         (void)uv_accept(server, (uv_stream_t *)p);
         uv_close((uv_handle_t *)p, reject_close_cb);
-        log_warn("control: %d clients already connected, refusing another",
-                 CONTROL_MAX_CLIENTS);
+        /* One line per ten seconds at most: a flood of clients must not
+         * become a flood of log lines. */
+        c->refused++;
+        if (c->refused_log_at == 0 || uv_now(c->loop) - c->refused_log_at >= 10000) {
+            log_warn("control: %d clients already connected; refused %llu more since "
+                     "the last report",
+                     CONTROL_MAX_CLIENTS, (unsigned long long)(c->refused - c->refused_logged));
+            c->refused_logged = c->refused;
+            c->refused_log_at = uv_now(c->loop);
+        }
         return;
     }
     if ((cl = calloc(1, sizeof *cl)) == NULL) {

@@ -1,0 +1,532 @@
+/* agahd: the agah daemon. Parses the command line, opens the node (identity,
+ * community state, store), then runs one libuv loop carrying the peer
+ * network, the control socket for the local CLI, a prune timer and the
+ * signal handlers, until SIGINT or SIGTERM closes everything cleanly. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+#include <agah/agah.h>
+#include <agah/datadir.h>
+#include "control.h"
+#include "log.h"
+#include "net.h"
+#include "node.h"
+
+#define AGAHD_DEFAULT_LISTEN "0.0.0.0:7433"
+#define AGAHD_KEYFILE "identity.key"
+#define AGAHD_SOCKET "agahd.sock"
+#define AGAHD_MAX_PEERS 64
+/* Expired records are pruned at start and then this often. */
+#define AGAHD_PRUNE_MS (3600u * 1000u)
+/* Records received from peers are committed in batches (node_flush); this
+ * bounds how long one can wait uncommitted when traffic stops. */
+#define AGAHD_FLUSH_MS 200u
+
+/* Exit statuses: 0 clean stop, 1 a failure while starting or running, 2 bad
+ * usage or a data directory this daemon may not or cannot serve. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+    "usage: agahd [--data DIR] [--listen HOST:PORT | --listen none] [--peer HOST:PORT]...\n"
+    "             [--log-level error|warn|info|debug] [--passphrase-file FILE]\n"
+    "       agahd --help | --version\n";
+
+static const char help_text[] =
+    "NAME\n"
+    "    agahd - the agah daemon: stores and gossips a community's signed, encrypted alerts\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    agahd [--data DIR] [--listen HOST:PORT | --listen none] [--peer HOST:PORT]...\n"
+    "          [--log-level error|warn|info|debug] [--passphrase-file FILE]\n"
+    "    agahd --help | --version\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    agahd runs one node of an agah community: it connects to other members' and\n"
+    "    relays' daemons over mutually authenticated, encrypted links, exchanges the\n"
+    "    community's signed records (alerts, confirmations, retractions, membership\n"
+    "    changes) with them, stores what is valid, and answers the local `agah` command\n"
+    "    through a Unix socket. It runs in the foreground and logs to standard error.\n"
+    "\n"
+    "    The data directory must already hold an identity (`agah init`) and a community\n"
+    "    (`agah community create NAME` or `agah join CODE`). The daemon is ready when\n"
+    "    DIR/agahd.sock accepts connections. Only one agahd may serve a data directory\n"
+    "    at a time. A node with no reachable peer keeps serving its CLI; lost peers are\n"
+    "    redialled with backoff.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --data DIR\n"
+    "        The node's data directory. Default: $AGAH_DATA, else $XDG_DATA_HOME/agah,\n"
+    "        else ~/.local/share/agah. It is created 0700 if missing.\n"
+    "    --listen HOST:PORT\n"
+    "        Accept peer connections on this address. Default: " AGAHD_DEFAULT_LISTEN ".\n"
+    "        `--listen none` accepts none (the node still dials out); a laptop behind\n"
+    "        NAT usually wants this.\n"
+    "    --peer HOST:PORT\n"
+    "        Dial this peer and keep it; may be given up to 64 times. Peers also come\n"
+    "        from the join code, from `agah peer add` and from other peers.\n"
+    "    --log-level error|warn|info|debug\n"
+    "        How much to log. Default: info. Logs never hold keys, passphrases,\n"
+    "        numbers, accounts or notes.\n"
+    "    --passphrase-file FILE\n"
+    "        Read the identity passphrase from the first line of FILE.\n"
+    "    --help\n"
+    "        Print this help and exit.\n"
+    "    --version\n"
+    "        Print the version and exit.\n"
+    "\n"
+    "PASSPHRASE\n"
+    "    The identity key is encrypted under a passphrase. agahd takes it from\n"
+    "    $AGAH_PASSPHRASE, else --passphrase-file, else asks on the terminal; with none\n"
+    "    of these it refuses to start. An identity made with `agah init --no-passphrase`\n"
+    "    (relays, tests) needs none.\n"
+    "\n"
+    "SIGNALS\n"
+    "    SIGINT, SIGTERM\n"
+    "        Stop cleanly: close the control socket and every peer link, flush the\n"
+    "        store, remove DIR/agahd.sock, exit 0.\n"
+    "\n"
+    "FILES\n"
+    "    DIR/identity.key   this node's identity, encrypted under the passphrase\n"
+    "    DIR/community      the community's private state, encrypted\n"
+    "    DIR/store.db       the record store (SQLite)\n"
+    "    DIR/agahd.lock     held while an agahd serves DIR\n"
+    "    DIR/agahd.sock     the control socket (mode 0600) used by `agah`\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0   stopped by SIGINT or SIGTERM, or --help / --version\n"
+    "    1   a failure while starting or running (e.g. the listen address is in use)\n"
+    "    2   bad usage; no identity or no community in DIR; another agahd already\n"
+    "        serves DIR; a wrong or missing passphrase\n"
+    "\n"
+    "ENVIRONMENT\n"
+    "    AGAH_DATA, XDG_DATA_HOME, HOME   locate the data directory (see --data)\n"
+    "    AGAH_PASSPHRASE                  the identity passphrase\n"
+    "\n"
+    "EXAMPLES\n"
+    "    Run a member's node with the default data directory, asking for the passphrase:\n"
+    "        agahd\n"
+    "\n"
+    "    Run a relay on a home server, always on, reachable on port 7433:\n"
+    "        agah --data /srv/agah init --no-passphrase\n"
+    "        agah --data /srv/agah join agah1-...\n"
+    "        agahd --data /srv/agah --listen 0.0.0.0:7433\n"
+    "\n"
+    "    A laptop that only dials out, to a relay it knows:\n"
+    "        agahd --listen none --peer relay.example.org:7433\n"
+    "\n"
+    "    Two throwaway nodes on one machine:\n"
+    "        agahd --data /tmp/a --listen 127.0.0.1:7501 &\n"
+    "        agahd --data /tmp/b --listen 127.0.0.1:7502 --peer 127.0.0.1:7501 &\n"
+    "        agah --data /tmp/b status\n"
+    "\n"
+    "SEE ALSO\n"
+    "    agah(1), agah --help\n";
+
+struct opts {
+    const char *data;
+    const char *listen; /* NULL: --listen none */
+    const char *peers[AGAHD_MAX_PEERS];
+    size_t n_peers;
+    int log_level;
+    const char *passfile;
+};
+
+/* The daemon's running state: every handle main owns lives here. */
+struct agahd {
+    uv_loop_t loop;
+    struct node *node;
+    struct net *net;
+    struct control *ctl;
+    uv_signal_t sigint, sigterm;
+    uv_timer_t prune, flush;
+    int prune_open, flush_open, sigint_open, sigterm_open; /* initialised: ours to close */
+    int stopping;
+    int net_done, ctl_done;
+};
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    (void)fputs("agahd: ", stderr);
+    va_start(ap, fmt);
+    (void)vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    (void)fputc('\n', stderr);
+    (void)fputs(usage_text, stderr);
+    (void)fputs("Try `agahd --help` for more.\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* Parses argv into o. Returns -1 to go on, or an exit status (0 after
+ * --help or --version). Options take "--opt VALUE" or "--opt=VALUE". */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+    static const char *const with_value[] = {"--data", "--listen", "--peer", "--log-level",
+                                             "--passphrase-file"};
+
+    memset(o, 0, sizeof *o);
+    o->listen = AGAHD_DEFAULT_LISTEN;
+    o->log_level = LOG_INFO;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val = NULL, *eq;
+        char name[32];
+        size_t nlen;
+        int known = 0;
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            (void)fputs(help_text, stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(a, "--version") == 0) {
+            (void)printf("agahd %s\n", AGAH_VERSION_STRING);
+            return EXIT_OK;
+        }
+        if (strncmp(a, "--", 2) != 0)
+            return usage_error("unexpected argument '%s'", a);
+        eq = strchr(a, '=');
+        nlen = eq != NULL ? (size_t)(eq - a) : strlen(a);
+        if (nlen >= sizeof name)
+            return usage_error("unknown option '%s'", a);
+        memcpy(name, a, nlen);
+        name[nlen] = '\0';
+        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
+            if (strcmp(name, with_value[k]) == 0)
+                known = 1;
+        if (!known)
+            return usage_error("unknown option '%s'", name);
+        if (eq != NULL) {
+            val = eq + 1;
+        } else {
+            if (i + 1 >= argc)
+                return usage_error("%s needs a value", name);
+            val = argv[++i];
+        }
+        if (val[0] == '\0')
+            return usage_error("%s needs a non-empty value", name);
+        if (strcmp(name, "--data") == 0) {
+            o->data = val;
+        } else if (strcmp(name, "--listen") == 0) {
+            if (strcmp(val, "none") == 0) {
+                o->listen = NULL;
+            } else if (strchr(val, ':') == NULL || strlen(val) >= AGAH_ADDR_MAX) {
+                return usage_error("--listen: expected HOST:PORT or none, got '%s'", val);
+            } else {
+                o->listen = val;
+            }
+        } else if (strcmp(name, "--peer") == 0) {
+            if (strchr(val, ':') == NULL || strlen(val) >= AGAH_ADDR_MAX)
+                return usage_error("--peer: expected HOST:PORT, got '%s'", val);
+            if (o->n_peers >= AGAHD_MAX_PEERS)
+                return usage_error("--peer: at most 64 peers (at '%s')", val);
+            o->peers[o->n_peers++] = val;
+        } else if (strcmp(name, "--log-level") == 0) {
+            if ((o->log_level = log_level_parse(val)) < 0)
+                return usage_error("--log-level: expected error, warn, info or debug, got '%s'",
+                                   val);
+        } else {
+            o->passfile = val;
+        }
+    }
+    return -1;
+}
+
+/* --- shutdown ---------------------------------------------------------- */
+
+static void on_net_closed(void *ctx)
+{
+    ((struct agahd *)ctx)->net_done = 1;
+}
+
+static void on_ctl_closed(void *ctx)
+{
+    ((struct agahd *)ctx)->ctl_done = 1;
+}
+
+static void close_if_open(uv_handle_t *h)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+/* Starts closing everything: the control socket first (no new requests),
+ * then the network, then main's own handles. The loop returns once every
+ * close callback has run. Idempotent. */
+static void agahd_stop(struct agahd *d)
+{
+    if (d->stopping)
+        return;
+    d->stopping = 1;
+    if (d->ctl != NULL)
+        control_close(d->ctl, on_ctl_closed, d);
+    if (d->net != NULL)
+        net_close(d->net, on_net_closed, d);
+    if (d->prune_open)
+        close_if_open((uv_handle_t *)&d->prune);
+    if (d->flush_open)
+        close_if_open((uv_handle_t *)&d->flush);
+    if (d->sigint_open)
+        close_if_open((uv_handle_t *)&d->sigint);
+    if (d->sigterm_open)
+        close_if_open((uv_handle_t *)&d->sigterm);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct agahd *d = s->data;
+
+    log_info("%s: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    agahd_stop(d);
+}
+
+static void prune_now(struct agahd *d)
+{
+    int n = node_prune(d->node);
+
+    if (n < 0)
+        log_warn("prune: %s", agah_strerror(n));
+    else if (n > 0)
+        log_info("pruned %d expired record(s)", n);
+}
+
+static void on_flush(uv_timer_t *t)
+{
+    struct agahd *d = t->data;
+    int r;
+
+    if (!d->stopping && (r = node_flush(d->node)) < 0)
+        log_error("cannot commit received records: %s", agah_strerror(r));
+}
+
+static void on_prune(uv_timer_t *t)
+{
+    struct agahd *d = t->data;
+
+    if (!d->stopping)
+        prune_now(d);
+}
+
+/* A handle still open after every owner has closed its own is a bug in
+ * that owner; close it anyway so the loop can close, and say so. */
+static void walk_close(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h)) {
+        log_warn("closing a leftover %s handle", uv_handle_type_name(uv_handle_get_type(h)));
+        uv_close(h, NULL);
+    }
+}
+
+/* Runs the loop until nothing is left, closing stragglers, then closes it.
+ * Returns 0 if the loop closed cleanly. */
+static int loop_finish(struct agahd *d)
+{
+    int r;
+
+    (void)uv_run(&d->loop, UV_RUN_DEFAULT);
+    uv_walk(&d->loop, walk_close, NULL);
+    (void)uv_run(&d->loop, UV_RUN_DEFAULT);
+    if ((r = uv_loop_close(&d->loop)) != 0) {
+        log_error("the event loop did not close cleanly: %s", uv_strerror(r));
+        return -1;
+    }
+    return 0;
+}
+
+/* --- start-up ------------------------------------------------------------ */
+
+/* Opens the node, asking for the passphrase only if the key file says one
+ * is needed. Returns 0 or an exit status after printing why. */
+static int open_node(const char *dir, const struct opts *o, struct node **node)
+{
+    char keypath[AGAH_PATH_MAX];
+    uint8_t pk[AGAH_PK_LEN];
+    struct agah_why why = {{0}};
+    char *pass = NULL;
+    size_t passlen = 0;
+    int no_pass = 1, r;
+
+    if (agah_datadir_path(dir, AGAHD_KEYFILE, keypath) != 0) {
+        (void)fprintf(stderr, "agahd: the data directory path %s is too long\n", dir);
+        return EXIT_USAGE;
+    }
+    /* A missing or unreadable key file is node_open's to report, with the
+     * advice to run `agah init`. */
+    if (agah_keyfile_peek(keypath, pk, &no_pass, &why) != 0)
+        no_pass = 1;
+    if (!no_pass) {
+        memset(&why, 0, sizeof why);
+        r = agah_passphrase_get(o->passfile, "agahd: passphrase for the identity key: ", 0,
+                                &pass, &passlen, &why);
+        if (r != 0) {
+            (void)fprintf(stderr, "agahd: %s\n", why.msg[0] ? why.msg : agah_strerror(r));
+            return EXIT_USAGE;
+        }
+    }
+    memset(&why, 0, sizeof why);
+    r = node_open(dir, pass, passlen, NULL, node, &why);
+    if (pass != NULL)
+        agah_passphrase_free(pass, passlen);
+    if (r == 0)
+        return 0;
+    switch (r) {
+    case AGAH_ENOENT:
+        (void)fprintf(stderr, "agahd: %s\n",
+                      why.msg[0] ? why.msg
+                                 : "no identity or community here: run `agah init`, then "
+                                   "`agah community create NAME` or `agah join CODE`");
+        return EXIT_USAGE;
+    case AGAH_EEXIST:
+        (void)fprintf(stderr,
+                      "agahd: another agahd is already running on %s (%s); stop it first or "
+                      "use another --data directory\n",
+                      dir, why.msg[0] ? why.msg : "its lock is held");
+        return EXIT_USAGE;
+    case AGAH_EPASS:
+        (void)fprintf(stderr, "agahd: wrong passphrase for the identity in %s\n", dir);
+        return EXIT_USAGE;
+    default:
+        (void)fprintf(stderr, "agahd: cannot open %s: %s\n", dir,
+                      why.msg[0] ? why.msg : agah_strerror(r));
+        return EXIT_FAIL;
+    }
+}
+
+/* Starts the network, the control socket, the timer and the signal
+ * handlers on d->loop. Returns 0 or an exit status after logging why; on
+ * failure whatever was started is closed by agahd_stop. */
+static int start_services(struct agahd *d, const char *dir, struct opts *o)
+{
+    char sock[AGAH_PATH_MAX];
+    struct agah_why why = {{0}};
+    struct net_config cfg;
+    int r;
+
+    if ((r = uv_timer_init(&d->loop, &d->prune)) == 0) {
+        d->prune_open = 1;
+        if ((r = uv_timer_init(&d->loop, &d->flush)) == 0) {
+            d->flush_open = 1;
+            if ((r = uv_signal_init(&d->loop, &d->sigint)) == 0) {
+                d->sigint_open = 1;
+                if ((r = uv_signal_init(&d->loop, &d->sigterm)) == 0)
+                    d->sigterm_open = 1;
+            }
+        }
+    }
+    if (r != 0) {
+        log_error("libuv: %s", uv_strerror(r));
+        return EXIT_FAIL;
+    }
+    d->prune.data = d->flush.data = d->sigint.data = d->sigterm.data = d;
+    if ((r = uv_signal_start(&d->sigint, on_signal, SIGINT)) != 0 ||
+        (r = uv_signal_start(&d->sigterm, on_signal, SIGTERM)) != 0) {
+        log_error("cannot handle signals: %s", uv_strerror(r));
+        return EXIT_FAIL;
+    }
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.listen = o->listen;
+    cfg.peers = o->peers;
+    cfg.n_peers = o->n_peers;
+    if ((r = net_start(&d->loop, d->node, &cfg, &d->net, &why)) != 0) {
+        log_error("cannot start the network: %s", why.msg[0] ? why.msg : agah_strerror(r));
+        d->net = NULL;
+        return EXIT_FAIL;
+    }
+
+    prune_now(d);
+    if ((r = uv_timer_start(&d->prune, on_prune, AGAHD_PRUNE_MS, AGAHD_PRUNE_MS)) != 0 ||
+        (r = uv_timer_start(&d->flush, on_flush, AGAHD_FLUSH_MS, AGAHD_FLUSH_MS)) != 0) {
+        log_error("libuv: %s", uv_strerror(r));
+        return EXIT_FAIL;
+    }
+
+    /* Last: a socket that accepts connections means the daemon is ready. */
+    if (agah_datadir_path(dir, AGAHD_SOCKET, sock) != 0) {
+        log_error("the data directory path %s is too long", dir);
+        return EXIT_USAGE;
+    }
+    memset(&why, 0, sizeof why);
+    if ((r = control_start(&d->loop, d->node, d->net, sock, &d->ctl, &why)) != 0) {
+        log_error("control socket: %s", why.msg[0] ? why.msg : agah_strerror(r));
+        d->ctl = NULL;
+        return r == AGAH_EINVAL ? EXIT_USAGE : EXIT_FAIL;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct agahd d;
+    struct opts o;
+    struct agah_why why = {{0}};
+    char dir[AGAH_PATH_MAX];
+    int r, status;
+
+    /* A CLI that disconnects mid-answer must cost an EPIPE, not the daemon. */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        (void)fprintf(stderr, "agahd: cannot ignore SIGPIPE: %s\n", strerror(errno));
+        return EXIT_FAIL;
+    }
+    if ((r = parse_args(argc, argv, &o)) >= 0)
+        return r;
+    log_set_level(o.log_level);
+    if (agah_init() != 0) {
+        (void)fputs("agahd: libsodium cannot start\n", stderr);
+        return EXIT_FAIL;
+    }
+    if ((r = agah_datadir_resolve(o.data, dir, &why)) != 0 ||
+        (r = agah_datadir_ensure(dir, &why)) != 0) {
+        (void)fprintf(stderr, "agahd: %s\n", why.msg[0] ? why.msg : agah_strerror(r));
+        return EXIT_USAGE;
+    }
+
+    memset(&d, 0, sizeof d);
+    if ((status = open_node(dir, &o, &d.node)) != 0)
+        return status;
+    if ((r = uv_loop_init(&d.loop)) != 0) {
+        (void)fprintf(stderr, "agahd: libuv: %s\n", uv_strerror(r));
+        node_close(d.node);
+        return EXIT_FAIL;
+    }
+
+    status = start_services(&d, dir, &o);
+    if (status == 0) {
+        char me[AGAH_IDSTR_SIZE], comm[AGAH_IDSTR_SIZE];
+        const char *role = agah_role_name(node_role(d.node));
+        /* Ids only: the community's name is for its members, not for logs. */
+        agah_id_encode(AGAH_IDPFX_MEMBER, agah_identity_pk(node_identity(d.node)), me);
+        agah_id_encode(AGAH_IDPFX_COMMUNITY, node_community(d.node), comm);
+        log_info("agahd %s ready: %s %s in %s, listening on %s, control socket %s/%s",
+                 AGAH_VERSION_STRING, role != NULL ? role : "member", me, comm,
+                 o.listen != NULL ? o.listen : "nothing (--listen none)", dir, AGAHD_SOCKET);
+        r = uv_run(&d.loop, UV_RUN_DEFAULT);
+        (void)r; /* returns once agahd_stop has closed everything */
+    }
+    agahd_stop(&d);
+    if (loop_finish(&d) != 0 && status == 0)
+        status = EXIT_FAIL;
+    if (d.net != NULL) {
+        if (!d.net_done)
+            log_warn("the network layer did not report its close");
+        net_free(d.net);
+    }
+    /* What peers sent last is committed before the store closes. */
+    if ((r = node_flush(d.node)) < 0) {
+        log_error("cannot commit received records: %s", agah_strerror(r));
+        if (status == 0)
+            status = EXIT_FAIL;
+    }
+    node_close(d.node);
+    if (d.ctl != NULL)
+        control_free(d.ctl);
+    if (status == 0)
+        log_info("stopped");
+    return status;
+}

@@ -1,0 +1,407 @@
+#!/usr/bin/env python3
+"""Raw clients for agahd's control socket, used by test_daemon.sh.
+
+Speaks the framing of proto/PROTOCOL.md ("Control socket") with a minimal
+msgpack codec of its own (no third-party module), so the tests can send
+exactly the bytes they mean: well-formed requests, garbage, lying length
+prefixes. Each mode prints one line and exits 0 when the daemon behaved as
+the protocol says, 1 otherwise.
+
+usage: ctlclient.py SOCKET MODE [ARG]
+"""
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+TIMEOUT = 10.0
+
+
+# --- msgpack, just what the control protocol uses ----------------------
+
+def pack(v):
+    if v is None:
+        return b"\xc0"
+    if v is True:
+        return b"\xc3"
+    if v is False:
+        return b"\xc2"
+    if isinstance(v, int):
+        if 0 <= v < 128:
+            return bytes([v])
+        if 0 <= v < 2**32:
+            return b"\xce" + struct.pack(">I", v)
+        if 0 <= v:
+            return b"\xcf" + struct.pack(">Q", v)
+        return b"\xd3" + struct.pack(">q", v)
+    if isinstance(v, str):
+        b = v.encode()
+        if len(b) < 32:
+            return bytes([0xA0 | len(b)]) + b
+        return b"\xdb" + struct.pack(">I", len(b)) + b
+    if isinstance(v, (list, tuple)):
+        return b"\xdd" + struct.pack(">I", len(v)) + b"".join(pack(x) for x in v)
+    if isinstance(v, dict):
+        out = b"\xdf" + struct.pack(">I", len(v))
+        for k, x in v.items():
+            out += pack(k) + pack(x)
+        return out
+    raise TypeError(type(v))
+
+
+def unpack(b, i=0):
+    t = b[i]
+    if t <= 0x7F:
+        return t, i + 1
+    if t >= 0xE0:
+        return t - 256, i + 1
+    if 0x80 <= t <= 0x8F:
+        return _map(b, i + 1, t & 15)
+    if 0x90 <= t <= 0x9F:
+        return _arr(b, i + 1, t & 15)
+    if 0xA0 <= t <= 0xBF:
+        n = t & 31
+        return b[i + 1:i + 1 + n].decode(), i + 1 + n
+    if t == 0xC0:
+        return None, i + 1
+    if t == 0xC2:
+        return False, i + 1
+    if t == 0xC3:
+        return True, i + 1
+    ints = {0xCC: ">B", 0xCD: ">H", 0xCE: ">I", 0xCF: ">Q",
+            0xD0: ">b", 0xD1: ">h", 0xD2: ">i", 0xD3: ">q"}
+    if t in ints:
+        n = struct.calcsize(ints[t])
+        return struct.unpack(ints[t], b[i + 1:i + 1 + n])[0], i + 1 + n
+    strs = {0xD9: ">B", 0xDA: ">H", 0xDB: ">I", 0xC4: ">B", 0xC5: ">H", 0xC6: ">I"}
+    if t in strs:
+        w = struct.calcsize(strs[t])
+        n = struct.unpack(strs[t], b[i + 1:i + 1 + w])[0]
+        body = b[i + 1 + w:i + 1 + w + n]
+        return (body if t >= 0xC4 and t <= 0xC6 else body.decode()), i + 1 + w + n
+    if t in (0xDC, 0xDD):
+        w = 2 if t == 0xDC else 4
+        return _arr(b, i + 1 + w, int.from_bytes(b[i + 1:i + 1 + w], "big"))
+    if t in (0xDE, 0xDF):
+        w = 2 if t == 0xDE else 4
+        return _map(b, i + 1 + w, int.from_bytes(b[i + 1:i + 1 + w], "big"))
+    raise ValueError("unexpected msgpack byte %02x" % t)
+
+
+def _arr(b, i, n):
+    out = []
+    for _ in range(n):
+        v, i = unpack(b, i)
+        out.append(v)
+    return out, i
+
+
+def _map(b, i, n):
+    out = {}
+    for _ in range(n):
+        k, i = unpack(b, i)
+        v, i = unpack(b, i)
+        out[k] = v
+    return out, i
+
+
+# --- framing ------------------------------------------------------------
+
+def connect(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(TIMEOUT)
+    s.connect(path)
+    return s
+
+
+def frame(body):
+    return struct.pack(">I", len(body)) + body
+
+
+def read_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+def recv(s):
+    """One response as a dict, or None at EOF."""
+    hdr = read_exact(s, 4)
+    if hdr is None:
+        return None
+    (n,) = struct.unpack(">I", hdr)
+    body = read_exact(s, n)
+    if body is None:
+        return None
+    v, end = unpack(body)
+    if end != len(body):
+        raise ValueError("trailing bytes in a response")
+    return v
+
+
+def closed(s):
+    """True if the daemon closes the connection (EOF or reset) in time."""
+    try:
+        return s.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def is_error(r, code=2):
+    return (isinstance(r, dict) and r.get("v") == 1 and r.get("ok") is False
+            and r.get("exit") == code and isinstance(r.get("error"), str) and r["error"] != "")
+
+
+STATUS_KEYS = {"member_id", "community_id", "role", "peers", "alerts", "epoch"}
+
+
+def is_status(r):
+    return (isinstance(r, dict) and r.get("ok") is True and isinstance(r.get("result"), dict)
+            and set(r["result"]) == STATUS_KEYS)
+
+
+def status_req():
+    return frame(pack({"v": 1, "cmd": "status"}))
+
+
+# --- modes --------------------------------------------------------------
+
+def m_status(path):
+    s = connect(path)
+    s.sendall(status_req())
+    r = recv(s)
+    return is_status(r), repr(r)
+
+
+def m_garbage(path):
+    """Random bytes: the daemon answers with an error or just closes."""
+    s = connect(path)
+    try:
+        s.sendall(os.urandom(8192))
+        # The random length prefix may promise more than we sent: end our
+        # side so the daemon sees EOF rather than waiting for the rest.
+        s.shutdown(socket.SHUT_WR)
+    except (BrokenPipeError, ConnectionResetError):
+        return True, "closed while we wrote"
+    try:
+        while recv(s) is not None:
+            pass
+    except (ConnectionResetError, socket.timeout, ValueError) as e:
+        return not isinstance(e, socket.timeout), repr(e)
+    return True, "closed"
+
+
+def m_error_then_close(path, data, what):
+    s = connect(path)
+    s.sendall(data)
+    r = recv(s)
+    return is_error(r) and closed(s), "%s: %r" % (what, r)
+
+
+def m_ddff(path):
+    return m_error_then_close(path, frame(bytes.fromhex("ddffffffff")), "dd ff ff ff ff")
+
+
+def m_ddff_prefix(path):
+    # The five bytes as they come, so the length prefix itself is ~3.7 GB.
+    return m_error_then_close(path, bytes.fromhex("ddffffffff"), "prefix dd ff ff ff")
+
+
+def m_huge(path):
+    # A length of 4 GiB - 1 and a few body bytes: refused at the header.
+    return m_error_then_close(path, b"\xff\xff\xff\xff" + b"\x80" * 16, "4 GiB length")
+
+
+def m_just_over(path):
+    return m_error_then_close(path, struct.pack(">I", 65537), "65537-byte length")
+
+
+def m_nonmap(path):
+    return m_error_then_close(path, frame(pack([1, 2, 3])), "array body")
+
+
+def m_empty(path):
+    return m_error_then_close(path, frame(b""), "empty body")
+
+
+def m_bad_then_good(path):
+    """A map with a bad command keeps the connection: the next request works."""
+    s = connect(path)
+    s.sendall(frame(pack({"v": 1, "cmd": "launch"})))
+    r1 = recv(s)
+    s.sendall(frame(pack({"v": 1, "cmd": "status", "extra": 1})))
+    r2 = recv(s)
+    s.sendall(status_req())
+    r3 = recv(s)
+    ok = is_error(r1) and "launch" in r1["error"] and is_error(r2) and is_status(r3)
+    return ok, "%r / %r / %r" % (r1, r2, r3)
+
+
+def m_pipelined(path, n=50):
+    """n requests in one write, answered in order (bad ones in between)."""
+    s = connect(path)
+    reqs = b""
+    for i in range(n):
+        reqs += status_req() if i % 2 == 0 else frame(pack({"v": 1, "cmd": "nope%d" % i}))
+    s.sendall(reqs)
+    for i in range(n):
+        r = recv(s)
+        if i % 2 == 0 and not is_status(r):
+            return False, "answer %d: %r" % (i, r)
+        if i % 2 == 1 and not (is_error(r) and ("nope%d" % i) in r["error"]):
+            return False, "answer %d: %r" % (i, r)
+    return True, "%d answers in order" % n
+
+
+def m_trickle(path):
+    """A request sent one byte at a time still gets its answer."""
+    s = connect(path)
+    for b in status_req():
+        s.sendall(bytes([b]))
+        time.sleep(0.002)
+    r = recv(s)
+    return is_status(r), repr(r)
+
+
+def m_concurrent(path, n):
+    """n clients at once, each asking for status; all must be answered."""
+    n = int(n)
+    results = [None] * n
+    socks = []
+    for i in range(n):
+        socks.append(connect(path))
+
+    def run(i):
+        try:
+            socks[i].sendall(status_req())
+            results[i] = is_status(recv(socks[i]))
+        except Exception as e:  # noqa: BLE001 - any failure is a failed client
+            results[i] = repr(e)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT * 2)
+    good = sum(1 for r in results if r is True)
+    for s in socks:
+        s.close()
+    return good == n, "%d of %d answered" % (good, n)
+
+
+def m_flood(path, n, cap):
+    """More connections than the daemon serves at once (`cap`): it closes the
+    excess at once but neither crashes nor stops serving the others."""
+    n, cap = int(n), int(cap)
+    socks = []
+    deadline = time.time() + 30
+    while len(socks) < n and time.time() < deadline:
+        try:
+            socks.append(connect(path))
+        except (BlockingIOError, InterruptedError):
+            time.sleep(0.005)  # the listen backlog is full: let it drain
+    time.sleep(1.0)
+    refused = 0
+    for s in socks:
+        s.setblocking(False)
+        try:
+            if s.recv(1) == b"":
+                refused += 1
+        except BlockingIOError:
+            pass
+        except ConnectionResetError:
+            refused += 1
+    for s in socks:
+        s.close()
+    time.sleep(0.2)
+    ok, detail = m_status(path)
+    return (ok and len(socks) == n and refused == n - cap,
+            "%d connections, %d closed by the daemon; then status: %s"
+            % (len(socks), refused, "ok" if ok else detail))
+
+
+def m_noread(path, n):
+    """A client sends n requests and reads nothing until all are sent: the
+    daemon stops reading it while its answers queue up (backpressure), keeps
+    serving others meanwhile, and answers all n once the client reads."""
+    n = int(n)
+    s = connect(path)
+    s.settimeout(60)
+    req = status_req()
+    sent = threading.Event()
+    err = []
+
+    def writer():
+        try:
+            s.sendall(req * n)
+        except Exception as e:  # noqa: BLE001
+            err.append(repr(e))
+        sent.set()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    time.sleep(1.0)
+    stalled = not sent.is_set()  # the daemon must have stopped reading us
+    other, detail = m_status(path)
+    got = 0
+    while got < n:
+        r = recv(s)
+        if not is_status(r):
+            break
+        got += 1
+    t.join(30)
+    ok = stalled and other and got == n and not err
+    return ok, "writer stalled: %s; other client served: %s; %d of %d answered %s" % (
+        stalled, other, got, n, " ".join(err))
+
+
+def m_watch(path, seconds):
+    """watch: the first answer says watching, then one event per alert; prints
+    the events' kinds and notes as received within `seconds`."""
+    s = connect(path)
+    s.sendall(frame(pack({"v": 1, "cmd": "watch"})))
+    r = recv(s)
+    if not (isinstance(r, dict) and r.get("ok") is True and r.get("result") == {"watching": True}):
+        return False, "watch answered %r" % (r,)
+    print("watching", flush=True)
+    s.settimeout(float(seconds))
+    events = []
+    try:
+        while True:
+            e = recv(s)
+            if e is None:
+                break
+            ev = e.get("event")
+            if not isinstance(ev, dict):
+                return False, "not an event: %r" % (e,)
+            events.append("%s:%s:%s" % (ev.get("kind"), ev.get("status"), ev.get("note")))
+    except socket.timeout:
+        pass
+    return True, " ".join(events)
+
+
+def main():
+    path, mode = sys.argv[1], sys.argv[2]
+    args = sys.argv[3:]
+    fn = globals().get("m_" + mode)
+    if fn is None:
+        print("unknown mode " + mode)
+        return 2
+    try:
+        ok, detail = fn(path, *args)
+    except Exception as e:  # noqa: BLE001 - report, do not crash the test
+        ok, detail = False, "exception: %r" % (e,)
+    print(detail)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
