@@ -1,0 +1,455 @@
+/* Unit test of range-based reconciliation (daemon/recon.c): two in-memory
+ * sets exchange RECON messages until neither has anything to say, then
+ * each applies what it learned. Checks exact convergence (what each side
+ * needs and has is exactly the difference), the number of rounds and bytes
+ * for 1% differences at 10,000 and 100,000 items, empty against full,
+ * identical sets in one message, many timestamps shared (prefix bounds),
+ * and the refusal of malformed messages before any callback runs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sodium.h>
+
+#include <agah/mp.h>
+#include "recon.h"
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                                     \
+    do {                                                                     \
+        if (cond) {                                                          \
+            passed++;                                                        \
+        } else {                                                             \
+            failed++;                                                        \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, \
+                    #cond);                                                  \
+            fprintf(stderr, __VA_ARGS__);                                    \
+            fputc('\n', stderr);                                             \
+        }                                                                    \
+    } while (0)
+
+struct item {
+    uint64_t created;
+    uint8_t id[32];
+};
+
+/* A growable list of ids (what a side needs or has). */
+struct ids {
+    uint8_t (*v)[32];
+    size_t n, cap;
+};
+
+static void ids_add(struct ids *l, const uint8_t id[32])
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        l->v = realloc(l->v, l->cap * 32);
+        if (l->v == NULL)
+            abort();
+    }
+    memcpy(l->v[l->n++], id, 32);
+}
+
+static int id_cmp(const void *a, const void *b) { return memcmp(a, b, 32); }
+
+/* Messages in flight in one direction. */
+struct queue {
+    uint8_t **m;
+    size_t *len;
+    size_t n, cap;
+    size_t bytes;
+};
+
+static void q_push(struct queue *q, const uint8_t *m, size_t len)
+{
+    if (q->n == q->cap) {
+        q->cap = q->cap ? 2 * q->cap : 16;
+        q->m = realloc(q->m, q->cap * sizeof *q->m);
+        q->len = realloc(q->len, q->cap * sizeof *q->len);
+        if (q->m == NULL || q->len == NULL)
+            abort();
+    }
+    q->m[q->n] = malloc(len);
+    if (q->m[q->n] == NULL)
+        abort();
+    memcpy(q->m[q->n], m, len);
+    q->len[q->n++] = len;
+    q->bytes += len;
+}
+
+static void q_clear(struct queue *q)
+{
+    for (size_t i = 0; i < q->n; i++)
+        free(q->m[i]);
+    q->n = 0;
+}
+
+static void q_free(struct queue *q)
+{
+    q_clear(q);
+    free(q->m);
+    free(q->len);
+}
+
+struct side {
+    struct recon_set *set;
+    struct ids need, have;
+    struct queue *out;
+    size_t max_msg;
+};
+
+static void cb_need(void *ctx, const uint8_t id[32]) { ids_add(&((struct side *)ctx)->need, id); }
+static void cb_have(void *ctx, const uint8_t id[32]) { ids_add(&((struct side *)ctx)->have, id); }
+static int cb_send(void *ctx, const uint8_t *m, size_t len)
+{
+    struct side *s = ctx;
+
+    if (len > s->max_msg)
+        s->max_msg = len;
+    q_push(s->out, m, len);
+    return 0;
+}
+
+struct result {
+    int rounds;      /* batches of messages, in either direction */
+    size_t msgs, bytes, max_msg;
+    int error;
+};
+
+/* A initiates; messages go back and forth until none is left. */
+static struct result reconcile(struct recon_set *a, struct recon_set *b, struct ids *a_need,
+                               struct ids *a_have, struct ids *b_need, struct ids *b_have)
+{
+    struct queue qab = {0}, qba = {0};
+    struct side sa = {a, {0}, {0}, &qab, 0}, sb = {b, {0}, {0}, &qba, 0};
+    struct recon_cb ca = {cb_need, cb_have, cb_send, &sa}, cbb = {cb_need, cb_have, cb_send, &sb};
+    struct result res = {0};
+    int turn = 0; /* 0: deliver A->B */
+
+    if (recon_initiate(a, &ca) != 0) {
+        res.error = 1;
+        return res;
+    }
+    res.rounds = 1;
+    while ((turn == 0 ? qab.n : qba.n) > 0 && res.rounds < 100) {
+        struct queue *in = turn == 0 ? &qab : &qba;
+        struct queue tmp = *in;
+        struct side *rx = turn == 0 ? &sb : &sa;
+        struct recon_cb *cb = turn == 0 ? &cbb : &ca;
+
+        *in = (struct queue){0};
+        in->bytes = tmp.bytes;
+        for (size_t i = 0; i < tmp.n; i++) {
+            msgpack_unpacked u;
+            struct agah_why why;
+
+            msgpack_unpacked_init(&u);
+            res.msgs++;
+            if (agah_mp_unpack(tmp.m[i], tmp.len[i], 1, &u, &why) != 0 ||
+                recon_process(rx->set, &u.data, cb, NULL, &why) != 0) {
+                fprintf(stderr, "recon message refused: %s\n", why.msg);
+                res.error = 1;
+            }
+            msgpack_unpacked_destroy(&u);
+        }
+        q_free(&tmp);
+        turn ^= 1;
+        if ((turn == 0 ? qab.n : qba.n) > 0)
+            res.rounds++;
+    }
+    res.bytes = qab.bytes + qba.bytes;
+    res.max_msg = sa.max_msg > sb.max_msg ? sa.max_msg : sb.max_msg;
+    q_free(&qab);
+    q_free(&qba);
+    *a_need = sa.need;
+    *a_have = sa.have;
+    *b_need = sb.need;
+    *b_have = sb.have;
+    return res;
+}
+
+static void gen(struct item *it, size_t n, uint64_t t0, uint64_t spread)
+{
+    for (size_t i = 0; i < n; i++) {
+        it[i].created = t0 + randombytes_uniform((uint32_t)spread);
+        randombytes_buf(it[i].id, 32);
+    }
+}
+
+/* Sorted distinct ids of items[idx] for idx in the given list. */
+static void sorted_ids(struct ids *l)
+{
+    qsort(l->v, l->n, 32, id_cmp);
+}
+
+static int same_ids(struct ids *x, struct ids *y)
+{
+    /* x may hold the same id twice (learned from two ranges); compare as sets. */
+    size_t i = 0, j = 0;
+
+    sorted_ids(x);
+    sorted_ids(y);
+    while (i < x->n && j < y->n) {
+        int c = memcmp(x->v[i], y->v[j], 32);
+        if (c != 0)
+            return 0;
+        while (i + 1 < x->n && memcmp(x->v[i], x->v[i + 1], 32) == 0)
+            i++;
+        i++;
+        j++;
+    }
+    return i == x->n && j == y->n;
+}
+
+/* Two sets from `shared` items plus `only_a`/`only_b` of their own; checks
+ * that reconciliation finds exactly the differences and that applying them
+ * makes the sets equal. */
+static struct result scenario(const char *name, size_t shared, size_t only_a, size_t only_b,
+                              uint64_t spread)
+{
+    size_t total = shared + only_a + only_b;
+    struct item *it = malloc(total * sizeof *it);
+    struct recon_set *a, *b;
+    struct ids a_need, a_have, b_need, b_have, want_a = {0}, want_b = {0}, learned_a = {0},
+                                               learned_b = {0};
+    struct result res;
+    clock_t t0;
+    size_t i;
+
+    if (it == NULL || recon_set_new(&a) != 0 || recon_set_new(&b) != 0)
+        abort();
+    gen(it, total, 1700000000, spread);
+    for (i = 0; i < total; i++) {
+        if (i < shared + only_a)
+            (void)recon_set_add(a, it[i].created, it[i].id);
+        if (i < shared || i >= shared + only_a)
+            (void)recon_set_add(b, it[i].created, it[i].id);
+        if (i >= shared && i < shared + only_a)
+            ids_add(&want_b, it[i].id); /* what B lacks */
+        if (i >= shared + only_a)
+            ids_add(&want_a, it[i].id); /* what A lacks */
+    }
+    t0 = clock();
+    res = reconcile(a, b, &a_need, &a_have, &b_need, &b_have);
+    /* What A lacks is learned by A as needs and by B as haves. */
+    for (i = 0; i < a_need.n; i++)
+        ids_add(&learned_a, a_need.v[i]);
+    for (i = 0; i < b_have.n; i++)
+        ids_add(&learned_a, b_have.v[i]);
+    for (i = 0; i < a_have.n; i++)
+        ids_add(&learned_b, a_have.v[i]);
+    for (i = 0; i < b_need.n; i++)
+        ids_add(&learned_b, b_need.v[i]);
+    CHECK(!res.error, "%s: a message was refused", name);
+    CHECK(same_ids(&learned_a, &want_a), "%s: A learned %zu ids, lacks %zu", name, learned_a.n,
+          want_a.n);
+    CHECK(same_ids(&learned_b, &want_b), "%s: B learned %zu ids, lacks %zu", name, learned_b.n,
+          want_b.n);
+    /* Apply, then both sets must be equal: a new session is one message. */
+    for (i = 0; i < total; i++) {
+        (void)recon_set_add(a, it[i].created, it[i].id);
+        (void)recon_set_add(b, it[i].created, it[i].id);
+    }
+    CHECK(recon_set_size(a) == total && recon_set_size(b) == total, "%s: sizes %zu %zu", name,
+          recon_set_size(a), recon_set_size(b));
+    {
+        struct ids x1, x2, x3, x4;
+        struct result again = reconcile(a, b, &x1, &x2, &x3, &x4);
+        CHECK(again.msgs == 1 && again.rounds == 1 && x1.n + x2.n + x3.n + x4.n == 0,
+              "%s: equal sets took %zu messages", name, again.msgs);
+        free(x1.v); free(x2.v); free(x3.v); free(x4.v);
+    }
+    printf("  %-34s %7zu items, %4zu+%-4zu differ: %d rounds, %3zu messages, %8zu bytes "
+           "(largest %zu), %.0f ms\n",
+           name, total, only_a, only_b, res.rounds, res.msgs, res.bytes, res.max_msg,
+           (double)(clock() - t0) * 1000.0 / CLOCKS_PER_SEC);
+    free(a_need.v); free(a_have.v); free(b_need.v); free(b_have.v);
+    free(want_a.v); free(want_b.v); free(learned_a.v); free(learned_b.v);
+    recon_set_free(a);
+    recon_set_free(b);
+    free(it);
+    return res;
+}
+
+static void test_scenarios(void)
+{
+    struct result r;
+
+    r = scenario("10k, 1% differ", 9900, 50, 50, 86400 * 30);
+    CHECK(r.rounds <= 5, "10k/1%%: %d rounds", r.rounds);
+    r = scenario("identical 10k", 10000, 0, 0, 86400 * 30);
+    CHECK(r.rounds == 1 && r.msgs == 1, "identical: %d rounds, %zu messages", r.rounds, r.msgs);
+    r = scenario("empty vs full (A empty)", 0, 0, 10000, 86400 * 30);
+    CHECK(r.rounds == 1, "A empty: %d rounds", r.rounds);
+    r = scenario("full vs empty (B empty)", 0, 10000, 0, 86400 * 30);
+    CHECK(r.rounds <= 2, "B empty: %d rounds", r.rounds);
+    r = scenario("both empty", 0, 0, 0, 10);
+    CHECK(r.rounds == 1 && r.msgs == 1, "both empty: %zu messages", r.msgs);
+    r = scenario("one item each", 0, 1, 1, 10);
+    CHECK(r.rounds == 1, "tiny: %d rounds", r.rounds);
+    r = scenario("10k, same second (prefix bounds)", 9900, 50, 50, 1);
+    CHECK(r.rounds <= 5, "same second: %d rounds", r.rounds);
+    r = scenario("10k, 30 distinct seconds", 9000, 500, 500, 30);
+    CHECK(r.rounds <= 6, "30 seconds: %d rounds", r.rounds);
+    r = scenario("100k, 1% differ", 99000, 500, 500, 86400 * 365);
+    CHECK(r.rounds <= 5, "100k/1%%: %d rounds", r.rounds);
+    r = scenario("100k vs 99k (A missing 1%)", 99000, 0, 1000, 86400 * 365);
+    CHECK(r.rounds <= 5, "100k one-sided: %d rounds", r.rounds);
+    /* Many small random cases, with shared timestamps. */
+    for (int t = 0; t < 40; t++) {
+        size_t sh = randombytes_uniform(300), oa = randombytes_uniform(40),
+               ob = randombytes_uniform(40);
+        char name[64];
+        (void)snprintf(name, sizeof name, "random #%d", t);
+        r = scenario(name, sh, oa, ob, 1 + randombytes_uniform(20));
+        CHECK(r.rounds <= 6, "random %d: %d rounds", t, r.rounds);
+    }
+}
+
+/* --- malformed messages --- */
+
+static int calls;
+static void count_need(void *c, const uint8_t id[32]) { (void)c; (void)id; calls++; }
+static int count_send(void *c, const uint8_t *m, size_t l) { (void)c; (void)m; (void)l; calls++; return 0; }
+
+static size_t unhex(const char *h, uint8_t *out)
+{
+    size_t n = 0;
+
+    for (; h[0] && h[1]; h += 2) {
+        unsigned v;
+        if (h[0] == ' ') {
+            h--;
+            continue;
+        }
+        if (sscanf(h, "%2x", &v) != 1)
+            break;
+        out[n++] = (uint8_t)v;
+    }
+    return n;
+}
+
+static void test_malformed(void)
+{
+    static const struct { const char *what, *hex; } bad[] = {
+        {"not RECON", "93 06 92 00 c400 91 92 c0 00"},
+        {"two elements", "92 05 92 00 c400"},
+        {"lower is infinity", "93 05 c0 91 92 c0 00"},
+        {"no ranges", "93 05 92 00 c400 90"},
+        {"ranges not array", "93 05 92 00 c400 c0"},
+        {"range of 1", "93 05 92 00 c400 91 91 c0"},
+        {"unknown mode 3", "93 05 92 00 c400 91 92 c0 03"},
+        {"skip with payload", "93 05 92 00 c400 91 93 c0 00 c0"},
+        {"fingerprint of 15", "93 05 92 00 c400 91 93 c0 01 c40f 000000000000000000000000000000"},
+        {"fingerprint as str", "93 05 92 00 c400 91 93 c0 01 a0"},
+        {"idlist not array", "93 05 92 00 c400 91 93 c0 02 c0"},
+        {"idlist id of 1 byte", "93 05 92 00 c400 91 93 c0 02 91 c40100"},
+        {"bound prefix of 33", "93 05 92 00 c400 91 92 92 05 c421 000000000000000000000000000000000000000000000000000000000000000000 00"},
+        {"bound created negative", "93 05 92 00 c400 91 92 92 ff c400 00"},
+        {"bound of 3", "93 05 92 00 c400 91 92 93 05 c400 c0 00"},
+        {"bounds not increasing", "93 05 92 00 c400 92 92 92 05 c400 00 92 92 05 c400 00"},
+        {"bound below lower", "93 05 92 05 c400 91 92 92 04 c400 00"},
+        {"bound equal to lower", "93 05 92 05 c400 91 92 92 05 c400 00"},
+        {"range after infinity", "93 05 92 00 c400 92 92 c0 00 92 92 05 c400 00"},
+        {"two infinities", "93 05 92 00 c400 92 92 c0 00 92 c0 00"},
+    };
+    struct recon_set *s;
+    struct recon_cb cb = {count_need, count_need, count_send, NULL};
+    uint8_t buf[512], id[32];
+
+    if (recon_set_new(&s) != 0)
+        abort();
+    for (int i = 0; i < 100; i++) {
+        randombytes_buf(id, 32);
+        (void)recon_set_add(s, 1000 + (uint64_t)i, id);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t n = unhex(bad[i].hex, buf);
+        msgpack_unpacked u;
+        struct agah_why why;
+        int r;
+
+        calls = 0;
+        msgpack_unpacked_init(&u);
+        r = agah_mp_unpack(buf, n, 1, &u, &why);
+        if (r == 0)
+            r = recon_process(s, &u.data, &cb, NULL, &why);
+        msgpack_unpacked_destroy(&u);
+        CHECK(r != 0 && calls == 0, "accepted (%d, %d calls): %s", r, calls, bad[i].what);
+    }
+    /* An IDLIST listing one id twice, after a valid IDLIST range: refused
+     * before the first range acts. */
+    {
+        uint8_t m[200];
+        size_t n = 0;
+        msgpack_unpacked u;
+        struct agah_why why;
+        int r;
+
+        n += unhex("93 05 92 00 c400 92 93 92 cd03e8 c400 02 90 93 c0 02 92", m);
+        m[n++] = 0xc4; m[n++] = 0x20; memset(m + n, 9, 32); n += 32;
+        m[n++] = 0xc4; m[n++] = 0x20; memset(m + n, 9, 32); n += 32;
+        calls = 0;
+        msgpack_unpacked_init(&u);
+        r = agah_mp_unpack(m, n, 1, &u, &why);
+        CHECK(r == 0, "unpack: %s", why.msg);
+        r = recon_process(s, &u.data, &cb, NULL, &why);
+        msgpack_unpacked_destroy(&u);
+        CHECK(r == AGAH_EVALUE && calls == 0, "repeated id: %d, %d calls", r, calls);
+    }
+    /* Skip the 50 items created before 1050, then an empty IDLIST up to
+     * infinity: the other 50 are ours to push, and nothing is sent. */
+    {
+        uint8_t m[64];
+        size_t n = unhex("93 05 92 00 c400 92 92 92 cd041a c400 00 93 c0 02 90", m);
+        msgpack_unpacked u;
+        struct agah_why why;
+        int r;
+
+        calls = 0;
+        msgpack_unpacked_init(&u);
+        r = agah_mp_unpack(m, n, 1, &u, &why);
+        if (r == 0)
+            r = recon_process(s, &u.data, &cb, NULL, &why);
+        msgpack_unpacked_destroy(&u);
+        CHECK(r == 0 && calls == 50, "skip + empty idlist: %d, %d have calls", r, calls);
+    }
+    recon_set_free(s);
+}
+
+static void test_set(void)
+{
+    struct recon_set *s;
+    uint8_t id[32];
+    size_t n = 0;
+
+    if (recon_set_new(&s) != 0)
+        abort();
+    memset(id, 1, 32);
+    CHECK(recon_set_add(s, 5, id) == 0 && recon_set_add(s, 5, id) == 0 &&
+          recon_set_size(s) == 1, "duplicates counted");
+    CHECK(recon_set_has(s, 5, id) == 1 && recon_set_has(s, 6, id) == 0, "has");
+    for (int i = 0; i < 5000; i++) {
+        randombytes_buf(id, 32);
+        if (recon_set_add(s, randombytes_uniform(100), id) == 0)
+            n++;
+        if (i % 777 == 0)
+            (void)recon_set_size(s); /* interleave merges */
+    }
+    CHECK(recon_set_size(s) == n + 1, "size %zu, expected %zu", recon_set_size(s), n + 1);
+    recon_set_clear(s);
+    CHECK(recon_set_size(s) == 0, "clear");
+    recon_set_free(s);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 2;
+    test_set();
+    test_malformed();
+    test_scenarios();
+    printf("test_recon: %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
