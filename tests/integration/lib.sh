@@ -1,0 +1,357 @@
+# Shared helpers for agah's integration tests (and tests/demo.sh): a private
+# temporary root, nodes made with the real `agah`, real `agahd` processes on
+# 127.0.0.1 with random free ports, bounded waits, assertions that count, and
+# a trap that stops every daemon started here however the script ends.
+#
+# Use:  . "$(dirname "$0")/lib.sh"; lib_init NAME [BUILD_DIR]
+# Every test gets: $ROOT (its own mktemp dir), $AGAH, $AGAHD, node_dir NAME.
+
+set -u
+
+lib_init() {
+    TEST_NAME=$1
+    AGAH_BUILD=${2:-${AGAH_BUILD:-}}
+    if [ -z "$AGAH_BUILD" ]; then
+        AGAH_BUILD=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build
+    fi
+    AGAH_BUILD=$(cd "$AGAH_BUILD" && pwd) || { echo "$TEST_NAME: no build directory" >&2; exit 2; }
+    AGAH_SRC=${AGAH_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+    AGAH=$AGAH_BUILD/agah
+    AGAHD=$AGAH_BUILD/agahd
+    for b in "$AGAH" "$AGAHD"; do
+        [ -x "$b" ] || { echo "$TEST_NAME: $b is not built" >&2; exit 2; }
+    done
+    command -v python3 >/dev/null || { echo "$TEST_NAME: python3 is needed" >&2; exit 2; }
+    # Short paths: a Unix socket path must fit in 108 bytes.
+    ROOT=$(mktemp -d "${TMPDIR:-/tmp}/agah-${TEST_NAME}.XXXXXX")
+    chmod 700 "$ROOT"
+    PASSED=0
+    FAILED=0
+    FAILED_NAMES=()
+    DAEMON_PIDS=()
+    DAEMON_NAMES=()
+    KEEP_ROOT=${AGAH_KEEP:-0}
+    # Tests must not depend on the caller's environment.
+    unset AGAH_DATA AGAH_PASSPHRASE AGAH_REGION XDG_DATA_HOME
+    export NO_COLOR=1
+    trap 'stop_all; lib_cleanup' EXIT
+    trap 'stop_all; lib_cleanup; trap - EXIT; exit 130' INT
+    trap 'stop_all; lib_cleanup; trap - EXIT; exit 143' TERM
+}
+
+# Removes $ROOT, unless AGAH_KEEP=1 (always keep) or AGAH_KEEP_ON_FAIL=1
+# and something failed: then its logs are there to read.
+lib_cleanup() {
+    if [ "$KEEP_ROOT" = 1 ] || { [ "$FAILED" -gt 0 ] && [ "${AGAH_KEEP_ON_FAIL:-0}" = 1 ]; }; then
+        echo "$TEST_NAME: kept $ROOT" >&2
+        return
+    fi
+    rm -rf "$ROOT"
+}
+
+node_dir() { printf '%s/%s' "$ROOT" "$1"; }
+
+# A random free TCP port on 127.0.0.1 from the high range, not one handed
+# out before in this test (remembered in a file, since `$(free_port)` runs
+# in a subshell).
+free_port() {
+    local p i
+    touch "$ROOT/.ports"
+    for i in $(seq 1 50); do
+        p=$(python3 - <<'EOF'
+import random, socket
+for _ in range(100):
+    p = random.randint(20000, 60999)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break
+EOF
+)
+        [ -n "$p" ] || continue
+        grep -qx "$p" "$ROOT/.ports" && continue
+        echo "$p" >>"$ROOT/.ports"
+        echo "$p"
+        return 0
+    done
+    echo "free_port: no free port found" >&2
+    return 1
+}
+
+# agah_on NAME ARGS...: the real CLI on NAME's data directory, time-bounded.
+agah_on() {
+    local name=$1
+    shift
+    timeout 60 "$AGAH" --data "$(node_dir "$name")" "$@"
+}
+
+# node_init NAME: an identity without passphrase, named NAME.
+node_init() {
+    agah_on "$1" init --no-passphrase --name "$1" >/dev/null 2>"$ROOT/$1.init.err" || {
+        echo "node_init $1 failed: $(cat "$ROOT/$1.init.err")" >&2
+        return 1
+    }
+}
+
+node_id() { agah_on "$1" id; }
+
+# community_found NAME [COMMUNITY]: NAME founds a community (offline).
+community_found() {
+    agah_on "$1" community create "${2:-Test community}" >/dev/null 2>"$ROOT/$1.found.err" || {
+        echo "community_found $1 failed: $(cat "$ROOT/$1.found.err")" >&2
+        return 1
+    }
+}
+
+# invite_join ORG NEW ROLE: ORG (whose daemon runs) invites NEW's identity,
+# NEW joins with the code. NEW must have been node_init'ed.
+invite_join() {
+    local org=$1 new=$2 role=${3:-member} id code
+    id=$(node_id "$new") || { echo "invite_join: no id for $new" >&2; return 1; }
+    code=$(agah_on "$org" invite "$id" --role "$role" --name "$new" 2>"$ROOT/$new.invite.err") || {
+        echo "invite_join: invite of $new failed: $(cat "$ROOT/$new.invite.err")" >&2
+        return 1
+    }
+    agah_on "$new" join "$code" >/dev/null 2>"$ROOT/$new.join.err" || {
+        echo "invite_join: $new could not join: $(cat "$ROOT/$new.join.err")" >&2
+        return 1
+    }
+}
+
+# sock_ready DIR: does DIR/agahd.sock accept a connection now?
+sock_ready() {
+    python3 - "$1/agahd.sock" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(1)
+try:
+    s.connect(sys.argv[1])
+except OSError:
+    sys.exit(1)
+finally:
+    s.close()
+EOF
+}
+
+# wait_sock NAME [SECONDS]: until the daemon's control socket accepts
+# connections (CONTRACT.md: that is when agahd is ready).
+wait_sock() {
+    local dir deadline pid
+    dir=$(node_dir "$1")
+    deadline=$((SECONDS + ${2:-20}))
+    pid=$(daemon_pid "$1")
+    while [ $SECONDS -lt $deadline ]; do
+        sock_ready "$dir" && return 0
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+            echo "wait_sock: agahd $1 exited; its log:" >&2
+            tail -n 20 "$ROOT/$1.log" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    echo "wait_sock: agahd $1 not ready after ${2:-20} s; its log:" >&2
+    tail -n 20 "$ROOT/$1.log" >&2
+    return 1
+}
+
+daemon_pid() {
+    local i
+    for i in "${!DAEMON_NAMES[@]}"; do
+        if [ "${DAEMON_NAMES[$i]}" = "$1" ]; then
+            echo "${DAEMON_PIDS[$i]}"
+            return 0
+        fi
+    done
+    return 0
+}
+
+# start_daemon NAME PORT [PEER_PORT...]: agahd on 127.0.0.1:PORT (or "none"),
+# dialling 127.0.0.1:PEER_PORT for each, logging at debug to $ROOT/NAME.log.
+# Waits until it is ready.
+start_daemon() {
+    local name=$1 port=$2 listen
+    shift 2
+    local args=(--data "$(node_dir "$name")" --log-level debug)
+    if [ "$port" = none ]; then
+        args+=(--listen none)
+    else
+        args+=(--listen "127.0.0.1:$port")
+    fi
+    local p
+    for p in "$@"; do
+        args+=(--peer "127.0.0.1:$p")
+    done
+    "$AGAHD" "${args[@]}" >>"$ROOT/$name.log" 2>&1 &
+    DAEMON_PIDS+=($!)
+    DAEMON_NAMES+=("$name")
+    wait_sock "$name"
+}
+
+# stop_daemon NAME: SIGTERM, wait up to 10 s, then SIGKILL. Returns agahd's
+# exit status (137 when it had to be killed).
+stop_daemon() {
+    local name=$1 pid i rc=0 deadline
+    pid=$(daemon_pid "$name")
+    [ -n "$pid" ] || return 0
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null
+        deadline=$((SECONDS + 10))
+        while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -KILL "$pid" 2>/dev/null
+        fi
+    fi
+    wait "$pid" 2>/dev/null
+    rc=$?
+    for i in "${!DAEMON_NAMES[@]}"; do
+        if [ "${DAEMON_NAMES[$i]}" = "$name" ]; then
+            unset 'DAEMON_NAMES[i]' 'DAEMON_PIDS[i]'
+        fi
+    done
+    DAEMON_NAMES=("${DAEMON_NAMES[@]}")
+    DAEMON_PIDS=("${DAEMON_PIDS[@]}")
+    return $rc
+}
+
+# stop_all: every daemon this script started, by its own pid only.
+stop_all() {
+    local pid
+    for pid in "${DAEMON_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+    done
+    for pid in "${DAEMON_PIDS[@]}"; do
+        local deadline=$((SECONDS + 10))
+        while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    DAEMON_PIDS=()
+    DAEMON_NAMES=()
+}
+
+# --- assertions ---
+
+pass() {
+    PASSED=$((PASSED + 1))
+    printf 'ok    %s\n' "$1"
+}
+
+fail() {
+    FAILED=$((FAILED + 1))
+    FAILED_NAMES+=("$1")
+    printf 'FAIL  %s\n' "$1"
+    [ $# -gt 1 ] && printf '      %s\n' "${@:2}"
+    return 0
+}
+
+# run NAME ARGS...: runs agah on NAME, keeping $OUT, $ERR and $RC.
+run() {
+    local name=$1
+    shift
+    OUT=$(agah_on "$name" "$@" 2>"$ROOT/.err")
+    RC=$?
+    ERR=$(cat "$ROOT/.err")
+}
+
+# run_in NAME INPUT ARGS...: the same with INPUT on standard input.
+run_in() {
+    local name=$1 input=$2
+    shift 2
+    OUT=$(printf '%s' "$input" | agah_on "$name" "$@" 2>"$ROOT/.err")
+    RC=$?
+    ERR=$(cat "$ROOT/.err")
+}
+
+# expect_rc DESC WANT: checks $RC of the last run.
+expect_rc() {
+    if [ "$RC" = "$2" ]; then
+        pass "$1"
+    else
+        fail "$1" "exit $RC, expected $2" "stdout: ${OUT:0:400}" "stderr: ${ERR:0:400}"
+    fi
+}
+
+# expect DESC WANT_RC PYTHON_CONDITION: checks $RC and, with $OUT parsed
+# as JSON into `j` (and the raw text in `out`, stderr in `err`), a Python
+# expression that must be true.
+expect() {
+    local desc=$1 want=$2 cond=$3 why
+    if [ "$RC" != "$want" ]; then
+        fail "$desc" "exit $RC, expected $want" "stdout: ${OUT:0:400}" "stderr: ${ERR:0:400}"
+        return 0
+    fi
+    why=$(OUT="$OUT" ERR="$ERR" python3 - "$cond" <<'EOF' 2>&1
+import json, os, sys
+out, err = os.environ["OUT"], os.environ["ERR"]
+try:
+    j = json.loads(out)
+except ValueError:
+    j = None
+lines = []
+for l in out.splitlines():
+    try:
+        lines.append(json.loads(l))
+    except ValueError:
+        lines.append(None)
+ALERT_KEYS = {"id", "kind", "target", "category", "note", "severity", "author",
+              "author_name", "created", "expires", "status", "confirmations"}
+def is_alert(a):
+    return (isinstance(a, dict) and set(a) == ALERT_KEYS and isinstance(a["id"], str)
+            and len(a["id"]) == 64 and a["kind"] in ("number", "account", "alert")
+            and a["status"] in ("active", "retracted", "expired")
+            and isinstance(a["created"], int) and isinstance(a["expires"], int)
+            and isinstance(a["confirmations"], int) and isinstance(a["note"], str)
+            and a["category"] in ("harassment", "impersonation", "scam", "surveillance", "other")
+            and a["severity"] in ("info", "warning", "danger")
+            and isinstance(a["author"], str) and a["author"].startswith("m")
+            and (a["target"] is None) == (a["kind"] == "alert"))
+ok = eval(sys.argv[1])
+if not ok:
+    print("condition false: " + sys.argv[1])
+    sys.exit(1)
+EOF
+)
+    if [ $? -eq 0 ]; then
+        pass "$desc"
+    else
+        fail "$desc" "$why" "stdout: ${OUT:0:600}" "stderr: ${ERR:0:300}"
+    fi
+}
+
+# json_field FIELD: prints j[FIELD] of $OUT (for chaining ids between steps).
+json_field() {
+    OUT="$OUT" python3 -c 'import json,os,sys; print(json.loads(os.environ["OUT"])[sys.argv[1]])' "$1"
+}
+
+# wait_until SECONDS CMD...: retries CMD (quietly) until it succeeds.
+wait_until() {
+    local deadline=$((SECONDS + $1))
+    shift
+    while [ $SECONDS -lt $deadline ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+# finish: prints "NAME: N passed, M failed" and exits non-zero on failure.
+finish() {
+    local n
+    if [ "$FAILED" -gt 0 ]; then
+        for n in "${FAILED_NAMES[@]}"; do
+            echo "  failed: $n"
+        done
+    fi
+    echo "$TEST_NAME: $PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ]
+    exit $?
+}
