@@ -280,10 +280,6 @@ int memb_recompute(struct memb *m)
             return rc;
         a->next = k->adm_head;
         k->adm_head = (uint32_t)i;
-        if (a->created > k->last_admitted)
-            k->last_admitted = a->created;
-        if (a->role != AGAH_ROLE_RELAY)
-            k->exposed = 1;
     }
     /* Rule 2: the organiser closure, ignoring revocations (fixpoint). */
     do {
@@ -320,7 +316,20 @@ int memb_recompute(struct memb *m)
             }
         }
     } while (changed);
-    /* Rule 9: which revoked keys may hold epoch keys, and since when. */
+    /* Rule 9: which revoked keys may hold epoch keys, and since when. Only
+     * valid admissions count: a join code made by a revoked organiser can
+     * only carry keys that organiser had, which its own revocation already
+     * makes unclean. */
+    for (size_t i = 0; i < m->n_adm; i++) {
+        const struct memb_adm *a = &m->adm[i];
+        if (!a->valid)
+            continue;
+        k = memb__key(m, a->member);
+        if (a->created > k->last_admitted)
+            k->last_admitted = a->created;
+        if (a->role != AGAH_ROLE_RELAY)
+            k->exposed = 1;
+    }
     for (size_t i = 0; i < m->n_ep; i++) {
         for (size_t j = 0; j < m->ep[i].n; j++) {
             struct memb_key *rk = memb__key(m, m->ep[i].recips[j]);
@@ -334,7 +343,7 @@ int memb_recompute(struct memb *m)
             continue;
         /* A join code made with its admission may carry every epoch key
          * its organiser had at that second, so only later epochs are safe. */
-        uint64_t adm = k->last_admitted == MEMB_NEVER ? MEMB_NEVER : k->last_admitted + 1;
+        uint64_t adm = k->last_admitted == UINT64_MAX ? UINT64_MAX : k->last_admitted + 1;
         uint64_t t = k->revoked_at > adm ? k->revoked_at : adm;
         if (t > m->clean_after)
             m->clean_after = t;

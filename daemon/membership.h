@@ -43,9 +43,10 @@ struct memb_epoch {
 struct memb_key {
     uint8_t pk[AGAH_PK_LEN];
     uint64_t revoked_at;  /* earliest effective revocation, or MEMB_NEVER */
-    uint64_t last_admitted; /* latest created of any admission of it */
+    uint64_t last_admitted; /* latest created of its valid admissions */
     int in_closure;       /* rule 2 */
-    int exposed;          /* may hold epoch keys: founder, non-relay admission, recipient */
+    int exposed;          /* may hold epoch keys: founder, valid non-relay admission,
+                           * or an epoch recipient */
     uint32_t adm_head;    /* its admissions, or MEMB_NIL */
 };
 

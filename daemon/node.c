@@ -56,6 +56,9 @@ struct node {
     struct agah_identity *id;
     struct agah_local *local;  /* sodium memory: network secret, epoch keys */
     uint8_t *lookup_key;       /* sodium memory, 32 bytes */
+    /* One decrypted body at a time, in guarded memory allocated once:
+     * sodium_malloc per record would cost more than the decryption. */
+    struct agah_alert_body *body;
     struct idmap ekeys;        /* epoch id -> index in local->epochs */
     struct store *store;
     struct memb memb;
@@ -468,15 +471,13 @@ static int node__decrypt_cb(void *ctx, const struct store_rec *sr)
 {
     struct node_decrypt *d = ctx;
     struct agah_rec r;
-    struct agah_alert_body *body;
+    struct agah_alert_body *body = d->n->body;
     int rc = 0;
 
     if (alerts_get(&d->n->alerts, sr->id) != NULL)
         return 0;
     if (agah_rec_decode(sr->bytes, sr->len, node_community(d->n), &r, NULL) != 0)
         return 0;
-    if ((body = sodium_malloc(sizeof *body)) == NULL)
-        return AGAH_ENOMEM;
     if (node__open_alert(d->n, &r, body)) {
         rc = alerts_add(&d->n->alerts, r.id, r.author, r.created, r.expires, body);
         if (rc >= 0 && body->target[0] != '\0' && sr->lookup == NULL) {
@@ -497,7 +498,7 @@ static int node__decrypt_cb(void *ctx, const struct store_rec *sr)
         rc = rc < 0 ? rc : 0;
     }
 out:
-    sodium_free(body);
+    sodium_memzero(body, sizeof *body);
     return rc;
 }
 
@@ -616,8 +617,7 @@ static int node__accept(struct node *n, const struct agah_rec *r, int durable)
             sr.ref = r->u.sealed.ref;
     }
     if (r->type == AGAH_REC_ALERT) {
-        if ((body = sodium_malloc(sizeof *body)) == NULL)
-            return AGAH_ENOMEM;
+        body = n->body;
         readable = node__open_alert(n, r, body);
         if (readable && body->target[0] != '\0') {
             agah_lookup_hash(n->lookup_key, body->target, lookup);
@@ -678,7 +678,7 @@ out:
     if (rc < 0 && durable)
         (void)store_rollback(n->store);
     if (body != NULL)
-        sodium_free(body);
+        sodium_memzero(body, sizeof *body);
     return rc;
 }
 
@@ -1067,7 +1067,8 @@ int node_open(const char *data_dir, const char *passphrase, size_t passlen,
     for (size_t i = 0; i < n->local->n_epochs; i++)
         if ((rc = idmap_put(&n->ekeys, n->local->epochs[i].id, (uint32_t)i)) != 0)
             goto out;
-    if ((n->lookup_key = sodium_malloc(32)) == NULL) {
+    if ((n->lookup_key = sodium_malloc(32)) == NULL ||
+        (n->body = sodium_malloc(sizeof *n->body)) == NULL) {
         rc = AGAH_ENOMEM;
         goto out;
     }
@@ -1118,6 +1119,8 @@ void node_close(struct node *n)
     idmap_free(&n->ekeys);
     if (n->lookup_key != NULL)
         sodium_free(n->lookup_key);
+    if (n->body != NULL)
+        sodium_free(n->body);
     agah_local_free(n->local);
     agah_identity_free(n->id);
     if (n->lock_fd >= 0)
