@@ -205,6 +205,8 @@ int hs__seal_box(struct hs *hs, const uint8_t *pt, size_t len, uint8_t *out, siz
     return hs__box_seal(hs->initiator ? hs->k_m3 : hs->k_m4, pt, len, out, outlen);
 }
 
+const uint8_t *hs__transcript(const struct hs *hs) { return hs->t; }
+
 /* Opens the peer's box and checks what it presents: the signature over
  * the transcript with the other side's label, then the caller's verdict
  * on the key and its admission record. */

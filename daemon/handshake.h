@@ -61,5 +61,8 @@ int hs_session_keys(const struct hs *hs, uint8_t tx[32], uint8_t rx[32]);
  * the initiator, M4 for the responder) under the current handshake key, so a
  * fuzzer can reach the plaintext parser of the other side. */
 int hs__seal_box(struct hs *hs, const uint8_t *pt, size_t len, uint8_t *out, size_t *outlen);
+/* Test and fuzz hook: the transcript hash T (valid once both ephemerals
+ * are known), so a harness can sign what a real peer would. */
+const uint8_t *hs__transcript(const struct hs *hs);
 
 #endif
