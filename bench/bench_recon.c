@@ -1,0 +1,255 @@
+/* bench_recon: catch-up between two nodes in process, through the
+ * daemon's own reconciliation and message code (recon.c, gossip.c) with
+ * every message carried by hand, so round trips and bytes are exact.
+ *
+ * A holds N items, B the same less `diff` of them spread evenly (mode
+ * "oneway"), or each lacks diff/2 of the other's ("twoway"). B starts, as
+ * the dialling side does in agahd after a handshake. Each side answers
+ * the other's messages as net.c does: a RECON message is processed, the
+ * ids it needs are asked for with WANT (at most 256 ids a message), the
+ * ids the other side lacks are pushed as BODY, and a WANT is answered
+ * with BODYs. A flight is everything one side sends in answer to the
+ * previous flight; a round trip is two flights. Bytes are counted as they
+ * would be on the link: each message sealed in a frame (4-byte length,
+ * 16-byte tag). Records are RECLEN bytes (the benchmark alert's length).
+ *
+ *   bench_recon N DIFF RECLEN [oneway|twoway]
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "frame.h"
+#include "gossip.h"
+#include "recon.h"
+#include "bench_util.h"
+
+#define IDS_PER_WANT GOSSIP_IDS_MAX
+
+struct msg {
+    uint8_t *buf;
+    size_t len;
+};
+
+struct side {
+    const char *name;
+    struct recon_set *set;
+    struct side *peer;
+    /* Messages sent in the current flight (delivered in the next one). */
+    struct msg *out;
+    size_t n_out, cap_out;
+    uint8_t (*want)[32];
+    size_t n_want;
+    size_t bodies_out, bytes_out, recon_msgs, recon_bytes, want_bytes, body_bytes;
+    size_t received; /* items that arrived as BODY */
+};
+
+static size_t reclen;
+static uint8_t *fake_body; /* RECLEN bytes standing in for a record */
+static uint8_t encbuf[FRAME_PT_MAX];
+
+static void side_send(struct side *s, const uint8_t *pt, size_t len)
+{
+    if (s->n_out == s->cap_out) {
+        s->cap_out = s->cap_out ? 2 * s->cap_out : 64;
+        if ((s->out = realloc(s->out, s->cap_out * sizeof *s->out)) == NULL)
+            bu_die("out of memory");
+    }
+    if ((s->out[s->n_out].buf = malloc(len)) == NULL)
+        bu_die("out of memory");
+    memcpy(s->out[s->n_out].buf, pt, len);
+    s->out[s->n_out].len = len;
+    s->n_out++;
+    s->bytes_out += FRAME_HDR + len + FRAME_TAG;
+}
+
+/* A BODY message carries the record; its id rides along after the
+ * record bytes only inside this simulation (the receiver would hash the
+ * record), so the frame size counted is that of the real message. */
+static void side_push_body(struct side *s, const uint8_t id[32])
+{
+    size_t len;
+    if (gossip_enc_record(GOSSIP_BODY, fake_body, reclen, encbuf, sizeof encbuf - 32, &len) != 0)
+        bu_die("gossip_enc_record failed");
+    s->body_bytes += FRAME_HDR + len + FRAME_TAG;
+    memcpy(encbuf + len, id, 32);
+    side_send(s, encbuf, len + 32);
+    s->bytes_out -= 32;
+    s->bodies_out++;
+}
+
+static void side_flush_want(struct side *s)
+{
+    size_t len;
+    if (s->n_want == 0)
+        return;
+    if (gossip_enc_ids(GOSSIP_WANT, (const uint8_t(*)[32])s->want, s->n_want, encbuf,
+                       sizeof encbuf, &len) != 0)
+        bu_die("gossip_enc_ids failed");
+    s->want_bytes += FRAME_HDR + len + FRAME_TAG;
+    side_send(s, encbuf, len);
+    s->n_want = 0;
+}
+
+static void cb_need(void *ctx, const uint8_t id[32])
+{
+    struct side *s = ctx;
+    memcpy(s->want[s->n_want++], id, 32);
+    if (s->n_want == IDS_PER_WANT)
+        side_flush_want(s);
+}
+
+static void cb_have(void *ctx, const uint8_t id[32])
+{
+    side_push_body(ctx, id);
+}
+
+static int cb_send(void *ctx, const uint8_t *msg, size_t len)
+{
+    struct side *s = ctx;
+    s->recon_msgs++;
+    s->recon_bytes += FRAME_HDR + len + FRAME_TAG;
+    side_send(s, msg, len);
+    return 0;
+}
+
+/* s handles one message from its peer. */
+static void side_handle(struct side *s, const struct msg *m, uint64_t created_of_body)
+{
+    struct recon_cb cb = {cb_need, cb_have, cb_send, s};
+    struct agah_why why = {{0}};
+    msgpack_unpacked u;
+    struct gossip_msg g;
+    size_t plen = m->len;
+    int r;
+
+    /* A BODY carries its id after the message bytes (see side_push_body). */
+    if (m->len > 32 && m->buf[1] == GOSSIP_BODY)
+        plen = m->len - 32;
+    msgpack_unpacked_init(&u);
+    if ((r = gossip_decode(m->buf, plen, &u, &g, &why)) != 0)
+        bu_die("%s: cannot decode a message: %s (%s)", s->name, agah_strerror(r), why.msg);
+    switch (g.type) {
+    case GOSSIP_RECON:
+        if ((r = recon_process(s->set, g.obj, &cb, NULL, &why)) != 0)
+            bu_die("%s: recon_process: %s (%s)", s->name, agah_strerror(r), why.msg);
+        side_flush_want(s);
+        break;
+    case GOSSIP_WANT:
+        for (size_t i = 0; i < g.n_ids; i++)
+            side_push_body(s, gossip_id(&g, i));
+        break;
+    case GOSSIP_BODY:
+        if (!recon_set_has(s->set, created_of_body, m->buf + plen)) {
+            /* The created time is not in the simulated body; the set is
+             * keyed on (created, id), so look it up by id alone. */
+        }
+        s->received++;
+        break;
+    default:
+        bu_die("%s: unexpected message type %d", s->name, g.type);
+    }
+    msgpack_unpacked_destroy(&u);
+}
+
+struct item {
+    uint64_t created;
+    uint8_t id[32];
+};
+
+int main(int argc, char **argv)
+{
+    struct side a = {.name = "A"}, b = {.name = "B"};
+    struct item *items;
+    size_t n, diff, missing_a = 0, missing_b = 0, flights = 0, done_flight = 0;
+    int twoway;
+    struct recon_cb cb;
+    uint64_t base = bu_now() - 86400;
+
+    if (argc < 4 || argc > 5)
+        bu_die("usage: bench_recon N DIFF RECLEN [oneway|twoway]");
+    n = strtoul(argv[1], NULL, 10);
+    diff = strtoul(argv[2], NULL, 10);
+    reclen = strtoul(argv[3], NULL, 10);
+    twoway = argc == 5 && strcmp(argv[4], "twoway") == 0;
+    if (agah_init() != 0 || n == 0 || diff == 0 || diff > n || reclen < 100 ||
+        reclen > AGAH_REC_MAX)
+        bu_die("bad arguments");
+    if ((items = malloc(n * sizeof *items)) == NULL || (fake_body = calloc(1, reclen)) == NULL ||
+        (a.want = malloc(IDS_PER_WANT * 32)) == NULL || (b.want = malloc(IDS_PER_WANT * 32)) == NULL)
+        bu_die("out of memory");
+    if (recon_set_new(&a.set) != 0 || recon_set_new(&b.set) != 0)
+        bu_die("out of memory");
+    a.peer = &b;
+    b.peer = &a;
+    /* Items a hundred a second, as records arrive in a busy community. */
+    for (size_t i = 0; i < n; i++) {
+        size_t step = n / diff;
+        int skip = i % step == step / 2 && (i / step) < diff;
+        int to_a = 1, to_b = 1;
+
+        items[i].created = base + i / 100;
+        randombytes_buf(items[i].id, 32);
+        if (skip) {
+            if (twoway && (i / step) % 2)
+                to_a = 0;
+            else
+                to_b = 0;
+        }
+        missing_a += !to_a;
+        missing_b += !to_b;
+        if ((to_a && recon_set_add(a.set, items[i].created, items[i].id) != 0) ||
+            (to_b && recon_set_add(b.set, items[i].created, items[i].id) != 0))
+            bu_die("recon_set_add failed");
+    }
+
+    cb = (struct recon_cb){cb_need, cb_have, cb_send, &b};
+    if (recon_initiate(b.set, &cb) != 0)
+        bu_die("recon_initiate failed");
+    flights = 1;
+    /* Deliver flights until nothing is in flight. */
+    for (struct side *from = &b; from->n_out > 0; from = from->peer) {
+        struct side *to = from->peer;
+        struct msg *batch = from->out;
+        size_t cnt = from->n_out;
+
+        from->out = NULL;
+        from->n_out = from->cap_out = 0;
+        for (size_t i = 0; i < cnt; i++) {
+            side_handle(to, &batch[i], 0);
+            free(batch[i].buf);
+        }
+        free(batch);
+        if (a.received == missing_a && b.received == missing_b && done_flight == 0)
+            done_flight = flights;
+        if (to->n_out > 0)
+            flights++;
+        if (flights > 1000)
+            bu_die("no convergence after 1000 flights");
+    }
+    if (a.received != missing_a || b.received != missing_b)
+        bu_die("did not converge: A got %zu of %zu, B got %zu of %zu", a.received, missing_a,
+               b.received, missing_b);
+    {
+        size_t total = a.bytes_out + b.bytes_out;
+        size_t missing_bytes = (missing_a + missing_b) * reclen;
+
+        printf("catchup_items %zu catchup_missing %zu mode %s\n", n, missing_a + missing_b,
+               twoway ? "twoway" : "oneway");
+        printf("catchup_flights %zu catchup_round_trips %zu\n", done_flight,
+               (done_flight + 1) / 2);
+        printf("catchup_bytes_total %zu catchup_missing_bytes %zu catchup_bytes_ratio %.3f\n",
+               total, missing_bytes, (double)total / (double)missing_bytes);
+        printf("recon_msgs %zu recon_bytes %zu want_bytes %zu body_bytes %zu bodies %zu\n",
+               a.recon_msgs + b.recon_msgs, a.recon_bytes + b.recon_bytes,
+               a.want_bytes + b.want_bytes, a.body_bytes + b.body_bytes,
+               a.bodies_out + b.bodies_out);
+    }
+    recon_set_free(a.set);
+    recon_set_free(b.set);
+    free(a.want);
+    free(b.want);
+    free(items);
+    free(fake_body);
+    return 0;
+}
