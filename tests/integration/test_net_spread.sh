@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Gossip between real agahd processes on 127.0.0.1: five nodes dialled as a
+# line, then closed into a ring. A post on any node reaches every other,
+# in both directions, and the nodes agree on the exact set of alerts.
+# usage: test_net_spread.sh [BUILD_DIR]
+. "$(dirname "$0")/lib.sh"
+lib_init test_net_spread "${1:-}"
+# --- helpers shared by the test_net*.sh files (kept identical in each) ---
+
+# community NAMES...: the first founds a community and runs with no peers
+# (port in PORT_<name>); every other is invited and joins. Only the first
+# daemon is started. Ports are picked for all.
+community() {
+    local org=$1 n
+    for n in "$@"; do
+        node_init "$n" || return 1
+        eval "PORT_$n=$(free_port)"
+    done
+    community_found "$org" || return 1
+    start_daemon "$org" "$(port_of "$org")" || return 1
+    shift
+    for n in "$@"; do
+        invite_join "$org" "$n" member || return 1
+    done
+}
+
+port_of() { eval "printf '%s' \"\$PORT_$1\""; }
+
+# ids NAME: the sorted ids of every alert NAME lists (--all), one a line.
+ids() {
+    agah_on "$1" --json list --all 2>/dev/null |
+        python3 -c 'import json,sys; [print(a["id"]) for a in sorted(json.load(sys.stdin), key=lambda a: a["id"])]'
+}
+
+# count NAME: how many alerts NAME lists (--all).
+count() { ids "$1" | wc -l; }
+
+# has NAME ID: does NAME list the alert ID?
+has() { ids "$1" | grep -qx "$2"; }
+
+# all_have SECONDS ID NAMES...: waits until every NAME lists ID.
+all_have() {
+    local secs=$1 id=$2 n
+    shift 2
+    for n in "$@"; do
+        wait_until "$secs" has "$n" "$id" || return 1
+    done
+}
+
+# same_sets N NAMES...: every NAME lists exactly the same N alerts.
+same_sets() {
+    local want=$1 first=$2 n ref
+    shift 2
+    ref=$(ids "$first")
+    [ "$(printf '%s\n' "$ref" | grep -c .)" = "$want" ] || return 1
+    for n in "$@"; do
+        [ "$(ids "$n")" = "$ref" ] || return 1
+    done
+}
+
+# post_alert NAME NOTE: posts a free-text alert; prints its id.
+post_alert() {
+    agah_on "$1" --json post alert --note "$2" 2>/dev/null |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+}
+
+# connected NAME: the number of connected peers `status` reports.
+connected() {
+    agah_on "$1" --json status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["peers"])'
+}
+# --- end of helpers ---
+
+N="a b c d e"
+community a b c d e || { fail "set up a community of five"; finish; }
+# A line: each node dials the one before it.
+start_daemon b "$PORT_b" "$PORT_a" && start_daemon c "$PORT_c" "$PORT_b" &&
+    start_daemon d "$PORT_d" "$PORT_c" && start_daemon e "$PORT_e" "$PORT_d" ||
+    { fail "start the line"; finish; }
+if wait_until 20 test "$(connected e)" -ge 1 && wait_until 20 test "$(connected b)" -ge 1; then
+    pass "line: every daemon is linked"
+else
+    fail "line: every daemon is linked" "e: $(connected e), b: $(connected b)"
+fi
+
+id1=$(post_alert a "line, from one end")
+if [ -n "$id1" ] && all_have 20 "$id1" b c d e; then
+    pass "line: a post on a reaches b, c, d, e"
+else
+    fail "line: a post on a reaches b, c, d, e" "id: $id1"
+fi
+id2=$(post_alert e "line, from the other end")
+if [ -n "$id2" ] && all_have 20 "$id2" a b c d; then
+    pass "line: a post on e reaches a, b, c, d"
+else
+    fail "line: a post on e reaches a, b, c, d"
+fi
+id3=$(post_alert c "line, from the middle")
+if [ -n "$id3" ] && all_have 20 "$id3" a b d e; then
+    pass "line: a post on c reaches both ends"
+else
+    fail "line: a post on c reaches both ends"
+fi
+
+# Close the ring: e dials a.
+run e --json peer add "127.0.0.1:$PORT_a"
+expect "ring: peer add closes the ring" 0 'j == {"address": "127.0.0.1:'"$PORT_a"'"}'
+if wait_until 20 sh -c "'$AGAH' --data '$(node_dir e)' --json peers | grep -q '127.0.0.1:$PORT_a\", \"member_id\": \"m[a-z0-9]*\", \"connected\": true'"; then
+    pass "ring: e is linked to a"
+else
+    fail "ring: e is linked to a" "$(agah_on e --json peers)"
+fi
+ring=()
+for n in $N; do
+    ring+=("$(post_alert "$n" "ring, from $n")")
+done
+ok=1
+for id in "${ring[@]}"; do
+    [ -n "$id" ] && all_have 20 "$id" $N || ok=0
+done
+if [ $ok = 1 ]; then
+    pass "ring: one post from every node reaches every node"
+else
+    fail "ring: one post from every node reaches every node"
+fi
+if wait_until 20 same_sets 8 $N; then
+    pass "all five list the same 8 alerts"
+else
+    fail "all five list the same 8 alerts" "counts: $(for n in $N; do printf '%s=%s ' $n "$(count $n)"; done)"
+fi
+# A burst of 50 posts on one node spreads whole.
+for i in $(seq 1 50); do
+    post_alert c "burst $i" >/dev/null || fail "burst post $i"
+done
+if wait_until 30 same_sets 58 $N; then
+    pass "a burst of 50 posts on c reaches all, exactly"
+else
+    fail "a burst of 50 posts on c reaches all, exactly" "counts: $(for n in $N; do printf '%s=%s ' $n "$(count $n)"; done)"
+fi
+# No node logged a malformed message or a refused record along the way.
+if ! grep -h "malformed\|record refused\|handshake failed" "$ROOT"/[a-e].log >/dev/null; then
+    pass "no malformed message, refused record or failed handshake logged"
+else
+    fail "no malformed message, refused record or failed handshake logged" \
+        "$(grep -h "malformed\|record refused\|handshake failed" "$ROOT"/[a-e].log | head -5)"
+fi
+bad=""
+for n in $N; do
+    stop_daemon "$n" || bad="$bad $n"
+done
+if [ -z "$bad" ]; then
+    pass "every daemon stops with exit 0"
+else
+    fail "every daemon stops with exit 0" "not:$bad"
+fi
+finish
