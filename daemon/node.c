@@ -189,15 +189,18 @@ static void node__alert_fill(const struct node *n, const struct alert_ent *a, ui
     int retracted = 0;
     unsigned confirms = 0;
 
-    memset(out, 0, sizeof *out);
+    size_t tl = a->target != NULL ? strlen(a->target) : 0, nl = strlen(a->note);
+
+    /* `check` runs this per hit, millions of times a second: copy the
+     * strings by length instead of clearing the whole 2 KiB body first.
+     * alerts.c bounded both lengths when it stored them. */
     memcpy(out->id, a->id, AGAH_HASH_LEN);
     memcpy(out->author, a->author, AGAH_PK_LEN);
     out->body.kind = a->kind;
     out->body.category = a->category;
     out->body.severity = a->severity;
-    if (a->target != NULL)
-        (void)snprintf(out->body.target, sizeof out->body.target, "%s", a->target);
-    (void)snprintf(out->body.note, sizeof out->body.note, "%s", a->note);
+    memcpy(out->body.target, a->target != NULL ? a->target : "", tl + 1);
+    memcpy(out->body.note, a->note, nl + 1);
     memb_name(&n->memb, a->author, out->author_name);
     out->created = a->created;
     out->expires = a->expires;
