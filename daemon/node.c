@@ -414,16 +414,17 @@ static int node__snapshot(const struct node *n, struct node_keysig **out, size_t
     return 0;
 }
 
-/* Recomputes membership after a change and deletes whatever it made
+/* Recomputes membership after a revocation and deletes whatever it made
  * invalid (rule 8), repeating until nothing changes: dropping an admission
- * can invalidate what it grounded. `before` is a snapshot taken before the
- * change (taken here if NULL); it is consumed. */
-static int node__membership_changed(struct node *n, struct node_keysig *before, size_t nb)
+ * can invalidate what it grounded. */
+static int node__membership_changed(struct node *n)
 {
+    struct node_keysig *before = NULL;
+    size_t nb = 0;
     uint64_t now = node_now(n);
     int r = 0, again = 1;
 
-    if (before == NULL && (r = node__snapshot(n, &before, &nb)) != 0)
+    if ((r = node__snapshot(n, &before, &nb)) != 0)
         return r;
     while (r == 0 && again) {
         struct node_keysig *changed = NULL, *next = NULL;
@@ -550,7 +551,10 @@ static int node__validate(const struct node *n, const struct agah_rec *r, uint64
     if (r->created > now + NODE_SKEW)
         return agah_fail(why, AGAH_EVALUE, "created %llu s in the future",
                          (unsigned long long)(r->created - now));
-    if (r->expires != 0 && r->expires <= now) {
+    /* Only alerts expire out of the store. An expired admission stays: it
+     * still grounds what its member signed while admitted, and every node
+     * must hold it for that, however late it arrives. */
+    if (r->type == AGAH_REC_ALERT && r->expires != 0 && r->expires <= now) {
         *remember = REJ_TOMB;
         return agah_fail(why, AGAH_EEXPIRED, "already expired");
     }
@@ -651,7 +655,7 @@ static int node__accept(struct node *n, const struct agah_rec *r, int durable)
         rc = memb_recompute(&n->memb);
         break;
     case AGAH_REC_REVOCATION:
-        rc = node__membership_changed(n, NULL, 0);
+        rc = node__membership_changed(n);
         break;
     case AGAH_REC_EPOCH:
         if ((rc = memb_recompute(&n->memb)) == 0)
@@ -1784,37 +1788,29 @@ static int node__tomb_gone(void *ctx, const uint8_t id[AGAH_HASH_LEN])
 int node_prune(struct node *n)
 {
     struct node_rows rows = {0};
-    struct node_keysig *before = NULL;
     uint64_t now = node_now(n);
-    int rc, memb_changed = 0;
-    size_t pruned = 0, nb = 0;
+    int rc;
+    size_t pruned = 0;
 
-    if ((rc = store_scan_expired(n->store, now, node__rows_cb, &rows)) != 0 ||
-        (rc = node__snapshot(n, &before, &nb)) != 0)
+    if ((rc = store_scan_expired(n->store, now, node__rows_cb, &rows)) != 0)
         goto out;
     for (size_t i = 0; rc == 0 && i < rows.n; i++) {
+        /* Expired admissions stay (see node__validate). */
+        if (rows.v[i].type != AGAH_REC_ALERT)
+            continue;
         rc = node__drop(n, rows.v[i].id, rows.v[i].type, 1,
                         node__tomb_until(now, rows.v[i].expires));
-        if (rc == 0 && rows.v[i].type == AGAH_REC_ALERT)
+        if (rc == 0)
             rc = node__drop_annotations(n, rows.v[i].id, now);
-        if (rows.v[i].type <= AGAH_REC_EPOCH)
-            memb_changed = 1;
         pruned++;
-    }
-    if (rc == 0 && memb_changed) {
-        rc = node__membership_changed(n, before, nb);
-        before = NULL;
     }
     if (rc == 0)
         rc = store_begin(n->store);
     if (rc == 0)
         rc = store_tombstone_expire(n->store, now, node__tomb_gone, n);
-    if (rc == 0) {
-        (void)node__maintain(n); /* a failed rekey is logged and retried later */
+    if (rc == 0)
         rc = node_flush(n);
-    }
 out:
-    free(before);
     free(rows.v);
     if (rc != 0)
         return rc;

@@ -75,7 +75,7 @@ static const char *const store__sql[ST_N] = {
     /* expires is stored as a signed 64-bit integer: values past 2^63 read
      * back negative, so "> 0" keeps them out of "already expired". */
     [ST_SCAN_EXPIRED] = "SELECT " STORE_COLS " FROM records "
-                        "WHERE expires > 0 AND expires <= ?1",
+                        "WHERE type = 5 AND expires > 0 AND expires <= ?1",
     [ST_TOMB_PUT] = "INSERT OR REPLACE INTO tombstones (id, until) VALUES (?1, ?2)",
     [ST_TOMB_SCAN] = "SELECT id, until FROM tombstones",
     [ST_TOMB_OLD] = "SELECT id FROM tombstones WHERE until <= ?1",

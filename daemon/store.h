@@ -69,7 +69,7 @@ int store_scan_ref(struct store *s, const uint8_t ref[AGAH_HASH_LEN], store_rec_
 /* ALERT records sealed under one epoch (with bytes). */
 int store_scan_epoch_alerts(struct store *s, const uint8_t epoch[AGAH_HASH_LEN],
                             store_rec_cb cb, void *ctx);
-/* Records with 0 < expires <= now (columns only). */
+/* ALERT records with 0 < expires <= now (columns only). */
 int store_scan_expired(struct store *s, uint64_t now, store_rec_cb cb, void *ctx);
 
 /* Tombstones: ids remembered until `until` so they are not fetched again. */

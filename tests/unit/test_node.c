@@ -1154,6 +1154,31 @@ static void test_clock_and_prune(void)
     CHECK(node_ingest(a, buf, len, &why) == 0);
     free(buf);
 
+    /* An admission that has expired still grounds what its member signed
+     * while admitted: stored on arrival, kept by prune. */
+    {
+        struct agah_identity *late;
+        uint8_t *ab = NULL, lid[32];
+        size_t al = 0;
+        int role;
+        if (agah_identity_generate(&late) != 0)
+            exit(2);
+        CHECK(agah_rec_admission(fa, node_community(a), agah_identity_pk(late), AGAH_ROLE_MEMBER,
+                                 "late", clk - 1000, clk - 500, &ab, &al) == 0);
+        body_number(&body, "+15550000064", "while admitted");
+        CHECK(agah_rec_alert(late, node_community(a), eid, key, &body, clk - 800, 0, &buf,
+                             &len) == 0);
+        agah_hash(buf, len, lid);
+        CHECK(node_ingest(a, buf, len, &why) == AGAH_EPERM); /* admission not seen yet */
+        CHECK(node_ingest(a, ab, al, &why) == 1);
+        CHECK(node_have(a, lid) == 1); /* retried from the pending list */
+        CHECK(node_member_status(a, agah_identity_pk(late), &role) == AGAH_ENOENT);
+        CHECK(count_check(a, "+15550000064") == 1);
+        free(ab);
+        free(buf);
+        agah_identity_free(late);
+    }
+
     /* An alert that expires, its confirmation, then the prune. */
     struct agah_why w2 = {{0}};
     body_number(&body, "+15550000063", "short");
@@ -1166,6 +1191,7 @@ static void test_clock_and_prune(void)
     clk += 200;
     CHECK(node_alert_get(a, x, &v) == 0 && v.status == NODE_EXPIRED);
     CHECK(node_prune(a) == 1);
+    CHECK(count_check(a, "+15550000064") == 1);
     CHECK(node_alert_get(a, x, &v) == AGAH_ENOENT);
     CHECK(node_get(a, x, &buf, &len) == AGAH_ENOENT);
     CHECK(node_have(a, x) == 1);
