@@ -6,10 +6,12 @@
 . "$(dirname "$0")/lib.sh"
 lib_init test_net_spread "${1:-}"
 # --- helpers shared by the test_net*.sh files (kept identical in each) ---
+# Output is parsed with grep and sed: starting python3 for each call would
+# dominate the run time.
 
-# community NAMES...: the first founds a community and runs with no peers
-# (port in PORT_<name>); every other is invited and joins. Only the first
-# daemon is started. Ports are picked for all.
+# community NAMES...: the first founds a community and runs with no peers;
+# every other is invited and joins. Ports for all are in PORT_<name>; only
+# the first daemon is started.
 community() {
     local org=$1 n
     for n in "$@"; do
@@ -29,14 +31,14 @@ port_of() { eval "printf '%s' \"\$PORT_$1\""; }
 # ids NAME: the sorted ids of every alert NAME lists (--all), one a line.
 ids() {
     agah_on "$1" --json list --all 2>/dev/null |
-        python3 -c 'import json,sys; [print(a["id"]) for a in sorted(json.load(sys.stdin), key=lambda a: a["id"])]'
+        grep -o '"id": "[0-9a-f]\{64\}"' | sed 's/.*"\([0-9a-f]*\)"$/\1/' | sort
 }
 
 # count NAME: how many alerts NAME lists (--all).
-count() { ids "$1" | wc -l; }
+count() { ids "$1" | grep -c .; }
 
 # has NAME ID: does NAME list the alert ID?
-has() { ids "$1" | grep -qx "$2"; }
+has() { ids "$1" | grep -x "$2" >/dev/null; }
 
 # all_have SECONDS ID NAMES...: waits until every NAME lists ID.
 all_have() {
@@ -58,16 +60,21 @@ same_sets() {
     done
 }
 
-# post_alert NAME NOTE: posts a free-text alert; prints its id.
+# post_alert NAME NOTE: posts a free-text alert; prints its id. Fails
+# unless the post was acknowledged.
 post_alert() {
-    agah_on "$1" --json post alert --note "$2" 2>/dev/null |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+    local out
+    out=$(agah_on "$1" --json post alert --note "$2" 2>/dev/null) || return 1
+    printf '%s\n' "$out" | sed -n 's/^{"id": "\([0-9a-f]\{64\}\)"}$/\1/p' | grep .
 }
 
 # connected NAME: the number of connected peers `status` reports.
 connected() {
-    agah_on "$1" --json status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["peers"])'
+    agah_on "$1" --json status 2>/dev/null | sed -n 's/.*"peers": \([0-9]*\).*/\1/p'
 }
+
+# lines FILE: how many lines FILE has (for waits that must re-read it).
+lines() { wc -l <"$1"; }
 # --- end of helpers ---
 
 N="a b c d e"
