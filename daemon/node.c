@@ -826,9 +826,10 @@ static int node__local(struct node *n, uint8_t *buf, size_t len, uint8_t id[AGAH
     return 0;
 }
 
-/* Rule 9: an organiser whose node has no clean epoch issues one, sealed
- * to every current organiser and member (never relays). */
-static int node__rekey(struct node *n)
+/* Rule 9: an organiser whose node has no clean epoch (or, with `force`,
+ * any organiser) issues one, sealed to every current organiser and member
+ * (never relays). */
+static int node__rekey(struct node *n, int force)
 {
     uint64_t now = node_now(n), number = 0, created;
     uint8_t (*recips)[AGAH_PK_LEN] = NULL;
@@ -837,7 +838,7 @@ static int node__rekey(struct node *n)
     int role, rc = 0;
 
     if (memb_role_at(&n->memb, agah_identity_pk(n->id), now, &role) != 0 ||
-        role != AGAH_ROLE_ORGANISER || node__posting_epoch(n) >= 0)
+        role != AGAH_ROLE_ORGANISER || (!force && node__posting_epoch(n) >= 0))
         goto out;
     created = now > n->memb.clean_after ? now : n->memb.clean_after;
     if (created > now + NODE_SKEW) {
@@ -895,7 +896,7 @@ static int node__maintain(struct node *n)
     node__pending_retry(n);
     if (n->check_rekey) {
         n->check_rekey = 0;
-        rc = node__rekey(n);
+        rc = node__rekey(n, 0);
     }
     return rc;
 }
@@ -1589,7 +1590,15 @@ int node_revoke(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reaso
     }
     if ((rc = node__local(n, buf, len, NULL, why)) != 0)
         goto out;
-    /* The rekey and the cascaded deletions are committed before we answer. */
+    /* `revoke` always rekeys (CONTRACT.md), even when the revoked key is a
+     * relay that never held an epoch key: an organiser asking for it gets
+     * it. Rule 9's own rekey then finds the new epoch clean. The rekey and
+     * the cascaded deletions are committed before we answer. */
+    n->check_rekey = 0;
+    if ((rc = node__rekey(n, 1)) != 0) {
+        rc = agah_fail(why, rc, "revoked, but the rekey failed: %s", agah_strerror(rc));
+        goto out;
+    }
     (void)node__maintain(n);
     rc = node_flush(n);
 out:

@@ -989,7 +989,8 @@ static void test_relay_holds_no_plaintext(void)
     sub_dir("m", dm);
     fa = make_founder(da, "c");
     a = open_node(da);
-    r = invite_open(a, dr, AGAH_ROLE_RELAY, "relay", NULL, &ne);
+    struct agah_identity *rid;
+    r = invite_open(a, dr, AGAH_ROLE_RELAY, "relay", &rid, &ne);
     CHECK(ne == 0);
     CHECK(node_role(r) == AGAH_ROLE_RELAY);
     m = invite_open(a, dm, AGAH_ROLE_MEMBER, "m", NULL, NULL);
@@ -1012,6 +1013,11 @@ static void test_relay_holds_no_plaintext(void)
     CHECK(!dir_has(dr, note) && !dir_has(dr, target) && !dir_has(dr, "Zk9 confirm"));
     CHECK(!dir_has(da, note) && !dir_has(da, target) && !dir_has(da, "Zk9 confirm"));
     CHECK(!dir_has(dm, note) && !dir_has(dm, target));
+    /* `revoke` rekeys even for a relay, which never held a key. */
+    CHECK(node_epoch_number(a) == 1);
+    CHECK(node_revoke(a, agah_identity_pk(rid), "", NULL) == 0);
+    CHECK(node_epoch_number(a) == 2);
+    agah_identity_free(rid);
     node_close(m);
     node_close(r);
     node_close(a);
