@@ -154,6 +154,8 @@ int recon_set_has(struct recon_set *s, uint64_t created, const uint8_t id[RECON_
 
     if ((r = recon__merge(s)) != 0)
         return r;
+    if (s->n == 0)
+        return 0;
     key.created = created;
     memcpy(key.id, id, RECON_ID_LEN);
     return bsearch(&key, s->items, s->n, sizeof key, recon__item_cmp) != NULL;

@@ -177,10 +177,10 @@ static void gen(struct item *it, size_t n, uint64_t t0, uint64_t spread)
     }
 }
 
-/* Sorted distinct ids of items[idx] for idx in the given list. */
 static void sorted_ids(struct ids *l)
 {
-    qsort(l->v, l->n, 32, id_cmp);
+    if (l->n > 0)
+        qsort(l->v, l->n, 32, id_cmp);
 }
 
 static int same_ids(struct ids *x, struct ids *y)
