@@ -59,7 +59,13 @@ def log(msg):
 class Bench:
     def __init__(self, args):
         self.args = args
-        self.cfg = SMOKE if args.smoke else FULL
+        self.cfg = dict(SMOKE if args.smoke else FULL)
+        for kv in args.set:
+            k, _, v = kv.partition("=")
+            if k not in self.cfg:
+                raise SystemExit("--set: unknown size %s" % k)
+            self.cfg[k] = type(self.cfg[k])(v)
+        self.only = set(args.only.split(",")) if args.only else {"verify", "pair", "check", "spread"}
         self.build = os.path.abspath(args.build)
         self.agahd = os.path.join(self.build, "agahd")
         self.agah = os.path.join(self.build, "agah")
@@ -376,7 +382,8 @@ class Bench:
         self.details["check_cli_ms_min"] = round(times[0], 3)
 
     def check_index(self):
-        kv = self.tool("bench_check", self.pa, self.cfg["index_n"], self.cfg["check_seconds"])
+        kv = self.tool("bench_check", os.path.join(self.tmp, "check"), self.cfg["index_n"],
+                       self.cfg["check_seconds"])
         self.results["check_lookups_per_s"] = round(kv["check_lookups_per_s"])
         self.details["check"] = {k: v for k, v in kv.items() if k != "check_lookups_per_s"}
 
@@ -399,6 +406,8 @@ class Bench:
         t0 = time.monotonic()
         self.tool("bench_setup", "community", base, nn)
         dirs = [os.path.join(base, "n%03d" % i) for i in range(nn)]
+        if not hasattr(self, "reclen"):
+            self.reclen = self.tool("bench_setup", "reclen", dirs[0])["reclen"]
         port0 = self.free_ports(nn)
         ports = list(range(port0, port0 + nn))
         cap = None
@@ -536,13 +545,16 @@ class Bench:
     def main(self):
         t0 = time.monotonic()
         self.machine()
-        self.step("verify", self.verify)
-        if self.step("setup", self.pair_setup):
+        if "verify" in self.only:
+            self.step("verify", self.verify)
+        if "pair" in self.only and self.step("setup", self.pair_setup):
             self.step("ingest", self.ingest)
             self.step("catch-up, memory, store, CLI check", self.catchup_and_store)
-            self.step("check index", self.check_index)
             self.step("catch-up in process", self.recon_inprocess)
-        self.step("spread", self.spread)
+        if "check" in self.only:
+            self.step("check lookups", self.check_index)
+        if "spread" in self.only:
+            self.step("spread", self.spread)
         self.details["total_seconds"] = round(time.monotonic() - t0, 1)
         self.details["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
 
@@ -651,6 +663,9 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--smoke", action="store_true", help="small sizes, a quick check")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--only", help="comma-separated steps: verify,pair,check,spread (for development)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=N",
+                    help="override one size of the configuration (for development)")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                   "results.json"))
     args = ap.parse_args()

@@ -1,28 +1,27 @@
-/* bench_check: how fast the daemon answers `check` in memory.
+/* bench_check: how fast the daemon answers `check` from memory.
  *
- *   bench_check NODE_DIR INDEX_N [SECONDS]
+ *   bench_check DIR N [SECONDS]
  *
- * 1. The daemon's alert index itself (daemon/alerts.c, what node_check
- *    walks) filled with INDEX_N alerts through alerts_add, timed with
- *    alerts_first/alerts_next over random targets, half flagged and half
- *    not: check_lookups_per_s. Filling the index through a node instead
- *    would first put INDEX_N records through the SQLite store at the
- *    store's ingest rate (see docs/BENCHMARKS.md), far past the time the
- *    whole benchmark may take at a million.
- * 2. node_check, the function agahd's control socket answers `check` with
- *    (index lookup plus copying each hit into a node_alert), on a real node
- *    opened from NODE_DIR, whose store holds alerts for the targets
- *    bu_target(0..K-1) (bench_setup load): node_check_per_s.
- * Every answer is checked (a flagged target must find its alert, an
- * absent one nothing). */
+ * Founds a community in DIR, signs N alerts (targets bu_target(0..N-1)) on
+ * every core and ingests them through node_ingest, the path records from
+ * peers take (signature, decryption, store, index). Then times, over random
+ * targets, half flagged and half not, with every answer checked:
+ * 1. node_check, the function agahd's control socket answers `check` with
+ *    (index lookup, then a node_alert filled for each hit):
+ *    check_lookups_per_s.
+ * 2. The alert index alone (daemon/alerts.c, what node_check walks), a
+ *    second copy filled with alerts_add: how much of (1) is the lookup. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <unistd.h>
 #include "alerts.h"
+#include "bench_gen.h"
 #include "bench_util.h"
 
 #define QUERIES 65536 /* distinct query strings, cycled */
+#define BATCH 65536   /* alerts signed, then ingested, at a time */
 
 struct queries {
     char (*q)[AGAH_TARGET_MAX];
@@ -104,25 +103,72 @@ static double time_node(struct node *n, const struct queries *qs, int which, dou
     return (double)done / (t - t0);
 }
 
+/* Ingests alerts 0..total-1, signed by the founder of the node's
+ * community, in batches signed on every core. Returns seconds spent in
+ * node_ingest and node_flush. */
+static double fill_node(struct node *n, const struct bu_author *a, size_t total)
+{
+    long threads = sysconf(_SC_NPROCESSORS_ONLN);
+    uint64_t created0 = bu_now() - total / 100 - 1;
+    double ingest_s = 0, t0;
+    size_t stored = 0;
+
+    for (size_t first = 0; first < total; first += BATCH) {
+        struct bu_recs r;
+        size_t cnt = total - first < BATCH ? total - first : BATCH;
+
+        bu_gen(a, first, cnt, created0 + first / 100, 100, (int)(threads > 0 ? threads : 1), &r);
+        t0 = bu_mono();
+        for (size_t i = 0; i < r.n; i++)
+            stored += (size_t)bu_ingest(n, r.buf[i], r.len[i]);
+        if (node_flush(n) != 0)
+            bu_die("node_flush failed");
+        ingest_s += bu_mono() - t0;
+        bu_recs_free(&r);
+    }
+    if (stored != total || node_active_alerts(n) != total)
+        bu_die("stored %zu of %zu alerts, %zu active", stored, total, node_active_alerts(n));
+    return ingest_s;
+}
+
 int main(int argc, char **argv)
 {
     struct alerts al;
     struct agah_alert_body *body;
+    struct bu_author a;
+    struct agah_identity *fid;
     struct queries qs;
     struct node *n;
-    size_t index_n, node_n;
-    double seconds, t0;
+    size_t total;
+    double seconds, t0, ingest_s;
     long rss0;
     uint8_t id[32], author[32];
 
     if (argc < 3 || argc > 4)
-        bu_die("usage: bench_check NODE_DIR INDEX_N [SECONDS]");
-    index_n = strtoul(argv[2], NULL, 10);
+        bu_die("usage: bench_check DIR N [SECONDS]");
+    total = strtoul(argv[2], NULL, 10);
     seconds = argc > 3 ? atof(argv[3]) : 2.0;
-    if (agah_init() != 0 || index_n == 0 || index_n > 10000000 || seconds <= 0)
+    if (agah_init() != 0 || total == 0 || total > 10000000 || seconds <= 0)
         bu_die("bad arguments");
 
-    /* 1. The index at INDEX_N. */
+    /* 1. node_check on a node holding N alerts. */
+    fid = bu_make_founder(argv[1], "bench");
+    agah_identity_free(fid);
+    bu_author_load(argv[1], &a);
+    n = bu_open(argv[1]);
+    t0 = bu_mono();
+    ingest_s = fill_node(n, &a, total);
+    printf("node_alerts %zu build_seconds %.1f ingest_inproc_per_s %.0f node_rss_mb %.1f\n",
+           total, bu_mono() - t0, (double)total / ingest_s, (double)rss_kb() / 1024.0);
+    make_queries(&qs, total);
+    (void)time_node(n, &qs, 2, 0.001); /* warm the caches, as a running daemon's are */
+    printf("check_present_per_s %.0f\n", time_node(n, &qs, 1, seconds / 2));
+    printf("check_absent_per_s %.0f\n", time_node(n, &qs, 0, seconds / 2));
+    printf("check_lookups_per_s %.0f\n", time_node(n, &qs, 2, seconds));
+    node_close(n);
+    bu_author_free(&a);
+
+    /* 2. The index alone, filled the same way. */
     if ((body = calloc(1, sizeof *body)) == NULL)
         bu_die("out of memory");
     body->kind = AGAH_KIND_NUMBER;
@@ -131,38 +177,19 @@ int main(int argc, char **argv)
     bu_note(body->note);
     randombytes_buf(author, sizeof author);
     rss0 = rss_kb();
-    t0 = bu_mono();
     alerts_init(&al);
-    for (size_t i = 0; i < index_n; i++) {
+    for (size_t i = 0; i < total; i++) {
         randombytes_buf(id, sizeof id);
         bu_target(i, 0, body->target);
         if (alerts_add(&al, id, author, bu_now(), 0, body) != 1)
             bu_die("alerts_add failed at %zu", i);
     }
-    printf("index_alerts %zu index_fill_seconds %.2f index_mb %.1f\n", index_n, bu_mono() - t0,
-           (double)(rss_kb() - rss0) / 1024.0);
-    make_queries(&qs, index_n);
-    (void)time_index(&al, &qs, 2, 0.001); /* warm the caches, as a running daemon's are */
+    printf("index_alerts %zu index_mb %.1f\n", total, (double)(rss_kb() - rss0) / 1024.0);
+    (void)time_index(&al, &qs, 2, 0.001);
     printf("index_present_per_s %.0f\n", time_index(&al, &qs, 1, seconds / 2));
     printf("index_absent_per_s %.0f\n", time_index(&al, &qs, 0, seconds / 2));
-    printf("check_lookups_per_s %.0f\n", time_index(&al, &qs, 2, seconds));
+    printf("index_per_s %.0f\n", time_index(&al, &qs, 2, seconds));
     alerts_free(&al);
-    free(qs.q);
-    free(qs.flagged);
-
-    /* 2. node_check on a real node. */
-    t0 = bu_mono();
-    n = bu_open(argv[1]);
-    node_n = node_active_alerts(n);
-    printf("node_alerts %zu node_open_seconds %.2f\n", node_n, bu_mono() - t0);
-    if (node_n == 0)
-        bu_die("%s holds no alerts", argv[1]);
-    make_queries(&qs, node_n);
-    (void)time_node(n, &qs, 2, 0.001);
-    printf("node_check_present_per_s %.0f\n", time_node(n, &qs, 1, seconds / 2));
-    printf("node_check_absent_per_s %.0f\n", time_node(n, &qs, 0, seconds / 2));
-    printf("node_check_per_s %.0f\n", time_node(n, &qs, 2, seconds));
-    node_close(n);
     free(qs.q);
     free(qs.flagged);
     free(body);
