@@ -18,10 +18,6 @@
 #include "net.h"
 #include "recon.h"
 
-/* node_flush commits the records ingested since the last call; it is
- * declared here until node.h carries it. */
-int node_flush(struct node *n);
-
 #define NET_MAX_CONNS 64         /* links of any state, in and out */
 #define NET_MAX_PER_IP 8         /* from one remote address (loopback exempt) */
 #define NET_ACTIVE_DIAL 5        /* links we dial from the passive view */
