@@ -266,12 +266,17 @@ static int datadir__prompt(int tty, const char *prompt, char *buf, size_t *len,
         if (sigaction(datadir__signals[i], &sa, &saved[i]) != 0)
             return agah_fail(why, AGAH_EIO, "cannot set up the passphrase prompt");
 
-    if (write(tty, prompt, strlen(prompt)) < 0) {
-        r = agah_fail(why, AGAH_EIO, "cannot write the passphrase prompt to the terminal");
-        goto out;
-    }
+    /* Echo goes off before the prompt is shown (as readpassphrase does):
+     * an answer typed as soon as the prompt appears is then neither echoed
+     * nor thrown away by the TCSAFLUSH. */
     if (have_termios && tcsetattr(tty, TCSAFLUSH, &quiet) != 0) {
         r = agah_fail(why, AGAH_EIO, "cannot turn off echo on the terminal");
+        goto out;
+    }
+    if (write(tty, prompt, strlen(prompt)) < 0) {
+        r = agah_fail(why, AGAH_EIO, "cannot write the passphrase prompt to the terminal");
+        if (have_termios)
+            (void)tcsetattr(tty, TCSAFLUSH, &old);
         goto out;
     }
     r = datadir__read_line(tty, buf, len, &datadir__signalled);

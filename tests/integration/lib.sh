@@ -355,3 +355,52 @@ finish() {
     [ "$FAILED" -eq 0 ]
     exit $?
 }
+
+# tty_session DIR "ARGS" ANSWER...: runs `agah --data DIR ARGS` on a new
+# pseudo-terminal (its controlling terminal, so /dev/tty prompts work),
+# typing each ANSWER after the next prompt ending in ": ". Prints all the
+# terminal showed; returns agah's exit status. Bounded to 60 s.
+tty_session() {
+    python3 - "$AGAH" "$@" <<'PY'
+import os, pty, select, signal, sys, time
+agah, data, args, answers = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(agah, [agah, "--data", data] + args)
+seen, deadline = b"", time.time() + 60
+def read_some(wait):
+    global seen
+    r, _, _ = select.select([fd], [], [], wait)
+    if not r:
+        return True
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        return False
+    seen += chunk
+    return len(chunk) > 0
+for a in answers:
+    n = seen.count(b": ")
+    while seen.count(b": ") == n and time.time() < deadline and read_some(0.2):
+        pass
+    os.write(fd, a.encode() + b"\n")
+status = None
+while time.time() < deadline:
+    if not read_some(0.2):
+        break
+    done, st = os.waitpid(pid, os.WNOHANG)
+    if done:
+        status = st
+        while read_some(0.1) and select.select([fd], [], [], 0)[0]:
+            pass
+        break
+if status is None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    _, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode("utf-8", "replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+}

@@ -76,6 +76,16 @@ expect "init with no passphrase source and no terminal: exit 2, clear error" 2 \
   "'AGAH_PASSPHRASE' in err and '--passphrase-file' in err"
 [ ! -e "$ROOT/nopass/identity.key" ] && pass "no identity left behind" || fail "no identity left behind"
 
+# The terminal prompt: echo off, asked twice for a new identity, once to use it.
+OUT=$(tty_session "$ROOT/tty" "init" "tty-secret-1" "tty-secret-2"); RC=$?; ERR=""
+expect "init on a terminal: mismatched passphrases refused, exit 2" 2 "'do not match' in out and 'tty-secret' not in out"
+OUT=$(tty_session "$ROOT/tty" "init" "tty-secret-1" "tty-secret-1"); RC=$?
+expect "init on a terminal: asked twice, not echoed" 0 "'assphrase' in out and 'Again' in out and 'tty-secret' not in out"
+OUT=$(tty_session "$ROOT/tty" "community create TTY" "wrong-one"); RC=$?
+expect "community create on a terminal with a wrong passphrase: exit 2" 2 "'wrong passphrase' in out"
+OUT=$(tty_session "$ROOT/tty" "community create TTY" "tty-secret-1"); RC=$?
+expect "community create on a terminal with the right passphrase" 0 "'tty-secret' not in out and 'founded' in out"
+
 # ------------------------------------------------------- community create
 run $ORG --json community create "Istanbul test community"
 expect "community create --json prints {community_id, name}" 0 \
