@@ -44,6 +44,13 @@ struct side {
     size_t received; /* items that arrived as BODY */
 };
 
+/* What the RECON messages of one flight carried. */
+struct flight_stat {
+    size_t msgs, bytes, skip, fp, idlist, ids;
+};
+static struct flight_stat fstat[64];
+static size_t cur_flight;
+
 static size_t reclen;
 static uint8_t *fake_body; /* RECLEN bytes standing in for a record */
 static uint8_t encbuf[FRAME_PT_MAX];
@@ -130,7 +137,25 @@ static void side_handle(struct side *s, const struct msg *m, uint64_t created_of
     if ((r = gossip_decode(m->buf, plen, &u, &g, &why)) != 0)
         bu_die("%s: cannot decode a message: %s (%s)", s->name, agah_strerror(r), why.msg);
     switch (g.type) {
-    case GOSSIP_RECON:
+    case GOSSIP_RECON: {
+        const msgpack_object *rg = &g.obj->via.array.ptr[2];
+        struct flight_stat *f = &fstat[cur_flight < 64 ? cur_flight : 63];
+
+        f->msgs++;
+        f->bytes += FRAME_HDR + plen + FRAME_TAG;
+        for (size_t i = 0; i < rg->via.array.size; i++) {
+            const msgpack_object *x = &rg->via.array.ptr[i];
+            uint64_t mode = x->via.array.ptr[1].via.u64;
+            if (mode == RECON_SKIP)
+                f->skip++;
+            else if (mode == RECON_FINGERPRINT)
+                f->fp++;
+            else {
+                f->idlist++;
+                f->ids += x->via.array.ptr[2].via.array.size;
+            }
+        }
+    }
         if ((r = recon_process(s->set, g.obj, &cb, NULL, &why)) != 0)
             bu_die("%s: recon_process: %s (%s)", s->name, agah_strerror(r), why.msg);
         side_flush_want(s);
@@ -213,6 +238,7 @@ int main(int argc, char **argv)
         struct msg *batch = from->out;
         size_t cnt = from->n_out;
 
+        cur_flight = flights - 1;
         from->out = NULL;
         from->n_out = from->cap_out = 0;
         for (size_t i = 0; i < cnt; i++) {
@@ -244,6 +270,14 @@ int main(int argc, char **argv)
                a.recon_msgs + b.recon_msgs, a.recon_bytes + b.recon_bytes,
                a.want_bytes + b.want_bytes, a.body_bytes + b.body_bytes,
                a.bodies_out + b.bodies_out);
+        /* One word per flight: sender:recon messages/bytes/skip ranges/
+         * fingerprint ranges/id-list ranges/ids listed. */
+        printf("recon_flights ");
+        for (size_t f = 0; f < flights && f < 64; f++)
+            printf("%s%c:%zu/%zu/%zu/%zu/%zu/%zu", f ? "," : "", f % 2 ? 'A' : 'B',
+                   fstat[f].msgs, fstat[f].bytes, fstat[f].skip, fstat[f].fp, fstat[f].idlist,
+                   fstat[f].ids);
+        printf("\n");
     }
     recon_set_free(a.set);
     recon_set_free(b.set);

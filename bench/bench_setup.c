@@ -12,11 +12,15 @@
  *                                     leaving out records whose index i has
  *                                     i % SKIP_MOD == SKIP_REM
  *   bench_setup reclen DIR            length of one benchmark alert record
+ *   bench_setup mem DIR               where an opened node's memory goes:
+ *                                     resident size, SQLite's share, heap
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include "bench_gen.h"
 #include "bench_util.h"
 
@@ -150,6 +154,43 @@ static int cmd_reclen(const char *dir)
     return 0;
 }
 
+static long status_kb(const char *field)
+{
+    char line[256];
+    long kb = -1;
+    size_t fl = strlen(field);
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (strncmp(line, field, fl) == 0 && line[fl] == ':')
+            kb = strtol(line + fl + 1, NULL, 10);
+    fclose(f);
+    return kb;
+}
+
+static int cmd_mem(const char *dir)
+{
+    long rss0 = status_kb("VmRSS");
+    struct mallinfo2 m0 = mallinfo2(), m1;
+    struct node *n;
+    double t0 = bu_mono();
+
+    n = bu_open(dir);
+    m1 = mallinfo2();
+    printf("records %zu alerts %zu open_seconds %.2f\n", node_record_count(n),
+           node_active_alerts(n), bu_mono() - t0);
+    printf("rss_mb %.1f rss_before_mb %.1f sqlite_mb %.1f sqlite_highwater_mb %.1f "
+           "heap_mb %.1f mmap_mb %.1f\n",
+           (double)status_kb("VmRSS") / 1024.0, (double)rss0 / 1024.0,
+           (double)sqlite3_memory_used() / 1048576.0,
+           (double)sqlite3_memory_highwater(0) / 1048576.0,
+           (double)(m1.uordblks - m0.uordblks) / 1048576.0,
+           (double)(m1.hblkhd - m0.hblkhd) / 1048576.0);
+    node_close(n);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (agah_init() != 0)
@@ -165,7 +206,9 @@ int main(int argc, char **argv)
                         strtoul(argv[5], NULL, 10));
     if (argc == 3 && strcmp(argv[1], "reclen") == 0)
         return cmd_reclen(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "mem") == 0)
+        return cmd_mem(argv[2]);
     fprintf(stderr, "usage: bench_setup community BASE N | gen DIR N FILE |\n"
-                    "       load DIR FILE [SKIP_MOD SKIP_REM] | reclen DIR\n");
+                    "       load DIR FILE [SKIP_MOD SKIP_REM] | reclen DIR | mem DIR\n");
     return 2;
 }
