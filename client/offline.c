@@ -142,6 +142,9 @@ int cmd_init(struct cli *c)
     }
     agah_id_encode(AGAH_IDPFX_MEMBER, agah_identity_pk(id), idstr);
     off_print_member(c, idstr);
+    /* Whatever went to stdout first, so the two streams read in order when
+     * they share a pipe or a terminal. */
+    (void)fflush(stdout);
     if (!c->json)
         (void)fprintf(stderr,
                       "agah: made a new identity in %s%s.\n"
@@ -287,6 +290,9 @@ int cmd_community_create(struct cli *c)
         goto out;
     }
     off_print_community(c, l->community, "name", name);
+    /* Whatever went to stdout first, so the two streams read in order when
+     * they share a pipe or a terminal. */
+    (void)fflush(stdout);
     if (!c->json)
         (void)fprintf(stderr,
                       "agah: founded the community \"%s\"; you are its first organiser.\n"
@@ -428,6 +434,9 @@ int cmd_join(struct cli *c)
     }
     const char *role = agah_role_name(l->role);
     off_print_community(c, l->community, "role", role != NULL ? role : "member");
+    /* Whatever went to stdout first, so the two streams read in order when
+     * they share a pipe or a terminal. */
+    (void)fflush(stdout);
     if (!c->json)
         (void)fprintf(stderr,
                       "agah: joined the community \"%s\" as %s.\n"

@@ -258,6 +258,7 @@ int cmd_post(struct cli *c)
             out_reltime(rel, sizeof rel, expires ? (uint64_t)time(NULL) + expires : 0,
                         (uint64_t)time(NULL));
             (void)printf("%s\n", id);
+            (void)fflush(stdout);
             (void)fprintf(stderr, "agah: posted %s%s%s (%s, expires %s); it is on its way to "
                           "the other members.\n", what, target[0] ? " " : "", target, cat, rel);
         }
@@ -618,6 +619,9 @@ int cmd_watch(struct cli *c)
     r = on_call(c, &ctl, &q, ok, &res);
     if (r != 0)
         goto out;
+    /* Whatever went to stdout first, so the two streams read in order when
+     * they share a pipe or a terminal. */
+    (void)fflush(stdout);
     if (!c->json)
         (void)fprintf(stderr, "agah: watching for alerts on %s; press Ctrl-C to stop.\n",
                       c->datadir);
@@ -735,6 +739,7 @@ int cmd_invite(struct cli *c)
             } else {
                 (void)fwrite(code->via.str.ptr, 1, code->via.str.size, stdout);
                 (void)fputc('\n', stdout);
+                (void)fflush(stdout);
                 (void)fprintf(stderr, "agah: hand this code to %s in person; only their identity "
                               "can open it. They run: agah join CODE\n",
                               name[0] ? name : "the new member");

@@ -29,8 +29,22 @@ step() {
 }
 # show CMD...: prints the command as typed, runs it (time-bounded), and
 # stops the tour if it fails.
+# quote ARG: as a person would type it: bare when plain, else in quotes.
+quote() {
+    case $1 in
+        *[!A-Za-z0-9_./:@+=-]* | "") case $1 in
+                *[\"\$\`\\!]*) printf "'%s'" "${1//\'/\'\\\'\'}" ;;
+                *) printf '"%s"' "$1" ;;
+            esac ;;
+        *) printf '%s' "$1" ;;
+    esac
+}
 show() {
-    printf '%s$ %s%s\n' "$G" "$(printf '%q ' "$@" | sed 's/ $//')" "$R"
+    local a line=""
+    for a in "$@"; do
+        line="$line${line:+ }$(quote "$a")"
+    done
+    printf '%s$ %s%s\n' "$G" "$line" "$R"
     timeout 60 "$@" 2>&1 | sed 's/^/  /'
     local rc=${PIPESTATUS[0]}
     if [ "$rc" != 0 ]; then
