@@ -251,7 +251,7 @@ static const struct help_page help_pages[] = {
      "  input (blank lines and lines starting with # are skipped) and answers\n"
      "  each on its own line: \"+85251234567  FLAGGED: ...\" or\n"
      "  \"+85251234567  not flagged\"; an invalid line is reported on stderr\n"
-     "  (and as {\"query\": Q, \"error\": ...} with --json) and the others are\n"
+     "  (and as {\"query\": Q, \"error\": MESSAGE} with --json) and the others are\n"
      "  still answered.\n"
      "\n"
      "OUTPUT\n"

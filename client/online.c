@@ -153,12 +153,15 @@ static int on_member_id(const char *s)
     return 0;
 }
 
-/* Normalises the target of a post or check; prints why on failure. */
+/* Normalises the target of a post or check. On failure prints why (with
+ * "line N: " in batch mode) and, when `msg` is given, keeps the reason
+ * there too (for --json batch output). */
 static int on_target(const char *input, const char *region, int kind, char out[AGAH_TARGET_MAX],
-                     int *got_kind, size_t lineno)
+                     int *got_kind, size_t lineno, char *msg, size_t msgsize)
 {
     struct agah_why why = {{0}};
-    char at[32] = "";
+    char at[32] = "", m[512];
+    const char *detail;
     int r;
 
     if (kind == AGAH_TARGET_NUMBER) {
@@ -172,19 +175,22 @@ static int on_target(const char *input, const char *region, int kind, char out[A
     }
     if (r == 0)
         return 0;
+    detail = why.msg[0] ? why.msg : agah_strerror(r);
+    if (r == AGAH_EREGION)
+        (void)snprintf(m, sizeof m, "\"%.60s\" is a national number: give its country with "
+                       "--region CC (e.g. --region GB) or set AGAH_REGION, or write it "
+                       "with + and the country code", input);
+    else if (r == AGAH_ENUMBER)
+        (void)snprintf(m, sizeof m, "\"%.60s\" is not a phone number: %s", input, detail);
+    else if (r == AGAH_EACCOUNT)
+        (void)snprintf(m, sizeof m, "\"%.60s\" is not a valid account: %s", input, detail);
+    else
+        (void)snprintf(m, sizeof m, "\"%.60s\": %s", input, detail);
     if (lineno > 0)
         (void)snprintf(at, sizeof at, "line %zu: ", lineno);
-    if (r == AGAH_EREGION)
-        return cli_fail(EXIT_USAGE, "%s\"%.60s\" is a national number: give its country with "
-                        "--region CC (e.g. --region GB) or set AGAH_REGION, or write it "
-                        "with + and the country code", at, input);
-    if (r == AGAH_ENUMBER)
-        return cli_fail(EXIT_USAGE, "%s\"%.60s\" is not a phone number: %s", at, input,
-                        why.msg[0] ? why.msg : agah_strerror(r));
-    if (r == AGAH_EACCOUNT)
-        return cli_fail(EXIT_USAGE, "%s\"%.60s\" is not a valid account: %s", at, input,
-                        why.msg[0] ? why.msg : agah_strerror(r));
-    return cli_fail(EXIT_USAGE, "%s\"%.60s\": %s", at, input, why.msg[0] ? why.msg : agah_strerror(r));
+    if (msg != NULL)
+        (void)snprintf(msg, msgsize, "%s", m);
+    return cli_fail(EXIT_USAGE, "%s%s", at, m);
 }
 
 int cmd_post(struct cli *c)
@@ -235,7 +241,7 @@ int cmd_post(struct cli *c)
             return r;
         r = on_target(c->pos[0], region, kind == AGAH_KIND_NUMBER ? AGAH_TARGET_NUMBER
                                                                   : AGAH_TARGET_ACCOUNT,
-                      target, &got, 0);
+                      target, &got, 0, NULL, 0);
         if (r != 0)
             return r;
     }
@@ -340,12 +346,15 @@ static int on_check_batch(struct cli *c, const char *region)
             s++;
         if (*s == '\0' || *s == '#')
             continue;
-        if (on_target(s, region, 0, target, &kind, lineno) != 0) {
+        char why[512];
+        if (on_target(s, region, 0, target, &kind, lineno, why, sizeof why) != 0) {
             any_invalid = 1;
             if (c->json) {
                 (void)fputs("{\"query\": ", stdout);
                 json_string(stdout, s, strlen(s));
-                (void)fputs(", \"error\": \"invalid input\"}\n", stdout);
+                (void)fputs(", \"error\": ", stdout);
+                json_string(stdout, why, strlen(why));
+                (void)fputs("}\n", stdout);
             }
             continue;
         }
@@ -383,7 +392,7 @@ int cmd_check(struct cli *c)
         return r;
     if (c->npos == 0 || strcmp(c->pos[0], "-") == 0)
         return on_check_batch(c, region);
-    if ((r = on_target(c->pos[0], region, 0, target, &kind, 0)) != 0)
+    if ((r = on_target(c->pos[0], region, 0, target, &kind, 0, NULL, 0)) != 0)
         return r;
     if ((r = ctl_open(&ctl, c->datadir)) != 0)
         return r;

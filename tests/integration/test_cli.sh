@@ -212,6 +212,23 @@ run $ORG list
 expect "list (human) cuts long notes on a character boundary" 0 \
   "out.encode('utf-8').decode('utf-8') == out and '\u2026' in out"
 
+# JSON escaping and terminal safety: quotes, backslashes, newlines, tabs and
+# an ANSI escape in a note come back exactly in JSON and are never sent raw
+# to a terminal by the human output.
+NASTY=$'say "hi" \\ back\nsecond line\ttab \e[31mred\e[0m'
+run $ORG --json post alert --note "$NASTY" --severity info
+expect "post alert with quotes, backslash, newline, tab and an escape" 0 "len(j['id']) == 64"
+A_NASTY=$(json_field id)
+run $ORG --json list --kind alert
+expect "list --json escapes them and they round-trip exactly" 0 \
+  "[a['note'] for a in j if a['id'] == '$A_NASTY'] == ['say \"hi\" \\\\ back\\nsecond line\\ttab \\x1b[31mred\\x1b[0m']"
+run $ORG list --kind alert
+expect "list (human) never writes the escape character" 0 "'\\x1b' not in out and '$(echo "${A_NASTY:0:12}")' in out"
+run $ORG show "$A_NASTY"
+expect "show (human) never writes the escape character" 0 "'\\x1b' not in out and 'second line' in out"
+run $ORG --json retract "$A_NASTY"
+expect_rc "retract it again" 0
+
 run $ORG --json post number 07700 900456 2>/dev/null
 expect_rc "post number with two arguments: exit 2" 2
 run $ORG --json post number "07700 900456"
@@ -303,7 +320,7 @@ expect "check from stdin with an invalid line: exit 2, the others still answered
   "out.splitlines()[0] == '+12025550143  not flagged' and out.splitlines()[1].startswith('telegram:fake_consulate  FLAGGED') and 'line 2' in err"
 run_in $ORG $'+852 5123 4567\n+1 202 555 0143\nbogus\n' --json check
 expect "check --json from stdin: JSON lines" 2 \
-  "len(lines) == 3 and lines[0]['flagged'] is True and lines[0]['normalized'] == '+85251234567' and all(is_alert(a) for a in lines[0]['alerts']) and lines[1]['flagged'] is False and set(lines[1]) == {'query', 'normalized', 'flagged', 'alerts'} and lines[2]['query'] == 'bogus' and 'error' in lines[2]"
+  "len(lines) == 3 and lines[0]['flagged'] is True and lines[0]['normalized'] == '+85251234567' and all(is_alert(a) for a in lines[0]['alerts']) and lines[1]['flagged'] is False and set(lines[1]) == {'query', 'normalized', 'flagged', 'alerts'} and lines[2] == {'query': 'bogus', 'error': lines[2]['error']} and 'not a phone number' in lines[2]['error']"
 
 # ------------------------------------------------------------------ list
 run $ORG --json list
