@@ -52,6 +52,16 @@ NOTE_TEXT = ("Benchmark alert: caller claims to be from the consulate and asks "
 NOTE = (NOTE_TEXT * 2)[:NOTE_LEN]
 
 
+def _die_with_parent():
+    """Child side of Popen: get SIGTERM if the benchmark itself is killed
+    (even by SIGKILL), so no daemon outlives it."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def log(msg):
     print("bench: " + msg, file=sys.stderr, flush=True)
 
@@ -83,7 +93,7 @@ class Bench:
     def start(self, argv, label, log_path=None, stdout=None):
         err = open(log_path, "wb") if log_path else subprocess.DEVNULL
         p = subprocess.Popen(argv, stdout=stdout or subprocess.DEVNULL, stderr=err,
-                             stdin=subprocess.DEVNULL)
+                             stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         if log_path:
             err.close()
         self.procs[p.pid] = (p, label)
