@@ -60,6 +60,22 @@ run $ORG --json id
 expect "id --json prints the same {member_id}" 0 "j == {'member_id': '$ORG_ID'}"
 run $ORG id
 expect "id prints the bare id" 0 "out == '$ORG_ID'"
+# Where the data directory is: --data, --data=, $AGAH_DATA, $XDG_DATA_HOME/agah,
+# ~/.local/share/agah, in that order.
+OUT=$(AGAH_DATA="$ROOT/$ORG" timeout 30 "$AGAH" id 2>&1); RC=$?
+expect "AGAH_DATA is the default data directory" 0 "out == '$ORG_ID'"
+OUT=$(AGAH_DATA="$ROOT/nowhere" timeout 30 "$AGAH" --data="$ROOT/$ORG" id 2>&1); RC=$?
+expect "--data=DIR wins over AGAH_DATA" 0 "out == '$ORG_ID'"
+mkdir -p "$ROOT/xdg" "$ROOT/home/.local/share"
+cp -a "$ROOT/$ORG" "$ROOT/xdg/agah"
+cp -a "$ROOT/$ORG" "$ROOT/home/.local/share/agah"
+OUT=$(XDG_DATA_HOME="$ROOT/xdg" HOME="$ROOT/nohome" timeout 30 "$AGAH" id 2>&1); RC=$?
+expect "else \$XDG_DATA_HOME/agah" 0 "out == '$ORG_ID'"
+OUT=$(env -u XDG_DATA_HOME HOME="$ROOT/home" timeout 30 "$AGAH" id 2>&1); RC=$?
+expect "else ~/.local/share/agah" 0 "out == '$ORG_ID'"
+OUT=$(env -u XDG_DATA_HOME HOME="$ROOT/home2" timeout 30 "$AGAH" init --no-passphrase 2>&1); RC=$?
+OUT=$(stat -c '%a' "$ROOT/home2/.local/share/agah" 2>&1)
+expect "init creates the default directory 0700" 0 "out == '700'"
 run nobody id
 expect "id without an identity: exit 2 naming agah init" 2 "'agah' in err and 'init' in err"
 run $ORG init --name "$(printf 'x%.0s' $(seq 1 65))" --no-passphrase
