@@ -682,9 +682,13 @@ def main():
     ap.add_argument("--only", help="comma-separated steps: verify,pair,check,spread (for development)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=N",
                     help="override one size of the configuration (for development)")
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                  "results.json"))
+    ap.add_argument("--out", help="results file (default bench/results.json; with --smoke "
+                                   "BUILD/bench-smoke.json, so a smoke run never replaces "
+                                   "the recorded results)")
     args = ap.parse_args()
+    if args.out is None:
+        args.out = (os.path.join(args.build, "bench-smoke.json") if args.smoke else
+                    os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json"))
     b = Bench(args)
 
     def on_signal(signum, frame):

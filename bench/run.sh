@@ -4,6 +4,7 @@
 # Builds the benchmark programs if needed, then runs bench/bench.py, which
 # prints the table, writes bench/results.json (the keys of issue 6) and
 # bench/results-details.json, and stops every process it started.
+# With --smoke the results go to BUILD_DIR/bench-smoke.json instead.
 # --smoke runs every step at small sizes in well under a minute.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
