@@ -1,11 +1,13 @@
 /* See bench_util.h. */
 #define _POSIX_C_SOURCE 200809L
 #include "bench_util.h"
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sodium.h>
+#include "bench_gen.h"
 
 uint64_t bu_now(void)
 {
@@ -226,9 +228,6 @@ int bu_ingest(struct node *n, const uint8_t *buf, size_t len)
 
 /* ------------------------------------------------------------------ */
 /* Parallel generation (bench_gen.h)                                   */
-
-#include <pthread.h>
-#include "bench_gen.h"
 
 struct bu__gen_job {
     const struct bu_author *a;
