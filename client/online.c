@@ -437,7 +437,7 @@ int cmd_list(struct cli *c)
         goto out;
     }
     if (res->via.array.size == 0) {
-        (void)printf("no %s%s%s alerts\n", all ? "" : "active", kind && !all ? " " : "",
+        (void)printf("no%s%s%s alerts\n", all ? "" : " active", kind ? " " : "",
                      kind ? kind : "");
         goto out;
     }
