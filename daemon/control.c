@@ -1118,7 +1118,12 @@ static void h_show(struct control_client *cl, const struct control_req *r)
         client_fail(cl, rc, NULL);
         return;
     }
-    send_alerts(cl, &a, 1);
+    /* `show` answers one ALERT object, not a list (CONTRACT.md). */
+    struct out o;
+    out_init(&o);
+    o_ok(&o);
+    o_alert(&o, &a);
+    client_send(cl, &o);
 }
 
 static void h_confirm(struct control_client *cl, const struct control_req *r)
