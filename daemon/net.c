@@ -91,6 +91,10 @@ struct peer {
     size_t in_len, in_cap;
     double tokens;
     uint64_t tokens_at, last_rx;
+    /* Bodies asked of this peer (ids sent in WANT and GRAFT) and not yet
+     * answered: that many BODY messages bypass the token bucket, since
+     * what we asked for bounds them; anything beyond is charged. */
+    uint64_t asked;
     uint8_t ihave[GOSSIP_IDS_MAX][AGAH_HASH_LEN];
     size_t n_ihave;
     uint8_t graft[GOSSIP_IDS_MAX][AGAH_HASH_LEN];
@@ -124,7 +128,6 @@ struct net {
     uint8_t *enc; /* plaintext being encoded for sending */
     struct peer *ingest_from;
     int ingest_fwd;
-    int ingested;
     uint64_t last_recon;
 };
 
@@ -259,6 +262,8 @@ static int peer__send_ids(struct peer *p, int type, uint8_t (*ids)[AGAH_HASH_LEN
 
     if (*n == 0)
         return 0;
+    if (type == GOSSIP_WANT || type == GOSSIP_GRAFT)
+        p->asked += *n;
     r = gossip_enc_ids(type, (const uint8_t(*)[AGAH_HASH_LEN])ids, *n, p->net->enc,
                        FRAME_PT_MAX, &len);
     *n = 0;
@@ -433,8 +438,6 @@ static int net__verify(void *ctx, const uint8_t pk[AGAH_PK_LEN], const uint8_t *
     if (r < 0)
         log_debug("peer %s: admission record refused: %s", p->remote,
                   why.msg[0] ? why.msg : agah_strerror(r));
-    else if (r == 1)
-        net->ingested = 1;
     if ((r = node_member_status(net->node, pk, &role)) != 0)
         return r;
     p->role = role;
@@ -537,9 +540,7 @@ static void net__forward_ingest(struct peer *p, const struct gossip_msg *m, int 
     r = node_ingest(net->node, m->rec, m->rec_len, &why);
     net->ingest_from = NULL;
     net->ingest_fwd = NET_FWD_EAGER;
-    if (r == 1)
-        net->ingested = 1;
-    else if (r < 0)
+    if (r < 0)
         log_debug("peer %s: record refused: %s", p->remote,
                   why.msg[0] ? why.msg : agah_strerror(r));
 }
@@ -569,7 +570,12 @@ static void net__on_body(struct peer *p, const struct gossip_msg *m)
     uint8_t id[AGAH_HASH_LEN];
     int grafted;
 
-    peer__charge(p);
+    /* A body we asked for is not charged: the requests bound it, and the
+     * limit would otherwise throttle our own catch-up. An unasked one is. */
+    if (p->asked > 0)
+        p->asked--;
+    else
+        peer__charge(p);
     agah_hash(m->rec, m->rec_len, id);
     if (node_have(net->node, id))
         return;
@@ -795,10 +801,9 @@ static void peer__process(struct peer *p)
         memmove(p->in, p->in + off, p->in_len - off);
         p->in_len -= off;
     }
-    if (net->ingested) {
-        net->ingested = 0;
-        (void)node_flush(net->node);
-    }
+    /* No commit here: a record from a peer is acknowledged to no one, so
+     * it waits for agahd's flush timer or node.c's batch bound rather than
+     * paying an fsync per read. */
     if (p->state != PEER_CLOSING)
         peer__update_reading(p);
 }
