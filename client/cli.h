@@ -84,6 +84,11 @@ struct ctl {
     size_t resp_len;
     msgpack_unpacked unp; /* the last response, unpacked */
     int have_unp;
+    /* When set (after ctl_open), a refusal from the daemon is copied here,
+     * control characters replaced, instead of printed: batch `check` puts
+     * its line number in front. */
+    char *refusal;
+    size_t refusal_size;
 };
 
 /* Connects to DIR/agahd.sock. On failure prints why and returns the exit

@@ -199,6 +199,19 @@ static int ctl__receive(struct ctl *ctl, time_t deadline, volatile sig_atomic_t 
         if (ex != NULL && ex->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
             (ex->via.u64 == EXIT_USAGE || ex->via.u64 == EXIT_PERM || ex->via.u64 == EXIT_FAIL))
             code = (int)ex->via.u64;
+        if (ctl->refusal != NULL && ctl->refusal_size > 0) {
+            size_t n = 0;
+            if (er != NULL && er->type == MSGPACK_OBJECT_STR && er->via.str.size > 0) {
+                for (; n < er->via.str.size && n + 1 < ctl->refusal_size; n++) {
+                    unsigned char ch = (unsigned char)er->via.str.ptr[n];
+                    ctl->refusal[n] = (char)(ch < 0x20 || ch == 0x7f ? '?' : ch);
+                }
+                ctl->refusal[n] = '\0';
+            } else {
+                (void)snprintf(ctl->refusal, ctl->refusal_size, "agahd refused the request");
+            }
+            return code;
+        }
         (void)fputs("agah: ", stderr);
         if (er != NULL && er->type == MSGPACK_OBJECT_STR && er->via.str.size > 0)
             ctl__print_safe(er->via.str.ptr, er->via.str.size);

@@ -1,5 +1,6 @@
-/* The online commands: each checks and normalises its input here first (so a
- * bad number or id exits 2 before anything is sent), sends one request over
+/* The online commands: each checks its input here first (so a bad id or
+ * option exits 2 before anything is sent; numbers and accounts are
+ * normalised by agahd, which refuses bad ones the same way), sends one request over
  * the control socket and prints the daemon's result, as JSON unchanged with
  * --json or for people otherwise. */
 #define _POSIX_C_SOURCE 200809L
@@ -153,55 +154,16 @@ static int on_member_id(const char *s)
     return 0;
 }
 
-/* Normalises the target of a post or check. On failure prints why (with
- * "line N: " in batch mode) and, when `msg` is given, keeps the reason
- * there too (for --json batch output). */
-static int on_target(const char *input, const char *region, int kind, char out[AGAH_TARGET_MAX],
-                     int *got_kind, size_t lineno, char *msg, size_t msgsize)
-{
-    struct agah_why why = {{0}};
-    char at[32] = "", m[512];
-    const char *detail;
-    int r;
-
-    if (kind == AGAH_TARGET_NUMBER) {
-        r = agah_number_normalize(input, region, out, &why);
-        *got_kind = kind;
-    } else if (kind == AGAH_TARGET_ACCOUNT) {
-        r = agah_account_normalize(input, region, out, &why);
-        *got_kind = kind;
-    } else {
-        r = agah_target_normalize(input, region, out, got_kind, &why);
-    }
-    if (r == 0)
-        return 0;
-    detail = why.msg[0] ? why.msg : agah_strerror(r);
-    if (r == AGAH_EREGION)
-        (void)snprintf(m, sizeof m, "\"%.60s\" is a national number: give its country with "
-                       "--region CC (e.g. --region GB) or set AGAH_REGION, or write it "
-                       "with + and the country code", input);
-    else if (r == AGAH_ENUMBER)
-        (void)snprintf(m, sizeof m, "\"%.60s\" is not a phone number: %s", input, detail);
-    else if (r == AGAH_EACCOUNT)
-        (void)snprintf(m, sizeof m, "\"%.60s\" is not a valid account: %s", input, detail);
-    else
-        (void)snprintf(m, sizeof m, "\"%.60s\": %s", input, detail);
-    if (lineno > 0)
-        (void)snprintf(at, sizeof at, "line %zu: ", lineno);
-    if (msg != NULL)
-        (void)snprintf(msg, msgsize, "%s", m);
-    return cli_fail(EXIT_USAGE, "%s%s", at, m);
-}
-
 int cmd_post(struct cli *c)
 {
     const char *what = c->cmd + 5; /* "number", "account" or "alert" */
     const char *cat = cli_opt(c, "category"), *note = cli_opt(c, "note");
     const char *sev = cli_opt(c, "severity"), *exp = cli_opt(c, "expires");
     const char *region = on_region(c);
-    char target[AGAH_TARGET_MAX] = "", rel[64];
+    const char *target;
+    char rel[64];
     uint64_t expires = ON_DEFAULT_EXPIRES;
-    int kind, got, r;
+    int kind, r;
     struct ctl ctl;
     struct on_req q;
     const msgpack_object *res;
@@ -236,20 +198,19 @@ int cmd_post(struct cli *c)
         return r;
     if (exp != NULL && (r = on_duration(exp, &expires)) != 0)
         return r;
-    if (kind != AGAH_KIND_ALERT) {
-        if ((r = on_region_ok(cli_opt(c, "region"))) != 0)
-            return r;
-        r = on_target(c->pos[0], region, kind == AGAH_KIND_NUMBER ? AGAH_TARGET_NUMBER
-                                                                  : AGAH_TARGET_ACCOUNT,
-                      target, &got, 0, NULL, 0);
-        if (r != 0)
-            return r;
-    }
+    /* The target goes as typed, with the region: agahd normalises it and
+     * refuses bad input (exit 2, nothing stored), so this program needs no
+     * phone-number library. */
+    if (kind != AGAH_KIND_ALERT && (r = on_region_ok(cli_opt(c, "region"))) != 0)
+        return r;
+    target = kind == AGAH_KIND_ALERT ? "" : c->pos[0];
 
     on_req_init(&q);
-    int ok = ctl_req_begin(&q.pk, "post", 6) == 0 &&
+    int ok = ctl_req_begin(&q.pk, "post", 7) == 0 &&
              ctl_pack_kv_str(&q.pk, "kind", what) == 0 &&
              ctl_pack_kv_str(&q.pk, "target", kind == AGAH_KIND_ALERT ? NULL : target) == 0 &&
+             ctl_pack_kv_str(&q.pk, "region", kind != AGAH_KIND_ALERT && region != NULL &&
+                                                  region[0] ? region : NULL) == 0 &&
              ctl_pack_kv_str(&q.pk, "category", cat) == 0 &&
              ctl_pack_kv_str(&q.pk, "note", note) == 0 &&
              ctl_pack_kv_str(&q.pk, "severity", sev) == 0 &&
@@ -273,28 +234,51 @@ int cmd_post(struct cli *c)
     return r;
 }
 
-/* One check request on an open connection. Returns 0 (flagged), 1 (not) or
- * an exit code; prints the answer. `prefix` is printed before a human
- * answer (batch mode). */
-static int on_check_one(struct cli *c, struct ctl *ctl, const char *query, const char *target,
-                        int batch)
+/* One check request on an open connection: the query goes as typed, with
+ * the region, and agahd normalises it (so this program needs no
+ * phone-number library). Returns 0 (flagged), 1 (not) or an exit code; prints
+ * the answer. In batch mode each human answer starts with the normalised
+ * identifier, and a refusal (bad input) is printed here with its line. */
+static int on_check_one(struct cli *c, struct ctl *ctl, const char *query, const char *region,
+                        size_t lineno)
 {
     struct on_req q;
     const msgpack_object *res;
+    char target[AGAH_TARGET_MAX], why[512] = "";
     int r;
 
     on_req_init(&q);
-    if (ctl_req_begin(&q.pk, "check", 1) != 0 || ctl_pack_kv_str(&q.pk, "target", target) != 0) {
+    if (ctl_req_begin(&q.pk, "check", 2) != 0 || ctl_pack_kv_str(&q.pk, "query", query) != 0 ||
+        ctl_pack_kv_str(&q.pk, "region", region != NULL && region[0] ? region : NULL) != 0) {
         msgpack_sbuffer_destroy(&q.sb);
         return cli_fail(EXIT_FAIL, "cannot encode the request");
     }
+    if (lineno > 0) {
+        ctl->refusal = why;
+        ctl->refusal_size = sizeof why;
+    }
     r = ctl_call(ctl, &q.sb, CTL_TIMEOUT_SECONDS, &res);
+    ctl->refusal = NULL;
+    ctl->refusal_size = 0;
     msgpack_sbuffer_destroy(&q.sb);
+    if (r != 0 && lineno > 0 && why[0] != '\0') {
+        if (c->json) {
+            (void)fputs("{\"query\": ", stdout);
+            json_string(stdout, query, strlen(query));
+            (void)fputs(", \"error\": ", stdout);
+            json_string(stdout, why, strlen(why));
+            (void)fputs("}\n", stdout);
+        }
+        return cli_fail(r, "line %zu: %s", lineno, why);
+    }
     if (r != 0)
         return r;
     const msgpack_object *fl = mp_get(res, "flagged"), *alerts = mp_get(res, "alerts");
-    if (fl == NULL || fl->type != MSGPACK_OBJECT_BOOLEAN)
-        return cli_fail(EXIT_FAIL, "agahd sent a check result without \"flagged\"");
+    target[0] = '\0';
+    (void)mp_str(res, "normalized", target, sizeof target);
+    if (fl == NULL || fl->type != MSGPACK_OBJECT_BOOLEAN || target[0] == '\0')
+        return cli_fail(EXIT_FAIL, "agahd sent a check result without \"flagged\" or "
+                                   "\"normalized\"");
     int flagged = fl->via.boolean;
     if (c->json) {
         (void)fputs("{\"query\": ", stdout);
@@ -309,7 +293,7 @@ static int on_check_one(struct cli *c, struct ctl *ctl, const char *query, const
         (void)fputs("}\n", stdout);
     } else {
         char line[512];
-        if (batch)
+        if (lineno > 0)
             (void)printf("%s  ", target);
         if (flagged) {
             out_flagged_summary(line, sizeof line, alerts, (uint64_t)time(NULL));
@@ -336,8 +320,6 @@ static int on_check_batch(struct cli *c, const char *region)
     memset(&ctl, 0, sizeof ctl);
     ctl.fd = -1;
     while ((n = getline(&line, &cap, stdin)) >= 0) {
-        char target[AGAH_TARGET_MAX];
-        int kind;
         char *s = line;
         lineno++;
         while (n > 0 && isspace((unsigned char)s[n - 1]))
@@ -346,26 +328,16 @@ static int on_check_batch(struct cli *c, const char *region)
             s++;
         if (*s == '\0' || *s == '#')
             continue;
-        char why[512];
-        if (on_target(s, region, 0, target, &kind, lineno, why, sizeof why) != 0) {
-            any_invalid = 1;
-            if (c->json) {
-                (void)fputs("{\"query\": ", stdout);
-                json_string(stdout, s, strlen(s));
-                (void)fputs(", \"error\": ", stdout);
-                json_string(stdout, why, strlen(why));
-                (void)fputs("}\n", stdout);
-            }
-            continue;
-        }
         if (!connected) {
             if ((r = ctl_open(&ctl, c->datadir)) != 0)
                 goto out;
             connected = 1;
         }
-        r = on_check_one(c, &ctl, s, target, 1);
+        r = on_check_one(c, &ctl, s, region, lineno);
         if (r == 0)
             any_flagged = 1;
+        else if (r == EXIT_USAGE)
+            any_invalid = 1;
         else if (r != 1)
             goto out;
         (void)fflush(stdout);
@@ -384,19 +356,16 @@ out:
 int cmd_check(struct cli *c)
 {
     const char *region = on_region(c);
-    char target[AGAH_TARGET_MAX];
     struct ctl ctl;
-    int kind, r;
+    int r;
 
     if ((r = on_region_ok(cli_opt(c, "region"))) != 0)
         return r;
     if (c->npos == 0 || strcmp(c->pos[0], "-") == 0)
         return on_check_batch(c, region);
-    if ((r = on_target(c->pos[0], region, 0, target, &kind, 0, NULL, 0)) != 0)
-        return r;
     if ((r = ctl_open(&ctl, c->datadir)) != 0)
         return r;
-    r = on_check_one(c, &ctl, c->pos[0], target, 0);
+    r = on_check_one(c, &ctl, c->pos[0], region, 0);
     ctl_close(&ctl);
     return r;
 }

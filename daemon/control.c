@@ -5,6 +5,7 @@
  * The socket is reachable by the local user only (0600 in a 0700 dir), but
  * every request is still treated as untrusted bytes. */
 #define _POSIX_C_SOURCE 200809L /* lstat, S_ISSOCK, and what uv.h needs */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -536,7 +537,8 @@ static void on_connection(uv_stream_t *server, int status)
 
 enum arg_id {
     ARG_KIND, ARG_TARGET, ARG_CATEGORY, ARG_NOTE, ARG_SEVERITY, ARG_EXPIRES, ARG_ALL,
-    ARG_ID, ARG_REASON, ARG_MEMBER_ID, ARG_ROLE, ARG_NAME, ARG_ADDRESS, ARG_COUNT
+    ARG_ID, ARG_REASON, ARG_MEMBER_ID, ARG_ROLE, ARG_NAME, ARG_ADDRESS, ARG_QUERY, ARG_REGION,
+    ARG_COUNT
 };
 enum arg_type { T_STR, T_UINT, T_BOOL };
 
@@ -560,6 +562,8 @@ static const struct arg_def arg_defs[ARG_COUNT] = {
     [ARG_ROLE] = {"role", T_STR, 16},
     [ARG_NAME] = {"name", T_STR, AGAH_NAME_MAX},
     [ARG_ADDRESS] = {"address", T_STR, AGAH_ADDR_MAX - 1},
+    [ARG_QUERY] = {"query", T_STR, CONTROL_QUERY_MAX},
+    [ARG_REGION] = {"region", T_STR, 2},
 };
 
 #define F_REQ 1u /* must be present */
@@ -570,7 +574,7 @@ struct cmd_arg {
     unsigned flags;
 };
 
-#define CMD_MAX_ARGS 6
+#define CMD_MAX_ARGS 7
 
 typedef void (*cmd_handler)(struct control_client *cl, const struct control_req *r);
 
@@ -603,10 +607,12 @@ static int check_check(struct control_req *r, unsigned have, struct agah_why *wh
  * of what type, and who answers it. Anything not listed is refused. */
 static const struct cmd_def cmd_defs[CONTROL_NCMDS] = {
     [CONTROL_STATUS] = {"status", h_status, NULL, 0, {{0, 0}}},
-    [CONTROL_POST] = {"post", h_post, check_post, 6,
+    [CONTROL_POST] = {"post", h_post, check_post, 7,
                       {{ARG_KIND, F_REQ}, {ARG_TARGET, F_NIL}, {ARG_CATEGORY, 0},
-                       {ARG_NOTE, F_NIL}, {ARG_SEVERITY, 0}, {ARG_EXPIRES, 0}}},
-    [CONTROL_CHECK] = {"check", h_check, check_check, 1, {{ARG_TARGET, F_REQ}}},
+                       {ARG_NOTE, F_NIL}, {ARG_SEVERITY, 0}, {ARG_EXPIRES, 0},
+                       {ARG_REGION, F_NIL}}},
+    [CONTROL_CHECK] = {"check", h_check, check_check, 3,
+                       {{ARG_TARGET, 0}, {ARG_QUERY, 0}, {ARG_REGION, F_NIL}}},
     [CONTROL_LIST] = {"list", h_list, NULL, 2, {{ARG_KIND, F_NIL}, {ARG_ALL, 0}}},
     [CONTROL_SHOW] = {"show", h_show, NULL, 1, {{ARG_ID, F_REQ}}},
     [CONTROL_CONFIRM] = {"confirm", h_confirm, NULL, 2, {{ARG_ID, F_REQ}, {ARG_NOTE, F_NIL}}},
@@ -743,6 +749,19 @@ static int arg_take(struct control_req *r, int arg, const msgpack_object *o,
         return 0;
     case ARG_TARGET:
         return take_str(o, d->key, d->max, r->target, why);
+    case ARG_QUERY:
+        return take_str(o, d->key, d->max, r->query, why);
+    case ARG_REGION:
+        if ((rc = take_str(o, d->key, d->max, r->region, why)) != 0)
+            return rc;
+        /* "" means none, as an absent or nil region does. */
+        if (r->region[0] != '\0' &&
+            (strlen(r->region) != 2 || !isalpha((unsigned char)r->region[0]) ||
+             !isalpha((unsigned char)r->region[1])))
+            return agah_fail(why, AGAH_EINVAL,
+                             "region \"%s\" is not a two-letter country code (e.g. GB, TR)",
+                             r->region);
+        return 0;
     case ARG_CATEGORY:
         if ((rc = take_str(o, d->key, d->max, buf, why)) != 0)
             return rc;
@@ -805,8 +824,39 @@ static int arg_take(struct control_req *r, int arg, const msgpack_object *o,
     }
 }
 
-/* post: the target must suit the kind and is normalised again here, so a
- * client that skipped normalisation cannot store a second spelling. */
+/* Normalises a target as the user typed it, with the region for a national
+ * number, into out. On failure the message is written for the person who
+ * typed it (the CLI shows it as is) and names the input. */
+static int target_normalize(const char *input, const char *region, int kind,
+                            char out[AGAH_TARGET_MAX], struct agah_why *why)
+{
+    struct agah_why w = {{0}};
+    const char *detail;
+    int got, rc;
+
+    if (kind == AGAH_TARGET_NUMBER)
+        rc = agah_number_normalize(input, region, out, &w);
+    else if (kind == AGAH_TARGET_ACCOUNT)
+        rc = agah_account_normalize(input, region, out, &w);
+    else
+        rc = agah_target_normalize(input, region, out, &got, &w);
+    if (rc == 0)
+        return 0;
+    detail = w.msg[0] ? w.msg : agah_strerror(rc);
+    if (rc == AGAH_EREGION)
+        return agah_fail(why, rc, "\"%.60s\" is a national number: give its country with "
+                         "--region CC (e.g. --region GB) or set AGAH_REGION, or write it "
+                         "with + and the country code", input);
+    if (rc == AGAH_ENUMBER)
+        return agah_fail(why, rc, "\"%.60s\" is not a phone number: %s", input, detail);
+    if (rc == AGAH_EACCOUNT)
+        return agah_fail(why, rc, "\"%.60s\" is not a valid account: %s", input, detail);
+    return agah_fail(why, rc, "\"%.60s\": %s", input, detail);
+}
+
+/* post: the target must suit the kind and is normalised here (with the
+ * region, if given), so a client that skipped normalisation cannot store
+ * a second spelling. */
 static int check_post(struct control_req *r, unsigned have, struct agah_why *why)
 {
     char norm[AGAH_TARGET_MAX];
@@ -823,21 +873,29 @@ static int check_post(struct control_req *r, unsigned have, struct agah_why *why
     if (!(have & (1u << ARG_TARGET)))
         return agah_fail(why, AGAH_EINVAL, "target: a %s alert needs a target",
                          r->kind == AGAH_KIND_NUMBER ? "number" : "account");
-    rc = r->kind == AGAH_KIND_NUMBER ? agah_number_normalize(r->target, NULL, norm, why)
-                                     : agah_account_normalize(r->target, NULL, norm, why);
+    rc = target_normalize(r->target, r->region,
+                          r->kind == AGAH_KIND_NUMBER ? AGAH_TARGET_NUMBER : AGAH_TARGET_ACCOUNT,
+                          norm, why);
     if (rc != 0)
         return rc;
     memcpy(r->target, norm, sizeof norm);
     return 0;
 }
 
+/* check: either `query` (as typed, normalised here with `region`, so the
+ * CLI needs no phone-number library) or `target`; never both. */
 static int check_check(struct control_req *r, unsigned have, struct agah_why *why)
 {
     char norm[AGAH_TARGET_MAX];
-    int kind, rc;
+    int has_q = (have & (1u << ARG_QUERY)) != 0, has_t = (have & (1u << ARG_TARGET)) != 0;
+    int rc;
 
-    (void)have;
-    if ((rc = agah_target_normalize(r->target, NULL, norm, &kind, why)) != 0)
+    if (has_q == has_t)
+        return agah_fail(why, AGAH_EFIELDS, "check needs the argument \"target\" or "
+                                            "\"query\", not both");
+    if (has_t && r->region[0] != '\0')
+        return agah_fail(why, AGAH_EFIELDS, "check: \"region\" goes with \"query\"");
+    if ((rc = target_normalize(has_q ? r->query : r->target, r->region, 0, norm, why)) != 0)
         return rc;
     memcpy(r->target, norm, sizeof norm);
     return 0;
@@ -1065,7 +1123,8 @@ static void h_check(struct control_client *cl, const struct control_req *r)
             flagged = 1;
     out_init(&o);
     o_ok(&o);
-    o_map(&o, 2);
+    o_map(&o, 3);
+    o_kstr(&o, "normalized", r->target);
     o_str(&o, "flagged");
     o_bool(&o, flagged);
     o_str(&o, "alerts");

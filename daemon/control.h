@@ -46,11 +46,16 @@ enum control_cmd {
  * bounded, valid UTF-8 without NUL, and every value has been checked and
  * converted (enums parsed, targets normalised again, member ids decoded).
  * Fields a command does not take keep their defaults. */
+/* Longest raw identifier accepted from `check` (before normalisation). */
+#define CONTROL_QUERY_MAX 1024
+
 struct control_req {
     int cmd;                          /* enum control_cmd */
     int fatal;                        /* on failure: 1 if the connection must close */
     int kind;                         /* post: agah_alert_kind; list: 0 = all kinds */
     char target[AGAH_TARGET_MAX];     /* normalised; "" for a free-text alert */
+    char query[CONTROL_QUERY_MAX + 1]; /* check: as the user typed it */
+    char region[3];                   /* check, post: "" or an ISO 3166 alpha-2 code */
     int category;                     /* agah_category, default harassment */
     int severity;                     /* agah_severity, default warning */
     uint64_t expires;                 /* post: seconds from now, 0 = never */
