@@ -51,8 +51,8 @@ int node_have(const struct node *n, const uint8_t id[AGAH_HASH_LEN]);
 int node_ingest(struct node *n, const uint8_t *buf, size_t len, struct agah_why *why);
 /* Commits the records node_ingest stored since the last flush. Ingested
  * records share one open transaction (ingest is then limited by signature
- * checks, not by fsync); the network layer calls this at the end of each
- * read batch and agahd on a short timer. At most 4096 ingested records are
+ * checks, not by fsync); agahd calls this on a 200 ms timer and at
+ * shutdown (records from peers are acknowledged to nobody). At most 4096 ingested records are
  * ever uncommitted. Records this node signs (post, confirm, retract,
  * invite, revoke) are committed before those functions return (R1). */
 int node_flush(struct node *n);
