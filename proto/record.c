@@ -239,8 +239,9 @@ static int rec__type_fields(const msgpack_object *f, const uint8_t *buf, int typ
     }
 }
 
-int agah_rec_decode(const uint8_t *buf, size_t len, const uint8_t *community,
-                    struct agah_rec *out, struct agah_why *why)
+/* Both decoders: every check, and the signature too when verify_sig. */
+static int rec__decode(const uint8_t *buf, size_t len, const uint8_t *community, int verify_sig,
+                       struct agah_rec *out, struct agah_why *why)
 {
     msgpack_unpacked res;
     const msgpack_object *f;
@@ -339,15 +340,18 @@ int agah_rec_decode(const uint8_t *buf, size_t len, const uint8_t *community,
     }
     /* Verify over the exact bytes received, with the domain prefix. The
      * copy is bounded by AGAH_REC_MAX, checked above. */
-    if ((msg = malloc(REC_SIG_PREFIX_LEN + len - REC_SIG_ELEM)) == NULL) {
-        r = AGAH_ENOMEM;
-        goto out;
-    }
-    memcpy(msg, REC_SIG_PREFIX, REC_SIG_PREFIX_LEN);
-    memcpy(msg + REC_SIG_PREFIX_LEN, buf, len - REC_SIG_ELEM);
-    if (agah_sig_verify(rec.author, msg, REC_SIG_PREFIX_LEN + len - REC_SIG_ELEM, sig) != 0) {
-        r = agah_fail(why, AGAH_ESIG, "the signature does not verify");
-        goto out;
+    if (verify_sig) {
+        if ((msg = malloc(REC_SIG_PREFIX_LEN + len - REC_SIG_ELEM)) == NULL) {
+            r = AGAH_ENOMEM;
+            goto out;
+        }
+        memcpy(msg, REC_SIG_PREFIX, REC_SIG_PREFIX_LEN);
+        memcpy(msg + REC_SIG_PREFIX_LEN, buf, len - REC_SIG_ELEM);
+        if (agah_sig_verify(rec.author, msg, REC_SIG_PREFIX_LEN + len - REC_SIG_ELEM, sig) !=
+            0) {
+            r = agah_fail(why, AGAH_ESIG, "the signature does not verify");
+            goto out;
+        }
     }
     rec.bytes = buf;
     rec.len = len;
@@ -357,6 +361,18 @@ out:
     free(msg);
     msgpack_unpacked_destroy(&res);
     return r;
+}
+
+int agah_rec_decode(const uint8_t *buf, size_t len, const uint8_t *community,
+                    struct agah_rec *out, struct agah_why *why)
+{
+    return rec__decode(buf, len, community, 1, out, why);
+}
+
+int agah_rec_decode_stored(const uint8_t *buf, size_t len, const uint8_t *community,
+                           struct agah_rec *out, struct agah_why *why)
+{
+    return rec__decode(buf, len, community, 0, out, why);
 }
 
 const uint8_t *agah_rec_epoch_member(const struct agah_rec *r, size_t i)

@@ -93,6 +93,15 @@ struct agah_rec {
 int agah_rec_decode(const uint8_t *buf, size_t len, const uint8_t *community,
                     struct agah_rec *out, struct agah_why *why);
 
+/* agah_rec_decode without the signature check, and only that: for bytes
+ * this node verified with agah_rec_decode itself before it stored them,
+ * read back from its own store (an Ed25519 verification is most of the
+ * cost of rebuilding the in-memory state at start-up). Never for bytes
+ * from the network, the control socket or any file another party wrote:
+ * a record that decodes here may carry any author. */
+int agah_rec_decode_stored(const uint8_t *buf, size_t len, const uint8_t *community,
+                           struct agah_rec *out, struct agah_why *why);
+
 /* Encoders. Each signs with `id`, returns a malloc'd encoding in *out
  * (caller frees) and its length; the record id is agah_hash(*out). */
 int agah_rec_genesis(const struct agah_identity *id, const char *name, const char *founder_name,
