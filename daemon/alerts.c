@@ -21,23 +21,24 @@ void alerts_init(struct alerts *al)
     randombytes_buf(al->sip, sizeof al->sip);
 }
 
-static void alerts__wipe_str(char *s)
+/* Wipes and frees an entry's strings: target and note share one block,
+ * which starts at the target, or at the note when there is no target. */
+static void alerts__wipe_strs(struct alert_ent *e)
 {
-    if (s != NULL) {
-        sodium_memzero(s, strlen(s));
-        free(s);
+    char *block = e->target != NULL ? e->target : e->note;
+    if (block != NULL && e->note != NULL) {
+        sodium_memzero(block, (size_t)(e->note - block) + strlen(e->note));
+        free(block);
     }
+    e->target = e->note = NULL;
 }
 
 void alerts_free(struct alerts *al)
 {
-    for (size_t i = 0; i < al->n_a; i++) {
-        alerts__wipe_str(al->a[i].target);
-        alerts__wipe_str(al->a[i].note);
-    }
+    for (size_t i = 0; i < al->n_a; i++)
+        alerts__wipe_strs(&al->a[i]);
     free(al->a);
-    free(al->th);
-    free(al->thead);
+    free(al->ts);
     free(al->n);
     idmap_free(&al->by_id);
     idmap_free(&al->by_ref);
@@ -58,7 +59,7 @@ static uint64_t alerts__thash(const struct alerts *al, const char *t, size_t len
 static size_t alerts__tslot(const struct alerts *al, uint64_t h)
 {
     size_t i = (size_t)h & (al->tcap - 1);
-    while (al->thead[i] != 0 && al->th[i] != h)
+    while (al->ts[i].head != 0 && al->ts[i].h != h)
         i = (i + 1) & (al->tcap - 1);
     return i;
 }
@@ -66,41 +67,41 @@ static size_t alerts__tslot(const struct alerts *al, uint64_t h)
 static int alerts__tgrow(struct alerts *al)
 {
     size_t cap = al->tcap == 0 ? ALERTS_TMIN : al->tcap * 2;
-    uint64_t *th = malloc(cap * sizeof *th);
-    uint32_t *thead = calloc(cap, sizeof *thead);
-    uint64_t *oth = al->th;
-    uint32_t *ohead = al->thead;
+    struct alerts_tslot *ts = calloc(cap, sizeof *ts), *ots = al->ts;
     size_t ocap = al->tcap;
 
-    if (th == NULL || thead == NULL) {
-        free(th);
-        free(thead);
+    if (ts == NULL)
         return AGAH_ENOMEM;
-    }
-    al->th = th;
-    al->thead = thead;
+    al->ts = ts;
     al->tcap = cap;
-    for (size_t i = 0; i < ocap; i++) {
-        if (ohead[i] == 0)
-            continue;
-        size_t j = alerts__tslot(al, oth[i]);
-        th[j] = oth[i];
-        thead[j] = ohead[i];
-    }
-    free(oth);
-    free(ohead);
+    for (size_t i = 0; i < ocap; i++)
+        if (ots[i].head != 0)
+            ts[alerts__tslot(al, ots[i].h)] = ots[i];
+    free(ots);
     return 0;
 }
 
-static char *alerts__dup(const char *s, size_t max)
+/* Copies target (NULL for none) and note into one block, target first:
+ * one allocation per alert, and a lookup that matched the target finds
+ * the note next to it. */
+static int alerts__dup_strs(struct alert_ent *e, const char *target, const char *note)
 {
-    size_t n = strnlen(s, max);
-    char *d = malloc(n + 1);
-    if (d != NULL) {
-        memcpy(d, s, n);
-        d[n] = '\0';
+    size_t tl = target != NULL ? strnlen(target, AGAH_TARGET_MAX - 1) : 0;
+    size_t nl = strnlen(note, AGAH_NOTE_MAX);
+    size_t toff = target != NULL ? tl + 1 : 0;
+    char *d = malloc(toff + nl + 1);
+
+    if (d == NULL)
+        return AGAH_ENOMEM;
+    if (target != NULL) {
+        memcpy(d, target, tl);
+        d[tl] = '\0';
+        e->target = d;
     }
-    return d;
+    memcpy(d + toff, note, nl);
+    d[toff + nl] = '\0';
+    e->note = d + toff;
+    return 0;
 }
 
 int alerts_add(struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
@@ -123,11 +124,9 @@ int alerts_add(struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
     e.severity = (uint8_t)body->severity;
     e.live = 1;
     e.tnext = ALERTS_NIL;
-    if ((e.note = alerts__dup(body->note, AGAH_NOTE_MAX)) == NULL)
+    if (alerts__dup_strs(&e, body->target[0] != '\0' ? body->target : NULL, body->note) != 0)
         goto fail;
-    if (body->target[0] != '\0') {
-        if ((e.target = alerts__dup(body->target, AGAH_TARGET_MAX - 1)) == NULL)
-            goto fail;
+    if (e.target != NULL) {
         e.thash = alerts__thash(al, e.target, strlen(e.target));
         if ((al->tn + 1) * 2 > al->tcap && (r = alerts__tgrow(al)) != 0)
             goto fail;
@@ -159,20 +158,19 @@ int alerts_add(struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
     }
     if (e.target != NULL) {
         size_t s = alerts__tslot(al, e.thash);
-        if (al->thead[s] == 0) {
-            al->th[s] = e.thash;
+        if (al->ts[s].head == 0) {
+            al->ts[s].h = e.thash;
             al->tn++;
         } else {
-            e.tnext = al->thead[s] - 1;
+            e.tnext = al->ts[s].head - 1;
         }
-        al->thead[s] = idx + 1;
+        al->ts[s].head = idx + 1;
     }
     al->a[idx] = e;
     al->live++;
     return 1;
 fail:
-    alerts__wipe_str(e.note);
-    alerts__wipe_str(e.target);
+    alerts__wipe_strs(&e);
     return r;
 }
 
@@ -180,16 +178,15 @@ fail:
 static void alerts__tdel(struct alerts *al, size_t i)
 {
     size_t mask = al->tcap - 1;
-    for (size_t j = (i + 1) & mask; al->thead[j] != 0; j = (j + 1) & mask) {
-        size_t home = (size_t)al->th[j] & mask;
+    for (size_t j = (i + 1) & mask; al->ts[j].head != 0; j = (j + 1) & mask) {
+        size_t home = (size_t)al->ts[j].h & mask;
         int in_range = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
         if (!in_range) {
-            al->th[i] = al->th[j];
-            al->thead[i] = al->thead[j];
+            al->ts[i] = al->ts[j];
             i = j;
         }
     }
-    al->thead[i] = 0;
+    al->ts[i].head = 0;
     al->tn--;
 }
 
@@ -203,13 +200,13 @@ int alerts_remove(struct alerts *al, const uint8_t id[AGAH_HASH_LEN])
     e = &al->a[idx];
     if (e->target != NULL) {
         size_t s = alerts__tslot(al, e->thash);
-        if (al->thead[s] != 0) {
-            uint32_t cur = al->thead[s] - 1;
+        if (al->ts[s].head != 0) {
+            uint32_t cur = al->ts[s].head - 1;
             if (cur == idx) {
                 if (e->tnext == ALERTS_NIL)
                     alerts__tdel(al, s);
                 else
-                    al->thead[s] = e->tnext + 1;
+                    al->ts[s].head = e->tnext + 1;
             } else {
                 while (al->a[cur].tnext != ALERTS_NIL && al->a[cur].tnext != idx)
                     cur = al->a[cur].tnext;
@@ -219,8 +216,7 @@ int alerts_remove(struct alerts *al, const uint8_t id[AGAH_HASH_LEN])
         }
     }
     (void)idmap_del(&al->by_id, id);
-    alerts__wipe_str(e->target);
-    alerts__wipe_str(e->note);
+    alerts__wipe_strs(e);
     sodium_memzero(e, sizeof *e);
     e->tnext = al->free_a;
     al->free_a = idx;
@@ -236,7 +232,9 @@ const struct alert_ent *alerts_get(const struct alerts *al, const uint8_t id[AGA
     return &al->a[idx];
 }
 
-/* From index i on, the first alert in the chain whose target is `target`. */
+/* From index i on, the first alert in the chain whose target is `target`.
+ * Every member of a chain has the same 64-bit hash, so the string compare
+ * is the only one left; it almost always matches. */
 static const struct alert_ent *alerts__match(const struct alerts *al, uint32_t i,
                                              const char *target)
 {
@@ -255,9 +253,9 @@ const struct alert_ent *alerts_first(const struct alerts *al, const char *target
     if (len == 0 || len >= AGAH_TARGET_MAX)
         return NULL;
     s = alerts__tslot(al, alerts__thash(al, target, len));
-    if (al->thead[s] == 0)
+    if (al->ts[s].head == 0)
         return NULL;
-    return alerts__match(al, al->thead[s] - 1, target);
+    return alerts__match(al, al->ts[s].head - 1, target);
 }
 
 const struct alert_ent *alerts_next(const struct alerts *al, const struct alert_ent *prev)

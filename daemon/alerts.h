@@ -14,14 +14,24 @@
 #define ALERTS_NIL UINT32_MAX
 #define ALERTS_MAX 16000000u /* alerts and annotations each */
 
+/* The fields a target lookup reads come first, so a hit touches one line
+ * of the entry and then one block holding both strings. */
 struct alert_ent {
-    uint8_t id[AGAH_HASH_LEN], author[AGAH_PK_LEN];
-    uint64_t created, expires;
-    uint8_t kind, category, severity, live;
-    char *target; /* malloc'd; NULL for a free-text alert */
-    char *note;   /* malloc'd */
+    char *target; /* NULL for a free-text alert; else the start of the block */
+    char *note;   /* follows target's NUL in the same malloc'd block */
     uint64_t thash;
     uint32_t tnext; /* next alert in the same target bucket */
+    uint8_t kind, category, severity, live;
+    uint8_t id[AGAH_HASH_LEN], author[AGAH_PK_LEN];
+    uint64_t created, expires;
+};
+
+/* One bucket of the target index: hash and chain head side by side, so an
+ * absent target costs one cache miss and a present one a second for the
+ * entry, not one for each of two parallel arrays. */
+struct alerts_tslot {
+    uint64_t h;
+    uint32_t head; /* index + 1; 0 empty */
 };
 
 struct annot_ent {
@@ -38,8 +48,7 @@ struct alerts {
     struct idmap by_id;
     /* Target buckets: open addressing on a 64-bit SipHash of the target;
      * a bucket chains alerts whose targets share the hash. */
-    uint64_t *th;
-    uint32_t *thead; /* head + 1; 0 empty */
+    struct alerts_tslot *ts;
     size_t tcap, tn;
     uint8_t sip[16];
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include <agah/agah.h>
+#include "alerts.h"
 #include "node.h"
 
 static int passed, failed;
@@ -1255,6 +1256,84 @@ static void test_epoch_arrives_late(void)
     agah_identity_free(fa);
 }
 
+/* The target index on its own: shared targets chain, removal from the
+ * head, middle and end of a chain and of probe runs keeps every other
+ * alert findable, free-text alerts stay out, and freed slots are reused. */
+static void test_alert_index(void)
+{
+    enum { N = 3000 };
+    struct alerts al;
+    struct agah_alert_body *body = calloc(1, sizeof *body);
+    uint8_t id[32], author[32] = {7};
+    static unsigned char live[N];
+
+    CHECK(body != NULL);
+    if (body == NULL)
+        return;
+    alerts_init(&al);
+    body->kind = AGAH_KIND_NUMBER;
+    for (unsigned i = 0; i < N; i++) {
+        memset(id, 0, sizeof id);
+        memcpy(id, &i, sizeof i);
+        /* Three alerts per target; every tenth is free text. */
+        if (i % 10 == 9) {
+            body->kind = AGAH_KIND_ALERT;
+            body->target[0] = '\0';
+        } else {
+            body->kind = AGAH_KIND_NUMBER;
+            (void)snprintf(body->target, sizeof body->target, "+1555%07u", i / 3);
+        }
+        (void)snprintf(body->note, sizeof body->note, "note %u", i);
+        CHECK(alerts_add(&al, id, author, i, 0, body) == 1);
+        live[i] = 1;
+    }
+    CHECK(alerts_add(&al, id, author, 0, 0, body) == 0);
+    /* Remove two thirds, in an order that hits every chain position. */
+    for (unsigned i = 0; i < N; i++) {
+        if (i % 3 == 2 || (i % 7) == 0)
+            continue;
+        memset(id, 0, sizeof id);
+        memcpy(id, &i, sizeof i);
+        CHECK(alerts_remove(&al, id) == 1);
+        CHECK(alerts_remove(&al, id) == 0);
+        live[i] = 0;
+    }
+    for (unsigned t = 0; t < N / 3; t++) {
+        char q[32];
+        unsigned want = 0, got = 0;
+        (void)snprintf(q, sizeof q, "+1555%07u", t);
+        for (unsigned i = 3 * t; i < 3 * t + 3; i++)
+            want += live[i] && i % 10 != 9;
+        for (const struct alert_ent *a = alerts_first(&al, q); a != NULL; a = alerts_next(&al, a)) {
+            unsigned idx;
+            char note[32];
+            memcpy(&idx, a->id, sizeof idx);
+            (void)snprintf(note, sizeof note, "note %u", idx);
+            CHECK(idx / 3 == t && live[idx] && strcmp(a->target, q) == 0 &&
+                  strcmp(a->note, note) == 0);
+            got++;
+        }
+        CHECK(got == want);
+    }
+    CHECK(alerts_first(&al, "+15559999999") == NULL);
+    CHECK(alerts_first(&al, "") == NULL);
+    /* Freed slots come back, and the new alert is found by its target. */
+    {
+        size_t n_a = al.n_a;
+        unsigned k = N + 1;
+        memset(id, 0, sizeof id);
+        memcpy(id, &k, sizeof k);
+        body->kind = AGAH_KIND_NUMBER;
+        (void)snprintf(body->target, sizeof body->target, "+15550000000");
+        CHECK(alerts_add(&al, id, author, 1, 0, body) == 1);
+        CHECK(al.n_a == n_a);
+        const struct alert_ent *a = alerts_get(&al, id);
+        CHECK(a != NULL && strcmp(a->target, "+15550000000") == 0);
+    }
+    alerts_free(&al);
+    free(body);
+}
+
 int main(void)
 {
     struct {
@@ -1275,6 +1354,7 @@ int main(void)
         {"pending_author", test_pending_author},
         {"clock_and_prune", test_clock_and_prune},
         {"epoch_arrives_late", test_epoch_arrives_late},
+        {"alert_index", test_alert_index},
     };
     if (agah_init() != 0)
         return 2;
