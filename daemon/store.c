@@ -13,9 +13,12 @@
 /* How long a statement waits for a lock another process holds (an `agah`
  * offline command reading the file, say) before giving up. */
 #define STORE_BUSY_MS 5000
-/* Page cache, KiB: the indexes of a million records stay in memory, so a
- * batch of inserts does not read pages back from the file. */
-#define STORE_CACHE_KIB "65536"
+/* Page cache, KiB. The store is mostly appends and point reads, and the
+ * in-memory views are rebuilt from it once at start-up, so a small cache
+ * costs little: pages read again come from the OS page cache, which the
+ * kernel can reclaim, not from the daemon's own resident memory. 64 MiB
+ * held 57.6 MB of a node's 107 MB after opening 100,000 alerts. */
+#define STORE_CACHE_KIB "4096"
 
 /* Schema migrations: entry i takes user_version i to i + 1. Append only. */
 static const char *const store__migrations[] = {
