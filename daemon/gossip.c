@@ -173,26 +173,10 @@ int gossip_addr_ok(const char *s, size_t len)
 
 /* --- encoding --- */
 
-struct gossip__buf {
-    uint8_t *p;
-    size_t len, cap;
-};
-
-static int gossip__write(void *data, const char *buf, size_t len)
-{
-    struct gossip__buf *fb = data;
-
-    if (len > fb->cap - fb->len)
-        return -1;
-    memcpy(fb->p + fb->len, buf, len);
-    fb->len += len;
-    return 0;
-}
-
 #define GOSSIP_BEGIN(buf, cap)                                                  \
-    struct gossip__buf fb = {(buf), 0, (cap)};                                  \
+    struct agah_mp_fixbuf fb = {(buf), 0, (cap)};                                  \
     msgpack_packer pk;                                                          \
-    msgpack_packer_init(&pk, &fb, gossip__write)
+    msgpack_packer_init(&pk, &fb, agah_mp_fixbuf_write)
 
 int gossip_enc_simple(int type, uint8_t *buf, size_t cap, size_t *len)
 {

@@ -442,23 +442,6 @@ static int recon__describe(struct recon__reply *rp, size_t lo, size_t hi,
     return 0;
 }
 
-/* A writer into a fixed buffer for msgpack_packer. */
-struct recon__buf {
-    uint8_t *p;
-    size_t len, cap;
-};
-
-static int recon__write(void *data, const char *buf, size_t len)
-{
-    struct recon__buf *fb = data;
-
-    if (len > fb->cap - fb->len)
-        return -1;
-    memcpy(fb->p + fb->len, buf, len);
-    fb->len += len;
-    return 0;
-}
-
 static int recon__pack_bound(msgpack_packer *pk, const struct recon_bound *b)
 {
     if (b->inf)
@@ -501,7 +484,7 @@ static size_t recon__est(const struct recon_out *o)
 static int recon__emit(struct recon__reply *rp, const struct recon_bound *lower,
                        const struct recon_cb *cb, size_t *sent)
 {
-    struct recon__buf fb;
+    struct agah_mp_fixbuf fb;
     msgpack_packer pk;
     struct recon_bound lo = *lower;
     size_t i = 0;
@@ -522,7 +505,7 @@ static int recon__emit(struct recon__reply *rp, const struct recon_bound *lower,
         }
         if (useful) {
             fb.len = 0;
-            msgpack_packer_init(&pk, &fb, recon__write);
+            msgpack_packer_init(&pk, &fb, agah_mp_fixbuf_write);
             if (msgpack_pack_array(&pk, 3) != 0 ||
                 msgpack_pack_uint64(&pk, RECON_MSG_TYPE) != 0 ||
                 recon__pack_bound(&pk, &lo) != 0 || msgpack_pack_array(&pk, j - i) != 0) {
@@ -563,7 +546,7 @@ int recon_initiate(struct recon_set *s, const struct recon_cb *cb)
     if ((r = recon__describe(&rp, 0, s->n, &inf)) == 0) {
         /* Even an empty set must speak first, so the other side learns
          * that it has everything to give. */
-        struct recon__buf fb;
+        struct agah_mp_fixbuf fb;
         msgpack_packer pk;
 
         fb.cap = RECON_MSG_BUDGET + 4096;
@@ -572,7 +555,7 @@ int recon_initiate(struct recon_set *s, const struct recon_cb *cb)
         if (fb.p == NULL) {
             r = AGAH_ENOMEM;
         } else {
-            msgpack_packer_init(&pk, &fb, recon__write);
+            msgpack_packer_init(&pk, &fb, agah_mp_fixbuf_write);
             if (msgpack_pack_array(&pk, 3) != 0 || msgpack_pack_uint64(&pk, RECON_MSG_TYPE) != 0 ||
                 recon__pack_bound(&pk, &lower) != 0 || msgpack_pack_array(&pk, rp.n) != 0)
                 r = AGAH_EINTERNAL;

@@ -58,7 +58,7 @@ static int jc__pack_bin(msgpack_packer *pk, const void *p, size_t n)
     return 0;
 }
 
-int agah_join__encode_plain(const struct agah_join *j, struct agah_secbuf *out)
+int agah_join__encode_plain(const struct agah_join *j, struct agah_mp_fixbuf *out)
 {
     msgpack_packer pk;
     size_t cap;
@@ -79,7 +79,7 @@ int agah_join__encode_plain(const struct agah_join *j, struct agah_secbuf *out)
           j->n_epochs * (1 + 2 * (2 + 32)) + 3 + j->n_peers * (2 + AGAH_ADDR_MAX);
     if ((r = agah_secbuf_init(out, cap)) != 0)
         return r;
-    msgpack_packer_init(&pk, out, agah_secbuf_write);
+    msgpack_packer_init(&pk, out, agah_mp_fixbuf_write);
     if (msgpack_pack_array(&pk, JC_FIELDS) != 0 || msgpack_pack_uint64(&pk, JC_VERSION) != 0 ||
         jc__pack_bin(&pk, j->community, AGAH_HASH_LEN) != 0 ||
         jc__pack_bin(&pk, j->network_secret, 32) != 0 ||
@@ -108,7 +108,7 @@ fail:
 
 int agah_join_encode(const struct agah_join *j, const uint8_t invitee_pk[AGAH_PK_LEN], char **out)
 {
-    struct agah_secbuf plain = {0};
+    struct agah_mp_fixbuf plain = {0};
     uint8_t *sealed = NULL;
     char *code = NULL;
     size_t sealed_len, b64_size;

@@ -11,7 +11,7 @@
 /* The canonical msgpack payload of j (before sealing) into *out, which this
  * function initialises in guarded memory; the caller frees it with
  * agah_secbuf_free. AGAH_EINVAL when j breaks a bound. */
-int agah_join__encode_plain(const struct agah_join *j, struct agah_secbuf *out);
+int agah_join__encode_plain(const struct agah_join *j, struct agah_mp_fixbuf *out);
 
 /* Strict decoding of an opened payload: prescan, exact schema, bounds
  * before filling. *out is a new struct in guarded memory (free with

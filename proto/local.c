@@ -79,7 +79,7 @@ static int local__pack_bin(msgpack_packer *pk, const void *p, size_t n)
  * frees it). AGAH_EINVAL when l breaks a bound. Writes at `off` so the
  * caller can reserve room for the file header in front. */
 static int local__encode(const struct agah_local *l, size_t off, size_t tail,
-                         struct agah_secbuf *out)
+                         struct agah_mp_fixbuf *out)
 {
     msgpack_packer pk;
     size_t name_len, cap;
@@ -106,7 +106,7 @@ static int local__encode(const struct agah_local *l, size_t off, size_t tail,
     if ((r = agah_secbuf_init(out, cap)) != 0)
         return r;
     out->len = off;
-    msgpack_packer_init(&pk, out, agah_secbuf_write);
+    msgpack_packer_init(&pk, out, agah_mp_fixbuf_write);
     if (msgpack_pack_array(&pk, LOCAL_FIELDS) != 0 ||
         msgpack_pack_uint64(&pk, LOCAL_VERSION) != 0 ||
         local__pack_bin(&pk, l->community, AGAH_HASH_LEN) != 0 ||
@@ -248,7 +248,7 @@ out:
 
 int agah_local_write(const char *path, const struct agah_identity *id, const struct agah_local *l)
 {
-    struct agah_secbuf file = {0};
+    struct agah_mp_fixbuf file = {0};
     struct agah_local *check = NULL;
     uint8_t *key = NULL;
     unsigned long long ctlen = 0;

@@ -325,3 +325,14 @@ int agah_mp_array(const msgpack_object *o, const char *what, size_t n_exact,
                          n_exact, (unsigned)o->via.array.size);
     return 0;
 }
+
+int agah_mp_fixbuf_write(void *data, const char *buf, size_t len)
+{
+    struct agah_mp_fixbuf *fb = data;
+
+    if (len > fb->cap - fb->len)
+        return -1;
+    memcpy(fb->p + fb->len, buf, len);
+    fb->len += len;
+    return 0;
+}

@@ -624,24 +624,6 @@ int agah_rec_epoch_open(const struct agah_rec *r, const struct agah_identity *me
     return AGAH_ENOENT;
 }
 
-/* A packer target of fixed capacity on the stack, so plaintext never lands
- * in heap blocks that realloc would leave behind unwiped. */
-struct rec__fixbuf {
-    uint8_t *p;
-    size_t len, cap;
-};
-
-static int rec__fixbuf_write(void *data, const char *buf, size_t len)
-{
-    struct rec__fixbuf *fb = data;
-
-    if (len > fb->cap - fb->len)
-        return -1;
-    memcpy(fb->p + fb->len, buf, len);
-    fb->len += len;
-    return 0;
-}
-
 /* Packs the header through `epoch`, then encrypts pt under key with
  * everything packed so far (minus the signature prefix) as associated data,
  * then packs nonce and ciphertext and signs. */
@@ -691,7 +673,7 @@ int agah_rec_alert(const struct agah_identity *id, const uint8_t community[32],
                    uint8_t **out, size_t *outlen)
 {
     uint8_t pt[REC_PT_MAX];
-    struct rec__fixbuf fb = {pt, 0, sizeof pt};
+    struct agah_mp_fixbuf fb = {pt, 0, sizeof pt};
     msgpack_packer pk;
     const char *tend, *nend;
     size_t tl, nl;
@@ -711,7 +693,7 @@ int agah_rec_alert(const struct agah_identity *id, const uint8_t community[32],
         !agah_mp_utf8_ok(body->target, tl) || !agah_mp_utf8_ok(body->note, nl) ||
         !rec__expiry_ok(created, expires))
         goto out;
-    msgpack_packer_init(&pk, &fb, rec__fixbuf_write);
+    msgpack_packer_init(&pk, &fb, agah_mp_fixbuf_write);
     if (msgpack_pack_array(&pk, 5) != 0 || msgpack_pack_uint64(&pk, (uint64_t)body->kind) != 0 ||
         (tl == 0 ? msgpack_pack_nil(&pk) : rec__pack_str(&pk, body->target, tl)) != 0 ||
         msgpack_pack_uint64(&pk, (uint64_t)body->category) != 0 ||
@@ -733,7 +715,7 @@ int agah_rec_annotate(const struct agah_identity *id, int type, const uint8_t co
                       uint8_t **out, size_t *outlen)
 {
     uint8_t pt[REC_PT_MAX];
-    struct rec__fixbuf fb = {pt, 0, sizeof pt};
+    struct agah_mp_fixbuf fb = {pt, 0, sizeof pt};
     msgpack_packer pk;
     size_t nl;
     int r;
@@ -748,7 +730,7 @@ int agah_rec_annotate(const struct agah_identity *id, int type, const uint8_t co
         r = AGAH_EINVAL;
         goto out;
     }
-    msgpack_packer_init(&pk, &fb, rec__fixbuf_write);
+    msgpack_packer_init(&pk, &fb, agah_mp_fixbuf_write);
     if (rec__pack_str(&pk, note, nl) != 0) {
         r = AGAH_ETOOBIG;
         goto out;

@@ -11,14 +11,10 @@
 #include <string.h>
 #include <sodium.h>
 #include <agah/error.h>
-
-struct agah_secbuf {
-    uint8_t *p;
-    size_t len, cap;
-};
+#include <agah/mp.h>
 
 /* AGAH_ENOMEM when the guarded allocation fails. */
-static inline int agah_secbuf_init(struct agah_secbuf *b, size_t cap)
+static inline int agah_secbuf_init(struct agah_mp_fixbuf *b, size_t cap)
 {
     b->len = 0;
     b->cap = cap;
@@ -26,20 +22,7 @@ static inline int agah_secbuf_init(struct agah_secbuf *b, size_t cap)
     return b->p != NULL ? 0 : AGAH_ENOMEM;
 }
 
-/* msgpack_packer_write: refuses (-1) rather than grow, so a capacity
- * computed too small shows up as an error, never as a realloc. */
-static inline int agah_secbuf_write(void *data, const char *buf, size_t len)
-{
-    struct agah_secbuf *b = data;
-
-    if (len > b->cap - b->len)
-        return -1;
-    memcpy(b->p + b->len, buf, len);
-    b->len += len;
-    return 0;
-}
-
-static inline void agah_secbuf_free(struct agah_secbuf *b)
+static inline void agah_secbuf_free(struct agah_mp_fixbuf *b)
 {
     if (b->p != NULL) {
         sodium_memzero(b->p, b->cap > 0 ? b->cap : 1);

@@ -53,4 +53,15 @@ int agah_mp_utf8_ok(const char *s, size_t len);
 int agah_mp_array(const msgpack_object *o, const char *what, size_t n_exact,
                   struct agah_why *why);
 
+/* A msgpack_packer target over caller-provided memory of fixed capacity.
+ * agah_mp_fixbuf_write (the packer's write callback) refuses (-1) rather
+ * than grow: a capacity computed too small shows up as an error, and the
+ * bytes never move, so secrets and plaintext are not left behind in heap
+ * blocks that realloc freed. */
+struct agah_mp_fixbuf {
+    uint8_t *p;
+    size_t len, cap;
+};
+int agah_mp_fixbuf_write(void *data, const char *buf, size_t len);
+
 #endif

@@ -424,7 +424,7 @@ static void test_plain(void)
 {
     static uint8_t buf[16384];
     struct plain_opts o = {8, 1, 2, "relay.example:7433", 0};
-    struct agah_secbuf sb;
+    struct agah_mp_fixbuf sb;
     struct agah_join j;
     size_t n;
 
