@@ -1,0 +1,70 @@
+# Helpers shared by the test_net*.sh files, sourced after lib.sh.
+# Output is parsed with grep and sed: starting python3 for each call would
+# dominate the run time.
+
+# community NAMES...: the first founds a community and runs with no peers;
+# every other is invited and joins. Ports for all are in PORT_<name>; only
+# the first daemon is started.
+community() {
+    local org=$1 n
+    for n in "$@"; do
+        node_init "$n" || return 1
+        eval "PORT_$n=$(free_port)"
+    done
+    community_found "$org" || return 1
+    start_daemon "$org" "$(port_of "$org")" || return 1
+    shift
+    for n in "$@"; do
+        invite_join "$org" "$n" member || return 1
+    done
+}
+
+port_of() { eval "printf '%s' \"\$PORT_$1\""; }
+
+# ids NAME: the sorted ids of every alert NAME lists (--all), one a line.
+ids() {
+    agah_on "$1" --json list --all 2>/dev/null |
+        grep -o '"id": "[0-9a-f]\{64\}"' | sed 's/.*"\([0-9a-f]*\)"$/\1/' | sort
+}
+
+# count NAME: how many alerts NAME lists (--all).
+count() { ids "$1" | grep -c .; }
+
+# has NAME ID: does NAME list the alert ID?
+has() { ids "$1" | grep -x "$2" >/dev/null; }
+
+# all_have SECONDS ID NAMES...: waits until every NAME lists ID.
+all_have() {
+    local secs=$1 id=$2 n
+    shift 2
+    for n in "$@"; do
+        wait_until "$secs" has "$n" "$id" || return 1
+    done
+}
+
+# same_sets N NAMES...: every NAME lists exactly the same N alerts.
+same_sets() {
+    local want=$1 first=$2 n ref
+    shift 2
+    ref=$(ids "$first")
+    [ "$(printf '%s\n' "$ref" | grep -c .)" = "$want" ] || return 1
+    for n in "$@"; do
+        [ "$(ids "$n")" = "$ref" ] || return 1
+    done
+}
+
+# post_alert NAME NOTE: posts a free-text alert; prints its id. Fails
+# unless the post was acknowledged.
+post_alert() {
+    local out
+    out=$(agah_on "$1" --json post alert --note "$2" 2>/dev/null) || return 1
+    printf '%s\n' "$out" | sed -n 's/^{"id": "\([0-9a-f]\{64\}\)"}$/\1/p' | grep .
+}
+
+# connected NAME: the number of connected peers `status` reports.
+connected() {
+    agah_on "$1" --json status 2>/dev/null | sed -n 's/.*"peers": \([0-9]*\).*/\1/p'
+}
+
+# lines FILE: how many lines FILE has (for waits that must re-read it).
+lines() { wc -l <"$1"; }
