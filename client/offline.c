@@ -52,6 +52,25 @@ static int off_path(const struct cli *c, const char *name, char out[AGAH_PATH_MA
 /* Reads and decrypts this node's identity, asking for the passphrase only
  * when the key file has one. Exit 2 when there is none or the passphrase is
  * wrong (an input error the user can fix), 5 on other failures. */
+/* Reads this node's public key and whether its key file needs a
+ * passphrase, with the CLI's messages for a missing or unreadable file. */
+static int off_peek_identity(const struct cli *c, char path[AGAH_PATH_MAX],
+                             uint8_t pk[AGAH_PK_LEN], int *nopass)
+{
+    struct agah_why why = {{0}};
+    int r;
+
+    if ((r = off_path(c, OFF_KEYFILE, path)) != 0)
+        return r;
+    r = agah_keyfile_peek(path, pk, nopass, &why);
+    if (r == AGAH_ENOENT)
+        return cli_fail(EXIT_USAGE, "no identity in %s: run `agah --data %s init` first",
+                        c->datadir, c->datadir);
+    if (r != 0)
+        return cli_fail(EXIT_FAIL, "cannot read %s: %s", path, why.msg[0] ? why.msg : agah_strerror(r));
+    return 0;
+}
+
 static int off_load_identity(const struct cli *c, struct agah_identity **out)
 {
     char path[AGAH_PATH_MAX], prompt[128];
@@ -61,14 +80,8 @@ static int off_load_identity(const struct cli *c, struct agah_identity **out)
     int nopass = 0, r;
     struct agah_why why = {{0}};
 
-    if ((r = off_path(c, OFF_KEYFILE, path)) != 0)
+    if ((r = off_peek_identity(c, path, pk, &nopass)) != 0)
         return r;
-    r = agah_keyfile_peek(path, pk, &nopass, &why);
-    if (r == AGAH_ENOENT)
-        return cli_fail(EXIT_USAGE, "no identity in %s: run `agah --data %s init` first",
-                        c->datadir, c->datadir);
-    if (r != 0)
-        return cli_fail(EXIT_FAIL, "cannot read %s: %s", path, why.msg[0] ? why.msg : agah_strerror(r));
     if (!nopass) {
         (void)snprintf(prompt, sizeof prompt, "Passphrase for the identity in %.80s: ", c->datadir);
         r = agah_passphrase_get(c->passphrase_file, prompt, 0, &pass, &passlen, &why);
@@ -164,16 +177,9 @@ int cmd_id(struct cli *c)
     char path[AGAH_PATH_MAX], idstr[AGAH_IDSTR_SIZE];
     uint8_t pk[AGAH_PK_LEN];
     int nopass, r;
-    struct agah_why why = {{0}};
 
-    if ((r = off_path(c, OFF_KEYFILE, path)) != 0)
+    if ((r = off_peek_identity(c, path, pk, &nopass)) != 0)
         return r;
-    r = agah_keyfile_peek(path, pk, &nopass, &why);
-    if (r == AGAH_ENOENT)
-        return cli_fail(EXIT_USAGE, "no identity in %s: run `agah --data %s init` first",
-                        c->datadir, c->datadir);
-    if (r != 0)
-        return cli_fail(EXIT_FAIL, "cannot read %s: %s", path, why.msg[0] ? why.msg : agah_strerror(r));
     agah_id_encode(AGAH_IDPFX_MEMBER, pk, idstr);
     off_print_member(c, idstr);
     return 0;
