@@ -217,11 +217,17 @@ int cmd_post(struct cli *c)
              ctl_pack_kv_uint(&q.pk, "expires", expires) == 0;
     r = on_call(c, &ctl, &q, ok, &res);
     if (r == 0) {
-        if (c->json) {
-            on_print_json(res);
+        char id[2 * AGAH_HASH_LEN + 1];
+        char norm[AGAH_TARGET_MAX];
+        if (strlen(mp_str(res, "id", id, sizeof id)) != 2 * AGAH_HASH_LEN)
+            r = cli_fail(EXIT_FAIL, "agahd answered the post without an id");
+        else if (c->json) {
+            /* CONTRACT.md: exactly {"id": ALERT_ID}. */
+            (void)printf("{\"id\": \"%s\"}\n", id);
         } else {
-            char id[2 * AGAH_HASH_LEN + 1];
-            (void)mp_str(res, "id", id, sizeof id);
+            /* Show the target as agahd stored it, not as typed. */
+            if (kind != AGAH_KIND_ALERT && mp_has_str(res, "normalized"))
+                target = mp_str(res, "normalized", norm, sizeof norm);
             out_reltime(rel, sizeof rel, expires ? (uint64_t)time(NULL) + expires : 0,
                         (uint64_t)time(NULL));
             (void)printf("%s\n", id);

@@ -1091,7 +1091,12 @@ static void h_post(struct control_client *cl, const struct control_req *r)
         client_fail(cl, rc, &why);
         return;
     }
-    send_id_result(cl, id, NULL, NULL, 0);
+    /* The normalised target goes back so the poster sees what was stored
+     * (a number typed in a local format, say). */
+    if (r->kind == AGAH_KIND_ALERT)
+        send_id_result(cl, id, NULL, NULL, 0);
+    else
+        send_id_result(cl, id, "normalized", r->target, 0);
 }
 
 /* Packs a result that is an array of alerts. */

@@ -203,6 +203,11 @@ expect "show by an 8-digit prefix" 0 "j['id'] == '$A1'"
 run $ORG show "${A1:0:10}"
 expect "show (human) prints the fields" 0 "'$A1' in out and '+85251234567' in out and 'threats against my family' in out"
 
+# A number typed in a local format: the confirmation shows what was stored.
+run $ORG post number "020 7946 0321" --region GB --note "silent calls"
+expect "post (human) confirms the normalised number" 0 \
+  "len(out.strip()) == 64 and 'posted number +442079460321 (harassment' in err and '020 7946' not in err"
+
 # Uyghur (right-to-left) and Chinese notes survive intact, a long one uncut.
 UG="ئۇيغۇرلار ئۈچۈن ئاگاھلاندۇرۇش: بۇ نومۇر تەھدىت سالدى"
 ZH="这个号码冒充领事馆，威胁我的家人"
