@@ -7,8 +7,8 @@
  * the dialling side does in agahd after a handshake. Each side answers
  * the other's messages as net.c does: a RECON message is processed, the
  * ids it needs are asked for with WANT (at most 256 ids a message), the
- * ids the other side lacks are pushed as BODY, and a WANT is answered
- * with BODYs. A flight is everything one side sends in answer to the
+ * ids the other side lacks are offered with OFFER (which the other side
+ * answers with WANT), and a WANT is answered with BODYs. A flight is everything one side sends in answer to the
  * previous flight; a round trip is two flights. Bytes are counted as they
  * would be on the link: each message sealed in a frame (4-byte length,
  * 16-byte tag). Records are RECLEN bytes (the benchmark alert's length).
@@ -40,6 +40,8 @@ struct side {
     size_t n_out, cap_out;
     uint8_t (*want)[32];
     size_t n_want;
+    uint8_t (*offer)[32];
+    size_t n_offer;
     size_t bodies_out, bytes_out, recon_msgs, recon_bytes, want_bytes, body_bytes;
     size_t received; /* items that arrived as BODY */
 };
@@ -106,9 +108,25 @@ static void cb_need(void *ctx, const uint8_t id[32])
         side_flush_want(s);
 }
 
+static void side_flush_offer(struct side *s)
+{
+    size_t len;
+    if (s->n_offer == 0)
+        return;
+    if (gossip_enc_ids(GOSSIP_OFFER, (const uint8_t(*)[32])s->offer, s->n_offer, encbuf,
+                       sizeof encbuf, &len) != 0)
+        bu_die("gossip_enc_ids failed");
+    s->want_bytes += FRAME_HDR + len + FRAME_TAG;
+    side_send(s, encbuf, len);
+    s->n_offer = 0;
+}
+
 static void cb_have(void *ctx, const uint8_t id[32])
 {
-    side_push_body(ctx, id);
+    struct side *s = ctx;
+    memcpy(s->offer[s->n_offer++], id, 32);
+    if (s->n_offer == IDS_PER_WANT)
+        side_flush_offer(s);
 }
 
 static int cb_send(void *ctx, const uint8_t *msg, size_t len)
@@ -159,6 +177,12 @@ static void side_handle(struct side *s, const struct msg *m)
         if ((r = recon_process(s->set, g.obj, &cb, NULL, &why)) != 0)
             bu_die("%s: recon_process: %s (%s)", s->name, agah_strerror(r), why.msg);
         side_flush_want(s);
+        side_flush_offer(s);
+        break;
+    case GOSSIP_OFFER:
+        for (size_t i = 0; i < g.n_ids; i++)
+            cb_need(s, gossip_id(&g, i));
+        side_flush_want(s);
         break;
     case GOSSIP_WANT:
         for (size_t i = 0; i < g.n_ids; i++)
@@ -197,7 +221,8 @@ int main(int argc, char **argv)
         reclen > AGAH_REC_MAX)
         bu_die("bad arguments");
     if ((items = malloc(n * sizeof *items)) == NULL || (fake_body = calloc(1, reclen)) == NULL ||
-        (a.want = malloc(IDS_PER_WANT * 32)) == NULL || (b.want = malloc(IDS_PER_WANT * 32)) == NULL)
+        (a.want = malloc(IDS_PER_WANT * 32)) == NULL || (b.want = malloc(IDS_PER_WANT * 32)) == NULL ||
+        (a.offer = malloc(IDS_PER_WANT * 32)) == NULL || (b.offer = malloc(IDS_PER_WANT * 32)) == NULL)
         bu_die("out of memory");
     if (recon_set_new(&a.set) != 0 || recon_set_new(&b.set) != 0)
         bu_die("out of memory");
@@ -279,6 +304,8 @@ int main(int argc, char **argv)
     recon_set_free(b.set);
     free(a.want);
     free(b.want);
+    free(a.offer);
+    free(b.offer);
     free(items);
     free(fake_body);
     return 0;

@@ -100,6 +100,7 @@ static const struct {
     [GOSSIP_PONG] = {"PONG", 1, gossip__none},
     [GOSSIP_WANT] = {"WANT", 2, gossip__ids},
     [GOSSIP_BODY] = {"BODY", 2, gossip__record},
+    [GOSSIP_OFFER] = {"OFFER", 2, gossip__ids},
 };
 
 int gossip_decode(const uint8_t *pt, size_t len, msgpack_unpacked *u, struct gossip_msg *m,

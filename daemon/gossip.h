@@ -21,18 +21,19 @@ enum gossip_type {
     GOSSIP_PING = 7,   /* [7] */
     GOSSIP_PONG = 8,   /* [8] */
     GOSSIP_WANT = 9,   /* [9, [bin32...]]   send these; link mode unchanged */
-    GOSSIP_BODY = 10,  /* [10, bin]         a record asked for or reconciled */
-    GOSSIP_NTYPES = 11
+    GOSSIP_BODY = 10,  /* [10, bin]         a record asked for (WANT, GRAFT) */
+    GOSSIP_OFFER = 11, /* [11, [bin32...]]  reconciliation: you lack these, WANT them */
+    GOSSIP_NTYPES = 12
 };
 
-#define GOSSIP_IDS_MAX 256   /* ids in one IHAVE, GRAFT or WANT */
+#define GOSSIP_IDS_MAX 256   /* ids in one IHAVE, GRAFT, WANT or OFFER */
 #define GOSSIP_PEERS_MAX 32  /* addresses in one PEERS */
 
 /* A decoded message; pointers borrow from the plaintext buffer. */
 struct gossip_msg {
     int type;
     const uint8_t *rec; size_t rec_len;  /* RECORD, BODY */
-    const msgpack_object *ids; size_t n_ids; /* IHAVE, GRAFT, WANT: bin32 each */
+    const msgpack_object *ids; size_t n_ids; /* IHAVE, GRAFT, WANT, OFFER: bin32 each */
     const msgpack_object *obj;           /* the whole message (RECON) */
     const char *self; size_t self_len;   /* PEERS: NULL when not listening */
     const msgpack_object *addrs; size_t n_addrs; /* PEERS: validated strs */

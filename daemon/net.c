@@ -38,6 +38,9 @@
 #define NET_WQ_HIGH (1u << 20)   /* stop reading from a peer that does not read */
 #define NET_WQ_HARD (8u << 20)   /* and drop it above this */
 #define NET_PUSHQ_MAX 16384      /* ids waiting to be sent to one peer */
+#define NET_WANTQ_MAX 65536      /* ids found missing, waiting to be asked for */
+#define NET_ASK_WINDOW 4096      /* most bodies asked of one peer at a time */
+#define NET_ASK_STALE_MS 10000   /* a peer silent this long owes us nothing */
 #define NET_DRAIN_BATCH 256
 #define NET_RATE 5000.0          /* records per second from one peer */
 #define NET_BURST 10000.0
@@ -95,14 +98,22 @@ struct peer {
      * answered: that many BODY messages bypass the token bucket, since
      * what we asked for bounds them; anything beyond is charged. */
     uint64_t asked;
+    uint64_t asked_at; /* when we last asked or were answered */
     uint8_t ihave[GOSSIP_IDS_MAX][AGAH_HASH_LEN];
     size_t n_ihave;
     uint8_t graft[GOSSIP_IDS_MAX][AGAH_HASH_LEN];
     size_t n_graft;
     uint8_t want[GOSSIP_IDS_MAX][AGAH_HASH_LEN];
     size_t n_want;
+    uint8_t offer[GOSSIP_IDS_MAX][AGAH_HASH_LEN];
+    size_t n_offer;
     uint8_t (*pushq)[AGAH_HASH_LEN]; /* ring of NET_PUSHQ_MAX, allocated on use */
     size_t pq_head, pq_len;
+    /* Ids reconciliation found we lack, asked for NET_ASK_WINDOW at a
+     * time so the peer's push queue never overflows; ring of
+     * NET_WANTQ_MAX, allocated on use. */
+    uint8_t (*wantq)[AGAH_HASH_LEN];
+    size_t wq_head, wq_len;
 };
 
 struct net {
@@ -262,8 +273,10 @@ static int peer__send_ids(struct peer *p, int type, uint8_t (*ids)[AGAH_HASH_LEN
 
     if (*n == 0)
         return 0;
-    if (type == GOSSIP_WANT || type == GOSSIP_GRAFT)
+    if (type == GOSSIP_WANT || type == GOSSIP_GRAFT) {
         p->asked += *n;
+        p->asked_at = net__now(p->net);
+    }
     r = gossip_enc_ids(type, (const uint8_t(*)[AGAH_HASH_LEN])ids, *n, p->net->enc,
                        FRAME_PT_MAX, &len);
     *n = 0;
@@ -316,10 +329,34 @@ static void peer__drain(struct peer *p)
         free(buf);
         sent++;
     }
-    if (p->state == PEER_UP && p->pq_len == 0 && p->recon_again) {
+    if (p->state == PEER_UP && p->pq_len == 0 && p->wq_len == 0 && p->recon_again) {
         p->recon_again = 0;
         net__recon_start(p);
     }
+}
+
+/* Asks for queued missing ids while fewer than NET_ASK_WINDOW bodies are
+ * outstanding, a WANT of up to GOSSIP_IDS_MAX ids at a time. */
+static void peer__want_pump(struct peer *p)
+{
+    struct net *net = p->net;
+
+    while (p->state == PEER_UP && p->wq_len > 0 &&
+           p->asked + p->n_want < NET_ASK_WINDOW) {
+        const uint8_t *id = p->wantq[p->wq_head];
+
+        p->wq_head = (p->wq_head + 1) % NET_WANTQ_MAX;
+        p->wq_len--;
+        if (node_have(net->node, id))
+            continue; /* arrived meanwhile by gossip */
+        memcpy(p->want[p->n_want++], id, AGAH_HASH_LEN);
+        if (p->n_want == GOSSIP_IDS_MAX)
+            (void)peer__send_ids(p, GOSSIP_WANT, p->want, &p->n_want);
+    }
+    if (p->state == PEER_UP)
+        (void)peer__send_ids(p, GOSSIP_WANT, p->want, &p->n_want);
+    if (p->state == PEER_UP && p->pq_len == 0 && p->wq_len == 0 && p->recon_again)
+        peer__drain(p); /* starts the reconciliation it asked for */
 }
 
 /* ------------------------------------------------------------------ */
@@ -572,10 +609,16 @@ static void net__on_body(struct peer *p, const struct gossip_msg *m)
 
     /* A body we asked for is not charged: the requests bound it, and the
      * limit would otherwise throttle our own catch-up. An unasked one is. */
-    if (p->asked > 0)
+    if (p->asked > 0) {
         p->asked--;
-    else
+        p->asked_at = net__now(net);
+        if (p->wq_len > 0 && p->asked + GOSSIP_IDS_MAX <= NET_ASK_WINDOW)
+            peer__want_pump(p);
+    } else {
         peer__charge(p);
+    }
+    if (p->state != PEER_UP)
+        return;
     agah_hash(m->rec, m->rec_len, id);
     if (node_have(net->node, id))
         return;
@@ -636,24 +679,47 @@ static void net__on_pong(struct peer *p, const struct gossip_msg *m)
     (void)m; /* last_rx is refreshed by every read */
 }
 
-/* Reconciliation callbacks for one peer. */
+/* Reconciliation callbacks for one peer. What we lack we ask for with
+ * WANT, so the bodies come as answers and skip the rate limit.
+ * What the peer lacks we do not push: pushed bodies would be charged to
+ * its token bucket like any unsolicited record, throttling its catch-up
+ * to NET_RATE. We OFFER the ids and let it WANT them. */
 static void net__recon_need(void *ctx, const uint8_t id[AGAH_HASH_LEN])
 {
     struct peer *p = ctx;
 
     if (p->state != PEER_UP || node_have(p->net->node, id))
         return;
-    memcpy(p->want[p->n_want++], id, AGAH_HASH_LEN);
-    if (p->n_want == GOSSIP_IDS_MAX)
-        (void)peer__send_ids(p, GOSSIP_WANT, p->want, &p->n_want);
+    if (p->wantq == NULL && (p->wantq = malloc(NET_WANTQ_MAX * AGAH_HASH_LEN)) == NULL) {
+        p->recon_again = 1;
+        return;
+    }
+    if (p->wq_len == NET_WANTQ_MAX) {
+        p->recon_again = 1; /* the next reconciliation finds it again */
+        return;
+    }
+    memcpy(p->wantq[(p->wq_head + p->wq_len) % NET_WANTQ_MAX], id, AGAH_HASH_LEN);
+    p->wq_len++;
 }
 
 static void net__recon_have(void *ctx, const uint8_t id[AGAH_HASH_LEN])
 {
     struct peer *p = ctx;
 
+    if (p->state != PEER_UP)
+        return;
+    memcpy(p->offer[p->n_offer++], id, AGAH_HASH_LEN);
+    if (p->n_offer == GOSSIP_IDS_MAX)
+        (void)peer__send_ids(p, GOSSIP_OFFER, p->offer, &p->n_offer);
+}
+
+/* Sends what reconciling one message left in the OFFER batch, and asks
+ * for what it found missing. */
+static void net__recon_flush(struct peer *p)
+{
     if (p->state == PEER_UP)
-        peer__push(p, id);
+        (void)peer__send_ids(p, GOSSIP_OFFER, p->offer, &p->n_offer);
+    peer__want_pump(p);
 }
 
 static int net__recon_send(void *ctx, const uint8_t *msg, size_t len)
@@ -674,6 +740,7 @@ static void net__recon_start(struct peer *p)
         log_warn("peer %s: cannot start reconciliation: %s", p->remote, agah_strerror(r));
     else
         log_debug("peer %s: reconciliation started", p->remote);
+    net__recon_flush(p);
 }
 
 static void net__on_recon(struct peer *p, const struct gossip_msg *m)
@@ -691,10 +758,16 @@ static void net__on_recon(struct peer *p, const struct gossip_msg *m)
             peer__close(p, why.msg[0] ? why.msg : "malformed RECON");
         return;
     }
-    if (p->state != PEER_UP)
-        return;
-    (void)peer__send_ids(p, GOSSIP_WANT, p->want, &p->n_want);
-    peer__drain(p);
+    net__recon_flush(p);
+}
+
+/* The peer's reconciliation found ids we lack: ask for those we still
+ * lack (a record may have arrived meanwhile by gossip). */
+static void net__on_offer(struct peer *p, const struct gossip_msg *m)
+{
+    for (size_t i = 0; i < m->n_ids && p->state == PEER_UP; i++)
+        net__recon_need(p, gossip_id(m, i));
+    peer__want_pump(p);
 }
 
 static void net__on_peers(struct peer *p, const struct gossip_msg *m);
@@ -714,6 +787,7 @@ static const net_handler net__handlers[GOSSIP_NTYPES] = {
     [GOSSIP_PONG] = net__on_pong,
     [GOSSIP_WANT] = net__on_want,
     [GOSSIP_BODY] = net__on_body,
+    [GOSSIP_OFFER] = net__on_offer,
 };
 
 static void peer__dispatch(struct peer *p, const uint8_t *pt, size_t len)
@@ -817,6 +891,7 @@ static void peer__free(struct peer *p)
     frame_keys_free(p->keys);
     free(p->in);
     free(p->pushq);
+    free(p->wantq);
     free(p);
 }
 
@@ -1367,9 +1442,18 @@ static void net__on_tick(uv_timer_t *t)
     if (net->closing)
         return;
     net__dial_some(net);
-    for (struct peer *q = net->peers; q != NULL; q = q->next)
-        if (q->state == PEER_UP && q->recon_again && q->pq_len == 0)
+    for (struct peer *q = net->peers; q != NULL; q = q->next) {
+        if (q->state != PEER_UP)
+            continue;
+        /* Bodies asked for that never came (the peer pruned them, or
+         * will not answer) must not hold the window shut for ever. */
+        if (q->asked > 0 && now - q->asked_at >= NET_ASK_STALE_MS) {
+            q->asked = 0;
+            peer__want_pump(q);
+        }
+        if (q->state == PEER_UP && q->recon_again && q->pq_len == 0 && q->wq_len == 0)
             peer__drain(q); /* starts the reconciliation it asked for */
+    }
     if (net->n_up > 0 && now - net->last_recon >= NET_RECON_MS) {
         uint32_t pick = randombytes_uniform((uint32_t)net->n_up), k = 0;
 
