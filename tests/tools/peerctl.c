@@ -1,0 +1,614 @@
+/* peerctl: a scripted, authenticated agah peer for the integration tests of
+ * hostile members (tests/integration/test_net_abuse.sh, test_net_flood.sh).
+ * It loads a member's identity and community file from a data directory
+ * whose own agahd is not running, makes records with the real encoders, and
+ * speaks the real handshake and frames (daemon/handshake.c, daemon/frame.c)
+ * to one agahd, then does what the command line says: send records as fast
+ * as it can, send a frame header of any length, trickle bytes, and so on.
+ *
+ *   peerctl alerts DIR N [NOTE_BYTES]     N alerts by DIR's member, one
+ *                                         "ID HEX" line each, on stdout
+ *   peerctl annotate DIR confirm|retract ALERT_ID   one "ID HEX" line
+ *   peerctl admission DIR                 DIR's own admission record
+ *   peerctl records DIR                   every record in DIR's community file
+ *   peerctl connect DIR HOST:PORT [--m3-len N] ACTION...
+ *     send FILE        RECORD frames of FILE's records, in file order
+ *     repeat FILE N    N RECORD frames cycling through FILE's records
+ *     wait SECONDS     keep reading (answering PING) for SECONDS
+ *     oversize LEN     a frame header announcing LEN bytes and 1 KiB after
+ *                      it; then read until the daemon closes (20 s at most)
+ *     trickle SECONDS  one byte of a valid frame per second, for SECONDS
+ *   --m3-len N replaces the handshake after M2 by a 4-byte M3 length of N
+ *   and 1 KiB of zeros, then reads until closed (the pre-handshake bound).
+ *
+ * `connect` ends with one line on stdout:
+ *   up=1 closed=0 sent=N secs=S record=R body=B ihave=I after_oversize=X
+ * Exit 0 when every action ran, 1 on a failure to set up (printed). */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sodium.h>
+
+#include <agah/agah.h>
+#include <agah/datadir.h>
+#include "frame.h"
+#include "gossip.h"
+#include "handshake.h"
+
+struct me {
+    struct agah_identity *id;
+    struct agah_local *local;
+    const uint8_t *adm; /* borrowed from local->records */
+    size_t adm_len;
+};
+
+struct link {
+    int fd;
+    int up, closed;
+    struct frame_keys *keys;
+    uint8_t *in;
+    size_t in_len;
+    uint8_t *pt;
+    uint64_t sent, bytes_in;
+    unsigned long n_record, n_body, n_ihave_ids;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, int r)
+{
+    (void)fprintf(stderr, "peerctl: %s: %s\n", what, r ? agah_strerror(r) : strerror(errno));
+    exit(1);
+}
+
+/* The identity (tests use --no-passphrase ones) and the community file of
+ * DIR, and this member's admission record (the founder's genesis record). */
+static void me_load(const char *dir, struct me *m)
+{
+    char path[AGAH_PATH_MAX];
+    struct agah_why why = {{0}};
+    int r;
+
+    memset(m, 0, sizeof *m);
+    if ((r = agah_init()) != 0)
+        die("agah_init", r);
+    if ((r = agah_datadir_path(dir, "identity.key", path)) != 0 ||
+        (r = agah_keyfile_read(path, NULL, 0, &m->id, &why)) != 0)
+        die(why.msg[0] ? why.msg : "identity.key", r);
+    if ((r = agah_datadir_path(dir, "community", path)) != 0 ||
+        (r = agah_local_read(path, m->id, &m->local, &why)) != 0)
+        die(why.msg[0] ? why.msg : "community", r);
+    for (size_t i = 0; i < m->local->n_records; i++) {
+        struct agah_rec rec;
+
+        if (agah_rec_decode(m->local->records[i], m->local->record_lens[i], NULL, &rec, NULL) != 0)
+            continue;
+        if ((rec.type == AGAH_REC_ADMISSION &&
+             memcmp(rec.u.admission.member, agah_identity_pk(m->id), AGAH_PK_LEN) == 0) ||
+            (rec.type == AGAH_REC_GENESIS && m->adm == NULL &&
+             memcmp(rec.author, agah_identity_pk(m->id), AGAH_PK_LEN) == 0)) {
+            m->adm = m->local->records[i];
+            m->adm_len = m->local->record_lens[i];
+        }
+    }
+    if (m->adm == NULL)
+        die("no admission record in the community file", AGAH_ENOENT);
+}
+
+static void me_free(struct me *m)
+{
+    agah_local_free(m->local);
+    agah_identity_free(m->id);
+}
+
+static void print_rec(const uint8_t *buf, size_t len)
+{
+    uint8_t id[AGAH_HASH_LEN];
+    char *hex = malloc(2 * len + 1);
+    char idhex[2 * AGAH_HASH_LEN + 1];
+
+    if (hex == NULL)
+        die("out of memory", AGAH_ENOMEM);
+    agah_hash(buf, len, id);
+    sodium_bin2hex(idhex, sizeof idhex, id, sizeof id);
+    sodium_bin2hex(hex, 2 * len + 1, buf, len);
+    printf("%s %s\n", idhex, hex);
+    free(hex);
+}
+
+/* The newest epoch key this member holds (tests make no revocations, so
+ * it is the one agahd posts under too). */
+static void me_epoch(const struct me *m, const uint8_t **eid, const uint8_t **key)
+{
+    if (m->local->n_epochs == 0)
+        die("no epoch key (a relay?)", AGAH_ENOENT);
+    *eid = m->local->epochs[m->local->n_epochs - 1].id;
+    *key = m->local->epochs[m->local->n_epochs - 1].key;
+}
+
+static int cmd_alerts(const char *dir, long n, long note_bytes)
+{
+    struct me m;
+    const uint8_t *eid, *key;
+    struct agah_alert_body body;
+    uint64_t now = (uint64_t)time(NULL);
+
+    me_load(dir, &m);
+    me_epoch(&m, &eid, &key);
+    if (note_bytes < 16 || note_bytes > AGAH_NOTE_MAX)
+        die("note size out of 16..2048", AGAH_EINVAL);
+    for (long i = 0; i < n; i++) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        int r;
+
+        memset(&body, 0, sizeof body);
+        body.kind = AGAH_KIND_ALERT;
+        body.category = AGAH_CAT_OTHER;
+        body.severity = AGAH_SEV_INFO;
+        memset(body.note, 'x', (size_t)note_bytes);
+        (void)snprintf(body.note, sizeof body.note, "peerctl %ld %lu ", i, (unsigned long)now);
+        body.note[strlen(body.note)] = 'x';
+        body.note[note_bytes] = '\0';
+        if ((r = agah_rec_alert(m.id, m.local->community, eid, key, &body, now, 0, &buf, &len)) != 0)
+            die("agah_rec_alert", r);
+        print_rec(buf, len);
+        free(buf);
+    }
+    me_free(&m);
+    return 0;
+}
+
+static int cmd_annotate(const char *dir, const char *kind, const char *ref_hex)
+{
+    struct me m;
+    const uint8_t *eid, *key;
+    uint8_t ref[AGAH_HASH_LEN], *buf = NULL;
+    size_t len = 0, rl = 0;
+    int type = strcmp(kind, "retract") == 0 ? AGAH_REC_RETRACT : AGAH_REC_CONFIRM;
+    int r;
+
+    me_load(dir, &m);
+    me_epoch(&m, &eid, &key);
+    if (sodium_hex2bin(ref, sizeof ref, ref_hex, strlen(ref_hex), NULL, &rl, NULL) != 0 ||
+        rl != sizeof ref)
+        die("ALERT_ID is not 64 hex digits", AGAH_EINVAL);
+    if ((r = agah_rec_annotate(m.id, type, m.local->community, ref, eid, key, "peerctl",
+                               (uint64_t)time(NULL), &buf, &len)) != 0)
+        die("agah_rec_annotate", r);
+    print_rec(buf, len);
+    free(buf);
+    me_free(&m);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The link                                                            */
+
+static int verify_any(void *ctx, const uint8_t pk[AGAH_PK_LEN], const uint8_t *adm, size_t len)
+{
+    (void)ctx;
+    (void)pk;
+    (void)adm;
+    (void)len;
+    return 0; /* a test harness trusts the daemon it was pointed at */
+}
+
+static void link_write_all(struct link *l, const uint8_t *buf, size_t len);
+
+static void link_on_message(struct link *l, const uint8_t *pt, size_t len)
+{
+    msgpack_unpacked u;
+    struct gossip_msg m;
+    uint8_t out[16];
+    size_t n;
+
+    msgpack_unpacked_init(&u);
+    if (gossip_decode(pt, len, &u, &m, NULL) == 0) {
+        switch (m.type) {
+        case GOSSIP_RECORD: l->n_record++; break;
+        case GOSSIP_BODY: l->n_body++; break;
+        case GOSSIP_IHAVE: l->n_ihave_ids += m.n_ids; break;
+        case GOSSIP_PING: {
+            uint8_t frame[FRAME_HDR + 16 + FRAME_TAG];
+
+            if (gossip_enc_simple(GOSSIP_PONG, out, sizeof out, &n) == 0 &&
+                frame_seal(l->keys, out, n, frame) == 0)
+                link_write_all(l, frame, FRAME_HDR + n + FRAME_TAG);
+            break;
+        }
+        default: break;
+        }
+    }
+    msgpack_unpacked_destroy(&u);
+}
+
+/* Reads what is there (never blocks); once up, takes whole frames out. */
+static void link_read(struct link *l)
+{
+    for (;;) {
+        ssize_t n;
+
+        if (l->closed || l->in_len == 2 * FRAME_WIRE_MAX)
+            return;
+        n = read(l->fd, l->in + l->in_len, 2 * FRAME_WIRE_MAX - l->in_len);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (n <= 0) {
+            l->closed = 1;
+            return;
+        }
+        l->bytes_in += (uint64_t)n;
+        if (!l->up) {
+            l->in_len = 0; /* only counted */
+            continue;
+        }
+        l->in_len += (size_t)n;
+        for (;;) {
+            size_t ct, ptl;
+
+            if (l->in_len < FRAME_HDR || frame_peek(l->in, &ct) != 0 || l->in_len < FRAME_HDR + ct)
+                break;
+            if (frame_open(l->keys, l->in, FRAME_HDR + ct, l->pt, &ptl) != 0) {
+                (void)fprintf(stderr, "peerctl: a frame from agahd does not open\n");
+                exit(1);
+            }
+            memmove(l->in, l->in + FRAME_HDR + ct, l->in_len - FRAME_HDR - ct);
+            l->in_len -= FRAME_HDR + ct;
+            link_on_message(l, l->pt, ptl);
+        }
+    }
+}
+
+/* Writes everything, reading whenever there is something to read, so a
+ * daemon that talks back while we flood it never deadlocks with us. */
+static void link_write_all(struct link *l, const uint8_t *buf, size_t len)
+{
+    while (len > 0 && !l->closed) {
+        struct pollfd p = {l->fd, POLLIN | POLLOUT, 0};
+        ssize_t n;
+
+        if (poll(&p, 1, 1000) < 0 && errno != EINTR)
+            die("poll", 0);
+        if (p.revents & (POLLIN | POLLHUP | POLLERR))
+            link_read(l);
+        if (!(p.revents & POLLOUT))
+            continue;
+        n = write(l->fd, buf, len);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (n < 0) {
+            l->closed = 1;
+            return;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+/* Reads for `secs` seconds or until closed. */
+static void link_pump(struct link *l, double secs)
+{
+    double end = now_s() + secs;
+
+    while (!l->closed) {
+        double left = end - now_s();
+        struct pollfd p = {l->fd, POLLIN, 0};
+
+        if (left <= 0)
+            return;
+        if (poll(&p, 1, (int)(left * 1000) + 1) < 0 && errno != EINTR)
+            die("poll", 0);
+        if (p.revents)
+            link_read(l);
+    }
+}
+
+/* Blocking read of exactly len bytes during the handshake (20 s at most). */
+static int read_exact(int fd, uint8_t *buf, size_t len)
+{
+    double end = now_s() + 20;
+
+    while (len > 0) {
+        struct pollfd p = {fd, POLLIN, 0};
+        ssize_t n;
+
+        if (now_s() > end)
+            return -1;
+        if (poll(&p, 1, 1000) < 0 && errno != EINTR)
+            return -1;
+        n = read(fd, buf, len);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int dial(const char *addr)
+{
+    char host[128], *colon;
+    struct addrinfo hints, *res = NULL;
+    int fd, one = 1;
+
+    (void)snprintf(host, sizeof host, "%s", addr);
+    if ((colon = strrchr(host, ':')) == NULL)
+        die("HOST:PORT expected", AGAH_EINVAL);
+    *colon = '\0';
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || res == NULL)
+        die("cannot resolve the address", AGAH_EINVAL);
+    fd = socket(res->ai_family, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) != 0)
+        die("connect", 0);
+    freeaddrinfo(res);
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+/* The real handshake as the dialling side; with m3_len >= 0 it stops
+ * after M2 and sends a bare M3 length instead. */
+static void link_handshake(struct link *l, const struct me *m, long m3_len)
+{
+    struct hs *hs = NULL;
+    uint8_t msg[HS_MSG_MAX], out[HS_MSG_MAX], tx[32], rx[32];
+    size_t outlen = 0, need = 0;
+    struct agah_why why = {{0}};
+    int r;
+
+    if ((r = hs_new(1, m->local->network_secret, m->id, m->adm, m->adm_len, verify_any, NULL,
+                    &hs)) != 0 ||
+        (r = hs_start(hs, out)) != 0)
+        die("hs_new", r);
+    link_write_all(l, out, HS_M1_LEN);
+    if (read_exact(l->fd, msg, HS_M2_LEN) != 0)
+        die("no M2 from agahd", AGAH_EIO);
+    if ((r = hs_step(hs, msg, HS_M2_LEN, out, &outlen, &why)) != 0)
+        die(why.msg[0] ? why.msg : "M2", r);
+    if (m3_len >= 0) {
+        uint8_t fake[4 + 1024] = {0};
+
+        fake[0] = (uint8_t)(m3_len >> 24);
+        fake[1] = (uint8_t)(m3_len >> 16);
+        fake[2] = (uint8_t)(m3_len >> 8);
+        fake[3] = (uint8_t)m3_len;
+        link_write_all(l, fake, sizeof fake);
+        hs_free(hs);
+        return;
+    }
+    link_write_all(l, out, outlen);
+    if (read_exact(l->fd, msg, 4) != 0 || hs_next_len(hs, msg, 4, &need) != 0 ||
+        read_exact(l->fd, msg + 4, need - 4) != 0)
+        die("no M4 from agahd", AGAH_EIO);
+    if ((r = hs_step(hs, msg, need, out, &outlen, &why)) != 0 || !hs_done(hs))
+        die(why.msg[0] ? why.msg : "M4", r);
+    if ((r = hs_session_keys(hs, tx, rx)) != 0 || (l->keys = frame_keys_new(tx, rx)) == NULL)
+        die("session keys", r);
+    sodium_memzero(tx, sizeof tx);
+    sodium_memzero(rx, sizeof rx);
+    hs_free(hs);
+    l->up = 1;
+}
+
+/* FILE's records: lines "ID HEX" (or just "HEX"). */
+static uint8_t **read_records(const char *file, size_t **lens, size_t *count)
+{
+    FILE *f = fopen(file, "r");
+    char *line = NULL;
+    size_t cap = 0, n = 0, alloc = 0;
+    uint8_t **recs = NULL;
+    ssize_t got;
+
+    if (f == NULL)
+        die(file, 0);
+    *lens = NULL;
+    while ((got = getline(&line, &cap, f)) > 0) {
+        char *hex = strchr(line, ' ');
+        size_t hl, bl = 0;
+
+        hex = hex != NULL ? hex + 1 : line;
+        hl = strcspn(hex, "\r\n");
+        if (hl == 0)
+            continue;
+        if (n == alloc) {
+            alloc = alloc ? 2 * alloc : 64;
+            recs = realloc(recs, alloc * sizeof *recs);
+            *lens = realloc(*lens, alloc * sizeof **lens);
+            if (recs == NULL || *lens == NULL)
+                die("out of memory", AGAH_ENOMEM);
+        }
+        if ((recs[n] = malloc(hl / 2 + 1)) == NULL)
+            die("out of memory", AGAH_ENOMEM);
+        if (sodium_hex2bin(recs[n], hl / 2 + 1, hex, hl, NULL, &bl, NULL) != 0 || bl == 0)
+            die("a record line is not hex", AGAH_EINVAL);
+        (*lens)[n++] = bl;
+    }
+    free(line);
+    fclose(f);
+    *count = n;
+    return recs;
+}
+
+/* Sends `total` RECORD frames cycling through the file's records. The
+ * frames are sealed in batches of about 256 KiB so one write moves many. */
+static void act_send(struct link *l, const char *file, long total)
+{
+    size_t *lens, n;
+    uint8_t **recs = read_records(file, &lens, &n);
+    uint8_t *batch = malloc(FRAME_WIRE_MAX + (256u << 10)), *enc = malloc(FRAME_PT_MAX);
+    size_t blen = 0;
+
+    if (batch == NULL || enc == NULL)
+        die("out of memory", AGAH_ENOMEM);
+    if (total < 0)
+        total = (long)n;
+    for (long i = 0; i < total && n > 0 && !l->closed; i++) {
+        size_t k = (size_t)i % n, len;
+        int r;
+
+        if ((r = gossip_enc_record(GOSSIP_RECORD, recs[k], lens[k], enc, FRAME_PT_MAX, &len)) != 0 ||
+            (r = frame_seal(l->keys, enc, len, batch + blen)) != 0)
+            die("cannot seal a RECORD", r);
+        blen += FRAME_HDR + len + FRAME_TAG;
+        l->sent++;
+        if (blen >= (256u << 10)) {
+            link_write_all(l, batch, blen);
+            blen = 0;
+        }
+    }
+    link_write_all(l, batch, blen);
+    for (size_t i = 0; i < n; i++)
+        free(recs[i]);
+    free(recs);
+    free(lens);
+    free(batch);
+    free(enc);
+}
+
+/* A frame header announcing `len` bytes, then 1 KiB of zeros; then read
+ * until the daemon closes. Prints how long that took and what came back. */
+static void act_oversize(struct link *l, unsigned long len, uint64_t *after)
+{
+    uint8_t buf[FRAME_HDR + 1024] = {0};
+    uint64_t before;
+    double t0;
+
+    link_pump(l, 0.2); /* what the daemon sent on its own is read first */
+    before = l->bytes_in;
+    buf[0] = (uint8_t)(len >> 24);
+    buf[1] = (uint8_t)(len >> 16);
+    buf[2] = (uint8_t)(len >> 8);
+    buf[3] = (uint8_t)len;
+    t0 = now_s();
+    link_write_all(l, buf, sizeof buf);
+    link_pump(l, 20);
+    *after = l->bytes_in - before;
+    (void)fprintf(stderr, "peerctl: oversize %lu: closed=%d after %.2f s\n", len, l->closed,
+                  now_s() - t0);
+}
+
+/* One byte of a valid PING frame each second. */
+static void act_trickle(struct link *l, double secs)
+{
+    uint8_t pt[16], frame[FRAME_HDR + 16 + FRAME_TAG];
+    size_t n, flen, i = 0;
+    double end = now_s() + secs;
+
+    if (gossip_enc_simple(GOSSIP_PING, pt, sizeof pt, &n) != 0 || frame_seal(l->keys, pt, n, frame) != 0)
+        die("cannot seal a PING", AGAH_EINTERNAL);
+    flen = FRAME_HDR + n + FRAME_TAG;
+    while (!l->closed && now_s() < end) {
+        link_write_all(l, frame + (i++ % flen), 1);
+        link_pump(l, 1.0);
+    }
+}
+
+static int cmd_connect(int argc, char **argv)
+{
+    struct me m;
+    struct link l;
+    long m3_len = -1;
+    int i = 4;
+    uint64_t after = 0;
+    double t0;
+
+    if (argc < 4)
+        return 2;
+    me_load(argv[2], &m);
+    memset(&l, 0, sizeof l);
+    if ((l.in = malloc(2 * FRAME_WIRE_MAX)) == NULL || (l.pt = malloc(FRAME_WIRE_MAX)) == NULL)
+        die("out of memory", AGAH_ENOMEM);
+    if (i + 1 < argc && strcmp(argv[i], "--m3-len") == 0) {
+        m3_len = strtol(argv[i + 1], NULL, 0);
+        i += 2;
+    }
+    l.fd = dial(argv[3]);
+    link_handshake(&l, &m, m3_len);
+    t0 = now_s();
+    if (m3_len >= 0) {
+        uint64_t before = l.bytes_in;
+
+        link_pump(&l, 20);
+        after = l.bytes_in - before;
+    }
+    for (; i < argc && l.up; i++) {
+        const char *a = argv[i];
+
+        if (strcmp(a, "send") == 0 && i + 1 < argc) {
+            act_send(&l, argv[++i], -1);
+        } else if (strcmp(a, "repeat") == 0 && i + 2 < argc) {
+            act_send(&l, argv[i + 1], strtol(argv[i + 2], NULL, 10));
+            i += 2;
+        } else if (strcmp(a, "wait") == 0 && i + 1 < argc) {
+            link_pump(&l, strtod(argv[++i], NULL));
+        } else if (strcmp(a, "oversize") == 0 && i + 1 < argc) {
+            act_oversize(&l, strtoul(argv[++i], NULL, 0), &after);
+        } else if (strcmp(a, "trickle") == 0 && i + 1 < argc) {
+            act_trickle(&l, strtod(argv[++i], NULL));
+        } else {
+            (void)fprintf(stderr, "peerctl: unknown action %s\n", a);
+            return 2;
+        }
+    }
+    printf("up=%d closed=%d sent=%llu secs=%.2f record=%lu body=%lu ihave=%lu after_oversize=%llu\n",
+           l.up, l.closed, (unsigned long long)l.sent, now_s() - t0, l.n_record, l.n_body,
+           l.n_ihave_ids, (unsigned long long)after);
+    close(l.fd);
+    frame_keys_free(l.keys);
+    free(l.in);
+    free(l.pt);
+    me_free(&m);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct me m;
+
+    signal(SIGPIPE, SIG_IGN);
+    if (argc >= 4 && strcmp(argv[1], "alerts") == 0)
+        return cmd_alerts(argv[2], strtol(argv[3], NULL, 10),
+                          argc > 4 ? strtol(argv[4], NULL, 10) : 64);
+    if (argc == 5 && strcmp(argv[1], "annotate") == 0)
+        return cmd_annotate(argv[2], argv[3], argv[4]);
+    if (argc == 3 && strcmp(argv[1], "admission") == 0) {
+        me_load(argv[2], &m);
+        print_rec(m.adm, m.adm_len);
+        me_free(&m);
+        return 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "records") == 0) {
+        me_load(argv[2], &m);
+        for (size_t i = 0; i < m.local->n_records; i++)
+            print_rec(m.local->records[i], m.local->record_lens[i]);
+        me_free(&m);
+        return 0;
+    }
+    if (argc >= 4 && strcmp(argv[1], "connect") == 0)
+        return cmd_connect(argc, argv);
+    (void)fprintf(stderr, "usage: peerctl alerts DIR N [NOTE_BYTES] | annotate DIR confirm|retract ID |\n"
+                          "       admission DIR | records DIR | connect DIR HOST:PORT [--m3-len N] ACTION...\n");
+    return 2;
+}
