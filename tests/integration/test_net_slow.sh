@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Unauthenticated hostile peers that hold connections (issue 7): a real
+# handshake captured through a proxy and replayed gets a fresh M2 and
+# nothing else; slow-loris peers sending a byte a second, before and after
+# a valid M1, are dropped at the 10 s handshake limit; 1,000 idle
+# connections are held to the 64-connection cap and time out. Throughout,
+# the control socket answers and the a-b link keeps carrying alerts;
+# afterwards a new link comes up as before.
+# usage: test_net_slow.sh [BUILD_DIR]
+. "$(dirname "$0")/lib.sh"
+lib_init test_net_slow "${1:-}"
+. "$(dirname "$0")/net_lib.sh"
+HOSTILE=$(dirname "$0")/hostile_peer.py
+# 1,000 sockets here and as many accepted by agahd (which inherits this).
+ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 2100 ]; then
+    echo "test_net_slow: ulimit -n is $(ulimit -n), 2,100 file descriptors are needed"
+    exit 77
+fi
+community a b || { fail "set up a community"; finish; }
+field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+ups() { grep -c ' up (' "$ROOT/a.log"; }
+
+# status_ms NAME: how long `agah status` takes on NAME, in milliseconds
+# (99999 if it fails).
+status_ms() {
+    local t0 t1
+    t0=$(date +%s%N)
+    agah_on "$1" --json status >/dev/null 2>&1 || { echo 99999; return; }
+    t1=$(date +%s%N)
+    echo $(((t1 - t0) / 1000000))
+}
+
+# while_attacked DESC: a's control socket answers within 2 s, and a post
+# on b reaches a within 20 s.
+while_attacked() {
+    local ms id
+    ms=$(status_ms a)
+    if [ "$ms" -lt 2000 ]; then
+        pass "$1: a's control socket answers (${ms} ms)"
+    else
+        fail "$1: a's control socket answers" "${ms} ms"
+    fi
+    id=$(post_alert b "$1")
+    if [ -n "$id" ] && wait_until 20 has a "$id"; then
+        pass "$1: a post on b reaches a"
+    else
+        fail "$1: a post on b reaches a"
+    fi
+}
+
+# ---------------------------------------------------------------------------
+# 1. Capture b's real handshake with a through a proxy, then replay it.
+PORT_p=$(free_port)
+python3 "$HOSTILE" proxy "$PORT_p" "$PORT_a" "$ROOT/cap" &
+PROXY=$!
+wait_until 10 python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()' "$PORT_p"
+start_daemon b "$PORT_b" "$PORT_p" || { fail "start b"; finish; }
+if wait_until 40 test "$(connected b)" = 1; then
+    pass "b links to a through the capturing proxy"
+else
+    fail "b links to a through the capturing proxy"
+fi
+stop_daemon b
+kill "$PROXY" 2>/dev/null
+wait "$PROXY" 2>/dev/null
+c2s=$(wc -c <"$ROOT/cap.c2s" 2>/dev/null || echo 0)
+echo "      captured $c2s bytes from b to a"
+ups0=$(ups)
+out=$(python3 "$HOSTILE" replay "$PORT_a" "$ROOT/cap")
+echo "      replay: $out"
+if [ "$(field "$out" m2)" = 64 ] && [ "$(field "$out" fresh)" = 1 ]; then
+    pass "a replayed M1 draws a fresh M2 (64 bytes, not the captured one)"
+else
+    fail "a replayed M1 draws a fresh M2" "$out"
+fi
+if [ "$(field "$out" more)" = 0 ] && [ "$(field "$out" closed)" = 1 ] && [ "$(ups)" = "$ups0" ]; then
+    pass "the replayed M3 and frames get nothing back, the link is closed, no session is up"
+else
+    fail "the replayed M3 and frames get nothing back, no session" "$out" "ups $ups0 -> $(ups)"
+fi
+
+# b back, dialling a directly.
+start_daemon b "$PORT_b" "$PORT_a" || { fail "start b again"; finish; }
+if wait_until 20 test "$(connected a)" = 1; then
+    pass "a and b are linked"
+else
+    fail "a and b are linked"
+fi
+
+# ---------------------------------------------------------------------------
+# 2. Slow-loris: 20 connections sending a byte a second for up to 20 s.
+python3 "$HOSTILE" slowloris "$PORT_a" 20 "$ROOT/cap.c2s" 20 >"$ROOT/slow.out" &
+SLOW=$!
+while_attacked "slow-loris"
+wait "$SLOW"
+out=$(cat "$ROOT/slow.out")
+echo "      slow-loris: $out"
+if [ "$(field "$out" n)" = 20 ] && [ "$(field "$out" closed)" = 20 ] &&
+    awk "BEGIN { exit !($(field "$out" min) >= 9 && $(field "$out" max) < 15) }"; then
+    pass "all 20 slow-loris connections are dropped at the 10 s handshake limit"
+else
+    fail "all 20 slow-loris connections are dropped at the 10 s handshake limit" "$out"
+fi
+if [ "$(field "$out" bytes_random)" = 0 ] && [ "$(field "$out" bytes_m1)" = $((10 * 64)) ]; then
+    pass "they get nothing back but an M2 for each valid M1"
+else
+    fail "they get nothing back but an M2 for each valid M1" "$out"
+fi
+
+# ---------------------------------------------------------------------------
+# 3. 1,000 idle connections, held 25 s.
+python3 "$HOSTILE" idle "$PORT_a" 1000 25 >"$ROOT/idle.out" &
+IDLE=$!
+wait_until 30 grep -q 'too many connections' "$ROOT/a.log"
+while_attacked "1,000 idle connections"
+wait "$IDLE"
+out=$(cat "$ROOT/idle.out")
+echo "      idle: $out"
+# a holds at most 63 besides b's link; the rest are closed at once, the
+# held ones at the handshake limit.
+if [ "$(field "$out" opened)" = 1000 ] && [ "$(field "$out" open)" = 0 ] &&
+    [ "$(field "$out" bytes)" = 0 ] && [ "$(field "$out" timed_out)" -le 63 ]; then
+    pass "1,000 idle connections: all closed, at most 63 held until the 10 s limit, nothing sent"
+else
+    fail "1,000 idle connections: all closed, at most 63 held until the 10 s limit" "$out"
+fi
+# Afterwards everything is normal: b's link survived, and a new one comes up.
+if [ "$(connected a)" = 1 ]; then
+    pass "the a-b link survived"
+else
+    fail "the a-b link survived" "a: $(connected a)"
+fi
+stop_daemon b
+start_daemon b "$PORT_b" "$PORT_a" || fail "restart b"
+if wait_until 40 test "$(connected a)" = 1; then
+    pass "after the idle connections are gone a new link comes up"
+else
+    fail "after the idle connections are gone a new link comes up"
+fi
+while_attacked "afterwards"
+bad=""
+for n in a b; do
+    stop_daemon "$n" || bad="$bad $n"
+done
+if [ -z "$bad" ]; then
+    pass "every daemon stops with exit 0"
+else
+    fail "every daemon stops with exit 0" "not:$bad"
+fi
+finish
