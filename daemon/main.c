@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <uv.h>
 #include <agah/agah.h>
 #include <agah/datadir.h>
@@ -16,10 +17,14 @@
 #include "log.h"
 #include "net.h"
 #include "node.h"
+#include "store.h"
 
 #define AGAHD_DEFAULT_LISTEN "0.0.0.0:7433"
 #define AGAHD_KEYFILE "identity.key"
 #define AGAHD_SOCKET "agahd.sock"
+#define AGAHD_STORE "store.db"
+/* --check prints at most this many problems, then only counts them. */
+#define AGAHD_CHECK_SHOW 20
 #define AGAHD_MAX_PEERS 64
 /* Expired records are pruned at start and then this often. */
 #define AGAHD_PRUNE_MS (3600u * 1000u)
@@ -34,6 +39,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 static const char usage_text[] =
     "usage: agahd [--data DIR] [--listen HOST:PORT | --listen none] [--peer HOST:PORT]...\n"
     "             [--log-level error|warn|info|debug] [--passphrase-file FILE]\n"
+    "       agahd --check [--data DIR]\n"
     "       agahd --help | --version\n";
 
 static const char help_text[] =
@@ -43,6 +49,7 @@ static const char help_text[] =
     "SYNOPSIS\n"
     "    agahd [--data DIR] [--listen HOST:PORT | --listen none] [--peer HOST:PORT]...\n"
     "          [--log-level error|warn|info|debug] [--passphrase-file FILE]\n"
+    "    agahd --check [--data DIR]\n"
     "    agahd --help | --version\n"
     "\n"
     "DESCRIPTION\n"
@@ -74,6 +81,15 @@ static const char help_text[] =
     "        numbers, accounts or notes.\n"
     "    --passphrase-file FILE\n"
     "        Read the identity passphrase from the first line of FILE.\n"
+    "    --check\n"
+    "        Do not start: verify DIR/store.db and exit. Runs SQLite's integrity\n"
+    "        check over the whole file, then re-verifies every stored record: its\n"
+    "        signature and canonical encoding, that its id is the hash of its bytes,\n"
+    "        that the indexed columns match the record, and that every record belongs\n"
+    "        to the one community founded by the store's genesis record. It opens the\n"
+    "        store read-only and needs no passphrase, so it works on a full disk and\n"
+    "        beside a running agahd (it reads one consistent snapshot). Prints one\n"
+    "        line per problem (the first 20) and a summary.\n"
     "    --help\n"
     "        Print this help and exit.\n"
     "    --version\n"
@@ -98,10 +114,12 @@ static const char help_text[] =
     "    DIR/agahd.sock     the control socket (mode 0600) used by `agah`\n"
     "\n"
     "EXIT STATUS\n"
-    "    0   stopped by SIGINT or SIGTERM, or --help / --version\n"
-    "    1   a failure while starting or running (e.g. the listen address is in use)\n"
+    "    0   stopped by SIGINT or SIGTERM, or --help / --version; with --check, the\n"
+    "        store passed every check\n"
+    "    1   a failure while starting or running (e.g. the listen address is in use);\n"
+    "        with --check, the store is damaged or cannot be read\n"
     "    2   bad usage; no identity or no community in DIR; another agahd already\n"
-    "        serves DIR; a wrong or missing passphrase\n"
+    "        serves DIR; a wrong or missing passphrase; with --check, no store in DIR\n"
     "\n"
     "ENVIRONMENT\n"
     "    AGAH_DATA, XDG_DATA_HOME, HOME   locate the data directory (see --data)\n"
@@ -119,6 +137,9 @@ static const char help_text[] =
     "    A laptop that only dials out, to a relay it knows:\n"
     "        agahd --listen none --peer relay.example.org:7433\n"
     "\n"
+    "    Verify a node's store, e.g. after a crash or a full disk:\n"
+    "        agahd --data /srv/agah --check\n"
+    "\n"
     "    Two throwaway nodes on one machine:\n"
     "        agahd --data /tmp/a --listen 127.0.0.1:7501 &\n"
     "        agahd --data /tmp/b --listen 127.0.0.1:7502 --peer 127.0.0.1:7501 &\n"
@@ -134,6 +155,7 @@ struct opts {
     size_t n_peers;
     int log_level;
     const char *passfile;
+    int check; /* --check: verify the store and exit */
 };
 
 /* The daemon's running state: every handle main owns lives here. */
@@ -187,6 +209,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
         if (strcmp(a, "--version") == 0) {
             (void)printf("agahd %s\n", AGAH_VERSION_STRING);
             return EXIT_OK;
+        }
+        if (strcmp(a, "--check") == 0) {
+            o->check = 1;
+            continue;
         }
         if (strncmp(a, "--", 2) != 0)
             return usage_error("unexpected argument '%s'", a);
@@ -339,6 +365,136 @@ static int loop_finish(struct agahd *d)
     return 0;
 }
 
+/* --- agahd --check ------------------------------------------------------ */
+
+/* What the check has seen so far. Records come in rowid (arrival) order, so
+ * the community is known only at the end: each record's is compared with
+ * the first one seen, and that with the genesis record's id. */
+struct check {
+    uint64_t rows, verified, problems;
+    int have_community;
+    uint64_t geneses;
+    uint8_t genesis[AGAH_HASH_LEN];
+    uint8_t community[AGAH_HASH_LEN];
+};
+
+static void check_problem(struct check *c, int64_t rowid, const uint8_t *id, const char *what)
+{
+    char hex[2 * AGAH_HASH_LEN + 1] = "?";
+
+    if (c->problems++ >= AGAHD_CHECK_SHOW)
+        return;
+    if (id != NULL)
+        (void)sodium_bin2hex(hex, sizeof hex, id, AGAH_HASH_LEN);
+    (void)fprintf(stderr, "agahd: check: row %lld (record %.16s): %s\n", (long long)rowid, hex,
+                  what);
+}
+
+/* Optional columns must be present exactly when the record has the field. */
+static int check_opt(const uint8_t *col, const uint8_t *want)
+{
+    if (want == NULL)
+        return col == NULL;
+    return col != NULL && memcmp(col, want, AGAH_HASH_LEN) == 0;
+}
+
+static int check_row(void *ctx, int64_t rowid, const struct store_rec *sr)
+{
+    struct check *c = ctx;
+    struct agah_rec r;
+    struct agah_why why = {{0}};
+    char msg[AGAH_WHY_MAX + 64];
+    int rc;
+
+    c->rows++;
+    if (sr == NULL) {
+        check_problem(c, rowid, NULL, "malformed columns");
+        return 0;
+    }
+    /* The full decoder, signature included: nothing read back is trusted. */
+    if ((rc = agah_rec_decode(sr->bytes, sr->len, NULL, &r, &why)) != 0) {
+        (void)snprintf(msg, sizeof msg, "does not verify: %s",
+                       why.msg[0] ? why.msg : agah_strerror(rc));
+        check_problem(c, rowid, sr->id, msg);
+        return 0;
+    }
+    if (memcmp(r.id, sr->id, AGAH_HASH_LEN) != 0) {
+        check_problem(c, rowid, sr->id, "its id is not the hash of its bytes");
+        return 0;
+    }
+    if (r.type != sr->type || memcmp(r.author, sr->author, AGAH_PK_LEN) != 0 ||
+        r.created != sr->created || r.expires != sr->expires ||
+        !check_opt(sr->ref, r.type > AGAH_REC_ALERT ? r.u.sealed.ref : NULL) ||
+        !check_opt(sr->epoch, r.type >= AGAH_REC_ALERT ? r.u.sealed.epoch : NULL) ||
+        (sr->lookup != NULL && r.type != AGAH_REC_ALERT)) {
+        check_problem(c, rowid, sr->id, "its indexed columns do not match its bytes");
+        return 0;
+    }
+    if (r.type == AGAH_REC_GENESIS) {
+        if (c->geneses++ == 0)
+            memcpy(c->genesis, r.id, AGAH_HASH_LEN);
+        else if (memcmp(c->genesis, r.id, AGAH_HASH_LEN) != 0)
+            check_problem(c, rowid, sr->id, "a second genesis record");
+    } else if (!c->have_community) {
+        memcpy(c->community, r.community, AGAH_HASH_LEN);
+        c->have_community = 1;
+    } else if (memcmp(c->community, r.community, AGAH_HASH_LEN) != 0) {
+        check_problem(c, rowid, sr->id, "belongs to another community");
+    }
+    c->verified++;
+    return 0;
+}
+
+/* agahd --check: exit 0 sound, 1 damaged or unreadable, 2 no store. */
+static int check_store(const char *dir)
+{
+    char path[AGAH_PATH_MAX];
+    struct agah_why why = {{0}};
+    struct store *s = NULL;
+    struct check c;
+    int r, status = EXIT_FAIL;
+
+    memset(&c, 0, sizeof c);
+    if (agah_datadir_path(dir, AGAHD_STORE, path) != 0) {
+        (void)fprintf(stderr, "agahd: the data directory path %s is too long\n", dir);
+        return EXIT_USAGE;
+    }
+    if ((r = store_open_readonly(path, &s, &why)) != 0) {
+        (void)fprintf(stderr, "agahd: check: %s\n", why.msg[0] ? why.msg : agah_strerror(r));
+        return r == AGAH_ENOENT ? EXIT_USAGE : EXIT_FAIL;
+    }
+    if ((r = store_integrity(s, &why)) != 0) {
+        (void)fprintf(stderr, "agahd: check: %s: %s\n", path,
+                      why.msg[0] ? why.msg : agah_strerror(r));
+        c.problems++;
+    }
+    if ((r = store_check_rows(s, check_row, &c)) != 0) {
+        (void)fprintf(stderr, "agahd: check: cannot read every record of %s: %s\n", path,
+                      agah_strerror(r));
+        c.problems++;
+    }
+    if (c.rows > 0 && c.geneses == 0) {
+        (void)fprintf(stderr, "agahd: check: no genesis record\n");
+        c.problems++;
+    } else if (c.have_community && c.geneses > 0 &&
+               memcmp(c.community, c.genesis, AGAH_HASH_LEN) != 0) {
+        (void)fprintf(stderr, "agahd: check: the records belong to another community than "
+                              "the genesis record founds\n");
+        c.problems++;
+    }
+    if (c.problems == 0) {
+        (void)printf("%s: ok: integrity check passed, %llu record(s) verified\n", path,
+                     (unsigned long long)c.verified);
+        status = EXIT_OK;
+    } else {
+        (void)printf("%s: DAMAGED: %llu problem(s); %llu of %llu record(s) verified\n", path,
+                     (unsigned long long)c.problems, (unsigned long long)c.verified,
+                     (unsigned long long)c.rows);
+    }
+    store_close(s);
+    return status;
+}
+
 /* --- start-up ------------------------------------------------------------ */
 
 /* Opens the node, asking for the passphrase only if the key file says one
@@ -480,6 +636,14 @@ int main(int argc, char **argv)
     if (agah_init() != 0) {
         (void)fputs("agahd: libsodium cannot start\n", stderr);
         return EXIT_FAIL;
+    }
+    /* A check creates nothing: no directory, no store. */
+    if (o.check) {
+        if ((r = agah_datadir_resolve(o.data, dir, &why)) != 0) {
+            (void)fprintf(stderr, "agahd: %s\n", why.msg[0] ? why.msg : agah_strerror(r));
+            return EXIT_USAGE;
+        }
+        return check_store(dir);
     }
     if ((r = agah_datadir_resolve(o.data, dir, &why)) != 0 ||
         (r = agah_datadir_ensure(dir, &why)) != 0) {

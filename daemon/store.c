@@ -7,7 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
+#include "log.h"
 #include "store.h"
 
 /* How long a statement waits for a lock another process holds (an `agah`
@@ -93,12 +98,16 @@ struct store {
     int in_txn;
 };
 
-/* Runs a statement that returns no rows, then resets it. */
+/* Runs a statement that returns no rows, then resets it. A failure is
+ * logged with SQLite's own words ("database or disk is full"), which the
+ * AGAH_EIO handed up cannot carry. */
 static int store__exec(struct store *s, int which)
 {
     sqlite3_stmt *st = s->st[which];
     int rc = sqlite3_step(st);
     int r = (rc == SQLITE_DONE) ? 0 : AGAH_EIO;
+    if (r != 0)
+        log_error("store: %.40s failed: %s", store__sql[which], sqlite3_errmsg(s->db));
     if (sqlite3_reset(st) != SQLITE_OK && r == 0)
         r = AGAH_EIO;
     if (sqlite3_clear_bindings(st) != SQLITE_OK && r == 0)
@@ -242,12 +251,43 @@ out:
     return r;
 }
 
+/* Makes the store, its WAL and its shared-memory index 0600 whatever the
+ * umask: SQLite creates the file 0644 and gives the -wal and -shm files the
+ * mode of the database, so the database is created (or narrowed) first.
+ * The data directory is 0700 already; this keeps the README's "every file
+ * 0600" true, also for stores an older agahd made 0644. */
+static int store__mode_0600(const char *path, struct agah_why *why)
+{
+    static const char *const sfx[] = {"-wal", "-shm"};
+    char side[4096];
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+    if (fd < 0)
+        return agah_fail(why, AGAH_EIO, "store: cannot open %s: %s", path, strerror(errno));
+    if (fchmod(fd, 0600) != 0) {
+        int e = errno;
+        (void)close(fd);
+        return agah_fail(why, AGAH_EIO, "store: cannot chmod %s: %s", path, strerror(e));
+    }
+    (void)close(fd);
+    for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+        if ((size_t)snprintf(side, sizeof side, "%s%s", path, sfx[i]) >= sizeof side)
+            continue;
+        if (chmod(side, 0600) != 0 && errno != ENOENT)
+            return agah_fail(why, AGAH_EIO, "store: cannot chmod %s: %s", side, strerror(errno));
+    }
+    return 0;
+}
+
 int store_open(const char *path, struct store **out, struct agah_why *why)
 {
     struct store *s = NULL;
     char *err = NULL;
     int r = AGAH_EIO;
 
+    if ((r = store__mode_0600(path, why)) != 0)
+        goto out;
+    r = AGAH_EIO;
     if ((s = calloc(1, sizeof *s)) == NULL) {
         r = AGAH_ENOMEM;
         goto out;
@@ -286,6 +326,146 @@ int store_open(const char *path, struct store **out, struct agah_why *why)
 out:
     sqlite3_free(err);
     store_close(s);
+    return r;
+}
+
+int store_open_readonly(const char *path, struct store **out, struct agah_why *why)
+{
+    struct store *s = NULL;
+    sqlite3_stmt *st = NULL;
+    struct stat sb;
+    int r = AGAH_EIO, version;
+
+    /* SQLite would say "unable to open database file"; say which. */
+    if (stat(path, &sb) != 0) {
+        r = agah_fail(why, AGAH_ENOENT, "store: there is no %s", path);
+        goto out;
+    }
+    if ((s = calloc(1, sizeof *s)) == NULL) {
+        r = AGAH_ENOMEM;
+        goto out;
+    }
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_busy_timeout(s->db, STORE_BUSY_MS) != SQLITE_OK) {
+        r = agah_fail(why, AGAH_EIO, "store: cannot open %s: %s", path,
+                      s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
+        goto out;
+    }
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        r = agah_fail(why, AGAH_EIO, "store: %s is not a readable SQLite file: %s", path,
+                      sqlite3_errmsg(s->db));
+        goto out;
+    }
+    version = sqlite3_column_int(st, 0);
+    if (version > STORE_VERSION) {
+        r = agah_fail(why, AGAH_EVERSION,
+                      "store: schema version %d is newer than this agahd knows (%d)", version,
+                      STORE_VERSION);
+        goto out;
+    }
+    if (version < 1) {
+        r = agah_fail(why, AGAH_EIO, "store: %s has no agah schema (version %d)", path,
+                      version);
+        goto out;
+    }
+    /* Older versions are not migrated here: a check writes nothing. The
+     * statements below need the current schema, and say so if it is not. */
+    for (int i = 0; i < ST_N; i++) {
+        if (sqlite3_prepare_v3(s->db, store__sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+                               NULL) != SQLITE_OK) {
+            r = agah_fail(why, AGAH_EIO, "store: %s does not have the expected schema: %s",
+                          path, sqlite3_errmsg(s->db));
+            goto out;
+        }
+    }
+    *out = s;
+    s = NULL;
+    r = 0;
+out:
+    if (st != NULL)
+        (void)sqlite3_finalize(st);
+    store_close(s);
+    return r;
+}
+
+int store_integrity(struct store *s, struct agah_why *why)
+{
+    sqlite3_stmt *st = NULL;
+    int r = AGAH_EIO, rc, n = 0;
+    char first[AGAH_WHY_MAX / 2] = "";
+
+    /* At most 100 complaints: the first says where, the count how bad. */
+    if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check(100)", -1, &st, NULL) != SQLITE_OK) {
+        r = agah_fail(why, AGAH_EIO, "integrity_check cannot run: %s", sqlite3_errmsg(s->db));
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        if (t != NULL && strcmp((const char *)t, "ok") == 0)
+            continue;
+        if (n++ == 0)
+            (void)snprintf(first, sizeof first, "%s", t != NULL ? (const char *)t : "?");
+    }
+    if (rc != SQLITE_DONE) {
+        r = agah_fail(why, AGAH_EIO, "integrity_check stopped: %s", sqlite3_errmsg(s->db));
+        goto out;
+    }
+    if (n > 0) {
+        r = agah_fail(why, AGAH_EIO, "integrity_check: %d complaint(s), first: %s", n, first);
+        goto out;
+    }
+    r = 0;
+out:
+    if (st != NULL)
+        (void)sqlite3_finalize(st);
+    return r;
+}
+
+int store_check_rows(struct store *s,
+                     int (*cb)(void *ctx, int64_t rowid, const struct store_rec *r), void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    int r = AGAH_EIO, rc;
+    uint8_t ref[AGAH_HASH_LEN], epoch[AGAH_HASH_LEN], lookup[32];
+
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT " STORE_COLS ", lookup, bytes, rowid FROM records "
+                           "ORDER BY rowid",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_rec rec;
+        const struct store_rec *p = &rec;
+        int64_t rowid = sqlite3_column_int64(st, 9);
+        int n = sqlite3_column_bytes(st, 8);
+
+        memset(&rec, 0, sizeof rec);
+        rec.bytes = sqlite3_column_blob(st, 8);
+        if (store__col_fixed(st, 0, rec.id, AGAH_HASH_LEN) != 0 ||
+            store__col_fixed(st, 2, rec.author, AGAH_PK_LEN) != 0 ||
+            store__col_opt(st, 5, ref, sizeof ref, &rec.ref) != 0 ||
+            store__col_opt(st, 6, epoch, sizeof epoch, &rec.epoch) != 0 ||
+            store__col_opt(st, 7, lookup, sizeof lookup, &rec.lookup) != 0 ||
+            sqlite3_column_type(st, 1) != SQLITE_INTEGER ||
+            sqlite3_column_type(st, 3) != SQLITE_INTEGER ||
+            sqlite3_column_type(st, 4) != SQLITE_INTEGER || rec.bytes == NULL || n <= 0 ||
+            n > AGAH_REC_MAX) {
+            p = NULL;
+        } else {
+            rec.type = sqlite3_column_int(st, 1);
+            rec.created = (uint64_t)sqlite3_column_int64(st, 3);
+            rec.expires = (uint64_t)sqlite3_column_int64(st, 4);
+            rec.len = (size_t)n;
+        }
+        if ((r = cb(ctx, rowid, p)) != 0)
+            goto out;
+    }
+    r = rc == SQLITE_DONE ? 0 : AGAH_EIO;
+out:
+    if (st != NULL)
+        (void)sqlite3_finalize(st);
     return r;
 }
 

@@ -30,6 +30,20 @@ struct store_rec {
  * the schema to the current version. AGAH_EIO with `why` on failure,
  * AGAH_EVERSION if the file comes from a newer agah. Caller owns *out. */
 int store_open(const char *path, struct store **out, struct agah_why *why);
+/* Opens an existing store read-only, for `agahd --check`: no schema change,
+ * no write, so it may run beside a live agahd (it reads one snapshot) and
+ * on a full disk. AGAH_ENOENT if there is no file, AGAH_EVERSION if it is
+ * from a newer agah, AGAH_EIO if it is not an agah store. Caller owns *out. */
+int store_open_readonly(const char *path, struct store **out, struct agah_why *why);
+/* SQLite's PRAGMA integrity_check over the whole file: 0 when it answers
+ * "ok"; AGAH_EIO with its first complaint and their count in `why`. */
+int store_integrity(struct store *s, struct agah_why *why);
+/* Every row of the records table, in rowid order, for a check: `r` is NULL
+ * when the row's columns are malformed (wrong sizes, NULL where a value is
+ * required, bytes out of bounds), else the columns as store_scan gives them.
+ * The callback returns 0 to go on or a negative code to stop with it. */
+int store_check_rows(struct store *s,
+                     int (*cb)(void *ctx, int64_t rowid, const struct store_rec *r), void *ctx);
 /* Commits an open transaction, then closes. */
 void store_close(struct store *s);
 

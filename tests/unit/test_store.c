@@ -3,7 +3,10 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #define _DEFAULT_SOURCE   /* mkdtemp */
 #include <ftw.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
@@ -252,6 +255,151 @@ static void test_scan_stops(void)
     store_close(s);
 }
 
+static mode_t mode_of(const char *suffix)
+{
+    char p[600];
+    struct stat sb;
+    (void)snprintf(p, sizeof p, "%s%s", db_path, suffix);
+    return stat(p, &sb) == 0 ? (sb.st_mode & 07777) : (mode_t)-1;
+}
+
+/* The store, its WAL and its index are 0600 whatever the umask, and a
+ * store an older agahd left 0644 is narrowed at open. */
+static void test_modes(void)
+{
+    mode_t old = umask(022);
+    struct store *s = open_store();
+    struct store_rec r;
+    uint8_t bytes[40];
+    mkrec(&r, bytes, 1, AGAH_REC_ALERT, 1, 0);
+    CHECK(store_put(s, &r) == 1);
+    CHECK(mode_of("") == 0600);
+    CHECK(mode_of("-wal") == 0600);
+    CHECK(mode_of("-shm") == 0600);
+    store_close(s);
+    CHECK(chmod(db_path, 0644) == 0);
+    s = open_store();
+    CHECK(mode_of("") == 0600);
+    store_close(s);
+    umask(old);
+}
+
+struct rows {
+    int64_t n, bad, last_rowid;
+    uint64_t created_sum;
+};
+
+static int rows_cb(void *ctx, int64_t rowid, const struct store_rec *r)
+{
+    struct rows *w = ctx;
+    w->n++;
+    if (r == NULL)
+        w->bad++;
+    else
+        w->created_sum += r->created;
+    w->last_rowid = rowid;
+    return 0;
+}
+
+/* The read-only open for `agahd --check`: refuses a missing file or one
+ * without the schema, writes nothing, sees what a writer committed (also
+ * while the writer still has the file open), and the integrity check passes
+ * a sound file. */
+static void test_readonly(void)
+{
+    struct agah_why why = {{0}};
+    struct store *s = NULL, *ro = NULL;
+    struct store_rec r;
+    uint8_t bytes[3][40];
+    struct rows w = {0};
+
+    CHECK(store_open_readonly(db_path, &ro, &why) == AGAH_ENOENT);
+    CHECK(strstr(why.msg, "no ") != NULL);
+    CHECK(access(db_path, F_OK) != 0); /* not created */
+    CHECK(exec_sql("CREATE TABLE t (x)") == SQLITE_OK);
+    CHECK(store_open_readonly(db_path, &ro, &why) == AGAH_EIO);
+    CHECK(strstr(why.msg, "schema") != NULL);
+    CHECK(remove(db_path) == 0);
+
+    s = open_store();
+    for (int i = 0; i < 3; i++) {
+        mkrec(&r, bytes[i], i + 1, AGAH_REC_ALERT, 10 + (uint64_t)i, 0);
+        CHECK(store_put(s, &r) == 1);
+    }
+    CHECK(store_commit(s) == 0);
+    CHECK(store_open_readonly(db_path, &ro, &why) == 0);
+    CHECK(store_integrity(ro, &why) == 0);
+    CHECK(store_check_rows(ro, rows_cb, &w) == 0);
+    CHECK(w.n == 3 && w.bad == 0 && w.created_sum == 33 && w.last_rowid == 3);
+    /* Read-only means read-only. */
+    mkrec(&r, bytes[0], 9, AGAH_REC_ALERT, 1, 0);
+    CHECK(store_put(ro, &r) == AGAH_EIO);
+    store_close(ro);
+    store_close(s);
+
+    /* A row whose columns have the wrong sizes is reported, not skipped. */
+    CHECK(exec_sql("UPDATE records SET author = x'00' WHERE rowid = 2") == SQLITE_OK);
+    CHECK(store_open_readonly(db_path, &ro, &why) == 0);
+    memset(&w, 0, sizeof w);
+    CHECK(store_check_rows(ro, rows_cb, &w) == 0);
+    CHECK(w.n == 3 && w.bad == 1);
+    store_close(ro);
+
+    CHECK(exec_sql("PRAGMA user_version = 99") == SQLITE_OK);
+    CHECK(store_open_readonly(db_path, &ro, &why) == AGAH_EVERSION);
+}
+
+/* A damaged page is found by the integrity check: bytes of the
+ * records_created index's root page are overwritten on disk, behind
+ * SQLite's back, as a torn write or a bad sector would. */
+static void test_integrity_damage(void)
+{
+    struct agah_why why = {{0}};
+    struct store *s = open_store(), *ro = NULL;
+    struct store_rec r;
+    uint8_t bytes[4][40];
+
+    for (int i = 0; i < 4; i++) {
+        mkrec(&r, bytes[i], i + 1, AGAH_REC_ALERT, 10 + (uint64_t)i, 0);
+        CHECK(store_put(s, &r) == 1);
+    }
+    CHECK(store_commit(s) == 0);
+    store_close(s);
+    /* Overwrite one page of an index with zeros, on disk, after a
+     * checkpoint has moved everything into the main file. */
+    {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        int page = -1, psize = 4096;
+        CHECK(sqlite3_open(db_path, &db) == SQLITE_OK);
+        CHECK(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) ==
+              SQLITE_OK);
+        if (sqlite3_prepare_v2(db, "SELECT rootpage FROM sqlite_schema WHERE name = "
+                                   "'records_created'", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            page = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            psize = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        CHECK(page > 1);
+        int fd = open(db_path, O_WRONLY);
+        uint8_t junk[64];
+        memset(junk, 0xA5, sizeof junk);
+        CHECK(fd >= 0 && pwrite(fd, junk, sizeof junk, (off_t)(page - 1) * psize + 8) ==
+                             (ssize_t)sizeof junk);
+        close(fd);
+    }
+    CHECK(store_open_readonly(db_path, &ro, &why) == 0);
+    if (ro != NULL) {
+        CHECK(store_integrity(ro, &why) == AGAH_EIO);
+        CHECK(strstr(why.msg, "integrity_check") != NULL);
+        store_close(ro);
+    }
+}
+
 int main(void)
 {
     struct {
@@ -262,6 +410,9 @@ int main(void)
         {"records", test_records},
         {"tombstones_and_peers", test_tombstones_and_peers},
         {"scan_stops", test_scan_stops},
+        {"modes", test_modes},
+        {"readonly", test_readonly},
+        {"integrity_damage", test_integrity_damage},
     };
     if (agah_init() != 0)
         return 2;
