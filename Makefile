@@ -12,7 +12,7 @@ PACKAGES = build-essential cmake pkg-config libsodium-dev libuv1-dev libmsgpack-
            libsqlite3-dev libphonenumber-dev clang libclang-rt-14-dev python3 procps \
            iproute2 strace
 
-.PHONY: all deps build build-asan build-fuzz test test-unit fuzz demo bench install clean
+.PHONY: all deps build build-asan build-fuzz test test-unit fuzz valgrind demo bench install clean
 
 all: build
 
@@ -55,6 +55,15 @@ test: build build-asan
 fuzz: build-fuzz
 	@bash tests/fuzz/run.sh build-fuzz/fuzz $(FUZZ_SECONDS) $(FUZZ_JOBS)
 
+# The unit tests and most integration tests with every agahd and agah under
+# valgrind, on a debug build without sanitizers. Not part of `make test`:
+# it is slow. tests/valgrind.sh says which tests and why.
+valgrind: PACKAGES += valgrind
+valgrind: deps
+	cmake -S . -B build-valgrind -DAGAH_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build build-valgrind -j $(JOBS)
+	@bash tests/valgrind.sh build-valgrind
+
 demo: build
 	@bash tests/demo.sh build
 
@@ -66,4 +75,4 @@ install: build
 	install -m 0755 build/agahd build/agah $(DESTDIR)$(PREFIX)/bin/
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-valgrind

@@ -5,6 +5,15 @@
 #
 # Use:  . "$(dirname "$0")/lib.sh"; lib_init NAME [BUILD_DIR]
 # Every test gets: $ROOT (its own mktemp dir), $AGAH, $AGAHD, node_dir NAME.
+#
+# Two optional settings, for `make valgrind` (tests/valgrind.sh); unset,
+# nothing changes:
+#  AGAH_WRAP        a command line put before every agah and agahd the tests
+#                   start (e.g. "valgrind --leak-check=full ..."). $AGAH and
+#                   $AGAHD then name two scripts in $ROOT that exec it, so a
+#                   test that runs "$AGAH" or "$AGAHD" itself is wrapped too.
+#  AGAH_TIME_SCALE  an integer the helpers' waits and timeouts are multiplied
+#                   by, for a wrapper that makes everything slower.
 
 set -u
 
@@ -25,6 +34,16 @@ lib_init() {
     # Short paths: a Unix socket path must fit in 108 bytes.
     ROOT=$(mktemp -d "${TMPDIR:-/tmp}/agah-${TEST_NAME}.XXXXXX")
     chmod 700 "$ROOT"
+    TIME_SCALE=${AGAH_TIME_SCALE:-1}
+    if [ -n "${AGAH_WRAP:-}" ]; then
+        mkdir -m 700 "$ROOT/.wrap"
+        for b in agah agahd; do
+            printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$AGAH_WRAP" "$AGAH_BUILD/$b" >"$ROOT/.wrap/$b"
+            chmod 700 "$ROOT/.wrap/$b"
+        done
+        AGAH=$ROOT/.wrap/agah
+        AGAHD=$ROOT/.wrap/agahd
+    fi
     PASSED=0
     FAILED=0
     FAILED_NAMES=()
@@ -87,7 +106,7 @@ EOF
 agah_on() {
     local name=$1
     shift
-    timeout 60 "$AGAH" --data "$(node_dir "$name")" "$@"
+    timeout $((60 * TIME_SCALE)) "$AGAH" --data "$(node_dir "$name")" "$@"
 }
 
 # node_init NAME: an identity without passphrase, named NAME.
@@ -143,7 +162,7 @@ EOF
 wait_sock() {
     local dir deadline pid
     dir=$(node_dir "$1")
-    deadline=$((SECONDS + ${2:-20}))
+    deadline=$((SECONDS + ${2:-20} * TIME_SCALE))
     pid=$(daemon_pid "$1")
     while [ $SECONDS -lt $deadline ]; do
         sock_ready "$dir" && return 0
@@ -154,7 +173,7 @@ wait_sock() {
         fi
         sleep 0.1
     done
-    echo "wait_sock: agahd $1 not ready after ${2:-20} s; its log:" >&2
+    echo "wait_sock: agahd $1 not ready after $((${2:-20} * TIME_SCALE)) s; its log:" >&2
     tail -n 20 "$ROOT/$1.log" >&2
     return 1
 }
@@ -192,7 +211,7 @@ start_daemon() {
     wait_sock "$name"
 }
 
-# stop_daemon NAME: SIGTERM, wait up to 10 s, then SIGKILL. Returns agahd's
+# stop_daemon NAME: SIGTERM, wait up to 10 s (scaled), then SIGKILL. Returns agahd's
 # exit status (137 when it had to be killed).
 stop_daemon() {
     local name=$1 pid i rc=0 deadline
@@ -200,7 +219,7 @@ stop_daemon() {
     [ -n "$pid" ] || return 0
     if kill -0 "$pid" 2>/dev/null; then
         kill -TERM "$pid" 2>/dev/null
-        deadline=$((SECONDS + 10))
+        deadline=$((SECONDS + 10 * TIME_SCALE))
         while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
             sleep 0.1
         done
@@ -227,7 +246,7 @@ stop_all() {
         kill -TERM "$pid" 2>/dev/null
     done
     for pid in "${DAEMON_PIDS[@]}"; do
-        local deadline=$((SECONDS + 10))
+        local deadline=$((SECONDS + 10 * TIME_SCALE))
         while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
             sleep 0.1
         done
@@ -334,7 +353,7 @@ json_field() {
 
 # wait_until SECONDS CMD...: retries CMD (quietly) until it succeeds.
 wait_until() {
-    local deadline=$((SECONDS + $1))
+    local deadline=$((SECONDS + $1 * TIME_SCALE))
     shift
     while [ $SECONDS -lt $deadline ]; do
         "$@" >/dev/null 2>&1 && return 0
