@@ -176,7 +176,15 @@ static void test_wrong_secret(void)
         uint8_t esk[32];
         randombytes_buf(esk, 32);
         crypto_scalarmult_base(m2, esk);
-        crypto_auth_hmacsha512256(m2 + 32, m2, 64, K_other);
+        /* The MAC is the server's, HMAC(K, its ephemeral || the client's),
+         * but keyed by the outsider's secret, so that is all that is wrong. */
+        {
+            crypto_auth_hmacsha512256_state st;
+            crypto_auth_hmacsha512256_init(&st, K_other, 32);
+            crypto_auth_hmacsha512256_update(&st, m2, 32);
+            crypto_auth_hmacsha512256_update(&st, m1, 32);
+            crypto_auth_hmacsha512256_final(&st, m2 + 32);
+        }
         l2 = HS_M2_LEN;
         CHECK(hs_step(c, m2, l2, m3, &l3, &why) == AGAH_ECRYPTO && l3 == 0,
               "client accepted an outsider's M2");
