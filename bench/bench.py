@@ -400,10 +400,13 @@ class Bench:
         c = self.cfg
         one = self.tool("bench_recon", c["pair_records"], c["catchup_diff"], self.reclen)
         two = self.tool("bench_recon", c["pair_records"], c["catchup_diff"], self.reclen, "twoway")
+        # Range reconciliation alone (the fallback of a sketch), for comparison.
+        rng = self.tool("bench_recon", c["pair_records"], c["catchup_diff"], self.reclen,
+                        "oneway", "range")
         self.results["catchup_round_trips"] = one["catchup_round_trips"]
         if self.results["catchup_bytes_ratio"] is None:
             self.results["catchup_bytes_ratio"] = one["catchup_bytes_ratio"]
-        self.details["catchup_inprocess"] = {"oneway": one, "twoway": two}
+        self.details["catchup_inprocess"] = {"oneway": one, "twoway": two, "oneway_range": rng}
 
     def spread(self):
         """NODES daemons, each dialling 2-3 random earlier ones; alerts

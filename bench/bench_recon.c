@@ -4,8 +4,12 @@
  *
  * A holds N items, B the same less `diff` of them spread evenly (mode
  * "oneway"), or each lacks diff/2 of the other's ("twoway"). B starts, as
- * the dialling side does in agahd after a handshake. Each side answers
- * the other's messages as net.c does: a RECON message is processed, the
+ * the dialling side does in agahd after a handshake, with a sketch request
+ * (sketch.c; "range" as the fifth argument starts with range
+ * reconciliation instead). Each side answers the other's messages as
+ * net.c does: a sketch request is answered with a table (or range
+ * reconciliation), a table is decoded into SWANT (short ids asked for,
+ * 256 a message) and OFFER, a SWANT is answered with BODYs; a RECON message is processed, the
  * ids it needs are asked for with WANT (at most 256 ids a message), the
  * ids the other side lacks are offered with OFFER (which the other side
  * answers with WANT), and a WANT is answered with BODYs. A flight is everything one side sends in answer to the
@@ -13,7 +17,7 @@
  * would be on the link: each message sealed in a frame (4-byte length,
  * 16-byte tag). Records are RECLEN bytes (the benchmark alert's length).
  *
- *   bench_recon N DIFF RECLEN [oneway|twoway]
+ *   bench_recon N DIFF RECLEN [oneway|twoway] [sketch|range]
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
@@ -22,6 +26,7 @@
 #include "frame.h"
 #include "gossip.h"
 #include "recon.h"
+#include "sketch.h"
 #include "bench_util.h"
 
 #define IDS_PER_WANT GOSSIP_IDS_MAX
@@ -42,6 +47,11 @@ struct side {
     size_t n_want;
     uint8_t (*offer)[32];
     size_t n_offer;
+    uint64_t shorts[SKETCH_SHORTS_MAX];
+    uint8_t ssalt[SKETCH_SALT_LEN];
+    size_t n_shorts;
+    size_t sketch_msgs, sketch_bytes;
+    int outcome;
     size_t bodies_out, bytes_out, recon_msgs, recon_bytes, want_bytes, body_bytes;
     size_t received; /* items that arrived as BODY */
 };
@@ -129,6 +139,51 @@ static void cb_have(void *ctx, const uint8_t id[32])
         side_flush_offer(s);
 }
 
+static void side_flush_shorts(struct side *s)
+{
+    size_t len;
+    if (s->n_shorts == 0)
+        return;
+    if (sketch_enc_swant(s->ssalt, s->shorts, s->n_shorts, encbuf, sizeof encbuf, &len) != 0)
+        bu_die("sketch_enc_swant failed");
+    s->want_bytes += FRAME_HDR + len + FRAME_TAG;
+    side_send(s, encbuf, len);
+    s->n_shorts = 0;
+}
+
+static void cb_need_short(void *ctx, const uint8_t salt[SKETCH_SALT_LEN], uint64_t sid)
+{
+    struct side *s = ctx;
+    if (s->n_shorts > 0 && memcmp(s->ssalt, salt, SKETCH_SALT_LEN) != 0)
+        side_flush_shorts(s);
+    memcpy(s->ssalt, salt, SKETCH_SALT_LEN);
+    s->shorts[s->n_shorts++] = sid;
+    if (s->n_shorts == SKETCH_SHORTS_MAX)
+        side_flush_shorts(s);
+}
+
+static struct side *give_side;
+static void cb_give(void *ctx, const uint8_t id[32])
+{
+    (void)ctx;
+    side_push_body(give_side, id);
+}
+
+static int cb_send_sketch(void *ctx, const uint8_t *msg, size_t len)
+{
+    struct side *s = ctx;
+    /* A range fallback sends RECON through here too. */
+    if (len > 1 && (msg[1] == GOSSIP_SKREQ || msg[1] == GOSSIP_SKETCH)) {
+        s->sketch_msgs++;
+        s->sketch_bytes += FRAME_HDR + len + FRAME_TAG;
+    } else {
+        s->recon_msgs++;
+        s->recon_bytes += FRAME_HDR + len + FRAME_TAG;
+    }
+    side_send(s, msg, len);
+    return 0;
+}
+
 static int cb_send(void *ctx, const uint8_t *msg, size_t len)
 {
     struct side *s = ctx;
@@ -142,6 +197,7 @@ static int cb_send(void *ctx, const uint8_t *msg, size_t len)
 static void side_handle(struct side *s, const struct msg *m)
 {
     struct recon_cb cb = {cb_need, cb_have, cb_send, s};
+    struct sketch_cb scb = {cb_need_short, cb_have, cb_send_sketch, s};
     struct agah_why why = {{0}};
     msgpack_unpacked u;
     struct gossip_msg g;
@@ -179,6 +235,22 @@ static void side_handle(struct side *s, const struct msg *m)
         side_flush_want(s);
         side_flush_offer(s);
         break;
+    case GOSSIP_SKREQ:
+        if ((r = sketch_on_request(s->set, g.salt, g.count, g.blob, &scb, &s->outcome)) != 0)
+            bu_die("%s: sketch_on_request: %s", s->name, agah_strerror(r));
+        break;
+    case GOSSIP_SKETCH:
+        if ((r = sketch_on_iblt(s->set, g.salt, g.count, g.blob, g.blob_len, &scb,
+                                &s->outcome)) != 0)
+            bu_die("%s: sketch_on_iblt: %s", s->name, agah_strerror(r));
+        side_flush_shorts(s);
+        side_flush_offer(s);
+        break;
+    case GOSSIP_SWANT:
+        give_side = s;
+        if ((r = sketch_on_swant(s->set, g.salt, g.blob, g.blob_len / 8, cb_give, NULL)) != 0)
+            bu_die("%s: sketch_on_swant: %s", s->name, agah_strerror(r));
+        break;
     case GOSSIP_OFFER:
         for (size_t i = 0; i < g.n_ids; i++)
             cb_need(s, gossip_id(&g, i));
@@ -207,16 +279,17 @@ int main(int argc, char **argv)
     struct side a = {.name = "A"}, b = {.name = "B"};
     struct item *items;
     size_t n, diff, missing_a = 0, missing_b = 0, flights = 0, done_flight = 0;
-    int twoway;
+    int twoway, range;
     struct recon_cb cb;
     uint64_t base = bu_now() - 86400;
 
-    if (argc < 4 || argc > 5)
-        bu_die("usage: bench_recon N DIFF RECLEN [oneway|twoway]");
+    if (argc < 4 || argc > 6)
+        bu_die("usage: bench_recon N DIFF RECLEN [oneway|twoway] [sketch|range]");
     n = strtoul(argv[1], NULL, 10);
     diff = strtoul(argv[2], NULL, 10);
     reclen = strtoul(argv[3], NULL, 10);
-    twoway = argc == 5 && strcmp(argv[4], "twoway") == 0;
+    twoway = argc >= 5 && strcmp(argv[4], "twoway") == 0;
+    range = argc == 6 && strcmp(argv[5], "range") == 0;
     if (agah_init() != 0 || n == 0 || diff == 0 || diff > n || reclen < 100 ||
         reclen > AGAH_REC_MAX)
         bu_die("bad arguments");
@@ -250,8 +323,11 @@ int main(int argc, char **argv)
     }
 
     cb = (struct recon_cb){cb_need, cb_have, cb_send, &b};
-    if (recon_initiate(b.set, &cb) != 0)
-        bu_die("recon_initiate failed");
+    if (range ? recon_initiate(b.set, &cb) != 0
+              : sketch_initiate(b.set, NULL, &(struct sketch_cb){cb_need_short, cb_have,
+                                                                 cb_send_sketch, &b},
+                                &b.outcome) != 0)
+        bu_die("initiating failed");
     flights = 1;
     /* Deliver flights until nothing is in flight. */
     for (struct side *from = &b; from->n_out > 0; from = from->peer) {
@@ -287,6 +363,9 @@ int main(int argc, char **argv)
                (done_flight + 1) / 2);
         printf("catchup_bytes_total %zu catchup_missing_bytes %zu catchup_bytes_ratio %.3f\n",
                total, missing_bytes, (double)total / (double)missing_bytes);
+        printf("sketch_msgs %zu sketch_bytes %zu sketch_outcome_a %d sketch_outcome_b %d\n",
+               a.sketch_msgs + b.sketch_msgs, a.sketch_bytes + b.sketch_bytes, a.outcome,
+               b.outcome);
         printf("recon_msgs %zu recon_bytes %zu want_bytes %zu body_bytes %zu bodies %zu\n",
                a.recon_msgs + b.recon_msgs, a.recon_bytes + b.recon_bytes,
                a.want_bytes + b.want_bytes, a.body_bytes + b.body_bytes,

@@ -3,6 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gossip.h"
+#include "sketch.h"
+
+_Static_assert(GOSSIP_SKREQ == SKETCH_MSG_REQ && GOSSIP_SKETCH == SKETCH_MSG_IBLT &&
+                   GOSSIP_SWANT == SKETCH_MSG_SWANT,
+               "sketch.h and gossip.h number the sketch messages alike");
 
 /* --- decoding --- */
 
@@ -50,6 +55,59 @@ static int gossip__recon(const msgpack_object *a, struct gossip_msg *m, struct a
     (void)m;
     (void)why;
     return 0; /* recon_process checks every range before acting */
+}
+
+/* [type, salt, ...]: the salt of a sketch message. */
+static int gossip__salt(const msgpack_object *a, struct gossip_msg *m, struct agah_why *why)
+{
+    size_t n;
+    int r = agah_mp_bin(&a[1], "salt", SKETCH_SALT_LEN, &m->salt, &n, why);
+
+    if (r == 0 && n != SKETCH_SALT_LEN)
+        return agah_fail(why, AGAH_ETYPE, "salt: expected %d bytes", SKETCH_SALT_LEN);
+    return r;
+}
+
+static int gossip__skreq(const msgpack_object *a, struct gossip_msg *m, struct agah_why *why)
+{
+    int r;
+
+    if ((r = gossip__salt(a, m, why)) != 0 ||
+        (r = agah_mp_uint(&a[2], "count", UINT64_MAX, &m->count, why)) != 0 ||
+        (r = agah_mp_bin(&a[3], "strata", SKETCH_STRATA_BYTES, &m->blob, &m->blob_len, why)) != 0)
+        return r;
+    if (m->blob_len != SKETCH_STRATA_BYTES)
+        return agah_fail(why, AGAH_ETYPE, "strata: expected %d bytes", SKETCH_STRATA_BYTES);
+    return 0;
+}
+
+static int gossip__sketch(const msgpack_object *a, struct gossip_msg *m, struct agah_why *why)
+{
+    int r;
+
+    if ((r = gossip__salt(a, m, why)) != 0 ||
+        (r = agah_mp_uint(&a[2], "count", UINT64_MAX, &m->count, why)) != 0 ||
+        (r = agah_mp_bin(&a[3], "cells", SKETCH_K * SKETCH_Q_MAX * SKETCH_CELL_LEN, &m->blob,
+                         &m->blob_len, why)) != 0)
+        return r;
+    if (m->blob_len == 0 || m->blob_len % (SKETCH_K * SKETCH_CELL_LEN) != 0)
+        return agah_fail(why, AGAH_EVALUE, "cells: %zu bytes, not a positive multiple of %d",
+                         m->blob_len, SKETCH_K * SKETCH_CELL_LEN);
+    return 0;
+}
+
+static int gossip__swant(const msgpack_object *a, struct gossip_msg *m, struct agah_why *why)
+{
+    int r;
+
+    if ((r = gossip__salt(a, m, why)) != 0 ||
+        (r = agah_mp_bin(&a[2], "short ids", 8 * SKETCH_SHORTS_MAX, &m->blob, &m->blob_len,
+                         why)) != 0)
+        return r;
+    if (m->blob_len == 0 || m->blob_len % 8 != 0)
+        return agah_fail(why, AGAH_EVALUE, "short ids: %zu bytes, not 8 to %d in steps of 8",
+                         m->blob_len, 8 * SKETCH_SHORTS_MAX);
+    return 0;
 }
 
 static int gossip__peers(const msgpack_object *a, struct gossip_msg *m, struct agah_why *why)
@@ -101,6 +159,9 @@ static const struct {
     [GOSSIP_WANT] = {"WANT", 2, gossip__ids},
     [GOSSIP_BODY] = {"BODY", 2, gossip__record},
     [GOSSIP_OFFER] = {"OFFER", 2, gossip__ids},
+    [GOSSIP_SKREQ] = {"SKREQ", 4, gossip__skreq},
+    [GOSSIP_SKETCH] = {"SKETCH", 4, gossip__sketch},
+    [GOSSIP_SWANT] = {"SWANT", 3, gossip__swant},
 };
 
 int gossip_decode(const uint8_t *pt, size_t len, msgpack_unpacked *u, struct gossip_msg *m,

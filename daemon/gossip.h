@@ -23,7 +23,10 @@ enum gossip_type {
     GOSSIP_WANT = 9,   /* [9, [bin32...]]   send these; link mode unchanged */
     GOSSIP_BODY = 10,  /* [10, bin]         a record asked for (WANT, GRAFT) */
     GOSSIP_OFFER = 11, /* [11, [bin32...]]  reconciliation: you lack these, WANT them */
-    GOSSIP_NTYPES = 12
+    GOSSIP_SKREQ = 12, /* [12, salt, count, strata] sketch request (sketch.h) */
+    GOSSIP_SKETCH = 13, /* [13, salt, count, cells] the difference table */
+    GOSSIP_SWANT = 14, /* [14, salt, bin]   send the records with these short ids */
+    GOSSIP_NTYPES = 15
 };
 
 #define GOSSIP_IDS_MAX 256   /* ids in one IHAVE, GRAFT, WANT or OFFER */
@@ -37,6 +40,9 @@ struct gossip_msg {
     const msgpack_object *obj;           /* the whole message (RECON) */
     const char *self; size_t self_len;   /* PEERS: NULL when not listening */
     const msgpack_object *addrs; size_t n_addrs; /* PEERS: validated strs */
+    const uint8_t *salt;                 /* SKREQ, SKETCH, SWANT: 16 bytes */
+    uint64_t count;                      /* SKREQ, SKETCH: the sender's set size */
+    const uint8_t *blob; size_t blob_len; /* SKREQ strata, SKETCH cells, SWANT short ids */
 };
 
 /* The id of element i of an ids message. */

@@ -1,8 +1,9 @@
 /* agahd's network layer: the TCP listener and dialer, one struct peer per
  * link (handshake, encrypted frames, a dispatch table per message type),
  * Plumtree dissemination (eager RECORD to some links, lazy IHAVE to the
- * others), Negentropy-style reconciliation on every new link and
- * periodically, and a HyParView-style overlay (dialled addresses, a passive
+ * others), reconciliation on every new link and periodically (a
+ * difference sketch, sketch.c, with Negentropy-style ranges, recon.c, as
+ * the fallback), and a HyParView-style overlay (dialled addresses, a passive
  * view learned from PEERS, redials with backoff). Every queue and buffer is
  * bounded; a flood from one peer pauses that peer only.
  * proto/PROTOCOL.md ("Peer protocol") is the specification. */
@@ -17,6 +18,7 @@
 #include "log.h"
 #include "net.h"
 #include "recon.h"
+#include "sketch.h"
 
 #define NET_MAX_CONNS 64         /* links of any state, in and out */
 #define NET_MAX_PER_IP 8         /* from one remote address (loopback exempt) */
@@ -114,6 +116,12 @@ struct peer {
      * NET_WANTQ_MAX, allocated on use. */
     uint8_t (*wantq)[AGAH_HASH_LEN];
     size_t wq_head, wq_len;
+    /* Short ids a sketch found we lack, under salt ssalt, asked for with
+     * SWANT in the same window; at most one table's worth, allocated on
+     * use. */
+    uint8_t ssalt[SKETCH_SALT_LEN];
+    uint64_t *swq;
+    size_t swq_head, swq_len;
 };
 
 struct net {
@@ -329,7 +337,8 @@ static void peer__drain(struct peer *p)
         free(buf);
         sent++;
     }
-    if (p->state == PEER_UP && p->pq_len == 0 && p->wq_len == 0 && p->recon_again) {
+    if (p->state == PEER_UP && p->pq_len == 0 && p->wq_len == 0 && p->swq_len == 0 &&
+        p->recon_again) {
         p->recon_again = 0;
         net__recon_start(p);
     }
@@ -355,7 +364,23 @@ static void peer__want_pump(struct peer *p)
     }
     if (p->state == PEER_UP)
         (void)peer__send_ids(p, GOSSIP_WANT, p->want, &p->n_want);
-    if (p->state == PEER_UP && p->pq_len == 0 && p->wq_len == 0 && p->recon_again)
+    while (p->state == PEER_UP && p->swq_len > 0 && p->asked < NET_ASK_WINDOW) {
+        uint64_t batch[SKETCH_SHORTS_MAX];
+        size_t n = 0, len;
+
+        while (n < SKETCH_SHORTS_MAX && p->swq_len > 0) {
+            batch[n++] = p->swq[p->swq_head];
+            p->swq_head = (p->swq_head + 1) % (SKETCH_K * SKETCH_Q_MAX);
+            p->swq_len--;
+        }
+        if (sketch_enc_swant(p->ssalt, batch, n, net->enc, FRAME_PT_MAX, &len) != 0 ||
+            peer__send(p, net->enc, len) != 0)
+            break;
+        p->asked += n;
+        p->asked_at = net__now(net);
+    }
+    if (p->state == PEER_UP && p->pq_len == 0 && p->wq_len == 0 && p->swq_len == 0 &&
+        p->recon_again)
         peer__drain(p); /* starts the reconciliation it asked for */
 }
 
@@ -612,7 +637,7 @@ static void net__on_body(struct peer *p, const struct gossip_msg *m)
     if (p->asked > 0) {
         p->asked--;
         p->asked_at = net__now(net);
-        if (p->wq_len > 0 && p->asked + GOSSIP_IDS_MAX <= NET_ASK_WINDOW)
+        if ((p->wq_len > 0 || p->swq_len > 0) && p->asked + GOSSIP_IDS_MAX <= NET_ASK_WINDOW)
             peer__want_pump(p);
     } else {
         peer__charge(p);
@@ -729,14 +754,42 @@ static int net__recon_send(void *ctx, const uint8_t *msg, size_t len)
 
 static int net__set_ready(struct net *net);
 
+/* A short id a sketch found missing: queued for SWANT under the salt of
+ * the sketch. A table with another salt replaces what is still queued
+ * (dropped ids are found again by the next reconciliation). */
+static void net__sketch_need(void *ctx, const uint8_t salt[SKETCH_SALT_LEN], uint64_t sid)
+{
+    struct peer *p = ctx;
+
+    if (p->state != PEER_UP)
+        return;
+    if (p->swq == NULL &&
+        (p->swq = malloc(SKETCH_K * SKETCH_Q_MAX * sizeof *p->swq)) == NULL) {
+        p->recon_again = 1;
+        return;
+    }
+    if (memcmp(p->ssalt, salt, SKETCH_SALT_LEN) != 0) {
+        if (p->swq_len > 0)
+            p->recon_again = 1;
+        p->swq_len = 0;
+        memcpy(p->ssalt, salt, SKETCH_SALT_LEN);
+    }
+    if (p->swq_len == SKETCH_K * SKETCH_Q_MAX) {
+        p->recon_again = 1;
+        return;
+    }
+    p->swq[(p->swq_head + p->swq_len) % (SKETCH_K * SKETCH_Q_MAX)] = sid;
+    p->swq_len++;
+}
+
 static void net__recon_start(struct peer *p)
 {
-    struct recon_cb cb = {net__recon_need, net__recon_have, net__recon_send, p};
+    struct sketch_cb cb = {net__sketch_need, net__recon_have, net__recon_send, p};
     int r;
 
     if (net__set_ready(p->net) != 0)
         return;
-    if ((r = recon_initiate(p->net->set, &cb)) != 0 && p->state == PEER_UP)
+    if ((r = sketch_initiate(p->net->set, NULL, &cb, NULL)) != 0 && p->state == PEER_UP)
         log_warn("peer %s: cannot start reconciliation: %s", p->remote, agah_strerror(r));
     else
         log_debug("peer %s: reconciliation started", p->remote);
@@ -759,6 +812,48 @@ static void net__on_recon(struct peer *p, const struct gossip_msg *m)
         return;
     }
     net__recon_flush(p);
+}
+
+static void net__on_skreq(struct peer *p, const struct gossip_msg *m)
+{
+    struct sketch_cb cb = {net__sketch_need, net__recon_have, net__recon_send, p};
+    int r;
+
+    if (net__set_ready(p->net) != 0)
+        return;
+    if ((r = sketch_on_request(p->net->set, m->salt, m->count, m->blob, &cb, NULL)) != 0 &&
+        p->state == PEER_UP)
+        log_warn("peer %s: cannot answer a sketch request: %s", p->remote, agah_strerror(r));
+}
+
+static void net__on_sketch(struct peer *p, const struct gossip_msg *m)
+{
+    struct sketch_cb cb = {net__sketch_need, net__recon_have, net__recon_send, p};
+    int r;
+
+    if (net__set_ready(p->net) != 0)
+        return;
+    if ((r = sketch_on_iblt(p->net->set, m->salt, m->count, m->blob, m->blob_len, &cb, NULL)) != 0 &&
+        p->state == PEER_UP)
+        log_warn("peer %s: cannot decode a sketch: %s", p->remote, agah_strerror(r));
+    net__recon_flush(p);
+}
+
+static void net__swant_give(void *ctx, const uint8_t id[AGAH_HASH_LEN])
+{
+    peer__push(ctx, id);
+}
+
+static void net__on_swant(struct peer *p, const struct gossip_msg *m)
+{
+    int r;
+
+    if (net__set_ready(p->net) != 0)
+        return;
+    if ((r = sketch_on_swant(p->net->set, m->salt, m->blob, m->blob_len / 8, net__swant_give,
+                             p)) != 0)
+        log_warn("peer %s: cannot answer SWANT: %s", p->remote, agah_strerror(r));
+    peer__drain(p);
 }
 
 /* The peer's reconciliation found ids we lack: ask for those we still
@@ -788,6 +883,9 @@ static const net_handler net__handlers[GOSSIP_NTYPES] = {
     [GOSSIP_WANT] = net__on_want,
     [GOSSIP_BODY] = net__on_body,
     [GOSSIP_OFFER] = net__on_offer,
+    [GOSSIP_SKREQ] = net__on_skreq,
+    [GOSSIP_SKETCH] = net__on_sketch,
+    [GOSSIP_SWANT] = net__on_swant,
 };
 
 static void peer__dispatch(struct peer *p, const uint8_t *pt, size_t len)
@@ -892,6 +990,7 @@ static void peer__free(struct peer *p)
     free(p->in);
     free(p->pushq);
     free(p->wantq);
+    free(p->swq);
     free(p);
 }
 
@@ -1451,7 +1550,8 @@ static void net__on_tick(uv_timer_t *t)
             q->asked = 0;
             peer__want_pump(q);
         }
-        if (q->state == PEER_UP && q->recon_again && q->pq_len == 0 && q->wq_len == 0)
+        if (q->state == PEER_UP && q->recon_again && q->pq_len == 0 && q->wq_len == 0 &&
+            q->swq_len == 0)
             peer__drain(q); /* starts the reconciliation it asked for */
     }
     if (net->n_up > 0 && now - net->last_recon >= NET_RECON_MS) {

@@ -1,7 +1,7 @@
 /* The network layer of agahd: TCP listener and dialer, the authenticated
  * handshake, encrypted frames, membership of the overlay (HyParView-style
- * active/passive views), Plumtree dissemination and Negentropy-style range
- * reconciliation. It talks to the rest of the daemon only through node.h. */
+ * active/passive views), Plumtree dissemination and set reconciliation
+ * (difference sketches, Negentropy-style ranges as the fallback). It talks to the rest of the daemon only through node.h. */
 #ifndef AGAH_NET_H
 #define AGAH_NET_H
 

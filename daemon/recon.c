@@ -161,6 +161,19 @@ int recon_set_has(struct recon_set *s, uint64_t created, const uint8_t id[RECON_
     return bsearch(&key, s->items, s->n, sizeof key, recon__item_cmp) != NULL;
 }
 
+int recon_set_foreach(struct recon_set *s, int (*cb)(void *ctx, const uint8_t id[RECON_ID_LEN]),
+                      void *ctx)
+{
+    int r;
+
+    if ((r = recon__merge(s)) != 0)
+        return r;
+    for (size_t i = 0; i < s->n; i++)
+        if ((r = cb(ctx, s->items[i].id)) != 0)
+            return r;
+    return 0;
+}
+
 /* --- bounds --- */
 
 static int recon__below(const struct recon_item *it, const struct recon_bound *b)

@@ -37,6 +37,10 @@ void recon_set_clear(struct recon_set *s);
 /* Number of distinct items (merges the tail first). */
 size_t recon_set_size(struct recon_set *s);
 int recon_set_has(struct recon_set *s, uint64_t created, const uint8_t id[RECON_ID_LEN]);
+/* Calls cb for every distinct item in order (merges the tail first); a
+ * non-zero return from cb stops and is returned. */
+int recon_set_foreach(struct recon_set *s, int (*cb)(void *ctx, const uint8_t id[RECON_ID_LEN]),
+                      void *ctx);
 
 /* What reconciling tells the caller. need: the other side has this id and
  * we do not (ask for it). have: we have it and the other side does not
