@@ -166,7 +166,7 @@ wait_sock() {
     pid=$(daemon_pid "$1")
     while [ $SECONDS -lt $deadline ]; do
         sock_ready "$dir" && return 0
-        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+        if [ -n "$pid" ] && ! running "$pid"; then
             echo "wait_sock: agahd $1 exited; its log:" >&2
             tail -n 20 "$ROOT/$1.log" >&2
             return 1
@@ -213,17 +213,26 @@ start_daemon() {
 
 # stop_daemon NAME: SIGTERM, wait up to 10 s (scaled), then SIGKILL. Returns agahd's
 # exit status (137 when it had to be killed).
+# running PID: the process exists and has not exited. A child that was
+# killed but not yet reaped still answers `kill -0`, as a zombie.
+running() {
+    local st
+    kill -0 "$1" 2>/dev/null || return 1
+    st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ "${st%% *}" != Z ]
+}
+
 stop_daemon() {
     local name=$1 pid i rc=0 deadline
     pid=$(daemon_pid "$name")
     [ -n "$pid" ] || return 0
-    if kill -0 "$pid" 2>/dev/null; then
+    if running "$pid"; then
         kill -TERM "$pid" 2>/dev/null
         deadline=$((SECONDS + 10 * TIME_SCALE))
-        while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
+        while running "$pid" && [ $SECONDS -lt $deadline ]; do
             sleep 0.1
         done
-        if kill -0 "$pid" 2>/dev/null; then
+        if running "$pid"; then
             kill -KILL "$pid" 2>/dev/null
         fi
     fi
@@ -247,7 +256,7 @@ stop_all() {
     done
     for pid in "${DAEMON_PIDS[@]}"; do
         local deadline=$((SECONDS + 10 * TIME_SCALE))
-        while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
+        while running "$pid" && [ $SECONDS -lt $deadline ]; do
             sleep 0.1
         done
         kill -KILL "$pid" 2>/dev/null
