@@ -1,6 +1,9 @@
-/* The in-memory alert view; see alerts.h. Slots of the alert and
- * annotation arrays are reused through free lists so indexes stay stable
- * while entries come and go. */
+/* The in-memory record view; see alerts.h. Slots of the alert, annotation
+ * and other-id arrays are reused through free lists so indexes stay stable
+ * while entries come and go. Both hash tables use open addressing with
+ * linear probing and backward-shift deletion, keyed by SipHash under a
+ * random per-process key, so a peer choosing ids or targets cannot pile
+ * them into one probe run. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
@@ -8,100 +11,479 @@
 #include "alerts.h"
 
 #define ALERTS_TMIN 1024
+#define ALERTS_IMIN 64
+/* The id table's references: the array in the top two bits, index + 1
+ * below (so 0 stays free for an empty slot). */
+#define ALERTS_K_ALERT 0u
+#define ALERTS_K_ANNOT 1u
+#define ALERTS_K_OTHER 2u /* stored, not in the view */
+#define ALERTS_K_TOMB 3u
+#define ALERTS_KSHIFT 30
+#define ALERTS_IMASK ((1u << ALERTS_KSHIFT) - 1)
+/* Arena references: chunk index in the high 16 bits, offset in the low. */
+#define ALERTS_CHUNK 65536u
+#define ALERTS_MAX_CHUNKS 65536u
+/* Compact the arena once this much is dead and more than is live. */
+#define ALERTS_DEAD_MIN (4u * ALERTS_CHUNK)
+
+/* One entry per cache line's worth; every index fits beside the kind. */
+_Static_assert(sizeof(struct alert_ent) == 64, "alert_ent is 64 bytes");
+_Static_assert(ALERTS_MAX_IDS < ALERTS_IMASK && ALERTS_MAX < ALERTS_IMASK,
+               "indexes fit in an id reference");
+
+static uint32_t alerts__ref(uint32_t kind, uint32_t idx)
+{
+    return (kind << ALERTS_KSHIFT) | (idx + 1);
+}
+static uint32_t alerts__kind(uint32_t ref) { return ref >> ALERTS_KSHIFT; }
+static uint32_t alerts__idx(uint32_t ref) { return (ref & ALERTS_IMASK) - 1; }
 
 void alerts_init(struct alerts *al)
 {
     memset(al, 0, sizeof *al);
     al->free_a = ALERTS_NIL;
     al->free_n = ALERTS_NIL;
-    idmap_init(&al->by_id, ALERTS_MAX);
+    al->free_o = ALERTS_NIL;
+    idmap_init(&al->au_map, ALERTS_MAX);
     idmap_init(&al->by_ref, ALERTS_MAX);
-    idmap_init(&al->annot_ids, ALERTS_MAX);
     (void)agah_init();
     randombytes_buf(al->sip, sizeof al->sip);
 }
 
-/* Wipes and frees an entry's strings: target and note share one block,
- * which starts at the target, or at the note when there is no target. */
-static void alerts__wipe_strs(struct alert_ent *e)
-{
-    char *block = e->target != NULL ? e->target : e->note;
-    if (block != NULL && e->note != NULL) {
-        sodium_memzero(block, (size_t)(e->note - block) + strlen(e->note));
-        free(block);
-    }
-    e->target = e->note = NULL;
-}
-
 void alerts_free(struct alerts *al)
 {
-    for (size_t i = 0; i < al->n_a; i++)
-        alerts__wipe_strs(&al->a[i]);
+    for (size_t i = 0; i < al->n_ch; i++) {
+        if (al->ch[i].mem == NULL)
+            continue;
+        sodium_memzero(al->ch[i].mem, al->ch[i].used);
+        free(al->ch[i].mem);
+    }
+    if (al->a != NULL)
+        sodium_memzero(al->a, al->n_a * sizeof *al->a);
+    free(al->ch);
     free(al->a);
     free(al->ts);
+    free(al->is);
+    free(al->o);
+    free(al->au);
     free(al->n);
-    idmap_free(&al->by_id);
+    idmap_free(&al->au_map);
     idmap_free(&al->by_ref);
-    idmap_free(&al->annot_ids);
     memset(al, 0, sizeof *al);
 }
 
-static uint64_t alerts__thash(const struct alerts *al, const char *t, size_t len)
+static uint32_t alerts__hash(const struct alerts *al, const void *p, size_t len)
 {
     uint8_t h[crypto_shorthash_BYTES];
-    uint64_t v;
-    (void)crypto_shorthash(h, (const uint8_t *)t, len, al->sip);
+    uint32_t v;
+    (void)crypto_shorthash(h, p, len, al->sip);
     memcpy(&v, h, sizeof v);
     return v;
 }
 
-/* The bucket slot for hash h: its index, or the empty slot where it goes. */
-static size_t alerts__tslot(const struct alerts *al, uint64_t h)
-{
-    size_t i = (size_t)h & (al->tcap - 1);
-    while (al->ts[i].head != 0 && al->ts[i].h != h)
-        i = (i + 1) & (al->tcap - 1);
-    return i;
-}
+/* ------------------------------------------------------------------ */
+/* Slot tables                                                         */
 
-static int alerts__tgrow(struct alerts *al)
+/* Rehashes a table into `cap` slots; homes come from the stored hash
+ * bits, so no key is read. */
+static int alerts__sgrow(struct alerts_slot **t, size_t *tcap, size_t cap)
 {
-    size_t cap = al->tcap == 0 ? ALERTS_TMIN : al->tcap * 2;
-    struct alerts_tslot *ts = calloc(cap, sizeof *ts), *ots = al->ts;
-    size_t ocap = al->tcap;
-
-    if (ts == NULL)
+    struct alerts_slot *nt = calloc(cap, sizeof *nt), *ot = *t;
+    if (nt == NULL)
         return AGAH_ENOMEM;
-    al->ts = ts;
-    al->tcap = cap;
-    for (size_t i = 0; i < ocap; i++)
-        if (ots[i].head != 0)
-            ts[alerts__tslot(al, ots[i].h)] = ots[i];
-    free(ots);
-    return 0;
-}
-
-/* Copies target (NULL for none) and note into one block, target first:
- * one allocation per alert, and a lookup that matched the target finds
- * the note next to it. */
-static int alerts__dup_strs(struct alert_ent *e, const char *target, const char *note)
-{
-    size_t tl = target != NULL ? strnlen(target, AGAH_TARGET_MAX - 1) : 0;
-    size_t nl = strnlen(note, AGAH_NOTE_MAX);
-    size_t toff = target != NULL ? tl + 1 : 0;
-    char *d = malloc(toff + nl + 1);
-
-    if (d == NULL)
-        return AGAH_ENOMEM;
-    if (target != NULL) {
-        memcpy(d, target, tl);
-        d[tl] = '\0';
-        e->target = d;
+    for (size_t i = 0; i < *tcap; i++) {
+        size_t j;
+        if (ot[i].ref == 0)
+            continue;
+        for (j = ot[i].h & (cap - 1); nt[j].ref != 0; j = (j + 1) & (cap - 1))
+            ;
+        nt[j] = ot[i];
     }
-    memcpy(d + toff, note, nl);
-    d[toff + nl] = '\0';
-    e->note = d + toff;
+    free(ot);
+    *t = nt;
+    *tcap = cap;
     return 0;
+}
+
+/* Empties slot i, pulling later members of its probe run back into the
+ * hole so no tombstone markers are needed. */
+static void alerts__sdel(struct alerts_slot *t, size_t cap, size_t i)
+{
+    size_t mask = cap - 1;
+    for (size_t j = (i + 1) & mask; t[j].ref != 0; j = (j + 1) & mask) {
+        size_t home = t[j].h & mask;
+        /* Move j to i when its home is not cyclically in (i, j]. */
+        int in_range = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+        if (!in_range) {
+            t[i] = t[j];
+            i = j;
+        }
+    }
+    t[i].ref = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The id set                                                          */
+
+static const uint8_t *alerts__idkey(const struct alerts *al, uint32_t ref)
+{
+    uint32_t i = alerts__idx(ref);
+    switch (alerts__kind(ref)) {
+    case ALERTS_K_ALERT:
+        return al->a[i].id;
+    case ALERTS_K_ANNOT:
+        return al->n[i].id;
+    default:
+        return al->o[i];
+    }
+}
+
+/* The slot holding id (*found = 1) or the empty slot where it would go.
+ * The table must have slots. */
+static size_t alerts__ifind(const struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
+                            uint32_t h, int *found)
+{
+    size_t mask = al->icap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        uint32_t ref = al->is[i].ref;
+        if (ref == 0) {
+            *found = 0;
+            return i;
+        }
+        if (al->is[i].h == h && memcmp(alerts__idkey(al, ref), id, AGAH_HASH_LEN) == 0) {
+            *found = 1;
+            return i;
+        }
+    }
+}
+
+/* The slot of id, or SIZE_MAX. */
+static size_t alerts__ilookup(const struct alerts *al, const uint8_t id[AGAH_HASH_LEN])
+{
+    int found;
+    size_t s;
+    if (al->in == 0)
+        return SIZE_MAX;
+    s = alerts__ifind(al, id, alerts__hash(al, id, AGAH_HASH_LEN), &found);
+    return found ? s : SIZE_MAX;
+}
+
+/* Inserts an id known to be absent. */
+static int alerts__iinsert(struct alerts *al, const uint8_t id[AGAH_HASH_LEN], uint32_t ref)
+{
+    uint32_t h = alerts__hash(al, id, AGAH_HASH_LEN);
+    size_t s;
+    int found, r;
+
+    if (al->in >= ALERTS_MAX_IDS)
+        return AGAH_ETOOBIG;
+    if ((al->in + 1) * 4 > al->icap * 3 &&
+        (r = alerts__sgrow(&al->is, &al->icap, al->icap == 0 ? ALERTS_IMIN : al->icap * 2)) != 0)
+        return r;
+    s = alerts__ifind(al, id, h, &found);
+    al->is[s].ref = ref;
+    al->is[s].h = h;
+    al->in++;
+    return 0;
+}
+
+static void alerts__iremove(struct alerts *al, size_t slot)
+{
+    alerts__sdel(al->is, al->icap, slot);
+    al->in--;
+}
+
+/* A slot of o[] holding id. */
+static int alerts__o_take(struct alerts *al, const uint8_t id[AGAH_HASH_LEN], uint32_t *idx)
+{
+    if (al->free_o != ALERTS_NIL) {
+        *idx = al->free_o;
+        memcpy(&al->free_o, al->o[*idx], sizeof al->free_o);
+    } else {
+        if (al->n_o >= ALERTS_MAX_IDS)
+            return AGAH_ETOOBIG;
+        if (al->n_o == al->cap_o) {
+            size_t cap = al->cap_o == 0 ? 64 : al->cap_o * 2;
+            void *p = realloc(al->o, cap * sizeof *al->o);
+            if (p == NULL)
+                return AGAH_ENOMEM;
+            al->o = p;
+            al->cap_o = cap;
+        }
+        *idx = (uint32_t)al->n_o++;
+    }
+    memcpy(al->o[*idx], id, AGAH_HASH_LEN);
+    return 0;
+}
+
+static void alerts__o_release(struct alerts *al, uint32_t idx)
+{
+    memset(al->o[idx], 0, AGAH_HASH_LEN);
+    memcpy(al->o[idx], &al->free_o, sizeof al->free_o);
+    al->free_o = idx;
+}
+
+int alerts_id_state(const struct alerts *al, const uint8_t id[AGAH_HASH_LEN])
+{
+    size_t s = alerts__ilookup(al, id);
+    if (s == SIZE_MAX)
+        return ALERTS_ID_NONE;
+    return alerts__kind(al->is[s].ref) == ALERTS_K_TOMB ? ALERTS_ID_TOMB : ALERTS_ID_STORED;
+}
+
+int alerts_id_mark(struct alerts *al, const uint8_t id[AGAH_HASH_LEN], int state)
+{
+    uint32_t kind, idx;
+    size_t s;
+    int r;
+
+    if (state != ALERTS_ID_STORED && state != ALERTS_ID_TOMB)
+        return AGAH_EINVAL;
+    kind = state == ALERTS_ID_TOMB ? ALERTS_K_TOMB : ALERTS_K_OTHER;
+    if ((s = alerts__ilookup(al, id)) != SIZE_MAX) {
+        uint32_t k = alerts__kind(al->is[s].ref);
+        if (k == ALERTS_K_OTHER || k == ALERTS_K_TOMB) {
+            al->is[s].ref = alerts__ref(kind, alerts__idx(al->is[s].ref));
+            return 0;
+        }
+        if (state == ALERTS_ID_STORED)
+            return 0; /* the view holds it, so it is stored */
+        /* A tombstone replaces the view's entry. */
+        (void)alerts_id_forget(al, id);
+    }
+    if ((r = alerts__o_take(al, id, &idx)) != 0)
+        return r;
+    if ((r = alerts__iinsert(al, id, alerts__ref(kind, idx))) != 0)
+        alerts__o_release(al, idx);
+    return r;
+}
+
+int alerts_id_forget(struct alerts *al, const uint8_t id[AGAH_HASH_LEN])
+{
+    size_t s = alerts__ilookup(al, id);
+    uint32_t ref;
+
+    if (s == SIZE_MAX)
+        return 0;
+    ref = al->is[s].ref;
+    switch (alerts__kind(ref)) {
+    case ALERTS_K_ALERT:
+        return alerts_remove(al, id);
+    case ALERTS_K_ANNOT:
+        return alerts_annot_remove(al, id);
+    default:
+        alerts__iremove(al, s);
+        alerts__o_release(al, alerts__idx(ref));
+        return 1;
+    }
+}
+
+size_t alerts_id_count(const struct alerts *al) { return al->in; }
+
+/* ------------------------------------------------------------------ */
+/* The string arena                                                    */
+
+static char *alerts__str(const struct alerts *al, uint32_t ref)
+{
+    return al->ch[ref >> 16].mem + (ref & 0xffffu);
+}
+
+/* Bytes of the "target\0note\0" block at p. */
+static size_t alerts__strlen(const char *p)
+{
+    size_t tl = strlen(p) + 1;
+    return tl + strlen(p + tl) + 1;
+}
+
+/* A chunk with room for len more bytes: the current one, else a fresh one
+ * in the first unused index. */
+static int alerts__chunk_for(struct alerts *al, size_t len, size_t *ci)
+{
+    size_t i;
+    if (al->n_ch > 0 && al->ch[al->cur_ch].mem != NULL &&
+        ALERTS_CHUNK - al->ch[al->cur_ch].used >= len) {
+        *ci = al->cur_ch;
+        return 0;
+    }
+    for (i = 0; i < al->n_ch && al->ch[i].mem != NULL; i++)
+        ;
+    if (i == al->n_ch) {
+        if (al->n_ch >= ALERTS_MAX_CHUNKS)
+            return AGAH_ETOOBIG;
+        struct alerts_chunk *p = realloc(al->ch, (al->n_ch + 1) * sizeof *p);
+        if (p == NULL)
+            return AGAH_ENOMEM;
+        al->ch = p;
+        al->ch[al->n_ch++] = (struct alerts_chunk){0};
+    }
+    if ((al->ch[i].mem = malloc(ALERTS_CHUNK)) == NULL)
+        return AGAH_ENOMEM;
+    al->ch[i].used = al->ch[i].live = 0;
+    al->cur_ch = i;
+    *ci = i;
+    return 0;
+}
+
+/* Copies target ("" for none) and note into the arena, one block, target
+ * first: a lookup that matched the target finds the note next to it. */
+static int alerts__str_put(struct alerts *al, const char *target, const char *note,
+                           uint32_t *ref)
+{
+    size_t tl = strnlen(target, AGAH_TARGET_MAX - 1), nl = strnlen(note, AGAH_NOTE_MAX);
+    size_t len = tl + nl + 2, ci;
+    char *d;
+    int r;
+
+    if ((r = alerts__chunk_for(al, len, &ci)) != 0)
+        return r;
+    d = al->ch[ci].mem + al->ch[ci].used;
+    memcpy(d, target, tl);
+    d[tl] = '\0';
+    memcpy(d + tl + 1, note, nl);
+    d[tl + 1 + nl] = '\0';
+    *ref = (uint32_t)(ci << 16) | al->ch[ci].used;
+    al->ch[ci].used += (uint32_t)len;
+    al->ch[ci].live += (uint32_t)len;
+    al->str_live += len;
+    return 0;
+}
+
+/* Rewrites every live string into fresh chunks, in entry order, so dead
+ * bytes left by removals are given back. All chunks are allocated before
+ * anything moves; on failure nothing changes. */
+static void alerts__compact(struct alerts *al)
+{
+    size_t need = 0, fill = ALERTS_CHUNK, k = 0;
+    struct alerts_chunk *nc = NULL;
+
+    for (size_t i = 0; i < al->n_a; i++) {
+        size_t len;
+        if (!al->a[i].live)
+            continue;
+        len = alerts__strlen(alerts__str(al, al->a[i].str));
+        if (fill + len > ALERTS_CHUNK) {
+            need++;
+            fill = 0;
+        }
+        fill += len;
+    }
+    if (need > ALERTS_MAX_CHUNKS || (need > 0 && (nc = calloc(need, sizeof *nc)) == NULL))
+        return;
+    for (k = 0; k < need; k++)
+        if ((nc[k].mem = malloc(ALERTS_CHUNK)) == NULL)
+            break;
+    if (k < need) {
+        while (k > 0)
+            free(nc[--k].mem);
+        free(nc);
+        return;
+    }
+    k = 0;
+    for (size_t i = 0; i < al->n_a; i++) {
+        const char *s;
+        size_t len;
+        if (!al->a[i].live)
+            continue;
+        s = alerts__str(al, al->a[i].str);
+        len = alerts__strlen(s);
+        if (nc[k].used + len > ALERTS_CHUNK)
+            k++;
+        memcpy(nc[k].mem + nc[k].used, s, len);
+        al->a[i].str = (uint32_t)(k << 16) | nc[k].used;
+        nc[k].used += (uint32_t)len;
+        nc[k].live += (uint32_t)len;
+    }
+    for (size_t i = 0; i < al->n_ch; i++) {
+        if (al->ch[i].mem == NULL)
+            continue;
+        sodium_memzero(al->ch[i].mem, al->ch[i].used);
+        free(al->ch[i].mem);
+    }
+    free(al->ch);
+    al->ch = nc;
+    al->n_ch = need;
+    al->cur_ch = need > 0 ? need - 1 : 0;
+    al->str_dead = 0;
+}
+
+/* Wipes an entry's strings and gives their bytes back. */
+static void alerts__str_drop(struct alerts *al, uint32_t ref)
+{
+    struct alerts_chunk *c = &al->ch[ref >> 16];
+    char *p = alerts__str(al, ref);
+    size_t len = alerts__strlen(p);
+
+    sodium_memzero(p, len);
+    c->live -= (uint32_t)len;
+    al->str_live -= len;
+    al->str_dead += len;
+    if (c->live == 0) {
+        /* Alerts expire roughly in the order they came, so whole chunks
+         * empty out: free them, or refill the current one from its start. */
+        al->str_dead -= c->used;
+        c->used = 0;
+        if ((size_t)(c - al->ch) != al->cur_ch) {
+            free(c->mem);
+            c->mem = NULL;
+        }
+    }
+    if (al->str_dead > ALERTS_DEAD_MIN && al->str_dead > al->str_live)
+        alerts__compact(al);
+}
+
+/* ------------------------------------------------------------------ */
+/* Authors                                                             */
+
+static int alerts__author_idx(struct alerts *al, const uint8_t pk[AGAH_PK_LEN], uint32_t *idx)
+{
+    int r;
+    if (idmap_get(&al->au_map, pk, idx))
+        return 0;
+    if (al->n_au == al->cap_au) {
+        size_t cap = al->cap_au == 0 ? 16 : al->cap_au * 2;
+        void *p = realloc(al->au, cap * sizeof *al->au);
+        if (p == NULL)
+            return AGAH_ENOMEM;
+        al->au = p;
+        al->cap_au = cap;
+    }
+    if ((r = idmap_put(&al->au_map, pk, (uint32_t)al->n_au)) != 0)
+        return r;
+    memcpy(al->au[al->n_au], pk, AGAH_PK_LEN);
+    *idx = (uint32_t)al->n_au++;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Alerts                                                              */
+
+const char *alerts_target(const struct alerts *al, const struct alert_ent *e)
+{
+    return alerts__str(al, e->str);
+}
+
+const char *alerts_note(const struct alerts *al, const struct alert_ent *e)
+{
+    const char *t = alerts__str(al, e->str);
+    return t + strlen(t) + 1;
+}
+
+const uint8_t *alerts_author(const struct alerts *al, const struct alert_ent *e)
+{
+    return al->au[e->author];
+}
+
+/* The target-table slot of the bucket of `target` (hash h), or the empty
+ * slot where it goes. Buckets hold one exact target each: a slot whose
+ * hash bits match is checked against its first alert's string. */
+static size_t alerts__tfind(const struct alerts *al, const char *target, uint32_t h)
+{
+    size_t mask = al->tcap - 1, i;
+    for (i = h & mask; al->ts[i].ref != 0; i = (i + 1) & mask)
+        if (al->ts[i].h == h &&
+            strcmp(alerts__str(al, al->a[al->ts[i].ref - 1].str), target) == 0)
+            break;
+    return i;
 }
 
 int alerts_add(struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
@@ -109,14 +491,17 @@ int alerts_add(struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
                const struct agah_alert_body *body)
 {
     struct alert_ent e;
-    uint32_t idx;
-    int r = AGAH_ENOMEM;
+    size_t islot = alerts__ilookup(al, id);
+    uint32_t idx, th = 0;
+    int has_target = body->target[0] != '\0', r;
 
-    if (idmap_get(&al->by_id, id, NULL))
-        return 0;
+    if (islot != SIZE_MAX) {
+        uint32_t k = alerts__kind(al->is[islot].ref);
+        if (k == ALERTS_K_ALERT || k == ALERTS_K_ANNOT)
+            return 0;
+    }
     memset(&e, 0, sizeof e);
     memcpy(e.id, id, AGAH_HASH_LEN);
-    memcpy(e.author, author, AGAH_PK_LEN);
     e.created = created;
     e.expires = expires;
     e.kind = (uint8_t)body->kind;
@@ -124,89 +509,85 @@ int alerts_add(struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
     e.severity = (uint8_t)body->severity;
     e.live = 1;
     e.tnext = ALERTS_NIL;
-    if (alerts__dup_strs(&e, body->target[0] != '\0' ? body->target : NULL, body->note) != 0)
-        goto fail;
-    if (e.target != NULL) {
-        e.thash = alerts__thash(al, e.target, strlen(e.target));
-        if ((al->tn + 1) * 2 > al->tcap && (r = alerts__tgrow(al)) != 0)
-            goto fail;
-    }
+    if ((r = alerts__author_idx(al, author, &e.author)) != 0)
+        return r;
+    if (has_target && (al->tn + 1) * 2 > al->tcap &&
+        (r = alerts__sgrow(&al->ts, &al->tcap, al->tcap == 0 ? ALERTS_TMIN : al->tcap * 2)) != 0)
+        return r;
     /* Take a slot: a freed one, or a new one at the end. */
     if (al->free_a != ALERTS_NIL) {
         idx = al->free_a;
-        al->free_a = al->a[idx].tnext;
     } else {
-        if (al->n_a >= ALERTS_MAX) {
-            r = AGAH_ETOOBIG;
-            goto fail;
-        }
+        if (al->n_a >= ALERTS_MAX)
+            return AGAH_ETOOBIG;
         if (al->n_a == al->cap_a) {
             size_t cap = al->cap_a == 0 ? 1024 : al->cap_a * 2;
             struct alert_ent *p = realloc(al->a, cap * sizeof *p);
             if (p == NULL)
-                goto fail;
+                return AGAH_ENOMEM;
             al->a = p;
             al->cap_a = cap;
         }
-        idx = (uint32_t)al->n_a++;
-        al->a[idx].live = 0;
+        idx = (uint32_t)al->n_a;
     }
-    if ((r = idmap_put(&al->by_id, id, idx)) != 0) {
-        al->a[idx].tnext = al->free_a;
-        al->free_a = idx;
-        goto fail;
+    if ((r = alerts__str_put(al, body->target, body->note, &e.str)) != 0)
+        return r;
+    /* The id goes in last of the steps that can fail: until then nothing
+     * points at the new entry. */
+    if (islot != SIZE_MAX) {
+        alerts__o_release(al, alerts__idx(al->is[islot].ref));
+        al->is[islot].ref = alerts__ref(ALERTS_K_ALERT, idx);
+    } else if ((r = alerts__iinsert(al, id, alerts__ref(ALERTS_K_ALERT, idx))) != 0) {
+        /* The slot was not taken yet; only the strings go back. */
+        alerts__str_drop(al, e.str);
+        sodium_memzero(&e, sizeof e);
+        return r;
     }
-    if (e.target != NULL) {
-        size_t s = alerts__tslot(al, e.thash);
-        if (al->ts[s].head == 0) {
-            al->ts[s].h = e.thash;
+    if (idx == al->n_a)
+        al->n_a++;
+    else
+        al->free_a = al->a[idx].tnext;
+    if (has_target) {
+        const char *t = alerts__str(al, e.str);
+        size_t s;
+        th = alerts__hash(al, t, strlen(t));
+        s = alerts__tfind(al, t, th);
+        if (al->ts[s].ref == 0) {
+            al->ts[s].h = th;
             al->tn++;
         } else {
-            e.tnext = al->ts[s].head - 1;
+            e.tnext = al->ts[s].ref - 1;
         }
-        al->ts[s].head = idx + 1;
+        al->ts[s].ref = idx + 1;
     }
     al->a[idx] = e;
     al->live++;
     return 1;
-fail:
-    alerts__wipe_strs(&e);
-    return r;
-}
-
-/* Removes bucket slot i, shifting later members of its run back. */
-static void alerts__tdel(struct alerts *al, size_t i)
-{
-    size_t mask = al->tcap - 1;
-    for (size_t j = (i + 1) & mask; al->ts[j].head != 0; j = (j + 1) & mask) {
-        size_t home = (size_t)al->ts[j].h & mask;
-        int in_range = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
-        if (!in_range) {
-            al->ts[i] = al->ts[j];
-            i = j;
-        }
-    }
-    al->ts[i].head = 0;
-    al->tn--;
 }
 
 int alerts_remove(struct alerts *al, const uint8_t id[AGAH_HASH_LEN])
 {
+    size_t islot = alerts__ilookup(al, id);
     uint32_t idx;
     struct alert_ent *e;
+    const char *t;
 
-    if (!idmap_get(&al->by_id, id, &idx))
+    if (islot == SIZE_MAX || alerts__kind(al->is[islot].ref) != ALERTS_K_ALERT)
         return 0;
+    idx = alerts__idx(al->is[islot].ref);
     e = &al->a[idx];
-    if (e->target != NULL) {
-        size_t s = alerts__tslot(al, e->thash);
-        if (al->ts[s].head != 0) {
-            uint32_t cur = al->ts[s].head - 1;
+    t = alerts__str(al, e->str);
+    if (t[0] != '\0') {
+        size_t s = alerts__tfind(al, t, alerts__hash(al, t, strlen(t)));
+        if (al->ts[s].ref != 0) {
+            uint32_t cur = al->ts[s].ref - 1;
             if (cur == idx) {
-                if (e->tnext == ALERTS_NIL)
-                    alerts__tdel(al, s);
-                else
-                    al->ts[s].head = e->tnext + 1;
+                if (e->tnext == ALERTS_NIL) {
+                    alerts__sdel(al->ts, al->tcap, s);
+                    al->tn--;
+                } else {
+                    al->ts[s].ref = e->tnext + 1;
+                }
             } else {
                 while (al->a[cur].tnext != ALERTS_NIL && al->a[cur].tnext != idx)
                     cur = al->a[cur].tnext;
@@ -215,8 +596,10 @@ int alerts_remove(struct alerts *al, const uint8_t id[AGAH_HASH_LEN])
             }
         }
     }
-    (void)idmap_del(&al->by_id, id);
-    alerts__wipe_strs(e);
+    alerts__iremove(al, islot);
+    e->live = 0; /* before the drop: a compaction it starts skips this entry */
+    alerts__str_drop(al, e->str);
+    e = &al->a[idx];
     sodium_memzero(e, sizeof *e);
     e->tnext = al->free_a;
     al->free_a = idx;
@@ -226,22 +609,10 @@ int alerts_remove(struct alerts *al, const uint8_t id[AGAH_HASH_LEN])
 
 const struct alert_ent *alerts_get(const struct alerts *al, const uint8_t id[AGAH_HASH_LEN])
 {
-    uint32_t idx;
-    if (!idmap_get(&al->by_id, id, &idx))
+    size_t s = alerts__ilookup(al, id);
+    if (s == SIZE_MAX || alerts__kind(al->is[s].ref) != ALERTS_K_ALERT)
         return NULL;
-    return &al->a[idx];
-}
-
-/* From index i on, the first alert in the chain whose target is `target`.
- * Every member of a chain has the same 64-bit hash, so the string compare
- * is the only one left; it almost always matches. */
-static const struct alert_ent *alerts__match(const struct alerts *al, uint32_t i,
-                                             const char *target)
-{
-    for (; i != ALERTS_NIL; i = al->a[i].tnext)
-        if (strcmp(al->a[i].target, target) == 0)
-            return &al->a[i];
-    return NULL;
+    return &al->a[alerts__idx(al->is[s].ref)];
 }
 
 const struct alert_ent *alerts_first(const struct alerts *al, const char *target)
@@ -252,29 +623,34 @@ const struct alert_ent *alerts_first(const struct alerts *al, const char *target
     len = strnlen(target, AGAH_TARGET_MAX);
     if (len == 0 || len >= AGAH_TARGET_MAX)
         return NULL;
-    s = alerts__tslot(al, alerts__thash(al, target, len));
-    if (al->ts[s].head == 0)
-        return NULL;
-    return alerts__match(al, al->ts[s].head - 1, target);
+    s = alerts__tfind(al, target, alerts__hash(al, target, len));
+    return al->ts[s].ref == 0 ? NULL : &al->a[al->ts[s].ref - 1];
 }
 
 const struct alert_ent *alerts_next(const struct alerts *al, const struct alert_ent *prev)
 {
-    return alerts__match(al, prev->tnext, prev->target);
+    /* A bucket chains one exact target, so no compare is needed. */
+    return prev->tnext == ALERTS_NIL ? NULL : &al->a[prev->tnext];
 }
+
+/* ------------------------------------------------------------------ */
+/* Annotations                                                         */
 
 int alerts_annot_add(struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
                      const uint8_t ref[AGAH_HASH_LEN], const uint8_t author[AGAH_PK_LEN],
                      uint64_t created, int type)
 {
+    size_t islot = alerts__ilookup(al, id);
     uint32_t idx, head;
     int r;
 
-    if (idmap_get(&al->annot_ids, id, NULL))
-        return 0;
+    if (islot != SIZE_MAX) {
+        uint32_t k = alerts__kind(al->is[islot].ref);
+        if (k == ALERTS_K_ALERT || k == ALERTS_K_ANNOT)
+            return 0;
+    }
     if (al->free_n != ALERTS_NIL) {
         idx = al->free_n;
-        al->free_n = al->n[idx].next;
     } else {
         if (al->n_n >= ALERTS_MAX)
             return AGAH_ETOOBIG;
@@ -286,36 +662,45 @@ int alerts_annot_add(struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
             al->n = p;
             al->cap_n = cap;
         }
-        idx = (uint32_t)al->n_n++;
+        idx = (uint32_t)al->n_n;
     }
-    if ((r = idmap_put(&al->annot_ids, id, idx)) != 0)
-        goto fail;
     head = ALERTS_NIL;
     (void)idmap_get(&al->by_ref, ref, &head);
-    if ((r = idmap_put(&al->by_ref, ref, idx)) != 0) {
-        (void)idmap_del(&al->annot_ids, id);
-        goto fail;
-    }
+    if ((r = idmap_put(&al->by_ref, ref, idx)) != 0)
+        return r;
+    /* The id table reads the key from the entry. */
     memcpy(al->n[idx].id, id, AGAH_HASH_LEN);
+    if (islot != SIZE_MAX) {
+        alerts__o_release(al, alerts__idx(al->is[islot].ref));
+        al->is[islot].ref = alerts__ref(ALERTS_K_ANNOT, idx);
+    } else if ((r = alerts__iinsert(al, id, alerts__ref(ALERTS_K_ANNOT, idx))) != 0) {
+        if (head == ALERTS_NIL)
+            (void)idmap_del(&al->by_ref, ref);
+        else
+            (void)idmap_put(&al->by_ref, ref, head); /* replaces: cannot fail */
+        return r; /* the slot was not taken yet */
+    }
+    if (idx == al->n_n)
+        al->n_n++;
+    else
+        al->free_n = al->n[idx].next;
     memcpy(al->n[idx].ref, ref, AGAH_HASH_LEN);
     memcpy(al->n[idx].author, author, AGAH_PK_LEN);
     al->n[idx].created = created;
     al->n[idx].type = type;
     al->n[idx].next = head;
     return 1;
-fail:
-    al->n[idx].next = al->free_n;
-    al->free_n = idx;
-    return r;
 }
 
 int alerts_annot_remove(struct alerts *al, const uint8_t id[AGAH_HASH_LEN])
 {
+    size_t islot = alerts__ilookup(al, id);
     uint32_t idx, head;
     struct annot_ent *e;
 
-    if (!idmap_get(&al->annot_ids, id, &idx))
+    if (islot == SIZE_MAX || alerts__kind(al->is[islot].ref) != ALERTS_K_ANNOT)
         return 0;
+    idx = alerts__idx(al->is[islot].ref);
     e = &al->n[idx];
     if (idmap_get(&al->by_ref, e->ref, &head)) {
         if (head == idx) {
@@ -331,7 +716,7 @@ int alerts_annot_remove(struct alerts *al, const uint8_t id[AGAH_HASH_LEN])
                 al->n[cur].next = e->next;
         }
     }
-    (void)idmap_del(&al->annot_ids, id);
+    alerts__iremove(al, islot);
     memset(e, 0, sizeof *e);
     e->next = al->free_n;
     al->free_n = idx;

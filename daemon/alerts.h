@@ -1,8 +1,12 @@
-/* The decrypted alert view, in memory only (plaintext never touches disk):
+/* The node's in-memory view of its records: the one set of record ids it
+ * holds (stored, or remembered as tombstones so they are not fetched
+ * again), and the decrypted alert view (plaintext never touches disk):
  * readable alerts by id and by normalised target, and the CONFIRM and
  * RETRACT records that refer to each alert id (kept even before the alert
- * itself is readable or has arrived). Targets are looked up through a hash
- * table so `check` answers in well under a microsecond at a million alerts. */
+ * itself is readable or has arrived). Each id is kept once, inside the
+ * entry it belongs to; the id table holds 8-byte references to them.
+ * Targets are looked up through a hash table so `check` answers in well
+ * under a microsecond at a million alerts. */
 #ifndef AGAH_ALERTS_H
 #define AGAH_ALERTS_H
 
@@ -12,26 +16,31 @@
 #include "idmap.h"
 
 #define ALERTS_NIL UINT32_MAX
-#define ALERTS_MAX 16000000u /* alerts and annotations each */
+#define ALERTS_MAX 16000000u     /* alerts and annotations each */
+#define ALERTS_MAX_IDS 64000000u /* ids of every kind together */
 
-/* The fields a target lookup reads come first, so a hit touches one line
- * of the entry and then one block holding both strings. */
+/* What the id set says about an id. */
+enum { ALERTS_ID_NONE = 0, ALERTS_ID_STORED = 1, ALERTS_ID_TOMB = 2 };
+
+/* 64 bytes. The fields a target lookup reads come first; the target and
+ * note live in the string arena (`str`), so no entry has a heap block of
+ * its own and the plaintext is wiped in one place. */
 struct alert_ent {
-    char *target; /* NULL for a free-text alert; else the start of the block */
-    char *note;   /* follows target's NUL in the same malloc'd block */
-    uint64_t thash;
-    uint32_t tnext; /* next alert in the same target bucket */
+    uint32_t str;    /* arena reference of "target\0note\0" */
+    uint32_t tnext;  /* next alert with the same target */
     uint8_t kind, category, severity, live;
-    uint8_t id[AGAH_HASH_LEN], author[AGAH_PK_LEN];
+    uint32_t author; /* index in the author table (alerts_author) */
     uint64_t created, expires;
+    uint8_t id[AGAH_HASH_LEN];
 };
 
-/* One bucket of the target index: hash and chain head side by side, so an
- * absent target costs one cache miss and a present one a second for the
- * entry, not one for each of two parallel arrays. */
-struct alerts_tslot {
-    uint64_t h;
-    uint32_t head; /* index + 1; 0 empty */
+/* One slot of the id table or the target table: a reference and the low
+ * 32 bits of the key's SipHash. The hash bits decide the slot's home, so
+ * the table grows and deletes without touching the keys, and they rule out
+ * almost every non-matching slot without a cache miss on its entry. */
+struct alerts_slot {
+    uint32_t ref; /* 0 empty */
+    uint32_t h;
 };
 
 struct annot_ent {
@@ -41,42 +50,90 @@ struct annot_ent {
     uint32_t next; /* next annotation of the same alert */
 };
 
+/* A block of the string arena. */
+struct alerts_chunk {
+    char *mem;     /* NULL once every string in it is gone */
+    uint32_t used; /* bytes handed out */
+    uint32_t live; /* bytes still referenced */
+};
+
 struct alerts {
     struct alert_ent *a;
     size_t n_a, cap_a, live;
     uint32_t free_a; /* free list through tnext */
-    struct idmap by_id;
-    /* Target buckets: open addressing on a 64-bit SipHash of the target;
-     * a bucket chains alerts whose targets share the hash. */
-    struct alerts_tslot *ts;
+
+    /* Target buckets: each chains the alerts of one exact target. */
+    struct alerts_slot *ts;
     size_t tcap, tn;
+
+    /* The id table: every id the node holds, pointing into a[] (alerts),
+     * n[] (annotations) or o[] (any other stored record, and tombstones). */
+    struct alerts_slot *is;
+    size_t icap, in;
+    uint8_t (*o)[AGAH_HASH_LEN];
+    size_t n_o, cap_o;
+    uint32_t free_o; /* free list through the first 4 bytes of freed ids */
+
+    /* Decrypted targets and notes, in 64 KiB chunks: no per-alert heap
+     * block, and a chunk grows the arena without copying the plaintext. */
+    struct alerts_chunk *ch;
+    size_t n_ch, cur_ch;
+    size_t str_live, str_dead; /* bytes, for compaction */
+
+    /* Alert authors, a few hundred keys shared by all the alerts. */
+    uint8_t (*au)[AGAH_PK_LEN];
+    size_t n_au, cap_au;
+    struct idmap au_map;
+
     uint8_t sip[16];
 
     struct annot_ent *n;
     size_t n_n, cap_n;
     uint32_t free_n;
     struct idmap by_ref; /* alert id -> first annotation */
-    struct idmap annot_ids; /* annotation id -> index */
 };
 
 void alerts_init(struct alerts *al);
+/* Wipes the plaintext and frees everything. */
 void alerts_free(struct alerts *al);
 
-/* Adds a decrypted alert (copies the strings): 1 added, 0 already there. */
+/* --- the id set --- */
+/* ALERTS_ID_STORED for an id held as an alert, an annotation or another
+ * stored record; ALERTS_ID_TOMB; ALERTS_ID_NONE. One hash, one probe run. */
+int alerts_id_state(const struct alerts *al, const uint8_t id[AGAH_HASH_LEN]);
+/* Records that an id is stored (a record the view does not index) or is a
+ * tombstone. Marking STORED an id the view holds changes nothing; marking
+ * it TOMB removes it from the view first. 0, AGAH_ENOMEM or AGAH_ETOOBIG. */
+int alerts_id_mark(struct alerts *al, const uint8_t id[AGAH_HASH_LEN], int state);
+/* Forgets an id, removing it from the view too: 1 if it was known. */
+int alerts_id_forget(struct alerts *al, const uint8_t id[AGAH_HASH_LEN]);
+/* Ids known, of every kind. */
+size_t alerts_id_count(const struct alerts *al);
+
+/* --- alerts --- */
+/* Adds a decrypted alert (copies the strings): 1 added, 0 already there.
+ * An id marked STORED or TOMB becomes this alert. */
 int alerts_add(struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
                const uint8_t author[AGAH_PK_LEN], uint64_t created, uint64_t expires,
                const struct agah_alert_body *body);
-/* 1 removed, 0 absent. Wipes the plaintext. */
+/* 1 removed (and its id forgotten), 0 absent. Wipes the plaintext. */
 int alerts_remove(struct alerts *al, const uint8_t id[AGAH_HASH_LEN]);
 const struct alert_ent *alerts_get(const struct alerts *al, const uint8_t id[AGAH_HASH_LEN]);
+/* An entry's target ("" for a free-text alert), note and author. */
+const char *alerts_target(const struct alerts *al, const struct alert_ent *e);
+const char *alerts_note(const struct alerts *al, const struct alert_ent *e);
+const uint8_t *alerts_author(const struct alerts *al, const struct alert_ent *e);
 /* First alert whose target is exactly `target`, then the next one after
  * `prev`; NULL at the end. */
 const struct alert_ent *alerts_first(const struct alerts *al, const char *target);
 const struct alert_ent *alerts_next(const struct alerts *al, const struct alert_ent *prev);
 
+/* --- annotations --- */
+/* 1 added, 0 already there; an id marked STORED or TOMB becomes it. */
 int alerts_annot_add(struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
                      const uint8_t ref[AGAH_HASH_LEN], const uint8_t author[AGAH_PK_LEN],
                      uint64_t created, int type);
+/* 1 removed (and its id forgotten), 0 absent. */
 int alerts_annot_remove(struct alerts *al, const uint8_t id[AGAH_HASH_LEN]);
 /* Annotations of one alert: first, then ->next until ALERTS_NIL. */
 uint32_t alerts_annot_first(const struct alerts *al, const uint8_t ref[AGAH_HASH_LEN]);

@@ -33,12 +33,9 @@
 #define NODE_PENDING_BYTES (8u << 20)
 /* Ingested records committed together at most; node_flush commits sooner. */
 #define NODE_BATCH_MAX 4096
-/* Ids (stored and tombstoned) the node keeps in memory. */
-#define NODE_MAX_IDS 64000000u
 /* Join codes are valid this long. */
 #define NODE_INVITE_TTL (7ull * 86400)
 
-enum { HAVE_STORED = 1, HAVE_TOMB = 2 };
 /* What to remember about a rejected record. */
 enum { REJ_FORGET = 0, REJ_TOMB = 1, REJ_PENDING = 2 };
 
@@ -62,8 +59,9 @@ struct node {
     struct idmap ekeys;        /* epoch id -> index in local->epochs */
     struct store *store;
     struct memb memb;
+    /* The decrypted view and the one set of every id the node holds,
+     * stored or tombstoned: each id is kept once, in its view entry. */
     struct alerts alerts;
-    struct idmap have;         /* id -> HAVE_STORED / HAVE_TOMB */
     size_t n_records;
     size_t batch;              /* ingested records in the open transaction */
     struct { node_listener cb; void *ctx; } listeners[NODE_MAX_LISTENERS];
@@ -177,7 +175,7 @@ static int node__retract_ok(const struct node *n, const struct alert_ent *a,
                             const struct annot_ent *x)
 {
     int role;
-    if (memcmp(x->author, a->author, AGAH_PK_LEN) == 0)
+    if (memcmp(x->author, alerts_author(&n->alerts, a), AGAH_PK_LEN) == 0)
         return 1;
     return memb_role_at(&n->memb, x->author, x->created, &role) == 0 &&
            role == AGAH_ROLE_ORGANISER;
@@ -188,20 +186,22 @@ static void node__alert_fill(const struct node *n, const struct alert_ent *a, ui
 {
     int retracted = 0;
     unsigned confirms = 0;
-
-    size_t tl = a->target != NULL ? strlen(a->target) : 0, nl = strlen(a->note);
+    const char *target = alerts_target(&n->alerts, a);
+    size_t tl = strlen(target), nl = strlen(target + tl + 1);
+    const uint8_t *author = alerts_author(&n->alerts, a);
 
     /* `check` runs this per hit, millions of times a second: copy the
      * strings by length instead of clearing the whole 2 KiB body first.
-     * alerts.c bounded both lengths when it stored them. */
+     * alerts.c bounded both lengths when it stored them; the note follows
+     * the target's NUL. */
     memcpy(out->id, a->id, AGAH_HASH_LEN);
-    memcpy(out->author, a->author, AGAH_PK_LEN);
+    memcpy(out->author, author, AGAH_PK_LEN);
     out->body.kind = a->kind;
     out->body.category = a->category;
     out->body.severity = a->severity;
-    memcpy(out->body.target, a->target != NULL ? a->target : "", tl + 1);
-    memcpy(out->body.note, a->note, nl + 1);
-    memb_name(&n->memb, a->author, out->author_name);
+    memcpy(out->body.target, target, tl + 1);
+    memcpy(out->body.note, target + tl + 1, nl + 1);
+    memb_name(&n->memb, author, out->author_name);
     out->created = a->created;
     out->expires = a->expires;
     for (uint32_t i = alerts_annot_first(&n->alerts, a->id); i != ALERTS_NIL;
@@ -212,7 +212,7 @@ static void node__alert_fill(const struct node *n, const struct alert_ent *a, ui
                 retracted = 1;
             continue;
         }
-        if (memcmp(x->author, a->author, AGAH_PK_LEN) == 0)
+        if (memcmp(x->author, author, AGAH_PK_LEN) == 0)
             continue;
         /* Count each author once: skip if an earlier entry has it. */
         int seen = 0;
@@ -249,7 +249,7 @@ static int node__tombstone(struct node *n, const uint8_t id[AGAH_HASH_LEN], uint
     int r;
     if ((r = store_begin(n->store)) != 0 || (r = store_tombstone_put(n->store, id, until)) != 0)
         return r;
-    return idmap_put(&n->have, id, HAVE_TOMB);
+    return alerts_id_mark(&n->alerts, id, ALERTS_ID_TOMB);
 }
 
 /* Deletes a stored record from disk and memory; with `tomb`, remembers its
@@ -264,24 +264,13 @@ static int node__drop(struct node *n, const uint8_t id[AGAH_HASH_LEN], int type,
         return gone;
     if (gone && n->n_records > 0)
         n->n_records--;
-    if (tomb) {
-        if ((r = node__tombstone(n, id, until)) != 0)
-            return r;
-    } else {
-        (void)idmap_del(&n->have, id);
-    }
-    switch (type) {
-    case AGAH_REC_ALERT:
-        (void)alerts_remove(&n->alerts, id);
-        break;
-    case AGAH_REC_CONFIRM:
-    case AGAH_REC_RETRACT:
-        (void)alerts_annot_remove(&n->alerts, id);
-        break;
-    default:
+    if (type < AGAH_REC_ALERT)
         (void)memb_remove(&n->memb, id);
-        break;
-    }
+    /* The id set and the view are one: forgetting the id removes the
+     * alert or annotation from the view, and a tombstone replaces it. */
+    if (tomb)
+        return node__tombstone(n, id, until);
+    (void)alerts_id_forget(&n->alerts, id);
     return 0;
 }
 
@@ -594,8 +583,7 @@ static int node__validate(const struct node *n, const struct agah_rec *r, uint64
     if (role == AGAH_ROLE_RELAY)
         return agah_fail(why, AGAH_EPERM, "relays sign nothing");
     if (r->type == AGAH_REC_CONFIRM || r->type == AGAH_REC_RETRACT) {
-        uint32_t h;
-        if (idmap_get(&n->have, r->u.sealed.ref, &h) && h == HAVE_TOMB) {
+        if (alerts_id_state(&n->alerts, r->u.sealed.ref) == ALERTS_ID_TOMB) {
             *remember = REJ_TOMB;
             return agah_fail(why, AGAH_EVALUE, "the alert it refers to is gone");
         }
@@ -648,7 +636,10 @@ static int node__accept(struct node *n, const struct agah_rec *r, int durable)
     if (durable && (rc = store_commit(n->store)) != 0)
         goto out;
     added_memb = 0;
-    if ((rc = idmap_put(&n->have, r->id, HAVE_STORED)) != 0)
+    /* Alerts and annotations enter the id set with their view entry
+     * below; every other record (and an alert this node cannot read) now. */
+    if ((r->type < AGAH_REC_ALERT || (r->type == AGAH_REC_ALERT && !readable)) &&
+        (rc = alerts_id_mark(&n->alerts, r->id, ALERTS_ID_STORED)) != 0)
         log_error("id set full: %s", agah_strerror(rc));
     n->n_records++;
     rc = 0;
@@ -676,6 +667,12 @@ static int node__accept(struct node *n, const struct agah_rec *r, int durable)
     }
     if (rc < 0)
         log_error("record stored but a view is behind: %s", agah_strerror(rc));
+    if (rc < 0 && r->type >= AGAH_REC_ALERT) {
+        /* The view refused it (full): the id must still be known. */
+        int m = alerts_id_mark(&n->alerts, r->id, ALERTS_ID_STORED);
+        if (m != 0)
+            log_error("id set full: %s", agah_strerror(m));
+    }
     if (durable) {
         /* Cascaded deletions and lookups join the next commit. */
     } else if (++n->batch >= NODE_BATCH_MAX) {
@@ -743,7 +740,7 @@ static void node__pending_retry(struct node *n)
         n->p_count = 0;
         n->p_bytes = 0;
         for (size_t i = 0; i < cnt; i++) {
-            if (!idmap_get(&n->have, batch[i].id, NULL))
+            if (alerts_id_state(&n->alerts, batch[i].id) == ALERTS_ID_NONE)
                 (void)node__ingest_new(n, batch[i].buf, batch[i].len, batch[i].id, NULL);
             free(batch[i].buf);
         }
@@ -794,7 +791,7 @@ int node_ingest(struct node *n, const uint8_t *buf, size_t len, struct agah_why 
                          AGAH_REC_MAX);
     /* Rule 16: a duplicate costs one hash and one lookup, no signature. */
     agah_hash(buf, len, id);
-    if (idmap_get(&n->have, id, NULL))
+    if (alerts_id_state(&n->alerts, id) != ALERTS_ID_NONE)
         return 0;
     rc = node__ingest_new(n, buf, len, id, why);
     (void)node__maintain(n);
@@ -912,7 +909,7 @@ static int node__load_tomb(void *ctx, const uint8_t id[AGAH_HASH_LEN], uint64_t 
 {
     struct node *n = ctx;
     (void)until;
-    return idmap_put(&n->have, id, HAVE_TOMB);
+    return alerts_id_mark(&n->alerts, id, ALERTS_ID_TOMB);
 }
 
 /* The store only holds records that passed agah_rec_decode before they
@@ -927,7 +924,8 @@ static int node__load_memb(void *ctx, const struct store_rec *sr)
         log_warn("store holds a record that no longer decodes; ignoring it");
         return 0;
     }
-    if ((rc = memb_add(&n->memb, &r)) != 0 || (rc = idmap_put(&n->have, sr->id, HAVE_STORED)) != 0)
+    if ((rc = memb_add(&n->memb, &r)) != 0 ||
+        (rc = alerts_id_mark(&n->alerts, sr->id, ALERTS_ID_STORED)) != 0)
         return rc;
     n->n_records++;
     return 0;
@@ -942,21 +940,22 @@ static int node__load_rest(void *ctx, const struct store_rec *sr)
 {
     struct node_load *l = ctx;
     struct node *n = l->n;
-    int rc;
+    int rc = 0;
 
-    if ((rc = idmap_put(&n->have, sr->id, HAVE_STORED)) != 0)
-        return rc;
     n->n_records++;
     if (sr->type == AGAH_REC_ALERT) {
         /* Only alerts this node has a key for are worth a decode. */
         if (sr->epoch != NULL && node__key(n, sr->epoch) != NULL)
-            return node__decrypt_cb(&l->lookups, sr);
-        return 0;
+            rc = node__decrypt_cb(&l->lookups, sr);
+    } else if (sr->ref != NULL) {
+        rc = alerts_annot_add(&n->alerts, sr->id, sr->ref, sr->author, sr->created, sr->type);
     }
-    if (sr->ref == NULL)
-        return 0;
-    rc = alerts_annot_add(&n->alerts, sr->id, sr->ref, sr->author, sr->created, sr->type);
-    return rc < 0 ? rc : 0;
+    if (rc < 0)
+        return rc;
+    /* A stored record outranks a tombstone of the same id. */
+    if (alerts_id_state(&n->alerts, sr->id) != ALERTS_ID_STORED)
+        return alerts_id_mark(&n->alerts, sr->id, ALERTS_ID_STORED);
+    return 0;
 }
 
 /* Opens the epochs sealed to this node whose keys it lacks (an epoch that
@@ -1038,7 +1037,6 @@ int node_open(const char *data_dir, const char *passphrase, size_t passlen,
     }
     n->lock_fd = -1;
     n->now = now;
-    idmap_init(&n->have, NODE_MAX_IDS);
     idmap_init(&n->ekeys, AGAH_LOCAL_MAX_EPOCHS);
     memb_init(&n->memb);
     alerts_init(&n->alerts);
@@ -1130,7 +1128,6 @@ void node_close(struct node *n)
         node__pending_drop_oldest(n);
     alerts_free(&n->alerts);
     memb_free(&n->memb);
-    idmap_free(&n->have);
     idmap_free(&n->ekeys);
     if (n->lookup_key != NULL)
         sodium_free(n->lookup_key);
@@ -1201,7 +1198,7 @@ int node_member_status(const struct node *n, const uint8_t pk[AGAH_PK_LEN], int 
 
 int node_have(const struct node *n, const uint8_t id[AGAH_HASH_LEN])
 {
-    return idmap_get(&n->have, id, NULL);
+    return alerts_id_state(&n->alerts, id) != ALERTS_ID_NONE;
 }
 
 int node_get(struct node *n, const uint8_t id[AGAH_HASH_LEN], uint8_t **buf, size_t *len)
@@ -1403,7 +1400,7 @@ int node_confirm(struct node *n, const uint8_t alert[AGAH_HASH_LEN], const char 
         return agah_fail(why, AGAH_EPERM, "relays cannot confirm");
     if ((a = alerts_get(&n->alerts, alert)) == NULL)
         return agah_fail(why, AGAH_ENOENT, "no such alert");
-    if (node__is_me(n, a->author))
+    if (node__is_me(n, alerts_author(&n->alerts, a)))
         return agah_fail(why, AGAH_EINVAL, "you cannot confirm your own alert");
     for (uint32_t i = alerts_annot_first(&n->alerts, alert); i != ALERTS_NIL;
          i = n->alerts.n[i].next)
@@ -1431,7 +1428,7 @@ int node_retract(struct node *n, const uint8_t alert[AGAH_HASH_LEN], const char 
         return rc;
     if ((a = alerts_get(&n->alerts, alert)) == NULL)
         return agah_fail(why, AGAH_ENOENT, "no such alert");
-    if (!node__is_me(n, a->author) && role != AGAH_ROLE_ORGANISER)
+    if (!node__is_me(n, alerts_author(&n->alerts, a)) && role != AGAH_ROLE_ORGANISER)
         return agah_fail(why, AGAH_EPERM,
                          "only the alert's author or an organiser can retract it");
     node__alert_fill(n, a, node_now(n), &view);
@@ -1795,9 +1792,8 @@ uint64_t node_epoch_number(const struct node *n)
 static int node__tomb_gone(void *ctx, const uint8_t id[AGAH_HASH_LEN])
 {
     struct node *n = ctx;
-    uint32_t h;
-    if (idmap_get(&n->have, id, &h) && h == HAVE_TOMB)
-        (void)idmap_del(&n->have, id);
+    if (alerts_id_state(&n->alerts, id) == ALERTS_ID_TOMB)
+        (void)alerts_id_forget(&n->alerts, id);
     return 0;
 }
 

@@ -272,7 +272,7 @@ static void test_alert_index(void)
         (void)snprintf(target, sizeof target, "+1555%07d", t);
         for (const struct alert_ent *e = alerts_first(&al, target); e != NULL;
              e = alerts_next(&al, e)) {
-            ok &= strcmp(e->target, target) == 0;
+            ok &= strcmp(alerts_target(&al, e), target) == 0;
             cnt++;
         }
         ok &= cnt == (t % 2 == 0 ? 0 : 30);

@@ -1309,8 +1309,9 @@ static void test_alert_index(void)
             char note[32];
             memcpy(&idx, a->id, sizeof idx);
             (void)snprintf(note, sizeof note, "note %u", idx);
-            CHECK(idx / 3 == t && live[idx] && strcmp(a->target, q) == 0 &&
-                  strcmp(a->note, note) == 0);
+            CHECK(idx / 3 == t && live[idx] && strcmp(alerts_target(&al, a), q) == 0 &&
+                  strcmp(alerts_note(&al, a), note) == 0 &&
+                  memcmp(alerts_author(&al, a), author, 32) == 0);
             got++;
         }
         CHECK(got == want);
@@ -1328,8 +1329,100 @@ static void test_alert_index(void)
         CHECK(alerts_add(&al, id, author, 1, 0, body) == 1);
         CHECK(al.n_a == n_a);
         const struct alert_ent *a = alerts_get(&al, id);
-        CHECK(a != NULL && strcmp(a->target, "+15550000000") == 0);
+        CHECK(a != NULL && strcmp(alerts_target(&al, a), "+15550000000") == 0);
     }
+    alerts_free(&al);
+    free(body);
+}
+
+/* The id set and the view are one: ids marked stored or tombstoned turn
+ * into alerts and annotations when those arrive, a tombstone replaces a
+ * view entry, forgetting an id removes its entry, and the string arena
+ * gives back chunks whose alerts are gone while keeping the rest intact. */
+static void test_id_set(void)
+{
+    enum { N = 20000 };
+    struct alerts al;
+    struct agah_alert_body *body = calloc(1, sizeof *body);
+    uint8_t id[32], other[32], ref[32], author[32] = {9};
+    unsigned i;
+    size_t chunks_full, chunks_left = 0;
+
+    CHECK(body != NULL);
+    if (body == NULL)
+        return;
+    alerts_init(&al);
+    memset(id, 1, sizeof id);
+    memset(other, 2, sizeof other);
+    memset(ref, 3, sizeof ref);
+    body->kind = AGAH_KIND_NUMBER;
+    (void)snprintf(body->target, sizeof body->target, "+15551230000");
+    (void)snprintf(body->note, sizeof body->note, "first");
+
+    CHECK(alerts_id_state(&al, id) == ALERTS_ID_NONE);
+    CHECK(alerts_id_mark(&al, id, 7) == AGAH_EINVAL);
+    CHECK(alerts_id_mark(&al, id, ALERTS_ID_STORED) == 0);
+    CHECK(alerts_id_state(&al, id) == ALERTS_ID_STORED && alerts_get(&al, id) == NULL);
+    /* A stored, unreadable alert becomes readable (an epoch key came). */
+    CHECK(alerts_add(&al, id, author, 5, 0, body) == 1);
+    CHECK(alerts_id_count(&al) == 1 && alerts_id_state(&al, id) == ALERTS_ID_STORED);
+    CHECK(alerts_id_mark(&al, id, ALERTS_ID_STORED) == 0 && alerts_get(&al, id) != NULL);
+    CHECK(alerts_first(&al, "+15551230000") == alerts_get(&al, id));
+    /* A tombstone replaces it, and the target no longer finds it. */
+    CHECK(alerts_id_mark(&al, id, ALERTS_ID_TOMB) == 0);
+    CHECK(alerts_id_state(&al, id) == ALERTS_ID_TOMB && alerts_get(&al, id) == NULL);
+    CHECK(alerts_first(&al, "+15551230000") == NULL && al.live == 0);
+    CHECK(alerts_id_count(&al) == 1);
+    /* A stored record outranks its tombstone. */
+    CHECK(alerts_id_mark(&al, id, ALERTS_ID_STORED) == 0);
+    CHECK(alerts_id_state(&al, id) == ALERTS_ID_STORED);
+    CHECK(alerts_id_forget(&al, id) == 1 && alerts_id_forget(&al, id) == 0);
+    CHECK(alerts_id_state(&al, id) == ALERTS_ID_NONE && alerts_id_count(&al) == 0);
+    /* Annotations take over a marked id too, and forgetting removes them. */
+    CHECK(alerts_id_mark(&al, other, ALERTS_ID_TOMB) == 0);
+    CHECK(alerts_annot_add(&al, other, ref, author, 1, AGAH_REC_CONFIRM) == 1);
+    CHECK(alerts_id_state(&al, other) == ALERTS_ID_STORED);
+    CHECK(alerts_annot_first(&al, ref) != ALERTS_NIL);
+    CHECK(alerts_annot_add(&al, other, ref, author, 1, AGAH_REC_CONFIRM) == 0);
+    CHECK(alerts_add(&al, other, author, 1, 0, body) == 0); /* the id is taken */
+    CHECK(alerts_id_forget(&al, other) == 1);
+    CHECK(alerts_annot_first(&al, ref) == ALERTS_NIL && alerts_id_count(&al) == 0);
+
+    /* The arena: fill many chunks, remove nine in ten, and what is left
+     * reads back exactly. */
+    for (i = 0; i < N; i++) {
+        memset(id, 0, sizeof id);
+        memcpy(id, &i, sizeof i);
+        (void)snprintf(body->target, sizeof body->target, "+1666%07u", i);
+        (void)snprintf(body->note, sizeof body->note, "%0200u", i);
+        CHECK(alerts_add(&al, id, author, i, 0, body) == 1);
+    }
+    chunks_full = al.n_ch;
+    CHECK(chunks_full > 10);
+    for (i = 0; i < N; i++) {
+        if (i % 10 == 3)
+            continue;
+        memset(id, 0, sizeof id);
+        memcpy(id, &i, sizeof i);
+        CHECK(alerts_remove(&al, id) == 1);
+    }
+    for (size_t c = 0; c < al.n_ch; c++)
+        chunks_left += al.ch[c].mem != NULL;
+    CHECK(chunks_left < chunks_full / 4);
+    CHECK(al.str_dead <= al.str_live || al.str_dead <= 4u * 65536u);
+    for (i = 3; i < N; i += 10) {
+        char t[32], note[256];
+        const struct alert_ent *a;
+        memset(id, 0, sizeof id);
+        memcpy(id, &i, sizeof i);
+        (void)snprintf(t, sizeof t, "+1666%07u", i);
+        (void)snprintf(note, sizeof note, "%0200u", i);
+        a = alerts_first(&al, t);
+        CHECK(a != NULL && a == alerts_get(&al, id) && alerts_next(&al, a) == NULL);
+        if (a != NULL)
+            CHECK(strcmp(alerts_note(&al, a), note) == 0 && a->created == i);
+    }
+    CHECK(alerts_id_count(&al) == N / 10 && al.live == N / 10);
     alerts_free(&al);
     free(body);
 }
@@ -1355,6 +1448,7 @@ int main(void)
         {"clock_and_prune", test_clock_and_prune},
         {"epoch_arrives_late", test_epoch_arrives_late},
         {"alert_index", test_alert_index},
+        {"id_set", test_id_set},
     };
     if (agah_init() != 0)
         return 2;
