@@ -1,6 +1,6 @@
 /* bench_check: how fast the daemon answers `check` from memory.
  *
- *   bench_check DIR N [SECONDS]
+ *   bench_check DIR N [SECONDS [index]]
  *
  * Founds a community in DIR, signs N alerts (targets bu_target(0..N-1)) on
  * every core and ingests them through node_ingest, the path records from
@@ -10,11 +10,14 @@
  *    (index lookup, then a node_alert filled for each hit):
  *    check_lookups_per_s.
  * 2. The alert index alone (daemon/alerts.c, what node_check walks), a
- *    second copy filled with alerts_add: how much of (1) is the lookup. */
+ *    second copy filled with alerts_add: how much of (1) is the lookup.
+ * With `index`, only (2): it needs no signing, so changes to the index can
+ * be compared back to back in seconds rather than the minutes (1) takes. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <time.h>
 #include <unistd.h>
 #include "alerts.h"
 #include "bench_gen.h"
@@ -41,6 +44,19 @@ static void make_queries(struct queries *qs, size_t present_n)
     }
 }
 
+/* The rate of the last timing per second of this thread's CPU time: on a
+ * machine shared with other work the wall-clock rate falls with the load,
+ * this one much less, so before/after comparisons stay meaningful. */
+static double cpu_rate;
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        bu_die("clock_gettime failed");
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static long rss_kb(void)
 {
     char line[256];
@@ -60,7 +76,7 @@ static double time_index(const struct alerts *al, const struct queries *qs, int 
                          double seconds)
 {
     unsigned long long done = 0;
-    double t0 = bu_mono(), t;
+    double t0 = bu_mono(), c0 = cpu_now(), t;
 
     do {
         for (size_t i = 0; i < QUERIES; i++) {
@@ -76,13 +92,14 @@ static double time_index(const struct alerts *al, const struct queries *qs, int 
         }
         t = bu_mono();
     } while (t - t0 < seconds);
+    cpu_rate = (double)done / (cpu_now() - c0);
     return (double)done / (t - t0);
 }
 
 static double time_node(struct node *n, const struct queries *qs, int which, double seconds)
 {
     unsigned long long done = 0;
-    double t0 = bu_mono(), t;
+    double t0 = bu_mono(), c0 = cpu_now(), t;
 
     do {
         for (size_t i = 0; i < QUERIES; i++) {
@@ -100,6 +117,7 @@ static double time_node(struct node *n, const struct queries *qs, int which, dou
         }
         t = bu_mono();
     } while (t - t0 < seconds);
+    cpu_rate = (double)done / (cpu_now() - c0);
     return (double)done / (t - t0);
 }
 
@@ -143,13 +161,18 @@ int main(int argc, char **argv)
     double seconds, t0, ingest_s;
     long rss0;
     uint8_t id[32], author[32];
+    int index_only = argc == 5 && strcmp(argv[4], "index") == 0;
 
-    if (argc < 3 || argc > 4)
-        bu_die("usage: bench_check DIR N [SECONDS]");
+    if (argc < 3 || argc > 5 || (argc == 5 && !index_only))
+        bu_die("usage: bench_check DIR N [SECONDS [index]]");
     total = strtoul(argv[2], NULL, 10);
     seconds = argc > 3 ? atof(argv[3]) : 2.0;
     if (agah_init() != 0 || total == 0 || total > 10000000 || seconds <= 0)
         bu_die("bad arguments");
+    if (index_only) {
+        make_queries(&qs, total);
+        goto index;
+    }
 
     /* 1. node_check on a node holding N alerts. */
     fid = bu_make_founder(argv[1], "bench");
@@ -165,9 +188,11 @@ int main(int argc, char **argv)
     printf("check_present_per_s %.0f\n", time_node(n, &qs, 1, seconds / 2));
     printf("check_absent_per_s %.0f\n", time_node(n, &qs, 0, seconds / 2));
     printf("check_lookups_per_s %.0f\n", time_node(n, &qs, 2, seconds));
+    printf("check_lookups_per_cpu_s %.0f\n", cpu_rate);
     node_close(n);
     bu_author_free(&a);
 
+index:
     /* 2. The index alone, filled the same way. */
     if ((body = calloc(1, sizeof *body)) == NULL)
         bu_die("out of memory");
@@ -189,6 +214,7 @@ int main(int argc, char **argv)
     printf("index_present_per_s %.0f\n", time_index(&al, &qs, 1, seconds / 2));
     printf("index_absent_per_s %.0f\n", time_index(&al, &qs, 0, seconds / 2));
     printf("index_per_s %.0f\n", time_index(&al, &qs, 2, seconds));
+    printf("index_per_cpu_s %.0f\n", cpu_rate);
     alerts_free(&al);
     free(qs.q);
     free(qs.flagged);

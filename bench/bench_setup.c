@@ -13,7 +13,9 @@
  *                                     i % SKIP_MOD == SKIP_REM
  *   bench_setup reclen DIR            length of one benchmark alert record
  *   bench_setup mem DIR               where an opened node's memory goes:
- *                                     resident size, SQLite's share, heap
+ *                                     resident size and its high-water,
+ *                                     SQLite's share, heap, and what
+ *                                     malloc_trim would give back
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
@@ -187,6 +189,15 @@ static int cmd_mem(const char *dir)
            (double)sqlite3_memory_highwater(0) / 1048576.0,
            (double)(m1.uordblks - m0.uordblks) / 1048576.0,
            (double)(m1.hblkhd - m0.hblkhd) / 1048576.0);
+    /* What malloc holds free but resident after the rebuild: how much
+     * malloc_trim would give back. */
+    {
+        long before = status_kb("VmRSS");
+        (void)malloc_trim(0);
+        printf("rss_hwm_mb %.1f malloc_free_mb %.1f trim_gain_mb %.1f\n",
+               (double)status_kb("VmHWM") / 1024.0, (double)mallinfo2().fordblks / 1048576.0,
+               (double)(before - status_kb("VmRSS")) / 1024.0);
+    }
     node_close(n);
     return 0;
 }
