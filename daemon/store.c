@@ -105,7 +105,9 @@ static int store__exec(struct store *s, int which)
 {
     sqlite3_stmt *st = s->st[which];
     int rc = sqlite3_step(st);
-    int r = (rc == SQLITE_DONE) ? 0 : AGAH_EIO;
+    /* A full disk is told apart so the poster learns why (exit 5 with
+     * "no space left on the device"), not just that I/O failed. */
+    int r = rc == SQLITE_DONE ? 0 : (rc & 0xff) == SQLITE_FULL ? AGAH_ENOSPC : AGAH_EIO;
     if (r != 0)
         log_error("store: %.40s failed: %s", store__sql[which], sqlite3_errmsg(s->db));
     if (sqlite3_reset(st) != SQLITE_OK && r == 0)
@@ -487,8 +489,9 @@ int store_begin(struct store *s)
 {
     if (s->in_txn)
         return 0;
-    if (store__exec(s, ST_BEGIN) != 0)
-        return AGAH_EIO;
+    int r = store__exec(s, ST_BEGIN);
+    if (r != 0)
+        return r;
     s->in_txn = 1;
     return 0;
 }

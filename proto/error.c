@@ -31,6 +31,7 @@ const char *agah_strerror(int code)
     case AGAH_EEXPIRED: return "expired";
     case AGAH_EVALUE: return "value out of range";
     case AGAH_EINTERNAL: return "internal error";
+    case AGAH_ENOSPC: return "no space left on the device";
     default: return "unknown error";
     }
 }

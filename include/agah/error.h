@@ -33,6 +33,7 @@ enum {
     AGAH_EEXPIRED = -22,   /* expired (join code, admission, record) */
     AGAH_EVALUE = -23,     /* a field's value is out of its range */
     AGAH_EINTERNAL = -24,  /* a bug or an unexpected library failure */
+    AGAH_ENOSPC = -25,     /* the disk is full: nothing was written */
 };
 
 #define AGAH_WHY_MAX 200

@@ -362,7 +362,7 @@ static int test_exit_codes(void)
     struct { int err, code; } m[] = {
         {AGAH_EPERM, 4}, {AGAH_EINVAL, 2}, {AGAH_ENOENT, 2}, {AGAH_ENUMBER, 2},
         {AGAH_EACCOUNT, 2}, {AGAH_ECHECKSUM, 2}, {AGAH_EREGION, 2}, {AGAH_EIO, 5},
-        {AGAH_ENOMEM, 5}, {AGAH_EINTERNAL, 5}, {AGAH_ECRYPTO, 5},
+        {AGAH_ENOMEM, 5}, {AGAH_EINTERNAL, 5}, {AGAH_ENOSPC, 5}, {AGAH_ECRYPTO, 5},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
         if (control__exit_code(m[i].err) != m[i].code) {
