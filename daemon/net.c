@@ -47,6 +47,20 @@
 #define NET_RATE 5000.0          /* records per second from one peer */
 #define NET_BURST 10000.0
 #define NET_IN_HS (2 * HS_MSG_MAX) /* input buffer before the handshake */
+/* Time spent on one peer's input before the loop turns: libuv calls
+ * read_cb up to 32 times per turn for a socket that keeps having data, and
+ * each call may carry 128 KiB of records, so without a bound one flooding
+ * peer holds the loop for seconds while the control socket and the other
+ * links wait (R4). The rest is handled from the peer's resume timer, 1 ms
+ * on (a 0 ms timer re-armed from its own callback would run again in the
+ * same turn with libuv 1.44). */
+#define NET_TURN_NS (8u * 1000u * 1000u)
+#define NET_TURN_MS 1
+/* A message must arrive whole within this long once it has begun, so an
+ * authenticated peer trickling a byte at a time cannot hold a link (and one
+ * of the connection slots) forever; checked every tick. A 128 KiB frame
+ * in 20 s needs 6.5 KiB/s, far below any link that carries agah. */
+#define NET_PARTIAL_MS 20000
 
 enum peer_state { PEER_CONNECTING, PEER_HANDSHAKE, PEER_UP, PEER_CLOSING };
 /* How a record that was just stored travels on (Plumtree). */
@@ -96,6 +110,7 @@ struct peer {
     size_t in_len, in_cap;
     double tokens;
     uint64_t tokens_at, last_rx;
+    uint64_t partial_since; /* part of a message waits since then (0: none) */
     /* Bodies asked of this peer (ids sent in WANT and GRAFT) and not yet
      * answered: that many BODY messages bypass the token bucket, since
      * what we asked for bounds them; anything beyond is charged. */
@@ -914,6 +929,7 @@ static void peer__process(struct peer *p)
 {
     struct net *net = p->net;
     size_t off = 0;
+    uint64_t start = uv_hrtime();
 
     while (p->state == PEER_HANDSHAKE || p->state == PEER_UP) {
         const uint8_t *buf = p->in + off;
@@ -968,11 +984,25 @@ static void peer__process(struct peer *p)
             /* It asks faster than it reads: hear no more until it drains. */
             p->paused_wq = 1;
         }
+        /* Enough for this turn: the rest waits in p->in, reading stops, and
+         * the resume timer picks it up after the other handles had theirs. */
+        if (p->state == PEER_UP && !p->paused_rate && uv_hrtime() - start >= NET_TURN_NS) {
+            p->paused_rate = 1;
+            if (uv_timer_start(&p->resume, peer__on_resume, NET_TURN_MS, 0) != 0)
+                peer__close(p, "cannot start a timer");
+        }
     }
     if (p->state != PEER_CLOSING && off > 0) {
         memmove(p->in, p->in + off, p->in_len - off);
         p->in_len -= off;
     }
+    /* The clock for a partial message runs only while we are reading and
+     * restarts with every whole message: a pause of ours is not the
+     * peer's delay. */
+    if (p->in_len == 0 || p->paused_rate || p->paused_wq)
+        p->partial_since = 0;
+    else if (off > 0 || p->partial_since == 0)
+        p->partial_since = net__now(net);
     /* No commit here: a record from a peer is acknowledged to no one, so
      * it waits for agahd's flush timer or node.c's batch bound rather than
      * paying an fsync per read. */
@@ -1231,6 +1261,11 @@ static void net__on_gossip(uv_timer_t *t)
     for (struct peer *q = net->peers; q != NULL; q = q->next) {
         if (q->state != PEER_UP)
             continue;
+        /* peer__close only starts closing; q->next stays valid. */
+        if (q->partial_since != 0 && now - q->partial_since >= NET_PARTIAL_MS) {
+            peer__close(q, "a message took over 20 s to arrive");
+            continue;
+        }
         /* IHAVE is a hint; a peer that is not reading goes without. */
         if (peer__wq(q) < NET_WQ_HIGH)
             (void)peer__send_ids(q, GOSSIP_IHAVE, q->ihave, &q->n_ihave);
@@ -1544,6 +1579,11 @@ static void net__on_tick(uv_timer_t *t)
     for (struct peer *q = net->peers; q != NULL; q = q->next) {
         if (q->state != PEER_UP)
             continue;
+        /* peer__close only starts closing; q->next stays valid. */
+        if (q->partial_since != 0 && now - q->partial_since >= NET_PARTIAL_MS) {
+            peer__close(q, "a message took over 20 s to arrive");
+            continue;
+        }
         /* Bodies asked for that never came (the peer pruned them, or
          * will not answer) must not hold the window shut for ever. */
         if (q->asked > 0 && now - q->asked_at >= NET_ASK_STALE_MS) {
