@@ -167,6 +167,18 @@ for len in 4097 0xffffffff; do
         fail "an M3 announcing $len bytes closes the handshake at once, nothing sent back" "$out"
     fi
 done
+# An authenticated member trickling a frame a byte a second (a whole PING
+# frame would take ~40 s) is dropped at the 20 s deadline for a begun
+# message, while its bytes keep the link from ever looking idle.
+out=$(pctl connect "$D_m" "127.0.0.1:$PORT_b" trickle 45)
+secs=$(peer_field "$out" secs)
+if [ "$(peer_field "$out" up)" = 1 ] && [ "$(peer_field "$out" closed)" = 1 ] &&
+    awk "BEGIN { exit !($secs >= 19 && $secs < 30) }" &&
+    grep -q 'down: a message took over 20 s to arrive' "$ROOT/b.log"; then
+    pass "a member trickling a frame is dropped after 20 s ($secs s)"
+else
+    fail "a member trickling a frame is dropped after 20 s" "$out"
+fi
 hwm1=$(mem b VmHWM)
 peak1=$(mem b VmPeak)
 echo "      b: VmHWM $hwm0 -> $hwm1 kB, VmPeak $peak0 -> $peak1 kB"
