@@ -1334,9 +1334,14 @@ static int net__set_fill(struct net *net)
     return 0;
 }
 
+/* Before the set is used in a reconciliation: records can leave the node
+ * behind our back (pruning, a batch whose commit failed on a full disk),
+ * and a set that still holds them would tell the peer we have them. The
+ * counts are equal otherwise, so the refill is rare. */
 static int net__set_ready(struct net *net)
 {
-    if (net->set_failed && net__set_fill(net) != 0)
+    if ((net->set_failed || node_record_count(net->node) != recon_set_size(net->set)) &&
+        net__set_fill(net) != 0)
         return AGAH_ENOMEM;
     return 0;
 }

@@ -64,6 +64,11 @@ struct node {
     struct alerts alerts;
     size_t n_records;
     size_t batch;              /* ingested records in the open transaction */
+    /* The records of that transaction: if its commit fails (a full disk),
+     * they leave memory too, so reconciliation fetches them again instead
+     * of the view holding what the store lost. */
+    struct { uint8_t id[AGAH_HASH_LEN]; uint8_t type; } unc[NODE_BATCH_MAX + 1];
+    size_t n_unc;
     struct { node_listener cb; void *ctx; } listeners[NODE_MAX_LISTENERS];
     size_t n_listeners;
     struct node_pending pending[NODE_PENDING_MAX];
@@ -592,6 +597,31 @@ static int node__validate(const struct node *n, const struct agah_rec *r, uint64
     return 0;
 }
 
+/* The open transaction's commit failed and SQLite rolled it back: the
+ * records it held are forgotten (id set, views, membership), so memory
+ * matches the store again and the next reconciliation asks for them. */
+static void node__lost_batch(struct node *n)
+{
+    int memb = 0;
+
+    if (n->n_unc == 0)
+        return;
+    log_warn("%zu records from peers could not be stored; they will be fetched again",
+             n->n_unc);
+    for (size_t i = n->n_unc; i-- > 0;) {
+        if (n->unc[i].type <= AGAH_REC_EPOCH) {
+            (void)memb_remove(&n->memb, n->unc[i].id);
+            memb = 1;
+        }
+        (void)alerts_id_forget(&n->alerts, n->unc[i].id);
+        if (n->n_records > 0)
+            n->n_records--;
+    }
+    n->n_unc = 0;
+    if (memb && memb_recompute(&n->memb) != 0)
+        log_error("membership could not be recomputed after a failed commit");
+}
+
 /* Stores a valid record and updates the views. With `durable`, it is
  * committed before this returns (R1); otherwise it joins the open ingest
  * transaction that node_flush commits. Returns 1 stored, 0 already there. */
@@ -633,8 +663,17 @@ static int node__accept(struct node *n, const struct agah_rec *r, int durable)
         goto out;
     if (rc == 0)
         goto out; /* already stored: our id set was out of step; nothing to do */
-    if (durable && (rc = store_commit(n->store)) != 0)
-        goto out;
+    if (durable) {
+        /* The commit carries the open batch too: it stands or falls with it. */
+        if ((rc = store_commit(n->store)) != 0) {
+            node__lost_batch(n);
+            goto out;
+        }
+        n->n_unc = 0;
+    } else if (n->n_unc < sizeof n->unc / sizeof n->unc[0]) {
+        memcpy(n->unc[n->n_unc].id, r->id, AGAH_HASH_LEN);
+        n->unc[n->n_unc++].type = (uint8_t)r->type;
+    }
     added_memb = 0;
     /* Alerts and annotations enter the id set with their view entry
      * below; every other record (and an alert this node cannot read) now. */
@@ -802,8 +841,8 @@ int node_flush(struct node *n)
 {
     int r = store_commit(n->store);
     if (r != 0)
-        log_error("store commit failed: records since the last commit are only in memory "
-                  "until peers resend them");
+        node__lost_batch(n);
+    n->n_unc = 0;
     n->batch = 0;
     return r;
 }
