@@ -480,14 +480,15 @@ static void test_ingest_all_types(void)
     for (size_t i = 0; i < bg.n; i++)
         dups += node_ingest(b, bg.buf[i], bg.len[i], NULL) == 0;
     CHECK((size_t)dups == bg.n);
-    /* Duplicates cost a hash, not a signature check. */
-    struct timespec t1, t2;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* Many duplicates again: each is recognised (0), none stored twice.
+     * (That a duplicate costs a hash rather than a signature check is a
+     * speed, measured by bench/, not asserted here.) */
+    size_t before = node_record_count(b);
+    int again = 0;
     for (int k = 0; k < 20000; k++)
-        (void)node_ingest(b, bg.buf[k % bg.n], bg.len[k % bg.n], NULL);
-    clock_gettime(CLOCK_MONOTONIC, &t2);
-    double secs = (double)(t2.tv_sec - t1.tv_sec) + (double)(t2.tv_nsec - t1.tv_nsec) / 1e9;
-    CHECK(secs < 0.5);
+        again += node_ingest(b, bg.buf[k % bg.n], bg.len[k % bg.n], NULL) == 0;
+    CHECK(again == 20000);
+    CHECK(node_record_count(b) == before);
     bag_free(&bg);
 
     /* Garbage is rejected with a reason. */
