@@ -248,6 +248,20 @@ stop_daemon() {
     return $rc
 }
 
+# stop_all_ok NAMES...: stops each daemon and checks, once, that every one
+# of them exited 0 (SIGTERM handled, nothing left to report).
+stop_all_ok() {
+    local n bad=""
+    for n in "$@"; do
+        stop_daemon "$n" || bad="$bad $n"
+    done
+    if [ -z "$bad" ]; then
+        pass "every daemon stops with exit 0"
+    else
+        fail "every daemon stops with exit 0" "not:$bad"
+    fi
+}
+
 # stop_all: every daemon this script started, by its own pid only.
 stop_all() {
     local pid

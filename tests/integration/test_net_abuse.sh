@@ -211,13 +211,5 @@ if wait_until 30 test "$(count a)" = "$(count b)"; then
 else
     fail "a converges to b's alerts" "a: $(count a), b: $(count b)"
 fi
-bad=""
-for n in a b; do
-    stop_daemon "$n" || bad="$bad $n"
-done
-if [ -z "$bad" ]; then
-    pass "every daemon stops with exit 0"
-else
-    fail "every daemon stops with exit 0" "not:$bad"
-fi
+stop_all_ok a b
 finish

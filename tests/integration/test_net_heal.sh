@@ -132,13 +132,5 @@ if wait_until 30 agree; then
 else
     fail "a and e agree after the crash" "a=$(count a) e=$(count e), expected $total or $((total + 1))"
 fi
-bad=""
-for n in a b c d e; do
-    stop_daemon "$n" || bad="$bad $n"
-done
-if [ -z "$bad" ]; then
-    pass "every daemon stops with exit 0"
-else
-    fail "every daemon stops with exit 0" "not:$bad"
-fi
+stop_all_ok a b c d e
 finish

@@ -139,13 +139,5 @@ else
     fail "after the idle connections are gone a new link comes up"
 fi
 while_attacked "afterwards"
-bad=""
-for n in a b; do
-    stop_daemon "$n" || bad="$bad $n"
-done
-if [ -z "$bad" ]; then
-    pass "every daemon stops with exit 0"
-else
-    fail "every daemon stops with exit 0" "not:$bad"
-fi
+stop_all_ok a b
 finish

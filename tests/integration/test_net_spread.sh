@@ -80,13 +80,5 @@ else
     fail "no malformed message, refused record or failed handshake logged" \
         "$(grep -h "malformed\|record refused\|handshake failed" "$ROOT"/[a-e].log | head -5)"
 fi
-bad=""
-for n in $N; do
-    stop_daemon "$n" || bad="$bad $n"
-done
-if [ -z "$bad" ]; then
-    pass "every daemon stops with exit 0"
-else
-    fail "every daemon stops with exit 0" "not:$bad"
-fi
+stop_all_ok $N
 finish

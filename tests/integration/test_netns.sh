@@ -261,13 +261,5 @@ else
     fail "isolation healed: b is linked again"
 fi
 
-bad=""
-for n in $NODES; do
-    stop_daemon "$n" || bad="$bad $n"
-done
-if [ -z "$bad" ]; then
-    pass "every daemon stops with exit 0"
-else
-    fail "every daemon stops with exit 0" "not:$bad"
-fi
+stop_all_ok $NODES
 finish
