@@ -1261,11 +1261,6 @@ static void net__on_gossip(uv_timer_t *t)
     for (struct peer *q = net->peers; q != NULL; q = q->next) {
         if (q->state != PEER_UP)
             continue;
-        /* peer__close only starts closing; q->next stays valid. */
-        if (q->partial_since != 0 && now - q->partial_since >= NET_PARTIAL_MS) {
-            peer__close(q, "a message took over 20 s to arrive");
-            continue;
-        }
         /* IHAVE is a hint; a peer that is not reading goes without. */
         if (peer__wq(q) < NET_WQ_HIGH)
             (void)peer__send_ids(q, GOSSIP_IHAVE, q->ihave, &q->n_ihave);
