@@ -10,20 +10,7 @@
 #include "frame.h"
 #include "gossip.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                     \
-    do {                                                                     \
-        if (cond) {                                                          \
-            passed++;                                                        \
-        } else {                                                             \
-            failed++;                                                        \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, \
-                    #cond);                                                  \
-            fprintf(stderr, __VA_ARGS__);                                    \
-            fputc('\n', stderr);                                             \
-        }                                                                    \
-    } while (0)
+#include "check.h"
 
 static uint8_t k1[32], k2[32];
 
@@ -41,7 +28,7 @@ static void test_round_trip(void)
     int bad = 0;
 
     pair(&a, &b);
-    CHECK(a != NULL && b != NULL, "keys");
+    CHECKF(a != NULL && b != NULL, "keys");
     for (unsigned i = 0; i < 200; i++) {
         size_t len = 1 + (i * 7) % sizeof pt;
 
@@ -51,16 +38,16 @@ static void test_round_trip(void)
             n != len || memcmp(pt, back, len) != 0)
             bad++;
     }
-    CHECK(bad == 0, "%d of 200 frames did not round-trip", bad);
-    CHECK(frame_keys_sent(a) == 200 && frame_keys_received(b) == 200,
+    CHECKF(bad == 0, "%d of 200 frames did not round-trip", bad);
+    CHECKF(frame_keys_sent(a) == 200 && frame_keys_received(b) == 200,
           "counters %llu %llu", (unsigned long long)frame_keys_sent(a),
           (unsigned long long)frame_keys_received(b));
     /* The other direction has its own key and counter. */
-    CHECK(frame_seal(b, pt, 10, out) == 0, "seal b->a");
-    CHECK(frame_open(a, out, FRAME_HDR + 10 + FRAME_TAG, back, &n) == 0 && n == 10, "open b->a");
+    CHECKF(frame_seal(b, pt, 10, out) == 0, "seal b->a");
+    CHECKF(frame_open(a, out, FRAME_HDR + 10 + FRAME_TAG, back, &n) == 0 && n == 10, "open b->a");
     /* A frame cannot be opened by its own sender (reflection). */
-    CHECK(frame_seal(a, pt, 10, out) == 0, "seal");
-    CHECK(frame_open(a, out, FRAME_HDR + 10 + FRAME_TAG, back, &n) == AGAH_ECRYPTO,
+    CHECKF(frame_seal(a, pt, 10, out) == 0, "seal");
+    CHECKF(frame_open(a, out, FRAME_HDR + 10 + FRAME_TAG, back, &n) == AGAH_ECRYPTO,
           "reflected frame opened");
     frame_keys_free(a);
     frame_keys_free(b);
@@ -74,14 +61,14 @@ static void test_replay_reorder(void)
     size_t n;
 
     pair(&a, &b);
-    CHECK(frame_seal(a, pt, 16, f1) == 0 && frame_seal(a, pt, 16, f2) == 0, "seal two");
-    CHECK(memcmp(f1 + FRAME_HDR, f2 + FRAME_HDR, 16 + FRAME_TAG) != 0,
+    CHECKF(frame_seal(a, pt, 16, f1) == 0 && frame_seal(a, pt, 16, f2) == 0, "seal two");
+    CHECKF(memcmp(f1 + FRAME_HDR, f2 + FRAME_HDR, 16 + FRAME_TAG) != 0,
           "the same plaintext twice gave the same ciphertext: nonce reused");
-    CHECK(frame_open(b, f2, sizeof f2, back, &n) == AGAH_ECRYPTO, "second frame opened first");
-    CHECK(frame_keys_received(b) == 0, "failed open advanced the counter");
-    CHECK(frame_open(b, f1, sizeof f1, back, &n) == 0, "first frame");
-    CHECK(frame_open(b, f1, sizeof f1, back, &n) == AGAH_ECRYPTO, "replayed frame opened");
-    CHECK(frame_open(b, f2, sizeof f2, back, &n) == 0, "second frame in order");
+    CHECKF(frame_open(b, f2, sizeof f2, back, &n) == AGAH_ECRYPTO, "second frame opened first");
+    CHECKF(frame_keys_received(b) == 0, "failed open advanced the counter");
+    CHECKF(frame_open(b, f1, sizeof f1, back, &n) == 0, "first frame");
+    CHECKF(frame_open(b, f1, sizeof f1, back, &n) == AGAH_ECRYPTO, "replayed frame opened");
+    CHECKF(frame_open(b, f2, sizeof f2, back, &n) == 0, "second frame in order");
     frame_keys_free(a);
     frame_keys_free(b);
 }
@@ -95,7 +82,7 @@ static void test_tamper(void)
 
     pair(&a, &b);
     randombytes_buf(pt, sizeof pt);
-    CHECK(frame_seal(a, pt, sizeof pt, f) == 0, "seal");
+    CHECKF(frame_seal(a, pt, sizeof pt, f) == 0, "seal");
     for (size_t bit = 0; bit < 8 * sizeof f; bit++) {
         memcpy(g, f, sizeof f);
         g[bit / 8] ^= (uint8_t)(1u << (bit % 8));
@@ -104,14 +91,14 @@ static void test_tamper(void)
         if (frame_open(b, g, sizeof g, back, &n) == 0)
             opened++;
     }
-    CHECK(opened == 0, "%d altered frames opened", opened);
-    CHECK(frame_open(b, f, sizeof f, back, &n) == 0 && memcmp(back, pt, 40) == 0,
+    CHECKF(opened == 0, "%d altered frames opened", opened);
+    CHECKF(frame_open(b, f, sizeof f, back, &n) == 0 && memcmp(back, pt, 40) == 0,
           "the original still opens after the failures");
     /* Wrong key. */
     {
         struct frame_keys *c = frame_keys_new(k1, k1);
-        CHECK(frame_seal(a, pt, sizeof pt, f) == 0, "seal");
-        CHECK(frame_open(c, f, sizeof f, back, &n) == AGAH_ECRYPTO, "wrong key opened");
+        CHECKF(frame_seal(a, pt, sizeof pt, f) == 0, "seal");
+        CHECKF(frame_open(c, f, sizeof f, back, &n) == AGAH_ECRYPTO, "wrong key opened");
         frame_keys_free(c);
     }
     frame_keys_free(a);
@@ -128,20 +115,20 @@ static void test_bounds(void)
 
     pair(&a, &b);
     hdr[0] = 0; hdr[1] = 2; hdr[2] = 0; hdr[3] = 1; /* 128 KiB + 1 */
-    CHECK(frame_peek(hdr, &ct) == AGAH_ETOOBIG, "oversize length accepted");
+    CHECKF(frame_peek(hdr, &ct) == AGAH_ETOOBIG, "oversize length accepted");
     hdr[0] = 0xff; hdr[1] = 0xff; hdr[2] = 0xff; hdr[3] = 0xff;
-    CHECK(frame_peek(hdr, &ct) == AGAH_ETOOBIG, "4 GiB length accepted");
+    CHECKF(frame_peek(hdr, &ct) == AGAH_ETOOBIG, "4 GiB length accepted");
     hdr[0] = 0; hdr[1] = 0; hdr[2] = 0; hdr[3] = FRAME_TAG;
-    CHECK(frame_peek(hdr, &ct) == AGAH_ETRUNC, "empty plaintext accepted");
+    CHECKF(frame_peek(hdr, &ct) == AGAH_ETRUNC, "empty plaintext accepted");
     hdr[0] = 0; hdr[1] = 2; hdr[2] = 0; hdr[3] = 0;
-    CHECK(frame_peek(hdr, &ct) == 0 && ct == FRAME_CT_MAX, "largest frame refused");
-    CHECK(frame_seal(a, pt, 0, f) == AGAH_ETOOBIG, "empty plaintext sealed");
-    CHECK(frame_seal(a, pt, FRAME_PT_MAX + 1, f) == AGAH_ETOOBIG, "oversize plaintext sealed");
+    CHECKF(frame_peek(hdr, &ct) == 0 && ct == FRAME_CT_MAX, "largest frame refused");
+    CHECKF(frame_seal(a, pt, 0, f) == AGAH_ETOOBIG, "empty plaintext sealed");
+    CHECKF(frame_seal(a, pt, FRAME_PT_MAX + 1, f) == AGAH_ETOOBIG, "oversize plaintext sealed");
     randombytes_buf(pt, FRAME_PT_MAX);
-    CHECK(frame_seal(a, pt, FRAME_PT_MAX, f) == 0, "largest plaintext");
-    CHECK(frame_open(b, f, FRAME_WIRE_MAX, back, &n) == 0 && n == FRAME_PT_MAX &&
+    CHECKF(frame_seal(a, pt, FRAME_PT_MAX, f) == 0, "largest plaintext");
+    CHECKF(frame_open(b, f, FRAME_WIRE_MAX, back, &n) == 0 && n == FRAME_PT_MAX &&
           memcmp(back, pt, n) == 0, "largest frame round trip");
-    CHECK(frame_open(b, f, FRAME_WIRE_MAX - 1, back, &n) == AGAH_ETRUNC, "short frame");
+    CHECKF(frame_open(b, f, FRAME_WIRE_MAX - 1, back, &n) == AGAH_ETRUNC, "short frame");
     frame_keys_free(a);
     frame_keys_free(b);
     free(pt);
@@ -177,35 +164,35 @@ static void test_messages(void)
     randombytes_buf(rec, sizeof rec);
     randombytes_buf(ids, sizeof ids);
     for (size_t i = 0; i < 3; i++) {
-        CHECK(gossip_enc_simple(simple[i], buf, sizeof buf, &len) == 0 && len == 2, "enc");
-        CHECK(decode(buf, len, &m) == 0 && m.type == simple[i], "simple %d", simple[i]);
+        CHECKF(gossip_enc_simple(simple[i], buf, sizeof buf, &len) == 0 && len == 2, "enc");
+        CHECKF(decode(buf, len, &m) == 0 && m.type == simple[i], "simple %d", simple[i]);
     }
-    CHECK(gossip_enc_record(GOSSIP_RECORD, rec, sizeof rec, buf, sizeof buf, &len) == 0, "enc");
+    CHECKF(gossip_enc_record(GOSSIP_RECORD, rec, sizeof rec, buf, sizeof buf, &len) == 0, "enc");
     msgpack_unpacked_init(&u);
-    CHECK(gossip_decode(buf, len, &u, &m, &why) == 0 && m.type == GOSSIP_RECORD &&
+    CHECKF(gossip_decode(buf, len, &u, &m, &why) == 0 && m.type == GOSSIP_RECORD &&
           m.rec_len == sizeof rec && memcmp(m.rec, rec, sizeof rec) == 0, "record");
     msgpack_unpacked_destroy(&u);
-    CHECK(gossip_enc_record(GOSSIP_BODY, rec, sizeof rec, buf, sizeof buf, &len) == 0 &&
+    CHECKF(gossip_enc_record(GOSSIP_BODY, rec, sizeof rec, buf, sizeof buf, &len) == 0 &&
           decode(buf, len, &m) == 0 && m.type == GOSSIP_BODY, "body");
     for (size_t i = 0; i < 3; i++) {
-        CHECK(gossip_enc_ids(idtypes[i], (const uint8_t(*)[32])ids, GOSSIP_IDS_MAX, buf,
+        CHECKF(gossip_enc_ids(idtypes[i], (const uint8_t(*)[32])ids, GOSSIP_IDS_MAX, buf,
                              sizeof buf, &len) == 0, "enc ids");
         msgpack_unpacked_init(&u);
-        CHECK(gossip_decode(buf, len, &u, &m, &why) == 0 && m.type == idtypes[i] &&
+        CHECKF(gossip_decode(buf, len, &u, &m, &why) == 0 && m.type == idtypes[i] &&
               m.n_ids == GOSSIP_IDS_MAX && memcmp(gossip_id(&m, 255), ids[255], 32) == 0,
               "ids %d", idtypes[i]);
         msgpack_unpacked_destroy(&u);
     }
-    CHECK(gossip_enc_ids(GOSSIP_IHAVE, (const uint8_t(*)[32])ids, GOSSIP_IDS_MAX + 1, buf,
+    CHECKF(gossip_enc_ids(GOSSIP_IHAVE, (const uint8_t(*)[32])ids, GOSSIP_IDS_MAX + 1, buf,
                          sizeof buf, &len) == AGAH_EINVAL, "257 ids encoded");
-    CHECK(gossip_enc_peers("0.0.0.0:7433", addrs, 2, buf, sizeof buf, &len) == 0, "enc peers");
+    CHECKF(gossip_enc_peers("0.0.0.0:7433", addrs, 2, buf, sizeof buf, &len) == 0, "enc peers");
     msgpack_unpacked_init(&u);
-    CHECK(gossip_decode(buf, len, &u, &m, &why) == 0 && m.type == GOSSIP_PEERS &&
+    CHECKF(gossip_decode(buf, len, &u, &m, &why) == 0 && m.type == GOSSIP_PEERS &&
           m.self_len == 12 && m.n_addrs == 2, "peers: %s", why.msg);
     msgpack_unpacked_destroy(&u);
-    CHECK(gossip_enc_peers(NULL, addrs, 0, buf, sizeof buf, &len) == 0 &&
+    CHECKF(gossip_enc_peers(NULL, addrs, 0, buf, sizeof buf, &len) == 0 &&
           decode(buf, len, &m) == 0 && m.self == NULL && m.n_addrs == 0, "empty peers");
-    CHECK(gossip_enc_simple(GOSSIP_PING, buf, 1, &len) == AGAH_ETOOBIG, "tiny buffer");
+    CHECKF(gossip_enc_simple(GOSSIP_PING, buf, 1, &len) == AGAH_ETOOBIG, "tiny buffer");
 }
 
 struct bad { const char *what; const char *hex; };
@@ -270,7 +257,7 @@ static void test_malformed(void)
         compact[k] = '\0';
         n = unhex(compact, buf);
         memcpy(clean, buf, n);
-        CHECK(decode(n ? clean : NULL, n, &m) != 0, "accepted: %s", bad[i].what);
+        CHECKF(decode(n ? clean : NULL, n, &m) != 0, "accepted: %s", bad[i].what);
     }
     {
         /* 257 ids. */
@@ -282,7 +269,7 @@ static void test_malformed(void)
             memset(big + n, i, 32);
             n += 32;
         }
-        CHECK(decode(big, n, &m) == AGAH_ETOOBIG, "257 ids accepted");
+        CHECKF(decode(big, n, &m) == AGAH_ETOOBIG, "257 ids accepted");
     }
 }
 
@@ -295,9 +282,9 @@ static void test_addr(void)
                                  "[::1:1", "[zz]:1", "a_b:1", "127.0.0.1:+1", "h:1x"};
 
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-        CHECK(gossip_addr_ok(good[i], strlen(good[i])), "refused %s", good[i]);
+        CHECKF(gossip_addr_ok(good[i], strlen(good[i])), "refused %s", good[i]);
     for (size_t i = 0; i < sizeof badv / sizeof badv[0]; i++)
-        CHECK(!gossip_addr_ok(badv[i], strlen(badv[i])), "accepted \"%s\"", badv[i]);
+        CHECKF(!gossip_addr_ok(badv[i], strlen(badv[i])), "accepted \"%s\"", badv[i]);
 }
 
 static void test_missing(void)
@@ -307,22 +294,22 @@ static void test_missing(void)
     uint64_t peer;
     int n;
 
-    CHECK(gossip_missing_new(&g) == 0, "new");
+    CHECKF(gossip_missing_new(&g) == 0, "new");
     memset(id, 7, 32);
-    CHECK(gossip_missing_add(g, id, 1, 100) == 0, "add");
-    CHECK(gossip_missing_add(g, id, 2, 150) == 0, "second announcer");
-    CHECK(gossip_missing_add(g, id, 2, 150) == 0 && gossip_missing_count(g) == 1, "same twice");
-    CHECK(gossip_missing_next(g, 50) == 50, "next %lld", (long long)gossip_missing_next(g, 50));
-    CHECK(gossip_missing_due(g, 99, 1000, got, &peer) == 0, "due early");
-    CHECK(gossip_missing_due(g, 100, 1000, got, &peer) == 1 && peer == 1 &&
+    CHECKF(gossip_missing_add(g, id, 1, 100) == 0, "add");
+    CHECKF(gossip_missing_add(g, id, 2, 150) == 0, "second announcer");
+    CHECKF(gossip_missing_add(g, id, 2, 150) == 0 && gossip_missing_count(g) == 1, "same twice");
+    CHECKF(gossip_missing_next(g, 50) == 50, "next %lld", (long long)gossip_missing_next(g, 50));
+    CHECKF(gossip_missing_due(g, 99, 1000, got, &peer) == 0, "due early");
+    CHECKF(gossip_missing_due(g, 100, 1000, got, &peer) == 1 && peer == 1 &&
           memcmp(got, id, 32) == 0, "first announcer asked first");
-    CHECK(gossip_missing_due(g, 999, 2000, got, &peer) == 0, "retry early");
-    CHECK(gossip_missing_due(g, 1000, 2000, got, &peer) == 1 && peer == 2, "then the second");
-    CHECK(gossip_missing_due(g, 2000, 3000, got, &peer) == 0 && gossip_missing_count(g) == 0,
+    CHECKF(gossip_missing_due(g, 999, 2000, got, &peer) == 0, "retry early");
+    CHECKF(gossip_missing_due(g, 1000, 2000, got, &peer) == 1 && peer == 2, "then the second");
+    CHECKF(gossip_missing_due(g, 2000, 3000, got, &peer) == 0 && gossip_missing_count(g) == 0,
           "given up after every announcer");
     /* Received before due: nothing happens. */
-    CHECK(gossip_missing_add(g, id, 1, 100) == 0 && gossip_missing_del(g, id) == 1, "del");
-    CHECK(gossip_missing_due(g, 5000, 6000, got, &peer) == 0, "deleted entry came due");
+    CHECKF(gossip_missing_add(g, id, 1, 100) == 0 && gossip_missing_del(g, id) == 1, "del");
+    CHECKF(gossip_missing_due(g, 5000, 6000, got, &peer) == 0, "deleted entry came due");
     /* Fill to the bound, delete half in a scattered order, all still found. */
     for (n = 0; n < GOSSIP_MISSING_MAX; n++) {
         uint8_t k[32];
@@ -330,8 +317,8 @@ static void test_missing(void)
         if (gossip_missing_add(g, k, 1, 10000) != 0)
             break;
     }
-    CHECK(n == GOSSIP_MISSING_MAX, "filled %d", n);
-    CHECK(gossip_missing_add(g, id, 1, 10000) == AGAH_ETOOBIG, "beyond the bound");
+    CHECKF(n == GOSSIP_MISSING_MAX, "filled %d", n);
+    CHECKF(gossip_missing_add(g, id, 1, 10000) == AGAH_ETOOBIG, "beyond the bound");
     {
         int gone = 0, kept = 0;
         for (n = 0; n < GOSSIP_MISSING_MAX; n += 2) {
@@ -344,9 +331,9 @@ static void test_missing(void)
             crypto_generichash(k, 32, (const uint8_t *)&n, sizeof n, NULL, 0);
             kept += gossip_missing_del(g, k);
         }
-        CHECK(gone == GOSSIP_MISSING_MAX / 2 && kept == GOSSIP_MISSING_MAX / 2,
+        CHECKF(gone == GOSSIP_MISSING_MAX / 2 && kept == GOSSIP_MISSING_MAX / 2,
               "deleted %d, then found %d", gone, kept);
-        CHECK(gossip_missing_count(g) == 0, "count %zu", gossip_missing_count(g));
+        CHECKF(gossip_missing_count(g) == 0, "count %zu", gossip_missing_count(g));
     }
     gossip_missing_free(g);
 }

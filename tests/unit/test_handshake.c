@@ -12,20 +12,7 @@
 #include <agah/agah.h>
 #include "handshake.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                     \
-    do {                                                                     \
-        if (cond) {                                                          \
-            passed++;                                                        \
-        } else {                                                             \
-            failed++;                                                        \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, \
-                    #cond);                                                  \
-            fprintf(stderr, __VA_ARGS__);                                    \
-            fputc('\n', stderr);                                             \
-        }                                                                    \
-    } while (0)
+#include "check.h"
 
 static uint8_t K[32], K_other[32], community[32];
 static struct agah_identity *org, *alice, *bob;
@@ -82,10 +69,10 @@ static void run(struct session *x, const uint8_t *kc, const uint8_t *ks)
     memset(x, 0, sizeof *x);
     if (hs_new(1, kc, alice, adm_alice, adm_alice_len, verify, &x->mc, &x->c) != 0 ||
         hs_new(0, ks, bob, adm_bob, adm_bob_len, verify, &x->ms, &x->s) != 0) {
-        CHECK(0, "hs_new");
+        CHECKF(0, "hs_new");
         return;
     }
-    CHECK(hs_start(x->c, x->m[0]) == 0, "hs_start");
+    CHECKF(hs_start(x->c, x->m[0]) == 0, "hs_start");
     x->len[0] = HS_M1_LEN;
     x->rc[0] = hs_step(x->s, x->m[0], x->len[0], x->m[1], &x->len[1], &why);
     if (x->rc[0] != 0)
@@ -113,35 +100,35 @@ static void test_success(void)
     size_t need = 0;
 
     run(&x, K, K);
-    CHECK(x.rc[0] == 0 && x.rc[1] == 0 && x.rc[2] == 0 && x.rc[3] == 0, "steps %d %d %d %d",
+    CHECKF(x.rc[0] == 0 && x.rc[1] == 0 && x.rc[2] == 0 && x.rc[3] == 0, "steps %d %d %d %d",
           x.rc[0], x.rc[1], x.rc[2], x.rc[3]);
-    CHECK(x.len[1] == HS_M2_LEN, "M2 is %zu bytes", x.len[1]);
-    CHECK(x.len[2] > 4 && x.len[2] <= HS_MSG_MAX && x.len[3] > 4, "M3 %zu M4 %zu", x.len[2],
+    CHECKF(x.len[1] == HS_M2_LEN, "M2 is %zu bytes", x.len[1]);
+    CHECKF(x.len[2] > 4 && x.len[2] <= HS_MSG_MAX && x.len[3] > 4, "M3 %zu M4 %zu", x.len[2],
           x.len[3]);
-    CHECK(hs_done(x.c) && hs_done(x.s), "not done");
-    CHECK(memcmp(hs_peer_pk(x.s), agah_identity_pk(alice), 32) == 0, "server sees alice");
-    CHECK(memcmp(hs_peer_pk(x.c), agah_identity_pk(bob), 32) == 0, "client sees bob");
-    CHECK(x.mc.calls == 1 && x.ms.calls == 1, "verify called %d/%d times", x.mc.calls,
+    CHECKF(hs_done(x.c) && hs_done(x.s), "not done");
+    CHECKF(memcmp(hs_peer_pk(x.s), agah_identity_pk(alice), 32) == 0, "server sees alice");
+    CHECKF(memcmp(hs_peer_pk(x.c), agah_identity_pk(bob), 32) == 0, "client sees bob");
+    CHECKF(x.mc.calls == 1 && x.ms.calls == 1, "verify called %d/%d times", x.mc.calls,
           x.ms.calls);
-    CHECK(hs_session_keys(x.c, ctx_, crx) == 0 && hs_session_keys(x.s, stx, srx) == 0, "keys");
-    CHECK(memcmp(ctx_, srx, 32) == 0 && memcmp(crx, stx, 32) == 0, "keys do not pair up");
-    CHECK(memcmp(ctx_, crx, 32) != 0, "both directions share a key");
+    CHECKF(hs_session_keys(x.c, ctx_, crx) == 0 && hs_session_keys(x.s, stx, srx) == 0, "keys");
+    CHECKF(memcmp(ctx_, srx, 32) == 0 && memcmp(crx, stx, 32) == 0, "keys do not pair up");
+    CHECKF(memcmp(ctx_, crx, 32) != 0, "both directions share a key");
     /* The identities travel encrypted: neither public key appears in clear. */
-    CHECK(!contains(x.m[2], x.len[2], agah_identity_pk(alice), 32) &&
+    CHECKF(!contains(x.m[2], x.len[2], agah_identity_pk(alice), 32) &&
           !contains(x.m[3], x.len[3], agah_identity_pk(bob), 32),
           "a member key is visible on the wire");
     /* Before completion there are no keys; after it, no more messages. */
-    CHECK(hs_next_len(x.c, NULL, 0, &need) == AGAH_EINVAL, "done handshake wants more");
+    CHECKF(hs_next_len(x.c, NULL, 0, &need) == AGAH_EINVAL, "done handshake wants more");
     run(&y, K, K);
-    CHECK(hs_session_keys(y.c, ytx, yrx) == 0 && memcmp(ytx, ctx_, 32) != 0,
+    CHECKF(hs_session_keys(y.c, ytx, yrx) == 0 && memcmp(ytx, ctx_, 32) != 0,
           "two sessions share keys");
     done(&x);
     done(&y);
     {
         struct hs *h;
         uint8_t a[32], b[32];
-        CHECK(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, NULL, &h) == 0, "new");
-        CHECK(hs_session_keys(h, a, b) == AGAH_EINVAL, "keys before the handshake");
+        CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, NULL, &h) == 0, "new");
+        CHECKF(hs_session_keys(h, a, b) == AGAH_EINVAL, "keys before the handshake");
         hs_free(h);
     }
     sodium_memzero(ctx_, 32);
@@ -153,10 +140,10 @@ static void test_wrong_secret(void)
 
     /* The server cannot verify M1: it answers nothing at all. */
     run(&x, K_other, K);
-    CHECK(x.rc[0] == AGAH_ECRYPTO, "M1 under another secret: %d", x.rc[0]);
-    CHECK(x.len[1] == 0, "the server replied %zu bytes to an outsider", x.len[1]);
-    CHECK(x.ms.calls == 0, "verify reached");
-    CHECK(!hs_done(x.s), "server done");
+    CHECKF(x.rc[0] == AGAH_ECRYPTO, "M1 under another secret: %d", x.rc[0]);
+    CHECKF(x.len[1] == 0, "the server replied %zu bytes to an outsider", x.len[1]);
+    CHECKF(x.ms.calls == 0, "verify reached");
+    CHECKF(!hs_done(x.s), "server done");
     done(&x);
     /* An outsider server answering a member's M1 is not believed. */
     {
@@ -167,10 +154,10 @@ static void test_wrong_secret(void)
 
         run(&y, K, K);
         struct hs *c, *s;
-        CHECK(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &y.mc, &c) == 0 &&
+        CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &y.mc, &c) == 0 &&
               hs_new(0, K_other, bob, adm_bob, adm_bob_len, verify, &y.ms, &s) == 0, "new");
         uint8_t m1[HS_M1_LEN];
-        CHECK(hs_start(c, m1) == 0, "start");
+        CHECKF(hs_start(c, m1) == 0, "start");
         /* Forge an M2 as an outsider would: a server with K_other cannot
          * accept M1, so build one by hand from a fresh key pair. */
         uint8_t esk[32];
@@ -186,7 +173,7 @@ static void test_wrong_secret(void)
             crypto_auth_hmacsha512256_final(&st, m2 + 32);
         }
         l2 = HS_M2_LEN;
-        CHECK(hs_step(c, m2, l2, m3, &l3, &why) == AGAH_ECRYPTO && l3 == 0,
+        CHECKF(hs_step(c, m2, l2, m3, &l3, &why) == AGAH_ECRYPTO && l3 == 0,
               "client accepted an outsider's M2");
         hs_free(c);
         hs_free(s);
@@ -209,15 +196,15 @@ static void test_revoked(void)
         uint8_t m1[HS_M1_LEN], m2[HS_MSG_MAX], m3[HS_MSG_MAX], m4[HS_MSG_MAX];
         size_t l2, l3, l4 = 99;
 
-        CHECK(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, &c) == 0 &&
+        CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, &c) == 0 &&
               hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, &s) == 0, "new");
-        CHECK(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
+        CHECKF(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
               hs_step(c, m2, l2, m3, &l3, &why) == 0, "first steps");
-        CHECK(hs_step(s, m3, l3, m4, &l4, &why) == AGAH_EPERM, "revoked client accepted");
-        CHECK(l4 == 0, "M4 sent to a revoked key");
-        CHECK(!hs_done(s), "server done");
+        CHECKF(hs_step(s, m3, l3, m4, &l4, &why) == AGAH_EPERM, "revoked client accepted");
+        CHECKF(l4 == 0, "M4 sent to a revoked key");
+        CHECKF(!hs_done(s), "server done");
         /* A failed handshake takes nothing more. */
-        CHECK(hs_step(s, m3, l3, m4, &l4, &why) != 0, "failed handshake continued");
+        CHECKF(hs_step(s, m3, l3, m4, &l4, &why) != 0, "failed handshake continued");
         hs_free(c);
         hs_free(s);
     }
@@ -229,12 +216,12 @@ static void test_revoked(void)
         uint8_t m1[HS_M1_LEN], m2[HS_MSG_MAX], m3[HS_MSG_MAX], m4[HS_MSG_MAX];
         size_t l2, l3, l4, l5;
 
-        CHECK(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, &c) == 0 &&
+        CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, &c) == 0 &&
               hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, &s) == 0, "new");
-        CHECK(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
+        CHECKF(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
               hs_step(c, m2, l2, m3, &l3, &why) == 0 &&
               hs_step(s, m3, l3, m4, &l4, &why) == 0, "first steps");
-        CHECK(hs_step(c, m4, l4, NULL, &l5, &why) == AGAH_EPERM && !hs_done(c),
+        CHECKF(hs_step(c, m4, l4, NULL, &l5, &why) == AGAH_EPERM && !hs_done(c),
               "revoked server accepted");
         hs_free(c);
         hs_free(s);
@@ -247,11 +234,11 @@ static void test_revoked(void)
         uint8_t m1[HS_M1_LEN], m2[HS_MSG_MAX], m3[HS_MSG_MAX], m4[HS_MSG_MAX];
         size_t l2, l3, l4 = 99;
 
-        CHECK(hs_new(1, K, alice, adm_bob, adm_bob_len, verify, &mc, &c) == 0 &&
+        CHECKF(hs_new(1, K, alice, adm_bob, adm_bob_len, verify, &mc, &c) == 0 &&
               hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, &s) == 0, "new");
-        CHECK(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
+        CHECKF(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
               hs_step(c, m2, l2, m3, &l3, &why) == 0, "first steps");
-        CHECK(hs_step(s, m3, l3, m4, &l4, &why) == AGAH_ENOENT && l4 == 0,
+        CHECKF(hs_step(s, m3, l3, m4, &l4, &why) == AGAH_ENOENT && l4 == 0,
               "someone else's admission accepted");
         hs_free(c);
         hs_free(s);
@@ -268,21 +255,21 @@ static void test_replay(void)
     size_t l2 = 0, l3 = 0, l4 = 0;
 
     run(&old, K, K);
-    CHECK(old.rc[3] == 0, "first session");
+    CHECKF(old.rc[3] == 0, "first session");
     /* A recorded M1 replayed to the server draws a fresh M2, but the
      * recorded M3 does not open under the new keys. */
-    CHECK(hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, &s) == 0, "new");
-    CHECK(hs_step(s, old.m[0], HS_M1_LEN, m2, &l2, &why) == 0, "replayed M1");
-    CHECK(l2 == HS_M2_LEN && memcmp(m2, old.m[1], HS_M2_LEN) != 0, "same M2 twice");
-    CHECK(hs_step(s, old.m[2], old.len[2], m4, &l4, &why) == AGAH_ECRYPTO && l4 == 0,
+    CHECKF(hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, &s) == 0, "new");
+    CHECKF(hs_step(s, old.m[0], HS_M1_LEN, m2, &l2, &why) == 0, "replayed M1");
+    CHECKF(l2 == HS_M2_LEN && memcmp(m2, old.m[1], HS_M2_LEN) != 0, "same M2 twice");
+    CHECKF(hs_step(s, old.m[2], old.len[2], m4, &l4, &why) == AGAH_ECRYPTO && l4 == 0,
           "replayed M3 accepted");
-    CHECK(ms.calls == 0, "verify reached by a replay");
+    CHECKF(ms.calls == 0, "verify reached by a replay");
     hs_free(s);
     /* A recorded M2 replayed to a new client fails its MAC (it covers the
      * client's fresh ephemeral); a recorded M4 never opens either. */
-    CHECK(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, &c) == 0, "new");
-    CHECK(hs_start(c, m1) == 0, "start");
-    CHECK(hs_step(c, old.m[1], HS_M2_LEN, m3, &l3, &why) == AGAH_ECRYPTO && l3 == 0,
+    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, &c) == 0, "new");
+    CHECKF(hs_start(c, m1) == 0, "start");
+    CHECKF(hs_step(c, old.m[1], HS_M2_LEN, m3, &l3, &why) == AGAH_ECRYPTO && l3 == 0,
           "replayed M2 accepted");
     hs_free(c);
     {
@@ -292,11 +279,11 @@ static void test_replay(void)
         size_t b2, b3, b4;
 
         run(&y, K, K);
-        CHECK(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, &c2) == 0 &&
+        CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, &c2) == 0 &&
               hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, &s) == 0, "new");
-        CHECK(hs_start(c2, a1) == 0 && hs_step(s, a1, HS_M1_LEN, a2, &b2, &why) == 0 &&
+        CHECKF(hs_start(c2, a1) == 0 && hs_step(s, a1, HS_M1_LEN, a2, &b2, &why) == 0 &&
               hs_step(c2, a2, b2, a3, &b3, &why) == 0, "steps");
-        CHECK(hs_step(c2, old.m[3], old.len[3], NULL, &b4, &why) == AGAH_ECRYPTO,
+        CHECKF(hs_step(c2, old.m[3], old.len[3], NULL, &b4, &why) == AGAH_ECRYPTO,
               "replayed M4 accepted");
         hs_free(c2);
         hs_free(s);
@@ -362,7 +349,7 @@ static void test_bit_flips(void)
                 continue;
             bad += flip_one(w, b);
         }
-        CHECK(bad == 0, "%d bit flips of M%d accepted", bad, w + 1);
+        CHECKF(bad == 0, "%d bit flips of M%d accepted", bad, w + 1);
     }
     done(&x);
 }
@@ -375,36 +362,36 @@ static void test_bounds(void)
     uint8_t buf[HS_MSG_MAX], m1[HS_M1_LEN], m2[HS_MSG_MAX];
     size_t need = 0, l2;
 
-    CHECK(hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &m, &s) == 0, "new");
-    CHECK(hs_next_len(s, buf, 0, &need) == 0 && need == HS_M1_LEN, "M1 length");
-    CHECK(hs_step(s, buf, 63, m2, &l2, &why) != 0 && l2 == 0, "short M1 accepted");
+    CHECKF(hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &m, &s) == 0, "new");
+    CHECKF(hs_next_len(s, buf, 0, &need) == 0 && need == HS_M1_LEN, "M1 length");
+    CHECKF(hs_step(s, buf, 63, m2, &l2, &why) != 0 && l2 == 0, "short M1 accepted");
     hs_free(s);
     /* A low-order point with a valid MAC (an insider's trick) fails. */
-    CHECK(hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &m, &s) == 0, "new");
+    CHECKF(hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &m, &s) == 0, "new");
     memset(m1, 0, 32);
     crypto_auth_hmacsha512256(m1 + 32, m1, 32, K);
-    CHECK(hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == AGAH_ECRYPTO && l2 == 0,
+    CHECKF(hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == AGAH_ECRYPTO && l2 == 0,
           "all-zero ephemeral accepted");
     hs_free(s);
     /* M3 length field bounds. */
-    CHECK(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &m, &c) == 0 &&
+    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &m, &c) == 0 &&
           hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &m, &s) == 0, "new");
-    CHECK(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0, "M1");
-    CHECK(hs_next_len(s, buf, 3, &need) == AGAH_ETRUNC, "3 bytes told the length");
+    CHECKF(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0, "M1");
+    CHECKF(hs_next_len(s, buf, 3, &need) == AGAH_ETRUNC, "3 bytes told the length");
     buf[0] = 0; buf[1] = 0; buf[2] = 0x10; buf[3] = 0x01; /* 4097 */
-    CHECK(hs_next_len(s, buf, 4, &need) == AGAH_ETOOBIG, "4097-byte M3 announced");
+    CHECKF(hs_next_len(s, buf, 4, &need) == AGAH_ETOOBIG, "4097-byte M3 announced");
     buf[0] = 0xff; buf[1] = 0xff; buf[2] = 0xff; buf[3] = 0xff;
-    CHECK(hs_next_len(s, buf, 4, &need) == AGAH_ETOOBIG, "4 GiB M3 announced");
+    CHECKF(hs_next_len(s, buf, 4, &need) == AGAH_ETOOBIG, "4 GiB M3 announced");
     buf[0] = 0; buf[1] = 0; buf[2] = 0; buf[3] = 112; /* no room for an admission */
-    CHECK(hs_next_len(s, buf, 4, &need) == AGAH_EVALUE, "empty M3 announced");
+    CHECKF(hs_next_len(s, buf, 4, &need) == AGAH_EVALUE, "empty M3 announced");
     buf[0] = 0; buf[1] = 0; buf[2] = 0x10; buf[3] = 0x00;
-    CHECK(hs_next_len(s, buf, 4, &need) == 0 && need == 4 + 4096, "largest M3");
+    CHECKF(hs_next_len(s, buf, 4, &need) == 0 && need == 4 + 4096, "largest M3");
     hs_free(c);
     hs_free(s);
     /* Our own admission must fit. */
     {
         uint8_t *big = calloc(1, HS_ADMISSION_MAX + 1);
-        CHECK(hs_new(1, K, alice, big, HS_ADMISSION_MAX + 1, verify, &m, &c) == AGAH_EINVAL,
+        CHECKF(hs_new(1, K, alice, big, HS_ADMISSION_MAX + 1, verify, &m, &c) == AGAH_EINVAL,
               "oversize admission");
         free(big);
     }
@@ -420,14 +407,14 @@ static void test_box_contents(void)
     uint8_t m1[HS_M1_LEN], m2[HS_MSG_MAX], m3[HS_MSG_MAX], m4[HS_MSG_MAX], pt[200];
     size_t l2, l3, l4 = 9;
 
-    CHECK(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, &c) == 0 &&
+    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, &c) == 0 &&
           hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, &s) == 0, "new");
-    CHECK(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
+    CHECKF(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
           hs_step(c, m2, l2, m3, &l3, &why) == 0, "steps");
     memset(pt, 0, sizeof pt);
     memcpy(pt, agah_identity_pk(alice), 32);
-    CHECK(hs__seal_box(c, pt, sizeof pt, m3, &l3) == 0, "seal");
-    CHECK(hs_step(s, m3, l3, m4, &l4, &why) == AGAH_ESIG && l4 == 0 && ms.calls == 0,
+    CHECKF(hs__seal_box(c, pt, sizeof pt, m3, &l3) == 0, "seal");
+    CHECKF(hs_step(s, m3, l3, m4, &l4, &why) == AGAH_ESIG && l4 == 0 && ms.calls == 0,
           "unsigned M3 accepted");
     hs_free(c);
     hs_free(s);

@@ -10,16 +10,7 @@
 #include "idmap.h"
 #include "membership.h"
 
-static int passed, failed;
-#define CHECK(c)                                                                   \
-    do {                                                                           \
-        if (c) {                                                                   \
-            passed++;                                                              \
-        } else {                                                                   \
-            failed++;                                                              \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); \
-        }                                                                          \
-    } while (0)
+#include "check.h"
 
 #define T0 1700000000ull
 

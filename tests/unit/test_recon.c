@@ -19,20 +19,7 @@
 #include "recon.h"
 #include "sketch.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                     \
-    do {                                                                     \
-        if (cond) {                                                          \
-            passed++;                                                        \
-        } else {                                                             \
-            failed++;                                                        \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, \
-                    #cond);                                                  \
-            fprintf(stderr, __VA_ARGS__);                                    \
-            fputc('\n', stderr);                                             \
-        }                                                                    \
-    } while (0)
+#include "check.h"
 
 struct item {
     uint64_t created;
@@ -297,22 +284,22 @@ static struct result scenario(const char *name, size_t shared, size_t only_a, si
         ids_add(&learned_b, a_have.v[i]);
     for (i = 0; i < b_need.n; i++)
         ids_add(&learned_b, b_need.v[i]);
-    CHECK(!res.error, "%s: a message was refused", name);
-    CHECK(same_ids(&learned_a, &want_a), "%s: A learned %zu ids, lacks %zu", name, learned_a.n,
+    CHECKF(!res.error, "%s: a message was refused", name);
+    CHECKF(same_ids(&learned_a, &want_a), "%s: A learned %zu ids, lacks %zu", name, learned_a.n,
           want_a.n);
-    CHECK(same_ids(&learned_b, &want_b), "%s: B learned %zu ids, lacks %zu", name, learned_b.n,
+    CHECKF(same_ids(&learned_b, &want_b), "%s: B learned %zu ids, lacks %zu", name, learned_b.n,
           want_b.n);
     /* Apply, then both sets must be equal: a new session is one message. */
     for (i = 0; i < total; i++) {
         (void)recon_set_add(a, it[i].created, it[i].id);
         (void)recon_set_add(b, it[i].created, it[i].id);
     }
-    CHECK(recon_set_size(a) == total && recon_set_size(b) == total, "%s: sizes %zu %zu", name,
+    CHECKF(recon_set_size(a) == total && recon_set_size(b) == total, "%s: sizes %zu %zu", name,
           recon_set_size(a), recon_set_size(b));
     {
         struct ids x1, x2, x3, x4;
         struct result again = reconcile(a, b, &x1, &x2, &x3, &x4);
-        CHECK(again.msgs == 1 && again.rounds == 1 && x1.n + x2.n + x3.n + x4.n == 0,
+        CHECKF(again.msgs == 1 && again.rounds == 1 && x1.n + x2.n + x3.n + x4.n == 0,
               "%s: equal sets took %zu messages", name, again.msgs);
         free(x1.v); free(x2.v); free(x3.v); free(x4.v);
     }
@@ -336,38 +323,38 @@ static void test_scenarios(void)
     struct result r;
 
     r = scenario("10k, 1% differ", 9900, 50, 50, 86400 * 30);
-    CHECK(r.rounds <= 5, "10k/1%%: %d rounds", r.rounds);
+    CHECKF(r.rounds <= 5, "10k/1%%: %d rounds", r.rounds);
     r = scenario("identical 10k", 10000, 0, 0, 86400 * 30);
-    CHECK(r.rounds == 1 && r.msgs == 1, "identical: %d rounds, %zu messages", r.rounds, r.msgs);
+    CHECKF(r.rounds == 1 && r.msgs == 1, "identical: %d rounds, %zu messages", r.rounds, r.msgs);
     r = scenario("empty vs full (A empty)", 0, 0, 10000, 86400 * 30);
-    CHECK(r.rounds == 1, "A empty: %d rounds", r.rounds);
+    CHECKF(r.rounds == 1, "A empty: %d rounds", r.rounds);
     r = scenario("full vs empty (B empty)", 0, 10000, 0, 86400 * 30);
-    CHECK(r.rounds <= 2, "B empty: %d rounds", r.rounds);
+    CHECKF(r.rounds <= 2, "B empty: %d rounds", r.rounds);
     r = scenario("both empty", 0, 0, 0, 10);
-    CHECK(r.rounds == 1 && r.msgs == 1, "both empty: %zu messages", r.msgs);
+    CHECKF(r.rounds == 1 && r.msgs == 1, "both empty: %zu messages", r.msgs);
     r = scenario("one item each", 0, 1, 1, 10);
-    CHECK(r.rounds == 1, "tiny: %d rounds", r.rounds);
+    CHECKF(r.rounds == 1, "tiny: %d rounds", r.rounds);
     r = scenario("10k, same second (prefix bounds)", 9900, 50, 50, 1);
-    CHECK(r.rounds <= 5, "same second: %d rounds", r.rounds);
+    CHECKF(r.rounds <= 5, "same second: %d rounds", r.rounds);
     r = scenario("10k, 30 distinct seconds", 9000, 500, 500, 30);
-    CHECK(r.rounds <= 6, "30 seconds: %d rounds", r.rounds);
+    CHECKF(r.rounds <= 6, "30 seconds: %d rounds", r.rounds);
     r = scenario("100k, 1% differ", 99000, 500, 500, 86400 * 365);
-    CHECK(r.rounds <= 5, "100k/1%%: %d rounds", r.rounds);
+    CHECKF(r.rounds <= 5, "100k/1%%: %d rounds", r.rounds);
     r = scenario("100k vs 99k (A missing 1%)", 99000, 0, 1000, 86400 * 365);
-    CHECK(r.rounds <= 5, "100k one-sided: %d rounds", r.rounds);
+    CHECKF(r.rounds <= 5, "100k one-sided: %d rounds", r.rounds);
     /* The catch-up of the benchmark: one table settles it, in a couple of
      * dozen bytes per difference (the range messages took about 870 KB). */
-    CHECK(r.outcomes[SKETCH_DECODED] == 1 && r.outcomes[SKETCH_SENT_RANGE] == 0 &&
+    CHECKF(r.outcomes[SKETCH_DECODED] == 1 && r.outcomes[SKETCH_SENT_RANGE] == 0 &&
               r.rounds == 2 && r.bytes < 50000,
           "100k one-sided: decoded %d, range %d, %d rounds, %zu bytes",
           r.outcomes[SKETCH_DECODED], r.outcomes[SKETCH_SENT_RANGE], r.rounds, r.bytes);
     r = scenario("100k, 500 each side", 99000, 500, 500, 86400 * 365);
-    CHECK(r.outcomes[SKETCH_DECODED] == 1 && r.rounds == 2 && r.bytes < 60000,
+    CHECKF(r.outcomes[SKETCH_DECODED] == 1 && r.rounds == 2 && r.bytes < 60000,
           "100k two-sided: decoded %d, %d rounds, %zu bytes", r.outcomes[SKETCH_DECODED],
           r.rounds, r.bytes);
     /* Too many differences for one table: the estimate sends it to ranges. */
     r = scenario("12k differ of 22k (fallback)", 10000, 6000, 6000, 86400 * 30);
-    CHECK(r.outcomes[SKETCH_SENT_RANGE] == 1 && r.outcomes[SKETCH_DECODED] == 0,
+    CHECKF(r.outcomes[SKETCH_SENT_RANGE] == 1 && r.outcomes[SKETCH_DECODED] == 0,
           "large difference: range %d, decoded %d", r.outcomes[SKETCH_SENT_RANGE],
           r.outcomes[SKETCH_DECODED]);
     /* A damaged table fails its checks: nothing is reported from it and
@@ -375,7 +362,7 @@ static void test_scenarios(void)
     tamper = 1;
     for (int t = 0; t < 4; t++) {
         r = scenario("tampered table", 5000 + 1000 * (size_t)t, 30 * (size_t)t, 20, 86400);
-        CHECK(r.outcomes[SKETCH_SENT_RANGE] == 1 && r.outcomes[SKETCH_DECODED] == 0,
+        CHECKF(r.outcomes[SKETCH_SENT_RANGE] == 1 && r.outcomes[SKETCH_DECODED] == 0,
               "tampered: range %d, decoded %d", r.outcomes[SKETCH_SENT_RANGE],
               r.outcomes[SKETCH_DECODED]);
     }
@@ -383,14 +370,14 @@ static void test_scenarios(void)
     /* Range reconciliation alone, as the fallback runs it. */
     use_range = 1;
     r = scenario("range only: 10k, 1% differ", 9900, 50, 50, 86400 * 30);
-    CHECK(r.rounds <= 5 && r.outcomes[SKETCH_SENT_REQ] == 0, "range 10k/1%%: %d rounds",
+    CHECKF(r.rounds <= 5 && r.outcomes[SKETCH_SENT_REQ] == 0, "range 10k/1%%: %d rounds",
           r.rounds);
     r = scenario("range only: 100k vs 99k", 99000, 0, 1000, 86400 * 365);
-    CHECK(r.rounds <= 5, "range 100k one-sided: %d rounds", r.rounds);
+    CHECKF(r.rounds <= 5, "range 100k one-sided: %d rounds", r.rounds);
     for (int t = 0; t < 10; t++) {
         r = scenario("range only: random", randombytes_uniform(300), randombytes_uniform(40),
                      randombytes_uniform(40), 1 + randombytes_uniform(20));
-        CHECK(r.rounds <= 6, "range random %d: %d rounds", t, r.rounds);
+        CHECKF(r.rounds <= 6, "range random %d: %d rounds", t, r.rounds);
     }
     use_range = 0;
     /* Many small random cases, with shared timestamps. */
@@ -400,7 +387,7 @@ static void test_scenarios(void)
         char name[64];
         (void)snprintf(name, sizeof name, "random #%d", t);
         r = scenario(name, sh, oa, ob, 1 + randombytes_uniform(20));
-        CHECK(r.rounds <= 6, "random %d: %d rounds", t, r.rounds);
+        CHECKF(r.rounds <= 6, "random %d: %d rounds", t, r.rounds);
     }
     /* Random sizes around and above the sketch threshold, up to a
      * difference of a few thousand, either side empty sometimes. */
@@ -411,7 +398,7 @@ static void test_scenarios(void)
         char name[64];
         (void)snprintf(name, sizeof name, "sketch random #%d", t);
         r = scenario(name, sh, oa, ob, 1 + randombytes_uniform(86400));
-        CHECK(r.rounds <= 6, "sketch random %d: %d rounds", t, r.rounds);
+        CHECKF(r.rounds <= 6, "sketch random %d: %d rounds", t, r.rounds);
     }
 }
 
@@ -484,7 +471,7 @@ static void test_malformed(void)
         if (r == 0)
             r = recon_process(s, &u.data, &cb, NULL, &why);
         msgpack_unpacked_destroy(&u);
-        CHECK(r != 0 && calls == 0, "accepted (%d, %d calls): %s", r, calls, bad[i].what);
+        CHECKF(r != 0 && calls == 0, "accepted (%d, %d calls): %s", r, calls, bad[i].what);
     }
     /* An IDLIST listing one id twice, after a valid IDLIST range: refused
      * before the first range acts. */
@@ -501,10 +488,10 @@ static void test_malformed(void)
         calls = 0;
         msgpack_unpacked_init(&u);
         r = agah_mp_unpack(m, n, 1, &u, &why);
-        CHECK(r == 0, "unpack: %s", why.msg);
+        CHECKF(r == 0, "unpack: %s", why.msg);
         r = recon_process(s, &u.data, &cb, NULL, &why);
         msgpack_unpacked_destroy(&u);
-        CHECK(r == AGAH_EVALUE && calls == 0, "repeated id: %d, %d calls", r, calls);
+        CHECKF(r == AGAH_EVALUE && calls == 0, "repeated id: %d, %d calls", r, calls);
     }
     /* Skip the 50 items created before 1050, then an empty IDLIST up to
      * infinity: the other 50 are ours to push, and nothing is sent. */
@@ -521,7 +508,7 @@ static void test_malformed(void)
         if (r == 0)
             r = recon_process(s, &u.data, &cb, NULL, &why);
         msgpack_unpacked_destroy(&u);
-        CHECK(r == 0 && calls == 50, "skip + empty idlist: %d, %d have calls", r, calls);
+        CHECKF(r == 0 && calls == 50, "skip + empty idlist: %d, %d have calls", r, calls);
     }
     recon_set_free(s);
 }
@@ -535,9 +522,9 @@ static void test_set(void)
     if (recon_set_new(&s) != 0)
         abort();
     memset(id, 1, 32);
-    CHECK(recon_set_add(s, 5, id) == 0 && recon_set_add(s, 5, id) == 0 &&
+    CHECKF(recon_set_add(s, 5, id) == 0 && recon_set_add(s, 5, id) == 0 &&
           recon_set_size(s) == 1, "duplicates counted");
-    CHECK(recon_set_has(s, 5, id) == 1 && recon_set_has(s, 6, id) == 0, "has");
+    CHECKF(recon_set_has(s, 5, id) == 1 && recon_set_has(s, 6, id) == 0, "has");
     for (int i = 0; i < 5000; i++) {
         randombytes_buf(id, 32);
         if (recon_set_add(s, randombytes_uniform(100), id) == 0)
@@ -545,9 +532,9 @@ static void test_set(void)
         if (i % 777 == 0)
             (void)recon_set_size(s); /* interleave merges */
     }
-    CHECK(recon_set_size(s) == n + 1, "size %zu, expected %zu", recon_set_size(s), n + 1);
+    CHECKF(recon_set_size(s) == n + 1, "size %zu, expected %zu", recon_set_size(s), n + 1);
     recon_set_clear(s);
-    CHECK(recon_set_size(s) == 0, "clear");
+    CHECKF(recon_set_size(s) == 0, "clear");
     recon_set_free(s);
 }
 

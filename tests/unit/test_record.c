@@ -10,17 +10,7 @@
 #include <agah/mp.h>
 #include <agah/record.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (cond) {                                                                  \
-            passed++;                                                                \
-        } else {                                                                     \
-            failed++;                                                                \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
-    } while (0)
+#include "check.h"
 
 /* A CHECK that also says which case of a table failed. */
 #define CHECK_CASE(cond, name, got, want)                                              \

@@ -14,20 +14,7 @@
 #include "recon.h"
 #include "sketch.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                     \
-    do {                                                                     \
-        if (cond) {                                                          \
-            passed++;                                                        \
-        } else {                                                             \
-            failed++;                                                        \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, \
-                    #cond);                                                  \
-            fprintf(stderr, __VA_ARGS__);                                    \
-            fputc('\n', stderr);                                             \
-        }                                                                    \
-    } while (0)
+#include "check.h"
 
 /* The last message sent, and what callbacks reported. */
 static uint8_t *last;
@@ -128,7 +115,7 @@ static void test_estimate(void)
          * run cannot be fixed: a rare miss is allowed, because demanding
          * all 20 made the test fail about once in a few runs under ASan
          * (d = 5: 19 of 20); a broken estimator misses nearly every time. */
-        CHECK(within + 2 >= trials, "d = %zu: %zu of %zu", d, within, trials);
+        CHECKF(within + 2 >= trials, "d = %zu: %zu of %zu", d, within, trials);
     }
 }
 
@@ -170,7 +157,7 @@ static void test_decode_rate(void)
             if (out == SKETCH_DECODED) {
                 ok++;
                 /* Exactly the difference: what b alone has, what a alone has. */
-                CHECK(n_need == d - d / 2 && n_have == d / 2, "d = %zu: need %zu, have %zu", d,
+                CHECKF(n_need == d - d / 2 && n_have == d / 2, "d = %zu: need %zu, have %zu", d,
                       n_need, n_have);
             }
             recon_set_free(a);
@@ -181,7 +168,7 @@ static void test_decode_rate(void)
         /* Tables at d = 10-100 fail to decode about 1 time in 40 (then range
          * reconciliation takes over): 85% is a bound that a working table
          * misses about once in 10^4 runs and a broken one never meets. */
-        CHECK(ok * 100 >= (trials - ranged) * 85 && (d > 1000 || ranged == 0) &&
+        CHECKF(ok * 100 >= (trials - ranged) * 85 && (d > 1000 || ranged == 0) &&
                   ranged < trials / 2,
               "d = %zu: %zu of %zu decoded, %zu ranged", d, ok, trials - ranged, ranged);
     }
@@ -209,21 +196,21 @@ static void test_hostile(void)
         if (t % 4 == 0)
             memset(cells, 0, len); /* all empty: "they have exactly what we have" */
         n_need = n_have = 0;
-        CHECK(sketch_on_iblt(a, salt, randombytes_random(), cells, len, &cb, &out) == 0,
+        CHECKF(sketch_on_iblt(a, salt, randombytes_random(), cells, len, &cb, &out) == 0,
               "random table %d refused", t);
         if (out == SKETCH_DECODED || n_need + n_have > 0)
             believed++;
         free(cells);
     }
-    CHECK(believed == 0, "%zu random tables believed", believed);
+    CHECKF(believed == 0, "%zu random tables believed", believed);
     /* Sizes the decoder must refuse (gossip_decode refuses them first). */
-    CHECK(sketch_on_iblt(a, salt, 0, (const uint8_t *)"", 0, &cb, NULL) == AGAH_EVALUE,
+    CHECKF(sketch_on_iblt(a, salt, 0, (const uint8_t *)"", 0, &cb, NULL) == AGAH_EVALUE,
           "empty table");
     {
         static uint8_t big[SKETCH_K * (SKETCH_Q_MAX + 1) * SKETCH_CELL_LEN];
-        CHECK(sketch_on_iblt(a, salt, 0, big, sizeof big, &cb, NULL) == AGAH_EVALUE,
+        CHECKF(sketch_on_iblt(a, salt, 0, big, sizeof big, &cb, NULL) == AGAH_EVALUE,
               "oversized table");
-        CHECK(sketch_on_iblt(a, salt, 0, big, 40, &cb, NULL) == AGAH_EVALUE,
+        CHECKF(sketch_on_iblt(a, salt, 0, big, 40, &cb, NULL) == AGAH_EVALUE,
               "table of 40 bytes");
     }
     recon_set_free(a);
@@ -260,19 +247,19 @@ static void test_swant(void)
     for (int i = 0; i < 3; i++)
         sids[i] = sketch_short_id(salt, c.ids[i]);
     sids[3] = randombytes_random(); /* nobody's */
-    CHECK(sketch_enc_swant(salt, sids, 4, buf, sizeof buf, &len) == 0, "encode SWANT");
+    CHECKF(sketch_enc_swant(salt, sids, 4, buf, sizeof buf, &len) == 0, "encode SWANT");
     msgpack_unpacked_init(&u);
-    CHECK(gossip_decode(buf, len, &u, &g, &why) == 0 && g.type == GOSSIP_SWANT &&
+    CHECKF(gossip_decode(buf, len, &u, &g, &why) == 0 && g.type == GOSSIP_SWANT &&
               g.blob_len == 32, "decode SWANT: %s", why.msg);
     n_give = 0;
-    CHECK(sketch_on_swant(a, g.salt, g.blob, g.blob_len / 8, cb_give, NULL) == 0 && n_give == 3,
+    CHECKF(sketch_on_swant(a, g.salt, g.blob, g.blob_len / 8, cb_give, NULL) == 0 && n_give == 3,
           "SWANT gave %zu", n_give);
     msgpack_unpacked_destroy(&u);
-    CHECK(sketch_enc_swant(salt, sids, 0, buf, sizeof buf, &len) == AGAH_EINVAL &&
+    CHECKF(sketch_enc_swant(salt, sids, 0, buf, sizeof buf, &len) == AGAH_EINVAL &&
               sketch_enc_swant(salt, sids, SKETCH_SHORTS_MAX + 1, buf, sizeof buf, &len) ==
                   AGAH_EINVAL,
           "SWANT of 0 or 257 ids");
-    CHECK(sketch_on_swant(a, salt, buf, 0, cb_give, NULL) == AGAH_EVALUE, "empty SWANT");
+    CHECKF(sketch_on_swant(a, salt, buf, 0, cb_give, NULL) == AGAH_EVALUE, "empty SWANT");
     recon_set_free(a);
     recon_set_free(b);
 }
@@ -286,15 +273,15 @@ static void test_sizes(void)
 
         if (c == 0)
             break;
-        CHECK(c % SKETCH_K == 0 && c >= prev && c >= 2 * d && c <= SKETCH_K * SKETCH_Q_MAX,
+        CHECKF(c % SKETCH_K == 0 && c >= prev && c >= 2 * d && c <= SKETCH_K * SKETCH_Q_MAX,
               "cells for %llu: %zu", (unsigned long long)d, c);
         prev = c;
         top = d;
     }
-    CHECK(top >= 4000 && sketch_cells_for(top + 1) == 0 && sketch_cells_for(UINT64_MAX) == 0,
+    CHECKF(top >= 4000 && sketch_cells_for(top + 1) == 0 && sketch_cells_for(UINT64_MAX) == 0,
           "largest difference a table takes: %zu", top);
     /* The largest SKETCH fits one frame's plaintext (131,056 bytes). */
-    CHECK(SKETCH_K * SKETCH_Q_MAX * SKETCH_CELL_LEN + 64 <= 131056, "table fits a frame");
+    CHECKF(SKETCH_K * SKETCH_Q_MAX * SKETCH_CELL_LEN + 64 <= 131056, "table fits a frame");
 }
 
 int main(void)

@@ -13,16 +13,7 @@
 #include <agah/agah.h>
 #include "store.h"
 
-static int passed, failed;
-#define CHECK(c)                                                                   \
-    do {                                                                           \
-        if (c) {                                                                   \
-            passed++;                                                              \
-        } else {                                                                   \
-            failed++;                                                              \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c); \
-        }                                                                          \
-    } while (0)
+#include "check.h"
 
 static char base_dir[256];
 static char db_path[512];

@@ -14,17 +14,7 @@
 #include <agah/keys.h>
 #include <agah/record.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (cond) {                                                                  \
-            passed++;                                                                \
-        } else {                                                                     \
-            failed++;                                                                \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
-    } while (0)
+#include "check.h"
 
 /* ------------------------------------------------------------------ */
 /* A deterministic libsodium random source. Each generation step reseeds
