@@ -19,6 +19,7 @@
 #include "net.h"
 #include "recon.h"
 #include "sketch.h"
+#include "verify.h"
 
 #define NET_MAX_CONNS 64         /* links of any state, in and out */
 #define NET_MAX_PER_IP 8         /* from one remote address (loopback exempt) */
@@ -94,6 +95,7 @@ struct peer {
     int state;
     int dialer;
     int reading, paused_rate, paused_wq;
+    int paused_vq; /* the verify queue is full */
     int eager;
     int recon_again;
     struct net_addr *addr; /* what we dialled, or NULL */
@@ -163,6 +165,10 @@ struct net {
     struct peer *ingest_from;
     int ingest_fwd;
     uint64_t last_recon;
+    /* Records from peers wait here while a worker thread checks their
+     * signatures (verify.h); vq_busy while batches are out at shutdown. */
+    struct vq *vq;
+    int vq_busy;
 };
 
 struct net_wreq {
@@ -175,10 +181,12 @@ static void peer__close(struct peer *p, const char *why);
 static void peer__process(struct peer *p);
 static void peer__drain(struct peer *p);
 static void net__maybe_done(struct net *net);
+static void net__on_vq_done(void *ctx);
 static void net__arm_gossip(struct net *net, uint64_t ms);
 static void net__on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void net__on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void peer__on_timer(uv_timer_t *t);
+static struct peer *net__by_serial(struct net *net, uint64_t serial);
 
 static uint64_t net__now(const struct net *net) { return uv_now(net->loop); }
 
@@ -191,6 +199,14 @@ static void net__hex8(const uint8_t *pk, char out[17])
         out[2 * i + 1] = hx[pk[i] & 15];
     }
     out[16] = '\0';
+}
+
+/* Whether a record is here or on its way in: stored, or in the verify
+ * queue. Anything asked for or announced is checked against both, so a
+ * record being verified is not asked for again. */
+static int net__have(const struct net *net, const uint8_t id[AGAH_HASH_LEN])
+{
+    return node_have(net->node, id) || vq_has(net->vq, id);
 }
 
 /* ------------------------------------------------------------------ */
@@ -371,7 +387,7 @@ static void peer__want_pump(struct peer *p)
 
         p->wq_head = (p->wq_head + 1) % NET_WANTQ_MAX;
         p->wq_len--;
-        if (node_have(net->node, id))
+        if (net__have(net, id))
             continue; /* arrived meanwhile by gossip */
         memcpy(p->want[p->n_want++], id, AGAH_HASH_LEN);
         if (p->n_want == GOSSIP_IDS_MAX)
@@ -405,7 +421,7 @@ static void peer__want_pump(struct peer *p)
 static void peer__update_reading(struct peer *p)
 {
     int want = (p->state == PEER_HANDSHAKE || p->state == PEER_UP) && !p->paused_rate &&
-               !p->paused_wq;
+               !p->paused_wq && !p->paused_vq;
 
     if (want && !p->reading) {
         int r = uv_read_start((uv_stream_t *)&p->tcp, net__on_alloc, net__on_read);
@@ -606,12 +622,54 @@ static void peer__up(struct peer *p)
 /* ------------------------------------------------------------------ */
 /* Messages after the handshake: one handler per type                  */
 
-static void net__forward_ingest(struct peer *p, const struct gossip_msg *m, int fwd)
+/* A record verified by the queue: stored (and passed on from here, as if it
+ * had just arrived from the peer that sent it) or refused. */
+static void net__on_verified(void *ctx, const struct vq_item *it)
+{
+    struct net *net = ctx;
+    struct agah_why why = {{0}};
+    struct peer *from = net__by_serial(net, it->from);
+    int r = it->rc;
+
+    if (r == 0) {
+        net->ingest_from = from;
+        net->ingest_fwd = it->fwd;
+        r = node_ingest_decoded(net->node, &it->rec, &why);
+        net->ingest_from = NULL;
+        net->ingest_fwd = NET_FWD_EAGER;
+    } else {
+        why = it->why;
+    }
+    if (r < 0)
+        log_debug("peer %s: record refused: %s", from != NULL ? from->remote : "(gone)",
+                  why.msg[0] ? why.msg : agah_strerror(r));
+}
+
+/* The verify queue has room again: every peer it paused reads on. */
+static void net__on_vq_drained(void *ctx)
+{
+    struct net *net = ctx;
+
+    for (struct peer *q = net->peers; q != NULL; q = q->next) {
+        if (q->paused_vq) {
+            q->paused_vq = 0;
+            peer__kick(q);
+        }
+    }
+}
+
+/* Hands a new record to the verify queue; it is ingested when it comes
+ * out (net__on_verified). Should the queue refuse it (out of memory), it
+ * is checked and ingested here and now. */
+static void net__forward_ingest(struct peer *p, const struct gossip_msg *m,
+                                const uint8_t id[AGAH_HASH_LEN], int fwd)
 {
     struct net *net = p->net;
     struct agah_why why = {{0}};
     int r;
 
+    if (vq_push(net->vq, m->rec, m->rec_len, id, p->serial, fwd) == 0)
+        return;
     net->ingest_from = p;
     net->ingest_fwd = fwd;
     r = node_ingest(net->node, m->rec, m->rec_len, &why);
@@ -629,7 +687,7 @@ static void net__on_record(struct peer *p, const struct gossip_msg *m)
 
     peer__charge(p);
     agah_hash(m->rec, m->rec_len, id);
-    if (node_have(net->node, id)) {
+    if (net__have(net, id)) {
         /* A second eager copy: this link is redundant in the tree. */
         if (p->eager) {
             p->eager = 0;
@@ -638,7 +696,7 @@ static void net__on_record(struct peer *p, const struct gossip_msg *m)
         return;
     }
     (void)gossip_missing_del(net->missing, id);
-    net__forward_ingest(p, m, NET_FWD_EAGER);
+    net__forward_ingest(p, m, id, NET_FWD_EAGER);
 }
 
 static void net__on_body(struct peer *p, const struct gossip_msg *m)
@@ -660,12 +718,12 @@ static void net__on_body(struct peer *p, const struct gossip_msg *m)
     if (p->state != PEER_UP)
         return;
     agah_hash(m->rec, m->rec_len, id);
-    if (node_have(net->node, id))
+    if (net__have(net, id))
         return;
     /* A body we grafted continues the tree eagerly; one that came from
      * reconciliation is old news to most and is only announced. */
     grafted = gossip_missing_del(net->missing, id);
-    net__forward_ingest(p, m, grafted ? NET_FWD_EAGER : NET_FWD_LAZY);
+    net__forward_ingest(p, m, id, grafted ? NET_FWD_EAGER : NET_FWD_LAZY);
 }
 
 static void net__on_ihave(struct peer *p, const struct gossip_msg *m)
@@ -677,7 +735,7 @@ static void net__on_ihave(struct peer *p, const struct gossip_msg *m)
     for (size_t i = 0; i < m->n_ids; i++) {
         const uint8_t *id = gossip_id(m, i);
 
-        if (node_have(net->node, id))
+        if (net__have(net, id))
             continue;
         if (gossip_missing_add(net->missing, id, p->serial, due) == 0)
             added = 1;
@@ -728,7 +786,7 @@ static void net__recon_need(void *ctx, const uint8_t id[AGAH_HASH_LEN])
 {
     struct peer *p = ctx;
 
-    if (p->state != PEER_UP || node_have(p->net->node, id))
+    if (p->state != PEER_UP || net__have(p->net, id))
         return;
     if (p->wantq == NULL && (p->wantq = malloc(NET_WANTQ_MAX * AGAH_HASH_LEN)) == NULL) {
         p->recon_again = 1;
@@ -936,7 +994,7 @@ static void peer__process(struct peer *p)
         size_t avail = p->in_len - off, need, ct;
         int r;
 
-        if (p->paused_rate || p->paused_wq)
+        if (p->paused_rate || p->paused_wq || p->paused_vq)
             break;
         if (p->state == PEER_HANDSHAKE) {
             uint8_t out[HS_MSG_MAX];
@@ -980,6 +1038,11 @@ static void peer__process(struct peer *p)
         }
         off += FRAME_HDR + ct;
         peer__dispatch(p, net->pt, need);
+        if (p->state == PEER_UP && vq_full(net->vq)) {
+            /* Records arrive faster than they are verified: hear no more
+             * from anyone until the queue drains (net__on_vq_drained). */
+            p->paused_vq = 1;
+        }
         if (p->state == PEER_UP && peer__wq(p) > NET_WQ_HIGH) {
             /* It asks faster than it reads: hear no more until it drains. */
             p->paused_wq = 1;
@@ -999,7 +1062,7 @@ static void peer__process(struct peer *p)
     /* The clock for a partial message runs only while we are reading and
      * restarts with every whole message: a pause of ours is not the
      * peer's delay. */
-    if (p->in_len == 0 || p->paused_rate || p->paused_wq)
+    if (p->in_len == 0 || p->paused_rate || p->paused_wq || p->paused_vq)
         p->partial_since = 0;
     else if (off > 0 || p->partial_since == 0)
         p->partial_since = net__now(net);
@@ -1270,7 +1333,7 @@ static void net__on_gossip(uv_timer_t *t)
     while (gossip_missing_due(net->missing, now, now + NET_GRAFT_RETRY_MS, id, &serial)) {
         struct peer *q;
 
-        if (node_have(net->node, id)) {
+        if (net__have(net, id)) {
             (void)gossip_missing_del(net->missing, id);
             continue;
         }
@@ -1721,10 +1784,18 @@ static void net__on_handle_closed(uv_handle_t *h)
     net__maybe_done(net);
 }
 
+static void net__on_vq_done(void *ctx)
+{
+    struct net *net = ctx;
+
+    net->vq_busy = 0;
+    net__maybe_done(net);
+}
+
 static void net__maybe_done(struct net *net)
 {
     if (!net->closing || net->done_called || net->handles_pending > 0 || net->peers != NULL ||
-        net->resolving > 0)
+        net->resolving > 0 || net->vq_busy)
         return;
     net->done_called = 1;
     if (net->done != NULL)
@@ -1806,6 +1877,14 @@ int net_start(uv_loop_t *loop, struct node *node, const struct net_config *cfg,
         gossip_missing_new(&net->missing) != 0) {
         r = agah_fail(why, AGAH_ENOMEM, "out of memory");
         goto fail;
+    }
+    {
+        struct vq_config vc = {net__on_verified, net__on_vq_drained, net, 0};
+
+        if ((r = vq_new(loop, node_community(node), &vc, &net->vq)) != 0) {
+            r = agah_fail(why, r, "cannot make the verify queue: %s", agah_strerror(r));
+            goto fail;
+        }
     }
     for (size_t i = 0; i < cfg->n_peers; i++) {
         if (!gossip_addr_ok(cfg->peers[i], strlen(cfg->peers[i]))) {
@@ -1889,6 +1968,13 @@ void net_close(struct net *net, void (*done)(void *ctx), void *ctx)
         next = q->next;
         peer__close(q, "shutting down");
     }
+    /* Records being verified are still stored (the caller flushes after
+     * `done`): they were valid when they came and losing them would cost a
+     * fetch on the next start. */
+    if (net->vq != NULL) {
+        net->vq_busy = 1;
+        vq_close(net->vq, net__on_vq_done, net);
+    }
     /* Pending lookups cannot be stopped once running; their callbacks
      * see `closing`. Queued ones are cancelled. */
     net__maybe_done(net);
@@ -1898,6 +1984,7 @@ void net_free(struct net *net)
 {
     if (net == NULL)
         return;
+    vq_free(net->vq);
     recon_set_free(net->set);
     gossip_missing_free(net->missing);
     free(net->pt);

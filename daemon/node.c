@@ -791,15 +791,16 @@ static void node__pending_retry(struct node *n)
 /* ------------------------------------------------------------------ */
 /* Ingest                                                              */
 
-static int node__ingest_new(struct node *n, const uint8_t *buf, size_t len,
-                            const uint8_t id[AGAH_HASH_LEN], struct agah_why *why)
+/* A record decoded and verified (agah_rec_decode): validated, then stored
+ * or remembered as rejected or pending. */
+static int node__ingest_rec(struct node *n, const struct agah_rec *rp, struct agah_why *why)
 {
-    struct agah_rec r;
+    struct agah_rec r = *rp;
+    const uint8_t *id = rp->id, *buf = rp->bytes;
+    size_t len = rp->len;
     int rc, remember;
     uint64_t now = node_now(n);
 
-    if ((rc = agah_rec_decode(buf, len, node_community(n), &r, why)) != 0)
-        return rc;
     if ((rc = node__validate(n, &r, now, &remember, why)) != 0) {
         if (remember == REJ_TOMB) {
             int t = node__tombstone(n, id, node__tomb_until(now, r.expires));
@@ -818,6 +819,18 @@ static int node__ingest_new(struct node *n, const uint8_t *buf, size_t len,
     return rc;
 }
 
+static int node__ingest_new(struct node *n, const uint8_t *buf, size_t len,
+                            const uint8_t id[AGAH_HASH_LEN], struct agah_why *why)
+{
+    struct agah_rec r;
+    int rc;
+
+    (void)id; /* the decoder computes it again */
+    if ((rc = agah_rec_decode(buf, len, node_community(n), &r, why)) != 0)
+        return rc;
+    return node__ingest_rec(n, &r, why);
+}
+
 int node_ingest(struct node *n, const uint8_t *buf, size_t len, struct agah_why *why)
 {
     uint8_t id[AGAH_HASH_LEN];
@@ -833,6 +846,22 @@ int node_ingest(struct node *n, const uint8_t *buf, size_t len, struct agah_why 
     if (alerts_id_state(&n->alerts, id) != ALERTS_ID_NONE)
         return 0;
     rc = node__ingest_new(n, buf, len, id, why);
+    (void)node__maintain(n);
+    return rc;
+}
+
+int node_ingest_decoded(struct node *n, const struct agah_rec *r, struct agah_why *why)
+{
+    int rc;
+
+    if (r == NULL || r->bytes == NULL || r->len == 0)
+        return agah_fail(why, AGAH_EINVAL, "no record");
+    if (memcmp(r->community, node_community(n), AGAH_HASH_LEN) != 0 &&
+        !(r->type == AGAH_REC_GENESIS && memcmp(r->id, node_community(n), AGAH_HASH_LEN) == 0))
+        return agah_fail(why, AGAH_ECOMMUNITY, "a record of another community");
+    if (alerts_id_state(&n->alerts, r->id) != ALERTS_ID_NONE)
+        return 0;
+    rc = node__ingest_rec(n, r, why);
     (void)node__maintain(n);
     return rc;
 }

@@ -49,6 +49,11 @@ int node_have(const struct node *n, const uint8_t id[AGAH_HASH_LEN]);
  * returning and then calls every listener. Returns 1 if stored, 0 if a
  * duplicate (no expensive work done), < 0 if rejected (with `why`). */
 int node_ingest(struct node *n, const uint8_t *buf, size_t len, struct agah_why *why);
+/* node_ingest for a record that agah_rec_decode has already decoded and
+ * whose signature it verified (agahd does that on a worker thread, see
+ * verify.h): the same checks and effects, without the signature. `r`
+ * points into bytes that must stay valid during the call. */
+int node_ingest_decoded(struct node *n, const struct agah_rec *r, struct agah_why *why);
 /* Commits the records node_ingest stored since the last flush. Ingested
  * records share one open transaction (ingest is then limited by signature
  * checks, not by fsync); agahd calls this on a 200 ms timer and at
