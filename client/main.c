@@ -8,35 +8,45 @@
 #include <string.h>
 #include "cli.h"
 
-/* One command: its words, how many positional arguments it takes, and its
- * options ("name" for a flag, "name=" for one that takes a value). */
+/* One command: its words, how many positional arguments it takes, its
+ * options ("name" for a flag, "name=" for one that takes a value), and
+ * whether it uses libsodium. */
 struct cli_command {
     const char *name;
     size_t min_pos, max_pos;
     const char *opts[CLI_MAX_OPTS];
     int (*run)(struct cli *c);
+    int sodium;
 };
 
+/* Commands that call libsodium (keys, ids with a checksum, sealed files)
+ * get sodium_init first. The others only talk to agahd and skip it: it
+ * probes the CPU with cpuid, which traps to the hypervisor on a virtual
+ * machine, and faults in pages of libsodium, about 0.1 ms of the 3 ms a
+ * `check` takes on the benchmark machine (docs/BENCHMARKS.md). */
+#define CLI_SODIUM 1
+#define CLI_NO_SODIUM 0
+
 static const struct cli_command cli_commands[] = {
-    {"init", 0, 0, {"name=", "no-passphrase"}, cmd_init},
-    {"id", 0, 0, {NULL}, cmd_id},
-    {"community create", 1, 1, {NULL}, cmd_community_create},
-    {"join", 1, 1, {NULL}, cmd_join},
-    {"invite", 1, 1, {"role=", "name="}, cmd_invite},
-    {"post number", 1, 1, {"category=", "note=", "expires=", "region="}, cmd_post},
-    {"post account", 1, 1, {"category=", "note=", "expires=", "region="}, cmd_post},
-    {"post alert", 0, 0, {"note=", "severity=", "expires=", "category="}, cmd_post},
-    {"check", 0, 1, {"region="}, cmd_check},
-    {"list", 0, 0, {"kind=", "all"}, cmd_list},
-    {"show", 1, 1, {NULL}, cmd_show},
-    {"confirm", 1, 1, {"note="}, cmd_confirm},
-    {"retract", 1, 1, {"reason="}, cmd_retract},
-    {"watch", 0, 0, {NULL}, cmd_watch},
-    {"members", 0, 0, {NULL}, cmd_members},
-    {"revoke", 1, 1, {"reason="}, cmd_revoke},
-    {"peers", 0, 0, {NULL}, cmd_peers},
-    {"peer add", 1, 1, {NULL}, cmd_peer_add},
-    {"status", 0, 0, {NULL}, cmd_status},
+    {"init", 0, 0, {"name=", "no-passphrase"}, cmd_init, CLI_SODIUM},
+    {"id", 0, 0, {NULL}, cmd_id, CLI_SODIUM},
+    {"community create", 1, 1, {NULL}, cmd_community_create, CLI_SODIUM},
+    {"join", 1, 1, {NULL}, cmd_join, CLI_SODIUM},
+    {"invite", 1, 1, {"role=", "name="}, cmd_invite, CLI_SODIUM},
+    {"post number", 1, 1, {"category=", "note=", "expires=", "region="}, cmd_post, CLI_NO_SODIUM},
+    {"post account", 1, 1, {"category=", "note=", "expires=", "region="}, cmd_post, CLI_NO_SODIUM},
+    {"post alert", 0, 0, {"note=", "severity=", "expires=", "category="}, cmd_post, CLI_NO_SODIUM},
+    {"check", 0, 1, {"region="}, cmd_check, CLI_NO_SODIUM},
+    {"list", 0, 0, {"kind=", "all"}, cmd_list, CLI_NO_SODIUM},
+    {"show", 1, 1, {NULL}, cmd_show, CLI_NO_SODIUM},
+    {"confirm", 1, 1, {"note="}, cmd_confirm, CLI_NO_SODIUM},
+    {"retract", 1, 1, {"reason="}, cmd_retract, CLI_NO_SODIUM},
+    {"watch", 0, 0, {NULL}, cmd_watch, CLI_NO_SODIUM},
+    {"members", 0, 0, {NULL}, cmd_members, CLI_NO_SODIUM},
+    {"revoke", 1, 1, {"reason="}, cmd_revoke, CLI_SODIUM},
+    {"peers", 0, 0, {NULL}, cmd_peers, CLI_NO_SODIUM},
+    {"peer add", 1, 1, {NULL}, cmd_peer_add, CLI_NO_SODIUM},
+    {"status", 0, 0, {NULL}, cmd_status, CLI_NO_SODIUM},
 };
 #define CLI_NCOMMANDS (sizeof cli_commands / sizeof cli_commands[0])
 
@@ -288,7 +298,7 @@ int main(int argc, char **argv)
         return cli_fail(EXIT_USAGE, "`agah %s` needs %s (see `agah %s --help`)", cmd->name,
                         cmd->min_pos == 1 ? "an argument" : "more arguments", cmd->name);
 
-    if (agah_init() != 0)
+    if (cmd->sodium && agah_init() != 0)
         return cli_fail(EXIT_FAIL, "cannot initialise libsodium");
     if (agah_datadir_resolve(c.data_opt, c.datadir, &why) != 0)
         return cli_fail(EXIT_USAGE, "%s", why.msg);
