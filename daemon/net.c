@@ -368,6 +368,11 @@ static void peer__drain(struct peer *p)
         free(buf);
         sent++;
     }
+    if (p->pq_len == 0 && p->pushq != NULL) {
+        free(p->pushq); /* 512 KiB, allocated again on the next push */
+        p->pushq = NULL;
+        p->pq_head = 0;
+    }
     if (p->state == PEER_UP && p->pq_len == 0 && p->wq_len == 0 && p->swq_len == 0 &&
         p->recon_again) {
         p->recon_again = 0;
@@ -409,6 +414,18 @@ static void peer__want_pump(struct peer *p)
             break;
         p->asked += n;
         p->asked_at = net__now(net);
+    }
+    /* An empty queue gives its memory back (2 MiB for the id ring): a
+     * catch-up is rare, and a node holds a queue per peer. */
+    if (p->wq_len == 0 && p->wantq != NULL) {
+        free(p->wantq);
+        p->wantq = NULL;
+        p->wq_head = 0;
+    }
+    if (p->swq_len == 0 && p->swq != NULL) {
+        free(p->swq);
+        p->swq = NULL;
+        p->swq_head = 0;
     }
     if (p->state == PEER_UP && p->pq_len == 0 && p->wq_len == 0 && p->swq_len == 0 &&
         p->recon_again)
