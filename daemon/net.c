@@ -616,6 +616,11 @@ static void peer__up(struct peer *p)
     p->state = PEER_UP;
     if (peer__dedupe(p) != 0)
         return;
+    /* No Nagle: a WANT or GRAFT is a small write right after another, and
+     * Nagle would hold it until the peer's delayed ACK (up to 40 ms), which
+     * stalls catch-up and gossip alike. Writes are already whole frames. */
+    if (uv_tcp_nodelay(&p->tcp, 1) != 0)
+        log_debug("peer %s: cannot set TCP_NODELAY", p->remote);
     net->n_up++;
     if (p->addr != NULL)
         p->addr->fails = 0;
