@@ -186,10 +186,25 @@ static int node__retract_ok(const struct node *n, const struct alert_ent *a,
            role == AGAH_ROLE_ORGANISER;
 }
 
+/* NODE_ACTIVE, NODE_RETRACTED or NODE_EXPIRED, without copying anything:
+ * `status` counts active alerts with this, and an alert without
+ * annotations costs one table probe (none when there are no annotations). */
+static int node__alert_status(const struct node *n, const struct alert_ent *a, uint64_t now)
+{
+    if (n->alerts.n_n > 0) {
+        for (uint32_t i = alerts_annot_first(&n->alerts, a->id); i != ALERTS_NIL;
+             i = n->alerts.n[i].next)
+            if (n->alerts.n[i].type == AGAH_REC_RETRACT && node__retract_ok(n, a, &n->alerts.n[i]))
+                return NODE_RETRACTED;
+    }
+    if (a->expires != 0 && a->expires <= now)
+        return NODE_EXPIRED;
+    return NODE_ACTIVE;
+}
+
 static void node__alert_fill(const struct node *n, const struct alert_ent *a, uint64_t now,
                              struct node_alert *out)
 {
-    int retracted = 0;
     unsigned confirms = 0;
     const char *target = alerts_target(&n->alerts, a);
     size_t tl = strlen(target), nl = strlen(target + tl + 1);
@@ -212,12 +227,7 @@ static void node__alert_fill(const struct node *n, const struct alert_ent *a, ui
     for (uint32_t i = alerts_annot_first(&n->alerts, a->id); i != ALERTS_NIL;
          i = n->alerts.n[i].next) {
         const struct annot_ent *x = &n->alerts.n[i];
-        if (x->type == AGAH_REC_RETRACT) {
-            if (!retracted && node__retract_ok(n, a, x))
-                retracted = 1;
-            continue;
-        }
-        if (memcmp(x->author, author, AGAH_PK_LEN) == 0)
+        if (x->type != AGAH_REC_CONFIRM || memcmp(x->author, author, AGAH_PK_LEN) == 0)
             continue;
         /* Count each author once: skip if an earlier entry has it. */
         int seen = 0;
@@ -232,12 +242,7 @@ static void node__alert_fill(const struct node *n, const struct alert_ent *a, ui
         confirms += !seen;
     }
     out->confirmations = confirms;
-    if (retracted)
-        out->status = NODE_RETRACTED;
-    else if (a->expires != 0 && a->expires <= now)
-        out->status = NODE_EXPIRED;
-    else
-        out->status = NODE_ACTIVE;
+    out->status = node__alert_status(n, a, now);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1837,17 +1842,9 @@ size_t node_active_alerts(const struct node *n)
 {
     size_t cnt = 0;
     uint64_t now = node_now(n);
-    struct node_alert *view = malloc(sizeof *view);
-    if (view == NULL)
-        return 0;
-    for (size_t i = 0; i < n->alerts.n_a; i++) {
-        if (!n->alerts.a[i].live)
-            continue;
-        node__alert_fill(n, &n->alerts.a[i], now, view);
-        cnt += view->status == NODE_ACTIVE;
-    }
-    sodium_memzero(view, sizeof *view);
-    free(view);
+
+    for (size_t i = 0; i < n->alerts.n_a; i++)
+        cnt += n->alerts.a[i].live && node__alert_status(n, &n->alerts.a[i], now) == NODE_ACTIVE;
     return cnt;
 }
 
