@@ -80,10 +80,42 @@ void recon_set_clear(struct recon_set *s)
     s->ntail = 0;
 }
 
+/* Room for `need` sorted items, with an eighth more for what comes next:
+ * not doubling, which at 100,000 records would hold up to 2.6 MB unused. */
+static int recon__reserve(struct recon_set *s, size_t need)
+{
+    size_t nc;
+    struct recon_item *t;
+
+    if (need <= s->cap)
+        return 0;
+    nc = need + need / 8;
+    if (nc < 1024)
+        nc = 1024;
+    if ((t = realloc(s->items, nc * sizeof *t)) == NULL)
+        return AGAH_ENOMEM;
+    s->items = t;
+    s->cap = nc;
+    return 0;
+}
+
 int recon_set_add(struct recon_set *s, uint64_t created, const uint8_t id[RECON_ID_LEN])
 {
+    struct recon_item it;
+    int r;
+
     if (s->n + s->ntail >= RECON_SET_MAX)
         return AGAH_ETOOBIG;
+    it.created = created;
+    memcpy(it.id, id, RECON_ID_LEN);
+    /* Records mostly come in order (the store is scanned by created, new
+     * ones are newest): those go straight onto the sorted array. */
+    if (s->ntail == 0 && (s->n == 0 || recon__item_cmp(&s->items[s->n - 1], &it) < 0)) {
+        if ((r = recon__reserve(s, s->n + 1)) != 0)
+            return r;
+        s->items[s->n++] = it;
+        return 0;
+    }
     if (s->ntail == s->tailcap) {
         size_t nc = s->tailcap ? 2 * s->tailcap : 256;
         struct recon_item *t = realloc(s->tail, nc * sizeof *t);
@@ -93,9 +125,7 @@ int recon_set_add(struct recon_set *s, uint64_t created, const uint8_t id[RECON_
         s->tail = t;
         s->tailcap = nc;
     }
-    s->tail[s->ntail].created = created;
-    memcpy(s->tail[s->ntail].id, id, RECON_ID_LEN);
-    s->ntail++;
+    s->tail[s->ntail++] = it;
     return 0;
 }
 
@@ -109,18 +139,8 @@ static int recon__merge(struct recon_set *s)
         return 0;
     qsort(s->tail, s->ntail, sizeof *s->tail, recon__item_cmp);
     need = s->n + s->ntail;
-    if (need > s->cap) {
-        size_t nc = s->cap ? s->cap : 1024;
-        struct recon_item *t;
-
-        while (nc < need)
-            nc *= 2;
-        t = realloc(s->items, nc * sizeof *t);
-        if (t == NULL)
-            return AGAH_ENOMEM;
-        s->items = t;
-        s->cap = nc;
-    }
+    if (recon__reserve(s, need) != 0)
+        return AGAH_ENOMEM;
     /* Merge from the back into items[0..need), then squeeze out
      * duplicates in one forward pass. */
     i = s->n;
@@ -137,6 +157,13 @@ static int recon__merge(struct recon_set *s)
             s->items[k++] = s->items[i];
     s->n = k;
     s->ntail = 0;
+    /* A large tail was a burst out of order (a refill, a catch-up of old
+     * records): give its memory back rather than keep it for the next. */
+    if (s->tailcap > 4096) {
+        free(s->tail);
+        s->tail = NULL;
+        s->tailcap = 0;
+    }
     return 0;
 }
 
