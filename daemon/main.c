@@ -11,6 +11,9 @@
 #include <string.h>
 #include <sodium.h>
 #include <uv.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <agah/agah.h>
 #include <agah/datadir.h>
 #include "control.h"
@@ -31,6 +34,12 @@
 /* Records received from peers are committed in batches (node_flush); this
  * bounds how long one can wait uncommitted when traffic stops. */
 #define AGAHD_FLUSH_MS 200u
+/* glibc's malloc: blocks above this come from mmap and go back to the
+ * system when freed. Fixed, because glibc otherwise raises it to the size
+ * of any large block freed (up to 32 MiB), after which the big arrays
+ * (id tables, the reconciliation set) grow inside the heap and leave holes
+ * in it that a long-running daemon never gives back. */
+#define AGAHD_MMAP_THRESHOLD (128 * 1024)
 
 /* Exit statuses: 0 clean stop, 1 a failure while starting or running, 2 bad
  * usage or a data directory this daemon may not or cannot serve. */
@@ -169,6 +178,7 @@ struct agahd {
     int prune_open, flush_open, sigint_open, sigterm_open; /* initialised: ours to close */
     int stopping;
     int net_done, ctl_done;
+    size_t trimmed_at, last_count; /* node_record_count at the last trim, flush */
 };
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -328,6 +338,20 @@ static void on_flush(uv_timer_t *t)
 
     if (!d->stopping && (r = node_flush(d->node)) < 0)
         log_error("cannot commit received records: %s", agah_strerror(r));
+#ifdef __GLIBC__
+    /* A burst of records (a catch-up, a flood) has just ended: hand the
+     * heap pages its buffers used back to the system (about a millisecond
+     * for a heap of tens of MB), rather than keep them resident. */
+    {
+        size_t n = node_record_count(d->node);
+
+        if (n == d->last_count && n != d->trimmed_at) {
+            (void)malloc_trim(0);
+            d->trimmed_at = n;
+        }
+        d->last_count = n;
+    }
+#endif
 }
 
 static void on_prune(uv_timer_t *t)
@@ -626,6 +650,9 @@ int main(int argc, char **argv)
     int r, status;
 
     /* A CLI that disconnects mid-answer must cost an EPIPE, not the daemon. */
+#ifdef __GLIBC__
+    (void)mallopt(M_MMAP_THRESHOLD, AGAHD_MMAP_THRESHOLD);
+#endif
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
         (void)fprintf(stderr, "agahd: cannot ignore SIGPIPE: %s\n", strerror(errno));
         return EXIT_FAIL;
