@@ -156,8 +156,11 @@ static void vq__after(uv_work_t *req, int status)
         vq__verify(q->community, b);
     b->state = VQ_DONE;
     q->out--;
+    /* The next batch goes out first, so the worker verifies it while this
+     * thread stores the one that came back. */
+    if (!q->closing)
+        vq__send(q);
     vq__flush(q);
-    vq__send(q);
     if (q->was_full && !vq_full(q)) {
         q->was_full = 0;
         if (q->cfg.drained != NULL && !q->closing)
