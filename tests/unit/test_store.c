@@ -78,11 +78,21 @@ static void test_schema(void)
 {
     struct store *s = open_store();
     store_close(s);
-    CHECK(user_version() == 1);
+    CHECK(user_version() == 2);
     /* Reopening an up-to-date file migrates nothing and works. */
     s = open_store();
     store_close(s);
-    CHECK(user_version() == 1);
+    CHECK(user_version() == 2);
+    /* A version 1 file (with the lookup index) is migrated: the index goes. */
+    CHECK(exec_sql("CREATE INDEX records_lookup ON records(lookup); "
+                   "PRAGMA user_version = 1") == SQLITE_OK);
+    CHECK(exec_sql("SELECT CASE WHEN count(*) = 1 THEN 1 ELSE abs(-9223372036854775807 - 1) END "
+                   "FROM sqlite_master WHERE name = 'records_lookup'") == SQLITE_OK);
+    s = open_store();
+    store_close(s);
+    CHECK(user_version() == 2);
+    CHECK(exec_sql("SELECT CASE WHEN count(*) = 0 THEN 1 ELSE abs(-9223372036854775807 - 1) END "
+                   "FROM sqlite_master WHERE name = 'records_lookup'") == SQLITE_OK);
     /* A file from a newer agah is refused, not damaged. */
     CHECK(exec_sql("PRAGMA user_version = 99") == SQLITE_OK);
     struct agah_why why = {{0}};
