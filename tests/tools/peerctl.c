@@ -15,6 +15,11 @@
  *     send FILE        RECORD frames of FILE's records, in file order
  *     repeat FILE N    N RECORD frames cycling through FILE's records
  *     wait SECONDS     keep reading (answering PING) for SECONDS
+ *     until PATH SECS  keep reading until PATH exists (SECS at most): a
+ *                      test holds the link open until the daemon has
+ *                      taken everything, since closing with unread input
+ *                      sends an RST that discards what the daemon has not
+ *                      read yet
  *     oversize LEN     a frame header announcing LEN bytes and 1 KiB after
  *                      it; then read until the daemon closes (20 s at most)
  *     trickle SECONDS  one byte of a valid frame per second, for SECONDS
@@ -563,6 +568,12 @@ static int cmd_connect(int argc, char **argv)
             i += 2;
         } else if (strcmp(a, "wait") == 0 && i + 1 < argc) {
             link_pump(&l, strtod(argv[++i], NULL));
+        } else if (strcmp(a, "until") == 0 && i + 2 < argc) {
+            double end = now_s() + strtod(argv[i + 2], NULL);
+
+            while (l.up && !l.closed && access(argv[i + 1], F_OK) != 0 && now_s() < end)
+                link_pump(&l, 0.1);
+            i += 2;
         } else if (strcmp(a, "oversize") == 0 && i + 1 < argc) {
             act_oversize(&l, strtoul(argv[++i], NULL, 0), &after);
         } else if (strcmp(a, "trickle") == 0 && i + 1 < argc) {
