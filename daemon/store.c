@@ -22,8 +22,10 @@
  * in-memory views are rebuilt from it once at start-up, so a small cache
  * costs little: pages read again come from the OS page cache, which the
  * kernel can reclaim, not from the daemon's own resident memory. 64 MiB
- * held 57.6 MB of a node's 107 MB after opening 100,000 alerts. */
-#define STORE_CACHE_KIB "4096"
+ * held 57.6 MB of a node's 107 MB after opening 100,000 alerts; 4 MiB ->
+ * 1 MiB took 3 MB off a daemon holding 100,000 alerts for about 6% more
+ * CPU when it takes in 100,000 records from a peer (docs/BENCHMARKS.md). */
+#define STORE_CACHE_KIB "1024"
 
 /* Schema migrations: entry i takes user_version i to i + 1. Append only. */
 static const char *const store__migrations[] = {
