@@ -224,8 +224,9 @@ static void node__alert_fill(const struct node *n, const struct alert_ent *a, ui
     memb_name(&n->memb, author, out->author_name);
     out->created = a->created;
     out->expires = a->expires;
-    for (uint32_t i = alerts_annot_first(&n->alerts, a->id); i != ALERTS_NIL;
-         i = n->alerts.n[i].next) {
+    /* No annotations anywhere (the common case): no probe per hit. */
+    for (uint32_t i = n->alerts.n_n > 0 ? alerts_annot_first(&n->alerts, a->id) : ALERTS_NIL;
+         i != ALERTS_NIL; i = n->alerts.n[i].next) {
         const struct annot_ent *x = &n->alerts.n[i];
         if (x->type != AGAH_REC_CONFIRM || memcmp(x->author, author, AGAH_PK_LEN) == 0)
             continue;
