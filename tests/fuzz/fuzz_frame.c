@@ -29,6 +29,7 @@ static void reencode(const uint8_t *pt, size_t len, const struct gossip_msg *m)
     case GOSSIP_IHAVE:
     case GOSSIP_GRAFT:
     case GOSSIP_WANT:
+    case GOSSIP_OFFER:
         for (size_t i = 0; i < m->n_ids; i++)
             memcpy(ids[i], gossip_id(m, i), AGAH_HASH_LEN);
         r = gossip_enc_ids(m->type, (const uint8_t(*)[AGAH_HASH_LEN])ids, m->n_ids, enc,
@@ -50,6 +51,10 @@ static void reencode(const uint8_t *pt, size_t len, const struct gossip_msg *m)
         break;
     case GOSSIP_RECON:
         return; /* fuzz_recon's business */
+    case GOSSIP_SKREQ:
+    case GOSSIP_SKETCH:
+    case GOSSIP_SWANT:
+        return; /* fuzz_sketch's business */
     default:
         r = gossip_enc_simple(m->type, enc, FRAME_PT_MAX, &n);
         break;
