@@ -645,27 +645,31 @@ static void peer__up(struct peer *p)
 /* ------------------------------------------------------------------ */
 /* Messages after the handshake: one handler per type                  */
 
-/* A record verified by the queue: stored (and passed on from here, as if it
- * had just arrived from the peer that sent it) or refused. */
+/* Stores a record that agah_rec_decode gave `rc` for (0: decoded and its
+ * signature verified), passing it on as if it had just arrived from
+ * `from` (NULL: that link is gone), or logs why it was refused. */
+static void net__ingest(struct net *net, struct peer *from, int fwd, int rc,
+                        const struct agah_rec *rec, struct agah_why *why)
+{
+    if (rc == 0) {
+        net->ingest_from = from;
+        net->ingest_fwd = fwd;
+        rc = node_ingest_decoded(net->node, rec, why);
+        net->ingest_from = NULL;
+        net->ingest_fwd = NET_FWD_EAGER;
+    }
+    if (rc < 0)
+        log_debug("peer %s: record refused: %s", from != NULL ? from->remote : "(gone)",
+                  why->msg[0] ? why->msg : agah_strerror(rc));
+}
+
+/* A record out of the verify queue. */
 static void net__on_verified(void *ctx, const struct vq_item *it)
 {
     struct net *net = ctx;
-    struct agah_why why = {{0}};
-    struct peer *from = net__by_serial(net, it->from);
-    int r = it->rc;
+    struct agah_why why = it->why;
 
-    if (r == 0) {
-        net->ingest_from = from;
-        net->ingest_fwd = it->fwd;
-        r = node_ingest_decoded(net->node, &it->rec, &why);
-        net->ingest_from = NULL;
-        net->ingest_fwd = NET_FWD_EAGER;
-    } else {
-        why = it->why;
-    }
-    if (r < 0)
-        log_debug("peer %s: record refused: %s", from != NULL ? from->remote : "(gone)",
-                  why.msg[0] ? why.msg : agah_strerror(r));
+    net__ingest(net, net__by_serial(net, it->from), it->fwd, it->rc, &it->rec, &why);
 }
 
 /* The verify queue has room again: every peer it paused reads on. */
@@ -687,26 +691,22 @@ static void net__on_vq_drained(void *ctx)
  * gossip, one record per hop, and handing it to another thread and back
  * costs two wake-ups, which on a busy machine added 25 ms to the spread of
  * an alert over 100 nodes. Records behind it in the same read, or behind
- * records still in the queue, go through the queue, so order is kept. So
- * does a record the queue refuses (out of memory). */
+ * records still in the queue, go through the queue, so order is kept. A
+ * record the queue refuses (out of memory) is also checked here, ahead of
+ * what is queued; the validity rules do not depend on arrival order. */
 static void net__forward_ingest(struct peer *p, const struct gossip_msg *m,
                                 const uint8_t id[AGAH_HASH_LEN], int fwd)
 {
     struct net *net = p->net;
     struct agah_why why = {{0}};
+    struct agah_rec rec;
     int r;
 
     if ((p->turn_records++ > 0 || vq_count(net->vq) > 0) &&
         vq_push(net->vq, m->rec, m->rec_len, id, p->serial, fwd) == 0)
         return;
-    net->ingest_from = p;
-    net->ingest_fwd = fwd;
-    r = node_ingest(net->node, m->rec, m->rec_len, &why);
-    net->ingest_from = NULL;
-    net->ingest_fwd = NET_FWD_EAGER;
-    if (r < 0)
-        log_debug("peer %s: record refused: %s", p->remote,
-                  why.msg[0] ? why.msg : agah_strerror(r));
+    r = agah_rec_decode(m->rec, m->rec_len, node_community(net->node), &rec, &why);
+    net__ingest(net, p, fwd, r, &rec, &why);
 }
 
 static void net__on_record(struct peer *p, const struct gossip_msg *m)
