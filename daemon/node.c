@@ -79,7 +79,7 @@ struct node {
 };
 
 static int node__ingest_new(struct node *n, const uint8_t *buf, size_t len,
-                            const uint8_t id[AGAH_HASH_LEN], struct agah_why *why);
+                            struct agah_why *why);
 static int node__maintain(struct node *n);
 
 uint64_t node_now(const struct node *n)
@@ -786,7 +786,7 @@ static void node__pending_retry(struct node *n)
         n->p_bytes = 0;
         for (size_t i = 0; i < cnt; i++) {
             if (alerts_id_state(&n->alerts, batch[i].id) == ALERTS_ID_NONE)
-                (void)node__ingest_new(n, batch[i].buf, batch[i].len, batch[i].id, NULL);
+                (void)node__ingest_new(n, batch[i].buf, batch[i].len, NULL);
             free(batch[i].buf);
         }
         free(batch);
@@ -826,12 +826,11 @@ static int node__ingest_rec(struct node *n, const struct agah_rec *rp, struct ag
 }
 
 static int node__ingest_new(struct node *n, const uint8_t *buf, size_t len,
-                            const uint8_t id[AGAH_HASH_LEN], struct agah_why *why)
+                            struct agah_why *why)
 {
     struct agah_rec r;
     int rc;
 
-    (void)id; /* the decoder computes it again */
     if ((rc = agah_rec_decode(buf, len, node_community(n), &r, why)) != 0)
         return rc;
     return node__ingest_rec(n, &r, why);
@@ -851,7 +850,7 @@ int node_ingest(struct node *n, const uint8_t *buf, size_t len, struct agah_why 
     agah_hash(buf, len, id);
     if (alerts_id_state(&n->alerts, id) != ALERTS_ID_NONE)
         return 0;
-    rc = node__ingest_new(n, buf, len, id, why);
+    rc = node__ingest_new(n, buf, len, why);
     (void)node__maintain(n);
     return rc;
 }
