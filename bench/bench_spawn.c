@@ -149,7 +149,8 @@ static int bs_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Sorts v and prints PREFIXmedian_ms ... on one line: the median as
+/* Sorts v and prints PREFIXmedian_ms, PREFIXp99_ms, PREFIXmin_ms,
+ * PREFIXmean_ms and PREFIXmax_ms on one line: the median as
  * Python's statistics.median takes it, p99 as the nearest rank, as bench.py
  * does elsewhere. */
 static void bs_report(const char *prefix, double *v, size_t n)
