@@ -52,6 +52,7 @@ struct side {
     size_t n_shorts;
     size_t sketch_msgs, sketch_bytes;
     int outcome;
+    int sk_retry; /* the initiator may ask again once when a table fails */
     size_t bodies_out, bytes_out, recon_msgs, recon_bytes, want_bytes, body_bytes;
     size_t received; /* items that arrived as BODY */
 };
@@ -240,9 +241,10 @@ static void side_handle(struct side *s, const struct msg *m)
             bu_die("%s: sketch_on_request: %s", s->name, agah_strerror(r));
         break;
     case GOSSIP_SKETCH:
-        if ((r = sketch_on_iblt(s->set, g.salt, g.count, g.blob, g.blob_len, &scb,
+        if ((r = sketch_on_iblt(s->set, g.salt, g.count, g.blob, g.blob_len, s->sk_retry, &scb,
                                 &s->outcome)) != 0)
             bu_die("%s: sketch_on_iblt: %s", s->name, agah_strerror(r));
+        s->sk_retry = 0; /* as agahd: one new request per reconciliation */
         side_flush_shorts(s);
         side_flush_offer(s);
         break;
@@ -323,6 +325,7 @@ int main(int argc, char **argv)
     }
 
     cb = (struct recon_cb){cb_need, cb_have, cb_send, &b};
+    b.sk_retry = 1;
     if (range ? recon_initiate(b.set, &cb) != 0
               : sketch_initiate(b.set, NULL, &(struct sketch_cb){cb_need_short, cb_have,
                                                                  cb_send_sketch, &b},

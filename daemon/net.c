@@ -99,6 +99,7 @@ struct peer {
     unsigned turn_records; /* records taken in this peer__process call */
     int eager;
     int recon_again;
+    int sk_retry; /* a table that fails may be asked for again (once per start) */
     struct net_addr *addr; /* what we dialled, or NULL */
     uint64_t serial;
     char remote[AGAH_ADDR_MAX]; /* ip:port of the socket */
@@ -891,6 +892,7 @@ static void net__recon_start(struct peer *p)
 
     if (net__set_ready(p->net) != 0)
         return;
+    p->sk_retry = 1;
     if ((r = sketch_initiate(p->net->set, NULL, &cb, NULL)) != 0 && p->state == PEER_UP)
         log_warn("peer %s: cannot start reconciliation: %s", p->remote, agah_strerror(r));
     else
@@ -931,13 +933,18 @@ static void net__on_skreq(struct peer *p, const struct gossip_msg *m)
 static void net__on_sketch(struct peer *p, const struct gossip_msg *m)
 {
     struct sketch_cb cb = {net__sketch_need, net__recon_have, net__recon_send, p};
-    int r;
+    int r, out = 0;
 
     if (net__set_ready(p->net) != 0)
         return;
-    if ((r = sketch_on_iblt(p->net->set, m->salt, m->count, m->blob, m->blob_len, &cb, NULL)) != 0 &&
+    if ((r = sketch_on_iblt(p->net->set, m->salt, m->count, m->blob, m->blob_len, p->sk_retry,
+                            &cb, &out)) != 0 &&
         p->state == PEER_UP)
         log_warn("peer %s: cannot decode a sketch: %s", p->remote, agah_strerror(r));
+    if (out == SKETCH_RETRIED || out == SKETCH_SENT_RANGE)
+        log_debug("peer %s: a sketch did not decode, %s", p->remote,
+                  out == SKETCH_RETRIED ? "asked again" : "reconciling by ranges");
+    p->sk_retry = 0;
     net__recon_flush(p);
 }
 

@@ -460,7 +460,8 @@ static int sk_match_cb(void *ctx, const uint8_t id[RECON_ID_LEN])
 }
 
 int sketch_on_iblt(struct recon_set *s, const uint8_t salt[SKETCH_SALT_LEN], uint64_t count,
-                   const uint8_t *cells, size_t len, const struct sketch_cb *cb, int *outcome)
+                   const uint8_t *cells, size_t len, int retry, const struct sketch_cb *cb,
+                   int *outcome)
 {
     size_t m = len / SKETCH_CELL_LEN, q = m / SKETCH_K, np = 0, nm = 0;
     struct sk_cell *theirs = NULL, *ours = NULL;
@@ -508,7 +509,9 @@ int sketch_on_iblt(struct recon_set *s, const uint8_t salt[SKETCH_SALT_LEN], uin
         ok = !mt.bad && mt.nids == nm;
     }
     if (!ok) {
-        r = sk_range(s, cb, outcome);
+        r = retry ? sketch_initiate(s, NULL, cb, outcome) : sk_range(s, cb, outcome);
+        if (r == 0 && retry && outcome != NULL && *outcome == SKETCH_SENT_REQ)
+            *outcome = SKETCH_RETRIED;
         goto out;
     }
     for (size_t i = 0; i < np && cb->need_short != NULL; i++)

@@ -109,7 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)sketch_on_request(ours, m.salt, m.count, m.blob, &cb, NULL);
             break;
         case GOSSIP_SKETCH:
-            (void)sketch_on_iblt(ours, m.salt, m.count, m.blob, m.blob_len, &cb, NULL);
+            (void)sketch_on_iblt(ours, m.salt, m.count, m.blob, m.blob_len, (int)(m.count & 1), &cb,
+                                 NULL);
             break;
         case GOSSIP_SWANT:
             cur_salt = m.salt;

@@ -6,7 +6,8 @@
  * is exactly the difference), the number of rounds and bytes for 1%
  * differences at 10,000 and 100,000 items, empty against full, identical
  * sets in one message, many timestamps shared (prefix bounds), differences
- * too large for a sketch, tampered tables, both protocols alone, and the
+ * too large for a sketch, tampered tables (asked for again once, then
+ * ranges), both protocols alone, and the
  * refusal of malformed messages before any callback runs. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,10 +92,11 @@ struct side {
     size_t max_msg;
     struct side *other;
     int outcomes[8]; /* sketch outcomes seen, by enum sketch_outcome */
+    int retry;       /* a failed table may be asked for again (the initiator, once) */
 };
 
-/* Mode of a run: how the initiator starts, and whether the first table
- * is damaged on the way. */
+/* Mode of a run: how the initiator starts, and how many tables are
+ * damaged on the way (the first `tamper` of them). */
 static int use_range, tamper;
 
 static void cb_need(void *ctx, const uint8_t id[32]) { ids_add(&((struct side *)ctx)->need, id); }
@@ -138,7 +140,7 @@ static struct result reconcile(struct recon_set *a, struct recon_set *b, struct 
                                struct ids *a_have, struct ids *b_need, struct ids *b_have)
 {
     struct queue qab = {0}, qba = {0};
-    struct side sa = {a, {0}, {0}, &qab, 0, NULL, {0}}, sb = {b, {0}, {0}, &qba, 0, NULL, {0}};
+    struct side sa = {a, {0}, {0}, &qab, 0, NULL, {0}, 1}, sb = {b, {0}, {0}, &qba, 0, NULL, {0}, 0};
     struct recon_cb ca = {cb_need, cb_have, cb_send, &sa}, cbb = {cb_need, cb_have, cb_send, &sb};
     struct sketch_cb sca = {cb_need_short, cb_have, cb_send, &sa},
                      scb = {cb_need_short, cb_have, cb_send, &sb};
@@ -172,9 +174,9 @@ static struct result reconcile(struct recon_set *a, struct recon_set *b, struct 
 
             msgpack_unpacked_init(&u);
             res.msgs++;
-            if (tamper && !tampered && tmp.len[i] > 100 && tmp.m[i][1] == GOSSIP_SKETCH) {
+            if (tampered < tamper && tmp.len[i] > 100 && tmp.m[i][1] == GOSSIP_SKETCH) {
                 tmp.m[i][tmp.len[i] - 7] ^= 0x5a; /* one cell's check sum */
-                tampered = 1;
+                tampered++;
             }
             r = gossip_decode(tmp.m[i], tmp.len[i], &u, &g, &why);
             out = 0;
@@ -182,8 +184,11 @@ static struct result reconcile(struct recon_set *a, struct recon_set *b, struct 
                 r = recon_process(rx->set, g.obj, cb, NULL, &why);
             else if (r == 0 && g.type == GOSSIP_SKREQ)
                 r = sketch_on_request(rx->set, g.salt, g.count, g.blob, sc, &out);
-            else if (r == 0 && g.type == GOSSIP_SKETCH)
-                r = sketch_on_iblt(rx->set, g.salt, g.count, g.blob, g.blob_len, sc, &out);
+            else if (r == 0 && g.type == GOSSIP_SKETCH) {
+                r = sketch_on_iblt(rx->set, g.salt, g.count, g.blob, g.blob_len, rx->retry, sc,
+                                   &out);
+                rx->retry = 0;
+            }
             else if (r == 0)
                 r = AGAH_EVERSION;
             if (out > 0 && out < 8)
@@ -304,9 +309,10 @@ static struct result scenario(const char *name, size_t shared, size_t only_a, si
         free(x1.v); free(x2.v); free(x3.v); free(x4.v);
     }
     printf("  %-34s %7zu items, %4zu+%-4zu differ: %d rounds, %3zu messages, %8zu bytes "
-           "(largest %zu), %.0f ms%s%s%s\n",
+           "(largest %zu), %.0f ms%s%s%s%s\n",
            name, total, only_a, only_b, res.rounds, res.msgs, res.bytes, res.max_msg,
            (double)(clock() - t0) * 1000.0 / CLOCKS_PER_SEC,
+           res.outcomes[SKETCH_RETRIED] ? ", a table failed: asked again" : "",
            res.outcomes[SKETCH_DECODED] ? ", sketch decoded" : "",
            res.outcomes[SKETCH_SENT_RANGE] ? ", range" : "",
            res.outcomes[SKETCH_EQUAL] ? ", sketch: equal" : "");
@@ -318,12 +324,36 @@ static struct result scenario(const char *name, size_t shared, size_t only_a, si
     return res;
 }
 
+/* Rounds as the protocol bounds them: each sketch message (request,
+ * table, request again after a table failed) takes one round; a table
+ * that decodes ends the exchange there; otherwise range reconciliation
+ * follows and takes at most `range` rounds. Equal sets take one. A table
+ * fails to decode about once in 100 (tests/unit/test_sketch.c), so every
+ * path is bounded rather than assumed. */
+static int rounds_ok(const struct result *r, int range)
+{
+    int pre = r->outcomes[SKETCH_SENT_REQ] + r->outcomes[SKETCH_RETRIED] +
+              r->outcomes[SKETCH_SENT_IBLT];
+
+    if (r->outcomes[SKETCH_DECODED])
+        return r->rounds == pre && pre <= 4;
+    if (r->outcomes[SKETCH_EQUAL])
+        return r->rounds == 1;
+    return r->rounds <= pre + range;
+}
+
+#define ROUNDS_FMT "%d rounds (requests %d, again %d, tables %d, decoded %d, range %d)"
+#define ROUNDS_ARGS(r)                                                                   \
+    (r).rounds, (r).outcomes[SKETCH_SENT_REQ], (r).outcomes[SKETCH_RETRIED],             \
+        (r).outcomes[SKETCH_SENT_IBLT], (r).outcomes[SKETCH_DECODED],                    \
+        (r).outcomes[SKETCH_SENT_RANGE]
+
 static void test_scenarios(void)
 {
     struct result r;
 
     r = scenario("10k, 1% differ", 9900, 50, 50, 86400 * 30);
-    CHECKF(r.rounds <= 5, "10k/1%%: %d rounds", r.rounds);
+    CHECKF(rounds_ok(&r, 5), "10k/1%%: " ROUNDS_FMT, ROUNDS_ARGS(r));
     r = scenario("identical 10k", 10000, 0, 0, 86400 * 30);
     CHECKF(r.rounds == 1 && r.msgs == 1, "identical: %d rounds, %zu messages", r.rounds, r.msgs);
     r = scenario("empty vs full (A empty)", 0, 0, 10000, 86400 * 30);
@@ -335,38 +365,51 @@ static void test_scenarios(void)
     r = scenario("one item each", 0, 1, 1, 10);
     CHECKF(r.rounds == 1, "tiny: %d rounds", r.rounds);
     r = scenario("10k, same second (prefix bounds)", 9900, 50, 50, 1);
-    CHECKF(r.rounds <= 5, "same second: %d rounds", r.rounds);
+    CHECKF(rounds_ok(&r, 5), "same second: " ROUNDS_FMT, ROUNDS_ARGS(r));
     r = scenario("10k, 30 distinct seconds", 9000, 500, 500, 30);
-    CHECKF(r.rounds <= 6, "30 seconds: %d rounds", r.rounds);
+    CHECKF(rounds_ok(&r, 6), "30 seconds: " ROUNDS_FMT, ROUNDS_ARGS(r));
     r = scenario("100k, 1% differ", 99000, 500, 500, 86400 * 365);
-    CHECKF(r.rounds <= 5, "100k/1%%: %d rounds", r.rounds);
+    CHECKF(rounds_ok(&r, 5), "100k/1%%: " ROUNDS_FMT, ROUNDS_ARGS(r));
     r = scenario("100k vs 99k (A missing 1%)", 99000, 0, 1000, 86400 * 365);
-    CHECKF(r.rounds <= 5, "100k one-sided: %d rounds", r.rounds);
+    CHECKF(rounds_ok(&r, 5), "100k one-sided: " ROUNDS_FMT, ROUNDS_ARGS(r));
     /* The catch-up of the benchmark: one table settles it, in a couple of
-     * dozen bytes per difference (the range messages took about 870 KB). */
+     * dozen bytes per difference (the range messages took about 870 KB);
+     * a second one when the first fails (about 1 in 500 at d = 1,000; both
+     * failing, about 1 in 250,000, would fail this check). */
     CHECKF(r.outcomes[SKETCH_DECODED] == 1 && r.outcomes[SKETCH_SENT_RANGE] == 0 &&
-              r.rounds == 2 && r.bytes < 50000,
-          "100k one-sided: decoded %d, range %d, %d rounds, %zu bytes",
-          r.outcomes[SKETCH_DECODED], r.outcomes[SKETCH_SENT_RANGE], r.rounds, r.bytes);
+              r.bytes < 50000 * (size_t)(1 + r.outcomes[SKETCH_RETRIED]),
+          "100k one-sided: %zu bytes, " ROUNDS_FMT, r.bytes, ROUNDS_ARGS(r));
     r = scenario("100k, 500 each side", 99000, 500, 500, 86400 * 365);
-    CHECKF(r.outcomes[SKETCH_DECODED] == 1 && r.rounds == 2 && r.bytes < 60000,
-          "100k two-sided: decoded %d, %d rounds, %zu bytes", r.outcomes[SKETCH_DECODED],
-          r.rounds, r.bytes);
+    CHECKF(r.outcomes[SKETCH_DECODED] == 1 && rounds_ok(&r, 0) &&
+              r.bytes < 60000 * (size_t)(1 + r.outcomes[SKETCH_RETRIED]),
+          "100k two-sided: %zu bytes, " ROUNDS_FMT, r.bytes, ROUNDS_ARGS(r));
     /* Too many differences for one table: the estimate sends it to ranges. */
     r = scenario("12k differ of 22k (fallback)", 10000, 6000, 6000, 86400 * 30);
     CHECKF(r.outcomes[SKETCH_SENT_RANGE] == 1 && r.outcomes[SKETCH_DECODED] == 0,
           "large difference: range %d, decoded %d", r.outcomes[SKETCH_SENT_RANGE],
           r.outcomes[SKETCH_DECODED]);
-    /* A damaged table fails its checks: nothing is reported from it and
-     * range reconciliation still converges. */
-    tamper = 1;
+    /* A damaged table fails its checks: nothing is reported from it, the
+     * initiator asks once more under a new salt, and when that table
+     * fails too, range reconciliation still converges. The second table
+     * is a fresh one and fails on its own about once in 100, so at least
+     * two of the four must decode. */
+    int again_decoded = 0;
     for (int t = 0; t < 4; t++) {
-        r = scenario("tampered table", 5000 + 1000 * (size_t)t, 30 * (size_t)t, 20, 86400);
-        CHECKF(r.outcomes[SKETCH_SENT_RANGE] == 1 && r.outcomes[SKETCH_DECODED] == 0,
-              "tampered: range %d, decoded %d", r.outcomes[SKETCH_SENT_RANGE],
-              r.outcomes[SKETCH_DECODED]);
+        tamper = 1;
+        r = scenario("tampered table, asked again", 5000 + 1000 * (size_t)t, 30 * (size_t)t, 20,
+                     86400);
+        CHECKF(r.outcomes[SKETCH_RETRIED] == 1 && r.outcomes[SKETCH_SENT_REQ] == 1 &&
+                  r.outcomes[SKETCH_SENT_IBLT] == 2 && rounds_ok(&r, 5),
+              "tampered once: " ROUNDS_FMT, ROUNDS_ARGS(r));
+        again_decoded += r.outcomes[SKETCH_DECODED] == 1 && r.rounds == 4;
+        tamper = 2;
+        r = scenario("two tampered tables", 5000 + 1000 * (size_t)t, 30 * (size_t)t, 20, 86400);
+        CHECKF(r.outcomes[SKETCH_RETRIED] == 1 && r.outcomes[SKETCH_SENT_RANGE] == 1 &&
+                  r.outcomes[SKETCH_DECODED] == 0 && rounds_ok(&r, 5),
+              "tampered twice: " ROUNDS_FMT, ROUNDS_ARGS(r));
     }
     tamper = 0;
+    CHECKF(again_decoded >= 2, "tables asked for again decoded %d times of 4", again_decoded);
     /* Range reconciliation alone, as the fallback runs it. */
     use_range = 1;
     r = scenario("range only: 10k, 1% differ", 9900, 50, 50, 86400 * 30);
@@ -387,7 +430,7 @@ static void test_scenarios(void)
         char name[64];
         (void)snprintf(name, sizeof name, "random #%d", t);
         r = scenario(name, sh, oa, ob, 1 + randombytes_uniform(20));
-        CHECKF(r.rounds <= 6, "random %d: %d rounds", t, r.rounds);
+        CHECKF(rounds_ok(&r, 6), "random %d: " ROUNDS_FMT, t, ROUNDS_ARGS(r));
     }
     /* Random sizes around and above the sketch threshold, up to a
      * difference of a few thousand, either side empty sometimes. */
@@ -398,7 +441,7 @@ static void test_scenarios(void)
         char name[64];
         (void)snprintf(name, sizeof name, "sketch random #%d", t);
         r = scenario(name, sh, oa, ob, 1 + randombytes_uniform(86400));
-        CHECKF(r.rounds <= 6, "sketch random %d: %d rounds", t, r.rounds);
+        CHECKF(rounds_ok(&r, 6), "sketch random %d: " ROUNDS_FMT, t, ROUNDS_ARGS(r));
     }
 }
 

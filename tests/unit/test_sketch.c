@@ -151,7 +151,7 @@ static void test_decode_rate(void)
             last_msg(GOSSIP_SKETCH, &u, &g);
             cells = g.blob_len / SKETCH_CELL_LEN;
             n_need = n_have = 0;
-            if (sketch_on_iblt(a, g.salt, g.count, g.blob, g.blob_len, &cb, &out) != 0)
+            if (sketch_on_iblt(a, g.salt, g.count, g.blob, g.blob_len, 0, &cb, &out) != 0)
                 abort();
             msgpack_unpacked_destroy(&u);
             if (out == SKETCH_DECODED) {
@@ -196,21 +196,34 @@ static void test_hostile(void)
         if (t % 4 == 0)
             memset(cells, 0, len); /* all empty: "they have exactly what we have" */
         n_need = n_have = 0;
-        CHECKF(sketch_on_iblt(a, salt, randombytes_random(), cells, len, &cb, &out) == 0,
+        CHECKF(sketch_on_iblt(a, salt, randombytes_random(), cells, len, t % 3 == 0, &cb, &out) ==
+                  0,
               "random table %d refused", t);
         if (out == SKETCH_DECODED || n_need + n_have > 0)
             believed++;
+        /* What follows: a new request under a new salt when allowed once,
+         * else range reconciliation. */
+        if (out != SKETCH_DECODED) {
+            msgpack_unpacked u;
+            struct gossip_msg g;
+
+            last_msg(t % 3 == 0 ? GOSSIP_SKREQ : GOSSIP_RECON, &u, &g);
+            CHECKF(t % 3 == 0 ? out == SKETCH_RETRIED && memcmp(g.salt, salt, sizeof salt) != 0
+                              : out == SKETCH_SENT_RANGE,
+                  "random table %d: outcome %d", t, out);
+            msgpack_unpacked_destroy(&u);
+        }
         free(cells);
     }
     CHECKF(believed == 0, "%zu random tables believed", believed);
     /* Sizes the decoder must refuse (gossip_decode refuses them first). */
-    CHECKF(sketch_on_iblt(a, salt, 0, (const uint8_t *)"", 0, &cb, NULL) == AGAH_EVALUE,
+    CHECKF(sketch_on_iblt(a, salt, 0, (const uint8_t *)"", 0, 1, &cb, NULL) == AGAH_EVALUE,
           "empty table");
     {
         static uint8_t big[SKETCH_K * (SKETCH_Q_MAX + 1) * SKETCH_CELL_LEN];
-        CHECKF(sketch_on_iblt(a, salt, 0, big, sizeof big, &cb, NULL) == AGAH_EVALUE,
+        CHECKF(sketch_on_iblt(a, salt, 0, big, sizeof big, 1, &cb, NULL) == AGAH_EVALUE,
               "oversized table");
-        CHECKF(sketch_on_iblt(a, salt, 0, big, 40, &cb, NULL) == AGAH_EVALUE,
+        CHECKF(sketch_on_iblt(a, salt, 0, big, 40, 1, &cb, NULL) == AGAH_EVALUE,
               "table of 40 bytes");
     }
     recon_set_free(a);
