@@ -70,17 +70,30 @@ lib_cleanup() {
 
 node_dir() { printf '%s/%s' "$ROOT" "$1"; }
 
-# A random free TCP port on 127.0.0.1 from the high range, not one handed
-# out before in this test (remembered in a file, since `$(free_port)` runs
-# in a subshell).
+# A random free TCP port on 127.0.0.1, not one handed out before in this
+# test (remembered in a file, since `$(free_port)` runs in a subshell), and
+# outside the kernel's ephemeral range: a port from inside it can be taken
+# as the source port of any outgoing connection (other tests run alongside)
+# between this check and the daemon's listen, which failed test_net_spread
+# once with "address already in use".
 free_port() {
     local p i
     touch "$ROOT/.ports"
     for i in $(seq 1 50); do
         p=$(python3 - <<'EOF'
 import random, socket
+try:
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        lo, hi = (int(x) for x in f.read().split())
+except (OSError, ValueError):
+    lo, hi = 32768, 60999
+# The larger stretch outside [lo, hi] within 10000-65535.
+below, above = (10000, lo - 1), (hi + 1, 65535)
+a, b = max((below, above), key=lambda r: r[1] - r[0])
+if b - a < 1000:
+    a, b = 20000, 60999  # no room outside: fall back to any high port
 for _ in range(100):
-    p = random.randint(20000, 60999)
+    p = random.randint(a, b)
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         s.bind(("127.0.0.1", p))
