@@ -191,6 +191,7 @@ static void alerts__iremove(struct alerts *al, size_t slot)
 {
     alerts__sdel(al->is, al->icap, slot);
     al->in--;
+    al->ref_gen++;
 }
 
 /* A slot of o[] holding id. */
@@ -218,6 +219,7 @@ static int alerts__o_take(struct alerts *al, const uint8_t id[AGAH_HASH_LEN], ui
 
 static void alerts__o_release(struct alerts *al, uint32_t idx)
 {
+    al->ref_gen++; /* the id moved into the view, or left */
     memset(al->o[idx], 0, AGAH_HASH_LEN);
     memcpy(al->o[idx], &al->free_o, sizeof al->free_o);
     al->free_o = idx;
@@ -279,6 +281,36 @@ int alerts_id_forget(struct alerts *al, const uint8_t id[AGAH_HASH_LEN])
 }
 
 size_t alerts_id_count(const struct alerts *al) { return al->in; }
+
+uint32_t alerts_id_ref(const struct alerts *al, const uint8_t id[AGAH_HASH_LEN])
+{
+    size_t s = alerts__ilookup(al, id);
+    return s == SIZE_MAX ? 0 : al->is[s].ref;
+}
+
+const uint8_t *alerts_ref_id(const struct alerts *al, uint32_t ref)
+{
+    static const uint8_t none[AGAH_HASH_LEN];
+    uint32_t i = alerts__idx(ref);
+    size_t n;
+
+    switch (alerts__kind(ref)) {
+    case ALERTS_K_ALERT:
+        n = al->n_a;
+        break;
+    case ALERTS_K_ANNOT:
+        n = al->n_n;
+        break;
+    default:
+        n = al->n_o;
+        break;
+    }
+    /* The arrays never shrink, so only a reference never handed out can
+     * be out of range; it reads as an id of zeros rather than past the end. */
+    return ref != 0 && i < n ? alerts__idkey(al, ref) : none;
+}
+
+uint64_t alerts_ref_gen(const struct alerts *al) { return al->ref_gen; }
 
 /* ------------------------------------------------------------------ */
 /* The string arena                                                    */

@@ -86,6 +86,9 @@ struct alerts {
     struct idmap au_map;
 
     uint8_t sip[16];
+    /* Bumped whenever an id leaves the id table or moves to another
+     * array, i.e. whenever a reference stops standing for its id. */
+    uint64_t ref_gen;
 
     struct annot_ent *n;
     size_t n_n, cap_n;
@@ -109,6 +112,12 @@ int alerts_id_mark(struct alerts *al, const uint8_t id[AGAH_HASH_LEN], int state
 int alerts_id_forget(struct alerts *al, const uint8_t id[AGAH_HASH_LEN]);
 /* Ids known, of every kind. */
 size_t alerts_id_count(const struct alerts *al);
+/* A reference to where the id is kept (nonzero), or 0 when unknown. It
+ * stands for the same id until alerts_ref_gen changes; a stale one reads
+ * as some id (or zeros), never outside the arrays. */
+uint32_t alerts_id_ref(const struct alerts *al, const uint8_t id[AGAH_HASH_LEN]);
+const uint8_t *alerts_ref_id(const struct alerts *al, uint32_t ref);
+uint64_t alerts_ref_gen(const struct alerts *al);
 
 /* --- alerts --- */
 /* Adds a decrypted alert (copies the strings): 1 added, 0 already there.

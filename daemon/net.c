@@ -159,8 +159,9 @@ struct net {
     uint64_t next_serial;
     struct net_addr addrs[NET_ADDRS_MAX];
     char advertise[AGAH_ADDR_MAX]; /* our listen address as we tell peers */
-    struct recon_set *set;
+    struct recon_set *set; /* refers to the node's ids (node_ref_id) */
     int set_failed;
+    uint64_t set_gen; /* node_ref_gen when the set was filled */
     struct gossip_missing *missing;
     uint8_t *pt;  /* decrypted plaintext of the frame being handled */
     uint8_t *enc; /* plaintext being encoded for sending */
@@ -1319,7 +1320,8 @@ static void net__on_stored(void *ctx, const struct agah_rec *rec)
 
     if (net->closing)
         return;
-    if (!net->set_failed && (r = recon_set_add(net->set, rec->created, rec->id)) != 0) {
+    if (!net->set_failed && (r = recon_set_add_ref(net->set, rec->created,
+                                                   node_id_ref(net->node, rec->id))) != 0) {
         log_error("reconciliation set: %s", agah_strerror(r));
         net->set_failed = 1;
     }
@@ -1409,7 +1411,7 @@ static void net__fill_cb(void *ctx, uint64_t created, const uint8_t id[AGAH_HASH
 {
     struct net *net = ctx;
 
-    if (!net->set_failed && recon_set_add(net->set, created, id) != 0)
+    if (!net->set_failed && recon_set_add_ref(net->set, created, node_id_ref(net->node, id)) != 0)
         net->set_failed = 1;
 }
 
@@ -1421,6 +1423,7 @@ static int net__set_fill(struct net *net)
 
     recon_set_clear(net->set);
     net->set_failed = 0;
+    net->set_gen = node_ref_gen(net->node);
     if ((r = node_foreach(net->node, net__fill_cb, net)) != 0 || net->set_failed) {
         log_error("cannot load the reconciliation set: %s",
                   agah_strerror(r != 0 ? r : AGAH_ENOMEM));
@@ -1432,11 +1435,15 @@ static int net__set_fill(struct net *net)
 
 /* Before the set is used in a reconciliation: records can leave the node
  * behind our back (pruning, a batch whose commit failed on a full disk),
- * and a set that still holds them would tell the peer we have them. The
- * counts are equal otherwise, so the refill is rare. */
+ * and a set that still holds them would tell the peer we have them; and
+ * the set refers to ids where the node keeps them, so once any of those
+ * references stops standing for its id (a record removed, or moved in the
+ * view when its epoch key arrived) the set is rebuilt before it is read.
+ * Both are rare. */
 static int net__set_ready(struct net *net)
 {
-    if ((net->set_failed || node_record_count(net->node) != recon_set_size(net->set)) &&
+    if ((net->set_failed || net->set_gen != node_ref_gen(net->node) ||
+         node_record_count(net->node) != recon_set_size(net->set)) &&
         net__set_fill(net) != 0)
         return AGAH_ENOMEM;
     return 0;
@@ -1911,7 +1918,8 @@ int net_start(uv_loop_t *loop, struct node *node, const struct net_config *cfg,
     net->ingest_fwd = NET_FWD_EAGER;
     net->pt = malloc(FRAME_PT_MAX);
     net->enc = malloc(FRAME_PT_MAX);
-    if (net->pt == NULL || net->enc == NULL || recon_set_new(&net->set) != 0 ||
+    if (net->pt == NULL || net->enc == NULL ||
+        recon_set_new_ext(&net->set, node_ref_id, net->node) != 0 ||
         gossip_missing_new(&net->missing) != 0) {
         r = agah_fail(why, AGAH_ENOMEM, "out of memory");
         goto fail;

@@ -1301,6 +1301,18 @@ int node_foreach(struct node *n,
 
 size_t node_record_count(const struct node *n) { return n->n_records; }
 
+uint32_t node_id_ref(const struct node *n, const uint8_t id[AGAH_HASH_LEN])
+{
+    return alerts_id_ref(&n->alerts, id);
+}
+
+const uint8_t *node_ref_id(void *node, uint32_t ref)
+{
+    return alerts_ref_id(&((struct node *)node)->alerts, ref);
+}
+
+uint64_t node_ref_gen(const struct node *n) { return alerts_ref_gen(&n->alerts); }
+
 int node_listen(struct node *n, node_listener cb, void *ctx)
 {
     if (n->n_listeners >= NODE_MAX_LISTENERS)

@@ -68,6 +68,16 @@ int node_foreach(struct node *n,
                  void (*cb)(void *ctx, uint64_t created, const uint8_t id[AGAH_HASH_LEN]),
                  void *ctx);
 size_t node_record_count(const struct node *n);
+/* Where the node keeps a stored record's id, for a reconciliation set that
+ * refers to ids instead of copying them (recon_set_new_ext): the reference
+ * (0 if the id is unknown), the id behind one (node_ref_id has the shape
+ * of recon_id_fn, ctx the node), and a count that changes whenever a
+ * reference stops standing for its id (a record removed, or moved in the
+ * view when its key arrives): a set built before it changed must be
+ * refilled before use. */
+uint32_t node_id_ref(const struct node *n, const uint8_t id[AGAH_HASH_LEN]);
+const uint8_t *node_ref_id(void *node, uint32_t ref);
+uint64_t node_ref_gen(const struct node *n);
 /* Up to NODE_MAX_LISTENERS callbacks run after each new record is stored
  * (by ingest or by a local post): gossip pushes it, the control socket
  * streams it to `watch` clients. */

@@ -5,6 +5,7 @@
  * bytes of BLAKE2b-256 over the sum of its ids (as 256-bit little-endian
  * integers, mod 2^256) followed by the item count (uint64 little-endian).
  * Layout of the messages: proto/PROTOCOL.md, "Reconciliation". */
+#define _GNU_SOURCE /* qsort_r */
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -19,9 +20,12 @@
 #define RECON_EST_IDLIST(k) (RECON_EST_BOUND + 2 + 3 + (k) * (2 + RECON_ID_LEN))
 #define RECON_OUT_MAX 65536 /* most ranges in one reply */
 
+/* 12 bytes: created in two halves (4-byte alignment) and a reference
+ * that the set's resolver turns into the id. agahd's ids already live in
+ * its record view, so the set does not hold a second copy of each. */
 struct recon_item {
-    uint64_t created;
-    uint8_t id[RECON_ID_LEN];
+    uint32_t c_lo, c_hi;
+    uint32_t ref;
 };
 
 struct recon_set {
@@ -29,7 +33,21 @@ struct recon_set {
     size_t n, cap;
     struct recon_item *tail;  /* unsorted recent additions */
     size_t ntail, tailcap;
+    recon_id_fn id_of;        /* NULL: ids are in own[ref - 1] */
+    void *ctx;
+    uint8_t (*own)[RECON_ID_LEN];
+    size_t n_own, cap_own;
 };
+
+static uint64_t recon__created(const struct recon_item *it)
+{
+    return (uint64_t)it->c_hi << 32 | it->c_lo;
+}
+
+static const uint8_t *recon__id(const struct recon_set *s, const struct recon_item *it)
+{
+    return s->id_of != NULL ? s->id_of(s->ctx, it->ref) : s->own[it->ref - 1];
+}
 
 struct recon_bound {
     uint64_t created;
@@ -46,23 +64,34 @@ struct recon_out {
     size_t lo, hi;
 };
 
-static int recon__item_cmp(const void *a, const void *b)
+/* Orders items by created, then id; the same reference is the same id. */
+static int recon__item_cmp(const void *a, const void *b, void *set)
 {
     const struct recon_item *x = a, *y = b;
+    uint64_t cx = recon__created(x), cy = recon__created(y);
 
-    if (x->created != y->created)
-        return x->created < y->created ? -1 : 1;
-    return memcmp(x->id, y->id, RECON_ID_LEN);
+    if (cx != cy)
+        return cx < cy ? -1 : 1;
+    if (x->ref == y->ref)
+        return 0;
+    return memcmp(recon__id(set, x), recon__id(set, y), RECON_ID_LEN);
 }
 
-int recon_set_new(struct recon_set **out)
+int recon_set_new_ext(struct recon_set **out, recon_id_fn id_of, void *ctx)
 {
     struct recon_set *s = calloc(1, sizeof *s);
 
     if (s == NULL)
         return AGAH_ENOMEM;
+    s->id_of = id_of;
+    s->ctx = ctx;
     *out = s;
     return 0;
+}
+
+int recon_set_new(struct recon_set **out)
+{
+    return recon_set_new_ext(out, NULL, NULL);
 }
 
 void recon_set_free(struct recon_set *s)
@@ -71,6 +100,7 @@ void recon_set_free(struct recon_set *s)
         return;
     free(s->items);
     free(s->tail);
+    free(s->own);
     free(s);
 }
 
@@ -78,6 +108,7 @@ void recon_set_clear(struct recon_set *s)
 {
     s->n = 0;
     s->ntail = 0;
+    s->n_own = 0;
 }
 
 /* Room for `need` sorted items, with an eighth more for what comes next:
@@ -99,18 +130,48 @@ static int recon__reserve(struct recon_set *s, size_t need)
     return 0;
 }
 
+static int recon__add(struct recon_set *s, uint64_t created, uint32_t ref);
+
 int recon_set_add(struct recon_set *s, uint64_t created, const uint8_t id[RECON_ID_LEN])
+{
+    if (s->id_of != NULL)
+        return AGAH_EINVAL;
+    if (s->n + s->ntail >= RECON_SET_MAX)
+        return AGAH_ETOOBIG;
+    if (s->n_own == s->cap_own) {
+        size_t nc = s->cap_own ? 2 * s->cap_own : 1024;
+        uint8_t(*t)[RECON_ID_LEN] = realloc(s->own, nc * sizeof *t);
+
+        if (t == NULL)
+            return AGAH_ENOMEM;
+        s->own = t;
+        s->cap_own = nc;
+    }
+    memcpy(s->own[s->n_own], id, RECON_ID_LEN);
+    s->n_own++;
+    return recon__add(s, created, (uint32_t)s->n_own);
+}
+
+int recon_set_add_ref(struct recon_set *s, uint64_t created, uint32_t ref)
+{
+    if (s->id_of == NULL || ref == 0)
+        return AGAH_EINVAL;
+    if (s->n + s->ntail >= RECON_SET_MAX)
+        return AGAH_ETOOBIG;
+    return recon__add(s, created, ref);
+}
+
+static int recon__add(struct recon_set *s, uint64_t created, uint32_t ref)
 {
     struct recon_item it;
     int r;
 
-    if (s->n + s->ntail >= RECON_SET_MAX)
-        return AGAH_ETOOBIG;
-    it.created = created;
-    memcpy(it.id, id, RECON_ID_LEN);
+    it.c_lo = (uint32_t)created;
+    it.c_hi = (uint32_t)(created >> 32);
+    it.ref = ref;
     /* Records mostly come in order (the store is scanned by created, new
      * ones are newest): those go straight onto the sorted array. */
-    if (s->ntail == 0 && (s->n == 0 || recon__item_cmp(&s->items[s->n - 1], &it) < 0)) {
+    if (s->ntail == 0 && (s->n == 0 || recon__item_cmp(&s->items[s->n - 1], &it, s) < 0)) {
         if ((r = recon__reserve(s, s->n + 1)) != 0)
             return r;
         s->items[s->n++] = it;
@@ -137,7 +198,7 @@ static int recon__merge(struct recon_set *s)
 
     if (s->ntail == 0)
         return 0;
-    qsort(s->tail, s->ntail, sizeof *s->tail, recon__item_cmp);
+    qsort_r(s->tail, s->ntail, sizeof *s->tail, recon__item_cmp, s);
     need = s->n + s->ntail;
     if (recon__reserve(s, need) != 0)
         return AGAH_ENOMEM;
@@ -147,13 +208,13 @@ static int recon__merge(struct recon_set *s)
     j = s->ntail;
     k = need;
     while (j > 0) {
-        if (i > 0 && recon__item_cmp(&s->items[i - 1], &s->tail[j - 1]) > 0)
+        if (i > 0 && recon__item_cmp(&s->items[i - 1], &s->tail[j - 1], s) > 0)
             s->items[--k] = s->items[--i];
         else
             s->items[--k] = s->tail[--j];
     }
     for (i = 0, k = 0; i < need; i++)
-        if (k == 0 || recon__item_cmp(&s->items[k - 1], &s->items[i]) != 0)
+        if (k == 0 || recon__item_cmp(&s->items[k - 1], &s->items[i], s) != 0)
             s->items[k++] = s->items[i];
     s->n = k;
     s->ntail = 0;
@@ -176,16 +237,26 @@ size_t recon_set_size(struct recon_set *s)
 
 int recon_set_has(struct recon_set *s, uint64_t created, const uint8_t id[RECON_ID_LEN])
 {
-    struct recon_item key;
+    size_t lo = 0, hi;
     int r;
 
     if ((r = recon__merge(s)) != 0)
         return r;
-    if (s->n == 0)
-        return 0;
-    key.created = created;
-    memcpy(key.id, id, RECON_ID_LEN);
-    return bsearch(&key, s->items, s->n, sizeof key, recon__item_cmp) != NULL;
+    hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint64_t c = recon__created(&s->items[mid]);
+        int d = c != created ? (c < created ? -1 : 1)
+                             : memcmp(recon__id(s, &s->items[mid]), id, RECON_ID_LEN);
+
+        if (d == 0)
+            return 1;
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
 }
 
 int recon_set_foreach(struct recon_set *s, int (*cb)(void *ctx, const uint8_t id[RECON_ID_LEN]),
@@ -196,20 +267,23 @@ int recon_set_foreach(struct recon_set *s, int (*cb)(void *ctx, const uint8_t id
     if ((r = recon__merge(s)) != 0)
         return r;
     for (size_t i = 0; i < s->n; i++)
-        if ((r = cb(ctx, s->items[i].id)) != 0)
+        if ((r = cb(ctx, recon__id(s, &s->items[i]))) != 0)
             return r;
     return 0;
 }
 
 /* --- bounds --- */
 
-static int recon__below(const struct recon_item *it, const struct recon_bound *b)
+static int recon__below(const struct recon_set *s, const struct recon_item *it,
+                        const struct recon_bound *b)
 {
+    uint64_t c = recon__created(it);
+
     if (b->inf)
         return 1;
-    if (it->created != b->created)
-        return it->created < b->created;
-    return memcmp(it->id, b->prefix, b->plen) < 0;
+    if (c != b->created)
+        return c < b->created;
+    return memcmp(recon__id(s, it), b->prefix, b->plen) < 0;
 }
 
 /* Index of the first item not below b. */
@@ -220,7 +294,7 @@ static size_t recon__find(const struct recon_set *s, const struct recon_bound *b
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
 
-        if (recon__below(&s->items[mid], b))
+        if (recon__below(s, &s->items[mid], b))
             lo = mid + 1;
         else
             hi = mid;
@@ -244,18 +318,19 @@ static int recon__bound_cmp(const struct recon_bound *a, const struct recon_boun
 }
 
 /* The shortest bound that separates prev (below) from next (not below). */
-static void recon__min_bound(const struct recon_item *prev, const struct recon_item *next,
-                             struct recon_bound *b)
+static void recon__min_bound(const struct recon_set *s, const struct recon_item *prev,
+                             const struct recon_item *next, struct recon_bound *b)
 {
     memset(b, 0, sizeof *b);
-    b->created = next->created;
-    if (prev->created == next->created) {
+    b->created = recon__created(next);
+    if (recon__created(prev) == b->created) {
+        const uint8_t *p = recon__id(s, prev), *q = recon__id(s, next);
         size_t l = 0;
 
-        while (l < RECON_ID_LEN - 1 && prev->id[l] == next->id[l])
+        while (l < RECON_ID_LEN - 1 && p[l] == q[l])
             l++;
         b->plen = (uint8_t)(l + 1);
-        memcpy(b->prefix, next->id, b->plen);
+        memcpy(b->prefix, q, b->plen);
     }
 }
 
@@ -267,13 +342,14 @@ static void recon__fingerprint(const struct recon_set *s, size_t lo, size_t hi,
     uint64_t count = hi - lo;
 
     for (size_t i = lo; i < hi; i++) {
+        const uint8_t *id = recon__id(s, &s->items[i]);
         unsigned carry = 0;
 
         for (int l = 0; l < 4; l++) {
             uint64_t v = 0, sum;
 
             for (int b = 7; b >= 0; b--)
-                v = (v << 8) | s->items[i].id[8 * l + b];
+                v = (v << 8) | id[8 * l + b];
             sum = acc[l] + v;
             unsigned c1 = sum < v;
             acc[l] = sum + carry;
@@ -474,7 +550,7 @@ static int recon__describe(struct recon__reply *rp, size_t lo, size_t hi,
         if (j == RECON_SPLIT - 1)
             sb = *b;
         else
-            recon__min_bound(&rp->s->items[end - 1], &rp->s->items[end], &sb);
+            recon__min_bound(rp->s, &rp->s->items[end - 1], &rp->s->items[end], &sb);
         if ((r = recon__push(rp, &sb, RECON_FINGERPRINT, start, end)) != 0)
             return r;
         start = end;
@@ -506,7 +582,7 @@ static int recon__pack_range(msgpack_packer *pk, const struct recon_set *s,
             return -1;
         for (size_t i = o->lo; i < o->hi; i++)
             if (msgpack_pack_bin(pk, RECON_ID_LEN) != 0 ||
-                msgpack_pack_bin_body(pk, s->items[i].id, RECON_ID_LEN) != 0)
+                msgpack_pack_bin_body(pk, recon__id(s, &s->items[i]), RECON_ID_LEN) != 0)
                 return -1;
     }
     return 0;
@@ -619,12 +695,13 @@ static void recon__diff(struct recon_set *s, size_t lo, size_t hi,
 {
     memset(seen, 0, n);
     for (size_t i = lo; i < hi; i++) {
-        uint8_t (*hit)[RECON_ID_LEN] = n ? bsearch(s->items[i].id, ids, n, RECON_ID_LEN,
-                                                   recon__id_cmp) : NULL;
+        const uint8_t *id = recon__id(s, &s->items[i]);
+        uint8_t (*hit)[RECON_ID_LEN] = n ? bsearch(id, ids, n, RECON_ID_LEN, recon__id_cmp)
+                                         : NULL;
         if (hit != NULL)
             seen[hit - ids] = 1;
         else if (cb->have != NULL)
-            cb->have(cb->ctx, s->items[i].id);
+            cb->have(cb->ctx, id);
     }
     for (size_t k = 0; k < n; k++)
         if (!seen[k] && cb->need != NULL)

@@ -1355,9 +1355,23 @@ static void test_id_set(void)
     CHECK(alerts_id_mark(&al, id, 7) == AGAH_EINVAL);
     CHECK(alerts_id_mark(&al, id, ALERTS_ID_STORED) == 0);
     CHECK(alerts_id_state(&al, id) == ALERTS_ID_STORED && alerts_get(&al, id) == NULL);
-    /* A stored, unreadable alert becomes readable (an epoch key came). */
+    /* References (what the reconciliation set holds instead of ids) stand
+     * for their id until the generation changes; adding changes nothing. */
+    uint32_t r1 = alerts_id_ref(&al, id), r2;
+    uint64_t g0 = alerts_ref_gen(&al);
+    static const uint8_t zeros[32];
+    CHECK(r1 != 0 && memcmp(alerts_ref_id(&al, r1), id, 32) == 0);
+    CHECK(alerts_id_ref(&al, other) == 0 && memcmp(alerts_ref_id(&al, 0), zeros, 32) == 0 &&
+          memcmp(alerts_ref_id(&al, r1 + 1000), zeros, 32) == 0);
+    /* A stored, unreadable alert becomes readable (an epoch key came):
+     * its id moves into the view, so its reference changes. */
     CHECK(alerts_add(&al, id, author, 5, 0, body) == 1);
     CHECK(alerts_id_count(&al) == 1 && alerts_id_state(&al, id) == ALERTS_ID_STORED);
+    r2 = alerts_id_ref(&al, id);
+    CHECK(r2 != r1 && memcmp(alerts_ref_id(&al, r2), id, 32) == 0 && alerts_ref_gen(&al) != g0);
+    g0 = alerts_ref_gen(&al);
+    CHECK(alerts_id_mark(&al, other, ALERTS_ID_STORED) == 0 && alerts_ref_gen(&al) == g0);
+    CHECK(alerts_id_forget(&al, other) == 1 && alerts_ref_gen(&al) != g0);
     CHECK(alerts_id_mark(&al, id, ALERTS_ID_STORED) == 0 && alerts_get(&al, id) != NULL);
     CHECK(alerts_first(&al, "+15551230000") == alerts_get(&al, id));
     /* A tombstone replaces it, and the target no longer finds it. */

@@ -95,9 +95,11 @@ struct side {
     int retry;       /* a failed table may be asked for again (the initiator, once) */
 };
 
-/* Mode of a run: how the initiator starts, and how many tables are
- * damaged on the way (the first `tamper` of them). */
-static int use_range, tamper;
+/* Mode of a run: how the initiator starts, how many tables are damaged on
+ * the way (the first `tamper` of them), and whether A's set refers to the
+ * scenario's items (as agahd's refers to its record view) instead of
+ * holding copies. */
+static int use_range, tamper, use_ext;
 
 static void cb_need(void *ctx, const uint8_t id[32]) { ids_add(&((struct side *)ctx)->need, id); }
 /* A short id we lack: resolved as the peer would answer SWANT, by its
@@ -217,6 +219,20 @@ static struct result reconcile(struct recon_set *a, struct recon_set *b, struct 
     return res;
 }
 
+/* The resolver of A's set in use_ext runs: references are indexes + 1 into
+ * the scenario's items. */
+static const uint8_t *item_id(void *ctx, uint32_t ref)
+{
+    return ((const struct item *)ctx)[ref - 1].id;
+}
+
+static void set_add(struct recon_set *s, int ext, const struct item *it, size_t i)
+{
+    if ((ext ? recon_set_add_ref(s, it[i].created, (uint32_t)(i + 1))
+             : recon_set_add(s, it[i].created, it[i].id)) != 0)
+        abort();
+}
+
 static void gen(struct item *it, size_t n, uint64_t t0, uint64_t spread)
 {
     for (size_t i = 0; i < n; i++) {
@@ -265,14 +281,15 @@ static struct result scenario(const char *name, size_t shared, size_t only_a, si
     clock_t t0;
     size_t i;
 
-    if (it == NULL || recon_set_new(&a) != 0 || recon_set_new(&b) != 0)
+    if (it == NULL || (use_ext ? recon_set_new_ext(&a, item_id, it) : recon_set_new(&a)) != 0 ||
+        recon_set_new(&b) != 0)
         abort();
     gen(it, total, 1700000000, spread);
     for (i = 0; i < total; i++) {
         if (i < shared + only_a)
-            (void)recon_set_add(a, it[i].created, it[i].id);
+            set_add(a, use_ext, it, i);
         if (i < shared || i >= shared + only_a)
-            (void)recon_set_add(b, it[i].created, it[i].id);
+            set_add(b, 0, it, i);
         if (i >= shared && i < shared + only_a)
             ids_add(&want_b, it[i].id); /* what B lacks */
         if (i >= shared + only_a)
@@ -296,8 +313,8 @@ static struct result scenario(const char *name, size_t shared, size_t only_a, si
           want_b.n);
     /* Apply, then both sets must be equal: a new session is one message. */
     for (i = 0; i < total; i++) {
-        (void)recon_set_add(a, it[i].created, it[i].id);
-        (void)recon_set_add(b, it[i].created, it[i].id);
+        set_add(a, use_ext, it, i);
+        set_add(b, 0, it, i);
     }
     CHECKF(recon_set_size(a) == total && recon_set_size(b) == total, "%s: sizes %zu %zu", name,
           recon_set_size(a), recon_set_size(b));
@@ -423,6 +440,18 @@ static void test_scenarios(void)
         CHECKF(r.rounds <= 6, "range random %d: %d rounds", t, r.rounds);
     }
     use_range = 0;
+    /* A's set refers to the items instead of copying them, as agahd's
+     * refers to its record view: the same exchanges, both protocols. */
+    use_ext = 1;
+    r = scenario("by reference: 10k, 1% differ", 9900, 50, 50, 86400 * 30);
+    CHECKF(rounds_ok(&r, 5), "by reference 10k/1%%: " ROUNDS_FMT, ROUNDS_ARGS(r));
+    r = scenario("by reference: same second", 9900, 50, 50, 1);
+    CHECKF(rounds_ok(&r, 5), "by reference, same second: " ROUNDS_FMT, ROUNDS_ARGS(r));
+    use_range = 1;
+    r = scenario("by reference, range only", 9900, 50, 50, 3);
+    CHECKF(rounds_ok(&r, 5), "by reference, ranges: " ROUNDS_FMT, ROUNDS_ARGS(r));
+    use_range = 0;
+    use_ext = 0;
     /* Many small random cases, with shared timestamps. */
     for (int t = 0; t < 40; t++) {
         size_t sh = randombytes_uniform(300), oa = randombytes_uniform(40),
@@ -578,7 +607,30 @@ static void test_set(void)
     CHECKF(recon_set_size(s) == n + 1, "size %zu, expected %zu", recon_set_size(s), n + 1);
     recon_set_clear(s);
     CHECKF(recon_set_size(s) == 0, "clear");
+    CHECKF(recon_set_add_ref(s, 5, 1) == AGAH_EINVAL, "a reference into a set of copies");
     recon_set_free(s);
+    /* A set of references: the same reference or another one to an equal
+     * id is one item; ids compare through the resolver. */
+    {
+        struct item it[3] = {{7, {0}}, {7, {0}}, {7, {0}}};
+
+        memset(it[0].id, 9, 32);
+        memset(it[1].id, 9, 32);
+        memset(it[2].id, 3, 32);
+        if (recon_set_new_ext(&s, item_id, it) != 0)
+            abort();
+        CHECKF(recon_set_add_ref(s, 7, 1) == 0 && recon_set_add_ref(s, 7, 1) == 0 &&
+                  recon_set_add_ref(s, 7, 2) == 0 && recon_set_add_ref(s, 7, 3) == 0 &&
+                  recon_set_size(s) == 2,
+              "references: size %zu", recon_set_size(s));
+        CHECKF(recon_set_has(s, 7, it[2].id) == 1 && recon_set_has(s, 7, it[0].id) == 1 &&
+                  recon_set_has(s, 8, it[0].id) == 0,
+              "references: has");
+        CHECKF(recon_set_add_ref(s, 7, 0) == AGAH_EINVAL && recon_set_add(s, 7, it[0].id) ==
+                  AGAH_EINVAL,
+              "references: 0 and copies refused");
+        recon_set_free(s);
+    }
 }
 
 int main(void)
