@@ -74,7 +74,11 @@ static int on_send(void *ctx, const uint8_t *m, size_t len)
     (void)ctx;
     msgpack_unpacked_init(&u);
     r = gossip_decode(m, len, &u, &g, &why);
-    if (r != 0 || (g.type != GOSSIP_SKETCH && g.type != GOSSIP_RECON) || len > 131056)
+    /* A table answers a request; a request follows a table that failed
+     * when asking again is allowed; RECON starts ranges. */
+    if (r != 0 ||
+        (g.type != GOSSIP_SKETCH && g.type != GOSSIP_SKREQ && g.type != GOSSIP_RECON) ||
+        len > 131056)
         abort(); /* we produced something a peer would refuse */
     msgpack_unpacked_destroy(&u);
     return 0;
