@@ -441,14 +441,14 @@ int memb_epoch_clean(const struct memb *m, size_t i)
 
 void memb_name(const struct memb *m, const uint8_t pk[AGAH_PK_LEN], char out[AGAH_NAME_MAX + 1])
 {
-    const struct memb_key *k = memb__key(m, pk);
+    const struct memb_key *k;
     const struct memb_adm *latest = NULL;
     out[0] = '\0';
     if (m->have_genesis && memcmp(pk, m->founder, AGAH_PK_LEN) == 0) {
         memcpy(out, m->founder_name, sizeof m->founder_name);
         return;
     }
-    if (k == NULL)
+    if ((k = memb__key(m, pk)) == NULL)
         return;
     for (uint32_t b = k->adm_head; b != MEMB_NIL; b = m->adm[b].next) {
         const struct memb_adm *a = &m->adm[b];

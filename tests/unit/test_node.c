@@ -413,6 +413,23 @@ static void test_founder_basics(void)
     CHECK(node_record_count(n) == 6);
     CHECK(node_list(n, 0, 1, &v, &cnt) == 0 && cnt == 2);
     free(v);
+    /* A target with many alerts: all of them, newest first. */
+    {
+        uint8_t many[21][32];
+        int ok = 1;
+        for (int i = 0; i < 21; i++) {
+            char note[32];
+            (void)snprintf(note, sizeof note, "report %d", i);
+            clk++;
+            ok &= post(n, "+85251230099", note, many[i]) == 0;
+        }
+        CHECK(ok);
+        CHECK(node_check(n, "+85251230099", &v, &cnt) == 0 && cnt == 21);
+        for (size_t i = 0; i < cnt && i < 21; i++)
+            ok &= memcmp(v[i].id, many[20 - i], 32) == 0;
+        CHECK(ok);
+        free(v);
+    }
     node_close(n);
     agah_identity_free(id);
 }
