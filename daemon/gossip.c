@@ -317,13 +317,20 @@ struct gossip__due {
     uint32_t gen;
 };
 
-struct gossip_missing {
+/* 896 KiB, allocated when the first id goes missing and given back by
+ * gossip_missing_release once nothing is left in it: after a burst its
+ * slots, touched at random, would otherwise stay resident. */
+struct gossip__tables {
     struct gossip__entry slots[GOSSIP_SLOTS];
-    size_t count;
-    uint32_t gen;
     /* FIFO of deadlines; entries that were received or re-queued leave
      * stale elements behind, recognised by their generation. */
     struct gossip__due fifo[GOSSIP_FIFO];
+};
+
+struct gossip_missing {
+    struct gossip__tables *t; /* NULL while empty */
+    size_t count;
+    uint32_t gen;
     size_t head, len;
 };
 
@@ -337,8 +344,25 @@ int gossip_missing_new(struct gossip_missing **out)
     return 0;
 }
 
-void gossip_missing_free(struct gossip_missing *g) { free(g); }
+void gossip_missing_free(struct gossip_missing *g)
+{
+    if (g == NULL)
+        return;
+    free(g->t);
+    free(g);
+}
+
 size_t gossip_missing_count(const struct gossip_missing *g) { return g->count; }
+
+int gossip_missing_release(struct gossip_missing *g)
+{
+    if (g->t == NULL || g->count != 0 || g->len != 0)
+        return 0;
+    free(g->t);
+    g->t = NULL;
+    g->head = 0;
+    return 1;
+}
 
 /* Ids are BLAKE2b outputs: their first bytes are already a good hash. */
 static size_t gossip__home(const uint8_t id[AGAH_HASH_LEN])
@@ -353,11 +377,13 @@ static size_t gossip__home(const uint8_t id[AGAH_HASH_LEN])
 static struct gossip__entry *gossip__find(struct gossip_missing *g,
                                           const uint8_t id[AGAH_HASH_LEN])
 {
+    if (g->t == NULL)
+        return NULL;
     for (size_t i = gossip__home(id), k = 0; k < GOSSIP_SLOTS; k++, i = (i + 1) & (GOSSIP_SLOTS - 1)) {
-        if (!g->slots[i].used)
+        if (!g->t->slots[i].used)
             return NULL;
-        if (memcmp(g->slots[i].id, id, AGAH_HASH_LEN) == 0)
-            return &g->slots[i];
+        if (memcmp(g->t->slots[i].id, id, AGAH_HASH_LEN) == 0)
+            return &g->t->slots[i];
     }
     return NULL;
 }
@@ -369,7 +395,7 @@ static int gossip__enqueue(struct gossip_missing *g, const struct gossip__entry 
 
     if (g->len == GOSSIP_FIFO)
         return AGAH_ETOOBIG;
-    d = &g->fifo[(g->head + g->len) % GOSSIP_FIFO];
+    d = &g->t->fifo[(g->head + g->len) % GOSSIP_FIFO];
     memcpy(d->id, e->id, AGAH_HASH_LEN);
     d->deadline = deadline;
     d->gen = e->gen;
@@ -393,9 +419,11 @@ int gossip_missing_add(struct gossip_missing *g, const uint8_t id[AGAH_HASH_LEN]
     }
     if (g->count >= GOSSIP_MISSING_MAX || g->len == GOSSIP_FIFO)
         return AGAH_ETOOBIG;
-    for (i = gossip__home(id); g->slots[i].used; i = (i + 1) & (GOSSIP_SLOTS - 1))
+    if (g->t == NULL && (g->t = calloc(1, sizeof *g->t)) == NULL)
+        return AGAH_ENOMEM;
+    for (i = gossip__home(id); g->t->slots[i].used; i = (i + 1) & (GOSSIP_SLOTS - 1))
         ;
-    e = &g->slots[i];
+    e = &g->t->slots[i];
     memset(e, 0, sizeof *e);
     memcpy(e->id, id, AGAH_HASH_LEN);
     e->peers[0] = peer;
@@ -410,22 +438,23 @@ int gossip_missing_add(struct gossip_missing *g, const uint8_t id[AGAH_HASH_LEN]
  * tombstones. */
 static void gossip__remove(struct gossip_missing *g, struct gossip__entry *e)
 {
-    size_t i = (size_t)(e - g->slots), j = i;
+    struct gossip__entry *slots = g->t->slots;
+    size_t i = (size_t)(e - slots), j = i;
 
-    g->slots[i].used = 0;
+    slots[i].used = 0;
     g->count--;
     for (;;) {
         size_t k;
 
         j = (j + 1) & (GOSSIP_SLOTS - 1);
-        if (!g->slots[j].used)
+        if (!slots[j].used)
             return;
-        k = gossip__home(g->slots[j].id);
+        k = gossip__home(slots[j].id);
         /* Move j back to i unless its home lies cyclically in (i, j]. */
         if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j))
             continue;
-        g->slots[i] = g->slots[j];
-        g->slots[j].used = 0;
+        slots[i] = slots[j];
+        slots[j].used = 0;
         i = j;
     }
 }
@@ -444,7 +473,7 @@ int gossip_missing_due(struct gossip_missing *g, uint64_t now, uint64_t retry,
                        uint8_t id[AGAH_HASH_LEN], uint64_t *peer)
 {
     while (g->len > 0) {
-        struct gossip__due d = g->fifo[g->head];
+        struct gossip__due d = g->t->fifo[g->head];
         struct gossip__entry *e;
 
         if (d.deadline > now)
@@ -472,5 +501,6 @@ int64_t gossip_missing_next(const struct gossip_missing *g, uint64_t now)
 {
     if (g->len == 0)
         return -1;
-    return g->fifo[g->head].deadline > now ? (int64_t)(g->fifo[g->head].deadline - now) : 0;
+    return g->t->fifo[g->head].deadline > now ? (int64_t)(g->t->fifo[g->head].deadline - now)
+                                               : 0;
 }

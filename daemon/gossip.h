@@ -100,5 +100,9 @@ int gossip_missing_due(struct gossip_missing *g, uint64_t now, uint64_t retry,
                        uint8_t id[AGAH_HASH_LEN], uint64_t *peer);
 /* Milliseconds until the next deadline (0 when one is due), or -1 if empty. */
 int64_t gossip_missing_next(const struct gossip_missing *g, uint64_t now);
+/* Gives the tables' memory back when nothing is missing and no deadline is
+ * queued (they are allocated again by the next add): 1 if it did. Called
+ * now and then, not after every removal, so a burst reuses them. */
+int gossip_missing_release(struct gossip_missing *g);
 
 #endif

@@ -1684,6 +1684,7 @@ static void net__on_tick(uv_timer_t *t)
     if (net->closing)
         return;
     net__dial_some(net);
+    (void)gossip_missing_release(net->missing); /* once nothing is missing */
     for (struct peer *q = net->peers; q != NULL; q = q->next) {
         if (q->state != PEER_UP)
             continue;
