@@ -136,7 +136,8 @@ int recon_set_add(struct recon_set *s, uint64_t created, const uint8_t id[RECON_
 {
     if (s->id_of != NULL)
         return AGAH_EINVAL;
-    if (s->n + s->ntail >= RECON_SET_MAX)
+    /* Every copy counts, duplicates too, until the set is cleared. */
+    if (s->n + s->ntail >= RECON_SET_MAX || s->n_own >= RECON_SET_MAX)
         return AGAH_ETOOBIG;
     if (s->n_own == s->cap_own) {
         size_t nc = s->cap_own ? 2 * s->cap_own : 1024;

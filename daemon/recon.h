@@ -33,7 +33,8 @@ struct recon_set;
  * whose references change or are reused clears and refills the set first. */
 typedef const uint8_t *(*recon_id_fn)(void *ctx, uint32_t ref);
 
-/* A set that keeps a copy of each id (recon_set_add). */
+/* A set that keeps a copy of each id it is given (recon_set_add; a
+ * duplicate's copy too, until recon_set_clear: at most RECON_SET_MAX). */
 int recon_set_new(struct recon_set **out);
 /* A set of references into the caller's ids (recon_set_add_ref): 12 bytes
  * an item instead of 44 (12 and a 32-byte copy). */
