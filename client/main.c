@@ -22,8 +22,8 @@ struct cli_command {
 /* Commands that call libsodium (keys, ids with a checksum, sealed files)
  * get sodium_init first. The others only talk to agahd and skip it: it
  * probes the CPU with cpuid, which traps to the hypervisor on a virtual
- * machine, and faults in pages of libsodium, about 0.1 ms of the 3 ms a
- * `check` takes on the benchmark machine (docs/BENCHMARKS.md). */
+ * machine, and faults in pages of libsodium: about 0.06 ms a `check` on
+ * the benchmark machine, whose median was 1 to 3.5 ms (docs/BENCHMARKS.md). */
 #define CLI_SODIUM 1
 #define CLI_NO_SODIUM 0
 
