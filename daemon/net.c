@@ -616,7 +616,11 @@ static void peer__up(struct peer *p)
     }
     p->in = in;
     p->in_cap = FRAME_WIRE_MAX;
+    /* Counted as up before the duplicate check, which may close it again
+     * (peer__close uncounts an up peer): counted after, a link that lost
+     * to a duplicate was uncounted without ever being counted. */
     p->state = PEER_UP;
+    net->n_up++;
     if (peer__dedupe(p) != 0)
         return;
     /* No Nagle: a WANT or GRAFT is a small write right after another, and
@@ -624,7 +628,6 @@ static void peer__up(struct peer *p)
      * stalls catch-up and gossip alike. Writes are already whole frames. */
     if (uv_tcp_nodelay(&p->tcp, 1) != 0)
         log_debug("peer %s: cannot set TCP_NODELAY", p->remote);
-    net->n_up++;
     if (p->addr != NULL)
         p->addr->fails = 0;
     p->eager = 1;
