@@ -108,7 +108,7 @@ void bu_invite_join(struct node *org, const char *dir, const char *name)
     bu__path(p, dir, "identity.key");
     if (agah_keyfile_write(p, id, NULL, 0) != 0)
         bu_die("cannot write %s", p);
-    if ((r = node_invite(org, agah_identity_pk(id), AGAH_ROLE_MEMBER, name, &code, &why)) != 0)
+    if ((r = node_invite(org, agah_identity_pk(id), AGAH_ROLE_MEMBER, name, NULL, &code, NULL, &why)) != 0)
         bu_die("invite: %s (%s)", agah_strerror(r), why.msg);
     if ((r = agah_join_decode(code, id, bu_now(), &j, &why)) != 0)
         bu_die("join: %s (%s)", agah_strerror(r), why.msg);

@@ -32,7 +32,7 @@ static const struct cli_command cli_commands[] = {
     {"id", 0, 0, {NULL}, cmd_id, CLI_SODIUM},
     {"community create", 1, 1, {NULL}, cmd_community_create, CLI_SODIUM},
     {"join", 1, 1, {NULL}, cmd_join, CLI_SODIUM},
-    {"invite", 1, 1, {"role=", "name="}, cmd_invite, CLI_SODIUM},
+    {"invite", 1, 1, {"role=", "name=", "peer="}, cmd_invite, CLI_SODIUM},
     {"post number", 1, 1, {"category=", "note=", "expires=", "region="}, cmd_post, CLI_NO_SODIUM},
     {"post account", 1, 1, {"category=", "note=", "expires=", "region="}, cmd_post, CLI_NO_SODIUM},
     {"post alert", 0, 0, {"note=", "severity=", "expires=", "category="}, cmd_post, CLI_NO_SODIUM},

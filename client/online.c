@@ -687,9 +687,11 @@ out:
     return r;
 }
 
+static int on_addr_ok(const char *a);
+
 int cmd_invite(struct cli *c)
 {
-    const char *role = cli_opt(c, "role"), *name = cli_opt(c, "name");
+    const char *role = cli_opt(c, "role"), *name = cli_opt(c, "name"), *peer = cli_opt(c, "peer");
     struct ctl ctl;
     struct on_req q;
     const msgpack_object *res;
@@ -697,9 +699,7 @@ int cmd_invite(struct cli *c)
 
     if ((r = on_member_id(c->pos[0])) != 0)
         return r;
-    if (role == NULL)
-        role = "member";
-    if (agah_role_parse(role) < 0)
+    if (role != NULL && agah_role_parse(role) < 0)
         return cli_fail(EXIT_USAGE, "unknown role \"%.40s\": use member, organiser or relay", role);
     if (name == NULL)
         name = "";
@@ -708,27 +708,40 @@ int cmd_invite(struct cli *c)
     for (const char *p = name; *p != '\0'; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             return cli_fail(EXIT_USAGE, "--name contains a control character");
+    if (peer != NULL && (r = on_addr_ok(peer)) != 0)
+        return r;
     on_req_init(&q);
-    int ok = ctl_req_begin(&q.pk, "invite", 3) == 0 &&
+    /* Without --role the daemon keeps the role of someone already admitted. */
+    int ok = ctl_req_begin(&q.pk, "invite", 2 + (role != NULL) + (peer != NULL)) == 0 &&
              ctl_pack_kv_str(&q.pk, "member_id", c->pos[0]) == 0 &&
-             ctl_pack_kv_str(&q.pk, "role", role) == 0 && ctl_pack_kv_str(&q.pk, "name", name) == 0;
+             (role == NULL || ctl_pack_kv_str(&q.pk, "role", role) == 0) &&
+             ctl_pack_kv_str(&q.pk, "name", name) == 0 &&
+             (peer == NULL || ctl_pack_kv_str(&q.pk, "address", peer) == 0);
     r = on_call(c, &ctl, &q, ok, &res);
     if (r == 0) {
-        if (c->json) {
-            on_print_json(res);
+        const msgpack_object *code = mp_get(res, "code");
+
+        if (code == NULL || code->type != MSGPACK_OBJECT_STR) {
+            r = cli_fail(EXIT_FAIL, "agahd sent an invite without a code");
+        } else if (c->json) {
+            (void)fputs("{\"code\": ", stdout);
+            json_string(stdout, code->via.str.ptr, code->via.str.size);
+            (void)fputs("}\n", stdout);
         } else {
-            const msgpack_object *code = mp_get(res, "code");
-            if (code == NULL || code->type != MSGPACK_OBJECT_STR) {
-                r = cli_fail(EXIT_FAIL, "agahd sent an invite without a code");
-            } else {
-                (void)fwrite(code->via.str.ptr, 1, code->via.str.size, stdout);
-                (void)fputc('\n', stdout);
-                (void)fflush(stdout);
-                (void)fprintf(stderr, "agah: hand this code to %s in person; only their identity "
-                              "can open it. They run: agah join CODE\n",
-                              name[0] ? name : "the new member");
-            }
+            (void)fwrite(code->via.str.ptr, 1, code->via.str.size, stdout);
+            (void)fputc('\n', stdout);
+            (void)fflush(stdout);
+            (void)fprintf(stderr, "agah: hand this code to %s in person; only their identity "
+                          "can open it. They run: agah join CODE\n",
+                          name[0] ? name : "the new member");
         }
+        /* A code with no address strands the newcomer with no one to dial. */
+        if (r == 0 && mp_get(res, "peers") != NULL && mp_uint(res, "peers") == 0)
+            (void)fprintf(stderr,
+                          "agah: warning: the code names no address to dial (this node keeps "
+                          "no peers and listens on a wildcard address or none); give --peer "
+                          "HOST:PORT with this node's or a relay's reachable address, or tell "
+                          "the newcomer to run `agah peer add HOST:PORT` after joining\n");
     }
     ctl_close(&ctl);
     return r;

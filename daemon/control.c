@@ -618,8 +618,9 @@ static const struct cmd_def cmd_defs[CONTROL_NCMDS] = {
     [CONTROL_CONFIRM] = {"confirm", h_confirm, NULL, 2, {{ARG_ID, F_REQ}, {ARG_NOTE, F_NIL}}},
     [CONTROL_RETRACT] = {"retract", h_retract, NULL, 2,
                          {{ARG_ID, F_REQ}, {ARG_REASON, F_NIL}}},
-    [CONTROL_INVITE] = {"invite", h_invite, NULL, 3,
-                        {{ARG_MEMBER_ID, F_REQ}, {ARG_ROLE, 0}, {ARG_NAME, F_NIL}}},
+    [CONTROL_INVITE] = {"invite", h_invite, NULL, 4,
+                        {{ARG_MEMBER_ID, F_REQ}, {ARG_ROLE, 0}, {ARG_NAME, F_NIL},
+                         {ARG_ADDRESS, F_NIL}}},
     [CONTROL_REVOKE] = {"revoke", h_revoke, NULL, 2,
                         {{ARG_MEMBER_ID, F_REQ}, {ARG_REASON, F_NIL}}},
     [CONTROL_MEMBERS] = {"members", h_members, NULL, 0, {{0, 0}}},
@@ -907,7 +908,7 @@ static void req_defaults(struct control_req *r)
     r->cmd = -1;
     r->category = AGAH_CAT_HARASSMENT;
     r->severity = AGAH_SEV_WARNING;
-    r->role = AGAH_ROLE_MEMBER;
+    r->role = -1; /* invite: not given */
 }
 
 int control__parse_request(const uint8_t *buf, size_t len, struct control_req *r,
@@ -1228,14 +1229,19 @@ static void h_invite(struct control_client *cl, const struct control_req *r)
     struct out o;
     int rc;
 
-    if ((rc = node_invite(cl->ctl->node, r->member, r->role, r->name, &code, &why)) < 0) {
+    size_t n_peers = 0;
+
+    if ((rc = node_invite(cl->ctl->node, r->member, r->role, r->name, r->address, &code,
+                          &n_peers, &why)) <
+        0) {
         client_fail(cl, rc, &why);
         return;
     }
     out_init(&o);
     o_ok(&o);
-    o_map(&o, 1);
+    o_map(&o, 2);
     o_kstr(&o, "code", code);
+    o_kuint(&o, "peers", n_peers);
     free(code);
     client_send(cl, &o);
 }

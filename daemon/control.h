@@ -64,7 +64,7 @@ struct control_req {
     char note[AGAH_NOTE_MAX + 1];     /* post/confirm note, retract/revoke reason */
     uint8_t member[AGAH_PK_LEN];      /* invite, revoke */
     char member_id[AGAH_IDSTR_SIZE];
-    int role;                         /* invite, default member */
+    int role;                         /* invite; -1 if not given */
     char name[AGAH_NAME_MAX + 1];     /* invite */
     char address[AGAH_ADDR_MAX];      /* peer_add: "host:port" */
 };

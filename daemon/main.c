@@ -588,6 +588,22 @@ static int open_node(const char *dir, const struct opts *o, struct node **node)
 /* Starts the network, the control socket, the timer and the signal
  * handlers on d->loop. Returns 0 or an exit status after logging why; on
  * failure whatever was started is closed by agahd_stop. */
+/* Whether a listen address also tells others where to dial: not when its
+ * host is a wildcard ("0.0.0.0:7433", "[::]:7433", ":7433"), which names
+ * every interface and so none that another machine could use. */
+static int listen_dialable(const char *addr)
+{
+    const char *colon = strrchr(addr, ':');
+    size_t hl = colon != NULL ? (size_t)(colon - addr) : 0;
+
+    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
+        addr++;
+        hl -= 2;
+    }
+    return hl > 0 && !(hl == 7 && memcmp(addr, "0.0.0.0", 7) == 0) &&
+           !(hl == 2 && memcmp(addr, "::", 2) == 0);
+}
+
 static int start_services(struct agahd *d, const char *dir, struct opts *o)
 {
     char sock[AGAH_PATH_MAX];
@@ -626,6 +642,10 @@ static int start_services(struct agahd *d, const char *dir, struct opts *o)
         d->net = NULL;
         return EXIT_FAIL;
     }
+    /* Join codes made here name this node first, when it can be dialled. */
+    if (o->listen != NULL && listen_dialable(o->listen) &&
+        (r = node_set_listen_addr(d->node, o->listen)) != 0)
+        log_warn("join codes will not name %s: %s", o->listen, agah_strerror(r));
 
     prune_now(d);
     if ((r = uv_timer_start(&d->prune, on_prune, AGAHD_PRUNE_MS, AGAHD_PRUNE_MS)) != 0 ||

@@ -1568,13 +1568,14 @@ static void node__join_peer(void *ctx, const char *addr)
 }
 
 int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const char *name,
-                char **code, struct agah_why *why)
+                const char *peer, char **code, size_t *n_peers, struct agah_why *why)
 {
     struct agah_join *j = NULL;
     uint8_t *buf = NULL, aid[AGAH_HASH_LEN];
+    char kept_name[AGAH_NAME_MAX + 1];
     size_t len = 0;
     uint64_t now = node_now(n);
-    int my_role, rc;
+    int my_role, cur_role = -1, rc;
 
     if ((rc = node__my_role(n, &my_role, why)) != 0)
         goto out;
@@ -1582,8 +1583,22 @@ int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const c
         rc = agah_fail(why, AGAH_EPERM, "only organisers can invite");
         goto out;
     }
+    /* Someone already admitted keeps their role unless a higher one is
+     * asked for: a relay invited again must not become a member (and get
+     * the epoch keys) because --role was left out. */
+    if (memb_role_at(&n->memb, pk, now, &cur_role) != 0)
+        cur_role = -1;
+    if (role < 0)
+        role = cur_role >= 0 ? cur_role : AGAH_ROLE_MEMBER;
     if (agah_role_name(role) == NULL) {
         rc = agah_fail(why, AGAH_EINVAL, "unknown role");
+        goto out;
+    }
+    if (cur_role >= 0 && role > cur_role) {
+        rc = agah_fail(why, AGAH_EINVAL,
+                       "that key is already admitted as %s; an invitation cannot lower a role "
+                       "(revoke the key instead, and admit a new one)",
+                       agah_role_name(cur_role));
         goto out;
     }
     if (name == NULL)
@@ -1595,6 +1610,16 @@ int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const c
     if (node__is_me(n, pk)) {
         rc = agah_fail(why, AGAH_EINVAL, "that is this node's own key");
         goto out;
+    }
+    if (peer != NULL && peer[0] != '\0' && !node__addr_ok(peer)) {
+        rc = agah_fail(why, AGAH_EINVAL, "the peer address is not HOST:PORT");
+        goto out;
+    }
+    /* A new code for someone already admitted keeps their name unless a
+     * new one is given: the latest admission's name is the one shown. */
+    if (name[0] == '\0' && memb_known(&n->memb, pk)) {
+        memb_name(&n->memb, pk, kept_name);
+        name = kept_name;
     }
     if (memb_revoked_at(&n->memb, pk) != MEMB_NEVER) {
         rc = agah_fail(why, AGAH_EPERM, "that key is revoked; revocation is permanent");
@@ -1624,6 +1649,8 @@ int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const c
     j->admission_len = len;
     if (role != AGAH_ROLE_RELAY)
         node__join_epochs(n, j);
+    if (peer != NULL && peer[0] != '\0')
+        node__join_peer(j, peer);
     if (n->listen_addr[0] != '\0')
         node__join_peer(j, n->listen_addr);
     if ((rc = store_peer_scan(n->store, node__peers_cb,
@@ -1632,6 +1659,8 @@ int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const c
     rc = agah_join_encode(j, pk, code);
     if (rc != 0)
         rc = agah_fail(why, rc, "cannot make the join code: %s", agah_strerror(rc));
+    else if (n_peers != NULL)
+        *n_peers = j->n_peers;
 out:
     if (j != NULL) {
         sodium_memzero(j, sizeof *j);

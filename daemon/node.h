@@ -117,9 +117,15 @@ int node_confirm(struct node *n, const uint8_t alert[AGAH_HASH_LEN], const char 
                  unsigned *confirmations, struct agah_why *why);
 int node_retract(struct node *n, const uint8_t alert[AGAH_HASH_LEN], const char *reason,
                  struct agah_why *why);
-/* Admits pk and returns the join code (caller frees) for it. */
+/* Admits pk and returns the join code (caller frees) for it. role < 0:
+ * the role pk already holds, else member; a role below the one pk holds
+ * is refused (AGAH_EINVAL: revocation is the way down). *n_peers
+ * (unless NULL) gets how many addresses the code names for the newcomer
+ * to dial: peer (unless NULL or empty), this node's listen address
+ * (node_set_listen_addr) and the peers it keeps, at most
+ * AGAH_JOIN_MAX_PEERS. */
 int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const char *name,
-                char **code, struct agah_why *why);
+                const char *peer, char **code, size_t *n_peers, struct agah_why *why);
 /* Revokes pk and issues a new epoch key to the remaining members. */
 int node_revoke(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reason,
                 struct agah_why *why);

@@ -178,9 +178,35 @@ run $MEM join "$CODE"
 expect "join again: exit 2 (already in a community)" 2 "'already' in err"
 run $ORG invite "$(node_id other)" --role relay
 expect "invite (human) prints only the code on stdout" 0 "out.startswith('agah1-') and len(out.splitlines()) == 1"
+if grep -q 'names no address' <<<"$ERR"; then
+    fail "a code from a node with a --listen address: no warning" "$ERR"
+else
+    pass "a code from a node with a --listen address: no warning"
+fi
 printf '%s\n' "$OUT" >"$ROOT/other.code"
 OUT=$(timeout 60 "$AGAH" --data "$ROOT/other" --json join - <"$ROOT/other.code" 2>"$ROOT/.err"); RC=$?; ERR=$(cat "$ROOT/.err")
 expect "join - reads the code from stdin; relay role" 0 "j['role'] == 'relay'"
+
+# A node that listens nowhere and keeps no peers makes codes with no
+# address in them: the newcomer would have no one to dial, so agah warns,
+# and --peer puts an address in.
+node_init solo
+community_found solo "Solo"
+if start_daemon solo none; then
+    node_init solonew
+    SOLONEW_ID=$(node_id solonew)
+    run solo invite "$SOLONEW_ID"
+    expect "invite from a node with no address to give: the code, and a warning" 0 \
+      "out.startswith('agah1-') and 'names no address' in err and '--peer' in err"
+    run solo --json invite "$SOLONEW_ID" --peer relay.example.org:7433
+    expect "invite --peer: no warning, --json still {code}" 0 \
+      "set(j) == {'code'} and 'names no address' not in err"
+    run solo invite "$SOLONEW_ID" --peer "relay.example.org"
+    expect "invite --peer without a port: exit 2" 2 "'not a peer address' in err"
+    stop_daemon solo >/dev/null
+else
+    fail "a second community's agahd starts with --listen none"
+fi
 
 # ------------------------------------------------------------------ post
 run $ORG --json post number "+852 5123 4567" --note "threats against my family"

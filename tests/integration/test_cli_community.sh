@@ -139,6 +139,63 @@ fi
 run mem check "wechat:wxid_fake123"
 expect "a retracted alert no longer flags" 1 "out == 'not flagged'"
 
+# ------------------------------------------------- a member joins later
+# Started with no --peer at all: its agahd dials the addresses in the code
+# (the organiser's --listen address, the --peer given to invite) and
+# catches up on what was posted before it joined.
+node_init late
+LATE_ID=$(node_id late)
+run org invite "$LATE_ID" --name late --peer "127.0.0.1:$P_RELAY"
+expect "invite of a late member: the code, no warning" 0 \
+  "out.startswith('agah1-') and 'names no address' not in err"
+LATE_CODE=$OUT
+run late --json join "$LATE_CODE"
+expect "the late member joins" 0 "j['role'] == 'member'"
+P_LATE=$(free_port)
+if start_daemon late "$P_LATE"; then
+    if wait_until $SPREAD agah_on late check "+85251234567"; then
+        pass "a member started with no --peer finds the community through its code and catches up"
+    else
+        fail "a member started with no --peer finds the community through its code and catches up" \
+          "$(agah_on late --json peers 2>&1)"
+    fi
+    run late --json peers
+    expect "the code named the organiser's listen address and invite's --peer" 0 \
+      "{'127.0.0.1:$P_ORG', '127.0.0.1:$P_RELAY'} <= {p['address'] for p in j}"
+else
+    fail "the late member's agahd starts"
+fi
+
+# A second address for a peer already linked makes a duplicate link, which
+# is closed; the count of connected peers stays true (it once went below
+# zero, a huge number, when the new link lost).
+run mem --json peer add "localhost:$P_ORG"
+expect "peer add of a second address for the organiser" 0 "j == {'address': 'localhost:$P_ORG'}"
+sleep 2
+count_true() { # NAME: status's peer count equals the members `peers` shows connected
+    local st pe
+    st=$(agah_on "$1" --json status 2>/dev/null) || return 1
+    pe=$(agah_on "$1" --json peers 2>/dev/null) || return 1
+    ST="$st" PE="$pe" python3 -c 'import json,os,sys; s=json.loads(os.environ["ST"]); p=json.loads(os.environ["PE"]); sys.exit(0 if s["peers"] == len({x["member_id"] for x in p if x["connected"]}) and s["peers"] >= 1 else 1)'
+}
+if count_true mem; then
+    pass "after a duplicate link, status counts each connected peer once"
+else
+    fail "after a duplicate link, status counts each connected peer once" \
+      "$(agah_on mem --json status 2>&1)" "$(agah_on mem --json peers 2>&1)"
+fi
+
+# A new code for someone already admitted keeps their role and name unless
+# asked otherwise; a relay must not become a member (and get the epoch
+# keys) because --role was left out.
+run org --json invite "$RELAY_ID"
+expect "inviting the relay again with no --role or --name: a new code" 0 "set(j) == {'code'}"
+run org --json members
+expect "the relay keeps its role and its name" 0 \
+  "[(m['role'], m['name']) for m in j if m['member_id'] == '$RELAY_ID'] == [('relay', 'relay')]"
+run org invite "$LATE_ID" --role relay
+expect "an invitation cannot lower a role: exit 2" 2 "'cannot lower' in err"
+
 # ---------------------------------------------------------------- revoke
 run org --json revoke "$MEM_ID" --reason "phone seized"
 expect "the organiser revokes the member" 0 "j == {'member_id': '$MEM_ID', 'status': 'revoked'}"

@@ -161,7 +161,7 @@ static struct node *invite_open(struct node *org, const char *dir, int role, con
     char *code = NULL;
     struct agah_why why = {{0}};
     size_t ne;
-    int r = node_invite(org, agah_identity_pk(id), role, name, &code, &why);
+    int r = node_invite(org, agah_identity_pk(id), role, name, NULL, &code, NULL, &why);
     if (r != 0) {
         fprintf(stderr, "invite: %s (%s)\n", agah_strerror(r), why.msg);
         exit(2);
@@ -529,7 +529,7 @@ static void test_member_cannot_admit_or_revoke(void)
     (void)sync_into(b, a);
     if (agah_identity_generate(&x) != 0)
         exit(2);
-    CHECK(node_invite(b, agah_identity_pk(x), AGAH_ROLE_MEMBER, "x", &code, &why) == AGAH_EPERM);
+    CHECK(node_invite(b, agah_identity_pk(x), AGAH_ROLE_MEMBER, "x", NULL, &code, NULL, &why) == AGAH_EPERM);
     CHECK(strstr(why.msg, "only organisers can invite") != NULL);
     CHECK(code == NULL);
     CHECK(node_revoke(b, agah_identity_pk(fa), "coup", &why) == AGAH_EPERM);
@@ -690,7 +690,7 @@ static void test_convergence(void)
         sub_dir(name, obs_dirs[i]);
         struct agah_identity *rid = make_identity(obs_dirs[i]);
         char *code = NULL;
-        if (node_invite(a, agah_identity_pk(rid), AGAH_ROLE_RELAY, name, &code, NULL) != 0)
+        if (node_invite(a, agah_identity_pk(rid), AGAH_ROLE_RELAY, name, NULL, &code, NULL, NULL) != 0)
             exit(2);
         CHECK(do_join(obs_dirs[i], rid, code) == 0); /* relays get no keys */
         free(code);
