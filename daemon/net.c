@@ -1344,6 +1344,28 @@ static void net__on_stored(void *ctx, const struct agah_rec *rec)
         else
             net__arm_gossip(net, NET_IHAVE_MS);
     }
+    /* Membership is checked in the handshake; a link that is already up
+     * is checked again whenever membership changes, so a revoked key loses
+     * its links at once rather than when they next drop. (Closing here is
+     * safe: a peer's memory outlives peer__close until its handles close,
+     * and every loop over input stops at a closing peer.) */
+    if (rec->type == AGAH_REC_REVOCATION || rec->type == AGAH_REC_ADMISSION) {
+        for (struct peer *q = net->peers; q != NULL; q = q->next) {
+            int role = 0;
+
+            if (q->state != PEER_UP)
+                continue;
+            if (node_member_status(net->node, q->pk, &role) == 0) {
+                q->role = role;
+                continue;
+            }
+            char who[17];
+            net__hex8(q->pk, who);
+            log_info("peer %s: member %s... is no longer a member (revoked); closing the link",
+                     q->remote, who);
+            peer__close(q, "no longer a member");
+        }
+    }
 }
 
 static struct peer *net__by_serial(struct net *net, uint64_t serial)

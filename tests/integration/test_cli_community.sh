@@ -201,6 +201,24 @@ run org --json revoke "$MEM_ID" --reason "phone seized"
 expect "the organiser revokes the member" 0 "j == {'member_id': '$MEM_ID', 'status': 'revoked'}"
 run org --json status
 expect "revocation issues a new epoch key" 0 "j['epoch'] == 2"
+# Links that are up when the revocation arrives close at once, on every
+# node that hears of it; the handshake refuses the key from then on.
+linked_to_mem() { # NAME: does NAME have a connected link to the member?
+    local out
+    out=$(agah_on "$1" --json peers 2>/dev/null) || return 1
+    OUT="$out" python3 -c 'import json,os,sys; sys.exit(0 if any(p["member_id"] == sys.argv[1] and p["connected"] for p in json.loads(os.environ["OUT"])) else 1)' "$MEM_ID"
+}
+unlinked_everywhere() { ! linked_to_mem org && ! linked_to_mem relay && ! linked_to_mem late; }
+if wait_until $SPREAD unlinked_everywhere; then
+    pass "no node keeps a link to the revoked member"
+else
+    fail "no node keeps a link to the revoked member" "$(agah_on org --json peers 2>&1)"
+fi
+if grep -q "no longer a member" "$ROOT/org.log"; then
+    pass "the organiser's log says why the link closed"
+else
+    fail "the organiser's log says why the link closed"
+fi
 run org --json members
 expect "members shows the member revoked" 0 \
   "{m['member_id']: m['status'] for m in j}.get('$MEM_ID') == 'revoked' and {m['member_id']: m['role'] for m in j}.get('$RELAY_ID') == 'relay'"
