@@ -1120,6 +1120,18 @@ static void h_check(struct control_client *cl, const struct control_req *r)
     int flagged = 0, rc;
     struct out o;
 
+    /* A relay holds alerts it cannot read: "not flagged" from it would be
+     * a confident wrong answer, so it gives none (exit 4, like its posts). */
+    if (node_role(cl->ctl->node) == AGAH_ROLE_RELAY) {
+        struct agah_why why = {{0}};
+
+        client_fail(cl, agah_fail(&why, AGAH_EPERM,
+                                  "this node is a relay: it keeps the community's alerts but "
+                                  "cannot read them, so it cannot tell whether this is flagged; "
+                                  "check on a member's node"),
+                    &why);
+        return;
+    }
     if ((rc = node_check(cl->ctl->node, r->target, &a, &n)) < 0) {
         client_fail(cl, rc, NULL);
         return;

@@ -87,7 +87,8 @@ expect "watch --json lines are ALERTs; SIGINT exits 0" 0 "all(is_alert(l) for l 
 run relay --json list
 expect "the relay lists nothing it cannot read" 0 "j == []"
 run relay --json check "+85251234567"
-expect "the relay cannot flag what it cannot read" 1 "j['flagged'] is False"
+expect "the relay gives no answer rather than a wrong one: exit 4, nothing on stdout" 4 \
+  "out == '' and 'relay' in err"
 
 # ------------------------------------------------- confirm travels back
 run mem --json confirm "${A1:0:12}" --note "called me too"
