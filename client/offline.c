@@ -386,7 +386,8 @@ int cmd_join(struct cli *c)
     if (r != 0) {
         const char *m = why.msg[0] ? why.msg : agah_strerror(r);
         if (r == AGAH_ECHECKSUM)
-            r = cli_fail(EXIT_USAGE, "the join code is damaged or mistyped (%s)", m);
+            r = cli_fail(EXIT_USAGE, "the join code is damaged or mistyped: check it "
+                         "character by character, or ask the organiser for a new one");
         else if (r == AGAH_ECRYPTO)
             r = cli_fail(EXIT_USAGE, "this join code was made for another identity; give the "
                          "organiser the id printed by `agah id`");

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "cli.h"
 
 /* 100 years, the daemon's bound on an expiry (daemon/control.h). */
@@ -352,6 +353,13 @@ static int on_check_batch(struct cli *c, const char *region)
         r = cli_fail(EXIT_USAGE, "cannot read standard input: %s", strerror(errno));
         goto out;
     }
+    /* No question has no answer: `agah check $empty` must not read as
+     * "not flagged". */
+    if (!connected) {
+        r = cli_fail(EXIT_USAGE, "check: no NUMBER or SERVICE:HANDLE given, and none on "
+                                 "standard input");
+        goto out;
+    }
     r = any_invalid ? EXIT_USAGE : any_flagged ? 0 : EXIT_NO;
 out:
     free(line);
@@ -367,6 +375,9 @@ int cmd_check(struct cli *c)
 
     if ((r = on_region_ok(cli_opt(c, "region"))) != 0)
         return r;
+    if (c->npos == 0 && isatty(STDIN_FILENO))
+        return cli_fail(EXIT_USAGE, "check: give a NUMBER or SERVICE:HANDLE, or pipe one per "
+                                    "line on standard input (see agah check --help)");
     if (c->npos == 0 || strcmp(c->pos[0], "-") == 0)
         return on_check_batch(c, region);
     if ((r = ctl_open(&ctl, c->datadir)) != 0)

@@ -848,6 +848,10 @@ static int target_normalize(const char *input, const char *region, int kind,
         return agah_fail(why, rc, "\"%.60s\" is a national number: give its country with "
                          "--region CC (e.g. --region GB) or set AGAH_REGION, or write it "
                          "with + and the country code", input);
+    /* Most details already quote the input ('abc' contains letters...):
+     * those stand alone rather than quote it twice. */
+    if ((rc == AGAH_ENUMBER || rc == AGAH_EACCOUNT) && detail[0] == '\'')
+        return agah_fail(why, rc, "%s", detail);
     if (rc == AGAH_ENUMBER)
         return agah_fail(why, rc, "\"%.60s\" is not a phone number: %s", input, detail);
     if (rc == AGAH_EACCOUNT)
@@ -1567,9 +1571,9 @@ int control_start(uv_loop_t *loop, struct node *node, struct net *net, const cha
 
     if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
         return agah_fail(why, AGAH_EINVAL,
-                         "the control socket path %s is %zu bytes, over the %zu that Unix "
+                         "the control socket's path is %zu bytes, over the %zu that Unix "
                          "sockets allow: use a shorter --data directory",
-                         path, strlen(path), sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+                         strlen(path), sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
     /* The caller holds the node lock, so a socket file here is stale. */
     if (lstat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode))

@@ -571,9 +571,9 @@ static int open_node(const char *dir, const struct opts *o, struct node **node)
         return EXIT_USAGE;
     case AGAH_EEXIST:
         (void)fprintf(stderr,
-                      "agahd: another agahd is already running on %s (%s); stop it first or "
+                      "agahd: another agahd is already running on %s; stop it first or "
                       "use another --data directory\n",
-                      dir, why.msg[0] ? why.msg : "its lock is held");
+                      dir);
         return EXIT_USAGE;
     case AGAH_EPASS:
         (void)fprintf(stderr, "agahd: wrong passphrase for the identity in %s\n", dir);

@@ -36,7 +36,7 @@ enum {
     AGAH_ENOSPC = -25,     /* the disk is full: nothing was written */
 };
 
-#define AGAH_WHY_MAX 200
+#define AGAH_WHY_MAX 256
 
 /* Optional detail for an error, written by decoders. */
 struct agah_why {

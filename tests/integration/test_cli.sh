@@ -367,7 +367,16 @@ expect "check from stdin with an invalid line: exit 2, the others still answered
   "out.splitlines()[0] == '+12025550143  not flagged' and out.splitlines()[1].startswith('telegram:fake_consulate  FLAGGED') and 'line 2' in err"
 run_in $ORG $'+852 5123 4567\n+1 202 555 0143\nbogus\n' --json check
 expect "check --json from stdin: JSON lines" 2 \
-  "len(lines) == 3 and lines[0]['flagged'] is True and lines[0]['normalized'] == '+85251234567' and all(is_alert(a) for a in lines[0]['alerts']) and lines[1]['flagged'] is False and set(lines[1]) == {'query', 'normalized', 'flagged', 'alerts'} and lines[2] == {'query': 'bogus', 'error': lines[2]['error']} and 'not a phone number' in lines[2]['error']"
+  "len(lines) == 3 and lines[0]['flagged'] is True and lines[0]['normalized'] == '+85251234567' and all(is_alert(a) for a in lines[0]['alerts']) and lines[1]['flagged'] is False and set(lines[1]) == {'query', 'normalized', 'flagged', 'alerts'} and lines[2] == {'query': 'bogus', 'error': lines[2]['error']} and 'contains letters' in lines[2]['error']"
+# `agah check $empty` must not read as "not flagged".
+run_in $ORG '' check
+expect "check with nothing on stdin: exit 2, no answer" 2 "out == '' and 'none on standard input' in err"
+run_in $ORG $'\n# only a comment\n' --json check -
+expect "check --json with only blank and comment lines: exit 2, no JSON" 2 "out == '' and 'none on standard input' in err"
+run $ORG check "abc"
+expect "a number with letters: the message names it once" 2 "err.count('abc') == 1 and 'contains letters' in err"
+run $ORG check "nosuchservice:someone"
+expect "an unknown service: the whole list of services, untruncated" 2 "'douyin' in err and 'nosuchservice' in err"
 
 # ------------------------------------------------------------------ list
 run $ORG --json list
