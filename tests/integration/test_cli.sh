@@ -477,6 +477,12 @@ if wait_until 10 grep -q "$A9" "$ROOT/watch.json" && wait_until 10 grep -q '+852
 else
     fail "watch prints an alert as it is stored" "$(cat "$ROOT/watch.json" "$ROOT/watch.err")"
 fi
+run $ORG retract "$A9" --reason "watched it go"
+if wait_until 10 grep -q 'retracted: number +85260000001' "$ROOT/watch.txt"; then
+    pass "watch prints the alert again when it is retracted, saying so"
+else
+    fail "watch prints the alert again when it is retracted, saying so" "$(cat "$ROOT/watch.txt")"
+fi
 kill -INT $WPID $HPID
 wait $WPID; RC=$?
 OUT=$(cat "$ROOT/watch.json"); ERR=$(cat "$ROOT/watch.err")
@@ -484,7 +490,8 @@ expect "watch --json: one ALERT per line; SIGINT exits 0" 0 \
   "len(lines) >= 1 and all(is_alert(l) for l in lines) and any(l['id'] == '$A9' and l['note'] == 'watched' for l in lines)"
 wait $HPID; RC=$?
 OUT=$(cat "$ROOT/watch.txt"); ERR=$(cat "$ROOT/watch.txt.err")
-expect "watch (human): one line per alert; SIGINT exits 0" 0 "'+85260000001' in out and 'watched' in out"
+expect "watch (human): new, then retracted; SIGINT exits 0" 0 \
+  "[l.split('] ', 1)[1].split(':')[0] for l in out.splitlines() if '+85260000001' in l] == ['new', 'retracted'] and 'watched' in out"
 
 # ------------------------------------------------------- status, counts
 run $ORG --json list
