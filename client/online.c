@@ -779,11 +779,20 @@ int cmd_revoke(struct cli *c)
              ctl_pack_kv_str(&q.pk, "reason", reason) == 0;
     r = on_call(c, &ctl, &q, ok, &res);
     if (r == 0) {
-        if (c->json)
-            on_print_json(res);
-        else
-            (void)printf("revoked %s; a new epoch key went to the remaining members\n",
-                         mp_str(res, "member_id", id, sizeof id));
+        const msgpack_object *already = mp_get(res, "already");
+        int was = already != NULL && already->type == MSGPACK_OBJECT_BOOLEAN &&
+                  already->via.boolean;
+
+        mp_str(res, "member_id", id, sizeof id);
+        if (c->json) {
+            (void)fputs("{\"member_id\": ", stdout);
+            json_string(stdout, id, strlen(id));
+            (void)fputs(", \"status\": \"revoked\"}\n", stdout);
+        } else if (was) {
+            (void)printf("%s was already revoked; nothing changed\n", id);
+        } else {
+            (void)printf("revoked %s; a new epoch key went to the remaining members\n", id);
+        }
     }
     ctl_close(&ctl);
     return r;

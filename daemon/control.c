@@ -1274,9 +1274,11 @@ static void h_revoke(struct control_client *cl, const struct control_req *r)
     }
     out_init(&o);
     o_ok(&o);
-    o_map(&o, 2);
+    o_map(&o, 3);
     o_kstr(&o, "member_id", r->member_id);
     o_kstr(&o, "status", "revoked");
+    o_str(&o, "already");
+    o_bool(&o, rc == 1);
     client_send(cl, &o);
 }
 

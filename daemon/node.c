@@ -1692,7 +1692,7 @@ int node_revoke(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reaso
         goto out;
     }
     if (memb_revoked_at(&n->memb, pk) != MEMB_NEVER) {
-        rc = 0; /* already revoked: nothing more to say */
+        rc = 1; /* already revoked: nothing to do, and no rekey */
         goto out;
     }
     if (reason == NULL)

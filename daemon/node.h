@@ -126,7 +126,8 @@ int node_retract(struct node *n, const uint8_t alert[AGAH_HASH_LEN], const char 
  * AGAH_JOIN_MAX_PEERS. */
 int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const char *name,
                 const char *peer, char **code, size_t *n_peers, struct agah_why *why);
-/* Revokes pk and issues a new epoch key to the remaining members. */
+/* Revokes pk and issues a new epoch key to the remaining members: 0;
+ * 1 if pk was already revoked (nothing is done). */
 int node_revoke(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reason,
                 struct agah_why *why);
 

@@ -446,6 +446,12 @@ run $ORG --json status
 expect "revoking rekeys: epoch 2" 0 "j['epoch'] == 2"
 run $ORG revoke "${OTHER_ID:0:10}"
 expect_rc "revoke with a bad id: exit 2" 2
+run $ORG revoke "$OTHER_ID"
+expect "revoking again: exit 0, says nothing changed" 0 "'already revoked' in out and 'epoch' not in out"
+run $ORG --json revoke "$OTHER_ID"
+expect "revoking again --json: the same {member_id, status}" 0 "j == {'member_id': '$OTHER_ID', 'status': 'revoked'}"
+run $ORG --json status
+expect "revoking again does not rekey: still epoch 2" 0 "j['epoch'] == 2"
 
 # ----------------------------------------------------------------- peers
 run $ORG --json peers
