@@ -79,11 +79,14 @@ static const char help_text[] =
     "OPTIONS\n"
     "    --data DIR\n"
     "        The node's data directory. Default: $AGAH_DATA, else $XDG_DATA_HOME/agah,\n"
-    "        else ~/.local/share/agah. It is created 0700 if missing.\n"
+    "        else ~/.local/share/agah. It is created 0700 if missing (CONTRACT.md: both\n"
+    "        programs do), and agahd then refuses it for having no identity.\n"
     "    --listen HOST:PORT\n"
     "        Accept peer connections on this address. Default: " AGAHD_DEFAULT_LISTEN ".\n"
     "        `--listen none` accepts none (the node still dials out); a laptop behind\n"
-    "        NAT usually wants this.\n"
+    "        NAT usually wants this. Unless its host is a wildcard (0.0.0.0, [::]),\n"
+    "        the address also goes into the join codes this node makes, as one to\n"
+    "        dial.\n"
     "    --peer HOST:PORT\n"
     "        Dial this peer and keep it; may be given up to 64 times. Peers also come\n"
     "        from the join code, from `agah peer add` and from other peers.\n"
@@ -200,6 +203,24 @@ static int usage_error(const char *fmt, ...)
 
 /* Parses argv into o. Returns -1 to go on, or an exit status (0 after
  * --help or --version). Options take "--opt VALUE" or "--opt=VALUE". */
+/* HOST:PORT as far as the command line can tell: a host (any, or
+ * [IPv6]) and a port of 1-65535; whether the host resolves is the
+ * network's to find out. */
+static int addr_form_ok(const char *a)
+{
+    const char *colon = strrchr(a, ':');
+    unsigned long port = 0;
+
+    if (colon == NULL || colon[1] == '\0' || strlen(a) >= AGAH_ADDR_MAX)
+        return 0;
+    for (const char *p = colon + 1; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9' || port > 65535)
+            return 0;
+        port = port * 10 + (unsigned long)(*p - '0');
+    }
+    return port >= 1 && port <= 65535;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
     static const char *const with_value[] = {"--data", "--listen", "--peer", "--log-level",
@@ -253,14 +274,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
         } else if (strcmp(name, "--listen") == 0) {
             if (strcmp(val, "none") == 0) {
                 o->listen = NULL;
-            } else if (strchr(val, ':') == NULL || strlen(val) >= AGAH_ADDR_MAX) {
-                return usage_error("--listen: expected HOST:PORT or none, got '%s'", val);
+            } else if (!addr_form_ok(val)) {
+                return usage_error("--listen: expected HOST:PORT (port 1-65535) or none, got "
+                                   "'%.80s'", val);
             } else {
                 o->listen = val;
             }
         } else if (strcmp(name, "--peer") == 0) {
-            if (strchr(val, ':') == NULL || strlen(val) >= AGAH_ADDR_MAX)
-                return usage_error("--peer: expected HOST:PORT, got '%s'", val);
+            if (!addr_form_ok(val))
+                return usage_error("--peer: expected HOST:PORT (port 1-65535), got '%.80s'", val);
             if (o->n_peers >= AGAHD_MAX_PEERS)
                 return usage_error("--peer: at most 64 peers (at '%s')", val);
             o->peers[o->n_peers++] = val;
@@ -699,8 +721,11 @@ int main(int argc, char **argv)
         }
         return check_store(dir);
     }
-    if ((r = agah_datadir_resolve(o.data, dir, &why)) != 0 ||
-        (r = agah_datadir_ensure(dir, &why)) != 0) {
+    if ((r = agah_datadir_resolve(o.data, dir, &why)) != 0) {
+        (void)fprintf(stderr, "agahd: %s\n", why.msg[0] ? why.msg : agah_strerror(r));
+        return EXIT_USAGE;
+    }
+    if ((r = agah_datadir_ensure(dir, &why)) != 0) {
         (void)fprintf(stderr, "agahd: %s\n", why.msg[0] ? why.msg : agah_strerror(r));
         return EXIT_USAGE;
     }

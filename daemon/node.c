@@ -1122,13 +1122,15 @@ int node_open(const char *data_dir, const char *passphrase, size_t passlen,
     }
     memcpy(n->dir, data_dir, strlen(data_dir) + 1);
     if (stat(key_path, &st) != 0) {
-        rc = agah_fail(why, AGAH_ENOENT, "no identity in %s: run `agah init`", data_dir);
+        rc = agah_fail(why, AGAH_ENOENT, "no identity in %.90s: run `agah --data %.90s init` first",
+                       data_dir, data_dir);
         goto out;
     }
     if (stat(n->local_path, &st) != 0) {
         rc = agah_fail(why, AGAH_ENOENT,
-                       "no community in %s: run `agah community create NAME` or `agah join CODE`",
-                       data_dir);
+                       "no community in %.90s: run `agah community create NAME` or "
+                       "`agah join CODE`, with --data %.90s",
+                       data_dir, data_dir);
         goto out;
     }
     /* The lock comes before anything is read or written, so a second

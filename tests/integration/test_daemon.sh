@@ -79,13 +79,13 @@ done
 # --- refusals -------------------------------------------------------------------
 
 agahd_run --data "$(node_dir empty)" --listen none
-expect_fail "no identity: exit 2 naming 'agah init'" 2 "agah init"
+expect_fail "no identity: exit 2 naming 'agah --data DIR init'" 2 "agah --data $(node_dir empty) init"
 check "no identity: the data directory was made 0700" \
     test "$(stat -c %a "$(node_dir empty)")" = 700
 
 node_init nocomm
 agahd_run --data "$(node_dir nocomm)" --listen none
-expect_fail "no community: exit 2 naming 'agah join'" 2 "agah join"
+expect_fail "no community: exit 2 naming 'agah join' and the directory" 2 "\`agah join CODE\`, with --data $(node_dir nocomm)"
 
 # An identity under a passphrase.
 if AGAH_PASSPHRASE="correct horse" agah_on locked init --name locked >/dev/null 2>&1 &&

@@ -313,11 +313,11 @@ static void test_open_errors(void)
 
     sub_dir("empty", d);
     CHECK(node_open(d, NULL, 0, test_clock, &n, &why) == AGAH_ENOENT);
-    CHECK(strstr(why.msg, "agah init") != NULL);
+    CHECK(strstr(why.msg, " init") != NULL && strstr(why.msg, d) != NULL);
     CHECK(n == NULL);
     id = make_identity(d);
     CHECK(node_open(d, NULL, 0, test_clock, &n, &why) == AGAH_ENOENT);
-    CHECK(strstr(why.msg, "agah join") != NULL);
+    CHECK(strstr(why.msg, " join CODE") != NULL && strstr(why.msg, d) != NULL);
     agah_identity_free(id);
 
     sub_dir("founder", d2);
