@@ -40,10 +40,20 @@ int ctl_open(struct ctl *ctl, const char *datadir)
         if (e == EINTR)
             continue;
         (void)close(fd);
-        if (e == ENOENT || e == ECONNREFUSED || e == ENOTDIR)
+        if (e == ENOENT || e == ECONNREFUSED || e == ENOTDIR) {
+            char key[AGAH_PATH_MAX];
+
+            /* Starting agahd would not help a directory with no identity. */
+            if (agah_datadir_path(datadir, "identity.key", key) == 0 &&
+                access(key, F_OK) != 0 && errno == ENOENT)
+                return cli_fail(EXIT_DAEMON,
+                                "agahd is not running on %s, which holds no identity yet: "
+                                "run `agah --data %s init` first",
+                                datadir, datadir);
             return cli_fail(EXIT_DAEMON,
                             "agahd is not running on %s (start it with `agahd --data %s`)",
                             datadir, datadir);
+        }
         return cli_fail(EXIT_DAEMON, "cannot reach agahd on %s: %s", datadir, strerror(e));
     }
     ctl->fd = fd;

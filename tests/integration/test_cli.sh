@@ -127,6 +127,9 @@ expect "status with no daemon: exit 3 naming agahd --data" 3 \
   "'agahd is not running' in err and 'agahd --data' in err"
 OUT=$(timeout 30 "$AGAHD" --data "$ROOT/nobody" --listen none 2>&1); RC=$?
 expect "agahd with no identity: exit 2 naming agah --data DIR init" 2 "'agah --data $ROOT/nobody init' in out"
+run nobody status
+expect "status on a directory with no identity: exit 3, pointing at agah init rather than agahd" 3 \
+  "'agah --data $ROOT/nobody init' in err and 'start it with' not in err"
 OUT=$(timeout 30 "$AGAHD" --data "$ROOT/nobody" --listen 127.0.0.1:99999 2>&1); RC=$?
 expect "agahd --listen with a port out of range: usage error, exit 2" 2 "'--listen' in out and '1-65535' in out"
 node_init lonely
