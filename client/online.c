@@ -66,14 +66,18 @@ static const char *on_region(const struct cli *c)
 }
 
 /* --region must look like an ISO 3166 alpha-2 code. */
-static int on_region_ok(const char *region)
+/* --region, or else AGAH_REGION, must be a two-letter code; the message
+ * names whichever one is wrong (a stale AGAH_REGION is easy to forget). */
+static int on_region_ok(const struct cli *c)
 {
+    const char *opt = cli_opt(c, "region"), *region = on_region(c);
+
     if (region == NULL || region[0] == '\0')
         return 0;
     if (strlen(region) != 2 || !isalpha((unsigned char)region[0]) ||
         !isalpha((unsigned char)region[1]))
-        return cli_fail(EXIT_USAGE, "region \"%.20s\" is not a two-letter country code (e.g. GB, TR)",
-                        region);
+        return cli_fail(EXIT_USAGE, "%s \"%.20s\" is not a two-letter country code (e.g. GB, TR)",
+                        opt != NULL ? "--region" : "AGAH_REGION", region);
     return 0;
 }
 
@@ -202,7 +206,7 @@ int cmd_post(struct cli *c)
     /* The target goes as typed, with the region: agahd normalises it and
      * refuses bad input (exit 2, nothing stored), so this program needs no
      * phone-number library. */
-    if (kind != AGAH_KIND_ALERT && (r = on_region_ok(cli_opt(c, "region"))) != 0)
+    if (kind != AGAH_KIND_ALERT && (r = on_region_ok(c)) != 0)
         return r;
     target = kind == AGAH_KIND_ALERT ? "" : c->pos[0];
 
@@ -373,7 +377,7 @@ int cmd_check(struct cli *c)
     struct ctl ctl;
     int r;
 
-    if ((r = on_region_ok(cli_opt(c, "region"))) != 0)
+    if ((r = on_region_ok(c)) != 0)
         return r;
     if (c->npos == 0 && isatty(STDIN_FILENO))
         return cli_fail(EXIT_USAGE, "check: give a NUMBER or SERVICE:HANDLE, or pipe one per "

@@ -292,6 +292,8 @@ run $ORG --json show "$A4"
 expect "--region GB: stored as +447700900456" 0 "j['target'] == '+447700900456'"
 OUT=$(AGAH_REGION=TR timeout 60 "$AGAH" --data "$ROOT/$ORG" --json check "0532 123 45 67" 2>"$ROOT/.err"); RC=$?; ERR=$(cat "$ROOT/.err")
 expect "AGAH_REGION supplies the default region" 1 "j['normalized'] == '+905321234567' and j['flagged'] is False"
+OUT=$(AGAH_REGION=GBR timeout 60 "$AGAH" --data "$ROOT/$ORG" check "+852 5123 4567" 2>"$ROOT/.err"); RC=$?; ERR=$(cat "$ROOT/.err")
+expect "a bad AGAH_REGION: exit 2, the message names AGAH_REGION" 2 "'AGAH_REGION \"GBR\"' in err"
 run $ORG --json list
 BEFORE=$(OUT="$OUT" python3 -c 'import json,os; print(len(json.loads(os.environ["OUT"])))')
 for bad in "call-me-maybe" "" "+1 23" "+12345678901234567890" "+852 5123 4567 ext. x"; do
