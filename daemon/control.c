@@ -1177,7 +1177,13 @@ static int find_alert(struct control_client *cl, const char *hex, uint8_t id[AGA
     struct agah_why why = {{0}};
     int rc = node_find(cl->ctl->node, hex, id);
 
-    if (rc == AGAH_ENOENT)
+    /* A relay lists no alert because it can read none: say that, as its
+     * post and check do, rather than that the id is unknown. */
+    if (rc == AGAH_ENOENT && node_role(cl->ctl->node) == AGAH_ROLE_RELAY)
+        rc = agah_fail(&why, AGAH_EPERM,
+                       "this node is a relay: it keeps the community's alerts but cannot read "
+                       "them, so it cannot show, confirm or retract one");
+    else if (rc == AGAH_ENOENT)
         (void)agah_fail(&why, rc, "no alert with id %s", hex);
     else if (rc == AGAH_EINVAL)
         (void)agah_fail(&why, rc, "%s is the start of more than one alert id: give more digits",

@@ -1489,6 +1489,12 @@ int node_confirm(struct node *n, const uint8_t alert[AGAH_HASH_LEN], const char 
         return agah_fail(why, AGAH_ENOENT, "no such alert");
     if (node__is_me(n, alerts_author(&n->alerts, a)))
         return agah_fail(why, AGAH_EINVAL, "you cannot confirm your own alert");
+    node__alert_fill(n, a, node_now(n), &view);
+    rc = view.status == NODE_RETRACTED;
+    sodium_memzero(&view, sizeof view);
+    if (rc)
+        return agah_fail(why, AGAH_EINVAL,
+                         "that alert was retracted; if it is still true, post it again");
     for (uint32_t i = alerts_annot_first(&n->alerts, alert); i != ALERTS_NIL;
          i = n->alerts.n[i].next)
         if (n->alerts.n[i].type == AGAH_REC_CONFIRM && node__is_me(n, n->alerts.n[i].author))

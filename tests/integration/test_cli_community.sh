@@ -139,6 +139,12 @@ else
 fi
 run mem check "wechat:wxid_fake123"
 expect "a retracted alert no longer flags" 1 "out == 'not flagged'"
+run org confirm "$A2"
+expect "a retracted alert cannot be confirmed: exit 2" 2 "'retracted' in err"
+run relay confirm "${A1:0:12}"
+expect "a relay cannot confirm, and says it is a relay: exit 4" 4 "'relay' in err"
+run relay show "$A1"
+expect "a relay cannot show an alert, and says why: exit 4" 4 "'relay' in err"
 
 # ------------------------------------------------- a member joins later
 # Started with no --peer at all: its agahd dials the addresses in the code
