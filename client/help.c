@@ -305,7 +305,8 @@ static const struct help_page help_pages[] = {
      "OUTPUT\n"
      "  With --json an array of ALERT objects: {\"id\", \"kind\", \"target\",\n"
      "  \"category\", \"note\", \"severity\", \"author\", \"author_name\", \"created\",\n"
-     "  \"expires\", \"status\", \"confirmations\"} (times in Unix seconds).\n"
+     "  \"expires\", \"status\", \"confirmations\"} (times in Unix seconds;\n"
+     "  \"expires\" is 0 for an alert that never expires).\n"
      "\n" HELP_EXIT_ONLINE
      "\n"
      "EXAMPLES\n"
