@@ -76,6 +76,9 @@ void help_usage(FILE *f);
 /* --- control socket client (ctl.c) --- */
 #define CTL_RESP_MAX (16u << 20)
 #define CTL_TIMEOUT_SECONDS 60
+/* check answers from memory in microseconds; a script screening a call
+ * must not hang for a minute on a stuck daemon. */
+#define CTL_CHECK_TIMEOUT_SECONDS 10
 
 struct ctl {
     int fd;
@@ -89,6 +92,7 @@ struct ctl {
      * its line number in front. */
     char *refusal;
     size_t refusal_size;
+    int timeout; /* of the call in progress, for the message if it runs out */
 };
 
 /* Connects to DIR/agahd.sock. On failure prints why and returns the exit

@@ -168,7 +168,7 @@ static int ctl__receive(struct ctl *ctl, time_t deadline, volatile sig_atomic_t 
     if (r != 0) {
         if (errno == ETIMEDOUT)
             return cli_fail(EXIT_DAEMON, "agahd on %s did not answer within %d s",
-                            ctl->datadir, CTL_TIMEOUT_SECONDS);
+                            ctl->datadir, ctl->timeout);
         return cli_fail(EXIT_DAEMON, "lost the connection to agahd on %s: %s", ctl->datadir,
                         strerror(errno));
     }
@@ -186,7 +186,7 @@ static int ctl__receive(struct ctl *ctl, time_t deadline, volatile sig_atomic_t 
     if (r != 0) {
         if (r == -1 && errno == ETIMEDOUT)
             return cli_fail(EXIT_DAEMON, "agahd on %s did not answer within %d s",
-                            ctl->datadir, CTL_TIMEOUT_SECONDS);
+                            ctl->datadir, ctl->timeout);
         return cli_fail(EXIT_DAEMON, "lost the connection to agahd on %s", ctl->datadir);
     }
     msgpack_unpacked_init(&ctl->unp);
@@ -246,6 +246,7 @@ int ctl_call(struct ctl *ctl, const msgpack_sbuffer *req, int timeout,
     time_t deadline = timeout > 0 ? time(NULL) + timeout : 0;
     int r;
 
+    ctl->timeout = timeout;
     if (req->size > 65536)
         return cli_fail(EXIT_USAGE, "the request is too large");
     hdr[0] = (uint8_t)(req->size >> 24);

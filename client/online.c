@@ -268,7 +268,7 @@ static int on_check_one(struct cli *c, struct ctl *ctl, const char *query, const
         ctl->refusal = why;
         ctl->refusal_size = sizeof why;
     }
-    r = ctl_call(ctl, &q.sb, CTL_TIMEOUT_SECONDS, &res);
+    r = ctl_call(ctl, &q.sb, CTL_CHECK_TIMEOUT_SECONDS, &res);
     ctl->refusal = NULL;
     ctl->refusal_size = 0;
     msgpack_sbuffer_destroy(&q.sb);

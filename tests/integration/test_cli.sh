@@ -506,6 +506,19 @@ OUT=$(cat "$ROOT/watch.txt"); ERR=$(cat "$ROOT/watch.txt.err")
 expect "watch (human): new, then retracted; SIGINT exits 0" 0 \
   "[l.split('] ', 1)[1].split(':')[0] for l in out.splitlines() if '+85260000001' in l] == ['new', 'retracted'] and 'watched' in out"
 
+# A stuck daemon: check gives up after 10 s with exit 3 (a script
+# screening a call must not hang for the minute other commands wait).
+ORG_PID=$(daemon_pid $ORG)
+kill -STOP "$ORG_PID"
+T0=$SECONDS
+run $ORG check "+852 5123 4567"
+T1=$SECONDS
+kill -CONT "$ORG_PID"
+expect "check against a stopped daemon: exit 3 within about 10 s" 3 \
+  "'did not answer within 10 s' in err and $((T1 - T0)) <= 20"
+run $ORG check "+852 5123 4567"
+expect "check answers again once the daemon runs" 0 "out.startswith('FLAGGED')"
+
 # ------------------------------------------------------- status, counts
 run $ORG --json list
 NACTIVE=$(OUT="$OUT" python3 -c 'import json,os; print(len(json.loads(os.environ["OUT"])))')
