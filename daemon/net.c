@@ -193,15 +193,11 @@ static struct peer *net__by_serial(struct net *net, uint64_t serial);
 
 static uint64_t net__now(const struct net *net) { return uv_now(net->loop); }
 
-static void net__hex8(const uint8_t *pk, char out[17])
+/* A peer's member id as `agah members` and `agah peers` print it, so a
+ * log line can be matched with them. */
+static void net__member_id(const uint8_t *pk, char out[AGAH_IDSTR_SIZE])
 {
-    static const char hx[] = "0123456789abcdef";
-
-    for (int i = 0; i < 8; i++) {
-        out[2 * i] = hx[pk[i] >> 4];
-        out[2 * i + 1] = hx[pk[i] & 15];
-    }
-    out[16] = '\0';
+    agah_id_encode(AGAH_IDPFX_MEMBER, pk, out);
 }
 
 /* Whether a record is here or on its way in: stored, or in the verify
@@ -586,7 +582,7 @@ static void peer__up(struct peer *p)
     struct net *net = p->net;
     uint8_t tx[32], rx[32];
     uint8_t *in;
-    char who[17];
+    char who[AGAH_IDSTR_SIZE];
 
     memcpy(p->pk, hs_peer_pk(p->hs), AGAH_PK_LEN);
     if (hs_session_keys(p->hs, tx, rx) != 0 || (p->keys = frame_keys_new(tx, rx)) == NULL) {
@@ -639,9 +635,8 @@ static void peer__up(struct peer *p)
         peer__close(p, "cannot start a timer");
         return;
     }
-    net__hex8(p->pk, who);
-    log_info("peer %s up (%s, member %s...)", p->remote, p->dialer ? "dialled" : "accepted",
-             who);
+    net__member_id(p->pk, who);
+    log_info("peer %s up (%s, member %s)", p->remote, p->dialer ? "dialled" : "accepted", who);
     net__send_peers(net, p);
     if (p->dialer)
         net__recon_start(p);
@@ -1359,9 +1354,9 @@ static void net__on_stored(void *ctx, const struct agah_rec *rec)
                 q->role = role;
                 continue;
             }
-            char who[17];
-            net__hex8(q->pk, who);
-            log_info("peer %s: member %s... is no longer a member (revoked); closing the link",
+            char who[AGAH_IDSTR_SIZE];
+            net__member_id(q->pk, who);
+            log_info("peer %s: member %s is no longer a member (revoked); closing the link",
                      q->remote, who);
             peer__close(q, "no longer a member");
         }

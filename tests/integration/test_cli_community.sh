@@ -221,10 +221,10 @@ if wait_until $SPREAD unlinked_everywhere; then
 else
     fail "no node keeps a link to the revoked member" "$(agah_on org --json peers 2>&1)"
 fi
-if grep -q "no longer a member" "$ROOT/org.log"; then
-    pass "the organiser's log says why the link closed"
+if grep -q "member $MEM_ID is no longer a member" "$ROOT/org.log"; then
+    pass "the organiser's log says why the link closed, naming the member id agah prints"
 else
-    fail "the organiser's log says why the link closed"
+    fail "the organiser's log says why the link closed, naming the member id agah prints"
 fi
 run org --json members
 expect "members shows the member revoked" 0 \
