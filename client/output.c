@@ -286,16 +286,13 @@ void out_reltime(char *buf, size_t size, uint64_t t, uint64_t now)
         (void)snprintf(buf, size, "%s", future ? "in under a minute" : "just now");
         return;
     }
-    if (d < 3600) {
-        v = d / 60;
-        unit = "min";
-    } else if (d < 86400) {
-        v = d / 3600;
-        unit = "h";
-    } else {
-        v = d / 86400;
-        unit = "d";
-    }
+    uint64_t u = d < 3600 ? 60 : d < 86400 ? 3600 : 86400;
+
+    unit = u == 60 ? "min" : u == 3600 ? "h" : "d";
+    /* Past times count whole units ("3 d ago" until the 4th day is over);
+     * a time to come is rounded, so an alert posted for 365 days shows
+     * "in 365 d" and not, seconds later, "in 364 d". */
+    v = future ? (d + u / 2) / u : d / u;
     if (future)
         (void)snprintf(buf, size, "in %" PRIu64 " %s", v, unit);
     else

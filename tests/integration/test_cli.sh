@@ -263,6 +263,8 @@ expect "show (human) does not cut a long note" 0 "'''$LONG'''.strip() in out"
 run $ORG list
 expect "list (human) cuts long notes on a character boundary" 0 \
   "out.encode('utf-8').decode('utf-8') == out and '\u2026' in out"
+expect "list (human): an alert just posted for the default 365 days expires 'in 365 d'" 0 \
+  "'in 365 d' in out and 'in 364 d' not in out"
 
 # JSON escaping and terminal safety: quotes, backslashes, newlines, tabs and
 # an ANSI escape in a note come back exactly in JSON and are never sent raw
