@@ -178,14 +178,17 @@ fi
 # zero, a huge number, when the new link lost).
 run mem --json peer add "localhost:$P_ORG"
 expect "peer add of a second address for the organiser" 0 "j == {'address': 'localhost:$P_ORG'}"
-sleep 2
+# The second link comes up and one of the two is closed as a duplicate.
+if ! wait_until $SPREAD grep -q "duplicate link" "$ROOT/mem.log"; then
+    fail "the second address makes a duplicate link, which is closed" "$(tail -5 "$ROOT/mem.log")"
+fi
 count_true() { # NAME: status's peer count equals the members `peers` shows connected
     local st pe
     st=$(agah_on "$1" --json status 2>/dev/null) || return 1
     pe=$(agah_on "$1" --json peers 2>/dev/null) || return 1
     ST="$st" PE="$pe" python3 -c 'import json,os,sys; s=json.loads(os.environ["ST"]); p=json.loads(os.environ["PE"]); sys.exit(0 if s["peers"] == len({x["member_id"] for x in p if x["connected"]}) and s["peers"] >= 1 else 1)'
 }
-if count_true mem; then
+if wait_until 5 count_true mem; then
     pass "after a duplicate link, status counts each connected peer once"
 else
     fail "after a duplicate link, status counts each connected peer once" \
