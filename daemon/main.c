@@ -17,6 +17,7 @@
 #include <agah/agah.h>
 #include <agah/datadir.h>
 #include "control.h"
+#include "gossip.h"
 #include "log.h"
 #include "net.h"
 #include "node.h"
@@ -203,24 +204,6 @@ static int usage_error(const char *fmt, ...)
 
 /* Parses argv into o. Returns -1 to go on, or an exit status (0 after
  * --help or --version). Options take "--opt VALUE" or "--opt=VALUE". */
-/* HOST:PORT as far as the command line can tell: a host (any, or
- * [IPv6]) and a port of 1-65535; whether the host resolves is the
- * network's to find out. */
-static int addr_form_ok(const char *a)
-{
-    const char *colon = strrchr(a, ':');
-    unsigned long port = 0;
-
-    if (colon == NULL || colon[1] == '\0' || strlen(a) >= AGAH_ADDR_MAX)
-        return 0;
-    for (const char *p = colon + 1; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9' || port > 65535)
-            return 0;
-        port = port * 10 + (unsigned long)(*p - '0');
-    }
-    return port >= 1 && port <= 65535;
-}
-
 static int parse_args(int argc, char **argv, struct opts *o)
 {
     static const char *const with_value[] = {"--data", "--listen", "--peer", "--log-level",
@@ -274,14 +257,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
         } else if (strcmp(name, "--listen") == 0) {
             if (strcmp(val, "none") == 0) {
                 o->listen = NULL;
-            } else if (!addr_form_ok(val)) {
+            } else if (!gossip_addr_ok(val, strlen(val))) {
                 return usage_error("--listen: expected HOST:PORT (port 1-65535) or none, got "
                                    "'%.80s'", val);
             } else {
                 o->listen = val;
             }
         } else if (strcmp(name, "--peer") == 0) {
-            if (!addr_form_ok(val))
+            if (!gossip_addr_ok(val, strlen(val)))
                 return usage_error("--peer: expected HOST:PORT (port 1-65535), got '%.80s'", val);
             if (o->n_peers >= AGAHD_MAX_PEERS)
                 return usage_error("--peer: at most 64 peers (at '%s')", val);
@@ -610,22 +593,6 @@ static int open_node(const char *dir, const struct opts *o, struct node **node)
 /* Starts the network, the control socket, the timer and the signal
  * handlers on d->loop. Returns 0 or an exit status after logging why; on
  * failure whatever was started is closed by agahd_stop. */
-/* Whether a listen address also tells others where to dial: not when its
- * host is a wildcard ("0.0.0.0:7433", "[::]:7433", ":7433"), which names
- * every interface and so none that another machine could use. */
-static int listen_dialable(const char *addr)
-{
-    const char *colon = strrchr(addr, ':');
-    size_t hl = colon != NULL ? (size_t)(colon - addr) : 0;
-
-    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
-        addr++;
-        hl -= 2;
-    }
-    return hl > 0 && !(hl == 7 && memcmp(addr, "0.0.0.0", 7) == 0) &&
-           !(hl == 2 && memcmp(addr, "::", 2) == 0);
-}
-
 static int start_services(struct agahd *d, const char *dir, struct opts *o)
 {
     char sock[AGAH_PATH_MAX];
@@ -664,10 +631,6 @@ static int start_services(struct agahd *d, const char *dir, struct opts *o)
         d->net = NULL;
         return EXIT_FAIL;
     }
-    /* Join codes made here name this node first, when it can be dialled. */
-    if (o->listen != NULL && listen_dialable(o->listen) &&
-        (r = node_set_listen_addr(d->node, o->listen)) != 0)
-        log_warn("join codes will not name %s: %s", o->listen, agah_strerror(r));
 
     prune_now(d);
     if ((r = uv_timer_start(&d->prune, on_prune, AGAHD_PRUNE_MS, AGAHD_PRUNE_MS)) != 0 ||
@@ -721,11 +684,8 @@ int main(int argc, char **argv)
         }
         return check_store(dir);
     }
-    if ((r = agah_datadir_resolve(o.data, dir, &why)) != 0) {
-        (void)fprintf(stderr, "agahd: %s\n", why.msg[0] ? why.msg : agah_strerror(r));
-        return EXIT_USAGE;
-    }
-    if ((r = agah_datadir_ensure(dir, &why)) != 0) {
+    if ((r = agah_datadir_resolve(o.data, dir, &why)) != 0 ||
+        (r = agah_datadir_ensure(dir, &why)) != 0) {
         (void)fprintf(stderr, "agahd: %s\n", why.msg[0] ? why.msg : agah_strerror(r));
         return EXIT_USAGE;
     }

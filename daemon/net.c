@@ -1492,6 +1492,13 @@ static int net__split(const char *addr, char host[AGAH_ADDR_MAX], char port[8])
     return 0;
 }
 
+/* A host that names every interface ("0.0.0.0", "::"), and so no address
+ * another machine could dial. */
+static int net__wildcard(const char *host)
+{
+    return strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
+}
+
 static int net__numeric(const char *addr)
 {
     char host[AGAH_ADDR_MAX], port[8];
@@ -1809,7 +1816,7 @@ static void net__on_peers(struct peer *p, const struct gossip_msg *m)
         if (net__split(tmp, host, port) == 0) {
             /* A node listening on every interface says 0.0.0.0: we know
              * which of its addresses reaches it. */
-            if ((strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) && p->ip[0])
+            if (net__wildcard(host) && p->ip[0])
                 (void)snprintf(addr, sizeof addr, strchr(p->ip, ':') ? "[%s]:%s" : "%s:%s",
                                p->ip, port);
             else
@@ -1900,6 +1907,9 @@ static int net__listen(struct net *net, const char *listen, struct agah_why *why
     (void)snprintf(net->advertise, sizeof net->advertise, strchr(host, ':') ? "[%s]:%d" : "%s:%d",
                    host, p);
     log_info("listening for peers on %s", net->advertise);
+    /* Join codes made here name this node first, when it can be dialled. */
+    if (!net__wildcard(host) && (r = node_set_listen_addr(net->node, net->advertise)) != 0)
+        log_warn("join codes will not name %s: %s", net->advertise, agah_strerror(r));
     return 0;
 }
 
