@@ -1117,6 +1117,15 @@ static void send_alerts(struct control_client *cl, const struct node_alert *a, s
     client_send(cl, &o);
 }
 
+/* What a relay answers to a command that needs to read alerts. */
+static int relay_refusal(struct agah_why *why, const char *cannot)
+{
+    return agah_fail(why, AGAH_EPERM,
+                     "this node is a relay: it keeps the community's alerts but cannot read "
+                     "them, so it cannot %s",
+                     cannot);
+}
+
 static void h_check(struct control_client *cl, const struct control_req *r)
 {
     struct node_alert *a = NULL;
@@ -1129,10 +1138,8 @@ static void h_check(struct control_client *cl, const struct control_req *r)
     if (node_role(cl->ctl->node) == AGAH_ROLE_RELAY) {
         struct agah_why why = {{0}};
 
-        client_fail(cl, agah_fail(&why, AGAH_EPERM,
-                                  "this node is a relay: it keeps the community's alerts but "
-                                  "cannot read them, so it cannot tell whether this is flagged; "
-                                  "check on a member's node"),
+        client_fail(cl,
+                    relay_refusal(&why, "tell whether this is flagged; check on a member's node"),
                     &why);
         return;
     }
@@ -1180,9 +1187,7 @@ static int find_alert(struct control_client *cl, const char *hex, uint8_t id[AGA
     /* A relay lists no alert because it can read none: say that, as its
      * post and check do, rather than that the id is unknown. */
     if (rc == AGAH_ENOENT && node_role(cl->ctl->node) == AGAH_ROLE_RELAY)
-        rc = agah_fail(&why, AGAH_EPERM,
-                       "this node is a relay: it keeps the community's alerts but cannot read "
-                       "them, so it cannot show, confirm or retract one");
+        rc = relay_refusal(&why, "show, confirm or retract one");
     else if (rc == AGAH_ENOENT)
         (void)agah_fail(&why, rc, "no alert with id %s", hex);
     else if (rc == AGAH_EINVAL)
@@ -1249,13 +1254,12 @@ static void h_invite(struct control_client *cl, const struct control_req *r)
     struct agah_why why = {{0}};
     char *code = NULL;
     struct out o;
+    size_t n_peers = 0;
     int rc;
 
-    size_t n_peers = 0;
-
-    if ((rc = node_invite(cl->ctl->node, r->member, r->role, r->name, r->address, &code,
-                          &n_peers, &why)) <
-        0) {
+    rc = node_invite(cl->ctl->node, r->member, r->role, r->name, r->address, &code, &n_peers,
+                     &why);
+    if (rc < 0) {
         client_fail(cl, rc, &why);
         return;
     }

@@ -1489,10 +1489,7 @@ int node_confirm(struct node *n, const uint8_t alert[AGAH_HASH_LEN], const char 
         return agah_fail(why, AGAH_ENOENT, "no such alert");
     if (node__is_me(n, alerts_author(&n->alerts, a)))
         return agah_fail(why, AGAH_EINVAL, "you cannot confirm your own alert");
-    node__alert_fill(n, a, node_now(n), &view);
-    rc = view.status == NODE_RETRACTED;
-    sodium_memzero(&view, sizeof view);
-    if (rc)
+    if (node__alert_status(n, a, node_now(n)) == NODE_RETRACTED)
         return agah_fail(why, AGAH_EINVAL,
                          "that alert was retracted; if it is still true, post it again");
     for (uint32_t i = alerts_annot_first(&n->alerts, alert); i != ALERTS_NIL;
@@ -1514,8 +1511,7 @@ int node_retract(struct node *n, const uint8_t alert[AGAH_HASH_LEN], const char 
                  struct agah_why *why)
 {
     const struct alert_ent *a;
-    struct node_alert view;
-    int role, rc, status;
+    int role, rc;
 
     if ((rc = node__my_role(n, &role, why)) != 0)
         return rc;
@@ -1524,10 +1520,7 @@ int node_retract(struct node *n, const uint8_t alert[AGAH_HASH_LEN], const char 
     if (!node__is_me(n, alerts_author(&n->alerts, a)) && role != AGAH_ROLE_ORGANISER)
         return agah_fail(why, AGAH_EPERM,
                          "only the alert's author or an organiser can retract it");
-    node__alert_fill(n, a, node_now(n), &view);
-    status = view.status;
-    sodium_memzero(&view, sizeof view);
-    if (status == NODE_RETRACTED)
+    if (node__alert_status(n, a, node_now(n)) == NODE_RETRACTED)
         return 0;
     return node__annotate(n, AGAH_REC_RETRACT, alert, reason, why);
 }
