@@ -161,9 +161,9 @@ void table_free(struct table *t);
 
 /* Prints one ALERT (as the daemon sends it) in human form. */
 void out_alert_long(FILE *f, const msgpack_object *a, uint64_t now);
-/* One line for an ALERT; state: lead with new, confirmed by N, retracted or
- * expired (for watch, which sends an alert again as it changes). */
-void out_alert_line(FILE *f, const msgpack_object *a, uint64_t now, int state);
+/* One line for an ALERT (watch's), led by its state: new, confirmed by N,
+ * retracted or expired (watch sends an alert again as it changes). */
+void out_alert_line(FILE *f, const msgpack_object *a, uint64_t now);
 /* "FLAGGED: harassment, reported by 2 members, last 3 d ago" from a list of
  * alerts. */
 void out_flagged_summary(char *buf, size_t size, const msgpack_object *alerts, uint64_t now);

@@ -640,7 +640,7 @@ int cmd_watch(struct cli *c)
         if (c->json)
             on_print_json(res);
         else
-            out_alert_line(stdout, res, (uint64_t)time(NULL), 1);
+            out_alert_line(stdout, res, (uint64_t)time(NULL));
         if (ferror(stdout)) {
             r = cli_fail(EXIT_FAIL, "cannot write the output");
             break;

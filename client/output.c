@@ -483,7 +483,7 @@ void out_alert_long(FILE *f, const msgpack_object *a, uint64_t now)
 #undef OUT_FIELD
 }
 
-void out_alert_line(FILE *f, const msgpack_object *a, uint64_t now, int state)
+void out_alert_line(FILE *f, const msgpack_object *a, uint64_t now)
 {
     char rel[64];
     size_t n;
@@ -496,19 +496,17 @@ void out_alert_line(FILE *f, const msgpack_object *a, uint64_t now, int state)
     (void)fprintf(f, "%s[%s]%s ", out_c("\033[2m"), rel, out_reset());
     /* watch sends an alert again when it is confirmed or retracted: say
      * which state this line shows, or the three lines read the same. */
-    if (state) {
-        uint64_t conf = mp_uint(a, "confirmations");
+    uint64_t conf = mp_uint(a, "confirmations");
 
-        s = out__str(a, "status", &n);
-        if (n == 9 && memcmp(s, "retracted", 9) == 0)
-            (void)fprintf(f, "%sretracted:%s ", out_c("\033[33m"), out_reset());
-        else if (n == 7 && memcmp(s, "expired", 7) == 0)
-            (void)fputs("expired: ", f);
-        else if (conf > 0)
-            (void)fprintf(f, "confirmed by %" PRIu64 ": ", conf);
-        else
-            (void)fputs("new: ", f);
-    }
+    s = out__str(a, "status", &n);
+    if (n == 9 && memcmp(s, "retracted", 9) == 0)
+        (void)fprintf(f, "%sretracted:%s ", out_c("\033[33m"), out_reset());
+    else if (n == 7 && memcmp(s, "expired", 7) == 0)
+        (void)fputs("expired: ", f);
+    else if (conf > 0)
+        (void)fprintf(f, "confirmed by %" PRIu64 ": ", conf);
+    else
+        (void)fputs("new: ", f);
     s = out__str(a, "kind", &n);
     (void)fputs(out_c(danger ? "\033[1;31m" : "\033[1m"), f);
     out__text(f, s, n, 0);
