@@ -345,6 +345,9 @@ static void on_flush(uv_timer_t *t)
 
     if (!d->stopping && (r = node_flush(d->node)) < 0)
         log_error("cannot commit received records: %s", agah_strerror(r));
+    /* A rekey that a membership change asked for a moment ago. */
+    if (!d->stopping && (r = node_tick(d->node)) < 0)
+        log_error("cannot issue an epoch: %s", agah_strerror(r));
 #ifdef __GLIBC__
     /* A large burst of records (a catch-up, a flood) has just ended: hand
      * the heap pages its buffers used back to the system (about a

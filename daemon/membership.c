@@ -3,7 +3,14 @@
  * from the record lists by memb_recompute, so the answer is a function of
  * the set of records alone, whatever order they arrived in. Membership
  * records are few (hundreds to thousands), so rebuilding on each change is
- * cheap next to verifying one signature per alert. */
+ * cheap next to verifying one signature per alert.
+ *
+ * The times a key signs are its own claim, and a revoked key can sign
+ * anything with any time. So revocations are applied level by level from
+ * the founder down (a key's level, its rank, is the number of organiser
+ * admissions between it and the founder, whatever their times), each level
+ * judged against the outcome of the levels above it; and a revoked key's
+ * records stand only if a revocation that applies lists them. */
 #include <stdlib.h>
 #include <string.h>
 #include "membership.h"
@@ -12,20 +19,25 @@ void memb_init(struct memb *m)
 {
     memset(m, 0, sizeof *m);
     idmap_init(&m->keymap, 2 * MEMB_MAX_ADMISSIONS + 2 * MEMB_MAX_REVOCATIONS + 1);
+    idmap_init(&m->authmap, MEMB_MAX_ADMISSIONS + MEMB_MAX_REVOCATIONS + MEMB_MAX_EPOCHS + 1);
 }
 
 void memb_free(struct memb *m)
 {
     for (size_t i = 0; i < m->n_adm; i++)
         free(m->adm[i].bytes);
+    for (size_t i = 0; i < m->n_rev; i++)
+        free(m->rev[i].keep);
     for (size_t i = 0; i < m->n_ep; i++)
         free(m->ep[i].recips);
     free(m->adm);
     free(m->rev);
     free(m->ep);
     free(m->keys);
+    free(m->counts);
     free(m->genesis);
     idmap_free(&m->keymap);
+    idmap_free(&m->authmap);
     memset(m, 0, sizeof *m);
 }
 
@@ -57,6 +69,21 @@ static void memb__copy_str(char *dst, const char *src, size_t n)
     dst[n] = '\0';
 }
 
+/* The per-author counters of `author`, made if missing (NULL on failure). */
+static struct memb_count *memb__count(struct memb *m, const uint8_t author[AGAH_PK_LEN],
+                                      int make)
+{
+    uint32_t i;
+    if (idmap_get(&m->authmap, author, &i))
+        return &m->counts[i];
+    if (!make || memb__reserve((void **)&m->counts, &m->cap_counts, m->n_counts,
+                               sizeof *m->counts, m->authmap.max) != 0 ||
+        idmap_put(&m->authmap, author, (uint32_t)m->n_counts) != 0)
+        return NULL;
+    memset(&m->counts[m->n_counts], 0, sizeof *m->counts);
+    return &m->counts[m->n_counts++];
+}
+
 static int memb__add_genesis(struct memb *m, const struct agah_rec *r)
 {
     uint8_t *copy;
@@ -79,7 +106,12 @@ static int memb__add_genesis(struct memb *m, const struct agah_rec *r)
 static int memb__add_admission(struct memb *m, const struct agah_rec *r)
 {
     struct memb_adm *a;
+    struct memb_count *c;
     int rc;
+    if ((c = memb__count(m, r->author, 1)) == NULL)
+        return AGAH_ENOMEM;
+    if (c->adm >= MEMB_AUTHOR_MAX_ADMISSIONS)
+        return AGAH_ETOOBIG;
     if ((rc = memb__reserve((void **)&m->adm, &m->cap_adm, m->n_adm, sizeof *m->adm,
                             MEMB_MAX_ADMISSIONS)) != 0)
         return rc;
@@ -96,31 +128,61 @@ static int memb__add_admission(struct memb *m, const struct agah_rec *r)
     a->created = r->created;
     a->expires = r->expires;
     memb__copy_str(a->name, r->u.admission.name, r->u.admission.name_len);
-    a->next = MEMB_NIL;
+    a->next = a->anext = MEMB_NIL;
     m->n_adm++;
+    c->adm++;
     return 0;
 }
 
 static int memb__add_revocation(struct memb *m, const struct agah_rec *r)
 {
     struct memb_rev *v;
+    struct memb_count *c;
+    size_t n = r->u.revocation.n_keep;
     int rc;
+    if (n > AGAH_REV_KEEP_MAX)
+        return AGAH_ETOOBIG;
+    if ((c = memb__count(m, r->author, 1)) == NULL)
+        return AGAH_ENOMEM;
+    if (c->rev >= MEMB_AUTHOR_MAX_REVOCATIONS)
+        return AGAH_ETOOBIG;
     if ((rc = memb__reserve((void **)&m->rev, &m->cap_rev, m->n_rev, sizeof *m->rev,
                             MEMB_MAX_REVOCATIONS)) != 0)
         return rc;
-    v = &m->rev[m->n_rev++];
+    v = &m->rev[m->n_rev];
+    memset(v, 0, sizeof *v);
+    if (n > 0 && (v->keep = malloc(n * AGAH_HASH_LEN)) == NULL)
+        return AGAH_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *id = agah_rec_revocation_keep(r, i);
+        if (id == NULL) {
+            free(v->keep);
+            v->keep = NULL;
+            return AGAH_EINTERNAL;
+        }
+        memcpy(v->keep[i], id, AGAH_HASH_LEN);
+    }
+    v->n_keep = n;
     memcpy(v->id, r->id, AGAH_HASH_LEN);
     memcpy(v->author, r->author, AGAH_PK_LEN);
     memcpy(v->target, r->u.revocation.member, AGAH_PK_LEN);
     v->created = r->created;
+    v->next = MEMB_NIL;
+    m->n_rev++;
+    c->rev++;
     return 0;
 }
 
 static int memb__add_epoch(struct memb *m, const struct agah_rec *r)
 {
     struct memb_epoch *e;
+    struct memb_count *c;
     int rc;
     if (r->u.epoch.n > AGAH_EPOCH_MAX_MEMBERS)
+        return AGAH_ETOOBIG;
+    if ((c = memb__count(m, r->author, 1)) == NULL)
+        return AGAH_ENOMEM;
+    if (c->ep >= MEMB_AUTHOR_MAX_EPOCHS)
         return AGAH_ETOOBIG;
     if ((rc = memb__reserve((void **)&m->ep, &m->cap_ep, m->n_ep, sizeof *m->ep,
                             MEMB_MAX_EPOCHS)) != 0)
@@ -144,6 +206,7 @@ static int memb__add_epoch(struct memb *m, const struct agah_rec *r)
     e->number = r->u.epoch.number;
     e->created = r->created;
     m->n_ep++;
+    c->ep++;
     return 0;
 }
 
@@ -165,9 +228,12 @@ int memb_add(struct memb *m, const struct agah_rec *r)
 
 int memb_remove(struct memb *m, const uint8_t id[AGAH_HASH_LEN])
 {
+    struct memb_count *c;
     int found = 0;
     for (size_t i = 0; !found && i < m->n_adm; i++) {
         if (memcmp(m->adm[i].id, id, AGAH_HASH_LEN) == 0) {
+            if ((c = memb__count(m, m->adm[i].author, 0)) != NULL && c->adm > 0)
+                c->adm--;
             free(m->adm[i].bytes);
             m->adm[i] = m->adm[--m->n_adm];
             found = 1;
@@ -175,6 +241,8 @@ int memb_remove(struct memb *m, const uint8_t id[AGAH_HASH_LEN])
     }
     for (size_t i = 0; !found && i < m->n_ep; i++) {
         if (memcmp(m->ep[i].id, id, AGAH_HASH_LEN) == 0) {
+            if ((c = memb__count(m, m->ep[i].author, 0)) != NULL && c->ep > 0)
+                c->ep--;
             free(m->ep[i].recips);
             m->ep[i] = m->ep[--m->n_ep];
             found = 1;
@@ -182,6 +250,9 @@ int memb_remove(struct memb *m, const uint8_t id[AGAH_HASH_LEN])
     }
     for (size_t i = 0; !found && i < m->n_rev; i++) {
         if (memcmp(m->rev[i].id, id, AGAH_HASH_LEN) == 0) {
+            if ((c = memb__count(m, m->rev[i].author, 0)) != NULL && c->rev > 0)
+                c->rev--;
+            free(m->rev[i].keep);
             m->rev[i] = m->rev[--m->n_rev];
             found = 1;
         }
@@ -227,41 +298,246 @@ static int memb__key_add(struct memb *m, const uint8_t pk[AGAH_PK_LEN], struct m
     memset(*out, 0, sizeof **out);
     memcpy((*out)->pk, pk, AGAH_PK_LEN);
     (*out)->revoked_at = MEMB_NEVER;
-    (*out)->adm_head = MEMB_NIL;
+    (*out)->rank = MEMB_NIL;
+    (*out)->adm_head = (*out)->by_head = (*out)->rev_head = MEMB_NIL;
     return 0;
 }
 
-static int memb__revoked(const struct memb_key *k, uint64_t t)
+static int memb__is_founder(const struct memb *m, const uint8_t pk[AGAH_PK_LEN])
 {
-    return k != NULL && k->revoked_at <= t;
+    return m->have_genesis && memcmp(pk, m->founder, AGAH_PK_LEN) == 0;
 }
 
-/* Whether admission a is valid given the current valid flags: its author
- * was a valid organiser when it was signed (rule 4). */
-static int memb__adm_ok(const struct memb *m, const struct memb_adm *a)
+static int memb__keeps(const struct memb_rev *v, const uint8_t id[AGAH_HASH_LEN])
 {
-    const struct memb_key *author = memb__key(m, a->author);
-    if (author == NULL || memb__revoked(author, a->created))
-        return 0;
-    if (memcmp(a->author, m->founder, AGAH_PK_LEN) == 0)
-        return 1;
-    for (uint32_t b = author->adm_head; b != MEMB_NIL; b = m->adm[b].next) {
-        const struct memb_adm *ba = &m->adm[b];
-        if (ba->valid && ba->role == AGAH_ROLE_ORGANISER && ba->created <= a->created &&
-            (ba->expires == 0 || a->created < ba->expires))
+    size_t lo = 0, hi = v->n_keep;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = memcmp(v->keep[mid], id, AGAH_HASH_LEN);
+        if (c == 0)
             return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return 0;
 }
 
+/* Whether record `id` by k stands against the revocations that apply now:
+ * k is not revoked, or one of them keeps it. */
+static int memb__standing(const struct memb *m, const struct memb_key *k,
+                          const uint8_t id[AGAH_HASH_LEN])
+{
+    if (k == NULL || !k->revoked)
+        return 1;
+    for (uint32_t v = k->rev_head; v != MEMB_NIL; v = m->rev[v].next)
+        if (m->rev[v].applies && memb__keeps(&m->rev[v], id))
+            return 1;
+    return 0;
+}
+
+/* The strongest role k held at t through its valid admissions (the
+ * founder: organiser), ignoring revocations; -1 if none. */
+static int memb__role_at(const struct memb *m, const struct memb_key *k, uint64_t t)
+{
+    int best = -1;
+    if (k == NULL)
+        return -1;
+    if (memb__is_founder(m, k->pk))
+        return AGAH_ROLE_ORGANISER;
+    for (uint32_t b = k->adm_head; b != MEMB_NIL; b = m->adm[b].next) {
+        const struct memb_adm *a = &m->adm[b];
+        if (!a->valid || a->created > t || (a->expires != 0 && t >= a->expires))
+            continue;
+        /* Lower enum values are stronger roles. */
+        if (best < 0 || a->role < best)
+            best = a->role;
+    }
+    return best;
+}
+
+/* Valid admissions under the revocations that apply now: the least
+ * fixpoint grounded in the founder. An admission is valid if its author
+ * was an organiser when it was signed and the admission stands. */
+static void memb__admissions(struct memb *m)
+{
+    int changed;
+    for (size_t i = 0; i < m->n_adm; i++)
+        m->adm[i].valid = 0;
+    do {
+        changed = 0;
+        for (size_t i = 0; i < m->n_adm; i++) {
+            struct memb_adm *a = &m->adm[i];
+            const struct memb_key *ak;
+            if (a->valid)
+                continue;
+            ak = memb__key(m, a->author);
+            if (memb__role_at(m, ak, a->created) != AGAH_ROLE_ORGANISER ||
+                !memb__standing(m, ak, a->id))
+                continue;
+            a->valid = 1;
+            changed = 1;
+        }
+    } while (changed);
+}
+
+/* Marks revoked keys from the revocations that apply: any one for a key
+ * other than the founder; for the founder, `quorum` distinct authors. */
+static void memb__mark_revoked(struct memb *m)
+{
+    for (size_t i = 0; i < m->n_keys; i++) {
+        struct memb_key *k = &m->keys[i];
+        size_t authors = 0;
+        k->revoked = 0;
+        k->revoked_at = MEMB_NEVER;
+        k->revsig = 0;
+        for (uint32_t v = k->rev_head; v != MEMB_NIL; v = m->rev[v].next) {
+            const struct memb_rev *rv = &m->rev[v];
+            uint64_t sig;
+            int seen = 0;
+            if (!rv->applies)
+                continue;
+            /* Count each author once (the founder's quorum). */
+            for (uint32_t w = k->rev_head; w != v && !seen; w = m->rev[w].next)
+                seen = m->rev[w].applies && memcmp(m->rev[w].author, rv->author,
+                                                   AGAH_PK_LEN) == 0;
+            authors += !seen;
+            if (rv->created < k->revoked_at)
+                k->revoked_at = rv->created;
+            memcpy(&sig, rv->id, sizeof sig);
+            k->revsig ^= sig;
+        }
+        if (memb__is_founder(m, k->pk))
+            k->revoked = authors >= m->quorum;
+        else
+            k->revoked = authors > 0;
+        if (!k->revoked) {
+            k->revoked_at = MEMB_NEVER;
+            k->revsig = 0;
+        }
+    }
+}
+
+static int memb__rank_cmp(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* Ranks: breadth first from the founder over organiser admissions, valid
+ * or not, so that no time and no revocation can move a key up. */
+static int memb__ranks(struct memb *m)
+{
+    uint32_t *queue;
+    size_t head = 0, tail = 0;
+    struct memb_key *f = memb__key(m, m->founder);
+    if (f == NULL)
+        return AGAH_EINTERNAL;
+    if ((queue = malloc((m->n_keys + 1) * sizeof *queue)) == NULL)
+        return AGAH_ENOMEM;
+    f->rank = 0;
+    queue[tail++] = (uint32_t)(f - m->keys);
+    while (head < tail) {
+        const struct memb_key *k = &m->keys[queue[head++]];
+        for (uint32_t b = k->by_head; b != MEMB_NIL; b = m->adm[b].anext) {
+            struct memb_key *mk;
+            if (m->adm[b].role != AGAH_ROLE_ORGANISER)
+                continue;
+            mk = memb__key(m, m->adm[b].member);
+            if (mk != NULL && mk->rank == MEMB_NIL) {
+                mk->rank = k->rank + 1;
+                queue[tail++] = (uint32_t)(mk - m->keys);
+            }
+        }
+    }
+    free(queue);
+    return 0;
+}
+
+/* Applies the revocations level by level: those signed by keys of one
+ * rank are judged together against the outcome of the ranks above, so two
+ * organisers of one rank who revoke each other are both revoked, and a key
+ * revoked from above cannot undo it by signing a revocation "earlier". */
+static int memb__revocations(struct memb *m)
+{
+    uint32_t *ranks = NULL;
+    int *decide = NULL;
+    size_t nr = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < m->n_rev; i++)
+        m->rev[i].applies = 0;
+    memb__mark_revoked(m);
+    memb__admissions(m);
+    if (m->n_rev == 0)
+        return 0;
+    if ((ranks = malloc(m->n_rev * sizeof *ranks)) == NULL ||
+        (decide = malloc(m->n_rev * sizeof *decide)) == NULL) {
+        rc = AGAH_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < m->n_rev; i++) {
+        const struct memb_key *ak = memb__key(m, m->rev[i].author);
+        if (ak != NULL && ak->rank != MEMB_NIL)
+            ranks[nr++] = ak->rank;
+    }
+    qsort(ranks, nr, sizeof *ranks, memb__rank_cmp);
+    for (size_t r = 0; r < nr; r++) {
+        int any = 0;
+        if (r > 0 && ranks[r] == ranks[r - 1])
+            continue;
+        if (ranks[r] > 0 && m->quorum == SIZE_MAX) {
+            /* The founder's own revocations are in: count the organisers
+             * left, founder included, for the quorum that removes it. */
+            size_t org = 0;
+            for (size_t i = 0; i < m->n_keys; i++) {
+                const struct memb_key *k = &m->keys[i];
+                if (!k->revoked && memb__role_at(m, k, UINT64_MAX - 1) == AGAH_ROLE_ORGANISER)
+                    org++;
+            }
+            m->quorum = org / 2 + 1;
+            if (m->quorum < MEMB_FOUNDER_QUORUM_MIN)
+                m->quorum = MEMB_FOUNDER_QUORUM_MIN;
+        }
+        for (size_t i = 0; i < m->n_rev; i++) {
+            const struct memb_rev *v = &m->rev[i];
+            const struct memb_key *ak = memb__key(m, v->author);
+            decide[i] = ak != NULL && ak->rank == ranks[r] &&
+                        memb__role_at(m, ak, v->created) == AGAH_ROLE_ORGANISER &&
+                        memb__standing(m, ak, v->id);
+        }
+        for (size_t i = 0; i < m->n_rev; i++) {
+            if (decide[i]) {
+                m->rev[i].applies = 1;
+                any = 1;
+            }
+        }
+        if (any) {
+            memb__mark_revoked(m);
+            memb__admissions(m);
+        }
+    }
+out:
+    free(ranks);
+    free(decide);
+    return rc;
+}
+
 int memb_recompute(struct memb *m)
 {
-    struct memb_key *k, *f;
-    int rc, changed;
+struct memb_key *k, *f;
+    int rc;
 
     idmap_clear(&m->keymap);
     m->n_keys = 0;
     m->clean_after = 0;
+    /* Until the founder's own revocations are in, nobody can remove it. */
+    m->quorum = SIZE_MAX;
+    for (size_t i = 0; i < m->n_ep; i++)
+        m->ep[i].valid = 0;
+    for (size_t i = 0; i < m->n_rev; i++)
+        m->rev[i].applies = 0;
     if (!m->have_genesis) {
         for (size_t i = 0; i < m->n_adm; i++)
             m->adm[i].valid = 0;
@@ -269,56 +545,41 @@ int memb_recompute(struct memb *m)
     }
     if ((rc = memb__key_add(m, m->founder, &f)) != 0)
         return rc;
-    f->in_closure = 1;
     f->exposed = 1;
-    /* Index admissions by member; make sure every author has an entry. */
+    /* Index admissions by member and by author, revocations by target. */
     for (size_t i = 0; i < m->n_adm; i++) {
         struct memb_adm *a = &m->adm[i];
         a->valid = 0;
-        if ((rc = memb__key_add(m, a->author, &k)) != 0 ||
-            (rc = memb__key_add(m, a->member, &k)) != 0)
+        if ((rc = memb__key_add(m, a->author, &k)) != 0)
+            return rc;
+        a->anext = k->by_head;
+        k->by_head = (uint32_t)i;
+        if ((rc = memb__key_add(m, a->member, &k)) != 0)
             return rc;
         a->next = k->adm_head;
         k->adm_head = (uint32_t)i;
     }
-    /* Rule 2: the organiser closure, ignoring revocations (fixpoint). */
-    do {
-        changed = 0;
-        for (size_t i = 0; i < m->n_adm; i++) {
-            struct memb_adm *a = &m->adm[i];
-            struct memb_key *mk = memb__key(m, a->member);
-            if (a->role != AGAH_ROLE_ORGANISER || mk->in_closure)
-                continue;
-            if (memb__key(m, a->author)->in_closure) {
-                mk->in_closure = 1;
-                changed = 1;
-            }
-        }
-    } while (changed);
-    /* Rule 3: a revocation by a closure member revokes from its created on. */
     for (size_t i = 0; i < m->n_rev; i++) {
         struct memb_rev *v = &m->rev[i];
-        struct memb_key *ak = memb__key(m, v->author);
-        if (ak == NULL || !ak->in_closure)
-            continue;
-        if ((rc = memb__key_add(m, v->target, &k)) != 0)
+        if ((rc = memb__key_add(m, v->author, &k)) != 0 ||
+            (rc = memb__key_add(m, v->target, &k)) != 0)
             return rc;
-        if (v->created < k->revoked_at)
-            k->revoked_at = v->created;
+        v->next = k->rev_head;
+        k->rev_head = (uint32_t)i;
     }
-    /* Rule 4: valid admissions, least fixpoint grounded in the founder. */
-    do {
-        changed = 0;
-        for (size_t i = 0; i < m->n_adm; i++) {
-            if (!m->adm[i].valid && memb__adm_ok(m, &m->adm[i])) {
-                m->adm[i].valid = 1;
-                changed = 1;
-            }
-        }
-    } while (changed);
-    /* Rule 9: which revoked keys may hold epoch keys, and since when. Only
-     * valid admissions count: a join code made by a revoked organiser can
-     * only carry keys that organiser had, which its own revocation already
+    if ((rc = memb__ranks(m)) != 0 || (rc = memb__revocations(m)) != 0)
+        return rc;
+    /* Epochs stand like any record: an organiser at created, not revoked
+     * or kept. */
+    for (size_t i = 0; i < m->n_ep; i++) {
+        struct memb_epoch *e = &m->ep[i];
+        const struct memb_key *ak = memb__key(m, e->author);
+        e->valid = ak != NULL && memb__role_at(m, ak, e->created) == AGAH_ROLE_ORGANISER &&
+                   memb__standing(m, ak, e->id);
+    }
+    /* Which revoked keys may hold epoch keys, and since when. Only valid
+     * admissions count: a join code made by a revoked organiser can only
+     * carry keys that organiser had, which its own revocation already
      * makes unclean. */
     for (size_t i = 0; i < m->n_adm; i++) {
         const struct memb_adm *a = &m->adm[i];
@@ -339,7 +600,7 @@ int memb_recompute(struct memb *m)
     }
     for (size_t i = 0; i < m->n_keys; i++) {
         k = &m->keys[i];
-        if (k->revoked_at == MEMB_NEVER || !k->exposed)
+        if (!k->revoked || !k->exposed)
             continue;
         /* A join code made with its admission may carry every epoch key
          * its organiser had at that second, so only later epochs are safe. */
@@ -354,25 +615,30 @@ int memb_recompute(struct memb *m)
 int memb_role_at(const struct memb *m, const uint8_t pk[AGAH_PK_LEN], uint64_t t, int *role)
 {
     const struct memb_key *k = memb__key(m, pk);
-    int best = -1;
+    int best;
 
     if (k == NULL)
         return AGAH_ENOENT;
-    if (memb__revoked(k, t))
+    if (k->revoked)
         return AGAH_EPERM;
-    if (m->have_genesis && memcmp(pk, m->founder, AGAH_PK_LEN) == 0) {
-        best = AGAH_ROLE_ORGANISER;
-    } else {
-        for (uint32_t b = k->adm_head; b != MEMB_NIL; b = m->adm[b].next) {
-            const struct memb_adm *a = &m->adm[b];
-            if (!a->valid || a->created > t || (a->expires != 0 && t >= a->expires))
-                continue;
-            /* Lower enum values are stronger roles. */
-            if (best < 0 || a->role < best)
-                best = a->role;
-        }
-    }
-    if (best < 0)
+    if ((best = memb__role_at(m, k, t)) < 0)
+        return AGAH_ENOENT;
+    if (role != NULL)
+        *role = best;
+    return 0;
+}
+
+int memb_record_ok(const struct memb *m, const uint8_t author[AGAH_PK_LEN],
+                   const uint8_t id[AGAH_HASH_LEN], uint64_t created, int *role)
+{
+    const struct memb_key *k = memb__key(m, author);
+    int best;
+
+    if (k == NULL)
+        return AGAH_ENOENT;
+    if (!memb__standing(m, k, id))
+        return AGAH_EPERM;
+    if ((best = memb__role_at(m, k, created)) < 0)
         return AGAH_ENOENT;
     if (role != NULL)
         *role = best;
@@ -382,13 +648,54 @@ int memb_role_at(const struct memb *m, const uint8_t pk[AGAH_PK_LEN], uint64_t t
 int memb_in_closure(const struct memb *m, const uint8_t pk[AGAH_PK_LEN])
 {
     const struct memb_key *k = memb__key(m, pk);
-    return k != NULL && k->in_closure;
+    return k != NULL && k->rank != MEMB_NIL;
+}
+
+int memb_is_founder(const struct memb *m, const uint8_t pk[AGAH_PK_LEN])
+{
+    return memb__is_founder(m, pk);
+}
+
+int memb_has_revocation(const struct memb *m, const uint8_t author[AGAH_PK_LEN],
+                        const uint8_t target[AGAH_PK_LEN])
+{
+    const struct memb_key *k = memb__key(m, target);
+    if (k == NULL)
+        return 0;
+    for (uint32_t v = k->rev_head; v != MEMB_NIL; v = m->rev[v].next)
+        if (memcmp(m->rev[v].author, author, AGAH_PK_LEN) == 0)
+            return 1;
+    return 0;
+}
+
+size_t memb_revocation_votes(const struct memb *m, const uint8_t pk[AGAH_PK_LEN])
+{
+    const struct memb_key *k = memb__key(m, pk);
+    size_t votes = 0;
+    if (k == NULL)
+        return 0;
+    for (uint32_t v = k->rev_head; v != MEMB_NIL; v = m->rev[v].next) {
+        int seen = 0;
+        if (!m->rev[v].applies)
+            continue;
+        for (uint32_t w = k->rev_head; w != v && !seen; w = m->rev[w].next)
+            seen = m->rev[w].applies &&
+                   memcmp(m->rev[w].author, m->rev[v].author, AGAH_PK_LEN) == 0;
+        votes += !seen;
+    }
+    return votes;
+}
+
+int memb_revoked(const struct memb *m, const uint8_t pk[AGAH_PK_LEN])
+{
+    const struct memb_key *k = memb__key(m, pk);
+    return k != NULL && k->revoked;
 }
 
 uint64_t memb_revoked_at(const struct memb *m, const uint8_t pk[AGAH_PK_LEN])
 {
     const struct memb_key *k = memb__key(m, pk);
-    return k == NULL ? MEMB_NEVER : k->revoked_at;
+    return k == NULL || !k->revoked ? MEMB_NEVER : k->revoked_at;
 }
 
 int memb_known(const struct memb *m, const uint8_t pk[AGAH_PK_LEN])
@@ -396,8 +703,7 @@ int memb_known(const struct memb *m, const uint8_t pk[AGAH_PK_LEN])
     const struct memb_key *k = memb__key(m, pk);
     if (k == NULL)
         return 0;
-    return k->adm_head != MEMB_NIL ||
-           (m->have_genesis && memcmp(pk, m->founder, AGAH_PK_LEN) == 0);
+    return k->adm_head != MEMB_NIL || memb__is_founder(m, pk);
 }
 
 long memb_best_admission(const struct memb *m, const uint8_t pk[AGAH_PK_LEN])
@@ -431,12 +737,89 @@ long memb_find_epoch(const struct memb *m, const uint8_t id[AGAH_HASH_LEN])
 int memb_epoch_clean(const struct memb *m, size_t i)
 {
     const struct memb_epoch *e = &m->ep[i];
-    if (e->created < m->clean_after)
+    if (!e->valid || e->created < m->clean_after)
         return 0;
     for (size_t j = 0; j < e->n; j++)
-        if (memb_revoked_at(m, e->recips[j]) != MEMB_NEVER)
+        if (memb_revoked(m, e->recips[j]))
             return 0;
     return 1;
+}
+
+static int memb__recipient(const struct memb_epoch *e, const uint8_t pk[AGAH_PK_LEN])
+{
+    size_t lo = 0, hi = e->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = memcmp(e->recips[mid], pk, AGAH_PK_LEN);
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* Whether k is an organiser or member now: one who must read every alert. */
+static int memb__reader(const struct memb *m, const struct memb_key *k, uint64_t now)
+{
+    int role;
+    if (k->revoked)
+        return 0;
+    role = memb__role_at(m, k, now);
+    return role == AGAH_ROLE_ORGANISER || role == AGAH_ROLE_MEMBER;
+}
+
+int memb_epoch_complete(const struct memb *m, size_t i, uint64_t now)
+{
+    const struct memb_epoch *e = &m->ep[i];
+    for (size_t j = 0; j < m->n_keys; j++)
+        if (memb__reader(m, &m->keys[j], now) && !memb__recipient(e, m->keys[j].pk))
+            return 0;
+    return 1;
+}
+
+long memb_posting_epoch(const struct memb *m, uint64_t now)
+{
+    long best = -1;
+    int best_complete = 0;
+    for (size_t i = 0; i < m->n_ep; i++) {
+        const struct memb_epoch *e = &m->ep[i], *b;
+        int complete;
+        if (!memb_epoch_clean(m, i))
+            continue;
+        complete = memb_epoch_complete(m, i, now);
+        b = best >= 0 ? &m->ep[best] : NULL;
+        if (b == NULL || complete > best_complete ||
+            (complete == best_complete &&
+             (e->number > b->number ||
+              (e->number == b->number && memcmp(e->id, b->id, AGAH_HASH_LEN) < 0)))) {
+            best = (long)i;
+            best_complete = complete;
+        }
+    }
+    return best;
+}
+
+int memb_needs_rekey(const struct memb *m, uint64_t now)
+{
+    long e = memb_posting_epoch(m, now);
+    return e < 0 || !memb_epoch_complete(m, (size_t)e, now);
+}
+
+size_t memb_recipients(const struct memb *m, uint64_t now, uint8_t (*out)[AGAH_PK_LEN],
+                       size_t max)
+{
+    size_t cnt = 0;
+    for (size_t i = 0; i < m->n_keys; i++) {
+        if (!memb__reader(m, &m->keys[i], now))
+            continue;
+        if (cnt < max && out != NULL)
+            memcpy(out[cnt], m->keys[i].pk, AGAH_PK_LEN);
+        cnt++;
+    }
+    return cnt;
 }
 
 void memb_name(const struct memb *m, const uint8_t pk[AGAH_PK_LEN], char out[AGAH_NAME_MAX + 1])
@@ -444,7 +827,7 @@ void memb_name(const struct memb *m, const uint8_t pk[AGAH_PK_LEN], char out[AGA
     const struct memb_key *k;
     const struct memb_adm *latest = NULL;
     out[0] = '\0';
-    if (m->have_genesis && memcmp(pk, m->founder, AGAH_PK_LEN) == 0) {
+    if (memb__is_founder(m, pk)) {
         memcpy(out, m->founder_name, sizeof m->founder_name);
         return;
     }

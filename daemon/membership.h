@@ -1,7 +1,11 @@
 /* The community's membership, derived from the stored GENESIS, ADMISSION,
  * REVOCATION and EPOCH records by the validity rules of proto/PROTOCOL.md
  * ("Validity"). The result depends only on the set of records, never on
- * the order they arrived in: memb_recompute derives everything afresh. */
+ * the order they arrived in: memb_recompute derives everything afresh.
+ *
+ * Nothing here trusts a time that a revoked key signed: a revocation lists
+ * the ids of the revoked key's records that stay valid, and every other
+ * record by that key is invalid whatever its `created`. */
 #ifndef AGAH_MEMBERSHIP_H
 #define AGAH_MEMBERSHIP_H
 
@@ -16,6 +20,14 @@
 #define MEMB_MAX_ADMISSIONS 65536
 #define MEMB_MAX_REVOCATIONS 65536
 #define MEMB_MAX_EPOCHS 4096
+/* ... and on what one author may hold of them, so that one hostile
+ * organiser cannot fill a table and lock the others out of it. */
+#define MEMB_AUTHOR_MAX_ADMISSIONS 8192
+#define MEMB_AUTHOR_MAX_REVOCATIONS 4096
+#define MEMB_AUTHOR_MAX_EPOCHS 512
+/* Revocations of the founder that must apply, by distinct organisers, and
+ * at least this many: see memb_recompute. */
+#define MEMB_FOUNDER_QUORUM_MIN 2
 
 struct memb_adm {
     uint8_t id[AGAH_HASH_LEN], author[AGAH_PK_LEN], member[AGAH_PK_LEN];
@@ -24,30 +36,45 @@ struct memb_adm {
     char name[AGAH_NAME_MAX + 1];
     uint8_t *bytes; /* malloc'd copy of the record */
     size_t len;
-    int valid;      /* rule 4: signed by a valid organiser at created */
+    int valid;      /* derived: signed by a standing organiser at created */
     uint32_t next;  /* next admission of the same member, or MEMB_NIL */
+    uint32_t anext; /* next admission by the same author, or MEMB_NIL */
 };
 
 struct memb_rev {
     uint8_t id[AGAH_HASH_LEN], author[AGAH_PK_LEN], target[AGAH_PK_LEN];
     uint64_t created;
+    uint8_t (*keep)[AGAH_HASH_LEN]; /* malloc'd, strictly ascending */
+    size_t n_keep;
+    int applies;    /* derived: this revocation takes effect */
+    uint32_t next;  /* next revocation of the same target, or MEMB_NIL */
 };
 
 struct memb_epoch {
     uint8_t id[AGAH_HASH_LEN], author[AGAH_PK_LEN];
     uint64_t number, created;
     size_t n;
-    uint8_t (*recips)[AGAH_PK_LEN]; /* malloc'd */
+    uint8_t (*recips)[AGAH_PK_LEN]; /* malloc'd, sorted as in the record */
+    int valid;      /* derived: signed by a standing organiser at created */
 };
 
 struct memb_key {
     uint8_t pk[AGAH_PK_LEN];
-    uint64_t revoked_at;  /* earliest effective revocation, or MEMB_NEVER */
+    int revoked;          /* an applying revocation names it (the founder: a quorum) */
+    uint64_t revoked_at;  /* earliest created of those, or MEMB_NEVER */
+    uint64_t revsig;      /* a fingerprint of the revocations that apply to it */
     uint64_t last_admitted; /* latest created of its valid admissions */
-    int in_closure;       /* rule 2 */
+    uint32_t rank;        /* organiser admissions from the founder (0), or MEMB_NIL */
     int exposed;          /* may hold epoch keys: founder, valid non-relay admission,
                            * or an epoch recipient */
-    uint32_t adm_head;    /* its admissions, or MEMB_NIL */
+    uint32_t adm_head;    /* admissions of it, or MEMB_NIL */
+    uint32_t by_head;     /* admissions by it, or MEMB_NIL */
+    uint32_t rev_head;    /* revocations of it, or MEMB_NIL */
+};
+
+/* Records each author holds, for the per-author bounds. */
+struct memb_count {
+    uint32_t adm, rev, ep;
 };
 
 struct memb {
@@ -66,11 +93,15 @@ struct memb {
     size_t n_rev, cap_rev;
     struct memb_epoch *ep;
     size_t n_ep, cap_ep;
+    struct idmap authmap; /* author -> index in counts */
+    struct memb_count *counts;
+    size_t n_counts, cap_counts;
 
     /* Derived by memb_recompute. */
     struct memb_key *keys;
     size_t n_keys, cap_keys;
     struct idmap keymap; /* pk -> index in keys */
+    size_t quorum;       /* revoking organisers it takes to remove the founder */
     /* An epoch created before this may be readable by a revoked key: the
      * latest of each such key's revocation and its last admission + 1. */
     uint64_t clean_after;
@@ -79,18 +110,38 @@ struct memb {
 void memb_init(struct memb *m);
 void memb_free(struct memb *m);
 /* Adds a GENESIS, ADMISSION, REVOCATION or EPOCH record (copied). Call
- * memb_recompute before asking anything. AGAH_ETOOBIG past the bounds. */
+ * memb_recompute before asking anything. AGAH_ETOOBIG past the bounds,
+ * the per-author ones included. */
 int memb_add(struct memb *m, const struct agah_rec *r);
 /* Removes a membership record by id (pruned, deleted, or not stored after
  * all) and recomputes: 1 if it was here, 0 if not, < 0 on error. */
 int memb_remove(struct memb *m, const uint8_t id[AGAH_HASH_LEN]);
-/* Derives closure, revocations, valid admissions and exposure. */
+/* Derives ranks, which revocations apply, valid admissions and epochs,
+ * and exposure. */
 int memb_recompute(struct memb *m);
 
-/* 0 with *role if pk is a member at t (rule 4); AGAH_EPERM if revoked at
- * or before t; AGAH_ENOENT otherwise. `role` may be NULL. */
+/* 0 with *role if pk may act now as a member admitted at t: not revoked,
+ * and the founder or holding a valid admission with created <= t that has
+ * not expired at t (the strongest role counts). AGAH_EPERM if revoked,
+ * AGAH_ENOENT otherwise. `role` may be NULL. */
 int memb_role_at(const struct memb *m, const uint8_t pk[AGAH_PK_LEN], uint64_t t, int *role);
+/* Whether a record `id` signed by `author` at `created` stands: 0 with
+ * *role (the author's role at created) if the author held a valid
+ * admission then (or is the founder) and is not revoked, or is revoked but
+ * a revocation that applies keeps `id`. AGAH_EPERM if the author is
+ * revoked and nothing keeps it, AGAH_ENOENT if the author was no member at
+ * created. `role` may be NULL. */
+int memb_record_ok(const struct memb *m, const uint8_t author[AGAH_PK_LEN],
+                   const uint8_t id[AGAH_HASH_LEN], uint64_t created, int *role);
 int memb_in_closure(const struct memb *m, const uint8_t pk[AGAH_PK_LEN]);
+int memb_revoked(const struct memb *m, const uint8_t pk[AGAH_PK_LEN]);
+int memb_is_founder(const struct memb *m, const uint8_t pk[AGAH_PK_LEN]);
+/* Whether `author` signed a revocation of `target` (applying or not). */
+int memb_has_revocation(const struct memb *m, const uint8_t author[AGAH_PK_LEN],
+                        const uint8_t target[AGAH_PK_LEN]);
+/* Distinct organisers whose revocation of pk applies. */
+size_t memb_revocation_votes(const struct memb *m, const uint8_t pk[AGAH_PK_LEN]);
+/* Earliest created of the revocations of pk that apply, or MEMB_NEVER. */
 uint64_t memb_revoked_at(const struct memb *m, const uint8_t pk[AGAH_PK_LEN]);
 /* Whether pk has any admission (valid or not) or is the founder. */
 int memb_known(const struct memb *m, const uint8_t pk[AGAH_PK_LEN]);
@@ -98,9 +149,24 @@ int memb_known(const struct memb *m, const uint8_t pk[AGAH_PK_LEN]);
 long memb_best_admission(const struct memb *m, const uint8_t pk[AGAH_PK_LEN]);
 /* Index of an epoch by id, or -1. */
 long memb_find_epoch(const struct memb *m, const uint8_t id[AGAH_HASH_LEN]);
-/* Rule 9: no revoked key is a recipient and no revoked key that may hold
+/* Rule: no revoked key is a recipient and no revoked key that may hold
  * epoch keys could have received it through a join code. */
 int memb_epoch_clean(const struct memb *m, size_t i);
+/* Whether every current organiser and member (at `now`) is a recipient. */
+int memb_epoch_complete(const struct memb *m, size_t i, uint64_t now);
+/* The epoch the community posts under: among the valid, clean epochs, a
+ * complete one before any other, then the highest number, then the lowest
+ * id. -1 if none is clean. Every node holding the same records picks the
+ * same one, whatever keys it holds. */
+long memb_posting_epoch(const struct memb *m, uint64_t now);
+/* Whether an organiser should issue a new epoch: no clean epoch, or the
+ * posting epoch misses a current organiser or member. */
+int memb_needs_rekey(const struct memb *m, uint64_t now);
+/* The keys a new epoch is sealed to: every organiser and member at `now`
+ * (never relays, never revoked keys). Fills at most `max`; returns how many
+ * there are (more than max means they do not fit). */
+size_t memb_recipients(const struct memb *m, uint64_t now, uint8_t (*out)[AGAH_PK_LEN],
+                       size_t max);
 /* The display name of pk: the founder's from genesis, else its latest
  * valid admission's. "" if none. */
 void memb_name(const struct memb *m, const uint8_t pk[AGAH_PK_LEN], char out[AGAH_NAME_MAX + 1]);

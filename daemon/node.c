@@ -33,6 +33,12 @@
 #define NODE_PENDING_BYTES (8u << 20)
 /* Ingested records committed together at most; node_flush commits sooner. */
 #define NODE_BATCH_MAX 4096
+/* Seconds between a membership change from a peer and the rekey check. */
+#define NODE_REKEY_SETTLE 2
+/* A node that holds an epoch key whose record it has not seen (a joining
+ * organiser's code carries keys before the records arrive) waits this long
+ * after start for them before it issues an epoch of its own. */
+#define NODE_REKEY_WAIT_KEYS 30
 /* Join codes are valid this long. */
 #define NODE_INVITE_TTL (7ull * 86400)
 
@@ -74,13 +80,20 @@ struct node {
     struct node_pending pending[NODE_PENDING_MAX];
     size_t p_head, p_count, p_bytes;
     int retry_pending;         /* an admission arrived: retry the pending list */
-    int check_rekey;           /* a revocation arrived: see whether to rekey */
+    /* When to see whether this organiser should issue an epoch (0: no
+     * need): a little after membership records arrive, so a node catching
+     * up issues one epoch for the state it reaches, not one per record. */
+    uint64_t rekey_at;
+    uint64_t opened_at;
     char listen_addr[AGAH_ADDR_MAX];
 };
 
 static int node__ingest_new(struct node *n, const uint8_t *buf, size_t len,
                             struct agah_why *why);
 static int node__maintain(struct node *n);
+static void node__want_rekey(struct node *n, uint64_t delay);
+static void node__pending_add(struct node *n, const uint8_t *buf, size_t len,
+                              const uint8_t id[AGAH_HASH_LEN]);
 
 uint64_t node_now(const struct node *n)
 {
@@ -135,10 +148,16 @@ static int node__key_add(struct node *n, const uint8_t epoch[AGAH_HASH_LEN],
     return 0;
 }
 
-/* Rule 9: the epoch this node posts under. -1 if none is clean. */
+/* The epoch this node posts under: the community's posting epoch
+ * (memb_posting_epoch) when this node holds its key, else the best clean
+ * one it holds, so a member whose key is on its way can still post. -1 if
+ * it holds no clean epoch. */
 static long node__posting_epoch(const struct node *n)
 {
-    long best = -1;
+    long best = memb_posting_epoch(&n->memb, node_now(n));
+    if (best >= 0 && node__key(n, n->memb.ep[best].id) != NULL)
+        return best;
+    best = -1;
     for (size_t i = 0; i < n->memb.n_ep; i++) {
         const struct memb_epoch *e = &n->memb.ep[i];
         if (node__key(n, e->id) == NULL || !memb_epoch_clean(&n->memb, i))
@@ -180,9 +199,12 @@ static int node__retract_ok(const struct node *n, const struct alert_ent *a,
                             const struct annot_ent *x)
 {
     int role;
-    if (memcmp(x->author, alerts_author(&n->alerts, a), AGAH_PK_LEN) == 0)
-        return 1;
-    return memb_role_at(&n->memb, x->author, x->created, &role) == 0 &&
+    /* A retraction dated before its alert is a back-dated one. */
+    if (x->created < a->created)
+        return 0;
+    if (memb_record_ok(&n->memb, x->author, x->id, x->created, &role) != 0)
+        return 0;
+    return memcmp(x->author, alerts_author(&n->alerts, a), AGAH_PK_LEN) == 0 ||
            role == AGAH_ROLE_ORGANISER;
 }
 
@@ -287,9 +309,15 @@ static int node__drop(struct node *n, const uint8_t id[AGAH_HASH_LEN], int type,
 
 /* A list of stored rows collected from a scan, so they can be changed
  * after the scan's statement is done. */
+struct node_row {
+    uint8_t id[AGAH_HASH_LEN];
+    int type;
+    uint64_t created, expires;
+    uint8_t author[AGAH_PK_LEN];
+};
+
 struct node_rows {
-    struct { uint8_t id[AGAH_HASH_LEN]; int type; uint64_t created, expires;
-             uint8_t author[AGAH_PK_LEN]; } *v;
+    struct node_row *v;
     size_t n, cap;
 };
 
@@ -328,9 +356,11 @@ static int node__drop_annotations(struct node *n, const uint8_t alert[AGAH_HASH_
 }
 
 /* Whether a stored record is still valid under the current membership:
- * 1 yes, 0 no, -1 no and never again (its author is revoked at created). */
+ * 1 yes, 0 no, -1 no and never again (its author is revoked and no
+ * revocation keeps it). ADMISSION and REVOCATION records by a key of the
+ * organiser closure always stay: membership weighs them itself. */
 static int node__still_valid(const struct node *n, int type, const uint8_t author[AGAH_PK_LEN],
-                             uint64_t created)
+                             const uint8_t id[AGAH_HASH_LEN], uint64_t created)
 {
     int role, r;
     switch (type) {
@@ -342,7 +372,7 @@ static int node__still_valid(const struct node *n, int type, const uint8_t autho
     default:
         break;
     }
-    r = memb_role_at(&n->memb, author, created, &role);
+    r = memb_record_ok(&n->memb, author, id, created, &role);
     if (r == AGAH_EPERM)
         return -1;
     if (r != 0)
@@ -359,14 +389,21 @@ static int node__revalidate_author(struct node *n, const uint8_t author[AGAH_PK_
 {
     struct node_rows rows = {0};
     int r = store_scan_author(n->store, author, node__rows_cb, &rows);
+    (void)now;
     for (size_t i = 0; r == 0 && i < rows.n; i++) {
-        int v = node__still_valid(n, rows.v[i].type, author, rows.v[i].created);
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        int v = node__still_valid(n, rows.v[i].type, author, rows.v[i].id, rows.v[i].created);
         if (v > 0)
             continue;
-        r = node__drop(n, rows.v[i].id, rows.v[i].type, v < 0,
-                       node__tomb_until(now, rows.v[i].expires));
-        if (r == 0 && v < 0 && rows.v[i].type == AGAH_REC_ALERT)
-            r = node__drop_annotations(n, rows.v[i].id, now);
+        /* Not tombstoned: which revocations apply can change again as
+         * records arrive (a revocation by a key that is itself revoked from
+         * above stops applying), so the record waits with the pending ones
+         * and is tried again on the next membership change. */
+        if (store_get(n->store, rows.v[i].id, &buf, &len) == 0)
+            node__pending_add(n, buf, len, rows.v[i].id);
+        free(buf);
+        r = node__drop(n, rows.v[i].id, rows.v[i].type, 0, 0);
         if (rows.v[i].type <= AGAH_REC_EPOCH)
             *memb_changed = 1;
     }
@@ -378,15 +415,17 @@ static int node__revalidate_author(struct node *n, const uint8_t author[AGAH_PK_
  * change can affect. */
 struct node_keysig {
     uint8_t pk[AGAH_PK_LEN];
-    uint64_t revoked_at, adm;
-    int in_closure;
+    uint64_t revsig, adm;
+    uint32_t rank;
+    int revoked;
 };
 
 static void node__keysig(const struct memb *m, const struct memb_key *k, struct node_keysig *s)
 {
     memcpy(s->pk, k->pk, AGAH_PK_LEN);
-    s->revoked_at = k->revoked_at;
-    s->in_closure = k->in_closure;
+    s->revsig = k->revsig;
+    s->revoked = k->revoked;
+    s->rank = k->rank;
     s->adm = 0;
     for (uint32_t b = k->adm_head; b != MEMB_NIL; b = m->adm[b].next) {
         uint64_t v;
@@ -441,8 +480,8 @@ static int node__membership_changed(struct node *n)
             struct node_keysig after;
             if (idmap_get(&n->memb.keymap, before[i].pk, &k)) {
                 node__keysig(&n->memb, &n->memb.keys[k], &after);
-                if (after.revoked_at == before[i].revoked_at && after.adm == before[i].adm &&
-                    after.in_closure == before[i].in_closure)
+                if (after.revsig == before[i].revsig && after.adm == before[i].adm &&
+                    after.revoked == before[i].revoked && after.rank == before[i].rank)
                     continue;
             }
             changed[nc++] = before[i];
@@ -460,7 +499,7 @@ static int node__membership_changed(struct node *n)
         free(changed);
     }
     free(before);
-    n->check_rekey = 1;
+    node__want_rekey(n, NODE_REKEY_SETTLE);
     return r;
 }
 
@@ -581,10 +620,13 @@ static int node__validate(const struct node *n, const struct agah_rec *r, uint64
     default:
         break;
     }
-    rc = memb_role_at(&n->memb, r->author, r->created, &role);
+    rc = memb_record_ok(&n->memb, r->author, r->id, r->created, &role);
     if (rc == AGAH_EPERM) {
-        *remember = REJ_TOMB;
-        return agah_fail(why, AGAH_EPERM, "author revoked");
+        /* Whatever its created says: a revocation lists what it keeps. It
+         * waits with the pending records rather than being tombstoned, as
+         * the revocation may stop applying (see node__revalidate_author). */
+        *remember = REJ_PENDING;
+        return agah_fail(why, AGAH_EPERM, "author revoked, and no revocation keeps this record");
     }
     *remember = REJ_PENDING;
     if (rc != 0)
@@ -690,16 +732,21 @@ static int node__accept(struct node *n, const struct agah_rec *r, int durable)
     rc = 0;
     switch (r->type) {
     case AGAH_REC_GENESIS:
-    case AGAH_REC_ADMISSION:
         n->retry_pending = 1;
         rc = memb_recompute(&n->memb);
         break;
+    case AGAH_REC_ADMISSION:
     case AGAH_REC_REVOCATION:
+        /* Either can change which revocations apply (an admission may be
+         * what makes its author's revocation count), so both re-check the
+         * records of every key whose standing moved. */
+        n->retry_pending = 1;
         rc = node__membership_changed(n);
         break;
     case AGAH_REC_EPOCH:
         if ((rc = memb_recompute(&n->memb)) == 0)
             rc = node__epoch_arrived(n, r);
+        node__want_rekey(n, NODE_REKEY_SETTLE);
         break;
     case AGAH_REC_ALERT:
         if (readable)
@@ -900,9 +947,21 @@ static int node__local(struct node *n, uint8_t *buf, size_t len, uint8_t id[AGAH
     return 0;
 }
 
-/* Rule 9: an organiser whose node has no clean epoch (or, with `force`,
- * any organiser) issues one, sealed to every current organiser and member
- * (never relays). */
+/* Whether this node holds an epoch key whose record it has not seen yet
+ * (nor refused): a join code's keys arrive before their records. */
+static int node__key_unseen(const struct node *n)
+{
+    for (size_t i = 0; i < n->local->n_epochs; i++)
+        if (memb_find_epoch(&n->memb, n->local->epochs[i].id) < 0 &&
+            alerts_id_state(&n->alerts, n->local->epochs[i].id) == ALERTS_ID_NONE)
+            return 1;
+    return 0;
+}
+
+/* An organiser whose community posts under no clean epoch, or under one
+ * that misses a current organiser or member, issues a new one sealed to
+ * every current organiser and member (never relays); with `force`, any
+ * organiser issues one. */
 static int node__rekey(struct node *n, int force)
 {
     uint64_t now = node_now(n), number = 0, created;
@@ -912,8 +971,13 @@ static int node__rekey(struct node *n, int force)
     int role, rc = 0;
 
     if (memb_role_at(&n->memb, agah_identity_pk(n->id), now, &role) != 0 ||
-        role != AGAH_ROLE_ORGANISER || (!force && node__posting_epoch(n) >= 0))
+        role != AGAH_ROLE_ORGANISER || (!force && !memb_needs_rekey(&n->memb, now)))
         goto out;
+    if (!force && node__key_unseen(n) && now < n->opened_at + NODE_REKEY_WAIT_KEYS) {
+        /* A new organiser: the epochs its code carried are on their way. */
+        node__want_rekey(n, NODE_REKEY_SETTLE);
+        goto out;
+    }
     created = now > n->memb.clean_after ? now : n->memb.clean_after;
     if (created > now + NODE_SKEW) {
         log_warn("rekey postponed: a revocation is dated in the future");
@@ -922,21 +986,15 @@ static int node__rekey(struct node *n, int force)
     for (size_t i = 0; i < n->memb.n_ep; i++)
         if (n->memb.ep[i].number > number)
             number = n->memb.ep[i].number;
-    if ((recips = malloc(n->memb.n_keys * AGAH_PK_LEN + 1)) == NULL) {
+    if ((recips = malloc(AGAH_EPOCH_MAX_MEMBERS * sizeof *recips)) == NULL) {
         rc = AGAH_ENOMEM;
         goto out;
     }
-    for (size_t i = 0; i < n->memb.n_keys; i++) {
-        const struct memb_key *k = &n->memb.keys[i];
-        if (k->revoked_at != MEMB_NEVER || memb_role_at(&n->memb, k->pk, now, &role) != 0 ||
-            role == AGAH_ROLE_RELAY)
-            continue;
-        if (cnt >= AGAH_EPOCH_MAX_MEMBERS) {
-            log_error("rekey impossible: more than %d members", AGAH_EPOCH_MAX_MEMBERS);
-            rc = AGAH_ETOOBIG;
-            goto out;
-        }
-        memcpy(recips[cnt++], k->pk, AGAH_PK_LEN);
+    cnt = memb_recipients(&n->memb, now, recips, AGAH_EPOCH_MAX_MEMBERS);
+    if (cnt > AGAH_EPOCH_MAX_MEMBERS) {
+        log_error("rekey impossible: %zu members, at most %d", cnt, AGAH_EPOCH_MAX_MEMBERS);
+        rc = AGAH_ETOOBIG;
+        goto out;
     }
     if ((key = sodium_malloc(AGAH_KEY_LEN)) == NULL) {
         rc = AGAH_ENOMEM;
@@ -953,6 +1011,8 @@ static int node__rekey(struct node *n, int force)
         goto out;
     if ((rc = node__local(n, buf, len, NULL, NULL)) != 0)
         goto out;
+    /* Storing our own epoch asked for a check; it would find nothing. */
+    n->rekey_at = 0;
     log_info("issued epoch %llu to %zu members", (unsigned long long)(number + 1), cnt);
 out:
     if (rc != 0)
@@ -964,15 +1024,27 @@ out:
     return rc;
 }
 
+static void node__want_rekey(struct node *n, uint64_t delay)
+{
+    uint64_t at = node_now(n) + delay;
+    if (n->rekey_at == 0 || n->rekey_at > at)
+        n->rekey_at = at;
+}
+
 static int node__maintain(struct node *n)
 {
     int rc = 0;
     node__pending_retry(n);
-    if (n->check_rekey) {
-        n->check_rekey = 0;
+    if (n->rekey_at != 0 && node_now(n) >= n->rekey_at) {
+        n->rekey_at = 0;
         rc = node__rekey(n, 0);
     }
     return rc;
+}
+
+int node_tick(struct node *n)
+{
+    return node__maintain(n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1177,7 +1249,8 @@ int node_open(const char *data_dir, const char *passphrase, size_t passlen,
     for (size_t i = 0; i < n->local->n_peers; i++)
         if (store_peer_put(n->store, n->local->peers[i], node_now(n)) < 0)
             log_warn("cannot remember a bootstrap peer");
-    n->check_rekey = 1;
+    n->opened_at = node_now(n);
+    n->rekey_at = n->opened_at;
     (void)node__maintain(n);
     if ((rc = node_flush(n)) != 0) {
         rc = agah_fail(why, rc, "cannot write %s", db_path);
@@ -1622,7 +1695,7 @@ int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const c
         memb_name(&n->memb, pk, kept_name);
         name = kept_name;
     }
-    if (memb_revoked_at(&n->memb, pk) != MEMB_NEVER) {
+    if (memb_revoked(&n->memb, pk)) {
         rc = agah_fail(why, AGAH_EPERM, "that key is revoked; revocation is permanent");
         goto out;
     }
@@ -1633,6 +1706,13 @@ int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const c
     }
     if ((rc = node__local(n, buf, len, aid, why)) != 0)
         goto out;
+    /* The newcomer must read what is posted from now on: the epoch everyone
+     * posts under is sealed to it too before the code (which carries that
+     * key) is made. */
+    if (role != AGAH_ROLE_RELAY && (rc = node__rekey(n, 0)) != 0) {
+        rc = agah_fail(why, rc, "admitted, but the rekey failed: %s", agah_strerror(rc));
+        goto out;
+    }
     (void)node__maintain(n);
     if ((rc = node_flush(n)) != 0)
         goto out;
@@ -1671,13 +1751,131 @@ out:
     return rc;
 }
 
-int node_revoke(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reason,
-                struct agah_why *why)
+/* Orders a key's records for a keep list: membership records first (what
+ * others' standing rests on), then the newest. */
+static int node__keep_cmp(const void *pa, const void *pb)
+{
+    const struct node_row *a = pa, *b = pb;
+    int ma = a->type <= AGAH_REC_EPOCH, mb = b->type <= AGAH_REC_EPOCH;
+    if (ma != mb)
+        return ma ? -1 : 1;
+    if (a->created != b->created)
+        return a->created > b->created ? -1 : 1;
+    return memcmp(a->id, b->id, AGAH_HASH_LEN);
+}
+
+/* Whether stored revocation `id` (signed by pk) targets a key that itself
+ * signed a revocation of pk. */
+static int node__counter_revocation(const struct node *n, const uint8_t pk[AGAH_PK_LEN],
+                                    const uint8_t id[AGAH_HASH_LEN])
 {
     uint8_t *buf = NULL;
     size_t len = 0;
+    struct agah_rec r;
+    int yes = 0;
+    if (store_get(n->store, id, &buf, &len) == 0 &&
+        agah_rec_decode_stored(buf, len, node_community(n), &r, NULL) == 0 &&
+        r.type == AGAH_REC_REVOCATION)
+        yes = memb_has_revocation(&n->memb, r.u.revocation.member, pk);
+    free(buf);
+    return yes;
+}
+
+/* Signs and stores one revocation of pk that keeps what this node holds of
+ * pk's records (alerts too unless `flags` says to retract them). */
+static int node__revoke_one(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reason,
+                            unsigned flags, struct node_revoke_out *out, struct agah_why *why)
+{
+    struct node_rows rows = {0};
+    uint8_t (*keep)[AGAH_HASH_LEN] = NULL;
+    uint8_t *buf = NULL;
+    size_t len = 0, nk = 0;
+    int rc;
+
+    if ((rc = store_scan_author(n->store, pk, node__rows_cb, &rows)) != 0) {
+        rc = agah_fail(why, rc, "cannot read the member's records: %s", agah_strerror(rc));
+        goto out;
+    }
+    if (rows.n > 0)
+        qsort(rows.v, rows.n, sizeof *rows.v, node__keep_cmp);
+    if ((keep = malloc((rows.n + 1) * sizeof *keep)) == NULL) {
+        rc = AGAH_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < rows.n; i++) {
+        if ((flags & NODE_REVOKE_RETRACT_ALERTS) && rows.v[i].type == AGAH_REC_ALERT) {
+            out->dropped++;
+            continue;
+        }
+        if (rows.v[i].type == AGAH_REC_REVOCATION && node__counter_revocation(n, pk, rows.v[i].id)) {
+            /* A revocation of someone who revoked pk: one side of a fight
+             * this revocation settles, so it is not kept. */
+            out->dropped++;
+            continue;
+        }
+        if (nk >= AGAH_REV_KEEP_MAX) {
+            out->dropped++;
+            continue;
+        }
+        memcpy(keep[nk++], rows.v[i].id, AGAH_HASH_LEN);
+    }
+    out->kept += nk;
+    if ((rc = agah_rec_revocation(n->id, node_community(n), pk, reason,
+                                  (const uint8_t (*)[32])keep, nk, node_now(n), &buf,
+                                  &len)) != 0) {
+        rc = agah_fail(why, rc, "cannot make the revocation: %s", agah_strerror(rc));
+        goto out;
+    }
+    rc = node__local(n, buf, len, NULL, why);
+out:
+    free(rows.v);
+    free(keep);
+    free(buf);
+    return rc;
+}
+
+/* Keys whose every valid admission was signed by pk: those it brought in. */
+static int node__admitted_by(const struct node *n, const uint8_t pk[AGAH_PK_LEN],
+                             uint8_t (**out)[AGAH_PK_LEN], size_t *cnt)
+{
+    uint8_t (*v)[AGAH_PK_LEN] = NULL;
+    size_t c = 0;
+    *out = NULL;
+    *cnt = 0;
+    if ((v = malloc((n->memb.n_keys + 1) * sizeof *v)) == NULL)
+        return AGAH_ENOMEM;
+    for (size_t i = 0; i < n->memb.n_keys; i++) {
+        const struct memb_key *k = &n->memb.keys[i];
+        int by = 0, other = 0;
+        if (k->revoked)
+            continue;
+        for (uint32_t b = k->adm_head; b != MEMB_NIL; b = n->memb.adm[b].next) {
+            if (!n->memb.adm[b].valid)
+                continue;
+            if (memcmp(n->memb.adm[b].author, pk, AGAH_PK_LEN) == 0)
+                by = 1;
+            else
+                other = 1;
+        }
+        if (by && !other && !node__is_me(n, k->pk))
+            memcpy(v[c++], k->pk, AGAH_PK_LEN);
+    }
+    *out = v;
+    *cnt = c;
+    return 0;
+}
+
+int node_revoke_ex(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reason,
+                   unsigned flags, struct node_revoke_out *out, struct agah_why *why)
+{
+    struct node_revoke_out dummy;
+    uint8_t (*also)[AGAH_PK_LEN] = NULL;
+    size_t n_also = 0;
     int role, rc;
 
+    if (out == NULL)
+        out = &dummy;
+    memset(out, 0, sizeof *out);
     if ((rc = node__my_role(n, &role, why)) != 0)
         goto out;
     if (role != AGAH_ROLE_ORGANISER) {
@@ -1692,9 +1890,12 @@ int node_revoke(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reaso
         rc = agah_fail(why, AGAH_ENOENT, "no such member");
         goto out;
     }
-    if (memb_revoked_at(&n->memb, pk) != MEMB_NEVER) {
-        rc = 1; /* already revoked: nothing to do, and no rekey */
-        goto out;
+    /* Revoked by others, this node may still add its own: it can settle a
+     * fight between two organisers, or count towards the founder's quorum. */
+    if (memb_has_revocation(&n->memb, agah_identity_pk(n->id), pk)) {
+        out->already = 1; /* nothing to do, and no rekey */
+        out->effective = memb_revoked(&n->memb, pk);
+        goto votes;
     }
     if (reason == NULL)
         reason = "";
@@ -1702,27 +1903,47 @@ int node_revoke(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reaso
         rc = agah_fail(why, AGAH_EINVAL, "the reason is longer than %d bytes", AGAH_NOTE_MAX);
         goto out;
     }
-    if ((rc = agah_rec_revocation(n->id, node_community(n), pk, reason, node_now(n), &buf,
-                                  &len)) != 0) {
-        rc = agah_fail(why, rc, "cannot make the revocation: %s", agah_strerror(rc));
+    /* Those it admitted are chosen before: its revocation keeps their
+     * admissions, so they would otherwise stay members. */
+    if ((flags & NODE_REVOKE_ALSO_ADMITTED) &&
+        (rc = node__admitted_by(n, pk, &also, &n_also)) != 0)
         goto out;
+    if ((rc = node__revoke_one(n, pk, reason, flags, out, why)) != 0)
+        goto out;
+    for (size_t i = 0; i < n_also; i++) {
+        if ((rc = node__revoke_one(n, also[i], reason, flags, out, why)) != 0)
+            goto out;
+        out->also++;
     }
-    if ((rc = node__local(n, buf, len, NULL, why)) != 0)
-        goto out;
-    /* `revoke` always rekeys (CONTRACT.md), even when the revoked key is a
-     * relay that never held an epoch key: an organiser asking for it gets
-     * it. Rule 9's own rekey then finds the new epoch clean. The rekey and
-     * the cascaded deletions are committed before we answer. */
-    n->check_rekey = 0;
-    if ((rc = node__rekey(n, 1)) != 0) {
-        rc = agah_fail(why, rc, "revoked, but the rekey failed: %s", agah_strerror(rc));
-        goto out;
+    out->effective = memb_revoked(&n->memb, pk);
+    if (out->effective) {
+        /* `revoke` always rekeys (CONTRACT.md), even when the revoked key
+         * is a relay that never held an epoch key. The rekey and the
+         * cascaded deletions are committed before we answer. */
+        n->rekey_at = 0;
+        if ((rc = node__rekey(n, 1)) != 0) {
+            rc = agah_fail(why, rc, "revoked, but the rekey failed: %s", agah_strerror(rc));
+            goto out;
+        }
     }
     (void)node__maintain(n);
-    rc = node_flush(n);
+    if ((rc = node_flush(n)) != 0)
+        goto out;
+votes:
+    out->votes = memb_revocation_votes(&n->memb, pk);
+    out->quorum = memb_is_founder(&n->memb, pk) ? n->memb.quorum : 1;
+    rc = 0;
 out:
-    free(buf);
+    free(also);
     return rc;
+}
+
+int node_revoke(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reason,
+                struct agah_why *why)
+{
+    struct node_revoke_out out;
+    int rc = node_revoke_ex(n, pk, reason, 0, &out, why);
+    return rc == 0 && out.already ? 1 : rc;
 }
 
 /* Sorts newest first, then by id, so every node lists the same order. */

@@ -130,6 +130,22 @@ int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const c
  * 1 if pk was already revoked (nothing is done). */
 int node_revoke(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reason,
                 struct agah_why *why);
+/* What node_revoke_ex did. */
+#define NODE_REVOKE_RETRACT_ALERTS 1u /* keep none of the key's alerts */
+#define NODE_REVOKE_ALSO_ADMITTED 2u  /* revoke too the keys only it admitted */
+struct node_revoke_out {
+    int already;          /* this node had revoked it before: nothing done */
+    int effective;        /* the key is revoked now (the founder: once a quorum agrees) */
+    size_t kept, dropped; /* the key's records this node holds: kept valid, left out */
+    size_t also;          /* keys it alone admitted, revoked with it */
+    size_t votes, quorum; /* distinct organisers whose revocation applies, and how
+                           * many it takes (1, or the founder's quorum) */
+};
+int node_revoke_ex(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reason,
+                   unsigned flags, struct node_revoke_out *out, struct agah_why *why);
+/* Runs what waits for a moment: the rekey a membership change asked for.
+ * agahd calls it a few times a second. */
+int node_tick(struct node *n);
 
 /* Queries, answered from memory. Alerts the node cannot read (relays) are
  * not listed. Results are malloc'd arrays the caller frees. */

@@ -92,7 +92,7 @@ static size_t rec__nfields(int type)
     switch (type) {
     case AGAH_REC_GENESIS: return REC_COMMON + 2 + 1;
     case AGAH_REC_ADMISSION: return REC_COMMON + 3 + 1;
-    case AGAH_REC_REVOCATION: return REC_COMMON + 2 + 1;
+    case AGAH_REC_REVOCATION: return REC_COMMON + 3 + 1;
     case AGAH_REC_EPOCH: return REC_COMMON + 2 + 1;
     case AGAH_REC_ALERT:
     case AGAH_REC_CONFIRM:
@@ -157,6 +157,71 @@ static int rec__epoch_entries(const msgpack_object *o, const uint8_t *buf, struc
     }
     out->u.epoch.n = a->size;
     out->u.epoch.entries = base;
+    return 0;
+}
+
+/* A REVOCATION's keep list: 0..AGAH_REV_KEEP_MAX record ids, strictly
+ * ascending, so one set has one encoding and lookups can bisect. */
+static int rec__keep_ids(const msgpack_object *o, const uint8_t *buf, struct agah_rec *out,
+                         struct agah_why *why)
+{
+    const msgpack_object_array *a;
+    const uint8_t *base = NULL;
+    uint8_t prev[AGAH_HASH_LEN], cur[AGAH_HASH_LEN];
+    int r;
+
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return agah_fail(why, AGAH_ETYPE, "field 9 (keep): expected an array");
+    a = &o->via.array;
+    if (a->size > AGAH_REV_KEEP_MAX)
+        return agah_fail(why, AGAH_ETOOBIG, "field 9 (keep): %u ids, at most %d",
+                         (unsigned)a->size, AGAH_REV_KEEP_MAX);
+    for (uint32_t i = 0; i < a->size; i++) {
+        if ((r = agah_mp_bin_exact(&a->ptr[i], "field 9 (keep): an id", AGAH_HASH_LEN, cur,
+                                   why)) != 0)
+            return r;
+        if (i > 0 && memcmp(prev, cur, sizeof cur) == 0)
+            return agah_fail(why, AGAH_EFIELDS, "field 9 (keep): id %u repeats one",
+                             (unsigned)i + 1);
+        if (i > 0 && memcmp(prev, cur, sizeof cur) > 0)
+            return agah_fail(why, AGAH_ENONCANON, "field 9 (keep): id %u is not sorted",
+                             (unsigned)i + 1);
+        memcpy(prev, cur, sizeof cur);
+        /* Canonical encoding fixes the layout: c4 20 <32> per id. */
+        if (i == 0)
+            base = (const uint8_t *)a->ptr[0].via.bin.ptr - 2;
+        if ((const uint8_t *)a->ptr[i].via.bin.ptr != base + (size_t)i * AGAH_REV_KEEP_WIRE + 2 ||
+            base < buf)
+            return agah_fail(why, AGAH_EINTERNAL, "field 9 (keep): unexpected layout");
+    }
+    out->u.revocation.n_keep = a->size;
+    out->u.revocation.keep = base;
+    return 0;
+}
+
+const uint8_t *agah_rec_revocation_keep(const struct agah_rec *r, size_t i)
+{
+    if (r == NULL || r->type != AGAH_REC_REVOCATION || i >= r->u.revocation.n_keep)
+        return NULL;
+    return r->u.revocation.keep + i * AGAH_REV_KEEP_WIRE + 2;
+}
+
+int agah_rec_revocation_keeps(const struct agah_rec *r, const uint8_t id[32])
+{
+    size_t lo = 0, hi;
+    if (r == NULL || r->type != AGAH_REC_REVOCATION)
+        return 0;
+    hi = r->u.revocation.n_keep;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = memcmp(agah_rec_revocation_keep(r, mid), id, AGAH_HASH_LEN);
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return 0;
 }
 
@@ -226,7 +291,7 @@ static int rec__type_fields(const msgpack_object *f, const uint8_t *buf, int typ
                              &out->u.revocation.reason, &out->u.revocation.reason_len,
                              why)) != 0)
             return r;
-        return 0;
+        return rec__keep_ids(&f[8], buf, out, why);
     case AGAH_REC_EPOCH:
         if ((r = agah_mp_uint(&f[6], "field 7 (number)", UINT64_MAX, &v, why)) != 0)
             return r;
@@ -533,32 +598,59 @@ out:
     return r;
 }
 
-int agah_rec_revocation(const struct agah_identity *id, const uint8_t community[32],
-                        const uint8_t member[32], const char *reason, uint64_t created,
-                        uint8_t **out, size_t *outlen)
-{
-    struct rec__enc e;
-    size_t rl;
-    int r;
-
-    if ((r = rec__text(reason, AGAH_NOTE_MAX, &rl)) != 0)
-        return r;
-    if ((r = rec__begin(&e, AGAH_REC_REVOCATION, community, id, created, 0)) != 0)
-        goto out;
-    if (rec__pack_bin(&e.pk, member, AGAH_PK_LEN) != 0 || rec__pack_str(&e.pk, reason, rl) != 0) {
-        r = AGAH_ENOMEM;
-        goto out;
-    }
-    r = rec__finish(&e, id, out, outlen);
-out:
-    if (r != 0)
-        rec__abort(&e);
-    return r;
-}
-
 static int rec__cmp_key(const void *a, const void *b)
 {
     return memcmp(a, b, AGAH_PK_LEN);
+}
+
+int agah_rec_revocation(const struct agah_identity *id, const uint8_t community[32],
+                        const uint8_t member[32], const char *reason,
+                        const uint8_t (*keep)[32], size_t n_keep, uint64_t created,
+                        uint8_t **out, size_t *outlen)
+{
+    struct rec__enc e;
+    uint8_t (*sorted)[32] = NULL;
+    size_t rl;
+    int r, begun = 0;
+
+    if ((r = rec__text(reason, AGAH_NOTE_MAX, &rl)) != 0)
+        return r;
+    if (n_keep > AGAH_REV_KEEP_MAX)
+        return AGAH_ETOOBIG;
+    if (n_keep > 0 && keep == NULL)
+        return AGAH_EINVAL;
+    /* Sorted, so the kept set has one encoding and readers can bisect. */
+    if ((sorted = malloc(n_keep * sizeof *sorted + 1)) == NULL)
+        return AGAH_ENOMEM;
+    if (n_keep > 0)
+        memcpy(sorted, keep, n_keep * sizeof *sorted);
+    qsort(sorted, n_keep, sizeof *sorted, rec__cmp_key);
+    for (size_t i = 1; i < n_keep; i++) {
+        if (memcmp(sorted[i - 1], sorted[i], AGAH_HASH_LEN) == 0) {
+            r = AGAH_EINVAL;
+            goto out;
+        }
+    }
+    if ((r = rec__begin(&e, AGAH_REC_REVOCATION, community, id, created, 0)) != 0)
+        goto out;
+    begun = 1;
+    if (rec__pack_bin(&e.pk, member, AGAH_PK_LEN) != 0 || rec__pack_str(&e.pk, reason, rl) != 0 ||
+        msgpack_pack_array(&e.pk, n_keep) != 0) {
+        r = AGAH_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n_keep; i++) {
+        if (rec__pack_bin(&e.pk, sorted[i], AGAH_HASH_LEN) != 0) {
+            r = AGAH_ENOMEM;
+            goto out;
+        }
+    }
+    r = rec__finish(&e, id, out, outlen);
+out:
+    if (r != 0 && begun)
+        rec__abort(&e);
+    free(sorted);
+    return r;
 }
 
 int agah_rec_epoch(const struct agah_identity *id, const uint8_t community[32], uint64_t number,

@@ -17,11 +17,14 @@
 #include "ident.h"
 #include "keys.h"
 
-#define AGAH_REC_VERSION 1
+#define AGAH_REC_VERSION 2
 #define AGAH_REC_MAX 65536        /* largest encoded record, bytes */
 #define AGAH_NAME_MAX 64          /* community and member names, bytes */
 #define AGAH_NOTE_MAX 2048        /* alert notes, reasons, bytes */
 #define AGAH_EPOCH_MAX_MEMBERS 400 /* sealed keys in one epoch record */
+/* Record ids a revocation keeps valid: a REVOCATION of 2 KiB of reason and
+ * this many ids (34 bytes each on the wire) still fits AGAH_REC_MAX. */
+#define AGAH_REV_KEEP_MAX 1800
 #define AGAH_NONCE_LEN 24
 #define AGAH_KEY_LEN 32
 
@@ -49,6 +52,7 @@ enum agah_severity { AGAH_SEV_INFO = 0, AGAH_SEV_WARNING = 1, AGAH_SEV_DANGER = 
 /* On the wire each entry is the canonical msgpack [bin32, bin80]:
  * 92 c4 20 <member 32> c4 50 <sealed 80>, always 117 bytes, so the entries
  * of a decoded record sit in its buffer at a fixed stride. */
+#define AGAH_REV_KEEP_WIRE (2 + AGAH_HASH_LEN)
 #define AGAH_EPOCH_ENTRY_WIRE (1 + 2 + AGAH_PK_LEN + 2 + AGAH_KEY_LEN + AGAH_SEAL_OVERHEAD)
 
 /* A decoded record. Every pointer borrows from the buffer given to
@@ -65,8 +69,12 @@ struct agah_rec {
                  const char *founder_name; size_t founder_name_len; } genesis;
         struct { uint8_t member[AGAH_PK_LEN]; int role;
                  const char *name; size_t name_len; } admission;
+        /* keep: the first of n_keep record ids (AGAH_REV_KEEP_WIRE bytes
+         * apart, strictly ascending) of the member's records that stay
+         * valid; read them with agah_rec_revocation_keep. */
         struct { uint8_t member[AGAH_PK_LEN];
-                 const char *reason; size_t reason_len; } revocation;
+                 const char *reason; size_t reason_len;
+                 size_t n_keep; const uint8_t *keep; } revocation;
         /* entries: the first of n wire entries (AGAH_EPOCH_ENTRY_WIRE bytes
          * apart, sorted by member key); read them with
          * agah_rec_epoch_member / agah_rec_epoch_sealed. */
@@ -109,9 +117,16 @@ int agah_rec_genesis(const struct agah_identity *id, const char *name, const cha
 int agah_rec_admission(const struct agah_identity *id, const uint8_t community[32],
                        const uint8_t member[32], int role, const char *name,
                        uint64_t created, uint64_t expires, uint8_t **out, size_t *outlen);
+/* keep: n_keep record ids of the member's records that stay valid, in any
+ * order (the encoder sorts them; a repeated id is AGAH_EINVAL). */
 int agah_rec_revocation(const struct agah_identity *id, const uint8_t community[32],
-                        const uint8_t member[32], const char *reason, uint64_t created,
+                        const uint8_t member[32], const char *reason,
+                        const uint8_t (*keep)[32], size_t n_keep, uint64_t created,
                         uint8_t **out, size_t *outlen);
+/* Record id i of a decoded REVOCATION's keep list; NULL when out of range. */
+const uint8_t *agah_rec_revocation_keep(const struct agah_rec *r, size_t i);
+/* Whether a decoded REVOCATION keeps record `id` (binary search). */
+int agah_rec_revocation_keeps(const struct agah_rec *r, const uint8_t id[32]);
 /* Seals `key` to each of the n recipients (Ed25519 public keys). */
 int agah_rec_epoch(const struct agah_identity *id, const uint8_t community[32], uint64_t number,
                    const uint8_t (*recipients)[32], size_t n, const uint8_t key[AGAH_KEY_LEN],

@@ -182,7 +182,7 @@ static void tb_common(struct tb *t, uint8_t hdr, uint64_t type, const uint8_t *c
                       const struct agah_identity *author, uint64_t created, uint64_t expires)
 {
     tb_u8(t, hdr);
-    tb_uint(t, 1);
+    tb_uint(t, AGAH_REC_VERSION);
     tb_uint(t, type);
     tb_bin(t, comm, 32);
     tb_bin(t, agah_identity_pk(author), 32);
@@ -394,7 +394,7 @@ static void test_roundtrip(void)
     free(b);
 
     /* REVOCATION */
-    CHECK(agah_rec_revocation(founder, community, agah_identity_pk(relay), "lost phone",
+    CHECK(agah_rec_revocation(founder, community, agah_identity_pk(relay), "lost phone", NULL, 0,
                               1700000200, &b, &n) == 0);
     CHECK(agah_rec_decode(b, n, community, &r, &why) == 0);
     CHECK(r.type == AGAH_REC_REVOCATION && r.u.revocation.reason_len == 10);
@@ -542,7 +542,7 @@ static void test_roundtrip(void)
     CHECK(agah_rec_genesis(founder, "a\xff", "", 1, &b, &n) == AGAH_EINVAL);
     CHECK(agah_rec_admission(founder, community, ref, 3, "", 1, 0, &b, &n) == AGAH_EINVAL);
     CHECK(agah_rec_admission(founder, community, ref, 1, "", 10, 9, &b, &n) == AGAH_EINVAL);
-    CHECK(agah_rec_revocation(founder, community, ref, big, 1, &b, &n) == AGAH_ETOOBIG);
+    CHECK(agah_rec_revocation(founder, community, ref, big, NULL, 0, 1, &b, &n) == AGAH_ETOOBIG);
 }
 
 /* A full epoch: the largest record the encoder makes still decodes. */
@@ -603,7 +603,7 @@ static void build_adm(struct tb *t, const struct adm *a)
     hex_of(mem + 4, agah_identity_pk(member), 32);
     t->n = 0;
     tb_hex(t, a->hdr ? a->hdr : (a->omit_name ? "99" : "9a"));
-    tb_hex(t, a->ver ? a->ver : "01");
+    tb_hex(t, a->ver ? a->ver : "02");
     tb_hex(t, a->type ? a->type : "02");
     tb_hex(t, a->comm ? a->comm : comm);
     tb_hex(t, a->author ? a->author : auth);
@@ -632,7 +632,7 @@ static void test_malformed_admission(void)
         int want;
     } cases[] = {
         {"valid", {0}, 0},
-        {"version 2", {.ver = "02"}, AGAH_EVERSION},
+        {"version 1 (before keep lists)", {.ver = "01"}, AGAH_EVERSION},
         {"version 0", {.ver = "00"}, AGAH_EVERSION},
         {"version as str", {.ver = "a1 31"}, AGAH_ETYPE},
         {"version non-canonical cc 01", {.ver = "cc 01"}, AGAH_ENONCANON},
@@ -756,8 +756,8 @@ static void test_malformed_admission(void)
         {"root is nil", "c0", AGAH_ETYPE},
         {"empty array", "90", AGAH_EFIELDS},
         {"one-element array", "91 01", AGAH_EFIELDS},
-        {"version only with type", "92 01 05", AGAH_EFIELDS},
-        {"unknown version short", "92 02 05", AGAH_EVERSION},
+        {"version only with type", "92 02 05", AGAH_EFIELDS},
+        {"unknown version short", "92 03 05", AGAH_EVERSION},
         {"float root", "cb 00 00 00 00 00 00 00 00", AGAH_ETYPE},
         {"depth bomb", "91 91 91 91 91 91 91 91 91 91 91 91 91 91 91 91", AGAH_ETOOBIG},
         {"trailing after array", "90 00", AGAH_ETRAILING},
@@ -816,27 +816,98 @@ static void test_malformed_other(void)
     tb_sign(t, founder);
     CHECK(dec(t, NULL, &r, &why) == AGAH_EVALUE);
 
-    /* Revocation: expires must be 0, reason bounded. */
+    /* Revocation: expires must be 0, reason bounded, keep list sorted,
+     * unique and at most AGAH_REV_KEEP_MAX ids of 32 bytes. */
     t->n = 0;
-    tb_common(t, 0x99, AGAH_REC_REVOCATION, community, founder, 1700000000, 1800000000);
+    tb_common(t, 0x9a, AGAH_REC_REVOCATION, community, founder, 1700000000, 1800000000);
     tb_bin(t, agah_identity_pk(member), 32);
     tb_cstr(t, "x");
+    tb_u8(t, 0x90);
     tb_sign(t, founder);
     CHECK(dec(t, community, &r, &why) == AGAH_EVALUE);
     static char reason[AGAH_NOTE_MAX + 2];
     memset(reason, 'r', AGAH_NOTE_MAX + 1);
     t->n = 0;
-    tb_common(t, 0x99, AGAH_REC_REVOCATION, community, founder, 1700000000, 0);
+    tb_common(t, 0x9a, AGAH_REC_REVOCATION, community, founder, 1700000000, 0);
     tb_bin(t, agah_identity_pk(member), 32);
     tb_str(t, reason, AGAH_NOTE_MAX + 1);
+    tb_u8(t, 0x90);
     tb_sign(t, founder);
     CHECK(dec(t, community, &r, &why) == AGAH_ETOOBIG);
     t->n = 0;
-    tb_common(t, 0x99, AGAH_REC_REVOCATION, zero, founder, 1700000000, 0);
+    tb_common(t, 0x9a, AGAH_REC_REVOCATION, zero, founder, 1700000000, 0);
+    tb_bin(t, agah_identity_pk(member), 32);
+    tb_cstr(t, "x");
+    tb_u8(t, 0x90);
+    tb_sign(t, founder);
+    CHECK(dec(t, NULL, &r, &why) == AGAH_EVALUE);
+    /* The version-1 shape, without a keep list, is refused. */
+    t->n = 0;
+    tb_common(t, 0x99, AGAH_REC_REVOCATION, community, founder, 1700000000, 0);
     tb_bin(t, agah_identity_pk(member), 32);
     tb_cstr(t, "x");
     tb_sign(t, founder);
-    CHECK(dec(t, NULL, &r, &why) == AGAH_EVALUE);
+    CHECK(dec(t, community, &r, &why) == AGAH_EFIELDS);
+    {
+        static uint8_t ids[AGAH_REV_KEEP_MAX + 1][32];
+        struct { const char *name; size_t n; int mode; int want; } kc[] = {
+            {"keep empty", 0, 0, 0},
+            {"keep 3", 3, 0, 0},
+            {"keep max", AGAH_REV_KEEP_MAX, 0, 0},
+            {"keep max + 1", AGAH_REV_KEEP_MAX + 1, 0, AGAH_ETOOBIG},
+            {"keep unsorted", 3, 1, AGAH_ENONCANON},
+            {"keep repeated", 3, 2, AGAH_EFIELDS},
+            {"keep bin31", 3, 3, AGAH_ETYPE},
+            {"keep a map", 0, 4, AGAH_ETYPE},
+        };
+        for (size_t i = 0; i <= AGAH_REV_KEEP_MAX; i++) {
+            memset(ids[i], 0x5a, 32);
+            ids[i][0] = (uint8_t)(i >> 8);
+            ids[i][1] = (uint8_t)i;
+        }
+        for (size_t c = 0; c < sizeof kc / sizeof kc[0]; c++) {
+            t->n = 0;
+            tb_common(t, 0x9a, AGAH_REC_REVOCATION, community, founder, 1700000000, 0);
+            tb_bin(t, agah_identity_pk(member), 32);
+            tb_cstr(t, "");
+            if (kc[c].mode == 4) {
+                tb_u8(t, 0x80);
+            } else {
+                if (kc[c].n < 16) {
+                    tb_u8(t, (uint8_t)(0x90 | kc[c].n));
+                } else {
+                    tb_u8(t, 0xdc);
+                    tb_u8(t, (uint8_t)(kc[c].n >> 8));
+                    tb_u8(t, (uint8_t)kc[c].n);
+                }
+                for (size_t i = 0; i < kc[c].n; i++) {
+                    size_t k = i;
+                    if (kc[c].mode == 1 && i < 2)
+                        k = 1 - i;
+                    if (kc[c].mode == 2 && i == 2)
+                        k = 1;
+                    if (kc[c].mode == 3 && i == 2)
+                        tb_bin(t, ids[k], 31);
+                    else
+                        tb_bin(t, ids[k], 32);
+                }
+            }
+            tb_sign(t, founder);
+            int got = dec(t, community, &r, &why);
+            if (got != kc[c].want)
+                fprintf(stderr, "revocation case '%s': got %d, want %d (%s)\n", kc[c].name, got,
+                        kc[c].want, why.msg);
+            CHECK(got == kc[c].want);
+            if (got == 0) {
+                CHECK(r.u.revocation.n_keep == kc[c].n);
+                CHECK(kc[c].n == 0 || (agah_rec_revocation_keeps(&r, ids[0]) &&
+                                       agah_rec_revocation_keeps(&r, ids[kc[c].n - 1])));
+                CHECK(!agah_rec_revocation_keeps(&r, ids[AGAH_REV_KEEP_MAX]) ||
+                      kc[c].n > AGAH_REV_KEEP_MAX);
+                CHECK(t->n <= AGAH_REC_MAX);
+            }
+        }
+    }
 
     /* Epoch entries: sorted, unique, 1..400, exact shapes. */
     uint8_t keys[402][32], sealed[80];

@@ -264,12 +264,19 @@ static void generate(void)
                             1700000500, &b, &n) == 0);
     emit_record("retract", b, n, comm, &r);
     CHECK(agah_rec_open_note(&r, key, note, &why) == 0 && strcmp(note, "Wrong digit") == 0);
+    uint8_t keep[2][32];
+    memcpy(keep[0], ref, 32);
+    memcpy(keep[1], r.id, 32);
     free(b);
 
+    /* The member's revocation keeps its number alert and its retraction;
+     * anything else it signs, whatever its time, is invalid. */
     vec_reseed("revocation");
-    CHECK(agah_rec_revocation(founder, comm, agah_identity_pk(relay), "lost phone", 1700000600,
-                              &b, &n) == 0);
+    CHECK(agah_rec_revocation(founder, comm, agah_identity_pk(member), "lost phone",
+                              (const uint8_t(*)[32])keep, 2, 1700000600, &b, &n) == 0);
     emit_record("revocation", b, n, comm, &r);
+    CHECK(r.u.revocation.n_keep == 2 && agah_rec_revocation_keeps(&r, keep[0]) &&
+          agah_rec_revocation_keeps(&r, keep[1]) && !agah_rec_revocation_keeps(&r, ep));
     free(b);
 
     uint8_t ns[32], lk[32], h[32];
