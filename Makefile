@@ -12,7 +12,7 @@ PACKAGES = build-essential cmake pkg-config libsodium-dev libuv1-dev libmsgpack-
            libsqlite3-dev libphonenumber-dev clang libclang-rt-14-dev python3 procps \
            iproute2 strace
 
-.PHONY: all deps build build-asan build-fuzz test test-unit fuzz valgrind demo bench install clean
+.PHONY: all deps build build-asan build-fuzz test test-unit fuzz soak valgrind demo bench install clean
 
 all: build
 
@@ -54,6 +54,13 @@ test: build build-asan
 
 fuzz: build-fuzz
 	@bash tests/fuzz/run.sh build-fuzz/fuzz $(FUZZ_SECONDS) $(FUZZ_JOBS)
+
+# The model test of the membership and epoch rules over many more seeds than
+# `make test` runs (200): SOAK_SEEDS random communities, each reproducible
+# with `build/tests/test_model SEED`.
+SOAK_SEEDS ?= 20000
+soak: build
+	build/tests/test_model --seeds $(SOAK_SEEDS)
 
 # The unit tests and most integration tests with every agahd and agah under
 # valgrind, on a debug build without sanitizers. Not part of `make test`:
