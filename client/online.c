@@ -765,7 +765,8 @@ int cmd_invite(struct cli *c)
 int cmd_revoke(struct cli *c)
 {
     const char *reason = cli_opt(c, "reason");
-    char id[AGAH_IDSTR_SIZE];
+    int retract = cli_opt(c, "retract-alerts") != NULL, also = cli_opt(c, "also-admitted") != NULL;
+    char id[AGAH_IDSTR_SIZE], status[16];
     struct ctl ctl;
     struct on_req q;
     const msgpack_object *res;
@@ -778,24 +779,45 @@ int cmd_revoke(struct cli *c)
     if ((r = on_note_ok("reason", reason)) != 0)
         return r;
     on_req_init(&q);
-    int ok = ctl_req_begin(&q.pk, "revoke", 2) == 0 &&
+    int ok = ctl_req_begin(&q.pk, "revoke", 4) == 0 &&
              ctl_pack_kv_str(&q.pk, "member_id", c->pos[0]) == 0 &&
-             ctl_pack_kv_str(&q.pk, "reason", reason) == 0;
+             ctl_pack_kv_str(&q.pk, "reason", reason) == 0 &&
+             ctl_pack_kv_bool(&q.pk, "retract_alerts", retract) == 0 &&
+             ctl_pack_kv_bool(&q.pk, "also_admitted", also) == 0;
     r = on_call(c, &ctl, &q, ok, &res);
     if (r == 0) {
         const msgpack_object *already = mp_get(res, "already");
         int was = already != NULL && already->type == MSGPACK_OBJECT_BOOLEAN &&
                   already->via.boolean;
+        uint64_t kept = mp_uint(res, "kept"), dropped = mp_uint(res, "dropped"),
+                 n_also = mp_uint(res, "also"), votes = mp_uint(res, "votes"),
+                 quorum = mp_uint(res, "quorum");
 
         mp_str(res, "member_id", id, sizeof id);
+        mp_str(res, "status", status, sizeof status);
         if (c->json) {
             (void)fputs("{\"member_id\": ", stdout);
             json_string(stdout, id, strlen(id));
-            (void)fputs(", \"status\": \"revoked\"}\n", stdout);
+            (void)fputs(", \"status\": ", stdout);
+            json_string(stdout, status, strlen(status));
+            (void)fputs("}\n", stdout);
         } else if (was) {
-            (void)printf("%s was already revoked; nothing changed\n", id);
+            (void)printf("%s was already revoked by this node; nothing changed\n", id);
+        } else if (strcmp(status, "pending") == 0) {
+            (void)printf("recorded your revocation of the founder %s; it takes effect once %" PRIu64
+                         " organisers agree (%" PRIu64 " so far). Until then the founder keeps "
+                         "every power.\n",
+                         id, quorum, votes);
         } else {
             (void)printf("revoked %s; a new epoch key went to the remaining members\n", id);
+            (void)printf("kept %" PRIu64 " of its records that this node holds%s", kept,
+                         retract ? " (its alerts retracted)" : "");
+            if (dropped > 0)
+                (void)printf("; %" PRIu64 " left out", dropped);
+            (void)printf(". Anything else it signs, dated whenever, is refused.\n");
+            if (n_also > 0)
+                (void)printf("also revoked %" PRIu64 " member(s) that only it had admitted\n",
+                             n_also);
         }
     }
     ctl_close(&ctl);
@@ -938,6 +960,11 @@ int cmd_status(struct cli *c)
     uint64_t np = mp_uint(res, "peers"), na = mp_uint(res, "alerts");
     (void)printf("peers       %" PRIu64 " connected\n", np);
     (void)printf("alerts      %" PRIu64 " active\n", na);
+    uint64_t nu = mp_uint(res, "unreadable");
+    if (nu > 0 && strcmp(role, "relay") != 0)
+        (void)printf("%sunreadable  %" PRIu64 " alert(s) sealed under an epoch key this node does "
+                     "not hold yet; they open when it arrives%s\n",
+                     out_c("\033[33m"), nu, out_reset());
     /* An identity without a passphrase is fine for a relay or a test, but
      * the person at the keyboard should know their key is not protected. */
     if (agah_datadir_path(c->datadir, "identity.key", path) == 0 &&

@@ -538,7 +538,7 @@ static void on_connection(uv_stream_t *server, int status)
 enum arg_id {
     ARG_KIND, ARG_TARGET, ARG_CATEGORY, ARG_NOTE, ARG_SEVERITY, ARG_EXPIRES, ARG_ALL,
     ARG_ID, ARG_REASON, ARG_MEMBER_ID, ARG_ROLE, ARG_NAME, ARG_ADDRESS, ARG_QUERY, ARG_REGION,
-    ARG_COUNT
+    ARG_RETRACT_ALERTS, ARG_ALSO_ADMITTED, ARG_COUNT
 };
 enum arg_type { T_STR, T_UINT, T_BOOL };
 
@@ -556,6 +556,8 @@ static const struct arg_def arg_defs[ARG_COUNT] = {
     [ARG_SEVERITY] = {"severity", T_STR, 16},
     [ARG_EXPIRES] = {"expires", T_UINT, CONTROL_EXPIRES_MAX},
     [ARG_ALL] = {"all", T_BOOL, 0},
+    [ARG_RETRACT_ALERTS] = {"retract_alerts", T_BOOL, 0},
+    [ARG_ALSO_ADMITTED] = {"also_admitted", T_BOOL, 0},
     [ARG_ID] = {"id", T_STR, 2 * AGAH_HASH_LEN},
     [ARG_REASON] = {"reason", T_STR, AGAH_NOTE_MAX},
     [ARG_MEMBER_ID] = {"member_id", T_STR, AGAH_IDSTR_LEN},
@@ -621,8 +623,9 @@ static const struct cmd_def cmd_defs[CONTROL_NCMDS] = {
     [CONTROL_INVITE] = {"invite", h_invite, NULL, 4,
                         {{ARG_MEMBER_ID, F_REQ}, {ARG_ROLE, 0}, {ARG_NAME, F_NIL},
                          {ARG_ADDRESS, F_NIL}}},
-    [CONTROL_REVOKE] = {"revoke", h_revoke, NULL, 2,
-                        {{ARG_MEMBER_ID, F_REQ}, {ARG_REASON, F_NIL}}},
+    [CONTROL_REVOKE] = {"revoke", h_revoke, NULL, 4,
+                        {{ARG_MEMBER_ID, F_REQ}, {ARG_REASON, F_NIL}, {ARG_RETRACT_ALERTS, 0},
+                         {ARG_ALSO_ADMITTED, 0}}},
     [CONTROL_MEMBERS] = {"members", h_members, NULL, 0, {{0, 0}}},
     [CONTROL_PEERS] = {"peers", h_peers, NULL, 0, {{0, 0}}},
     [CONTROL_PEER_ADD] = {"peer_add", h_peer_add, NULL, 1, {{ARG_ADDRESS, F_REQ}}},
@@ -735,7 +738,13 @@ static int arg_take(struct control_req *r, int arg, const msgpack_object *o,
     case T_BOOL:
         if (o->type != MSGPACK_OBJECT_BOOLEAN)
             return agah_fail(why, AGAH_ETYPE, "%s: expected a bool", d->key);
-        r->all = o->via.boolean ? 1 : 0;
+        v = o->via.boolean ? 1 : 0;
+        if (arg == ARG_RETRACT_ALERTS)
+            r->retract_alerts = v;
+        else if (arg == ARG_ALSO_ADMITTED)
+            r->also_admitted = v;
+        else
+            r->all = v;
         return 0;
     default:
         break;
@@ -1041,13 +1050,14 @@ static void h_status(struct control_client *cl, const struct control_req *r)
     agah_id_encode(AGAH_IDPFX_COMMUNITY, node_community(c->node), comm);
     out_init(&o);
     o_ok(&o);
-    o_map(&o, 6);
+    o_map(&o, 7);
     o_kstr(&o, "member_id", me);
     o_kstr(&o, "community_id", comm);
     o_kstr(&o, "role", nz(agah_role_name(node_role(c->node))));
     o_kuint(&o, "peers", c->net != NULL ? net_connected(c->net) : 0);
     o_kuint(&o, "alerts", node_active_alerts(c->node));
     o_kuint(&o, "epoch", node_epoch_number(c->node));
+    o_kuint(&o, "unreadable", node_unreadable(c->node));
     client_send(cl, &o);
 }
 
@@ -1275,20 +1285,30 @@ static void h_invite(struct control_client *cl, const struct control_req *r)
 static void h_revoke(struct control_client *cl, const struct control_req *r)
 {
     struct agah_why why = {{0}};
+    struct node_revoke_out res;
     struct out o;
+    unsigned flags = (r->retract_alerts ? NODE_REVOKE_RETRACT_ALERTS : 0) |
+                     (r->also_admitted ? NODE_REVOKE_ALSO_ADMITTED : 0);
     int rc;
 
-    if ((rc = node_revoke(cl->ctl->node, r->member, r->note, &why)) < 0) {
+    if ((rc = node_revoke_ex(cl->ctl->node, r->member, r->note, flags, &res, &why)) < 0) {
         client_fail(cl, rc, &why);
         return;
     }
     out_init(&o);
     o_ok(&o);
-    o_map(&o, 3);
+    o_map(&o, 9);
     o_kstr(&o, "member_id", r->member_id);
-    o_kstr(&o, "status", "revoked");
+    /* "pending": the founder, until a quorum of organisers revokes it. */
+    o_kstr(&o, "status", res.effective ? "revoked" : "pending");
     o_str(&o, "already");
-    o_bool(&o, rc == 1);
+    o_bool(&o, res.already);
+    o_kuint(&o, "kept", res.kept);
+    o_kuint(&o, "dropped", res.dropped);
+    o_kuint(&o, "also", res.also);
+    o_kuint(&o, "votes", res.votes);
+    o_kuint(&o, "quorum", res.quorum == SIZE_MAX ? 0 : res.quorum);
+    o_kuint(&o, "epoch", node_epoch_number(cl->ctl->node));
     client_send(cl, &o);
 }
 

@@ -69,6 +69,7 @@ struct node {
      * stored or tombstoned: each id is kept once, in its view entry. */
     struct alerts alerts;
     size_t n_records;
+    size_t n_alerts;           /* ALERT records stored, readable or not */
     size_t batch;              /* ingested records in the open transaction */
     /* The records of that transaction: if its commit fails (a full disk),
      * they leave memory too, so reconciliation fetches them again instead
@@ -297,6 +298,8 @@ static int node__drop(struct node *n, const uint8_t id[AGAH_HASH_LEN], int type,
         return gone;
     if (gone && n->n_records > 0)
         n->n_records--;
+    if (gone && type == AGAH_REC_ALERT && n->n_alerts > 0)
+        n->n_alerts--;
     if (type < AGAH_REC_ALERT)
         (void)memb_remove(&n->memb, id);
     /* The id set and the view are one: forgetting the id removes the
@@ -664,6 +667,8 @@ static void node__lost_batch(struct node *n)
         (void)alerts_id_forget(&n->alerts, n->unc[i].id);
         if (n->n_records > 0)
             n->n_records--;
+        if (n->unc[i].type == AGAH_REC_ALERT && n->n_alerts > 0)
+            n->n_alerts--;
     }
     n->n_unc = 0;
     if (memb && memb_recompute(&n->memb) != 0)
@@ -729,6 +734,8 @@ static int node__accept(struct node *n, const struct agah_rec *r, int durable)
         (rc = alerts_id_mark(&n->alerts, r->id, ALERTS_ID_STORED)) != 0)
         log_error("id set full: %s", agah_strerror(rc));
     n->n_records++;
+    if (r->type == AGAH_REC_ALERT)
+        n->n_alerts++;
     rc = 0;
     switch (r->type) {
     case AGAH_REC_GENESIS:
@@ -1089,6 +1096,7 @@ static int node__load_rest(void *ctx, const struct store_rec *sr)
 
     n->n_records++;
     if (sr->type == AGAH_REC_ALERT) {
+        n->n_alerts++;
         /* Only alerts this node has a key for are worth a decode. */
         if (sr->epoch != NULL && node__key(n, sr->epoch) != NULL)
             rc = node__decrypt_cb(&l->lookups, sr);
@@ -2109,6 +2117,14 @@ size_t node_active_alerts(const struct node *n)
     for (size_t i = 0; i < n->alerts.n_a; i++)
         cnt += n->alerts.a[i].live && node__alert_status(n, &n->alerts.a[i], now) == NODE_ACTIVE;
     return cnt;
+}
+
+size_t node_unreadable(const struct node *n)
+{
+    size_t readable = 0;
+    for (size_t i = 0; i < n->alerts.n_a; i++)
+        readable += n->alerts.a[i].live != 0;
+    return n->n_alerts > readable ? n->n_alerts - readable : 0;
 }
 
 uint64_t node_epoch_number(const struct node *n)

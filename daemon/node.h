@@ -158,6 +158,9 @@ int node_alert_get(struct node *n, const uint8_t id[AGAH_HASH_LEN], struct node_
 int node_members(struct node *n, struct node_member **out, size_t *count);
 size_t node_active_alerts(const struct node *n);
 uint64_t node_epoch_number(const struct node *n); /* epoch this node posts under */
+/* Stored alerts this node cannot open (yet): their epoch key has not
+ * reached it. On a relay, every alert. */
+size_t node_unreadable(const struct node *n);
 
 /* Prunes expired records (keeping their ids for a while); agahd calls it
  * on a timer. Returns how many were pruned. */
