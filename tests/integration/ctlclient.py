@@ -160,7 +160,7 @@ def is_error(r, code=2):
             and r.get("exit") == code and isinstance(r.get("error"), str) and r["error"] != "")
 
 
-STATUS_KEYS = {"member_id", "community_id", "role", "peers", "alerts", "epoch"}
+STATUS_KEYS = {"member_id", "community_id", "role", "peers", "alerts", "epoch", "unreadable"}
 
 
 def is_status(r):
