@@ -6,9 +6,16 @@
  * to one agahd, then does what the command line says: send records as fast
  * as it can, send a frame header of any length, trickle bytes, and so on.
  *
- *   peerctl alerts DIR N [NOTE_BYTES]     N alerts by DIR's member, one
- *                                         "ID HEX" line each, on stdout
- *   peerctl annotate DIR confirm|retract ALERT_ID   one "ID HEX" line
+ *   peerctl alerts DIR N [NOTE_BYTES] [OPTS]   N alerts by DIR's member,
+ *                                         one "ID HEX" line each, on stdout
+ *   peerctl annotate DIR confirm|retract ALERT_ID [OPTS]   one "ID HEX" line
+ *     OPTS, for the tests of insiders who lie about time (issue 22):
+ *     --created UNIX   the record's `created` (default: now), e.g. a revoked
+ *                      key back-dating what it signs to before its revocation
+ *     --epoch ID       seal under that epoch (64 hex digits), which DIR's
+ *                      community file must hold; default: the one added last
+ *     --number E164    (alerts) kind number with this normalised target, so
+ *                      `agah check` finds it; default: a free-text alert
  *   peerctl admission DIR                 DIR's own admission record
  *   peerctl records DIR                   every record in DIR's community file
  *   peerctl connect DIR HOST:PORT [--m3-len N] ACTION...
@@ -138,25 +145,71 @@ static void print_rec(const uint8_t *buf, size_t len)
     free(hex);
 }
 
-/* The newest epoch key this member holds (tests make no revocations, so
- * it is the one agahd posts under too). */
-static void me_epoch(const struct me *m, const uint8_t **eid, const uint8_t **key)
+/* What the record-making commands take after their positional arguments. */
+struct rec_opts {
+    uint64_t created;   /* 0: now */
+    const char *epoch;  /* hex id, or NULL: the epoch key added last */
+    const char *number; /* ALERT of kind number, or NULL: free text */
+};
+
+static void rec_opts_parse(int argc, char **argv, int i, struct rec_opts *o)
 {
-    if (m->local->n_epochs == 0)
-        die("no epoch key (a relay?)", AGAH_ENOENT);
-    *eid = m->local->epochs[m->local->n_epochs - 1].id;
-    *key = m->local->epochs[m->local->n_epochs - 1].key;
+    memset(o, 0, sizeof *o);
+    for (; i < argc; i++) {
+        if (i + 1 < argc && strcmp(argv[i], "--created") == 0)
+            o->created = strtoull(argv[++i], NULL, 10);
+        else if (i + 1 < argc && strcmp(argv[i], "--epoch") == 0)
+            o->epoch = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--number") == 0)
+            o->number = argv[++i];
+        else {
+            (void)fprintf(stderr, "peerctl: unknown option %s\n", argv[i]);
+            exit(2);
+        }
+    }
+    if (o->created == 0)
+        o->created = (uint64_t)time(NULL);
 }
 
-static int cmd_alerts(const char *dir, long n, long note_bytes)
+/* The epoch key to seal under: the one named (which the community file
+ * must hold), else the one added last (without revocations, the newest,
+ * which agahd posts under too). */
+static void me_epoch(const struct me *m, const char *want_hex, const uint8_t **eid,
+                     const uint8_t **key)
+{
+    uint8_t want[AGAH_HASH_LEN];
+    size_t wl = 0;
+
+    if (m->local->n_epochs == 0)
+        die("no epoch key (a relay?)", AGAH_ENOENT);
+    if (want_hex == NULL) {
+        *eid = m->local->epochs[m->local->n_epochs - 1].id;
+        *key = m->local->epochs[m->local->n_epochs - 1].key;
+        return;
+    }
+    if (sodium_hex2bin(want, sizeof want, want_hex, strlen(want_hex), NULL, &wl, NULL) != 0 ||
+        wl != sizeof want)
+        die("--epoch is not 64 hex digits", AGAH_EINVAL);
+    for (size_t i = 0; i < m->local->n_epochs; i++)
+        if (memcmp(m->local->epochs[i].id, want, sizeof want) == 0) {
+            *eid = m->local->epochs[i].id;
+            *key = m->local->epochs[i].key;
+            return;
+        }
+    die("the community file does not hold that epoch's key", AGAH_ENOENT);
+}
+
+static int cmd_alerts(const char *dir, long n, long note_bytes, const struct rec_opts *o)
 {
     struct me m;
     const uint8_t *eid, *key;
     struct agah_alert_body body;
-    uint64_t now = (uint64_t)time(NULL);
+    uint64_t now = o->created;
 
     me_load(dir, &m);
-    me_epoch(&m, &eid, &key);
+    me_epoch(&m, o->epoch, &eid, &key);
+    if (o->number != NULL && (strlen(o->number) < 2 || strlen(o->number) >= AGAH_TARGET_MAX))
+        die("--number: a normalised number such as +85251234567", AGAH_EINVAL);
     if (note_bytes < 16 || note_bytes > AGAH_NOTE_MAX)
         die("note size out of 16..2048", AGAH_EINVAL);
     for (long i = 0; i < n; i++) {
@@ -166,6 +219,10 @@ static int cmd_alerts(const char *dir, long n, long note_bytes)
 
         memset(&body, 0, sizeof body);
         body.kind = AGAH_KIND_ALERT;
+        if (o->number != NULL) {
+            body.kind = AGAH_KIND_NUMBER;
+            (void)snprintf(body.target, sizeof body.target, "%s", o->number);
+        }
         body.category = AGAH_CAT_OTHER;
         body.severity = AGAH_SEV_INFO;
         memset(body.note, 'x', (size_t)note_bytes);
@@ -181,7 +238,8 @@ static int cmd_alerts(const char *dir, long n, long note_bytes)
     return 0;
 }
 
-static int cmd_annotate(const char *dir, const char *kind, const char *ref_hex)
+static int cmd_annotate(const char *dir, const char *kind, const char *ref_hex,
+                        const struct rec_opts *o)
 {
     struct me m;
     const uint8_t *eid, *key;
@@ -191,12 +249,12 @@ static int cmd_annotate(const char *dir, const char *kind, const char *ref_hex)
     int r;
 
     me_load(dir, &m);
-    me_epoch(&m, &eid, &key);
+    me_epoch(&m, o->epoch, &eid, &key);
     if (sodium_hex2bin(ref, sizeof ref, ref_hex, strlen(ref_hex), NULL, &rl, NULL) != 0 ||
         rl != sizeof ref)
         die("ALERT_ID is not 64 hex digits", AGAH_EINVAL);
     if ((r = agah_rec_annotate(m.id, type, m.local->community, ref, eid, key, "peerctl",
-                               (uint64_t)time(NULL), &buf, &len)) != 0)
+                               o->created, &buf, &len)) != 0)
         die("agah_rec_annotate", r);
     print_rec(buf, len);
     free(buf);
@@ -597,13 +655,20 @@ static int cmd_connect(int argc, char **argv)
 int main(int argc, char **argv)
 {
     struct me m;
+    struct rec_opts o;
 
     signal(SIGPIPE, SIG_IGN);
-    if (argc >= 4 && strcmp(argv[1], "alerts") == 0)
+    if (argc >= 4 && strcmp(argv[1], "alerts") == 0) {
+        int opt = argc > 4 && strncmp(argv[4], "--", 2) != 0 ? 5 : 4;
+
+        rec_opts_parse(argc, argv, opt, &o);
         return cmd_alerts(argv[2], strtol(argv[3], NULL, 10),
-                          argc > 4 ? strtol(argv[4], NULL, 10) : 64);
-    if (argc == 5 && strcmp(argv[1], "annotate") == 0)
-        return cmd_annotate(argv[2], argv[3], argv[4]);
+                          opt == 5 ? strtol(argv[4], NULL, 10) : 64, &o);
+    }
+    if (argc >= 5 && strcmp(argv[1], "annotate") == 0) {
+        rec_opts_parse(argc, argv, 5, &o);
+        return cmd_annotate(argv[2], argv[3], argv[4], &o);
+    }
     if (argc == 3 && strcmp(argv[1], "admission") == 0) {
         me_load(argv[2], &m);
         print_rec(m.adm, m.adm_len);
@@ -619,7 +684,8 @@ int main(int argc, char **argv)
     }
     if (argc >= 4 && strcmp(argv[1], "connect") == 0)
         return cmd_connect(argc, argv);
-    (void)fprintf(stderr, "usage: peerctl alerts DIR N [NOTE_BYTES] | annotate DIR confirm|retract ID |\n"
-                          "       admission DIR | records DIR | connect DIR HOST:PORT [--m3-len N] ACTION...\n");
+    (void)fprintf(stderr, "usage: peerctl alerts DIR N [NOTE_BYTES] [OPTS] | annotate DIR confirm|retract ID [OPTS] |\n"
+                          "       admission DIR | records DIR | connect DIR HOST:PORT [--m3-len N] ACTION...\n"
+                          "OPTS: --created UNIX --epoch ID --number E164\n");
     return 2;
 }
