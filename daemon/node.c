@@ -1657,7 +1657,16 @@ int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const c
     if ((rc = store_peer_scan(n->store, node__peers_cb,
                               &(struct node_peers_ctx){node__join_peer, j})) != 0)
         goto out;
-    rc = agah_join_encode(j, pk, code);
+    /* The newcomer is shown the inviter's name: the founder's is in the
+     * genesis record, anyone else's in its own admission, which goes along. */
+    if (!node__is_me(n, n->memb.founder)) {
+        long me = memb_best_admission(&n->memb, agah_identity_pk(n->id));
+        if (me >= 0) {
+            j->inviter_admission = n->memb.adm[me].bytes;
+            j->inviter_admission_len = n->memb.adm[me].len;
+        }
+    }
+    rc = agah_join_encode(j, n->id, pk, code);
     if (rc != 0)
         rc = agah_fail(why, rc, "cannot make the join code: %s", agah_strerror(rc));
     else if (n_peers != NULL)
