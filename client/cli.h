@@ -140,6 +140,10 @@ const char *out_reset(void);
 void json_object(FILE *f, const msgpack_object *o);
 void json_string(FILE *f, const char *s, size_t n);
 
+/* Text from another party (a name, a note) for a terminal: control
+ * characters become '?', invalid UTF-8 U+FFFD. */
+void out_text(FILE *f, const char *s, size_t n);
+
 /* Display width of UTF-8 text in terminal columns (wide East Asian
  * characters count 2, combining marks 0). */
 size_t out_width(const char *s, size_t n);

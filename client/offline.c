@@ -393,6 +393,13 @@ int cmd_join(struct cli *c)
                          "organiser the id printed by `agah id`");
         else if (r == AGAH_EEXPIRED)
             r = cli_fail(EXIT_USAGE, "this join code has expired; ask the organiser for a new one");
+        else if (r == AGAH_EVERSION)
+            r = cli_fail(EXIT_USAGE, "%s", m);
+        else if (r == AGAH_ESIG || r == AGAH_EPERM)
+            /* Someone other than the organiser who admitted this identity
+             * made or altered the code: it may lead to a look-alike. */
+            r = cli_fail(EXIT_USAGE, "refusing this join code: %s; do not use it, and get a new "
+                         "code from the organiser in person", m);
         else
             r = cli_fail(EXIT_USAGE, "invalid join code: %s", m);
         goto out;
@@ -440,15 +447,46 @@ int cmd_join(struct cli *c)
         goto out;
     }
     const char *role = agah_role_name(l->role);
-    off_print_community(c, l->community, "role", role != NULL ? role : "member");
+    char cid[AGAH_IDSTR_SIZE], inviter[AGAH_IDSTR_SIZE];
+    agah_id_encode(AGAH_IDPFX_COMMUNITY, l->community, cid);
+    agah_id_encode(AGAH_IDPFX_MEMBER, j->inviter, inviter);
+    if (c->json) {
+        (void)fputs("{\"community_id\": ", stdout);
+        json_string(stdout, cid, strlen(cid));
+        (void)fputs(", \"role\": ", stdout);
+        json_string(stdout, role != NULL ? role : "member", strlen(role != NULL ? role : "member"));
+        (void)fputs(", \"community_name\": ", stdout);
+        json_string(stdout, j->community_name, strlen(j->community_name));
+        (void)fputs(", \"inviter\": ", stdout);
+        json_string(stdout, inviter, strlen(inviter));
+        (void)fputs(", \"inviter_name\": ", stdout);
+        json_string(stdout, j->inviter_name, strlen(j->inviter_name));
+        (void)fputs("}\n", stdout);
+        r = 0;
+        goto out;
+    }
+    (void)printf("%s\n", cid);
     /* Whatever went to stdout first, so the two streams read in order when
      * they share a pipe or a terminal. */
     (void)fflush(stdout);
-    if (!c->json)
-        (void)fprintf(stderr,
-                      "agah: joined the community \"%s\" as %s.\n"
-                      "agah: next: start the daemon with `agahd --data %s`.\n",
-                      l->name, role != NULL ? role : "member", c->datadir);
+    /* The code proves who signed it, not that this is the community the
+     * newcomer meant: anyone who knows a member id can found a look-alike
+     * with the same name and invite into it. Only the ids, compared with
+     * the organiser in person, tell the two apart. */
+    (void)fputs("agah: joined the community \"", stderr);
+    out_text(stderr, j->community_name, strlen(j->community_name));
+    (void)fprintf(stderr, "\" as %s.\n", role != NULL ? role : "member");
+    (void)fprintf(stderr, "agah:   community id  %s\n", cid);
+    (void)fprintf(stderr, "agah:   invited by    %s (", inviter);
+    out_text(stderr, j->inviter_name[0] ? j->inviter_name : "no name",
+             strlen(j->inviter_name[0] ? j->inviter_name : "no name"));
+    (void)fputs(")\n", stderr);
+    (void)fprintf(stderr,
+                  "agah: before you trust it, compare both ids with the organiser's `agah status`\n"
+                  "agah: (its \"community\" and \"member\" lines), in person: anyone who knows\n"
+                  "agah: your member id can make a look-alike community with the same name.\n"
+                  "agah: next: start the daemon with `agahd --data %s`.\n",
+                  c->datadir);
     r = 0;
 out:
     agah_local_free(l);

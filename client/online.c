@@ -391,14 +391,27 @@ int cmd_check(struct cli *c)
     return r;
 }
 
-static void on_short_author(const msgpack_object *a, char *buf, size_t size)
+/* A name, else the first characters of the member id, from the keys
+ * name_key and id_key of an ALERT. */
+static void on_short_member(const msgpack_object *a, const char *name_key, const char *id_key,
+                            char *buf, size_t size)
 {
     char id[AGAH_IDSTR_SIZE];
-    (void)mp_str(a, "author_name", buf, size);
+    (void)mp_str(a, name_key, buf, size);
     if (buf[0] != '\0')
         return;
-    (void)mp_str(a, "author", id, sizeof id);
+    (void)mp_str(a, id_key, id, sizeof id);
     (void)snprintf(buf, size, "%.12s%s", id, strlen(id) > 12 ? "\xe2\x80\xa6" : "");
+}
+
+/* The BY column: the author, marked when revoked since. */
+static void on_short_author(const msgpack_object *a, char *buf, size_t size)
+{
+    on_short_member(a, "author_name", "author", buf, size);
+    if (mp_bool(a, "author_revoked")) {
+        size_t n = strlen(buf);
+        (void)snprintf(buf + n, size - n, " (revoked)");
+    }
 }
 
 int cmd_list(struct cli *c)
@@ -452,8 +465,8 @@ int cmd_list(struct cli *c)
     }
     for (uint32_t i = 0; i < res->via.array.size; i++) {
         const msgpack_object *a = &res->via.array.ptr[i];
-        char id[13], kd[16], tg[AGAH_TARGET_MAX], ca[32], by[AGAH_NAME_MAX + 8], po[32], ex[32],
-            st[16], cf[16], note[AGAH_NOTE_MAX + 1], nshort[AGAH_NOTE_MAX + 4];
+        char id[13], kd[16], tg[AGAH_TARGET_MAX], ca[32], by[AGAH_NAME_MAX + 16], po[32], ex[32],
+            st[AGAH_NAME_MAX + 32], cf[16], note[AGAH_NOTE_MAX + 1], nshort[AGAH_NOTE_MAX + 4];
         const char *cells[10], *cols[10];
         size_t k = 0;
         (void)mp_str(a, "id", id, sizeof id);
@@ -466,6 +479,11 @@ int cmd_list(struct cli *c)
         out_reltime(po, sizeof po, mp_uint(a, "created"), now);
         out_reltime(ex, sizeof ex, mp_uint(a, "expires"), now);
         (void)mp_str(a, "status", st, sizeof st);
+        if (strcmp(st, "retracted") == 0 && mp_has_str(a, "retracted_by")) {
+            char who[AGAH_NAME_MAX + 8];
+            on_short_member(a, "retracted_by_name", "retracted_by", who, sizeof who);
+            (void)snprintf(st, sizeof st, "retracted by %s", who);
+        }
         (void)snprintf(cf, sizeof cf, "%" PRIu64, mp_uint(a, "confirmations"));
         (void)mp_str(a, "note", note, sizeof note);
         /* Notes are cut to 40 columns here, on a character boundary; `show`
@@ -671,9 +689,12 @@ int cmd_members(struct cli *c)
         on_print_json(res);
         goto out;
     }
-    struct table *t = table_new(4);
-    static const char *const head[] = {"MEMBER ID", "NAME", "ROLE", "STATUS"};
-    static const char *const hc[] = {"\033[1m", "\033[1m", "\033[1m", "\033[1m"};
+    struct table *t = table_new(6);
+    static const char *const head[] = {"MEMBER ID", "NAME", "ROLE", "STATUS", "ADMITTED BY",
+                                       "ADMITTED"};
+    static const char *const hc[] = {"\033[1m", "\033[1m", "\033[1m",
+                                     "\033[1m", "\033[1m", "\033[1m"};
+    uint64_t now = (uint64_t)time(NULL);
     if (t == NULL || table_row(t, head, hc) != 0) {
         table_free(t);
         r = cli_fail(EXIT_FAIL, "out of memory");
@@ -681,14 +702,28 @@ int cmd_members(struct cli *c)
     }
     for (uint32_t i = 0; i < res->via.array.size; i++) {
         const msgpack_object *m = &res->via.array.ptr[i];
-        char id[AGAH_IDSTR_SIZE], name[AGAH_NAME_MAX + 1], role[16], st[16];
+        char id[AGAH_IDSTR_SIZE], name[AGAH_NAME_MAX + 1], role[16], st[16], by_id[AGAH_IDSTR_SIZE],
+            by[AGAH_NAME_MAX + 8], when[64];
         (void)mp_str(m, "member_id", id, sizeof id);
         (void)mp_str(m, "name", name, sizeof name);
         (void)mp_str(m, "role", role, sizeof role);
         (void)mp_str(m, "status", st, sizeof st);
-        const char *cells[] = {id, name[0] ? name : "-", role, st};
+        /* Who admitted this key: by name when the admitter is in the same
+         * list, else the start of its id; the founder by no one. */
+        (void)mp_str(m, "admitted_by", by_id, sizeof by_id);
+        (void)snprintf(by, sizeof by, "%s", by_id[0] ? "" : "(founder)");
+        for (uint32_t k = 0; by_id[0] != '\0' && k < res->via.array.size; k++) {
+            char kid[AGAH_IDSTR_SIZE];
+            (void)mp_str(&res->via.array.ptr[k], "member_id", kid, sizeof kid);
+            if (strcmp(kid, by_id) == 0)
+                (void)mp_str(&res->via.array.ptr[k], "name", by, sizeof by);
+        }
+        if (by[0] == '\0')
+            (void)snprintf(by, sizeof by, "%.12s\xe2\x80\xa6", by_id);
+        out_reltime(when, sizeof when, mp_uint(m, "admitted"), now);
+        const char *cells[] = {id, name[0] ? name : "-", role, st, by, when};
         const char *cols[] = {NULL, NULL, strcmp(role, "organiser") == 0 ? "\033[1m" : NULL,
-                              strcmp(st, "revoked") == 0 ? "\033[31m" : NULL};
+                              strcmp(st, "revoked") == 0 ? "\033[31m" : NULL, NULL, NULL};
         if (table_row(t, cells, cols) != 0) {
             table_free(t);
             r = cli_fail(EXIT_FAIL, "out of memory");

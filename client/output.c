@@ -149,6 +149,8 @@ static void out__text(FILE *f, const char *s, size_t n, int newlines)
     }
 }
 
+void out_text(FILE *f, const char *s, size_t n) { out__text(f, s, n, 0); }
+
 /* The same into a malloc'd string (for table cells). */
 static char *out__clean(const char *s, size_t n)
 {
@@ -424,6 +426,26 @@ static void out__author(FILE *f, const msgpack_object *a, int with_id)
     }
 }
 
+/* "NAME (ID)" of whoever retracted the alert, or the id alone. */
+static void out__retractor(FILE *f, const msgpack_object *a, int with_id)
+{
+    size_t nn, in;
+    const char *name = out__str(a, "retracted_by_name", &nn);
+    const char *id = out__str(a, "retracted_by", &in);
+    if (nn > 0) {
+        out__text(f, name, nn, 0);
+        if (!with_id)
+            return;
+        (void)fputs(" (", f);
+        out__text(f, id, in, 0);
+        (void)fputc(')', f);
+    } else {
+        out__text(f, id, with_id ? in : (in < 12 ? in : 12), 0);
+        if (!with_id && in > 12)
+            (void)fputs("\xe2\x80\xa6", f);
+    }
+}
+
 void out_alert_long(FILE *f, const msgpack_object *a, uint64_t now)
 {
     char rel[64], abs[64];
@@ -450,8 +472,17 @@ void out_alert_long(FILE *f, const msgpack_object *a, uint64_t now)
                   n == 6 && memcmp(s, "active", 6) == 0 ? out_c("\033[1m") : out_c("\033[2m"));
     out__text(f, s, n, 0);
     (void)fprintf(f, "%s\n", out_reset());
+    if (mp_has_str(a, "retracted_by")) {
+        (void)fprintf(f, "%-14s", "retracted by");
+        out__retractor(f, a, 1);
+        (void)fputc('\n', f);
+    }
     (void)fprintf(f, "%-14s", "author");
     out__author(f, a, 1);
+    /* Revoked since: an informant's alerts stay, so the reader can weigh
+     * them knowing who wrote them. */
+    if (mp_bool(a, "author_revoked"))
+        (void)fprintf(f, "  %s[author revoked]%s", out_c("\033[1;31m"), out_reset());
     (void)fputc('\n', f);
     out_reltime(rel, sizeof rel, created, now);
     out__abstime(abs, sizeof abs, created);
@@ -499,7 +530,11 @@ void out_alert_line(FILE *f, const msgpack_object *a, uint64_t now)
     uint64_t conf = mp_uint(a, "confirmations");
 
     s = out__str(a, "status", &n);
-    if (n == 9 && memcmp(s, "retracted", 9) == 0)
+    if (n == 9 && memcmp(s, "retracted", 9) == 0 && mp_has_str(a, "retracted_by")) {
+        (void)fprintf(f, "%sretracted by ", out_c("\033[33m"));
+        out__retractor(f, a, 0);
+        (void)fprintf(f, ":%s ", out_reset());
+    } else if (n == 9 && memcmp(s, "retracted", 9) == 0)
         (void)fprintf(f, "%sretracted:%s ", out_c("\033[33m"), out_reset());
     else if (n == 7 && memcmp(s, "expired", 7) == 0)
         (void)fputs("expired: ", f);
@@ -523,6 +558,8 @@ void out_alert_line(FILE *f, const msgpack_object *a, uint64_t now)
     out__text(f, s, n, 0);
     (void)fputs(") by ", f);
     out__author(f, a, 0);
+    if (mp_bool(a, "author_revoked"))
+        (void)fprintf(f, " %s[author revoked]%s", out_c("\033[1;31m"), out_reset());
     s = out__str(a, "note", &n);
     if (n > 0) {
         (void)fputs(": ", f);
@@ -539,7 +576,7 @@ void out_flagged_summary(char *buf, size_t size, const msgpack_object *alerts, u
     char cats[128] = "", rel[64];
     const char *seen_authors[64];
     size_t seen_lens[64], nseen = 0, nactive = 0;
-    uint64_t reporters = 0, last = 0;
+    uint64_t reporters = 0, last = 0, by_revoked = 0;
     int only_active;
 
     if (alerts == NULL || alerts->type != MSGPACK_OBJECT_ARRAY) {
@@ -577,6 +614,7 @@ void out_flagged_summary(char *buf, size_t size, const msgpack_object *alerts, u
                 (void)strcat(cats, c);
             }
         }
+        by_revoked += mp_bool(a, "author_revoked") != 0;
         const char *au = out__str(a, "author", &an);
         int dup = 0;
         for (size_t j = 0; j < nseen; j++)
@@ -596,6 +634,10 @@ void out_flagged_summary(char *buf, size_t size, const msgpack_object *alerts, u
             last = c;
     }
     out_reltime(rel, sizeof rel, last, now);
-    (void)snprintf(buf, size, "FLAGGED: %s, reported by %" PRIu64 " member%s, last %s",
-                   cats[0] ? cats : "flagged", reporters, reporters == 1 ? "" : "s", rel);
+    /* An alert by a since-revoked member may be a plant: say so. */
+    int k = snprintf(buf, size, "FLAGGED: %s, reported by %" PRIu64 " member%s, last %s",
+                     cats[0] ? cats : "flagged", reporters, reporters == 1 ? "" : "s", rel);
+    if (by_revoked > 0 && k > 0 && (size_t)k < size)
+        (void)snprintf(buf + k, size - (size_t)k, " (%" PRIu64 " alert%s by a revoked author)",
+                       by_revoked, by_revoked == 1 ? "" : "s");
 }

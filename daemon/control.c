@@ -194,7 +194,7 @@ static void o_alert(struct out *o, const struct node_alert *a)
 
     hex_encode(a->id, AGAH_HASH_LEN, hex);
     agah_id_encode(AGAH_IDPFX_MEMBER, a->author, author);
-    o_map(o, 12);
+    o_map(o, 15);
     o_kstr(o, "id", hex);
     o_kstr(o, "kind", nz(agah_kind_name(a->body.kind)));
     o_str(o, "target");
@@ -211,6 +211,80 @@ static void o_alert(struct out *o, const struct node_alert *a)
     o_kuint(o, "expires", a->expires);
     o_kstr(o, "status", status_name(a->status));
     o_kuint(o, "confirmations", a->confirmations);
+    /* What the reader needs to weigh an alert: an informant's alerts stay
+     * listed after the revocation, marked; a retraction says by whom. */
+    o_str(o, "author_revoked");
+    o_bool(o, a->author_revoked);
+    o_str(o, "retracted_by");
+    if (a->has_retractor) {
+        char rid[AGAH_IDSTR_SIZE];
+        agah_id_encode(AGAH_IDPFX_MEMBER, a->retracted_by, rid);
+        o_str(o, rid);
+        o_kstr(o, "retracted_by_name", a->retracted_by_name);
+    } else {
+        o_nil(o);
+        o_str(o, "retracted_by_name");
+        o_nil(o);
+    }
+}
+
+/* A `members` entry: who admitted whom, and when (the founder was admitted
+ * by no one, at the founding). */
+static void o_member(struct out *o, const struct node_member *m)
+{
+    char mid[AGAH_IDSTR_SIZE];
+
+    agah_id_encode(AGAH_IDPFX_MEMBER, m->pk, mid);
+    o_map(o, 6);
+    o_kstr(o, "member_id", mid);
+    o_kstr(o, "name", m->name);
+    o_kstr(o, "role", nz(agah_role_name(m->role)));
+    o_kstr(o, "status", m->revoked ? "revoked" : "active");
+    o_str(o, "admitted_by");
+    if (m->has_admitter) {
+        agah_id_encode(AGAH_IDPFX_MEMBER, m->admitted_by, mid);
+        o_str(o, mid);
+    } else {
+        o_nil(o);
+    }
+    o_kuint(o, "admitted", m->admitted);
+}
+
+/* Copies what o packed out for the unit test. */
+static int out_take(struct out *o, uint8_t **buf, size_t *len)
+{
+    int r = o->err;
+
+    if (r == 0 && (*buf = malloc(o->len > 0 ? o->len : 1)) == NULL)
+        r = AGAH_ENOMEM;
+    if (r == 0) {
+        memcpy(*buf, o->w->data + 4, o->len);
+        *len = o->len;
+    }
+    out_free(o);
+    return r;
+}
+
+int control__pack_alerts(const struct node_alert *a, size_t n, uint8_t **buf, size_t *len)
+{
+    struct out o;
+
+    out_init(&o);
+    o_array(&o, n);
+    for (size_t i = 0; i < n && o.err == 0; i++)
+        o_alert(&o, &a[i]);
+    return out_take(&o, buf, len);
+}
+
+int control__pack_members(const struct node_member *m, size_t n, uint8_t **buf, size_t *len)
+{
+    struct out o;
+
+    out_init(&o);
+    o_array(&o, n);
+    for (size_t i = 0; i < n && o.err == 0; i++)
+        o_member(&o, &m[i]);
+    return out_take(&o, buf, len);
 }
 
 /* {"v":1,"ok":true,"result": ...}: the caller packs the result next. */
@@ -1327,15 +1401,8 @@ static void h_members(struct control_client *cl, const struct control_req *r)
     out_init(&o);
     o_ok(&o);
     o_array(&o, n);
-    for (size_t i = 0; i < n && o.err == 0; i++) {
-        char mid[AGAH_IDSTR_SIZE];
-        agah_id_encode(AGAH_IDPFX_MEMBER, m[i].pk, mid);
-        o_map(&o, 4);
-        o_kstr(&o, "member_id", mid);
-        o_kstr(&o, "name", m[i].name);
-        o_kstr(&o, "role", nz(agah_role_name(m[i].role)));
-        o_kstr(&o, "status", m[i].revoked ? "revoked" : "active");
-    }
+    for (size_t i = 0; i < n && o.err == 0; i++)
+        o_member(&o, &m[i]);
     free(m);
     client_send(cl, &o);
 }

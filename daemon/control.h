@@ -80,6 +80,11 @@ struct control_req {
  * map with a bad command or argument (the connection stays). */
 int control__parse_request(const uint8_t *buf, size_t len, struct control_req *out,
                            struct agah_why *why);
+/* The result shapes, packed as the daemon sends them (an array of ALERTs,
+ * an array of `members` entries) into a malloc'd buffer the caller frees:
+ * for the unit test. */
+int control__pack_alerts(const struct node_alert *a, size_t n, uint8_t **buf, size_t *len);
+int control__pack_members(const struct node_member *m, size_t n, uint8_t **buf, size_t *len);
 /* The command's name ("status", ...), or NULL. */
 const char *control__cmd_name(int cmd);
 /* The CLI exit code a node/net error maps to: 4 permission, 2 input, 5 other. */

@@ -225,6 +225,30 @@ static int node__alert_status(const struct node *n, const struct alert_ent *a, u
     return NODE_ACTIVE;
 }
 
+/* Who retracted a retracted alert, for the view: of the retractions that
+ * take effect, the earliest (then the lowest author key), so every node
+ * names the same retractor whatever order the records arrived in. */
+static void node__alert_retractor(const struct node *n, const struct alert_ent *a,
+                                  struct node_alert *out)
+{
+    const struct annot_ent *best = NULL;
+
+    for (uint32_t i = alerts_annot_first(&n->alerts, a->id); i != ALERTS_NIL;
+         i = n->alerts.n[i].next) {
+        const struct annot_ent *x = &n->alerts.n[i];
+        if (x->type != AGAH_REC_RETRACT || !node__retract_ok(n, a, x))
+            continue;
+        if (best == NULL || x->created < best->created ||
+            (x->created == best->created && memcmp(x->author, best->author, AGAH_PK_LEN) < 0))
+            best = x;
+    }
+    if (best == NULL)
+        return;
+    out->has_retractor = 1;
+    memcpy(out->retracted_by, best->author, AGAH_PK_LEN);
+    memb_name(&n->memb, best->author, out->retracted_by_name);
+}
+
 static void node__alert_fill(const struct node *n, const struct alert_ent *a, uint64_t now,
                              struct node_alert *out)
 {
@@ -267,6 +291,11 @@ static void node__alert_fill(const struct node *n, const struct alert_ent *a, ui
     }
     out->confirmations = confirms;
     out->status = node__alert_status(n, a, now);
+    out->author_revoked = memb_revoked_at(&n->memb, author) != MEMB_NEVER;
+    out->has_retractor = 0;
+    out->retracted_by_name[0] = '\0';
+    if (out->status == NODE_RETRACTED)
+        node__alert_retractor(n, a, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1745,7 +1774,16 @@ int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const c
     if ((rc = store_peer_scan(n->store, node__peers_cb,
                               &(struct node_peers_ctx){node__join_peer, j})) != 0)
         goto out;
-    rc = agah_join_encode(j, pk, code);
+    /* The newcomer is shown the inviter's name: the founder's is in the
+     * genesis record, anyone else's in its own admission, which goes along. */
+    if (!node__is_me(n, n->memb.founder)) {
+        long me = memb_best_admission(&n->memb, agah_identity_pk(n->id));
+        if (me >= 0) {
+            j->inviter_admission = n->memb.adm[me].bytes;
+            j->inviter_admission_len = n->memb.adm[me].len;
+        }
+    }
+    rc = agah_join_encode(j, n->id, pk, code);
     if (rc != 0)
         rc = agah_fail(why, rc, "cannot make the join code: %s", agah_strerror(rc));
     else if (n_peers != NULL)
@@ -2100,6 +2138,13 @@ int node_members(struct node *n, struct node_member **out, size_t *count)
         memb_name(&n->memb, k->pk, v[cnt].name);
         v[cnt].role = founder ? AGAH_ROLE_ORGANISER : n->memb.adm[a].role;
         v[cnt].revoked = k->revoked_at != MEMB_NEVER;
+        if (founder) {
+            v[cnt].admitted = n->memb.genesis_created;
+        } else {
+            v[cnt].has_admitter = 1;
+            memcpy(v[cnt].admitted_by, n->memb.adm[a].author, AGAH_PK_LEN);
+            v[cnt].admitted = n->memb.adm[a].created;
+        }
         cnt++;
     }
     if (cnt > 1)

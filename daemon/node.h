@@ -101,12 +101,25 @@ struct node_alert {
     uint64_t created, expires;
     int status; /* node_alert_status */
     unsigned confirmations;
+    /* The author's key was revoked (at any time: an informant's earlier
+     * alerts stay visible, marked). */
+    int author_revoked;
+    /* With status NODE_RETRACTED: who signed the retraction that takes
+     * effect, and their name ("" if unknown). */
+    int has_retractor;
+    uint8_t retracted_by[AGAH_PK_LEN];
+    char retracted_by_name[AGAH_NAME_MAX + 1];
 };
 struct node_member {
     uint8_t pk[AGAH_PK_LEN];
     char name[AGAH_NAME_MAX + 1];
     int role;
     int revoked;
+    /* The admission that gives the role: its author (none for the
+     * founder) and its created time (the founding time for the founder). */
+    int has_admitter;
+    uint8_t admitted_by[AGAH_PK_LEN];
+    uint64_t admitted;
 };
 
 /* Each of these signs, stores durably and disseminates (through the

@@ -1,13 +1,18 @@
-/* Join codes: everything a new member needs, sealed to their key, as one
- * copy-pasteable line: "agah1-" || base64url(sealed || checksum4). The
- * checksum (first 4 bytes of BLAKE2b-256 of `sealed`) turns a typo into
- * "damaged or mistyped" before any cryptography is tried. The payload is a
- * canonical msgpack array (proto/PROTOCOL.md, "Join codes"):
- *   [version=1, community bin32, network_secret bin32, expires uint,
- *    genesis bin, admission bin, [[epoch_id bin32, epoch_key bin32]...],
- *    [peer str...]]
- * Secrets (the payload, the network secret, epoch keys) only ever live in
- * guarded memory and are wiped. */
+/* Join codes: everything a new member needs, signed by the organiser who
+ * admits them, sealed to their key, as one copy-pasteable line:
+ * "agah1-" || base64url(sealed || checksum4). The checksum (first 4 bytes
+ * of BLAKE2b-256 of `sealed`) turns a typo into "damaged or mistyped" before
+ * any cryptography is tried. The sealed plaintext is a canonical msgpack
+ * array (proto/PROTOCOL.md, "Join codes"):
+ *   [version=2, signer bin32, payload bin, signature bin64]
+ *   payload = [community bin32, network_secret bin32, expires uint,
+ *              genesis bin, admission bin, [[epoch_id bin32, epoch_key bin32]...],
+ *              [peer str...], inviter_admission bin]
+ * The seal alone proves nothing about who made a code (anyone can seal to a
+ * public key), so the signature, by the author of the admission inside, is
+ * verified before the payload is even parsed. Secrets (the payload, the
+ * network secret, epoch keys) only ever live in guarded memory and are
+ * wiped. */
 #define _POSIX_C_SOURCE 200809L /* strnlen */
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +24,12 @@
 
 #define JC_PREFIX "agah1-"
 #define JC_PREFIX_LEN 6
-#define JC_VERSION 1
+#define JC_VERSION AGAH_JOIN_VERSION
+#define JC_WRAP_FIELDS 4
 #define JC_FIELDS 8
 #define JC_SUM_LEN 4
+#define JC_CTX AGAH_JOIN_SIG_CONTEXT
+#define JC_CTX_LEN (sizeof JC_CTX - 1)
 #define JC_B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
 /* Base64 may be wrapped or indented when pasted; these are skipped. */
 #define JC_B64_IGNORE " \t\r\n"
@@ -69,18 +77,20 @@ int agah_join__encode_plain(const struct agah_join *j, struct agah_mp_fixbuf *ou
     if (j == NULL || j->genesis == NULL || j->admission == NULL || j->genesis_len == 0 ||
         j->genesis_len > AGAH_REC_MAX || j->admission_len == 0 ||
         j->admission_len > AGAH_REC_MAX || j->n_epochs > AGAH_JOIN_MAX_EPOCHS ||
-        j->n_peers > AGAH_JOIN_MAX_PEERS)
+        j->n_peers > AGAH_JOIN_MAX_PEERS || j->inviter_admission_len > AGAH_REC_MAX ||
+        (j->inviter_admission == NULL && j->inviter_admission_len != 0))
         return AGAH_EINVAL;
     for (size_t i = 0; i < j->n_peers; i++)
         if (!agah_join__addr_ok(j->peers[i], strnlen(j->peers[i], AGAH_ADDR_MAX)))
             return AGAH_EINVAL;
     /* An upper bound of the encoding: headers at their widest. */
-    cap = 1 + 9 + 2 * (2 + 32) + 9 + (5 + j->genesis_len) + (5 + j->admission_len) + 3 +
-          j->n_epochs * (1 + 2 * (2 + 32)) + 3 + j->n_peers * (2 + AGAH_ADDR_MAX);
+    cap = 1 + 2 * (2 + 32) + 9 + (5 + j->genesis_len) + (5 + j->admission_len) + 3 +
+          j->n_epochs * (1 + 2 * (2 + 32)) + 3 + j->n_peers * (2 + AGAH_ADDR_MAX) +
+          (5 + j->inviter_admission_len);
     if ((r = agah_secbuf_init(out, cap)) != 0)
         return r;
     msgpack_packer_init(&pk, out, agah_mp_fixbuf_write);
-    if (msgpack_pack_array(&pk, JC_FIELDS) != 0 || msgpack_pack_uint64(&pk, JC_VERSION) != 0 ||
+    if (msgpack_pack_array(&pk, JC_FIELDS) != 0 ||
         jc__pack_bin(&pk, j->community, AGAH_HASH_LEN) != 0 ||
         jc__pack_bin(&pk, j->network_secret, 32) != 0 ||
         msgpack_pack_uint64(&pk, j->expires) != 0 ||
@@ -100,40 +110,89 @@ int agah_join__encode_plain(const struct agah_join *j, struct agah_mp_fixbuf *ou
         if (msgpack_pack_str(&pk, n) != 0 || msgpack_pack_str_body(&pk, j->peers[i], n) != 0)
             goto fail;
     }
+    /* msgpack-c packs an empty body from a NULL pointer as nothing at all. */
+    if (jc__pack_bin(&pk, j->inviter_admission != NULL ? j->inviter_admission : (const uint8_t *)"",
+                     j->inviter_admission_len) != 0)
+        goto fail;
     return 0;
 fail:
     agah_secbuf_free(out);
     return AGAH_EINTERNAL; /* the capacity bound above was wrong */
 }
 
-int agah_join_encode(const struct agah_join *j, const uint8_t invitee_pk[AGAH_PK_LEN], char **out)
+/* The signed message: the context string, then the payload, contiguous in
+ * guarded memory (the payload holds the network secret). */
+static int jc__signed_msg(const uint8_t *payload, size_t len, struct agah_mp_fixbuf *msg)
 {
-    struct agah_mp_fixbuf plain = {0};
+    int r;
+    if (len > SIZE_MAX - JC_CTX_LEN)
+        return AGAH_ETOOBIG;
+    if ((r = agah_secbuf_init(msg, JC_CTX_LEN + len)) != 0)
+        return r;
+    memcpy(msg->p, JC_CTX, JC_CTX_LEN);
+    memcpy(msg->p + JC_CTX_LEN, payload, len);
+    msg->len = JC_CTX_LEN + len;
+    return 0;
+}
+
+int agah_join__wrap(const struct agah_identity *signer, const uint8_t *payload, size_t len,
+                    struct agah_mp_fixbuf *out)
+{
+    struct agah_mp_fixbuf msg = {0};
+    msgpack_packer pk;
+    uint8_t sig[AGAH_SIG_LEN];
+    int r;
+
+    out->p = NULL;
+    out->len = out->cap = 0;
+    if (signer == NULL || payload == NULL || len == 0)
+        return AGAH_EINVAL;
+    /* A code of AGAH_JOINCODE_MAX characters holds fewer bytes than this. */
+    if (len > AGAH_JOINCODE_MAX)
+        return AGAH_ETOOBIG;
+    if ((r = jc__signed_msg(payload, len, &msg)) != 0)
+        return r;
+    agah_identity_sign(signer, msg.p, msg.len, sig);
+    agah_secbuf_free(&msg);
+    /* array, version, signer, payload (bin header at most 5), signature. */
+    if ((r = agah_secbuf_init(out, 1 + 1 + (2 + AGAH_PK_LEN) + (5 + len) + (2 + AGAH_SIG_LEN))) !=
+        0)
+        return r;
+    msgpack_packer_init(&pk, out, agah_mp_fixbuf_write);
+    if (msgpack_pack_array(&pk, JC_WRAP_FIELDS) != 0 ||
+        msgpack_pack_uint64(&pk, JC_VERSION) != 0 ||
+        jc__pack_bin(&pk, agah_identity_pk(signer), AGAH_PK_LEN) != 0 ||
+        jc__pack_bin(&pk, payload, len) != 0 || jc__pack_bin(&pk, sig, AGAH_SIG_LEN) != 0) {
+        agah_secbuf_free(out);
+        return AGAH_EINTERNAL; /* the capacity above was wrong */
+    }
+    return 0;
+}
+
+int agah_join__seal(const uint8_t *plain, size_t len, const uint8_t invitee_pk[AGAH_PK_LEN],
+                    char **out)
+{
     uint8_t *sealed = NULL;
     char *code = NULL;
     size_t sealed_len, b64_size;
     int r;
 
-    if (out == NULL || invitee_pk == NULL)
+    if (plain == NULL || invitee_pk == NULL || out == NULL)
         return AGAH_EINVAL;
-    if (agah_init() != 0)
-        return AGAH_EINTERNAL;
-    if ((r = agah_join__encode_plain(j, &plain)) != 0)
-        goto out;
-    sealed_len = plain.len + AGAH_SEAL_OVERHEAD;
+    if (len > AGAH_JOINCODE_MAX)
+        return AGAH_ETOOBIG;
+    sealed_len = len + AGAH_SEAL_OVERHEAD;
     b64_size = sodium_base64_ENCODED_LEN(sealed_len + JC_SUM_LEN, JC_B64);
     /* b64_size counts the NUL; the code must decode within our own bound. */
-    if (JC_PREFIX_LEN + b64_size - 1 > AGAH_JOINCODE_MAX) {
-        r = AGAH_ETOOBIG;
-        goto out;
-    }
+    if (JC_PREFIX_LEN + b64_size - 1 > AGAH_JOINCODE_MAX)
+        return AGAH_ETOOBIG;
     sealed = malloc(sealed_len + JC_SUM_LEN);
     code = malloc(JC_PREFIX_LEN + b64_size);
     if (sealed == NULL || code == NULL) {
         r = AGAH_ENOMEM;
         goto out;
     }
-    if ((r = agah_seal(invitee_pk, plain.p, plain.len, sealed)) != 0)
+    if ((r = agah_seal(invitee_pk, plain, len, sealed)) != 0)
         goto out;
     jc__checksum(sealed, sealed_len, sealed + sealed_len);
     memcpy(code, JC_PREFIX, JC_PREFIX_LEN);
@@ -146,9 +205,38 @@ int agah_join_encode(const struct agah_join *j, const uint8_t invitee_pk[AGAH_PK
     code = NULL;
     r = 0;
 out:
-    agah_secbuf_free(&plain);
     free(sealed);
     free(code);
+    return r;
+}
+
+int agah_join_encode(const struct agah_join *j, const struct agah_identity *inviter,
+                     const uint8_t invitee_pk[AGAH_PK_LEN], char **out)
+{
+    struct agah_mp_fixbuf payload = {0}, plain = {0};
+    struct agah_rec adm;
+    int r;
+
+    if (j == NULL || inviter == NULL || out == NULL || invitee_pk == NULL)
+        return AGAH_EINVAL;
+    if (agah_init() != 0)
+        return AGAH_EINTERNAL;
+    if ((r = agah_join__encode_plain(j, &payload)) != 0)
+        goto out;
+    /* The reader accepts a code only from the author of the admission in
+     * it: refuse here what it would refuse there. */
+    if (agah_rec_decode(j->admission, j->admission_len, j->community, &adm, NULL) != 0 ||
+        adm.type != AGAH_REC_ADMISSION ||
+        memcmp(adm.author, agah_identity_pk(inviter), AGAH_PK_LEN) != 0) {
+        r = AGAH_EINVAL;
+        goto out;
+    }
+    if ((r = agah_join__wrap(inviter, payload.p, payload.len, &plain)) != 0)
+        goto out;
+    r = agah_join__seal(plain.p, plain.len, invitee_pk, out);
+out:
+    agah_secbuf_free(&payload);
+    agah_secbuf_free(&plain);
     return r;
 }
 
@@ -158,12 +246,15 @@ void agah_join_free(struct agah_join *j)
         return;
     free(j->genesis);
     free(j->admission);
+    free(j->inviter_admission);
     sodium_memzero(j, sizeof *j);
     sodium_free(j);
 }
 
-static int jc__copy_bin(const msgpack_object *o, const char *what, uint8_t **p, size_t *n,
-                        struct agah_why *why)
+/* A copy of a bin field of 1..AGAH_REC_MAX bytes (0.. with may_be_empty,
+ * then *p stays NULL for an empty one). */
+static int jc__copy_bin(const msgpack_object *o, const char *what, int may_be_empty, uint8_t **p,
+                        size_t *n, struct agah_why *why)
 {
     const uint8_t *src;
     size_t len;
@@ -171,8 +262,11 @@ static int jc__copy_bin(const msgpack_object *o, const char *what, uint8_t **p, 
 
     if ((r = agah_mp_bin(o, what, AGAH_REC_MAX, &src, &len, why)) != 0)
         return r;
-    if (len == 0)
+    if (len == 0) {
+        if (may_be_empty)
+            return 0;
         return agah_fail(why, AGAH_EVALUE, "%s: empty", what);
+    }
     *p = malloc(len);
     if (*p == NULL)
         return agah_fail(why, AGAH_ENOMEM, "out of memory");
@@ -181,50 +275,28 @@ static int jc__copy_bin(const msgpack_object *o, const char *what, uint8_t **p, 
     return 0;
 }
 
-int agah_join__decode_plain(const uint8_t *buf, size_t len, struct agah_join **out,
-                            struct agah_why *why)
+/* The signed payload, strictly, into j (zeroed, in guarded memory). */
+static int jc__decode_payload(const uint8_t *buf, size_t len, struct agah_join *j,
+                              struct agah_why *why)
 {
     msgpack_unpacked res;
-    struct agah_join *j = NULL;
     const msgpack_object *f, *ep, *pe;
-    uint64_t version;
     int r;
 
     msgpack_unpacked_init(&res);
-    if (out == NULL || buf == NULL) {
-        r = agah_fail(why, AGAH_EINVAL, "no input or output given");
-        goto out;
-    }
-    if (agah_init() != 0) {
-        r = agah_fail(why, AGAH_EINTERNAL, "libsodium cannot start");
-        goto out;
-    }
     if ((r = agah_mp_unpack(buf, len, 1, &res, why)) != 0)
         goto out;
-    if ((r = agah_mp_array(&res.data, "join code", JC_FIELDS, why)) != 0)
+    if ((r = agah_mp_array(&res.data, "join code payload", JC_FIELDS, why)) != 0)
         goto out;
     f = res.data.via.array.ptr;
-    if ((r = agah_mp_uint(&f[0], "version", UINT64_MAX, &version, why)) != 0)
-        goto out;
-    if (version != JC_VERSION) {
-        r = agah_fail(why, AGAH_EVERSION, "join code version %llu is not known (expected %d)",
-                      (unsigned long long)version, JC_VERSION);
-        goto out;
-    }
-    j = sodium_malloc(sizeof *j);
-    if (j == NULL) {
-        r = agah_fail(why, AGAH_ENOMEM, "out of memory");
-        goto out;
-    }
-    sodium_memzero(j, sizeof *j);
-    if ((r = agah_mp_bin_exact(&f[1], "community", AGAH_HASH_LEN, j->community, why)) != 0 ||
-        (r = agah_mp_bin_exact(&f[2], "network secret", 32, j->network_secret, why)) != 0 ||
-        (r = agah_mp_uint(&f[3], "expires", UINT64_MAX, &j->expires, why)) != 0 ||
-        (r = jc__copy_bin(&f[4], "genesis", &j->genesis, &j->genesis_len, why)) != 0 ||
-        (r = jc__copy_bin(&f[5], "admission", &j->admission, &j->admission_len, why)) != 0)
+    if ((r = agah_mp_bin_exact(&f[0], "community", AGAH_HASH_LEN, j->community, why)) != 0 ||
+        (r = agah_mp_bin_exact(&f[1], "network secret", 32, j->network_secret, why)) != 0 ||
+        (r = agah_mp_uint(&f[2], "expires", UINT64_MAX, &j->expires, why)) != 0 ||
+        (r = jc__copy_bin(&f[3], "genesis", 0, &j->genesis, &j->genesis_len, why)) != 0 ||
+        (r = jc__copy_bin(&f[4], "admission", 0, &j->admission, &j->admission_len, why)) != 0)
         goto out;
 
-    ep = &f[6];
+    ep = &f[5];
     if (ep->type != MSGPACK_OBJECT_ARRAY) {
         r = agah_fail(why, AGAH_ETYPE, "epochs: expected an array");
         goto out;
@@ -247,7 +319,7 @@ int agah_join__decode_plain(const uint8_t *buf, size_t len, struct agah_join **o
         j->n_epochs = i + 1;
     }
 
-    pe = &f[7];
+    pe = &f[6];
     if (pe->type != MSGPACK_OBJECT_ARRAY) {
         r = agah_fail(why, AGAH_ETYPE, "peers: expected an array");
         goto out;
@@ -271,19 +343,116 @@ int agah_join__decode_plain(const uint8_t *buf, size_t len, struct agah_join **o
         j->peers[i][n] = '\0';
         j->n_peers = i + 1;
     }
+    r = jc__copy_bin(&f[7], "inviter admission", 1, &j->inviter_admission,
+                     &j->inviter_admission_len, why);
+out:
+    msgpack_unpacked_destroy(&res);
+    return r;
+}
+
+int agah_join__decode_plain(const uint8_t *buf, size_t len, struct agah_join **out,
+                            struct agah_why *why)
+{
+    msgpack_unpacked res;
+    struct agah_join *j = NULL;
+    struct agah_mp_fixbuf msg = {0};
+    const msgpack_object *f;
+    const uint8_t *payload;
+    uint8_t signer[AGAH_PK_LEN], sig[AGAH_SIG_LEN];
+    size_t payload_len;
+    uint64_t version;
+    int r;
+
+    msgpack_unpacked_init(&res);
+    if (out == NULL || buf == NULL) {
+        r = agah_fail(why, AGAH_EINVAL, "no input or output given");
+        goto out;
+    }
+    if (agah_init() != 0) {
+        r = agah_fail(why, AGAH_EINTERNAL, "libsodium cannot start");
+        goto out;
+    }
+    if ((r = agah_mp_unpack(buf, len, 1, &res, why)) != 0)
+        goto out;
+    /* Every version's plaintext is an array that starts with the version,
+     * so a code from another agah is named as such, not as garbage. */
+    if (res.data.type != MSGPACK_OBJECT_ARRAY || res.data.via.array.size == 0) {
+        r = agah_fail(why, AGAH_ETYPE, "join code: expected an array starting with a version");
+        goto out;
+    }
+    f = res.data.via.array.ptr;
+    if ((r = agah_mp_uint(&f[0], "version", UINT64_MAX, &version, why)) != 0)
+        goto out;
+    if (version == 1) {
+        r = agah_fail(why, AGAH_EVERSION,
+                      "this join code was made by an older agah (version 1); ask for a new "
+                      "code: this agah reads version %d",
+                      JC_VERSION);
+        goto out;
+    }
+    if (version != JC_VERSION) {
+        r = agah_fail(why, AGAH_EVERSION,
+                      "this join code has version %llu, which this agah cannot read (it reads "
+                      "version %d); a newer agah may have made it",
+                      (unsigned long long)version, JC_VERSION);
+        goto out;
+    }
+    if ((r = agah_mp_array(&res.data, "join code", JC_WRAP_FIELDS, why)) != 0 ||
+        (r = agah_mp_bin_exact(&f[1], "signer", AGAH_PK_LEN, signer, why)) != 0 ||
+        (r = agah_mp_bin(&f[2], "payload", len, &payload, &payload_len, why)) != 0 ||
+        (r = agah_mp_bin_exact(&f[3], "signature", AGAH_SIG_LEN, sig, why)) != 0)
+        goto out;
+    if (payload_len == 0) {
+        r = agah_fail(why, AGAH_EVALUE, "payload: empty");
+        goto out;
+    }
+    /* Nothing in the payload is read before the signature over its exact
+     * bytes verifies: the key comes from the wrapper, and whether it is the
+     * admission's author is checked once the payload is trusted. */
+    if ((r = jc__signed_msg(payload, payload_len, &msg)) != 0) {
+        r = agah_fail(why, r, "out of memory");
+        goto out;
+    }
+    if (agah_sig_verify(signer, msg.p, msg.len, sig) != 0) {
+        r = agah_fail(why, AGAH_ESIG,
+                      "the join code's signature does not verify: the code was altered, or "
+                      "was not signed by the key it names");
+        goto out;
+    }
+    j = sodium_malloc(sizeof *j);
+    if (j == NULL) {
+        r = agah_fail(why, AGAH_ENOMEM, "out of memory");
+        goto out;
+    }
+    sodium_memzero(j, sizeof *j);
+    memcpy(j->inviter, signer, AGAH_PK_LEN);
+    if ((r = jc__decode_payload(payload, payload_len, j, why)) != 0)
+        goto out;
     *out = j;
     j = NULL;
     r = 0;
 out:
+    agah_secbuf_free(&msg);
     agah_join_free(j);
     msgpack_unpacked_destroy(&res);
     return r;
 }
 
-int agah_join__check(const struct agah_join *j, const uint8_t me_pk[AGAH_PK_LEN], uint64_t now,
+/* Copies a record's name (bounded by the record decoder) as a C string. */
+static void jc__name(char dst[AGAH_NAME_MAX + 1], const char *src, size_t n)
+{
+    if (n > AGAH_NAME_MAX)
+        n = AGAH_NAME_MAX;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+int agah_join__check(struct agah_join *j, const uint8_t me_pk[AGAH_PK_LEN], uint64_t now,
                      struct agah_why *why)
 {
     struct agah_rec rec;
+    uint8_t founder[AGAH_PK_LEN];
+    char a_id[AGAH_IDSTR_SIZE], s_id[AGAH_IDSTR_SIZE];
     int r;
 
     if (j->expires != 0 && now >= j->expires)
@@ -300,6 +469,9 @@ int agah_join__check(const struct agah_join *j, const uint8_t me_pk[AGAH_PK_LEN]
                          rec.type);
     if (memcmp(rec.id, j->community, AGAH_HASH_LEN) != 0)
         return agah_fail(why, AGAH_ECOMMUNITY, "the code's genesis record founds another community");
+    memcpy(founder, rec.author, AGAH_PK_LEN);
+    jc__name(j->community_name, rec.u.genesis.name, rec.u.genesis.name_len);
+    jc__name(j->inviter_name, rec.u.genesis.founder_name, rec.u.genesis.founder_name_len);
 
     if ((r = agah_rec_decode(j->admission, j->admission_len, j->community, &rec, why)) != 0)
         return r;
@@ -312,6 +484,42 @@ int agah_join__check(const struct agah_join *j, const uint8_t me_pk[AGAH_PK_LEN]
         return agah_fail(why, AGAH_EVALUE, "the code's admission is for another member");
     if (rec.expires != 0 && now >= rec.expires)
         return agah_fail(why, AGAH_EEXPIRED, "the admission in this code has expired");
+    /* The signature binds the code to a key; only the key that admitted
+     * this identity may speak for the community here. */
+    if (memcmp(rec.author, j->inviter, AGAH_PK_LEN) != 0) {
+        agah_id_encode(AGAH_IDPFX_MEMBER, j->inviter, s_id);
+        agah_id_encode(AGAH_IDPFX_MEMBER, rec.author, a_id);
+        return agah_fail(why, AGAH_EPERM,
+                         "the code is signed by %s, not by the organiser who admitted you (%s)",
+                         s_id, a_id);
+    }
+
+    /* The inviter's name: the founder's from genesis, anyone else's from
+     * its own admission in this community, as an organiser. */
+    if (memcmp(j->inviter, founder, AGAH_PK_LEN) == 0) {
+        if (j->inviter_admission_len != 0)
+            return agah_fail(why, AGAH_EVALUE,
+                             "the code carries an admission of its inviter, the founder");
+        return 0;
+    }
+    if (j->inviter_admission_len == 0)
+        return agah_fail(why, AGAH_EVALUE, "the code does not carry its inviter's admission");
+    if ((r = agah_rec_decode(j->inviter_admission, j->inviter_admission_len, j->community, &rec,
+                             why)) != 0)
+        return r;
+    if (rec.type != AGAH_REC_ADMISSION)
+        return agah_fail(why, AGAH_EVALUE,
+                         "the code's inviter admission holds a record of type %d", rec.type);
+    if (memcmp(rec.community, j->community, AGAH_HASH_LEN) != 0)
+        return agah_fail(why, AGAH_ECOMMUNITY,
+                         "the code's inviter admission is for another community");
+    if (memcmp(rec.u.admission.member, j->inviter, AGAH_PK_LEN) != 0)
+        return agah_fail(why, AGAH_EVALUE, "the code's inviter admission admits someone else");
+    if (rec.u.admission.role != AGAH_ROLE_ORGANISER)
+        return agah_fail(why, AGAH_EPERM, "the code's inviter is not admitted as an organiser");
+    if (rec.expires != 0 && now >= rec.expires)
+        return agah_fail(why, AGAH_EEXPIRED, "the inviter's admission in this code has expired");
+    jc__name(j->inviter_name, rec.u.admission.name, rec.u.admission.name_len);
     return 0;
 }
 

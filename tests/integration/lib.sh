@@ -358,7 +358,8 @@ for l in out.splitlines():
     except ValueError:
         lines.append(None)
 ALERT_KEYS = {"id", "kind", "target", "category", "note", "severity", "author",
-              "author_name", "created", "expires", "status", "confirmations"}
+              "author_name", "created", "expires", "status", "confirmations",
+              "author_revoked", "retracted_by", "retracted_by_name"}
 def is_alert(a):
     return (isinstance(a, dict) and set(a) == ALERT_KEYS and isinstance(a["id"], str)
             and len(a["id"]) == 64 and a["kind"] in ("number", "account", "alert")
@@ -368,7 +369,11 @@ def is_alert(a):
             and a["category"] in ("harassment", "impersonation", "scam", "surveillance", "other")
             and a["severity"] in ("info", "warning", "danger")
             and isinstance(a["author"], str) and a["author"].startswith("m")
-            and (a["target"] is None) == (a["kind"] == "alert"))
+            and (a["target"] is None) == (a["kind"] == "alert")
+            and isinstance(a["author_revoked"], bool)
+            and (a["retracted_by"] is None) == (a["status"] != "retracted")
+            and (a["retracted_by"] is None or a["retracted_by"].startswith("m"))
+            and (a["retracted_by_name"] is None) == (a["retracted_by"] is None))
 ok = eval(sys.argv[1])
 if not ok:
     print("condition false: " + sys.argv[1])

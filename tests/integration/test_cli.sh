@@ -177,8 +177,14 @@ expect "join with a code made for another identity: exit 2" 2 "'another identity
 run $MEM join "hello"
 expect_rc "join with garbage: exit 2" 2
 run $MEM --json join "$CODE"
-expect "join --json prints {community_id, role}" 0 \
-  "set(j) == {'community_id', 'role'} and j['community_id'] == '$COMM_ID' and j['role'] == 'member'"
+expect "join --json prints {community_id, role, community_name, inviter, inviter_name}" 0 \
+  "set(j) == {'community_id', 'role', 'community_name', 'inviter', 'inviter_name'} and j['community_id'] == '$COMM_ID' and j['role'] == 'member' and j['community_name'] == 'Istanbul test community' and j['inviter'] == '$ORG_ID' and j['inviter_name'] == 'Organiser'"
+# What join shows must be what the organiser's own status says: the two
+# ids a newcomer compares in person.
+ORG_STATUS=$(agah_on $ORG --json status 2>/dev/null)
+JOIN_JSON=$OUT
+OUT=$(python3 -c 'import json,sys; s=json.loads(sys.argv[1]); j=json.loads(sys.argv[2]); print(s["community_id"] == j["community_id"] and s["member_id"] == j["inviter"])' "$ORG_STATUS" "$JOIN_JSON"); RC=0
+expect "join's inviter and community ids are those of the organiser's status --json" 0 "out == 'True'"
 run $MEM join "$CODE"
 expect "join again: exit 2 (already in a community)" 2 "'already' in err"
 run $ORG invite "$(node_id other)" --role relay
@@ -441,7 +447,7 @@ expect_rc "show with an option it does not take: exit 2" 2
 # --------------------------------------------------------------- members
 run $ORG --json members
 expect "members --json shape" 0 \
-  "isinstance(j, list) and all(set(m) == {'member_id', 'name', 'role', 'status'} for m in j) and {'$ORG_ID': ('organiser', 'active'), '$MEM_ID': ('member', 'active')}.items() <= {m['member_id']: (m['role'], m['status']) for m in j}.items() and [m['name'] for m in j if m['member_id'] == '$MEM_ID'] == ['Member One']"
+  "isinstance(j, list) and all(set(m) == {'member_id', 'name', 'role', 'status', 'admitted_by', 'admitted'} for m in j) and {'$ORG_ID': ('organiser', 'active'), '$MEM_ID': ('member', 'active')}.items() <= {m['member_id']: (m['role'], m['status']) for m in j}.items() and [m['name'] for m in j if m['member_id'] == '$MEM_ID'] == ['Member One']"
 run $ORG members
 expect "members (human): a table" 0 "out.splitlines()[0].split()[:2] == ['MEMBER', 'ID'] and '$MEM_ID' in out and 'Member One' in out"
 
@@ -495,7 +501,7 @@ else
     fail "watch prints an alert as it is stored" "$(cat "$ROOT/watch.json" "$ROOT/watch.err")"
 fi
 run $ORG retract "$A9" --reason "watched it go"
-if wait_until 10 grep -q 'retracted: number +85260000001' "$ROOT/watch.txt"; then
+if wait_until 10 grep -q 'retracted by Organiser: number +85260000001' "$ROOT/watch.txt"; then
     pass "watch prints the alert again when it is retracted, saying so"
 else
     fail "watch prints the alert again when it is retracted, saying so" "$(cat "$ROOT/watch.txt")"
@@ -508,7 +514,7 @@ expect "watch --json: one ALERT per line; SIGINT exits 0" 0 \
 wait $HPID; RC=$?
 OUT=$(cat "$ROOT/watch.txt"); ERR=$(cat "$ROOT/watch.txt.err")
 expect "watch (human): new, then retracted; SIGINT exits 0" 0 \
-  "[l.split('] ', 1)[1].split(':')[0] for l in out.splitlines() if '+85260000001' in l] == ['new', 'retracted'] and 'watched' in out"
+  "[l.split('] ', 1)[1].split(':')[0] for l in out.splitlines() if '+85260000001' in l] == ['new', 'retracted by Organiser'] and 'watched' in out"
 
 # A stuck daemon: check gives up after 10 s with exit 3 (a script
 # screening a call must not hang for the minute other commands wait).

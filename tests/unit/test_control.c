@@ -373,6 +373,127 @@ static int test_exit_codes(void)
     return fails;
 }
 
+/* The value of key k in a msgpack map, or NULL. */
+static const msgpack_object *map_get(const msgpack_object *m, const char *k)
+{
+    if (m->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    for (uint32_t i = 0; i < m->via.map.size; i++) {
+        const msgpack_object *key = &m->via.map.ptr[i].key;
+        if (key->type == MSGPACK_OBJECT_STR && key->via.str.size == strlen(k) &&
+            memcmp(key->via.str.ptr, k, key->via.str.size) == 0)
+            return &m->via.map.ptr[i].val;
+    }
+    return NULL;
+}
+
+static int is_str(const msgpack_object *o, const char *want)
+{
+    return o != NULL && o->type == MSGPACK_OBJECT_STR && o->via.str.size == strlen(want) &&
+           memcmp(o->via.str.ptr, want, o->via.str.size) == 0;
+}
+
+static int is_bool(const msgpack_object *o, int want)
+{
+    return o != NULL && o->type == MSGPACK_OBJECT_BOOLEAN && o->via.boolean == (want != 0);
+}
+
+static int is_nil(const msgpack_object *o) { return o != NULL && o->type == MSGPACK_OBJECT_NIL; }
+
+/* The ALERT and `members` shapes as packed for the CLI: the marks a reader
+ * weighs an alert by (author revoked, retracted by whom) and who admitted
+ * whom, with null where there is no one to name. */
+static int test_result_shapes(void)
+{
+    struct node_alert a[2];
+    struct node_member m[2];
+    uint8_t retractor[32], *buf = NULL;
+    char rid[AGAH_IDSTR_SIZE];
+    size_t len = 0;
+    msgpack_unpacked res;
+    int fails = 0;
+
+    memset(a, 0, sizeof a);
+    memset(m, 0, sizeof m);
+    for (int i = 0; i < 32; i++)
+        retractor[i] = (uint8_t)(255 - i);
+    agah_id_encode(AGAH_IDPFX_MEMBER, retractor, rid);
+    for (int i = 0; i < 2; i++) {
+        a[i].body.kind = AGAH_KIND_ALERT;
+        memcpy(a[i].author, member_pk, 32);
+        (void)snprintf(a[i].author_name, sizeof a[i].author_name, "Ali");
+    }
+    /* An informant's alert, still active, and one an organiser retracted. */
+    a[0].status = NODE_ACTIVE;
+    a[0].author_revoked = 1;
+    a[1].status = NODE_RETRACTED;
+    a[1].has_retractor = 1;
+    memcpy(a[1].retracted_by, retractor, 32);
+    (void)snprintf(a[1].retracted_by_name, sizeof a[1].retracted_by_name, "Olga");
+
+    msgpack_unpacked_init(&res);
+    if (control__pack_alerts(a, 2, &buf, &len) != 0 ||
+        msgpack_unpack_next(&res, (const char *)buf, len, NULL) != MSGPACK_UNPACK_SUCCESS ||
+        res.data.type != MSGPACK_OBJECT_ARRAY || res.data.via.array.size != 2) {
+        printf("FAIL packing two alerts\n");
+        fails++;
+    } else {
+        const msgpack_object *x = &res.data.via.array.ptr[0], *y = &res.data.via.array.ptr[1];
+        if (x->via.map.size != 15 || !is_bool(map_get(x, "author_revoked"), 1) ||
+            !is_nil(map_get(x, "retracted_by")) || !is_nil(map_get(x, "retracted_by_name")) ||
+            !is_str(map_get(x, "status"), "active") || !is_str(map_get(x, "author"), mid)) {
+            printf("FAIL alert by a revoked author: author_revoked true, retracted_by null\n");
+            fails++;
+        }
+        if (y->via.map.size != 15 || !is_bool(map_get(y, "author_revoked"), 0) ||
+            !is_str(map_get(y, "retracted_by"), rid) ||
+            !is_str(map_get(y, "retracted_by_name"), "Olga") ||
+            !is_str(map_get(y, "status"), "retracted")) {
+            printf("FAIL retracted alert: retracted_by names the retractor\n");
+            fails++;
+        }
+    }
+    msgpack_unpacked_destroy(&res);
+    free(buf);
+    buf = NULL;
+
+    /* The founder (admitted by no one, at the founding) and a member. */
+    memcpy(m[0].pk, retractor, 32);
+    m[0].role = AGAH_ROLE_ORGANISER;
+    m[0].admitted = 1700000000;
+    memcpy(m[1].pk, member_pk, 32);
+    m[1].role = AGAH_ROLE_MEMBER;
+    m[1].revoked = 1;
+    m[1].has_admitter = 1;
+    memcpy(m[1].admitted_by, retractor, 32);
+    m[1].admitted = 1700000100;
+    msgpack_unpacked_init(&res);
+    if (control__pack_members(m, 2, &buf, &len) != 0 ||
+        msgpack_unpack_next(&res, (const char *)buf, len, NULL) != MSGPACK_UNPACK_SUCCESS ||
+        res.data.type != MSGPACK_OBJECT_ARRAY || res.data.via.array.size != 2) {
+        printf("FAIL packing two members\n");
+        fails++;
+    } else {
+        const msgpack_object *x = &res.data.via.array.ptr[0], *y = &res.data.via.array.ptr[1];
+        const msgpack_object *xa = map_get(x, "admitted"), *ya = map_get(y, "admitted");
+        if (x->via.map.size != 6 || !is_nil(map_get(x, "admitted_by")) || xa == NULL ||
+            xa->type != MSGPACK_OBJECT_POSITIVE_INTEGER || xa->via.u64 != 1700000000 ||
+            !is_str(map_get(x, "role"), "organiser")) {
+            printf("FAIL founder: admitted_by null, admitted at the founding\n");
+            fails++;
+        }
+        if (y->via.map.size != 6 || !is_str(map_get(y, "admitted_by"), rid) || ya == NULL ||
+            ya->type != MSGPACK_OBJECT_POSITIVE_INTEGER || ya->via.u64 != 1700000100 ||
+            !is_str(map_get(y, "status"), "revoked") || !is_str(map_get(y, "member_id"), mid)) {
+            printf("FAIL member: admitted_by the organiser, admitted when\n");
+            fails++;
+        }
+    }
+    msgpack_unpacked_destroy(&res);
+    free(buf);
+    return fails;
+}
+
 int main(void)
 {
     size_t n = sizeof cases / sizeof cases[0];
@@ -411,6 +532,10 @@ int main(void)
         }
     }
     if (test_exit_codes() == 0)
+        pass++;
+    else
+        fail++;
+    if (test_result_shapes() == 0)
         pass++;
     else
         fail++;

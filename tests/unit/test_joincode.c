@@ -1,6 +1,9 @@
 /* Unit tests for join codes (proto/joincode.c): round trips, the order of
- * the checks (typo before cryptography, cryptography before parsing), and
- * every refusal a user or an attacker can reach. */
+ * the checks (typo before cryptography, cryptography before parsing, the
+ * signature before the payload), and every refusal a user or an attacker
+ * can reach.
+ *   test_joincode --corpus DIR   also writes the fuzz target's seeds
+ *                                (tests/fuzz/corpus/fuzz_joincode) to DIR. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,17 +14,30 @@
 
 #include "check.h"
 
-#define NOW 1800000000u
+#define NOW 1800000000u /* also the fuzz target's FUZZ_NOW */
 
-static struct agah_identity *founder, *invitee, *other;
-static uint8_t *genesis, *adm, *adm_other, *adm_expired;
-static size_t genesis_len, adm_len, adm_other_len, adm_expired_len;
+static struct agah_identity *founder, *invitee, *other, *org;
+static uint8_t *genesis, *adm, *adm_other, *adm_expired, *adm_org, *adm_by_org, *adm_org_member;
+static size_t genesis_len, adm_len, adm_other_len, adm_expired_len, adm_org_len, adm_by_org_len,
+    adm_org_member_len;
 static uint8_t community[AGAH_HASH_LEN];
 
-static int setup(void)
+/* The fuzz target's identities: the invitee ("me") from seed 42 42 ...,
+ * the founder from 43 43 ...; random ones otherwise. */
+static int make_identity(int seed_byte, struct agah_identity **out)
 {
-    if (agah_identity_generate(&founder) != 0 || agah_identity_generate(&invitee) != 0 ||
-        agah_identity_generate(&other) != 0)
+    uint8_t seed[AGAH_SEED_LEN];
+    if (seed_byte < 0)
+        return agah_identity_generate(out);
+    memset(seed, seed_byte, sizeof seed);
+    return agah_identity_from_seed(seed, out);
+}
+
+static int setup(int fuzz_ids)
+{
+    if (make_identity(fuzz_ids ? 0x43 : -1, &founder) != 0 ||
+        make_identity(fuzz_ids ? 0x42 : -1, &invitee) != 0 ||
+        agah_identity_generate(&other) != 0 || agah_identity_generate(&org) != 0)
         return -1;
     if (agah_rec_genesis(founder, "Istanbul", "Founder", NOW - 100, &genesis, &genesis_len) != 0)
         return -1;
@@ -32,6 +48,15 @@ static int setup(void)
                            NOW - 10, 0, &adm_other, &adm_other_len) != 0 ||
         agah_rec_admission(founder, community, agah_identity_pk(invitee), AGAH_ROLE_MEMBER,
                            "Alice", NOW - 10, NOW - 1, &adm_expired, &adm_expired_len) != 0)
+        return -1;
+    /* A second organiser, Olga, who admits the invitee herself; and a
+     * member-only admission of her key. */
+    if (agah_rec_admission(founder, community, agah_identity_pk(org), AGAH_ROLE_ORGANISER, "Olga",
+                           NOW - 50, 0, &adm_org, &adm_org_len) != 0 ||
+        agah_rec_admission(org, community, agah_identity_pk(invitee), AGAH_ROLE_MEMBER, "Alice",
+                           NOW - 10, 0, &adm_by_org, &adm_by_org_len) != 0 ||
+        agah_rec_admission(founder, community, agah_identity_pk(org), AGAH_ROLE_MEMBER, "Olga",
+                           NOW - 50, 0, &adm_org_member, &adm_org_member_len) != 0)
         return -1;
     return 0;
 }
@@ -64,6 +89,9 @@ static int same_join(const struct agah_join *a, const struct agah_join *b)
         a->genesis_len != b->genesis_len || memcmp(a->genesis, b->genesis, a->genesis_len) != 0 ||
         a->admission_len != b->admission_len ||
         memcmp(a->admission, b->admission, a->admission_len) != 0 ||
+        a->inviter_admission_len != b->inviter_admission_len ||
+        (a->inviter_admission_len > 0 &&
+         memcmp(a->inviter_admission, b->inviter_admission, a->inviter_admission_len) != 0) ||
         a->n_epochs != b->n_epochs || a->n_peers != b->n_peers)
         return 0;
     for (size_t i = 0; i < a->n_epochs; i++)
@@ -95,7 +123,7 @@ static void test_round_trip(void)
     char *code = NULL;
 
     make_join(&j);
-    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == 0);
+    CHECK(agah_join_encode(&j, founder, agah_identity_pk(invitee), &code) == 0);
     CHECK(code != NULL && strncmp(code, "agah1-", 6) == 0);
     CHECK(code != NULL && strlen(code) <= AGAH_JOINCODE_MAX);
     CHECK(code != NULL && strspn(code + 6, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -104,6 +132,10 @@ static void test_round_trip(void)
         return;
     CHECK(agah_join_decode(code, invitee, NOW, &got, &why) == 0);
     CHECK(got != NULL && same_join(&j, got));
+    /* What `agah join` shows the newcomer comes from what was verified. */
+    CHECK(got != NULL && memcmp(got->inviter, agah_identity_pk(founder), AGAH_PK_LEN) == 0);
+    CHECK(got != NULL && strcmp(got->inviter_name, "Founder") == 0);
+    CHECK(got != NULL && strcmp(got->community_name, "Istanbul") == 0);
     agah_join_free(got);
     got = NULL;
 
@@ -140,7 +172,7 @@ static void test_round_trip(void)
     j.n_peers = 0;
     j.expires = 0;
     code = NULL;
-    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == 0);
+    CHECK(agah_join_encode(&j, founder, agah_identity_pk(invitee), &code) == 0);
     got = NULL;
     CHECK(code != NULL && agah_join_decode(code, invitee, UINT64_MAX, &got, NULL) == 0);
     CHECK(got != NULL && same_join(&j, got) && got->n_epochs == 0 && got->n_peers == 0);
@@ -157,7 +189,7 @@ static void test_round_trip(void)
     }
     code = NULL;
     got = NULL;
-    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == 0);
+    CHECK(agah_join_encode(&j, founder, agah_identity_pk(invitee), &code) == 0);
     CHECK(code != NULL && agah_join_decode(code, invitee, NOW, &got, NULL) == 0);
     CHECK(got != NULL && same_join(&j, got));
     agah_join_free(got);
@@ -175,7 +207,7 @@ static void test_typos(void)
     int all_checksum = 1;
 
     make_join(&j);
-    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == 0);
+    CHECK(agah_join_encode(&j, founder, agah_identity_pk(invitee), &code) == 0);
     if (code == NULL)
         return;
     n = strlen(code);
@@ -229,6 +261,22 @@ static void test_typos(void)
     }
 }
 
+/* Encodes, signs with `signer` (whoever it is) and seals to the invitee,
+ * without the encoder's check that the signer made the admission: what an
+ * attacker can make. */
+static int raw_code(const struct agah_join *j, const struct agah_identity *signer, char **code)
+{
+    struct agah_mp_fixbuf payload = {0}, plain = {0};
+    int r = agah_join__encode_plain(j, &payload);
+    if (r == 0)
+        r = agah_join__wrap(signer, payload.p, payload.len, &plain);
+    if (r == 0)
+        r = agah_join__seal(plain.p, plain.len, agah_identity_pk(invitee), code);
+    agah_secbuf_free(&payload);
+    agah_secbuf_free(&plain);
+    return r;
+}
+
 /* Builds a join by hand so the records inside can be wrong. */
 static int code_with(const uint8_t *g, size_t glen, const uint8_t *a, size_t alen,
                      const uint8_t comm[32], char **code)
@@ -241,7 +289,7 @@ static int code_with(const uint8_t *g, size_t glen, const uint8_t *a, size_t ale
     j.admission = (uint8_t *)a;
     j.admission_len = alen;
     memcpy(j.community, comm, 32);
-    return agah_join_encode(&j, agah_identity_pk(invitee), code);
+    return raw_code(&j, founder, code);
 }
 
 static void test_records(void)
@@ -316,44 +364,224 @@ static void test_encode_refusals(void)
 
     make_join(&j);
     j.n_epochs = AGAH_JOIN_MAX_EPOCHS + 1;
-    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
+    CHECK(agah_join_encode(&j, founder, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
     make_join(&j);
     j.n_peers = AGAH_JOIN_MAX_PEERS + 1;
-    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
+    CHECK(agah_join_encode(&j, founder, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
     make_join(&j);
     strcpy(j.peers[1], "host name:1");
-    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
+    CHECK(agah_join_encode(&j, founder, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
     make_join(&j);
     memset(j.peers[0], 'x', AGAH_ADDR_MAX); /* no NUL */
-    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
+    CHECK(agah_join_encode(&j, founder, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
     make_join(&j);
     j.genesis = NULL;
-    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
+    CHECK(agah_join_encode(&j, founder, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
     make_join(&j);
     j.admission_len = AGAH_REC_MAX + 1;
-    CHECK(agah_join_encode(&j, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
+    CHECK(agah_join_encode(&j, founder, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
+    make_join(&j);
+    j.inviter_admission_len = 1; /* with no bytes */
+    CHECK(agah_join_encode(&j, founder, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
+    /* Only the admission's author may sign: no code the reader refuses. */
+    make_join(&j);
+    CHECK(agah_join_encode(&j, other, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
+    make_join(&j);
+    j.admission = genesis; /* not an admission at all */
+    j.admission_len = genesis_len;
+    CHECK(agah_join_encode(&j, founder, agah_identity_pk(invitee), &code) == AGAH_EINVAL && !code);
     /* A payload that would make a code longer than AGAH_JOINCODE_MAX. */
     {
         uint8_t *big = calloc(1, AGAH_JOINCODE_MAX);
         make_join(&j);
-        j.admission = big;
-        j.admission_len = AGAH_JOINCODE_MAX;
+        j.inviter_admission = big;
+        j.inviter_admission_len = AGAH_JOINCODE_MAX;
         CHECK(big != NULL &&
-              agah_join_encode(&j, agah_identity_pk(invitee), &code) == AGAH_ETOOBIG && !code);
+              agah_join_encode(&j, founder, agah_identity_pk(invitee), &code) == AGAH_ETOOBIG &&
+              !code);
         free(big);
     }
 }
 
-/* Payloads packed by hand, fed to the strict decoder directly. */
+/* Decodes a code for the invitee at NOW; returns the result and the
+ * message in why. */
+static int decode_msg(const char *code, struct agah_why *why)
+{
+    memset(why, 0, sizeof *why);
+    return try_decode(code, invitee, NOW, why);
+}
+
+/* The plaintext of a valid code signed by the founder, with one byte
+ * changed at `flip` (bytes from the end when negative), sealed. */
+static char *flipped_code(long flip)
+{
+    struct agah_join j;
+    struct agah_mp_fixbuf payload = {0}, plain = {0};
+    char *code = NULL;
+
+    make_join(&j);
+    if (agah_join__encode_plain(&j, &payload) == 0 &&
+        agah_join__wrap(founder, payload.p, payload.len, &plain) == 0) {
+        size_t at = flip < 0 ? plain.len - (size_t)(-flip) : (size_t)flip;
+        plain.p[at] ^= 0x01;
+        if (agah_join__seal(plain.p, plain.len, agah_identity_pk(invitee), &code) != 0)
+            code = NULL;
+    }
+    agah_secbuf_free(&payload);
+    agah_secbuf_free(&plain);
+    return code;
+}
+
+/* The signature: a look-alike community can be sealed to anyone's member
+ * id, so a code counts only when signed by the organiser who admitted its
+ * holder, and a version-1 code (which had no signature) is refused with a
+ * message of its own. Each refusal has its own message. */
+static void test_signature(void)
+{
+    static const char v1_msg[] =
+        "this join code was made by an older agah (version 1); ask for a new code: this agah "
+        "reads version 2";
+    struct agah_why why;
+    struct agah_join j;
+    char *code;
+
+    /* The last byte of the signature, then a byte of the payload (the
+     * network secret: 32 bytes after the payload's array header and the
+     * community field, counted from the wrapper's start). */
+    code = flipped_code(-1);
+    CHECK(code != NULL && decode_msg(code, &why) == AGAH_ESIG);
+    CHECK(strstr(why.msg, "signature does not verify") != NULL);
+    free(code);
+    code = flipped_code(1 + 1 + 2 + 32 + 3 + 1 + 2 + 32 + 2 + 5);
+    CHECK(code != NULL && decode_msg(code, &why) == AGAH_ESIG);
+    CHECK(strstr(why.msg, "signature does not verify") != NULL);
+    free(code);
+    /* The signer field changed: the signature is checked with that key. */
+    code = flipped_code(1 + 1 + 2 + 5);
+    CHECK(code != NULL && decode_msg(code, &why) == AGAH_ESIG);
+    free(code);
+
+    /* A payload signed, validly, by a key other than the admission's
+     * author: an insider who knows a real admission (every member sees
+     * them) re-wrapping it with their own network secret or peers. */
+    make_join(&j);
+    code = NULL;
+    CHECK(raw_code(&j, other, &code) == 0);
+    CHECK(code != NULL && decode_msg(code, &why) == AGAH_EPERM);
+    CHECK(strstr(why.msg, "not by the organiser who admitted you") != NULL);
+    free(code);
+    /* The same by another organiser of the community, with her admission. */
+    make_join(&j);
+    j.inviter_admission = adm_org;
+    j.inviter_admission_len = adm_org_len;
+    code = NULL;
+    CHECK(raw_code(&j, org, &code) == 0);
+    CHECK(code != NULL && decode_msg(code, &why) == AGAH_EPERM);
+    free(code);
+
+    /* A version-1 code, packed as agah 1 did: [1, community, secret,
+     * expires, genesis, admission, epochs, peers], no signature. */
+    {
+        msgpack_sbuffer sb;
+        msgpack_packer pk;
+        uint8_t z[32] = {0};
+        int e = 0;
+
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        e |= msgpack_pack_array(&pk, 8);
+        e |= msgpack_pack_uint64(&pk, 1);
+        e |= msgpack_pack_bin(&pk, 32) | msgpack_pack_bin_body(&pk, community, 32);
+        e |= msgpack_pack_bin(&pk, 32) | msgpack_pack_bin_body(&pk, z, 32);
+        e |= msgpack_pack_uint64(&pk, 0);
+        e |= msgpack_pack_bin(&pk, genesis_len) | msgpack_pack_bin_body(&pk, genesis, genesis_len);
+        e |= msgpack_pack_bin(&pk, adm_len) | msgpack_pack_bin_body(&pk, adm, adm_len);
+        e |= msgpack_pack_array(&pk, 0);
+        e |= msgpack_pack_array(&pk, 0);
+        code = NULL;
+        CHECK(e == 0 && agah_join__seal((const uint8_t *)sb.data, sb.size,
+                                        agah_identity_pk(invitee), &code) == 0);
+        CHECK(code != NULL && decode_msg(code, &why) == AGAH_EVERSION);
+        CHECK(strcmp(why.msg, v1_msg) == 0);
+        free(code);
+        msgpack_sbuffer_destroy(&sb);
+    }
+    /* A version from the future: named as such, not as version 1. */
+    {
+        static const uint8_t v3[] = {0x94, 0x03, 0xc0, 0xc0, 0xc0};
+        code = NULL;
+        CHECK(agah_join__seal(v3, sizeof v3, agah_identity_pk(invitee), &code) == 0);
+        CHECK(code != NULL && decode_msg(code, &why) == AGAH_EVERSION);
+        CHECK(strstr(why.msg, "version 3") != NULL && strstr(why.msg, "older") == NULL);
+        free(code);
+    }
+}
+
+/* An organiser other than the founder invites: the code carries her own
+ * admission, which gives her name, and must be that of an organiser. */
+static void test_inviter(void)
+{
+    struct agah_join j, *got = NULL;
+    struct agah_why why;
+    char *code = NULL;
+
+    make_join(&j);
+    j.admission = adm_by_org;
+    j.admission_len = adm_by_org_len;
+    j.inviter_admission = adm_org;
+    j.inviter_admission_len = adm_org_len;
+    CHECK(agah_join_encode(&j, org, agah_identity_pk(invitee), &code) == 0);
+    CHECK(code != NULL && agah_join_decode(code, invitee, NOW, &got, NULL) == 0);
+    CHECK(got != NULL && same_join(&j, got));
+    CHECK(got != NULL && memcmp(got->inviter, agah_identity_pk(org), AGAH_PK_LEN) == 0);
+    CHECK(got != NULL && strcmp(got->inviter_name, "Olga") == 0);
+    CHECK(got != NULL && strcmp(got->community_name, "Istanbul") == 0);
+    agah_join_free(got);
+    free(code);
+
+    /* Without her admission, her name is unknown: refused. */
+    j.inviter_admission = NULL;
+    j.inviter_admission_len = 0;
+    code = NULL;
+    CHECK(agah_join_encode(&j, org, agah_identity_pk(invitee), &code) == 0);
+    CHECK(code != NULL && decode_msg(code, &why) == AGAH_EVALUE);
+    CHECK(strstr(why.msg, "inviter's admission") != NULL);
+    free(code);
+    /* Her admission as a member only. */
+    j.inviter_admission = adm_org_member;
+    j.inviter_admission_len = adm_org_member_len;
+    code = NULL;
+    CHECK(agah_join_encode(&j, org, agah_identity_pk(invitee), &code) == 0);
+    CHECK(code != NULL && decode_msg(code, &why) == AGAH_EPERM);
+    CHECK(strstr(why.msg, "not admitted as an organiser") != NULL);
+    free(code);
+    /* Someone else's admission in her place. */
+    j.inviter_admission = adm_other;
+    j.inviter_admission_len = adm_other_len;
+    code = NULL;
+    CHECK(agah_join_encode(&j, org, agah_identity_pk(invitee), &code) == 0);
+    CHECK(code != NULL && decode_msg(code, &why) == AGAH_EVALUE);
+    free(code);
+    /* The founder's code carries no admission of the founder. */
+    make_join(&j);
+    j.inviter_admission = adm_org;
+    j.inviter_admission_len = adm_org_len;
+    code = NULL;
+    CHECK(agah_join_encode(&j, founder, agah_identity_pk(invitee), &code) == 0);
+    CHECK(code != NULL && decode_msg(code, &why) == AGAH_EVALUE);
+    free(code);
+}
+
+/* Payloads packed by hand, signed by the founder, fed to the strict
+ * decoder directly. */
 struct plain_opts {
     uint32_t fields;   /* 8 */
-    uint64_t version;  /* 1 */
     uint32_t n_epochs; /* <= 70 */
     const char *peer;  /* one peer */
     int trailing;      /* append a byte */
 };
 
-static size_t pack_plain(const struct plain_opts *o, uint8_t *out, size_t cap)
+static size_t pack_payload(const struct plain_opts *o, uint8_t *out, size_t cap)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
@@ -364,7 +592,6 @@ static size_t pack_plain(const struct plain_opts *o, uint8_t *out, size_t cap)
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     e |= msgpack_pack_array(&pk, o->fields);
-    e |= msgpack_pack_uint64(&pk, o->version);
     e |= msgpack_pack_bin(&pk, 32);
     e |= msgpack_pack_bin_body(&pk, community, 32);
     e |= msgpack_pack_bin(&pk, 32);
@@ -385,6 +612,7 @@ static size_t pack_plain(const struct plain_opts *o, uint8_t *out, size_t cap)
     e |= msgpack_pack_array(&pk, 1);
     e |= msgpack_pack_str(&pk, strlen(o->peer));
     e |= msgpack_pack_str_body(&pk, o->peer, strlen(o->peer));
+    e |= msgpack_pack_bin(&pk, 0);
     for (uint32_t i = 8; i < o->fields; i++)
         e |= msgpack_pack_nil(&pk);
     if (o->trailing)
@@ -397,13 +625,30 @@ static size_t pack_plain(const struct plain_opts *o, uint8_t *out, size_t cap)
     return n;
 }
 
+/* Signs a payload with the founder and decodes the plaintext. */
+static int decode_payload(const uint8_t *buf, size_t len)
+{
+    struct agah_mp_fixbuf plain = {0};
+    struct agah_join *j = NULL;
+    struct agah_why why = {{0}};
+    int r = len == 0 ? AGAH_EINVAL : agah_join__wrap(founder, buf, len, &plain);
+    if (r == 0)
+        r = agah_join__decode_plain(plain.p, plain.len, &j, &why);
+    if (r == 0 && (j == NULL || agah_join__check(j, agah_identity_pk(invitee), NOW, NULL) != 0))
+        r = 998;
+    if (r != 0 && (j != NULL || (plain.p != NULL && why.msg[0] == '\0')))
+        r = 999;
+    agah_join_free(j);
+    agah_secbuf_free(&plain);
+    return r;
+}
+
+/* The wrapper decoded as is (no signing). */
 static int decode_plain(const uint8_t *buf, size_t len)
 {
     struct agah_join *j = NULL;
     struct agah_why why = {{0}};
     int r = agah_join__decode_plain(buf, len, &j, &why);
-    if (r == 0 && (j == NULL || agah_join__check(j, agah_identity_pk(invitee), NOW, NULL) != 0))
-        r = 998;
     if (r != 0 && (j != NULL || why.msg[0] == '\0'))
         r = 999;
     agah_join_free(j);
@@ -413,83 +658,173 @@ static int decode_plain(const uint8_t *buf, size_t len)
 static void test_plain(void)
 {
     static uint8_t buf[16384];
-    struct plain_opts o = {8, 1, 2, "relay.example:7433", 0};
-    struct agah_mp_fixbuf sb;
+    struct plain_opts o = {8, 2, "relay.example:7433", 0};
+    struct agah_mp_fixbuf sb, plain;
     struct agah_join j;
     size_t n;
 
-    n = pack_plain(&o, buf, sizeof buf);
-    CHECK(n > 0 && decode_plain(buf, n) == 0);
+    n = pack_payload(&o, buf, sizeof buf);
+    CHECK(n > 0 && decode_payload(buf, n) == 0);
     /* What our encoder produces is exactly what the decoder accepts. */
     make_join(&j);
     CHECK(agah_join__encode_plain(&j, &sb) == 0);
-    CHECK(decode_plain(sb.p, sb.len) == 0);
+    CHECK(decode_payload(sb.p, sb.len) == 0);
     agah_secbuf_free(&sb);
 
-    o.version = 2;
-    n = pack_plain(&o, buf, sizeof buf);
-    CHECK(decode_plain(buf, n) == AGAH_EVERSION);
-    o.version = 1;
     o.fields = 9;
-    n = pack_plain(&o, buf, sizeof buf);
-    CHECK(decode_plain(buf, n) == AGAH_EFIELDS);
+    n = pack_payload(&o, buf, sizeof buf);
+    CHECK(decode_payload(buf, n) == AGAH_EFIELDS);
     o.fields = 8;
     o.trailing = 1;
-    n = pack_plain(&o, buf, sizeof buf);
-    CHECK(decode_plain(buf, n) == AGAH_ETRAILING);
+    n = pack_payload(&o, buf, sizeof buf);
+    CHECK(decode_payload(buf, n) == AGAH_ETRAILING);
     o.trailing = 0;
     o.n_epochs = AGAH_JOIN_MAX_EPOCHS;
-    n = pack_plain(&o, buf, sizeof buf);
-    CHECK(decode_plain(buf, n) == 0);
+    n = pack_payload(&o, buf, sizeof buf);
+    CHECK(decode_payload(buf, n) == 0);
     o.n_epochs = AGAH_JOIN_MAX_EPOCHS + 1;
-    n = pack_plain(&o, buf, sizeof buf);
-    CHECK(decode_plain(buf, n) == AGAH_ETOOBIG);
+    n = pack_payload(&o, buf, sizeof buf);
+    CHECK(decode_payload(buf, n) == AGAH_ETOOBIG);
     o.n_epochs = 1;
     o.peer = "bad peer:1";
-    n = pack_plain(&o, buf, sizeof buf);
-    CHECK(decode_plain(buf, n) == AGAH_EVALUE);
+    n = pack_payload(&o, buf, sizeof buf);
+    CHECK(decode_payload(buf, n) == AGAH_EVALUE);
     o.peer = "";
-    n = pack_plain(&o, buf, sizeof buf);
-    CHECK(decode_plain(buf, n) == AGAH_EVALUE);
+    n = pack_payload(&o, buf, sizeof buf);
+    CHECK(decode_payload(buf, n) == AGAH_EVALUE);
     o.peer = "relay.example:7433";
-    n = pack_plain(&o, buf, sizeof buf);
+    n = pack_payload(&o, buf, sizeof buf);
     /* The same payload with a non-shortest array header. */
     if (n > 0 && n + 2 <= sizeof buf) {
         memmove(buf + 3, buf + 1, n - 1);
         buf[0] = 0xdc;
         buf[1] = 0x00;
         buf[2] = 0x08;
-        CHECK(decode_plain(buf, n + 2) == AGAH_ENONCANON);
+        CHECK(decode_payload(buf, n + 2) == AGAH_ENONCANON);
     }
-    /* Hostile headers (msgpack-c would try to allocate 128 GiB). */
+    /* Hostile headers (msgpack-c would try to allocate 128 GiB), signed
+     * so they reach the payload decoder, and bare as a wrapper. */
     {
         static const uint8_t huge[] = {0xdd, 0xff, 0xff, 0xff, 0xff};
         static const uint8_t huge_bin[] = {0x98, 0x01, 0xc6, 0xff, 0xff, 0xff, 0xff};
+        CHECK(decode_payload(huge, sizeof huge) != 0);
+        CHECK(decode_payload(huge_bin, sizeof huge_bin) != 0);
         CHECK(decode_plain(huge, sizeof huge) != 0);
         CHECK(decode_plain(huge_bin, sizeof huge_bin) != 0);
         CHECK(decode_plain(huge, 0) != 0);
     }
+    /* The wrapper: exactly [2, bin32, bin, bin64], canonical, nothing after. */
+    n = pack_payload(&o, buf, sizeof buf);
+    CHECK(agah_join__wrap(founder, buf, n, &plain) == 0);
+    if (plain.p != NULL) {
+        CHECK(decode_plain(plain.p, plain.len) == 0);
+        plain.p[0] = 0x95; /* five elements announced, four there */
+        CHECK(decode_plain(plain.p, plain.len) != 0);
+        plain.p[0] = 0x93;
+        CHECK(decode_plain(plain.p, plain.len) != 0);
+        plain.p[0] = 0x94;
+        plain.p[2] = 0xd9; /* the signer as a str */
+        CHECK(decode_plain(plain.p, plain.len) != 0);
+        agah_secbuf_free(&plain);
+    }
+    {
+        static const uint8_t empty[] = {0x90};
+        static const uint8_t no_version[] = {0x91, 0xc0};
+        static const uint8_t empty_payload[] = {0x94, 0x02, 0xc4, 0x00, 0xc4, 0x00, 0xc4, 0x00};
+        CHECK(decode_plain(empty, sizeof empty) == AGAH_ETYPE);
+        CHECK(decode_plain(no_version, sizeof no_version) == AGAH_ETYPE);
+        CHECK(decode_plain(empty_payload, sizeof empty_payload) == AGAH_ETYPE);
+    }
 }
 
-int main(void)
+/* --corpus DIR: the fuzz target's seeds, for its identities at its NOW:
+ * payload-N (what it signs and wraps itself), plain-N (signed wrappers)
+ * and code-N (whole codes). */
+static int write_file(const char *dir, const char *name, int i, const void *p, size_t n)
 {
+    char path[4096];
+    FILE *f;
+    int ok;
+
+    (void)snprintf(path, sizeof path, "%s/%s-%d", dir, name, i);
+    f = fopen(path, "wb");
+    if (f == NULL)
+        return -1;
+    ok = fwrite(p, 1, n, f) == n;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+static int write_corpus(const char *dir)
+{
+    for (int i = 0; i < 3; i++) {
+        struct agah_join j;
+        struct agah_mp_fixbuf payload = {0}, plain = {0};
+        char *code = NULL;
+        int r;
+
+        make_join(&j);
+        j.n_epochs = (size_t)i;             /* 0: a relay's */
+        j.n_peers = (size_t)(i < 2 ? i : 2);
+        j.expires = i == 1 ? 0 : j.expires;
+        if (i == 2) {
+            /* Invited by a second organiser, with her admission. */
+            j.admission = adm_by_org;
+            j.admission_len = adm_by_org_len;
+            j.inviter_admission = adm_org;
+            j.inviter_admission_len = adm_org_len;
+        }
+        r = agah_join__encode_plain(&j, &payload);
+        if (r == 0)
+            r = agah_join__wrap(i == 2 ? org : founder, payload.p, payload.len, &plain);
+        if (r == 0)
+            r = agah_join__seal(plain.p, plain.len, agah_identity_pk(invitee), &code);
+        if (r == 0 && (write_file(dir, "payload", i, payload.p, payload.len) != 0 ||
+                       write_file(dir, "plain", i, plain.p, plain.len) != 0 ||
+                       write_file(dir, "code", i, code, strlen(code)) != 0))
+            r = -1;
+        agah_secbuf_free(&payload);
+        agah_secbuf_free(&plain);
+        free(code);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *corpus = argc == 3 && strcmp(argv[1], "--corpus") == 0 ? argv[2] : NULL;
+
     CHECK(agah_init() == 0);
-    if (setup() != 0) {
+    if (setup(corpus != NULL) != 0) {
         fprintf(stderr, "test_joincode: setup failed\n");
         return 1;
+    }
+    if (corpus != NULL) {
+        if (write_corpus(corpus) != 0) {
+            fprintf(stderr, "test_joincode: cannot write the corpus to %s\n", corpus);
+            return 1;
+        }
+        return 0;
     }
     test_round_trip();
     test_typos();
     test_records();
     test_encode_refusals();
+    test_signature();
+    test_inviter();
     test_plain();
     free(genesis);
     free(adm);
     free(adm_other);
     free(adm_expired);
+    free(adm_org);
+    free(adm_by_org);
+    free(adm_org_member);
     agah_identity_free(founder);
     agah_identity_free(invitee);
     agah_identity_free(other);
+    agah_identity_free(org);
     printf("test_joincode: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
