@@ -708,6 +708,9 @@ int cmd_members(struct cli *c)
         (void)mp_str(m, "name", name, sizeof name);
         (void)mp_str(m, "role", role, sizeof role);
         (void)mp_str(m, "status", st, sizeof st);
+        uint64_t inv = mp_uint(m, "invited_until");
+        if (strcmp(st, "active") == 0 && inv != 0)
+            (void)snprintf(st, sizeof st, "%s", inv > now ? "invited" : "lapsed");
         /* Who admitted this key: by name when the admitter is in the same
          * list, else the start of its id; the founder by no one. */
         (void)mp_str(m, "admitted_by", by_id, sizeof by_id);

@@ -235,7 +235,7 @@ static void o_member(struct out *o, const struct node_member *m)
     char mid[AGAH_IDSTR_SIZE];
 
     agah_id_encode(AGAH_IDPFX_MEMBER, m->pk, mid);
-    o_map(o, 6);
+    o_map(o, 7);
     o_kstr(o, "member_id", mid);
     o_kstr(o, "name", m->name);
     o_kstr(o, "role", nz(agah_role_name(m->role)));
@@ -248,6 +248,9 @@ static void o_member(struct out *o, const struct node_member *m)
         o_nil(o);
     }
     o_kuint(o, "admitted", m->admitted);
+    /* 0 once its node has linked with an organiser's; else when the
+     * invitation lapses. */
+    o_kuint(o, "invited_until", m->invited_until);
 }
 
 /* Copies what o packed out for the unit test. */

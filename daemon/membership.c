@@ -726,6 +726,24 @@ long memb_best_admission(const struct memb *m, const uint8_t pk[AGAH_PK_LEN])
     return best;
 }
 
+uint64_t memb_invited_until(const struct memb *m, const uint8_t pk[AGAH_PK_LEN])
+{
+    const struct memb_key *k = memb__key(m, pk);
+    uint64_t until = 0;
+    if (k == NULL || memb__is_founder(m, pk))
+        return 0;
+    for (uint32_t b = k->adm_head; b != MEMB_NIL; b = m->adm[b].next) {
+        const struct memb_adm *a = &m->adm[b];
+        if (!a->valid)
+            continue;
+        if (a->expires == 0)
+            return 0;
+        if (a->expires > until)
+            until = a->expires;
+    }
+    return until;
+}
+
 long memb_find_epoch(const struct memb *m, const uint8_t id[AGAH_HASH_LEN])
 {
     for (size_t i = 0; i < m->n_ep; i++)

@@ -147,6 +147,9 @@ uint64_t memb_revoked_at(const struct memb *m, const uint8_t pk[AGAH_PK_LEN]);
 int memb_known(const struct memb *m, const uint8_t pk[AGAH_PK_LEN]);
 /* Index of pk's best valid admission (highest role, then latest), or -1. */
 long memb_best_admission(const struct memb *m, const uint8_t pk[AGAH_PK_LEN]);
+/* The latest expiry among pk's valid admissions if none of them is
+ * permanent (an invitation not taken up yet), else 0. */
+uint64_t memb_invited_until(const struct memb *m, const uint8_t pk[AGAH_PK_LEN]);
 /* Index of an epoch by id, or -1. */
 long memb_find_epoch(const struct memb *m, const uint8_t id[AGAH_HASH_LEN]);
 /* Rule: no revoked key is a recipient and no revoked key that may hold

@@ -637,6 +637,10 @@ static void peer__up(struct peer *p)
     }
     net__member_id(p->pk, who);
     log_info("peer %s up (%s, member %s)", p->remote, p->dialer ? "dialled" : "accepted", who);
+    /* An invitation taken up: an organiser's node makes the admission
+     * permanent, and the record spreads like any other. */
+    if (node_peer_joined(net->node, p->pk) < 0)
+        log_warn("peer %s: cannot confirm its admission", p->remote);
     net__send_peers(net, p);
     if (p->dialer)
         net__recon_start(p);

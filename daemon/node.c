@@ -1736,7 +1736,13 @@ int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const c
         rc = agah_fail(why, AGAH_EPERM, "that key is revoked; revocation is permanent");
         goto out;
     }
-    if ((rc = agah_rec_admission(n->id, node_community(n), pk, role, name, now, 0, &buf,
+    /* A newcomer's admission lapses with its code unless its node links
+     * with an organiser's by then (node_peer_joined makes it permanent); a
+     * key that has joined gets a permanent one at once. */
+    uint64_t expires = memb_invited_until(&n->memb, pk) == 0 && memb_known(&n->memb, pk)
+                           ? 0
+                           : now + NODE_INVITE_TTL;
+    if ((rc = agah_rec_admission(n->id, node_community(n), pk, role, name, now, expires, &buf,
                                  &len)) != 0) {
         rc = agah_fail(why, rc, "cannot make the admission: %s", agah_strerror(rc));
         goto out;
@@ -2138,6 +2144,7 @@ int node_members(struct node *n, struct node_member **out, size_t *count)
         memb_name(&n->memb, k->pk, v[cnt].name);
         v[cnt].role = founder ? AGAH_ROLE_ORGANISER : n->memb.adm[a].role;
         v[cnt].revoked = k->revoked_at != MEMB_NEVER;
+        v[cnt].invited_until = memb_invited_until(&n->memb, k->pk);
         if (founder) {
             v[cnt].admitted = n->memb.genesis_created;
         } else {
@@ -2162,6 +2169,32 @@ size_t node_active_alerts(const struct node *n)
     for (size_t i = 0; i < n->alerts.n_a; i++)
         cnt += n->alerts.a[i].live && node__alert_status(n, &n->alerts.a[i], now) == NODE_ACTIVE;
     return cnt;
+}
+
+int node_peer_joined(struct node *n, const uint8_t pk[AGAH_PK_LEN])
+{
+    uint64_t now = node_now(n);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    long a;
+    int role, rc;
+
+    if (memb_role_at(&n->memb, agah_identity_pk(n->id), now, &role) != 0 ||
+        role != AGAH_ROLE_ORGANISER || memb_invited_until(&n->memb, pk) <= now ||
+        memb_role_at(&n->memb, pk, now, NULL) != 0 ||
+        (a = memb_best_admission(&n->memb, pk)) < 0)
+        return 0;
+    if ((rc = agah_rec_admission(n->id, node_community(n), pk, n->memb.adm[a].role,
+                                 n->memb.adm[a].name, now, 0, &buf, &len)) != 0)
+        return rc;
+    rc = node__local(n, buf, len, NULL, NULL);
+    free(buf);
+    if (rc != 0)
+        return rc;
+    log_info("a newly admitted member's node linked with this one: its admission is now "
+             "permanent");
+    (void)node__maintain(n);
+    return 1;
 }
 
 size_t node_unreadable(const struct node *n)

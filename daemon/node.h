@@ -120,6 +120,9 @@ struct node_member {
     int has_admitter;
     uint8_t admitted_by[AGAH_PK_LEN];
     uint64_t admitted;
+    /* Invited, but its node has not linked with an organiser's yet: the
+     * admission lapses then (0: it has joined). */
+    uint64_t invited_until;
 };
 
 /* Each of these signs, stores durably and disseminates (through the
@@ -156,6 +159,10 @@ struct node_revoke_out {
 };
 int node_revoke_ex(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reason,
                    unsigned flags, struct node_revoke_out *out, struct agah_why *why);
+/* A peer's node finished a handshake with this one. An organiser's node
+ * confirms the admission of a member whose admissions all lapse (an
+ * invitation), so it no longer lapses. 1 if it signed one, else 0 or < 0. */
+int node_peer_joined(struct node *n, const uint8_t pk[AGAH_PK_LEN]);
 /* Runs what waits for a moment: the rekey a membership change asked for.
  * agahd calls it a few times a second. */
 int node_tick(struct node *n);

@@ -447,7 +447,7 @@ expect_rc "show with an option it does not take: exit 2" 2
 # --------------------------------------------------------------- members
 run $ORG --json members
 expect "members --json shape" 0 \
-  "isinstance(j, list) and all(set(m) == {'member_id', 'name', 'role', 'status', 'admitted_by', 'admitted'} for m in j) and {'$ORG_ID': ('organiser', 'active'), '$MEM_ID': ('member', 'active')}.items() <= {m['member_id']: (m['role'], m['status']) for m in j}.items() and [m['name'] for m in j if m['member_id'] == '$MEM_ID'] == ['Member One']"
+  "isinstance(j, list) and all(set(m) == {'member_id', 'name', 'role', 'status', 'admitted_by', 'admitted', 'invited_until'} for m in j) and {'$ORG_ID': ('organiser', 'active'), '$MEM_ID': ('member', 'active')}.items() <= {m['member_id']: (m['role'], m['status']) for m in j}.items() and [m['name'] for m in j if m['member_id'] == '$MEM_ID'] == ['Member One']"
 run $ORG members
 expect "members (human): a table" 0 "out.splitlines()[0].split()[:2] == ['MEMBER', 'ID'] and '$MEM_ID' in out and 'Member One' in out"
 

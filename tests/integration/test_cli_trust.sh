@@ -68,15 +68,29 @@ expect "the look-alike (human): the ids printed are not the organiser's" 0 \
 # ------------------------------------------------- members: who admitted whom
 run org --json members
 expect "members --json: admitted_by and admitted on every entry" 0 \
-  "all(set(m) == {'member_id', 'name', 'role', 'status', 'admitted_by', 'admitted'} and isinstance(m['admitted'], int) and m['admitted'] > 0 for m in j)"
+  "all(set(m) == {'member_id', 'name', 'role', 'status', 'admitted_by', 'admitted', 'invited_until'} and isinstance(m['admitted'], int) and m['admitted'] > 0 for m in j)"
 expect "members --json: the founder was admitted by no one, the member by the organiser" 0 \
   "{m['member_id']: m['admitted_by'] for m in j} == {'$ORG_ID': None, '$MEM_ID': '$ORG_ID'}"
 run org members
 expect "members (human): an ADMITTED BY column naming the admitter" 0 \
   "'ADMITTED BY' in out and '(founder)' in out and any('$MEM_ID' in l and ' org ' in l for l in out.splitlines())"
 
+run org --json members
+expect "members --json: a member whose node never linked is invited, until its code lapses" 0 \
+  "[m['invited_until'] > 0 for m in j if m['member_id'] == '$MEM_ID'] == [True] and [m['invited_until'] for m in j if m['member_id'] == '$ORG_ID'] == [0]"
+run org members
+expect "members (human): says invited" 0 "any('$MEM_ID' in l and 'invited' in l for l in out.splitlines())"
+
 # ------------------------------------------------- alerts: retracted by whom
 start_daemon mem "$P_MEM" "$P_ORG" || { fail "member's agahd starts"; finish; }
+mem_joined() {
+    agah_on org --json members 2>/dev/null | python3 -c 'import json,sys; sys.exit(0 if [m["invited_until"] for m in json.load(sys.stdin) if m["member_id"] == sys.argv[1]] == [0] else 1)' "$MEM_ID"
+}
+if wait_until 15 mem_joined; then
+    pass "once the member's node links with the organiser's, its admission no longer lapses"
+else
+    fail "once the member's node links with the organiser's, its admission no longer lapses"
+fi
 run mem --json post number "+852 5999 0101" --note "kept, author revoked later"
 A1=$(json_field id)
 run mem --json post number "+852 5999 0102" --note "retracted by its author"

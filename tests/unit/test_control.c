@@ -476,13 +476,13 @@ static int test_result_shapes(void)
     } else {
         const msgpack_object *x = &res.data.via.array.ptr[0], *y = &res.data.via.array.ptr[1];
         const msgpack_object *xa = map_get(x, "admitted"), *ya = map_get(y, "admitted");
-        if (x->via.map.size != 6 || !is_nil(map_get(x, "admitted_by")) || xa == NULL ||
+        if (x->via.map.size != 7 || !is_nil(map_get(x, "admitted_by")) || xa == NULL ||
             xa->type != MSGPACK_OBJECT_POSITIVE_INTEGER || xa->via.u64 != 1700000000 ||
             !is_str(map_get(x, "role"), "organiser")) {
             printf("FAIL founder: admitted_by null, admitted at the founding\n");
             fails++;
         }
-        if (y->via.map.size != 6 || !is_str(map_get(y, "admitted_by"), rid) || ya == NULL ||
+        if (y->via.map.size != 7 || !is_str(map_get(y, "admitted_by"), rid) || ya == NULL ||
             ya->type != MSGPACK_OBJECT_POSITIVE_INTEGER || ya->via.u64 != 1700000100 ||
             !is_str(map_get(y, "status"), "revoked") || !is_str(map_get(y, "member_id"), mid)) {
             printf("FAIL member: admitted_by the organiser, admitted when\n");

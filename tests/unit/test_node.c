@@ -1005,6 +1005,62 @@ static void test_mutual_revocation(void)
     agah_identity_free(fa);
 }
 
+/* An invitation lapses with its code unless the invitee's node links with
+ * an organiser's, which then makes the admission permanent; a lapsed
+ * invitee is no longer sealed into epochs. */
+static void test_invitation_lapses(void)
+{
+    char d[512];
+    struct agah_identity *fa, *m1id, *m2id;
+    struct node *a, *m1, *m2;
+    struct node_member *v = NULL;
+    size_t cnt = 0;
+    int role;
+
+    sub_dir("a", d);
+    fa = make_founder(d, "c");
+    a = open_node(d);
+    sub_dir("m1", d);
+    m1 = invite_open(a, d, AGAH_ROLE_MEMBER, "m1", &m1id, NULL);
+    sub_dir("m2", d);
+    m2 = invite_open(a, d, AGAH_ROLE_MEMBER, "m2", &m2id, NULL);
+    CHECK(node_members(a, &v, &cnt) == 0);
+    for (size_t i = 0; i < cnt; i++)
+        if (memcmp(v[i].pk, agah_identity_pk(m1id), 32) == 0)
+            CHECK(v[i].invited_until == T0 + 7 * 86400);
+    free(v);
+    /* m1's node links with the founder's; m2's never does. */
+    clk = T0 + 3600;
+    CHECK(node_peer_joined(a, agah_identity_pk(m1id)) == 1);
+    CHECK(node_peer_joined(a, agah_identity_pk(m1id)) == 0); /* once */
+    CHECK(node_peer_joined(m1, agah_identity_pk(m2id)) == 0); /* members do not */
+    clk = T0 + 8 * 86400;
+    CHECK(node_member_status(a, agah_identity_pk(m1id), &role) == 0);
+    CHECK(node_member_status(a, agah_identity_pk(m2id), &role) == AGAH_ENOENT);
+    /* Too late for m2: an organiser does not revive a lapsed invitation. */
+    CHECK(node_peer_joined(a, agah_identity_pk(m2id)) == 0);
+    CHECK(node_tick(a) == 0);
+    uint64_t e0 = node_epoch_number(a);
+    sub_dir("m3", d);
+    struct node *m3 = invite_open(a, d, AGAH_ROLE_MEMBER, "m3", NULL, NULL);
+    CHECK(node_epoch_number(a) == e0 + 1);
+    (void)sync_into(m2, a);
+    (void)sync_into(m1, a);
+    uint8_t p[32];
+    CHECK(post(a, "+15550000041", "after the lapse", p) == 0);
+    (void)sync_into(m1, a);
+    (void)sync_into(m2, a);
+    CHECK(readable(m1, p));
+    CHECK(!readable(m2, p));
+    node_close(m3);
+    node_close(m2);
+    node_close(m1);
+    node_close(a);
+    agah_identity_free(m2id);
+    agah_identity_free(m1id);
+    agah_identity_free(fa);
+}
+
 /* A member admitted after several rekeys reads every alert through the
  * keys in its join code. */
 static void test_late_member_reads_all(void)
@@ -1565,6 +1621,7 @@ int main(void)
         {"concurrent_revocations", test_concurrent_revocations},
         {"mutual_revocation", test_mutual_revocation},
         {"late_member_reads_all", test_late_member_reads_all},
+        {"invitation_lapses", test_invitation_lapses},
         {"relay_holds_no_plaintext", test_relay_holds_no_plaintext},
         {"durable_post", test_durable_post},
         {"pending_author", test_pending_author},
