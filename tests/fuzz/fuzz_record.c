@@ -32,6 +32,20 @@ static void check_one(const uint8_t *buf, size_t size)
             abort();
         (void)agah_rec_epoch_open(&r, me, key);
         break;
+    case AGAH_REC_REVOCATION:
+        /* The keep list: bounded, every listed id found, a prefix of
+         * the record (never past it) not. */
+        if (r.u.revocation.n_keep > AGAH_REV_KEEP_MAX)
+            abort();
+        for (size_t i = 0; i < r.u.revocation.n_keep; i++) {
+            const uint8_t *k = agah_rec_revocation_keep(&r, i);
+            if (k == NULL || k < buf || k + AGAH_HASH_LEN > buf + size ||
+                !agah_rec_revocation_keeps(&r, k))
+                abort();
+        }
+        if (agah_rec_revocation_keep(&r, r.u.revocation.n_keep) != NULL)
+            abort();
+        break;
     case AGAH_REC_ALERT:
         (void)agah_rec_open_alert(&r, key, &body, &why);
         break;
