@@ -20,7 +20,8 @@
  *
  * Each run is reproducible from its seed: `test_model SEED` runs that one,
  * `test_model --seeds N` runs seeds 1..N (make test runs 200; make soak
- * many more). */
+ * many more); `test_model --corpus DIR` writes 8 communities' membership
+ * records as seeds for tests/fuzz/fuzz_memb. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,7 @@ static uint8_t community[32];
 static uint64_t step;
 static int healed;
 static uint64_t rs;
+static const char *corpus_dir; /* --corpus DIR: write fuzz_memb seeds */
 
 static uint64_t rnd(void)
 {
@@ -505,6 +507,25 @@ static int run(uint64_t seed)
         sodium_memzero(key, sizeof key);
     }
 
+    if (corpus_dir != NULL) {
+        /* A seed for fuzz_memb: [op, len16, record] per membership record. */
+        char path[512];
+        FILE *fp;
+        (void)snprintf(path, sizeof path, "%s/community-%llu", corpus_dir,
+                       (unsigned long long)seed);
+        if ((fp = fopen(path, "wb")) == NULL)
+            exit(2);
+        for (size_t i = 0, k = 0; i < n_pool && k < 64; i++) {
+            uint8_t hdr[3] = {0, (uint8_t)(pool[i].len >> 8), (uint8_t)pool[i].len};
+            if (pool[i].type > AGAH_REC_EPOCH || pool[i].len > 0xffff)
+                continue;
+            if (fwrite(hdr, 1, 3, fp) != 3 || fwrite(pool[i].buf, 1, pool[i].len, fp) != pool[i].len)
+                exit(2);
+            k++;
+        }
+        if (fclose(fp) != 0)
+            exit(2);
+    }
     for (size_t i = 0; i < n_nodes; i++) {
         memb_free(&nodes[i].m);
         agah_identity_free(nodes[i].id);
@@ -524,11 +545,14 @@ int main(int argc, char **argv)
         return 2;
     if (argc == 3 && strcmp(argv[1], "--seeds") == 0) {
         count = strtoull(argv[2], NULL, 10);
+    } else if (argc == 3 && strcmp(argv[1], "--corpus") == 0) {
+        corpus_dir = argv[2];
+        count = 8;
     } else if (argc == 2) {
         first = strtoull(argv[1], NULL, 10);
         count = 1;
     } else if (argc != 1) {
-        fprintf(stderr, "usage: test_model [SEED | --seeds N]\n");
+        fprintf(stderr, "usage: test_model [SEED | --seeds N | --corpus DIR]\n");
         return 2;
     }
     unsigned long long bad = 0;
