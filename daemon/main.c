@@ -586,6 +586,10 @@ static int open_node(const char *dir, const struct opts *o, struct node **node)
     case AGAH_EPASS:
         (void)fprintf(stderr, "agahd: wrong passphrase for the identity in %s\n", dir);
         return EXIT_USAGE;
+    case AGAH_EVERSION:
+        /* As with no community at all: the directory is unusable here. */
+        (void)fprintf(stderr, "agahd: %s\n", why.msg);
+        return EXIT_USAGE;
     default:
         (void)fprintf(stderr, "agahd: cannot open %s: %s\n", dir,
                       why.msg[0] ? why.msg : agah_strerror(r));

@@ -1278,6 +1278,17 @@ int node_open(const char *data_dir, const char *passphrase, size_t passlen,
         int ir = node_ingest(n, n->local->records[i], n->local->record_lens[i], &w);
         /* An admission by an organiser other than the founder waits for
          * that organiser's own admission, which the first peer sends. */
+        if (ir == AGAH_EVERSION) {
+            /* Records of another protocol version can never be read here:
+             * the node would run without its community, silently. */
+            rc = agah_fail(why, AGAH_EVERSION,
+                           "%s was made by another version of agah (%s); this agah speaks "
+                           "record version %d. Make a new identity and community with "
+                           "`agah init` and `agah community create`, or ask an organiser "
+                           "for a new invitation, in a new data directory",
+                           data_dir, w.msg, AGAH_REC_VERSION);
+            goto out;
+        }
         if (ir == AGAH_EPERM)
             log_info("bootstrap record %zu waits: %s", i, w.msg);
         else if (ir < 0)

@@ -331,6 +331,24 @@ static void test_open_errors(void)
     CHECK(node_open(d2, NULL, 0, test_clock, &n, &why) == 0);
     node_close(n);
     agah_identity_free(id);
+
+    /* A data directory made by an agah of another record version is
+     * refused, naming both versions, rather than run without its
+     * community. */
+    char d3[512], lp[600];
+    struct agah_local *loc = NULL;
+    sub_dir("v1", d3);
+    id = make_founder(d3, "c");
+    (void)snprintf(lp, sizeof lp, "%s/community", d3);
+    CHECK(agah_local_read(lp, id, &loc, NULL) == 0);
+    if (loc != NULL && loc->n_records > 0 && loc->record_lens[0] > 2) {
+        loc->records[0][1] = 0x01; /* [version 1, ...] */
+        CHECK(agah_local_write(lp, id, loc) == 0);
+    }
+    agah_local_free(loc);
+    CHECK(node_open(d3, NULL, 0, test_clock, &n, &why) == AGAH_EVERSION);
+    CHECK(strstr(why.msg, "record version 1") != NULL && strstr(why.msg, "version 2") != NULL);
+    agah_identity_free(id);
 }
 
 static void test_founder_basics(void)
