@@ -43,7 +43,7 @@ static const struct cli_command cli_commands[] = {
     {"retract", 1, 1, {"reason="}, cmd_retract, CLI_NO_SODIUM},
     {"watch", 0, 0, {NULL}, cmd_watch, CLI_NO_SODIUM},
     {"members", 0, 0, {NULL}, cmd_members, CLI_NO_SODIUM},
-    {"revoke", 1, 1, {"reason=", "retract-alerts", "also-admitted"}, cmd_revoke, CLI_SODIUM},
+    {"revoke", 1, 1, {"reason=", "retract-alerts", "also-admitted", "yes"}, cmd_revoke, CLI_SODIUM},
     {"peers", 0, 0, {NULL}, cmd_peers, CLI_NO_SODIUM},
     {"peer add", 1, 1, {NULL}, cmd_peer_add, CLI_NO_SODIUM},
     {"status", 0, 0, {NULL}, cmd_status, CLI_NO_SODIUM},

@@ -17,6 +17,8 @@
 /* 100 years, the daemon's bound on an expiry (daemon/control.h). */
 #define ON_EXPIRES_MAX (100ull * 366 * 86400)
 #define ON_DEFAULT_EXPIRES (365ull * 86400)
+/* Ids agahd lists for `revoke --also-admitted` (NODE_REVOKE_LIST_MAX). */
+#define NODE_LIST_SHOWN 64u
 
 /* A request being built. */
 struct on_req {
@@ -800,6 +802,55 @@ int cmd_invite(struct cli *c)
     return r;
 }
 
+/* --also-admitted: lists the members it would revoke too and asks for
+ * "yes" on standard input (a terminal or not) unless --yes. */
+static int revoke__confirm_also(struct cli *c)
+{
+    struct ctl ctl;
+    struct on_req q;
+    const msgpack_object *res, *ids;
+    char line[16];
+    int r;
+
+    on_req_init(&q);
+    int ok = ctl_req_begin(&q.pk, "revoke", 3) == 0 &&
+             ctl_pack_kv_str(&q.pk, "member_id", c->pos[0]) == 0 &&
+             ctl_pack_kv_bool(&q.pk, "also_admitted", 1) == 0 &&
+             ctl_pack_kv_bool(&q.pk, "dry_run", 1) == 0;
+    r = on_call(c, &ctl, &q, ok, &res);
+    if (r != 0)
+        goto out;
+    uint64_t n = mp_uint(res, "also");
+    if (n == 0)
+        goto out;
+    /* The question goes to stderr, so --json output stays one document. */
+    (void)fprintf(stderr, "agah: --also-admitted also revokes %" PRIu64
+                          " member(s) that only %s admitted:\n", n, c->pos[0]);
+    ids = mp_get(res, "also_ids");
+    for (uint32_t i = 0; ids != NULL && ids->type == MSGPACK_OBJECT_ARRAY && i < ids->via.array.size;
+         i++) {
+        const msgpack_object *o = &ids->via.array.ptr[i];
+        if (o->type == MSGPACK_OBJECT_STR)
+            (void)fprintf(stderr, "  %.*s\n", (int)o->via.str.size, o->via.str.ptr);
+    }
+    if (n > NODE_LIST_SHOWN)
+        (void)fprintf(stderr, "  ... and %" PRIu64 " more\n", n - NODE_LIST_SHOWN);
+    if (cli_opt(c, "yes") != NULL)
+        goto out;
+    (void)fprintf(stderr, "agah: type yes to revoke them all: ");
+    if (fgets(line, sizeof line, stdin) != NULL)
+        line[strcspn(line, "\r\n")] = '\0';
+    else
+        line[0] = '\0';
+    if (strcmp(line, "yes") != 0) {
+        r = cli_fail(EXIT_USAGE, "not confirmed; nothing revoked (add --yes to skip the question)");
+        goto out;
+    }
+out:
+    ctl_close(&ctl);
+    return r;
+}
+
 int cmd_revoke(struct cli *c)
 {
     const char *reason = cli_opt(c, "reason");
@@ -815,6 +866,8 @@ int cmd_revoke(struct cli *c)
     if (reason == NULL)
         reason = "";
     if ((r = on_note_ok("reason", reason)) != 0)
+        return r;
+    if (also && (r = revoke__confirm_also(c)) != 0)
         return r;
     on_req_init(&q);
     int ok = ctl_req_begin(&q.pk, "revoke", 4) == 0 &&

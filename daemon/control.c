@@ -615,7 +615,7 @@ static void on_connection(uv_stream_t *server, int status)
 enum arg_id {
     ARG_KIND, ARG_TARGET, ARG_CATEGORY, ARG_NOTE, ARG_SEVERITY, ARG_EXPIRES, ARG_ALL,
     ARG_ID, ARG_REASON, ARG_MEMBER_ID, ARG_ROLE, ARG_NAME, ARG_ADDRESS, ARG_QUERY, ARG_REGION,
-    ARG_RETRACT_ALERTS, ARG_ALSO_ADMITTED, ARG_COUNT
+    ARG_RETRACT_ALERTS, ARG_ALSO_ADMITTED, ARG_DRY_RUN, ARG_COUNT
 };
 enum arg_type { T_STR, T_UINT, T_BOOL };
 
@@ -635,6 +635,7 @@ static const struct arg_def arg_defs[ARG_COUNT] = {
     [ARG_ALL] = {"all", T_BOOL, 0},
     [ARG_RETRACT_ALERTS] = {"retract_alerts", T_BOOL, 0},
     [ARG_ALSO_ADMITTED] = {"also_admitted", T_BOOL, 0},
+    [ARG_DRY_RUN] = {"dry_run", T_BOOL, 0},
     [ARG_ID] = {"id", T_STR, 2 * AGAH_HASH_LEN},
     [ARG_REASON] = {"reason", T_STR, AGAH_NOTE_MAX},
     [ARG_MEMBER_ID] = {"member_id", T_STR, AGAH_IDSTR_LEN},
@@ -700,9 +701,9 @@ static const struct cmd_def cmd_defs[CONTROL_NCMDS] = {
     [CONTROL_INVITE] = {"invite", h_invite, NULL, 4,
                         {{ARG_MEMBER_ID, F_REQ}, {ARG_ROLE, 0}, {ARG_NAME, F_NIL},
                          {ARG_ADDRESS, F_NIL}}},
-    [CONTROL_REVOKE] = {"revoke", h_revoke, NULL, 4,
+    [CONTROL_REVOKE] = {"revoke", h_revoke, NULL, 5,
                         {{ARG_MEMBER_ID, F_REQ}, {ARG_REASON, F_NIL}, {ARG_RETRACT_ALERTS, 0},
-                         {ARG_ALSO_ADMITTED, 0}}},
+                         {ARG_ALSO_ADMITTED, 0}, {ARG_DRY_RUN, 0}}},
     [CONTROL_MEMBERS] = {"members", h_members, NULL, 0, {{0, 0}}},
     [CONTROL_PEERS] = {"peers", h_peers, NULL, 0, {{0, 0}}},
     [CONTROL_PEER_ADD] = {"peer_add", h_peer_add, NULL, 1, {{ARG_ADDRESS, F_REQ}}},
@@ -820,6 +821,8 @@ static int arg_take(struct control_req *r, int arg, const msgpack_object *o,
             r->retract_alerts = v;
         else if (arg == ARG_ALSO_ADMITTED)
             r->also_admitted = v;
+        else if (arg == ARG_DRY_RUN)
+            r->dry_run = v;
         else
             r->all = v;
         return 0;
@@ -1365,7 +1368,9 @@ static void h_revoke(struct control_client *cl, const struct control_req *r)
     struct node_revoke_out res;
     struct out o;
     unsigned flags = (r->retract_alerts ? NODE_REVOKE_RETRACT_ALERTS : 0) |
-                     (r->also_admitted ? NODE_REVOKE_ALSO_ADMITTED : 0);
+                     (r->also_admitted ? NODE_REVOKE_ALSO_ADMITTED : 0) |
+                     (r->dry_run ? NODE_REVOKE_DRY_RUN : 0);
+    char mid[AGAH_IDSTR_SIZE];
     int rc;
 
     if ((rc = node_revoke_ex(cl->ctl->node, r->member, r->note, flags, &res, &why)) < 0) {
@@ -1374,7 +1379,7 @@ static void h_revoke(struct control_client *cl, const struct control_req *r)
     }
     out_init(&o);
     o_ok(&o);
-    o_map(&o, 9);
+    o_map(&o, 10);
     o_kstr(&o, "member_id", r->member_id);
     /* "pending": the founder, until a quorum of organisers revokes it. */
     o_kstr(&o, "status", res.effective ? "revoked" : "pending");
@@ -1386,6 +1391,13 @@ static void h_revoke(struct control_client *cl, const struct control_req *r)
     o_kuint(&o, "votes", res.votes);
     o_kuint(&o, "quorum", res.quorum == SIZE_MAX ? 0 : res.quorum);
     o_kuint(&o, "epoch", node_epoch_number(cl->ctl->node));
+    /* The keys --also-admitted takes (or took), for the CLI to list. */
+    o_str(&o, "also_ids");
+    o_array(&o, res.also < NODE_REVOKE_LIST_MAX ? res.also : NODE_REVOKE_LIST_MAX);
+    for (size_t i = 0; i < res.also && i < NODE_REVOKE_LIST_MAX; i++) {
+        agah_id_encode(AGAH_IDPFX_MEMBER, res.also_pk[i], mid);
+        o_str(&o, mid);
+    }
     client_send(cl, &o);
 }
 

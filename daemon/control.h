@@ -60,7 +60,7 @@ struct control_req {
     int severity;                     /* agah_severity, default warning */
     uint64_t expires;                 /* post: seconds from now, 0 = never */
     int all;                          /* list */
-    int retract_alerts, also_admitted; /* revoke */
+    int retract_alerts, also_admitted, dry_run; /* revoke */
     char id[2 * AGAH_HASH_LEN + 1];   /* lowercase hex, 4..64 digits */
     char note[AGAH_NOTE_MAX + 1];     /* post/confirm note, retract/revoke reason */
     uint8_t member[AGAH_PK_LEN];      /* invite, revoke */

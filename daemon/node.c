@@ -1968,9 +1968,16 @@ int node_revoke_ex(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *re
     }
     /* Those it admitted are chosen before: its revocation keeps their
      * admissions, so they would otherwise stay members. */
-    if ((flags & NODE_REVOKE_ALSO_ADMITTED) &&
+    if ((flags & (NODE_REVOKE_ALSO_ADMITTED | NODE_REVOKE_DRY_RUN)) &&
         (rc = node__admitted_by(n, pk, &also, &n_also)) != 0)
         goto out;
+    for (size_t i = 0; i < n_also && i < NODE_REVOKE_LIST_MAX; i++)
+        memcpy(out->also_pk[i], also[i], AGAH_PK_LEN);
+    if (flags & NODE_REVOKE_DRY_RUN) {
+        out->also = n_also;
+        rc = 0;
+        goto out;
+    }
     if ((rc = node__revoke_one(n, pk, reason, flags, out, why)) != 0)
         goto out;
     for (size_t i = 0; i < n_also; i++) {
@@ -2194,6 +2201,12 @@ int node_peer_joined(struct node *n, const uint8_t pk[AGAH_PK_LEN])
         role != AGAH_ROLE_ORGANISER || memb_invited_until(&n->memb, pk) <= now ||
         memb_role_at(&n->memb, pk, now, NULL) != 0 ||
         (a = memb_best_admission(&n->memb, pk)) < 0)
+        return 0;
+    /* The inviter confirms, so `members` keeps saying who admitted whom;
+     * another organiser only if the inviter can no longer. */
+    if (!node__is_me(n, n->memb.adm[a].author) &&
+        memb_role_at(&n->memb, n->memb.adm[a].author, now, &role) == 0 &&
+        role == AGAH_ROLE_ORGANISER)
         return 0;
     if ((rc = agah_rec_admission(n->id, node_community(n), pk, n->memb.adm[a].role,
                                  n->memb.adm[a].name, now, 0, &buf, &len)) != 0)

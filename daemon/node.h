@@ -149,11 +149,14 @@ int node_revoke(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reaso
 /* What node_revoke_ex did. */
 #define NODE_REVOKE_RETRACT_ALERTS 1u /* keep none of the key's alerts */
 #define NODE_REVOKE_ALSO_ADMITTED 2u  /* revoke too the keys only it admitted */
+#define NODE_REVOKE_DRY_RUN 4u        /* sign nothing: say which keys ALSO_ADMITTED takes */
+#define NODE_REVOKE_LIST_MAX 64
 struct node_revoke_out {
     int already;          /* this node had revoked it before: nothing done */
     int effective;        /* the key is revoked now (the founder: once a quorum agrees) */
     size_t kept, dropped; /* the key's records this node holds: kept valid, left out */
-    size_t also;          /* keys it alone admitted, revoked with it */
+    size_t also;          /* keys it alone admitted, revoked with it (or, dry, to be) */
+    uint8_t also_pk[NODE_REVOKE_LIST_MAX][AGAH_PK_LEN]; /* the first of them */
     size_t votes, quorum; /* distinct organisers whose revocation applies, and how
                            * many it takes (1, or the founder's quorum) */
 };
