@@ -798,25 +798,51 @@ int memb_epoch_complete(const struct memb *m, size_t i, uint64_t now)
     return 1;
 }
 
+struct memb_eref {
+    uint64_t number;
+    const uint8_t *id;
+    uint32_t i;
+};
+
+/* Highest number first, then the lowest id. */
+static int memb__eref_cmp(const void *pa, const void *pb)
+{
+    const struct memb_eref *a = pa, *b = pb;
+    if (a->number != b->number)
+        return a->number > b->number ? -1 : 1;
+    return memcmp(a->id, b->id, AGAH_HASH_LEN);
+}
+
 long memb_posting_epoch(const struct memb *m, uint64_t now)
 {
+    struct memb_eref *v, stack[32];
+    size_t n = 0;
     long best = -1;
-    int best_complete = 0;
+
+    /* In that order the first complete epoch answers: usually the newest,
+     * so one completeness check rather than one per epoch. */
+    v = m->n_ep <= 32 ? stack : malloc(m->n_ep * sizeof *v);
+    if (v == NULL)
+        return -1; /* out of memory: "none" makes callers refuse, not guess */
     for (size_t i = 0; i < m->n_ep; i++) {
-        const struct memb_epoch *e = &m->ep[i], *b;
-        int complete;
         if (!memb_epoch_clean(m, i))
             continue;
-        complete = memb_epoch_complete(m, i, now);
-        b = best >= 0 ? &m->ep[best] : NULL;
-        if (b == NULL || complete > best_complete ||
-            (complete == best_complete &&
-             (e->number > b->number ||
-              (e->number == b->number && memcmp(e->id, b->id, AGAH_HASH_LEN) < 0)))) {
-            best = (long)i;
-            best_complete = complete;
+        v[n].number = m->ep[i].number;
+        v[n].id = m->ep[i].id;
+        v[n++].i = (uint32_t)i;
+    }
+    if (n > 1)
+        qsort(v, n, sizeof *v, memb__eref_cmp);
+    if (n > 0)
+        best = (long)v[0].i;
+    for (size_t k = 0; k < n; k++) {
+        if (memb_epoch_complete(m, v[k].i, now)) {
+            best = (long)v[k].i;
+            break;
         }
     }
+    if (v != stack)
+        free(v);
     return best;
 }
 

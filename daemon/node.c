@@ -593,22 +593,58 @@ static int node__decrypt_epoch(struct node *n, const uint8_t epoch[AGAH_HASH_LEN
     return r;
 }
 
+/* Follows the chain links back from an epoch whose key this node holds:
+ * each link holds the key of an earlier epoch, so a member admitted late
+ * reads the whole history. Stops at a key it already holds (what lies
+ * behind it was followed when that key came), at a record it does not
+ * have yet (followed when that record arrives), or at the first epoch. */
+static int node__chain_walk(struct node *n, const uint8_t start[AGAH_HASH_LEN])
+{
+    uint8_t cur[AGAH_HASH_LEN], *prev_key = NULL;
+    int rc = 0;
+
+    memcpy(cur, start, AGAH_HASH_LEN);
+    if ((prev_key = sodium_malloc(AGAH_KEY_LEN)) == NULL)
+        return AGAH_ENOMEM;
+    for (size_t hops = 0; hops < MEMB_MAX_EPOCHS && rc == 0; hops++) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        struct agah_rec r;
+        const uint8_t *key = node__key(n, cur);
+        if (key == NULL || store_get(n->store, cur, &buf, &len) != 0)
+            break;
+        if (agah_rec_decode_stored(buf, len, node_community(n), &r, NULL) != 0 ||
+            r.type != AGAH_REC_EPOCH || !r.u.epoch.has_prev ||
+            node__key(n, r.u.epoch.prev_id) != NULL ||
+            agah_rec_epoch_prev_open(&r, key, prev_key) != 0) {
+            free(buf);
+            break;
+        }
+        memcpy(cur, r.u.epoch.prev_id, AGAH_HASH_LEN);
+        free(buf);
+        if ((rc = node__key_add(n, cur, prev_key)) == 0)
+            rc = node__decrypt_epoch(n, cur);
+    }
+    sodium_free(prev_key);
+    return rc;
+}
+
 /* An EPOCH sealed to this node: keep its key and read what it unlocks. */
 static int node__epoch_arrived(struct node *n, const struct agah_rec *r)
 {
     uint8_t *key;
     int rc;
     if (node__key(n, r->id) != NULL)
-        return 0;
+        return node__chain_walk(n, r->id);
     if ((key = sodium_malloc(AGAH_KEY_LEN)) == NULL)
         return AGAH_ENOMEM;
     rc = agah_rec_epoch_open(r, n->id, key);
     if (rc == AGAH_ENOENT) {
         rc = 0; /* not a recipient */
     } else if (rc == 0) {
-        if ((rc = node__key_add(n, r->id, key)) == 0)
-            rc = node__decrypt_epoch(n, r->id);
-        else
+        if ((rc = node__key_add(n, r->id, key)) == 0 && (rc = node__decrypt_epoch(n, r->id)) == 0)
+            rc = node__chain_walk(n, r->id);
+        else if (rc != 0)
             log_error("cannot keep a new epoch key: %s", agah_strerror(rc));
     }
     sodium_free(key);
@@ -1037,9 +1073,18 @@ static int node__rekey(struct node *n, int force)
         goto out;
     }
     agah_random(key, AGAH_KEY_LEN);
-    if ((rc = agah_rec_epoch(n->id, node_community(n), number + 1,
-                             (const uint8_t (*)[32])recips, cnt, key, created, &buf,
-                             &len)) != 0)
+    /* Chained to the newest epoch this node holds, so whoever opens the new
+     * one can walk back through the history (node__chain_walk). */
+    long prev = -1;
+    for (size_t i = 0; i < n->memb.n_ep; i++)
+        if (node__key(n, n->memb.ep[i].id) != NULL &&
+            (prev < 0 || n->memb.ep[i].number > n->memb.ep[prev].number))
+            prev = (long)i;
+    if ((rc = agah_rec_epoch_chained(n->id, node_community(n), number + 1,
+                                     (const uint8_t (*)[32])recips, cnt, key,
+                                     prev >= 0 ? n->memb.ep[prev].id : NULL,
+                                     prev >= 0 ? node__key(n, n->memb.ep[prev].id) : NULL,
+                                     created, &buf, &len)) != 0)
         goto out;
     agah_hash(buf, len, eid);
     /* The key is on disk before the record that needs it leaves us. */
@@ -1271,6 +1316,16 @@ int node_open(const char *data_dir, const char *passphrase, size_t passlen,
     }
     agah_lookup_key_derive(n->local->network_secret, n->lookup_key);
     if ((rc = store_open(db_path, &n->store, why)) != 0 || (rc = node__load(n, why)) != 0)
+        goto out;
+    /* Chain links not followed yet (a join code's keys, an older store). */
+    for (size_t i = 0; i < n->local->n_epochs && rc == 0; i++) {
+        uint8_t eid[AGAH_HASH_LEN];
+        memcpy(eid, n->local->epochs[i].id, AGAH_HASH_LEN);
+        rc = node__chain_walk(n, eid);
+    }
+    if (rc == 0 && (rc = node_flush(n)) != 0)
+        rc = agah_fail(why, rc, "cannot write %s", db_path);
+    if (rc != 0)
         goto out;
     /* Import what `community create` or `join` left for us. */
     for (size_t i = 0; i < n->local->n_records; i++) {

@@ -22,6 +22,10 @@
 #define REC_CT_MIN (1 + crypto_aead_xchacha20poly1305_ietf_ABYTES)
 #define REC_CT_MAX (AGAH_NOTE_MAX + AGAH_TARGET_MAX + 64)
 #define REC_PT_MAX (REC_CT_MAX - crypto_aead_xchacha20poly1305_ietf_ABYTES)
+/* An EPOCH's chain link: a 32-byte key and its tag. */
+#define REC_PREV_CT (AGAH_KEY_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES)
+#define REC_PREV_AD "agah-epoch-chain-v1"
+#define REC_PREV_AD_LEN (sizeof REC_PREV_AD - 1)
 
 /* ------------------------------------------------------------------ */
 /* Random source                                                       */
@@ -93,7 +97,7 @@ static size_t rec__nfields(int type)
     case AGAH_REC_GENESIS: return REC_COMMON + 2 + 1;
     case AGAH_REC_ADMISSION: return REC_COMMON + 3 + 1;
     case AGAH_REC_REVOCATION: return REC_COMMON + 3 + 1;
-    case AGAH_REC_EPOCH: return REC_COMMON + 2 + 1;
+    case AGAH_REC_EPOCH: return REC_COMMON + 3 + 1;
     case AGAH_REC_ALERT:
     case AGAH_REC_CONFIRM:
     case AGAH_REC_RETRACT: return REC_COMMON + 4 + 1;
@@ -157,6 +161,36 @@ static int rec__epoch_entries(const msgpack_object *o, const uint8_t *buf, struc
     }
     out->u.epoch.n = a->size;
     out->u.epoch.entries = base;
+    return 0;
+}
+
+/* An EPOCH's chain link: [] or [prev_id bin 32, nonce bin 24, ct bin 48]. */
+static int rec__epoch_prev(const msgpack_object *o, struct agah_rec *out, struct agah_why *why)
+{
+    const msgpack_object *p;
+    int r;
+
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return agah_fail(why, AGAH_ETYPE, "field 9 (prev): expected an array");
+    if (o->via.array.size == 0) {
+        out->u.epoch.has_prev = 0;
+        return 0;
+    }
+    if ((r = agah_mp_array(o, "field 9 (prev)", 3, why)) != 0)
+        return r;
+    p = o->via.array.ptr;
+    if ((r = agah_mp_bin_exact(&p[0], "field 9 (prev): epoch", AGAH_HASH_LEN,
+                               out->u.epoch.prev_id, why)) != 0 ||
+        (r = agah_mp_bin_exact(&p[1], "field 9 (prev): nonce", AGAH_NONCE_LEN,
+                               out->u.epoch.prev_nonce, why)) != 0)
+        return r;
+    if (p[2].type != MSGPACK_OBJECT_BIN || p[2].via.bin.size != REC_PREV_CT)
+        return agah_fail(why, AGAH_ETYPE, "field 9 (prev): the key must be bin %d",
+                         (int)REC_PREV_CT);
+    if (sodium_is_zero(out->u.epoch.prev_id, AGAH_HASH_LEN))
+        return agah_fail(why, AGAH_EVALUE, "field 9 (prev): must name an epoch record");
+    out->u.epoch.prev_ct = (const uint8_t *)p[2].via.bin.ptr;
+    out->u.epoch.has_prev = 1;
     return 0;
 }
 
@@ -298,7 +332,9 @@ static int rec__type_fields(const msgpack_object *f, const uint8_t *buf, int typ
         if (v == 0)
             return agah_fail(why, AGAH_EVALUE, "field 7 (number): epochs count from 1");
         out->u.epoch.number = v;
-        return rec__epoch_entries(&f[7], buf, out, why);
+        if ((r = rec__epoch_entries(&f[7], buf, out, why)) != 0)
+            return r;
+        return rec__epoch_prev(&f[8], out, why);
     default:
         return rec__sealed_fields(f, buf, type, out, why);
     }
@@ -653,18 +689,30 @@ out:
     return r;
 }
 
-int agah_rec_epoch(const struct agah_identity *id, const uint8_t community[32], uint64_t number,
-                   const uint8_t (*recipients)[32], size_t n, const uint8_t key[AGAH_KEY_LEN],
-                   uint64_t created, uint8_t **out, size_t *outlen)
+/* The associated data of a chain link: a label and the previous epoch's
+ * id, so a link cannot be moved to name another epoch. */
+static void rec__prev_ad(const uint8_t prev_id[32], uint8_t ad[REC_PREV_AD_LEN + 32])
+{
+    memcpy(ad, REC_PREV_AD, REC_PREV_AD_LEN);
+    memcpy(ad + REC_PREV_AD_LEN, prev_id, 32);
+}
+
+int agah_rec_epoch_chained(const struct agah_identity *id, const uint8_t community[32],
+                           uint64_t number, const uint8_t (*recipients)[32], size_t n,
+                           const uint8_t key[AGAH_KEY_LEN], const uint8_t prev_id[32],
+                           const uint8_t prev_key[AGAH_KEY_LEN], uint64_t created,
+                           uint8_t **out, size_t *outlen)
 {
     struct rec__enc e;
     uint8_t (*sorted)[32] = NULL;
     uint8_t sealed[AGAH_KEY_LEN + AGAH_SEAL_OVERHEAD];
+    uint8_t nonce[AGAH_NONCE_LEN], ct[REC_PREV_CT], ad[REC_PREV_AD_LEN + 32];
     int r, begun = 0;
 
     if (n > AGAH_EPOCH_MAX_MEMBERS)
         return AGAH_ETOOBIG;
-    if (n == 0 || number == 0 || recipients == NULL)
+    if (n == 0 || number == 0 || recipients == NULL || (prev_id == NULL) != (prev_key == NULL) ||
+        (prev_id != NULL && sodium_is_zero(prev_id, 32)))
         return AGAH_EINVAL;
     /* Entries are sorted by member key so the record has one encoding. */
     if ((sorted = malloc(n * sizeof *sorted)) == NULL)
@@ -693,12 +741,60 @@ int agah_rec_epoch(const struct agah_identity *id, const uint8_t community[32], 
             goto out;
         }
     }
+    if (prev_id == NULL) {
+        if (msgpack_pack_array(&e.pk, 0) != 0) {
+            r = AGAH_ENOMEM;
+            goto out;
+        }
+    } else {
+        /* A fresh random nonce: the epoch key also seals alerts, each
+         * under its own random nonce. */
+        agah_random(nonce, sizeof nonce);
+        rec__prev_ad(prev_id, ad);
+        if (crypto_aead_xchacha20poly1305_ietf_encrypt(ct, NULL, prev_key, AGAH_KEY_LEN, ad,
+                                                       sizeof ad, NULL, nonce, key) != 0) {
+            r = AGAH_ECRYPTO;
+            goto out;
+        }
+        if (msgpack_pack_array(&e.pk, 3) != 0 || rec__pack_bin(&e.pk, prev_id, 32) != 0 ||
+            rec__pack_bin(&e.pk, nonce, sizeof nonce) != 0 ||
+            rec__pack_bin(&e.pk, ct, sizeof ct) != 0) {
+            r = AGAH_ENOMEM;
+            goto out;
+        }
+    }
     r = rec__finish(&e, id, out, outlen);
 out:
     if (r != 0 && begun)
         rec__abort(&e);
     free(sorted);
     return r;
+}
+
+int agah_rec_epoch(const struct agah_identity *id, const uint8_t community[32], uint64_t number,
+                   const uint8_t (*recipients)[32], size_t n, const uint8_t key[AGAH_KEY_LEN],
+                   uint64_t created, uint8_t **out, size_t *outlen)
+{
+    return agah_rec_epoch_chained(id, community, number, recipients, n, key, NULL, NULL,
+                                  created, out, outlen);
+}
+
+int agah_rec_epoch_prev_open(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
+                             uint8_t prev_key[AGAH_KEY_LEN])
+{
+    uint8_t ad[REC_PREV_AD_LEN + 32];
+    if (r == NULL || r->type != AGAH_REC_EPOCH)
+        return AGAH_EINVAL;
+    if (!r->u.epoch.has_prev)
+        return AGAH_ENOENT;
+    rec__prev_ad(r->u.epoch.prev_id, ad);
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(prev_key, NULL, NULL, r->u.epoch.prev_ct,
+                                                   REC_PREV_CT, ad, sizeof ad,
+                                                   r->u.epoch.prev_nonce, key) != 0) {
+        sodium_memzero(prev_key, AGAH_KEY_LEN);
+        return AGAH_ECRYPTO;
+    }
+    return 0;
 }
 
 int agah_rec_epoch_open(const struct agah_rec *r, const struct agah_identity *me,

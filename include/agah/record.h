@@ -78,8 +78,14 @@ struct agah_rec {
         /* entries: the first of n wire entries (AGAH_EPOCH_ENTRY_WIRE bytes
          * apart, sorted by member key); read them with
          * agah_rec_epoch_member / agah_rec_epoch_sealed. */
+        /* prev: the epoch key this one chains to, encrypted under this
+         * one's key (has_prev 0 for none): whoever opens this epoch
+         * opens that one too, and so back through the history. */
         struct { uint64_t number; size_t n;
-                 const uint8_t *entries; } epoch;
+                 const uint8_t *entries;
+                 int has_prev;
+                 uint8_t prev_id[AGAH_HASH_LEN], prev_nonce[AGAH_NONCE_LEN];
+                 const uint8_t *prev_ct; } epoch;
         /* ALERT, CONFIRM, RETRACT: ref is the alert id (zero for ALERT). */
         struct { uint8_t ref[AGAH_HASH_LEN]; uint8_t epoch[AGAH_HASH_LEN];
                  uint8_t nonce[AGAH_NONCE_LEN];
@@ -136,6 +142,18 @@ int agah_rec_epoch(const struct agah_identity *id, const uint8_t community[32], 
 const uint8_t *agah_rec_epoch_member(const struct agah_rec *r, size_t i);
 const uint8_t *agah_rec_epoch_sealed(const struct agah_rec *r, size_t i);
 /* Finds this identity's entry and opens it: AGAH_ENOENT if not a recipient. */
+/* agah_rec_epoch with a chain link: prev_key (the key of epoch prev_id)
+ * encrypted under `key`. prev_id and prev_key both NULL: no link. */
+int agah_rec_epoch_chained(const struct agah_identity *id, const uint8_t community[32],
+                           uint64_t number, const uint8_t (*recipients)[32], size_t n,
+                           const uint8_t key[AGAH_KEY_LEN], const uint8_t prev_id[32],
+                           const uint8_t prev_key[AGAH_KEY_LEN], uint64_t created,
+                           uint8_t **out, size_t *outlen);
+/* Opens a decoded EPOCH's chain link with its key: the previous epoch's
+ * key in prev_key. AGAH_ENOENT if it has none, AGAH_ECRYPTO if `key` is
+ * not this epoch's or the link was altered. */
+int agah_rec_epoch_prev_open(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
+                             uint8_t prev_key[AGAH_KEY_LEN]);
 int agah_rec_epoch_open(const struct agah_rec *r, const struct agah_identity *me,
                         uint8_t key[AGAH_KEY_LEN]);
 

@@ -31,6 +31,12 @@ static void check_one(const uint8_t *buf, size_t size)
         if (r.u.epoch.n == 0 || agah_rec_epoch_member(&r, r.u.epoch.n - 1) == NULL)
             abort();
         (void)agah_rec_epoch_open(&r, me, key);
+        {
+            uint8_t prev[AGAH_KEY_LEN];
+            int pr = agah_rec_epoch_prev_open(&r, key, prev);
+            if ((pr == AGAH_ENOENT) != !r.u.epoch.has_prev)
+                abort();
+        }
         break;
     case AGAH_REC_REVOCATION:
         /* The keep list: bounded, every listed id found, a prefix of

@@ -1023,6 +1023,52 @@ static void test_mutual_revocation(void)
     agah_identity_free(fa);
 }
 
+/* A member admitted after more rekeys than a join code carries keys for
+ * still reads the first alert: each epoch chains to the one before. */
+static void test_epoch_chain(void)
+{
+    char d[512];
+    struct agah_identity *fa, *x;
+    struct node *a, *m;
+    uint8_t p0[32], *buf = NULL;
+    size_t len = 0, ne = 0;
+
+    sub_dir("a", d);
+    fa = make_founder(d, "c");
+    a = open_node(d);
+    CHECK(post(a, "+15550000051", "the first", p0) == 0);
+    /* 40 invitations and revocations: 80 epochs, beyond a code's 64. */
+    for (int i = 0; i < 40; i++) {
+        char name[16];
+        struct node *t;
+        (void)snprintf(name, sizeof name, "t%d", i);
+        sub_dir(name, d);
+        t = invite_open(a, d, AGAH_ROLE_MEMBER, name, &x, NULL);
+        clk++;
+        CHECK(node_revoke(a, agah_identity_pk(x), "", NULL) == 0);
+        node_close(t);
+        agah_identity_free(x);
+    }
+    CHECK(node_epoch_number(a) > AGAH_JOIN_MAX_EPOCHS + 1);
+    sub_dir("late", d);
+    m = invite_open(a, d, AGAH_ROLE_MEMBER, "late", NULL, &ne);
+    CHECK(ne == AGAH_JOIN_MAX_EPOCHS);
+    /* The first alert is sealed under an epoch its code does not carry. */
+    (void)sync_into(m, a);
+    CHECK(readable(m, p0));
+    CHECK(count_check(m, "+15550000051") == 1);
+    CHECK(node_unreadable(m) == 0);
+    /* And after a restart, from the store alone. */
+    node_close(m);
+    m = open_node(d);
+    CHECK(readable(m, p0));
+    (void)buf;
+    (void)len;
+    node_close(m);
+    node_close(a);
+    agah_identity_free(fa);
+}
+
 /* An invitation lapses with its code unless the invitee's node links with
  * an organiser's, which then makes the admission permanent; a lapsed
  * invitee is no longer sealed into epochs. */
@@ -1640,6 +1686,7 @@ int main(void)
         {"mutual_revocation", test_mutual_revocation},
         {"late_member_reads_all", test_late_member_reads_all},
         {"invitation_lapses", test_invitation_lapses},
+        {"epoch_chain", test_epoch_chain},
         {"relay_holds_no_plaintext", test_relay_holds_no_plaintext},
         {"durable_post", test_durable_post},
         {"pending_author", test_pending_author},

@@ -431,6 +431,25 @@ static void test_roundtrip(void)
     CHECK(agah_rec_epoch(founder, community, 0, pks, 1, epoch_key, 1, &b, &n) == AGAH_EINVAL);
     CHECK(agah_rec_epoch(founder, community, 2, pks, AGAH_EPOCH_MAX_MEMBERS + 1, epoch_key, 1,
                          &b, &n) == AGAH_ETOOBIG);
+    /* A chained epoch: its key opens the previous one's, nothing else does,
+     * and the link is bound to the id it names. */
+    {
+        uint8_t key2[32], got[32];
+        memset(key2, 0x43, sizeof key2);
+        memcpy(rec3[1], agah_identity_pk(founder), 32);
+        CHECK(agah_rec_epoch_chained(founder, community, 2, pks, 3, key2, epoch_id, epoch_key,
+                                     1700000400, &b, &n) == 0);
+        CHECK(agah_rec_decode(b, n, community, &r, &why) == 0);
+        CHECK(r.u.epoch.has_prev && memcmp(r.u.epoch.prev_id, epoch_id, 32) == 0);
+        CHECK(agah_rec_epoch_prev_open(&r, key2, got) == 0 && memcmp(got, epoch_key, 32) == 0);
+        CHECK(agah_rec_epoch_prev_open(&r, epoch_key, got) == AGAH_ECRYPTO);
+        r.u.epoch.prev_id[0] ^= 1; /* as if the link named another epoch */
+        CHECK(agah_rec_epoch_prev_open(&r, key2, got) == AGAH_ECRYPTO);
+        CHECK(flips_accepted(b, n) == 0);
+        free(b);
+        CHECK(agah_rec_epoch_chained(founder, community, 2, pks, 3, key2, epoch_id, NULL,
+                                     1700000400, &b, &n) == AGAH_EINVAL);
+    }
 
     /* ALERT, all three kinds. */
     struct agah_alert_body body, got;
@@ -929,10 +948,17 @@ static void test_malformed_other(void)
         {"entry of 3 elements", 1, 3, 4, AGAH_EFIELDS},
         {"entry not an array", 1, 3, 5, AGAH_ETYPE},
         {"entries a map", 1, 3, 6, AGAH_ETYPE},
+        {"no chain field (version 1 shape)", 1, 3, 7, AGAH_EFIELDS},
+        {"chain link of 2", 1, 3, 8, AGAH_EFIELDS},
+        {"chain link key bin47", 1, 3, 9, AGAH_ETYPE},
+        {"chain link to a zero id", 1, 3, 10, AGAH_EVALUE},
+        {"chain link a map", 1, 3, 11, AGAH_ETYPE},
+        {"chain link", 1, 3, 12, 0},
     };
     for (size_t c = 0; c < sizeof ep / sizeof ep[0]; c++) {
         t->n = 0;
-        tb_common(t, 0x99, AGAH_REC_EPOCH, community, founder, 1700000000, 0);
+        tb_common(t, ep[c].mode == 7 ? 0x99 : 0x9a, AGAH_REC_EPOCH, community, founder,
+                  1700000000, 0);
         tb_uint(t, ep[c].number);
         if (ep[c].mode == 6) {
             tb_hex(t, "81 01 02");
@@ -958,9 +984,45 @@ static void test_malformed_other(void)
                     tb_u8(t, 0xc0);
             }
         }
+        /* The chain link: [] or [prev_id bin32, nonce bin24, ct bin48]. */
+        uint8_t nz[48];
+        memset(nz, 0x44, sizeof nz);
+        switch (ep[c].mode) {
+        case 7:
+            break;
+        case 8:
+            tb_u8(t, 0x92);
+            tb_bin(t, keys[0] + 0, 32);
+            tb_bin(t, nz, 24);
+            break;
+        case 9:
+        case 10:
+        case 12:
+            tb_u8(t, 0x93);
+            if (ep[c].mode == 10)
+                tb_bin(t, (const uint8_t[32]){0}, 32);
+            else
+                tb_bin(t, nz, 32);
+            tb_bin(t, nz, 24);
+            tb_bin(t, nz, ep[c].mode == 9 ? 47 : 48);
+            break;
+        case 11:
+            tb_hex(t, "80");
+            break;
+        default:
+            tb_u8(t, 0x90);
+            break;
+        }
         tb_sign(t, founder);
         int got = dec(t, community, &r, &why);
         CHECK_CASE(got == ep[c].want, ep[c].name, got, ep[c].want);
+        if (got == 0) {
+            uint8_t pk2[32];
+            CHECK(r.u.epoch.has_prev == (ep[c].mode == 12));
+            /* A link not made with this key does not open. */
+            CHECK(agah_rec_epoch_prev_open(&r, epoch_key, pk2) ==
+                  (ep[c].mode == 12 ? AGAH_ECRYPTO : AGAH_ENOENT));
+        }
         if (got == 0) {
             CHECK(r.u.epoch.n == ep[c].n);
             CHECK(memcmp(agah_rec_epoch_member(&r, ep[c].n - 1), keys[ep[c].n - 1], 32) == 0);

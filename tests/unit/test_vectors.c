@@ -238,6 +238,17 @@ static void generate(void)
     CHECK(agah_rec_epoch_open(&r, relay, k2) == AGAH_ENOENT);
     free(b);
 
+    /* Epoch 2 (key 43x32) chained to epoch 1: its holders open epoch 1. */
+    uint8_t key2[32];
+    memset(key2, 0x43, sizeof key2);
+    emit_hex("epoch_2.key", key2, sizeof key2);
+    vec_reseed("epoch_2");
+    CHECK(agah_rec_epoch_chained(founder, comm, 2, (const uint8_t(*)[32])rcpt, 2, key2, ep, key,
+                                 1700000250, &b, &n) == 0);
+    emit_record("epoch_2", b, n, comm, &r);
+    CHECK(agah_rec_epoch_prev_open(&r, key2, k2) == 0 && memcmp(k2, key, 32) == 0);
+    free(b);
+
     alert_vector("alert_number", member, comm, ep, key, AGAH_KIND_NUMBER, "+85251234567",
                  AGAH_CAT_HARASSMENT, AGAH_SEV_WARNING,
                  "Threatening calls at night. \xd9\x83\xdb\x90\xda\x86\xd9\x89\xd8\xaf\xdb\x95 "
