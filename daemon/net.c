@@ -541,14 +541,13 @@ static int net__verify(void *ctx, const uint8_t pk[AGAH_PK_LEN], const uint8_t *
      * side learns the address is its own and stops dialling it. */
     if (sodium_memcmp(pk, agah_identity_pk(node_identity(net->node)), AGAH_PK_LEN) == 0)
         return 0;
-    /* The peer's admission may be news to us (a member admitted while we
-     * were apart); a duplicate costs one hash. */
-    r = node_ingest(net->node, adm, len, &why);
-    if (r < 0)
-        log_debug("peer %s: admission record refused: %s", p->remote,
-                  why.msg[0] ? why.msg : agah_strerror(r));
-    if ((r = node_member_status(net->node, pk, &role)) != 0)
+    /* Membership first, and the slot's record stored only if the link is
+     * accepted: a refused link leaves nothing behind (node_admit_peer). */
+    r = node_admit_peer(net->node, pk, adm, len, &role, &why);
+    if (r != 0) {
+        log_debug("peer %s: refused: %s", p->remote, why.msg[0] ? why.msg : agah_strerror(r));
         return r;
+    }
     p->role = role;
     return 0;
 }
