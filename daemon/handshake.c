@@ -1,14 +1,17 @@
 /* The peer handshake, a mutual variant of Scuttlebutt's secret handshake in
  * the shape of Noise XX with a network-key MAC on the ephemerals
  * (proto/PROTOCOL.md, "Handshake"):
- *   M1  c->s  e_c || HMAC_K(e_c)
+ *   M1  c->s  e_c || time || HMAC_K("agah-hs-m1-v2" || e_c || time)
  *   M2  s->c  e_s || HMAC_K(e_s || e_c)
  *   M3  c->s  len || AEAD_kc(pk_c || sig_c(T || "agah-hs-client") || admission_c)
  *   M4  s->c  len || AEAD_ks(pk_s || sig_s(T || "agah-hs-server") || admission_s)
  * A responder that cannot verify M1 sends nothing, so a port scanner
- * without K cannot even tell the port speaks agah. Everything secret lives
+ * without K cannot even tell the port speaks agah, and one that has seen M1
+ * before, or whose time is off by more than HS_WINDOW_S, answers nothing
+ * either, so a captured M1 is no lasting membership oracle. Everything secret lives
  * in one sodium_malloc'd struct and the ephemeral secret and the shared
  * point are wiped as soon as the keys are derived (forward secrecy). */
+#include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 #include "handshake.h"
@@ -22,10 +25,63 @@ enum hs_state {
 static const char hs__label_client[] = "agah-hs-client";
 static const char hs__label_server[] = "agah-hs-server";
 #define HS_LABEL_LEN 14
+static const char hs__label_m1[] = "agah-hs-m1-v2";
+
+struct hs_replay_ent {
+    uint8_t e[32];
+    uint64_t until; /* forget it at this time */
+};
+
+/* A ring in arrival order: entries leave from the head once expired. */
+struct hs_replay {
+    struct hs_replay_ent ent[HS_REPLAY_MAX];
+    size_t head, len;
+};
+
+int hs_replay_new(struct hs_replay **out)
+{
+    struct hs_replay *rc = calloc(1, sizeof *rc);
+
+    if (rc == NULL)
+        return AGAH_ENOMEM;
+    *out = rc;
+    return 0;
+}
+
+void hs_replay_free(struct hs_replay *rc) { free(rc); }
+
+size_t hs_replay_count(const struct hs_replay *rc) { return rc->len; }
+
+/* Remembers e_c seen at `now`: 0; AGAH_EEXIST if it was seen within the
+ * window; AGAH_ETOOBIG if the ring is full of live entries. An M1 accepted
+ * at now has |time - now| <= W, and answering it again needs |time - t| <= W
+ * at some later t, so t <= now + 2W: keeping it until then is enough. */
+static int hs__replay_add(struct hs_replay *rc, const uint8_t e[32], uint64_t now)
+{
+    struct hs_replay_ent *x;
+
+    while (rc->len > 0 && rc->ent[rc->head].until <= now) {
+        rc->head = (rc->head + 1) % HS_REPLAY_MAX;
+        rc->len--;
+    }
+    /* Ephemeral keys are public (they travel in clear): memcmp is fine. */
+    for (size_t i = 0; i < rc->len; i++)
+        if (memcmp(rc->ent[(rc->head + i) % HS_REPLAY_MAX].e, e, 32) == 0)
+            return AGAH_EEXIST;
+    if (rc->len == HS_REPLAY_MAX)
+        return AGAH_ETOOBIG;
+    x = &rc->ent[(rc->head + rc->len) % HS_REPLAY_MAX];
+    memcpy(x->e, e, 32);
+    x->until = now + 2 * (uint64_t)HS_WINDOW_S + 1;
+    rc->len++;
+    return 0;
+}
 
 struct hs {
     int initiator;
     int state;
+    uint64_t now;
+    struct hs_replay *replay;
     uint8_t k[32];        /* network secret */
     uint8_t e_pk[32], e_sk[32];
     uint8_t m1[HS_M1_LEN], m2[HS_M2_LEN];
@@ -42,14 +98,14 @@ struct hs {
 
 int hs_new(int initiator, const uint8_t network_secret[32], const struct agah_identity *me,
            const uint8_t *admission, size_t admission_len, hs_verify_fn verify, void *ctx,
-           struct hs **out)
+           uint64_t now, struct hs_replay *replay, struct hs **out)
 {
     struct hs *hs;
 
     if (agah_init() != 0)
         return AGAH_EINTERNAL;
     if (admission == NULL || admission_len == 0 || admission_len > HS_ADMISSION_MAX ||
-        verify == NULL || me == NULL)
+        verify == NULL || me == NULL || (!initiator && replay == NULL))
         return AGAH_EINVAL;
     hs = sodium_malloc(sizeof *hs);
     if (hs == NULL)
@@ -63,6 +119,8 @@ int hs_new(int initiator, const uint8_t network_secret[32], const struct agah_id
     hs->adm_len = admission_len;
     hs->verify = verify;
     hs->ctx = ctx;
+    hs->now = now;
+    hs->replay = initiator ? NULL : replay;
     /* The ephemeral secret comes from the project's random hook so tests
      * can replay a session byte for byte. */
     agah_random(hs->e_sk, sizeof hs->e_sk);
@@ -247,12 +305,35 @@ out:
     return r;
 }
 
+/* M1's MAC: HMAC_K("agah-hs-m1-v2" || e_c || time), over m1[0..40). */
+static void hs__m1_mac(const struct hs *hs, const uint8_t m1[40], uint8_t mac[32])
+{
+    hs__mac(hs, (const uint8_t *)hs__label_m1, sizeof hs__label_m1 - 1, m1, 40, mac);
+}
+
+static uint64_t hs__get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* Whether m[0..64) is a version 1 M1 of this community: e_c || HMAC_K(e_c). */
+static int hs__is_v1_m1(const struct hs *hs, const uint8_t *m)
+{
+    return crypto_auth_hmacsha512256_verify(m + 32, m, 32, hs->k) == 0;
+}
+
 int hs_start(struct hs *hs, uint8_t out[HS_M1_LEN])
 {
     if (hs->state != HS_C_START)
         return AGAH_EINVAL;
     memcpy(hs->m1, hs->e_pk, 32);
-    hs__mac(hs, hs->e_pk, 32, NULL, 0, hs->m1 + 32);
+    for (int i = 0; i < 8; i++)
+        hs->m1[32 + i] = (uint8_t)(hs->now >> (56 - 8 * i));
+    hs__m1_mac(hs, hs->m1, hs->m1 + 40);
     memcpy(out, hs->m1, HS_M1_LEN);
     hs->state = HS_C_WAIT_M2;
     return 0;
@@ -264,7 +345,17 @@ int hs_next_len(const struct hs *hs, const uint8_t *buf, size_t avail, size_t *n
 
     switch (hs->state) {
     case HS_C_WAIT_M2:
+        *need = HS_M2_LEN;
+        return 0;
     case HS_S_WAIT_M1:
+        /* A version 1 client sends 64 bytes and waits: recognise it by its
+         * MAC so it is refused by name, not by the timeout. A version 2 M1
+         * cut after 64 bytes never passes that check (its bytes 32..64 are
+         * time and MAC, not HMAC_K(e_c)). */
+        if (avail >= HS_M1_V1_LEN && avail < HS_M1_LEN && hs__is_v1_m1(hs, buf)) {
+            *need = HS_M1_V1_LEN;
+            return 0;
+        }
         *need = HS_M1_LEN;
         return 0;
     case HS_C_WAIT_M4:
@@ -292,14 +383,39 @@ int hs_step(struct hs *hs, const uint8_t *msg, size_t len, uint8_t *out, size_t 
 
     *outlen = 0;
     switch (hs->state) {
-    case HS_S_WAIT_M1:
+    case HS_S_WAIT_M1: {
+        uint64_t t;
+
+        if (len == HS_M1_V1_LEN && hs__is_v1_m1(hs, msg)) {
+            r = agah_fail(why, AGAH_EVERSION,
+                          "speaks handshake version 1; this node speaks version %d",
+                          HS_VERSION);
+            break;
+        }
         if (len != HS_M1_LEN) {
             r = agah_fail(why, AGAH_ETRUNC, "M1 must be %d bytes", HS_M1_LEN);
             break;
         }
         /* Constant time: nothing about K leaks through timing. */
-        if (crypto_auth_hmacsha512256_verify(msg + 32, msg, 32, hs->k) != 0) {
+        hs__m1_mac(hs, msg, mac);
+        if (crypto_verify_32(mac, msg + 40) != 0) {
             r = agah_fail(why, AGAH_ECRYPTO, "M1 is not from this community");
+            break;
+        }
+        /* Only now is the time the peer's word: outside the window, or
+         * seen before, the M1 is answered by nothing, as a wrong MAC is. */
+        t = hs__get64(msg + 32);
+        if ((t > hs->now ? t - hs->now : hs->now - t) > HS_WINDOW_S) {
+            r = agah_fail(why, AGAH_EEXPIRED,
+                          "M1 time %llu is %s by more than %d s (clock skew or a replay)",
+                          (unsigned long long)t, t > hs->now ? "ahead" : "behind",
+                          HS_WINDOW_S);
+            break;
+        }
+        if ((r = hs__replay_add(hs->replay, msg, hs->now)) != 0) {
+            agah_fail(why, r,
+                      r == AGAH_EEXIST ? "M1 seen before (a replay)"
+                                       : "too many M1s within the window; refusing new ones");
             break;
         }
         memcpy(hs->m1, msg, HS_M1_LEN);
@@ -313,6 +429,7 @@ int hs_step(struct hs *hs, const uint8_t *msg, size_t len, uint8_t *out, size_t 
         *outlen = HS_M2_LEN;
         hs->state = HS_S_WAIT_M3;
         return 0;
+    }
     case HS_C_WAIT_M2:
         if (len != HS_M2_LEN) {
             r = agah_fail(why, AGAH_ETRUNC, "M2 must be %d bytes", HS_M2_LEN);

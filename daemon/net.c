@@ -172,6 +172,8 @@ struct net {
      * signatures (verify.h); vq_busy while batches are out at shutdown. */
     struct vq *vq;
     int vq_busy;
+    /* M1s answered within the handshake window, so none is answered twice. */
+    struct hs_replay *replay;
 };
 
 struct net_wreq {
@@ -1048,8 +1050,13 @@ static void peer__process(struct peer *p)
                 break;
             /* Nothing is sent on failure: an outsider learns nothing. */
             if ((r = hs_step(p->hs, buf, need, out, &outlen, &why)) != 0) {
-                log_debug("peer %s: handshake failed: %s", p->remote,
-                          why.msg[0] ? why.msg : agah_strerror(r));
+                /* Only a holder of K can make this claim, so naming it
+                 * costs an outsider nothing it could learn. */
+                if (r == AGAH_EVERSION)
+                    log_warn("peer at %s %s", p->remote, why.msg);
+                else
+                    log_debug("peer %s: handshake failed: %s", p->remote,
+                              why.msg[0] ? why.msg : agah_strerror(r));
                 peer__close(p, "handshake failed");
                 break;
             }
@@ -1288,7 +1295,7 @@ static int peer__start_hs(struct peer *p)
 
     if ((r = node_my_admission(net->node, &adm, &adm_len)) != 0 ||
         (r = hs_new(p->dialer, node_network_secret(net->node), node_identity(net->node), adm,
-                    adm_len, net__verify, p, &p->hs)) != 0) {
+                    adm_len, net__verify, p, node_now(net->node), net->replay, &p->hs)) != 0) {
         log_error("cannot start a handshake: %s", agah_strerror(r));
         peer__close(p, "no handshake");
         return r;
@@ -1950,7 +1957,7 @@ int net_start(uv_loop_t *loop, struct node *node, const struct net_config *cfg,
     net->enc = malloc(FRAME_PT_MAX);
     if (net->pt == NULL || net->enc == NULL ||
         recon_set_new_ext(&net->set, node_ref_id, net->node) != 0 ||
-        gossip_missing_new(&net->missing) != 0) {
+        gossip_missing_new(&net->missing) != 0 || hs_replay_new(&net->replay) != 0) {
         r = agah_fail(why, AGAH_ENOMEM, "out of memory");
         goto fail;
     }
@@ -2063,6 +2070,7 @@ void net_free(struct net *net)
     vq_free(net->vq);
     recon_set_free(net->set);
     gossip_missing_free(net->missing);
+    hs_replay_free(net->replay);
     free(net->pt);
     free(net->enc);
     free(net);
