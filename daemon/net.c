@@ -48,6 +48,7 @@
 #define NET_RATE 5000.0          /* records per second from one peer */
 #define NET_BURST 10000.0
 #define NET_IN_HS (2 * HS_MSG_MAX) /* input buffer before the handshake */
+#define NET_SELF_IN 8            /* accepted links to ourselves remembered */
 /* Time spent on one peer's input before the loop turns: libuv calls
  * read_cb up to 32 times per turn for a socket that keeps having data, and
  * each call may carry 128 KiB of records, so without a bound one flooding
@@ -174,6 +175,14 @@ struct net {
     int vq_busy;
     /* M1s answered within the handshake window, so none is answered twice. */
     struct hs_replay *replay;
+    /* The remote ends of accepted links that presented our own key, newest
+     * last: a dialled link that reaches our key is truly to ourselves only
+     * if its local end is one of these (see peer__up). */
+    struct {
+        char addr[AGAH_ADDR_MAX];
+        uint64_t at;
+    } self_in[NET_SELF_IN];
+    size_t n_self_in;
 };
 
 struct net_wreq {
@@ -578,6 +587,71 @@ static int peer__dedupe(struct peer *p)
     return 0;
 }
 
+/* "ip:port" (or "[ip]:port") of a socket address, as peer__name writes
+ * remote ends; "" if it is neither IPv4 nor IPv6. */
+static void net__fmt_addr(const struct sockaddr_storage *ss, char out[AGAH_ADDR_MAX])
+{
+    char ip[48] = "";
+
+    out[0] = '\0';
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+        (void)uv_ip4_name(s4, ip, sizeof ip);
+        (void)snprintf(out, AGAH_ADDR_MAX, "%s:%d", ip, ntohs(s4->sin_port));
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+        (void)uv_ip6_name(s6, ip, sizeof ip);
+        (void)snprintf(out, AGAH_ADDR_MAX, "[%s]:%d", ip, ntohs(s6->sin6_port));
+    }
+}
+
+/* A link presented our own key. Only the two ends of one connection
+ * within this process prove that an address is ours: the accepted end is
+ * remembered by its remote address, and a dialled end whose local address
+ * is among those marks its address as ourselves, never to be dialled
+ * again. Any other dialled link that reaches our key went through someone
+ * who turned our connection back to our own listener (a reflection): the
+ * address may well belong to a real peer, so it is only closed and
+ * redialled with the usual backoff (issue 22, 3.3). */
+static void net__reached_self(struct net *net, struct peer *p)
+{
+    struct sockaddr_storage ss;
+    char local[AGAH_ADDR_MAX];
+    int len = sizeof ss;
+    uint64_t now = net__now(net);
+
+    if (!p->dialer) {
+        if (p->remote[0] == '\0')
+            return;
+        if (net->n_self_in == NET_SELF_IN) {
+            memmove(&net->self_in[0], &net->self_in[1],
+                    (NET_SELF_IN - 1) * sizeof net->self_in[0]);
+            net->n_self_in--;
+        }
+        (void)snprintf(net->self_in[net->n_self_in].addr, AGAH_ADDR_MAX, "%s", p->remote);
+        net->self_in[net->n_self_in++].at = now;
+        return;
+    }
+    if (p->addr == NULL)
+        return;
+    if (uv_tcp_getsockname(&p->tcp, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    net__fmt_addr(&ss, local);
+    for (size_t i = 0; i < net->n_self_in && local[0] != '\0'; i++) {
+        /* The accepted end finished the handshake before it sent M4, so
+         * it is here by the time this end has read M4. */
+        if (now - net->self_in[i].at <= HS_TIMEOUT_MS && strcmp(net->self_in[i].addr, local) == 0) {
+            p->addr->self = 1;
+            log_info("%s is this node's own address; not dialling it again", p->addr->addr);
+            return;
+        }
+    }
+    log_warn("dialled %s and reached this node's own key through another host (a reflected "
+             "connection?); it is not taken as this node's address", p->addr->addr);
+}
+
 static void peer__up(struct peer *p)
 {
     struct net *net = p->net;
@@ -597,8 +671,7 @@ static void peer__up(struct peer *p)
     hs_free(p->hs);
     p->hs = NULL;
     if (sodium_memcmp(p->pk, agah_identity_pk(node_identity(net->node)), AGAH_PK_LEN) == 0) {
-        if (p->addr != NULL)
-            p->addr->self = 1;
+        net__reached_self(net, p);
         peer__close(p, "it is this node");
         return;
     }

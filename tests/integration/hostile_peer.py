@@ -5,7 +5,7 @@ usage:
   hostile_peer.py proxy LISTEN_PORT TARGET_PORT CAPTURE_PREFIX
       forwards every connection to 127.0.0.1:TARGET_PORT and appends what
       the first one to carry data carried to PREFIX.c2s (client to server)
-      and PREFIX.s2c
+      and PREFIX.s2c; PREFIX.n holds how many connections it accepted
   hostile_peer.py replay PORT CAPTURE_PREFIX [M1_LEN]
       replays a captured client side: M1 (72 bytes, or M1_LEN) alone, then
       the rest; prints "m2=N fresh=0|1 more=N closed=0|1 secs=S"
@@ -66,6 +66,8 @@ def proxy(listen_port, target_port, prefix):
     while True:
         c, _ = srv.accept()
         n += 1
+        with open(prefix + ".n", "w") as f:  # connections accepted so far
+            f.write("%d\n" % n)
         try:
             t = socket.create_connection(("127.0.0.1", target_port), timeout=5)
         except OSError:
