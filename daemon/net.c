@@ -49,6 +49,7 @@
 #define NET_BURST 10000.0
 #define NET_IN_HS (2 * HS_MSG_MAX) /* input buffer before the handshake */
 #define NET_SELF_IN 8            /* accepted links to ourselves remembered */
+#define NET_BANNED_MAX 64        /* addresses of revoked members remembered */
 /* Time spent on one peer's input before the loop turns: libuv calls
  * read_cb up to 32 times per turn for a socket that keeps having data, and
  * each call may carry 128 KiB of records, so without a bound one flooding
@@ -71,6 +72,7 @@ enum { NET_FWD_EAGER = 0, NET_FWD_LAZY = 1 };
 struct net_addr {
     char addr[AGAH_ADDR_MAX];
     int used, kept, self, resolving;
+    int revoked; /* its last member was revoked: never dialled or passed on */
     int has_pk;
     uint8_t pk[AGAH_PK_LEN];
     struct peer *peer; /* our dialled link to it, in any state */
@@ -183,6 +185,11 @@ struct net {
         uint64_t at;
     } self_in[NET_SELF_IN];
     size_t n_self_in;
+    /* Addresses whose last member was revoked, so PEERS cannot bring them
+     * back into the passive view once their entry is gone; a ring, the
+     * oldest forgotten first. */
+    char banned[NET_BANNED_MAX][AGAH_ADDR_MAX];
+    size_t n_banned, banned_next;
 };
 
 struct net_wreq {
@@ -201,6 +208,7 @@ static void net__on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void net__on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void peer__on_timer(uv_timer_t *t);
 static struct peer *net__by_serial(struct net *net, uint64_t serial);
+static void net__addr_revoked(struct net *net, struct net_addr *a);
 
 static uint64_t net__now(const struct net *net) { return uv_now(net->loop); }
 
@@ -557,6 +565,13 @@ static int net__verify(void *ctx, const uint8_t pk[AGAH_PK_LEN], const uint8_t *
     r = node_admit_peer(net->node, pk, adm, len, &role, &why);
     if (r != 0) {
         log_debug("peer %s: refused: %s", p->remote, why.msg[0] ? why.msg : agah_strerror(r));
+        /* An address we dialled answers with a revoked key (learned before
+         * we knew the key, or kept across a restart): dial it no more. */
+        if (p->dialer && p->addr != NULL && node_member_status(net->node, pk, &role) == AGAH_EPERM) {
+            p->addr->has_pk = 1;
+            memcpy(p->addr->pk, pk, AGAH_PK_LEN);
+            net__addr_revoked(net, p->addr);
+        }
         return r;
     }
     p->role = role;
@@ -1385,6 +1400,58 @@ static int peer__start_hs(struct peer *p)
 }
 
 /* ------------------------------------------------------------------ */
+/* Revoked members' addresses (issue 22, 3.4)                          */
+
+static int net__banned(const struct net *net, const char *addr)
+{
+    for (size_t i = 0; i < net->n_banned; i++)
+        if (strcmp(net->banned[i], addr) == 0)
+            return 1;
+    return 0;
+}
+
+static void net__unban(struct net *net, const char *addr)
+{
+    for (size_t i = 0; i < net->n_banned; i++)
+        if (strcmp(net->banned[i], addr) == 0)
+            net->banned[i][0] = '\0';
+}
+
+/* The member last seen at `a` is revoked: the address is dialled no more
+ * (a kept one stays listed, `agah peer add` dials it again), not passed on
+ * in PEERS, and PEERS from others cannot bring it back. A revoked node
+ * still holds K and would take every redial as far as M4, for ever. */
+static void net__addr_revoked(struct net *net, struct net_addr *a)
+{
+    char who[AGAH_IDSTR_SIZE];
+
+    if (a->revoked)
+        return;
+    a->revoked = 1;
+    if (!net__banned(net, a->addr)) {
+        (void)snprintf(net->banned[net->banned_next], AGAH_ADDR_MAX, "%s", a->addr);
+        net->banned_next = (net->banned_next + 1) % NET_BANNED_MAX;
+        if (net->n_banned < NET_BANNED_MAX)
+            net->n_banned++;
+    }
+    net__member_id(a->pk, who);
+    log_info("not dialling %s any more: its member %s is revoked", a->addr, who);
+}
+
+/* After a revocation: every address whose member is now revoked. */
+static void net__revoke_addrs(struct net *net)
+{
+    for (size_t i = 0; i < NET_ADDRS_MAX; i++) {
+        struct net_addr *a = &net->addrs[i];
+        int role = 0;
+
+        if (a->used && a->has_pk && !a->revoked &&
+            node_member_status(net->node, a->pk, &role) == AGAH_EPERM)
+            net__addr_revoked(net, a);
+    }
+}
+
+/* ------------------------------------------------------------------ */
 /* Gossip                                                              */
 
 /* Every record stored (received, posted here, or released by the node
@@ -1423,6 +1490,8 @@ static void net__on_stored(void *ctx, const struct agah_rec *rec)
      * its links at once rather than when they next drop. (Closing here is
      * safe: a peer's memory outlives peer__close until its handles close,
      * and every loop over input stops at a closing peer.) */
+    if (rec->type == AGAH_REC_REVOCATION)
+        net__revoke_addrs(net);
     if (rec->type == AGAH_REC_REVOCATION || rec->type == AGAH_REC_ADMISSION) {
         for (struct peer *q = net->peers; q != NULL; q = q->next) {
             int role = 0;
@@ -1765,7 +1834,8 @@ static void net__dial_some(struct net *net)
     for (size_t i = 0; i < NET_ADDRS_MAX; i++) {
         struct net_addr *a = &net->addrs[i];
 
-        if (!a->used || a->self || a->peer != NULL || a->resolving || now < a->next_try)
+        if (!a->used || a->self || a->revoked || a->peer != NULL || a->resolving ||
+            now < a->next_try)
             continue;
         if (a->has_pk && net__member_up(net, a->pk))
             continue;
@@ -1861,7 +1931,8 @@ static void net__send_peers(struct net *net, struct peer *p)
     for (size_t i = 0; i < NET_ADDRS_MAX && n < GOSSIP_PEERS_MAX; i++) {
         struct net_addr *a = &net->addrs[i];
 
-        if (!a->used || a->self || (a->has_pk && memcmp(a->pk, p->pk, AGAH_PK_LEN) == 0))
+        if (!a->used || a->self || a->revoked ||
+            (a->has_pk && memcmp(a->pk, p->pk, AGAH_PK_LEN) == 0))
             continue;
         if (!net__numeric(a->addr))
             continue; /* peers would refuse to look it up anyway */
@@ -1904,10 +1975,14 @@ static void net__on_peers(struct peer *p, const struct gossip_msg *m)
                 struct net_addr *a;
 
                 (void)snprintf(p->listen, sizeof p->listen, "%s", addr);
+                /* A member with a link up now listens there: whoever was
+                 * revoked there before, the address is good again. */
+                net__unban(net, addr);
                 a = net__addr_add(net, addr, 0);
                 if (a != NULL) {
                     a->has_pk = 1;
                     memcpy(a->pk, p->pk, AGAH_PK_LEN);
+                    a->revoked = 0;
                 }
             }
         }
@@ -1919,7 +1994,7 @@ static void net__on_peers(struct peer *p, const struct gossip_msg *m)
 
         memcpy(addr, s, len);
         addr[len] = '\0';
-        if (!net__numeric(addr) || strcmp(addr, net->advertise) == 0)
+        if (!net__numeric(addr) || strcmp(addr, net->advertise) == 0 || net__banned(net, addr))
             continue;
         (void)net__addr_add(net, addr, 0);
     }
@@ -2164,6 +2239,8 @@ int net_peer_add(struct net *net, const char *addr, struct agah_why *why)
     if (a == NULL)
         return agah_fail(why, AGAH_ETOOBIG, "too many peer addresses");
     a->self = 0;
+    a->revoked = 0; /* the user asks for it again */
+    net__unban(net, addr);
     a->fails = 0;
     a->next_try = 0;
     net__dial_some(net);

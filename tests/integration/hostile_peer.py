@@ -17,6 +17,9 @@ usage:
   hostile_peer.py send PORT FILE
       sends FILE's bytes and reads until closed (15 s at most); prints
       "got=N closed=0|1 secs=S"
+  hostile_peer.py count PORT SECONDS
+      listens on 127.0.0.1:PORT for SECONDS, closing every connection at
+      once; prints "n=N" (how many connections were made to it)
   hostile_peer.py idle PORT N SECONDS
       N connections that send nothing, held up to SECONDS; prints
       "opened=O refused=R fast=F timed_out=T open=P bytes=B"
@@ -117,6 +120,21 @@ def replay(port, prefix, m1_len=M1_LEN):
     more, closed = read_until_close(s, 15)
     print("m2=%d fresh=%d more=%d closed=%d secs=%.1f" %
           (len(m2), int(len(m2) == 64 and m2 != m2_orig), more, closed, time.time() - t0))
+
+
+def count(port, secs):
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", port))
+    srv.listen(16)
+    n, end = 0, time.time() + secs
+    while time.time() < end:
+        r, _, _ = select.select([srv], [], [], max(0.0, end - time.time()))
+        if r:
+            c, _ = srv.accept()
+            n += 1
+            c.close()
+    print("n=%d" % n, flush=True)
 
 
 def send(port, path):
@@ -228,6 +246,8 @@ def main():
     elif mode == "replay":
         replay(int(sys.argv[2]), sys.argv[3],
                int(sys.argv[4]) if len(sys.argv) > 4 else M1_LEN)
+    elif mode == "count":
+        count(int(sys.argv[2]), float(sys.argv[3]))
     elif mode == "send":
         send(int(sys.argv[2]), sys.argv[3])
     elif mode == "slowloris":

@@ -10,6 +10,8 @@
 . "$(dirname "$0")/lib.sh"
 lib_init test_net_admission "${1:-}"
 . "$(dirname "$0")/net_lib.sh"
+# links_are NAME N: NAME reports N connected peers (re-read on every call).
+links_are() { [ "$(connected "$1")" = "$2" ]; }
 PEERCTL=$AGAH_BUILD/tools/peerctl
 [ -x "$PEERCTL" ] || { echo "test_net_admission: $PEERCTL is not built" >&2; exit 2; }
 
@@ -28,7 +30,7 @@ ALERT=$(cut -d' ' -f1 "$ROOT/alert_a")
 
 start_daemon b "$PORT_b" || { fail "start b"; finish; }
 start_daemon d "$PORT_d" "$PORT_b" || { fail "start d"; finish; }
-if wait_until 20 test "$(connected b)" = 1; then
+if wait_until 20 links_are b 1; then
     pass "b and d are linked"
 else
     fail "b and d are linked"
