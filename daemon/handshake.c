@@ -10,7 +10,10 @@
  * before, or whose time is off by more than HS_WINDOW_S, answers nothing
  * either, so a captured M1 is no lasting membership oracle. Everything secret lives
  * in one sodium_malloc'd struct and the ephemeral secret and the shared
- * point are wiped as soon as the keys are derived (forward secrecy). */
+ * point are wiped as soon as the keys are derived (forward secrecy).
+ * A client that knows the listener's member key (hs_expect_server) seals M3
+ * under a key that also mixes X25519(e_c, listener's key), so an impostor
+ * holding K, but not that member's secret, cannot read who is dialling. */
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -89,6 +92,11 @@ struct hs {
     uint8_t k_m3[32], k_m4[32];
     uint8_t c2s[32], s2c[32];
     uint8_t peer_pk[AGAH_PK_LEN];
+    /* M3 bound to a known listener (hs_expect_server): the client's
+     * expectation; the server's key for a bound M3, and whether M3 was. */
+    int bound;
+    uint8_t expect_pk[AGAH_PK_LEN], expect_x[32];
+    uint8_t k_m3b[32];
     const struct agah_identity *me;
     const uint8_t *adm;
     size_t adm_len;
@@ -137,6 +145,19 @@ void hs_free(struct hs *hs)
     if (hs != NULL)
         sodium_free(hs);
 }
+
+int hs_expect_server(struct hs *hs, const uint8_t pk[AGAH_PK_LEN])
+{
+    if (!hs->initiator || hs->state != HS_C_START)
+        return AGAH_EINVAL;
+    if (agah_pk_to_x25519(pk, hs->expect_x) != 0)
+        return AGAH_EINVAL;
+    memcpy(hs->expect_pk, pk, AGAH_PK_LEN);
+    hs->bound = 1;
+    return 0;
+}
+
+int hs_bound(const struct hs *hs) { return hs->bound; }
 
 int hs_done(const struct hs *hs) { return hs->state == HS_DONE; }
 const uint8_t *hs_peer_pk(const struct hs *hs) { return hs->peer_pk; }
@@ -193,16 +214,32 @@ static int hs__derive(struct hs *hs, const uint8_t peer_e[32])
     const uint8_t *e_c = hs->initiator ? hs->e_pk : peer_e;
     const uint8_t *e_s = hs->initiator ? peer_e : hs->e_pk;
     uint8_t ecs[64];
+    uint8_t es[32]; /* client ephemeral x server static, for a bound M3 */
     int r = AGAH_ECRYPTO;
 
+    sodium_memzero(es, sizeof es);
     /* libsodium refuses (returns -1) when the result is all zero: a
      * low-order point from the peer. */
     if (crypto_scalarmult(ee, hs->e_sk, peer_e) != 0)
         goto out;
     memcpy(ecs, e_c, 32);
     memcpy(ecs + 32, e_s, 32);
+    /* A bound M3 needs es: the client from its ephemeral secret and the
+     * listener's key it expects, the server from its member key and e_c
+     * (every server derives it: it cannot tell a bound M3 before trying). */
+    if (hs->initiator ? (hs->bound && crypto_scalarmult(es, hs->e_sk, hs->expect_x) != 0)
+                      : agah_identity_dh(hs->me, e_c, es) != 0)
+        goto out;
+    if ((hs->initiator ? hs->bound : 1) &&
+        hs__kdf(hs, hs->k_m3b, ee, 32, ecs, 64, es, 32, "agah-hs-m3-bound") != 0) {
+        r = AGAH_EINTERNAL;
+        goto out;
+    }
+    if (hs->initiator && hs->bound)
+        memcpy(hs->k_m3, hs->k_m3b, 32);
     if (hs__kdf(hs, hs->t, hs->m1, HS_M1_LEN, hs->m2, HS_M2_LEN, ee, 32, NULL) != 0 ||
-        hs__kdf(hs, hs->k_m3, ee, 32, ecs, 64, NULL, 0, "agah-hs-m3") != 0 ||
+        (!(hs->initiator && hs->bound) &&
+         hs__kdf(hs, hs->k_m3, ee, 32, ecs, 64, NULL, 0, "agah-hs-m3") != 0) ||
         hs__kdf(hs, hs->k_m4, ee, 32, ecs, 64, NULL, 0, "agah-hs-m4") != 0 ||
         hs__kdf(hs, hs->c2s, ee, 32, hs->t, 32, NULL, 0, "agah-session-c2s") != 0 ||
         hs__kdf(hs, hs->s2c, ee, 32, hs->t, 32, NULL, 0, "agah-session-s2c") != 0) {
@@ -212,6 +249,7 @@ static int hs__derive(struct hs *hs, const uint8_t peer_e[32])
     r = 0;
 out:
     sodium_memzero(ee, sizeof ee);
+    sodium_memzero(es, sizeof es);
     sodium_memzero(hs->e_sk, sizeof hs->e_sk);
     return r;
 }
@@ -279,9 +317,16 @@ static int hs__accept(struct hs *hs, const uint8_t *msg, size_t len, struct agah
 
     if (len < 4 || len - 4 > HS_BOX_MAX)
         return agah_fail(why, AGAH_ETOOBIG, "handshake box of %zu bytes", len);
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &mlen, NULL, msg + 4, len - 4, msg, 4,
-                                                   nonce, key) != 0)
+    /* A server tries the key bound to its member key first: a client that
+     * knew whom it dialled sealed M3 so that only that member opens it. */
+    if (!hs->initiator &&
+        crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &mlen, NULL, msg + 4, len - 4, msg, 4,
+                                                   nonce, hs->k_m3b) == 0) {
+        hs->bound = 1;
+    } else if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &mlen, NULL, msg + 4, len - 4, msg,
+                                                          4, nonce, key) != 0) {
         return agah_fail(why, AGAH_ECRYPTO, "handshake box does not authenticate");
+    }
     if (mlen <= AGAH_PK_LEN + AGAH_SIG_LEN) {
         r = agah_fail(why, AGAH_ETRUNC, "handshake box carries no admission record");
         goto out;
@@ -290,6 +335,10 @@ static int hs__accept(struct hs *hs, const uint8_t *msg, size_t len, struct agah
     memcpy(signed_msg + 32, hs->initiator ? hs__label_server : hs__label_client, HS_LABEL_LEN);
     if (agah_sig_verify(pt, signed_msg, sizeof signed_msg, pt + AGAH_PK_LEN) != 0) {
         r = agah_fail(why, AGAH_ESIG, "handshake signature does not verify");
+        goto out;
+    }
+    if (hs->initiator && hs->bound && sodium_memcmp(pt, hs->expect_pk, AGAH_PK_LEN) != 0) {
+        r = agah_fail(why, AGAH_EPERM, "the listener is not the member dialled");
         goto out;
     }
     r = hs->verify(hs->ctx, pt, pt + AGAH_PK_LEN + AGAH_SIG_LEN,

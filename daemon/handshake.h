@@ -60,6 +60,16 @@ int hs_new(int initiator, const uint8_t network_secret[32], const struct agah_id
            uint64_t now, struct hs_replay *replay, struct hs **out);
 void hs_free(struct hs *hs); /* wipes every secret */
 
+/* Client only, before hs_start: the listener is expected to be member pk
+ * (the one last linked at the address dialled). M3 is then sealed under
+ * k_m3 mixed with X25519(e_c, pk as X25519), so only that member's node can
+ * open it and learn who dials, and M4 must carry pk. AGAH_EINVAL if pk is
+ * not a valid key or the handshake has started. */
+int hs_expect_server(struct hs *hs, const uint8_t pk[AGAH_PK_LEN]);
+/* 1 if M3 is bound to the listener's key (client: asked for; server: the
+ * M3 received was). */
+int hs_bound(const struct hs *hs);
+
 /* The initiator's first message (M1) into out[HS_M1_LEN]. */
 int hs_start(struct hs *hs, uint8_t out[HS_M1_LEN]);
 

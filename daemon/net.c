@@ -74,6 +74,9 @@ struct net_addr {
     int used, kept, self, resolving;
     int revoked; /* its last member was revoked: never dialled or passed on */
     int has_pk;
+    /* pk came from a link we dialled here, not from a PEERS claim: our
+     * M3 to this address is then sealed so only pk's node can open it. */
+    int pk_dialled;
     uint8_t pk[AGAH_PK_LEN];
     struct peer *peer; /* our dialled link to it, in any state */
     unsigned fails;
@@ -569,6 +572,7 @@ static int net__verify(void *ctx, const uint8_t pk[AGAH_PK_LEN], const uint8_t *
          * we knew the key, or kept across a restart): dial it no more. */
         if (p->dialer && p->addr != NULL && node_member_status(net->node, pk, &role) == AGAH_EPERM) {
             p->addr->has_pk = 1;
+            p->addr->pk_dialled = 0;
             memcpy(p->addr->pk, pk, AGAH_PK_LEN);
             net__addr_revoked(net, p->addr);
         }
@@ -673,6 +677,7 @@ static void peer__up(struct peer *p)
     uint8_t tx[32], rx[32];
     uint8_t *in;
     char who[AGAH_IDSTR_SIZE];
+    int bound;
 
     memcpy(p->pk, hs_peer_pk(p->hs), AGAH_PK_LEN);
     if (hs_session_keys(p->hs, tx, rx) != 0 || (p->keys = frame_keys_new(tx, rx)) == NULL) {
@@ -683,6 +688,7 @@ static void peer__up(struct peer *p)
     }
     sodium_memzero(tx, sizeof tx);
     sodium_memzero(rx, sizeof rx);
+    bound = hs_bound(p->hs);
     hs_free(p->hs);
     p->hs = NULL;
     if (sodium_memcmp(p->pk, agah_identity_pk(node_identity(net->node)), AGAH_PK_LEN) == 0) {
@@ -692,6 +698,7 @@ static void peer__up(struct peer *p)
     }
     if (p->addr != NULL) {
         p->addr->has_pk = 1;
+        p->addr->pk_dialled = 1;
         memcpy(p->addr->pk, p->pk, AGAH_PK_LEN);
     }
     in = realloc(p->in, FRAME_WIRE_MAX);
@@ -725,7 +732,8 @@ static void peer__up(struct peer *p)
         return;
     }
     net__member_id(p->pk, who);
-    log_info("peer %s up (%s, member %s)", p->remote, p->dialer ? "dialled" : "accepted", who);
+    log_info("peer %s up (%s, member %s%s)", p->remote, p->dialer ? "dialled" : "accepted", who,
+             bound ? ", M3 bound to its key" : "");
     net__send_peers(net, p);
     if (p->dialer)
         net__recon_start(p);
@@ -1390,6 +1398,11 @@ static int peer__start_hs(struct peer *p)
     }
     p->state = PEER_HANDSHAKE;
     if (p->dialer) {
+        /* The member we reached here before: only its node may read who
+         * we are (an impostor holding K learns nothing). */
+        if (p->addr != NULL && p->addr->has_pk && p->addr->pk_dialled &&
+            hs_expect_server(p->hs, p->addr->pk) != 0)
+            log_debug("peer %s: cannot bind M3 to its member key", p->remote);
         if ((r = hs_start(p->hs, m1)) != 0 || (r = peer__send_raw(p, m1, sizeof m1)) != 0) {
             peer__close(p, "cannot send M1");
             return r;
@@ -1980,6 +1993,10 @@ static void net__on_peers(struct peer *p, const struct gossip_msg *m)
                 net__unban(net, addr);
                 a = net__addr_add(net, addr, 0);
                 if (a != NULL) {
+                    /* A claim is not proof: binding M3 to it could let one
+                     * member make us unable to reach another's address. */
+                    if (!a->has_pk || memcmp(a->pk, p->pk, AGAH_PK_LEN) != 0)
+                        a->pk_dialled = 0;
                     a->has_pk = 1;
                     memcpy(a->pk, p->pk, AGAH_PK_LEN);
                     a->revoked = 0;
@@ -2239,7 +2256,9 @@ int net_peer_add(struct net *net, const char *addr, struct agah_why *why)
     if (a == NULL)
         return agah_fail(why, AGAH_ETOOBIG, "too many peer addresses");
     a->self = 0;
-    a->revoked = 0; /* the user asks for it again */
+    a->revoked = 0; /* the user asks for it again, maybe for a new member */
+    a->has_pk = 0;
+    a->pk_dialled = 0;
     net__unban(net, addr);
     a->fails = 0;
     a->next_try = 0;

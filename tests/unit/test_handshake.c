@@ -571,6 +571,65 @@ static void test_version1(void)
           "server without a replay cache");
 }
 
+/* A client that knows whom it dials binds M3 to that member's key: the
+ * member's node opens it, an impostor holding K (another member's node at
+ * that address) cannot, so it never learns who dialled. */
+static void test_bound(void)
+{
+    struct agah_why why;
+    struct members mc = {0}, ms = {0};
+    struct hs *c, *s;
+    uint8_t m1[HS_M1_LEN], m2[HS_MSG_MAX], m3[HS_MSG_MAX], m4[HS_MSG_MAX];
+    size_t l2 = 0, l3 = 0, l4 = 99, l5 = 0;
+    uint8_t zero[32] = {0}, ctx_[32], crx[32], stx[32], srx[32];
+
+    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, NOW, NULL, &c) == 0 &&
+          hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, NOW, R, &s) == 0, "new");
+    CHECKF(hs_expect_server(c, agah_identity_pk(bob)) == 0 && hs_bound(c), "expect bob");
+    CHECKF(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
+          hs_step(c, m2, l2, m3, &l3, &why) == 0 && hs_step(s, m3, l3, m4, &l4, &why) == 0 &&
+          hs_step(c, m4, l4, NULL, &l5, &why) == 0, "bound handshake: %s", why.msg);
+    CHECKF(hs_done(c) && hs_done(s) && hs_bound(s), "bob did not see a bound M3");
+    CHECKF(hs_session_keys(c, ctx_, crx) == 0 && hs_session_keys(s, stx, srx) == 0 &&
+          memcmp(ctx_, srx, 32) == 0 && memcmp(crx, stx, 32) == 0, "keys do not pair up");
+    CHECKF(hs_expect_server(c, agah_identity_pk(bob)) == AGAH_EINVAL, "expectation after start");
+    CHECKF(hs_expect_server(s, agah_identity_pk(alice)) == AGAH_EINVAL, "server expectation");
+    hs_free(c);
+    hs_free(s);
+
+    /* The organiser's node (holding K) stands at the address alice expects
+     * bob at: it cannot open her M3, learns nothing, answers nothing. */
+    memset(&ms, 0, sizeof ms);
+    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, NOW, NULL, &c) == 0 &&
+          hs_new(0, K, org, adm_bob, adm_bob_len, verify, &ms, NOW, R, &s) == 0, "new");
+    CHECKF(hs_expect_server(c, agah_identity_pk(bob)) == 0, "expect bob");
+    CHECKF(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
+          hs_step(c, m2, l2, m3, &l3, &why) == 0, "first steps");
+    l4 = 99;
+    CHECKF(hs_step(s, m3, l3, m4, &l4, &why) == AGAH_ECRYPTO && l4 == 0 && ms.calls == 0,
+          "an impostor opened a bound M3");
+    hs_free(c);
+    hs_free(s);
+    /* Unbound, the same impostor would have read it (what binding stops). */
+    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, NOW, NULL, &c) == 0 &&
+          hs_new(0, K, org, adm_bob, adm_bob_len, verify, &ms, NOW, R, &s) == 0, "new");
+    CHECKF(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
+          hs_step(c, m2, l2, m3, &l3, &why) == 0, "first steps");
+    (void)hs_step(s, m3, l3, m4, &l4, &why);
+    CHECKF(ms.calls == 1 && memcmp(ms.last_pk, agah_identity_pk(alice), 32) == 0,
+          "control: an unbound M3 opens anywhere K is held");
+    hs_free(c);
+    hs_free(s);
+    /* A key that is no point cannot be expected. */
+    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, NOW, NULL, &c) == 0, "new");
+    CHECKF(hs_expect_server(c, zero) == AGAH_EINVAL && !hs_bound(c), "all-zero key expected");
+    hs_free(c);
+    sodium_memzero(ctx_, 32);
+    sodium_memzero(crx, 32);
+    sodium_memzero(stx, 32);
+    sodium_memzero(srx, 32);
+}
+
 int main(void)
 {
     uint8_t *gen;
@@ -602,6 +661,7 @@ int main(void)
     test_window();
     test_replay_full();
     test_version1();
+    test_bound();
     hs_replay_free(R);
     free(adm_alice);
     free(adm_bob);
