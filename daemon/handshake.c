@@ -456,9 +456,9 @@ int hs_step(struct hs *hs, const uint8_t *msg, size_t len, uint8_t *out, size_t 
         t = hs__get64(msg + 32);
         if ((t > hs->now ? t - hs->now : hs->now - t) > HS_WINDOW_S) {
             r = agah_fail(why, AGAH_EEXPIRED,
-                          "M1 time %llu is %s by more than %d s (clock skew or a replay)",
-                          (unsigned long long)t, t > hs->now ? "ahead" : "behind",
-                          HS_WINDOW_S);
+                          "sent an M1 whose time is %s of this node's clock by more than %d s "
+                          "(a clock to set right, or a replay)",
+                          t > hs->now ? "ahead" : "behind", HS_WINDOW_S);
             break;
         }
         if ((r = hs__replay_add(hs->replay, msg, hs->now)) != 0) {

@@ -180,6 +180,7 @@ struct net {
     int vq_busy;
     /* M1s answered within the handshake window, so none is answered twice. */
     struct hs_replay *replay;
+    uint64_t hs_logged[2]; /* when a version, a clock mismatch was last logged */
     /* The remote ends of accepted links that presented our own key, newest
      * last: a dialled link that reaches our key is truly to ourselves only
      * if its local end is one of these (see peer__up). */
@@ -1146,13 +1147,21 @@ static void peer__process(struct peer *p)
                 break;
             /* Nothing is sent on failure: an outsider learns nothing. */
             if ((r = hs_step(p->hs, buf, need, out, &outlen, &why)) != 0) {
-                /* Only a holder of K can make this claim, so naming it
-                 * costs an outsider nothing it could learn. */
-                if (r == AGAH_EVERSION)
+                /* An old node, or a member whose clock is off, can never
+                 * link: say so where an operator looks. At most once a
+                 * minute, since a captured M1 replayed (a version 1 one, or
+                 * one past the window) says the same. */
+                uint64_t *last = r == AGAH_EVERSION   ? &net->hs_logged[0]
+                                 : r == AGAH_EEXPIRED ? &net->hs_logged[1]
+                                                      : NULL;
+
+                if (last != NULL && (*last == 0 || net__now(net) - *last >= 60000)) {
+                    *last = net__now(net);
                     log_warn("peer at %s %s", p->remote, why.msg);
-                else
+                } else {
                     log_debug("peer %s: handshake failed: %s", p->remote,
                               why.msg[0] ? why.msg : agah_strerror(r));
+                }
                 peer__close(p, "handshake failed");
                 break;
             }
