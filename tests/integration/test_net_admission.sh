@@ -10,8 +10,6 @@
 . "$(dirname "$0")/lib.sh"
 lib_init test_net_admission "${1:-}"
 . "$(dirname "$0")/net_lib.sh"
-# links_are NAME N: NAME reports N connected peers (re-read on every call).
-links_are() { [ "$(connected "$1")" = "$2" ]; }
 PEERCTL=$AGAH_BUILD/tools/peerctl
 [ -x "$PEERCTL" ] || { echo "test_net_admission: $PEERCTL is not built" >&2; exit 2; }
 

@@ -9,7 +9,7 @@ lib_init test_net_hostile "${1:-}"
 . "$(dirname "$0")/net_lib.sh"
 community a b || { fail "set up a community of two"; finish; }
 start_daemon b "$PORT_b" "$PORT_a" || { fail "start b"; finish; }
-if wait_until 20 test "$(connected b)" = 1; then
+if wait_until 20 links_are b 1; then
     pass "a and b are linked"
 else
     fail "a and b are linked"

@@ -10,8 +10,6 @@
 . "$(dirname "$0")/lib.sh"
 lib_init test_net_revoked "${1:-}"
 . "$(dirname "$0")/net_lib.sh"
-# links_are NAME N: NAME reports N connected peers (re-read on every call).
-links_are() { [ "$(connected "$1")" = "$2" ]; }
 HOSTILE=$(dirname "$0")/hostile_peer.py
 
 community a m n || { fail "set up a community"; finish; }

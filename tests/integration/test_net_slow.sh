@@ -58,7 +58,7 @@ python3 "$HOSTILE" proxy "$PORT_p" "$PORT_a" "$ROOT/cap" &
 PROXY=$!
 wait_until 10 python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()' "$PORT_p"
 start_daemon b "$PORT_b" "$PORT_p" || { fail "start b"; finish; }
-if wait_until 40 test "$(connected b)" = 1; then
+if wait_until 40 links_are b 1; then
     pass "b links to a through the capturing proxy"
 else
     fail "b links to a through the capturing proxy"
@@ -102,7 +102,7 @@ fi
 
 # b back, dialling a directly.
 start_daemon b "$PORT_b" "$PORT_a" || { fail "start b again"; finish; }
-if wait_until 20 test "$(connected a)" = 1; then
+if wait_until 20 links_are a 1; then
     pass "a and b are linked"
 else
     fail "a and b are linked"
@@ -155,7 +155,7 @@ else
 fi
 stop_daemon b
 start_daemon b "$PORT_b" "$PORT_a" || fail "restart b"
-if wait_until 40 test "$(connected a)" = 1; then
+if wait_until 40 links_are a 1; then
     pass "after the idle connections are gone a new link comes up"
 else
     fail "after the idle connections are gone a new link comes up"
