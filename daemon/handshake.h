@@ -11,8 +11,18 @@
 #include <stdint.h>
 #include <agah/agah.h>
 
-#define HS_M1_LEN 64            /* e_c || MAC */
+/* Handshake version 2: M1 carries the client's clock, so a captured M1
+ * replayed later draws nothing (version 1's M1 was e_c || MAC, 64 bytes). */
+#define HS_VERSION 2
+#define HS_M1_LEN 72            /* e_c || time (8, big-endian) || MAC */
+#define HS_M1_V1_LEN 64         /* version 1's M1: e_c || HMAC_K(e_c) */
 #define HS_M2_LEN 64            /* e_s || MAC */
+/* A server answers an M1 only if its time is within this many seconds of
+ * its own clock, and only once (see struct hs_replay). */
+#define HS_WINDOW_S 120
+/* M1 ephemerals remembered at most: each is kept 2 * HS_WINDOW_S after it
+ * was seen (by then its time is outside every later window). */
+#define HS_REPLAY_MAX 16384
 #define HS_BOX_MAX 4096         /* largest M3/M4 ciphertext */
 #define HS_MSG_MAX (4 + HS_BOX_MAX)
 /* M3/M4 plaintext: pk(32) || sig(64) || admission record. */
@@ -20,6 +30,18 @@
 #define HS_TIMEOUT_MS 10000
 
 struct hs;
+
+/* The ephemeral keys of the M1s a server answered within the window, so a
+ * replayed M1 is answered by nothing. Bounded: when it is full of entries
+ * still inside the window, new M1s are refused (closed unanswered) rather
+ * than an entry forgotten, which would let that M1 be replayed. Only holders
+ * of the network secret can add entries (the MAC is checked first). One per
+ * listener, shared by its handshakes; caller owns *out. */
+struct hs_replay;
+int hs_replay_new(struct hs_replay **out);
+void hs_replay_free(struct hs_replay *rc);
+/* Entries currently remembered (for tests). */
+size_t hs_replay_count(const struct hs_replay *rc);
 
 /* Decides whether the authenticated peer `pk`, presenting admission record
  * adm[0..len), may hold a link: 0 to accept, a negative AGAH_E* to refuse
@@ -29,11 +51,24 @@ typedef int (*hs_verify_fn)(void *ctx, const uint8_t pk[AGAH_PK_LEN], const uint
 
 /* A handshake for one link. `initiator` is the dialling side. The network
  * secret is copied into guarded memory; `me` and `admission` are borrowed
- * and must outlive the handshake. Caller owns *out (hs_free). */
+ * and must outlive the handshake. `now` (unix seconds) is the time the
+ * client stamps into M1 and the server checks M1's time against; `replay`
+ * is required of a server (borrowed, outlives the handshake) and ignored
+ * for a client. Caller owns *out (hs_free). */
 int hs_new(int initiator, const uint8_t network_secret[32], const struct agah_identity *me,
            const uint8_t *admission, size_t admission_len, hs_verify_fn verify, void *ctx,
-           struct hs **out);
+           uint64_t now, struct hs_replay *replay, struct hs **out);
 void hs_free(struct hs *hs); /* wipes every secret */
+
+/* Client only, before hs_start: the listener is expected to be member pk
+ * (the one last linked at the address dialled). M3 is then sealed under
+ * k_m3 mixed with X25519(e_c, pk as X25519), so only that member's node can
+ * open it and learn who dials, and M4 must carry pk. AGAH_EINVAL if pk is
+ * not a valid key or the handshake has started. */
+int hs_expect_server(struct hs *hs, const uint8_t pk[AGAH_PK_LEN]);
+/* 1 if M3 is bound to the listener's key (client: asked for; server: the
+ * M3 received was). */
+int hs_bound(const struct hs *hs);
 
 /* The initiator's first message (M1) into out[HS_M1_LEN]. */
 int hs_start(struct hs *hs, uint8_t out[HS_M1_LEN]);
@@ -41,11 +76,15 @@ int hs_start(struct hs *hs, uint8_t out[HS_M1_LEN]);
 /* How long the next expected message is, given the first `avail` bytes
  * received: 0 and *need set when known, AGAH_ETRUNC when more bytes are
  * needed to tell, AGAH_ETOOBIG (or AGAH_EVALUE) when the announced length
- * is out of bounds: close the link. */
+ * is out of bounds: close the link. A server that holds 64 to 71 bytes
+ * which are a version 1 M1 (its MAC verifies under K) is told HS_M1_V1_LEN,
+ * so hs_step can refuse it by name instead of waiting for bytes that a
+ * version 1 client never sends. */
 int hs_next_len(const struct hs *hs, const uint8_t *buf, size_t avail, size_t *need);
 
 /* Processes one whole message and writes the reply (maybe none: *outlen 0)
- * into out[HS_MSG_MAX]. Any error means: close the link, send nothing. */
+ * into out[HS_MSG_MAX]. Any error means: close the link, send nothing.
+ * AGAH_EVERSION: the peer speaks handshake version 1 (why says so). */
 int hs_step(struct hs *hs, const uint8_t *msg, size_t len, uint8_t *out, size_t *outlen,
             struct agah_why *why);
 

@@ -48,6 +48,8 @@
 #define NET_RATE 5000.0          /* records per second from one peer */
 #define NET_BURST 10000.0
 #define NET_IN_HS (2 * HS_MSG_MAX) /* input buffer before the handshake */
+#define NET_SELF_IN 8            /* accepted links to ourselves remembered */
+#define NET_BANNED_MAX 64        /* addresses of revoked members remembered */
 /* Time spent on one peer's input before the loop turns: libuv calls
  * read_cb up to 32 times per turn for a socket that keeps having data, and
  * each call may carry 128 KiB of records, so without a bound one flooding
@@ -70,7 +72,11 @@ enum { NET_FWD_EAGER = 0, NET_FWD_LAZY = 1 };
 struct net_addr {
     char addr[AGAH_ADDR_MAX];
     int used, kept, self, resolving;
+    int revoked; /* its last member was revoked: never dialled or passed on */
     int has_pk;
+    /* pk came from a link we dialled here, not from a PEERS claim: our
+     * M3 to this address is then sealed so only pk's node can open it. */
+    int pk_dialled;
     uint8_t pk[AGAH_PK_LEN];
     struct peer *peer; /* our dialled link to it, in any state */
     unsigned fails;
@@ -172,6 +178,22 @@ struct net {
      * signatures (verify.h); vq_busy while batches are out at shutdown. */
     struct vq *vq;
     int vq_busy;
+    /* M1s answered within the handshake window, so none is answered twice. */
+    struct hs_replay *replay;
+    uint64_t hs_logged[2]; /* when a version, a clock mismatch was last logged */
+    /* The remote ends of accepted links that presented our own key, newest
+     * last: a dialled link that reaches our key is truly to ourselves only
+     * if its local end is one of these (see peer__up). */
+    struct {
+        char addr[AGAH_ADDR_MAX];
+        uint64_t at;
+    } self_in[NET_SELF_IN];
+    size_t n_self_in;
+    /* Addresses whose last member was revoked, so PEERS cannot bring them
+     * back into the passive view once their entry is gone; a ring, the
+     * oldest forgotten first. */
+    char banned[NET_BANNED_MAX][AGAH_ADDR_MAX];
+    size_t n_banned, banned_next;
 };
 
 struct net_wreq {
@@ -190,6 +212,7 @@ static void net__on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void net__on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void peer__on_timer(uv_timer_t *t);
 static struct peer *net__by_serial(struct net *net, uint64_t serial);
+static void net__addr_revoked(struct net *net, struct net_addr *a);
 
 static uint64_t net__now(const struct net *net) { return uv_now(net->loop); }
 
@@ -541,14 +564,21 @@ static int net__verify(void *ctx, const uint8_t pk[AGAH_PK_LEN], const uint8_t *
      * side learns the address is its own and stops dialling it. */
     if (sodium_memcmp(pk, agah_identity_pk(node_identity(net->node)), AGAH_PK_LEN) == 0)
         return 0;
-    /* The peer's admission may be news to us (a member admitted while we
-     * were apart); a duplicate costs one hash. */
-    r = node_ingest(net->node, adm, len, &why);
-    if (r < 0)
-        log_debug("peer %s: admission record refused: %s", p->remote,
-                  why.msg[0] ? why.msg : agah_strerror(r));
-    if ((r = node_member_status(net->node, pk, &role)) != 0)
+    /* Membership first, and the slot's record stored only if the link is
+     * accepted: a refused link leaves nothing behind (node_admit_peer). */
+    r = node_admit_peer(net->node, pk, adm, len, &role, &why);
+    if (r != 0) {
+        log_debug("peer %s: refused: %s", p->remote, why.msg[0] ? why.msg : agah_strerror(r));
+        /* An address we dialled answers with a revoked key (learned before
+         * we knew the key, or kept across a restart): dial it no more. */
+        if (p->dialer && p->addr != NULL && node_member_status(net->node, pk, &role) == AGAH_EPERM) {
+            p->addr->has_pk = 1;
+            p->addr->pk_dialled = 0;
+            memcpy(p->addr->pk, pk, AGAH_PK_LEN);
+            net__addr_revoked(net, p->addr);
+        }
         return r;
+    }
     p->role = role;
     return 0;
 }
@@ -577,12 +607,78 @@ static int peer__dedupe(struct peer *p)
     return 0;
 }
 
+/* "ip:port" (or "[ip]:port") of a socket address, as peer__name writes
+ * remote ends; "" if it is neither IPv4 nor IPv6. */
+static void net__fmt_addr(const struct sockaddr_storage *ss, char out[AGAH_ADDR_MAX])
+{
+    char ip[48] = "";
+
+    out[0] = '\0';
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+        (void)uv_ip4_name(s4, ip, sizeof ip);
+        (void)snprintf(out, AGAH_ADDR_MAX, "%s:%d", ip, ntohs(s4->sin_port));
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+        (void)uv_ip6_name(s6, ip, sizeof ip);
+        (void)snprintf(out, AGAH_ADDR_MAX, "[%s]:%d", ip, ntohs(s6->sin6_port));
+    }
+}
+
+/* A link presented our own key. Only the two ends of one connection
+ * within this process prove that an address is ours: the accepted end is
+ * remembered by its remote address, and a dialled end whose local address
+ * is among those marks its address as ourselves, never to be dialled
+ * again. Any other dialled link that reaches our key went through someone
+ * who turned our connection back to our own listener (a reflection): the
+ * address may well belong to a real peer, so it is only closed and
+ * redialled with the usual backoff (issue 22, 3.3). */
+static void net__reached_self(struct net *net, struct peer *p)
+{
+    struct sockaddr_storage ss;
+    char local[AGAH_ADDR_MAX];
+    int len = sizeof ss;
+    uint64_t now = net__now(net);
+
+    if (!p->dialer) {
+        if (p->remote[0] == '\0')
+            return;
+        if (net->n_self_in == NET_SELF_IN) {
+            memmove(&net->self_in[0], &net->self_in[1],
+                    (NET_SELF_IN - 1) * sizeof net->self_in[0]);
+            net->n_self_in--;
+        }
+        (void)snprintf(net->self_in[net->n_self_in].addr, AGAH_ADDR_MAX, "%s", p->remote);
+        net->self_in[net->n_self_in++].at = now;
+        return;
+    }
+    if (p->addr == NULL)
+        return;
+    if (uv_tcp_getsockname(&p->tcp, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    net__fmt_addr(&ss, local);
+    for (size_t i = 0; i < net->n_self_in && local[0] != '\0'; i++) {
+        /* The accepted end finished the handshake before it sent M4, so
+         * it is here by the time this end has read M4. */
+        if (now - net->self_in[i].at <= HS_TIMEOUT_MS && strcmp(net->self_in[i].addr, local) == 0) {
+            p->addr->self = 1;
+            log_info("%s is this node's own address; not dialling it again", p->addr->addr);
+            return;
+        }
+    }
+    log_warn("dialled %s and reached this node's own key through another host (a reflected "
+             "connection?); it is not taken as this node's address", p->addr->addr);
+}
+
 static void peer__up(struct peer *p)
 {
     struct net *net = p->net;
     uint8_t tx[32], rx[32];
     uint8_t *in;
     char who[AGAH_IDSTR_SIZE];
+    int bound;
 
     memcpy(p->pk, hs_peer_pk(p->hs), AGAH_PK_LEN);
     if (hs_session_keys(p->hs, tx, rx) != 0 || (p->keys = frame_keys_new(tx, rx)) == NULL) {
@@ -593,16 +689,17 @@ static void peer__up(struct peer *p)
     }
     sodium_memzero(tx, sizeof tx);
     sodium_memzero(rx, sizeof rx);
+    bound = hs_bound(p->hs);
     hs_free(p->hs);
     p->hs = NULL;
     if (sodium_memcmp(p->pk, agah_identity_pk(node_identity(net->node)), AGAH_PK_LEN) == 0) {
-        if (p->addr != NULL)
-            p->addr->self = 1;
+        net__reached_self(net, p);
         peer__close(p, "it is this node");
         return;
     }
     if (p->addr != NULL) {
         p->addr->has_pk = 1;
+        p->addr->pk_dialled = 1;
         memcpy(p->addr->pk, p->pk, AGAH_PK_LEN);
     }
     in = realloc(p->in, FRAME_WIRE_MAX);
@@ -636,7 +733,8 @@ static void peer__up(struct peer *p)
         return;
     }
     net__member_id(p->pk, who);
-    log_info("peer %s up (%s, member %s)", p->remote, p->dialer ? "dialled" : "accepted", who);
+    log_info("peer %s up (%s, member %s%s)", p->remote, p->dialer ? "dialled" : "accepted", who,
+             bound ? ", M3 bound to its key" : "");
     /* An invitation taken up: an organiser's node makes the admission
      * permanent, and the record spreads like any other. */
     if (node_peer_joined(net->node, p->pk) < 0)
@@ -1053,8 +1151,21 @@ static void peer__process(struct peer *p)
                 break;
             /* Nothing is sent on failure: an outsider learns nothing. */
             if ((r = hs_step(p->hs, buf, need, out, &outlen, &why)) != 0) {
-                log_debug("peer %s: handshake failed: %s", p->remote,
-                          why.msg[0] ? why.msg : agah_strerror(r));
+                /* An old node, or a member whose clock is off, can never
+                 * link: say so where an operator looks. At most once a
+                 * minute, since a captured M1 replayed (a version 1 one, or
+                 * one past the window) says the same. */
+                uint64_t *last = r == AGAH_EVERSION   ? &net->hs_logged[0]
+                                 : r == AGAH_EEXPIRED ? &net->hs_logged[1]
+                                                      : NULL;
+
+                if (last != NULL && (*last == 0 || net__now(net) - *last >= 60000)) {
+                    *last = net__now(net);
+                    log_warn("peer at %s %s", p->remote, why.msg);
+                } else {
+                    log_debug("peer %s: handshake failed: %s", p->remote,
+                              why.msg[0] ? why.msg : agah_strerror(r));
+                }
                 peer__close(p, "handshake failed");
                 break;
             }
@@ -1293,13 +1404,18 @@ static int peer__start_hs(struct peer *p)
 
     if ((r = node_my_admission(net->node, &adm, &adm_len)) != 0 ||
         (r = hs_new(p->dialer, node_network_secret(net->node), node_identity(net->node), adm,
-                    adm_len, net__verify, p, &p->hs)) != 0) {
+                    adm_len, net__verify, p, node_now(net->node), net->replay, &p->hs)) != 0) {
         log_error("cannot start a handshake: %s", agah_strerror(r));
         peer__close(p, "no handshake");
         return r;
     }
     p->state = PEER_HANDSHAKE;
     if (p->dialer) {
+        /* The member we reached here before: only its node may read who
+         * we are (an impostor holding K learns nothing). */
+        if (p->addr != NULL && p->addr->has_pk && p->addr->pk_dialled &&
+            hs_expect_server(p->hs, p->addr->pk) != 0)
+            log_debug("peer %s: cannot bind M3 to its member key", p->remote);
         if ((r = hs_start(p->hs, m1)) != 0 || (r = peer__send_raw(p, m1, sizeof m1)) != 0) {
             peer__close(p, "cannot send M1");
             return r;
@@ -1307,6 +1423,58 @@ static int peer__start_hs(struct peer *p)
     }
     peer__update_reading(p);
     return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Revoked members' addresses (issue 22, 3.4)                          */
+
+static int net__banned(const struct net *net, const char *addr)
+{
+    for (size_t i = 0; i < net->n_banned; i++)
+        if (strcmp(net->banned[i], addr) == 0)
+            return 1;
+    return 0;
+}
+
+static void net__unban(struct net *net, const char *addr)
+{
+    for (size_t i = 0; i < net->n_banned; i++)
+        if (strcmp(net->banned[i], addr) == 0)
+            net->banned[i][0] = '\0';
+}
+
+/* The member last seen at `a` is revoked: the address is dialled no more
+ * (a kept one stays listed, `agah peer add` dials it again), not passed on
+ * in PEERS, and PEERS from others cannot bring it back. A revoked node
+ * still holds K and would take every redial as far as M4, for ever. */
+static void net__addr_revoked(struct net *net, struct net_addr *a)
+{
+    char who[AGAH_IDSTR_SIZE];
+
+    if (a->revoked)
+        return;
+    a->revoked = 1;
+    if (!net__banned(net, a->addr)) {
+        (void)snprintf(net->banned[net->banned_next], AGAH_ADDR_MAX, "%s", a->addr);
+        net->banned_next = (net->banned_next + 1) % NET_BANNED_MAX;
+        if (net->n_banned < NET_BANNED_MAX)
+            net->n_banned++;
+    }
+    net__member_id(a->pk, who);
+    log_info("not dialling %s any more: its member %s is revoked", a->addr, who);
+}
+
+/* After a revocation: every address whose member is now revoked. */
+static void net__revoke_addrs(struct net *net)
+{
+    for (size_t i = 0; i < NET_ADDRS_MAX; i++) {
+        struct net_addr *a = &net->addrs[i];
+        int role = 0;
+
+        if (a->used && a->has_pk && !a->revoked &&
+            node_member_status(net->node, a->pk, &role) == AGAH_EPERM)
+            net__addr_revoked(net, a);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -1348,6 +1516,8 @@ static void net__on_stored(void *ctx, const struct agah_rec *rec)
      * its links at once rather than when they next drop. (Closing here is
      * safe: a peer's memory outlives peer__close until its handles close,
      * and every loop over input stops at a closing peer.) */
+    if (rec->type == AGAH_REC_REVOCATION)
+        net__revoke_addrs(net);
     if (rec->type == AGAH_REC_REVOCATION || rec->type == AGAH_REC_ADMISSION) {
         for (struct peer *q = net->peers; q != NULL; q = q->next) {
             int role = 0;
@@ -1690,7 +1860,8 @@ static void net__dial_some(struct net *net)
     for (size_t i = 0; i < NET_ADDRS_MAX; i++) {
         struct net_addr *a = &net->addrs[i];
 
-        if (!a->used || a->self || a->peer != NULL || a->resolving || now < a->next_try)
+        if (!a->used || a->self || a->revoked || a->peer != NULL || a->resolving ||
+            now < a->next_try)
             continue;
         if (a->has_pk && net__member_up(net, a->pk))
             continue;
@@ -1786,7 +1957,8 @@ static void net__send_peers(struct net *net, struct peer *p)
     for (size_t i = 0; i < NET_ADDRS_MAX && n < GOSSIP_PEERS_MAX; i++) {
         struct net_addr *a = &net->addrs[i];
 
-        if (!a->used || a->self || (a->has_pk && memcmp(a->pk, p->pk, AGAH_PK_LEN) == 0))
+        if (!a->used || a->self || a->revoked ||
+            (a->has_pk && memcmp(a->pk, p->pk, AGAH_PK_LEN) == 0))
             continue;
         if (!net__numeric(a->addr))
             continue; /* peers would refuse to look it up anyway */
@@ -1829,10 +2001,18 @@ static void net__on_peers(struct peer *p, const struct gossip_msg *m)
                 struct net_addr *a;
 
                 (void)snprintf(p->listen, sizeof p->listen, "%s", addr);
+                /* A member with a link up now listens there: whoever was
+                 * revoked there before, the address is good again. */
+                net__unban(net, addr);
                 a = net__addr_add(net, addr, 0);
                 if (a != NULL) {
+                    /* A claim is not proof: binding M3 to it could let one
+                     * member make us unable to reach another's address. */
+                    if (!a->has_pk || memcmp(a->pk, p->pk, AGAH_PK_LEN) != 0)
+                        a->pk_dialled = 0;
                     a->has_pk = 1;
                     memcpy(a->pk, p->pk, AGAH_PK_LEN);
+                    a->revoked = 0;
                 }
             }
         }
@@ -1844,7 +2024,7 @@ static void net__on_peers(struct peer *p, const struct gossip_msg *m)
 
         memcpy(addr, s, len);
         addr[len] = '\0';
-        if (!net__numeric(addr) || strcmp(addr, net->advertise) == 0)
+        if (!net__numeric(addr) || strcmp(addr, net->advertise) == 0 || net__banned(net, addr))
             continue;
         (void)net__addr_add(net, addr, 0);
     }
@@ -1955,7 +2135,7 @@ int net_start(uv_loop_t *loop, struct node *node, const struct net_config *cfg,
     net->enc = malloc(FRAME_PT_MAX);
     if (net->pt == NULL || net->enc == NULL ||
         recon_set_new_ext(&net->set, node_ref_id, net->node) != 0 ||
-        gossip_missing_new(&net->missing) != 0) {
+        gossip_missing_new(&net->missing) != 0 || hs_replay_new(&net->replay) != 0) {
         r = agah_fail(why, AGAH_ENOMEM, "out of memory");
         goto fail;
     }
@@ -2068,6 +2248,7 @@ void net_free(struct net *net)
     vq_free(net->vq);
     recon_set_free(net->set);
     gossip_missing_free(net->missing);
+    hs_replay_free(net->replay);
     free(net->pt);
     free(net->enc);
     free(net);
@@ -2088,6 +2269,10 @@ int net_peer_add(struct net *net, const char *addr, struct agah_why *why)
     if (a == NULL)
         return agah_fail(why, AGAH_ETOOBIG, "too many peer addresses");
     a->self = 0;
+    a->revoked = 0; /* the user asks for it again, maybe for a new member */
+    a->has_pk = 0;
+    a->pk_dialled = 0;
+    net__unban(net, addr);
     a->fails = 0;
     a->next_try = 0;
     net__dial_some(net);

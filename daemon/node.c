@@ -2329,3 +2329,77 @@ out:
         return rc;
     return pruned > INT32_MAX ? INT32_MAX : (int)pruned;
 }
+
+/* ------------------------------------------------------------------ */
+/* The handshake's admission slot                                      */
+
+/* Membership is decided before anything from the slot is stored: a link
+ * that is refused leaves nothing behind (issue 22). The slot holds only
+ * pk's own admission (or the genesis record when pk is the founder), so
+ * it cannot carry any other record into the store; an admission new to
+ * this node is tried on a copy of the membership first, and kept only if
+ * it makes pk a member now. */
+int node_admit_peer(struct node *n, const uint8_t pk[AGAH_PK_LEN], const uint8_t *buf,
+                    size_t len, int *role, struct agah_why *why)
+{
+    struct agah_rec r;
+    int rc, remember, trial;
+    uint64_t now = node_now(n);
+
+    if (buf == NULL || len == 0)
+        return agah_fail(why, AGAH_ETRUNC, "no admission record");
+    if (len > AGAH_REC_MAX)
+        return agah_fail(why, AGAH_ETOOBIG, "admission record of %zu bytes", len);
+    if ((rc = agah_rec_decode(buf, len, node_community(n), &r, why)) != 0)
+        return rc;
+    if (r.type == AGAH_REC_ADMISSION) {
+        if (memcmp(r.u.admission.member, pk, AGAH_PK_LEN) != 0)
+            return agah_fail(why, AGAH_EPERM, "the admission slot holds another key's admission");
+    } else if (r.type == AGAH_REC_GENESIS) {
+        if (memcmp(r.author, pk, AGAH_PK_LEN) != 0)
+            return agah_fail(why, AGAH_EPERM, "the admission slot holds a genesis record "
+                                              "of another key");
+    } else {
+        return agah_fail(why, AGAH_EPERM, "the admission slot holds a record of type %d, "
+                                          "not an admission", r.type);
+    }
+    rc = memb_role_at(&n->memb, pk, now, role);
+    if (rc == AGAH_EPERM)
+        return agah_fail(why, rc, "revoked");
+    if (rc == 0 || alerts_id_state(&n->alerts, r.id) != ALERTS_ID_NONE) {
+        /* Already a member, or the record is known and pk still is not. A
+         * member's admission new to us (a changed role) is stored like any
+         * record from a member's link. */
+        if (rc == 0 && alerts_id_state(&n->alerts, r.id) == ALERTS_ID_NONE) {
+            struct agah_why ign = {{0}};
+            if (node__ingest_rec(n, &r, &ign) < 0)
+                log_debug("a member's admission record was not stored: %s", ign.msg);
+            (void)node__maintain(n);
+        }
+        return rc == 0 ? 0 : agah_fail(why, rc, "not a member");
+    }
+    /* New to us: would it make pk a member now? Rules 1-7 first (its
+     * signer must be an organiser we know), then the membership with it
+     * added, without storing anything. */
+    if ((rc = node__validate(n, &r, now, &remember, why)) != 0)
+        return rc == AGAH_EPERM ? AGAH_ENOENT : rc;
+    if ((rc = memb_add(&n->memb, &r)) != 0)
+        return agah_fail(why, rc, "membership is full");
+    if ((rc = memb_recompute(&n->memb)) == 0)
+        trial = memb_role_at(&n->memb, pk, now, role);
+    else
+        trial = rc;
+    if ((rc = memb_remove(&n->memb, r.id)) < 0) {
+        log_error("membership could not be restored after a trial: %s", agah_strerror(rc));
+        return agah_fail(why, AGAH_EINTERNAL, "membership trial failed");
+    }
+    if (trial != 0)
+        return agah_fail(why, trial == AGAH_EPERM ? AGAH_EPERM : AGAH_ENOENT,
+                         "its admission does not make it a member now (expired, or "
+                         "signed by a key that could not admit then)");
+    rc = node__ingest_rec(n, &r, why);
+    (void)node__maintain(n);
+    if (rc < 0)
+        return rc;
+    return node_member_status(n, pk, role);
+}

@@ -39,6 +39,13 @@ int node_my_admission(const struct node *n, const uint8_t **buf, size_t *len);
 /* Whether pk may hold a link now: 0 with *role set if it is an admitted,
  * unrevoked, unexpired member; AGAH_EPERM if revoked; AGAH_ENOENT if unknown. */
 int node_member_status(const struct node *n, const uint8_t pk[AGAH_PK_LEN], int *role);
+/* The handshake's admission slot: whether pk, presenting buf[0..len), may
+ * hold a link now (0 with *role set; AGAH_EPERM revoked or the slot holds a
+ * record that is not pk's admission, nor the genesis record when pk is the
+ * founder; AGAH_ENOENT unknown). Decides first and stores the record only
+ * if the answer is yes: a refused link leaves nothing behind. */
+int node_admit_peer(struct node *n, const uint8_t pk[AGAH_PK_LEN], const uint8_t *buf,
+                    size_t len, int *role, struct agah_why *why);
 
 /* --- records, for gossip and reconciliation --- */
 /* 1 if the record is stored or was pruned recently (so it is not fetched

@@ -265,6 +265,32 @@ out:
     return r;
 }
 
+int agah_identity_dh(const struct agah_identity *id, const uint8_t peer_x25519[32],
+                     uint8_t out[32])
+{
+    uint8_t xsk[crypto_box_SECRETKEYBYTES];
+    int r = AGAH_ECRYPTO;
+
+    if (crypto_sign_ed25519_sk_to_curve25519(xsk, id->sk) != 0) {
+        r = AGAH_EINTERNAL;
+        goto out;
+    }
+    /* libsodium refuses an all-zero result: a low-order point. */
+    if (crypto_scalarmult(out, xsk, peer_x25519) != 0)
+        goto out;
+    r = 0;
+out:
+    sodium_memzero(xsk, sizeof xsk);
+    if (r != 0)
+        sodium_memzero(out, 32);
+    return r;
+}
+
+int agah_pk_to_x25519(const uint8_t pk[AGAH_PK_LEN], uint8_t out[32])
+{
+    return crypto_sign_ed25519_pk_to_curve25519(out, pk) == 0 ? 0 : AGAH_EINVAL;
+}
+
 void agah_lookup_key_derive(const uint8_t network_secret[32], uint8_t lookup_key[32])
 {
     /* Fixed, valid sizes: generichash cannot fail here. */

@@ -55,6 +55,16 @@ void agah_identity_sign(const struct agah_identity *id, const uint8_t *msg, size
 int agah_sig_verify(const uint8_t pk[AGAH_PK_LEN], const uint8_t *msg, size_t len,
                     const uint8_t sig[AGAH_SIG_LEN]);
 
+/* X25519 of this identity's secret key (converted from Ed25519) with a
+ * peer's X25519 public key, so a handshake can bind a message to a known
+ * member without the secret leaving this module. AGAH_ECRYPTO for a
+ * low-order point (out is zeroed). The caller wipes out. */
+int agah_identity_dh(const struct agah_identity *id, const uint8_t peer_x25519[32],
+                     uint8_t out[32]);
+/* The X25519 public key of an Ed25519 member key; AGAH_EINVAL if it is not
+ * a valid point. */
+int agah_pk_to_x25519(const uint8_t pk[AGAH_PK_LEN], uint8_t out[32]);
+
 /* Sealed boxes to an Ed25519 public key (converted to X25519).
  * agah_seal writes mlen + AGAH_SEAL_OVERHEAD bytes. */
 #define AGAH_SEAL_OVERHEAD 48

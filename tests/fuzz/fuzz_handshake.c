@@ -1,6 +1,7 @@
 /* libFuzzer target for the handshake, the only code an outsider reaches.
  * The first byte picks what the rest is:
- *   0  M1 to a fresh responder
+ *   0  M1 to a fresh responder (its time must be within HS_WINDOW_S of
+ *      NOW below; a 64-byte version 1 M1 is refused by name)
  *   1  M2 to an initiator that sent M1
  *   2  raw bytes to a responder waiting for M3 (length field and box)
  *   3  the plaintext of M3, sealed under the right key by the initiator,
@@ -23,6 +24,8 @@ static uint8_t K[32], community[32];
 static uint8_t *adm_a, *adm_b;
 static size_t adm_a_len, adm_b_len;
 static uint64_t rnd_ctr;
+/* The clock of both ends; the corpus's M1s carry this time. */
+#define NOW 1700000100u
 
 static void det_random(void *buf, size_t len)
 {
@@ -74,6 +77,7 @@ static void setup(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct hs *c = NULL, *s = NULL;
+    struct hs_replay *R = NULL;
     struct agah_why why;
     uint8_t m1[HS_M1_LEN], m2[HS_MSG_MAX], m3[HS_MSG_MAX], m4[HS_MSG_MAX], out[HS_MSG_MAX];
     size_t l2 = 0, l3 = 0, l4 = 0, ol = 0, need = 0;
@@ -84,8 +88,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1 || size - 1 > HS_MSG_MAX)
         return 0;
     rnd_ctr = 0;
-    if (hs_new(1, K, ida, adm_a, adm_a_len, verify, NULL, &c) != 0 ||
-        hs_new(0, K, idb, adm_b, adm_b_len, verify, NULL, &s) != 0)
+    /* A fresh replay cache per input: the ephemerals repeat by design. */
+    if (hs_replay_new(&R) != 0)
+        abort();
+    if (hs_new(1, K, ida, adm_a, adm_a_len, verify, NULL, NOW, R, &c) != 0 ||
+        hs_new(0, K, idb, adm_b, adm_b_len, verify, NULL, NOW, R, &s) != 0)
         abort();
     data++;
     size--;
@@ -93,6 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     switch (data[-1] % 6) {
     case 0:
+        (void)hs_next_len(s, data, size, &need);
         r = hs_step(s, data, size, out, &ol, &why);
         break;
     case 1:
@@ -148,5 +156,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* a failed step must say nothing */
     hs_free(c);
     hs_free(s);
+    hs_replay_free(R);
     return 0;
 }

@@ -5,14 +5,21 @@ usage:
   hostile_peer.py proxy LISTEN_PORT TARGET_PORT CAPTURE_PREFIX
       forwards every connection to 127.0.0.1:TARGET_PORT and appends what
       the first one to carry data carried to PREFIX.c2s (client to server)
-      and PREFIX.s2c
-  hostile_peer.py replay PORT CAPTURE_PREFIX
-      replays a captured client side: M1 alone, then the rest; prints
-      "m2=N fresh=0|1 more=N closed=0|1 secs=S"
+      and PREFIX.s2c; PREFIX.n holds how many connections it accepted
+  hostile_peer.py replay PORT CAPTURE_PREFIX [M1_LEN]
+      replays a captured client side: M1 (72 bytes, or M1_LEN) alone, then
+      the rest; prints "m2=N fresh=0|1 more=N closed=0|1 secs=S"
   hostile_peer.py slowloris PORT N M1_FILE SECONDS
       N connections sending one byte a second (half random bytes, half a
-      captured M1 at once and then its M3 byte by byte); prints "n=N closed=C min=S max=S
-      bytes_random=B bytes_m1=B"
+      fresh valid M1 from M1_FILE, 72 bytes each as `peerctl m1` writes
+      them, at once and then an M3 of 256 bytes byte by byte); prints
+      "n=N closed=C min=S max=S bytes_random=B bytes_m1=B"
+  hostile_peer.py send PORT FILE
+      sends FILE's bytes and reads until closed (15 s at most); prints
+      "got=N closed=0|1 secs=S"
+  hostile_peer.py count PORT SECONDS
+      listens on 127.0.0.1:PORT for SECONDS, closing every connection at
+      once; prints "n=N" (how many connections were made to it)
   hostile_peer.py idle PORT N SECONDS
       N connections that send nothing, held up to SECONDS; prints
       "opened=O refused=R fast=F timed_out=T open=P bytes=B"
@@ -24,6 +31,8 @@ import socket
 import sys
 import threading
 import time
+
+M1_LEN = 72  # handshake version 2: e_c || time || MAC
 
 
 def proxy(listen_port, target_port, prefix):
@@ -60,6 +69,8 @@ def proxy(listen_port, target_port, prefix):
     while True:
         c, _ = srv.accept()
         n += 1
+        with open(prefix + ".n", "w") as f:  # connections accepted so far
+            f.write("%d\n" % n)
         try:
             t = socket.create_connection(("127.0.0.1", target_port), timeout=5)
         except OSError:
@@ -87,12 +98,12 @@ def read_until_close(s, secs):
     return got, 0
 
 
-def replay(port, prefix):
+def replay(port, prefix, m1_len=M1_LEN):
     c2s = open(prefix + ".c2s", "rb").read()
     m2_orig = open(prefix + ".s2c", "rb").read()[:64]
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     t0 = time.time()
-    s.sendall(c2s[:64])
+    s.sendall(c2s[:m1_len])
     m2 = b""
     end = time.time() + 5
     while len(m2) < 64 and time.time() < end:
@@ -103,7 +114,7 @@ def replay(port, prefix):
                 break
             m2 += b
     try:
-        s.sendall(c2s[64:])
+        s.sendall(c2s[m1_len:])
     except OSError:
         pass
     more, closed = read_until_close(s, 15)
@@ -111,8 +122,33 @@ def replay(port, prefix):
           (len(m2), int(len(m2) == 64 and m2 != m2_orig), more, closed, time.time() - t0))
 
 
+def count(port, secs):
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", port))
+    srv.listen(16)
+    n, end = 0, time.time() + secs
+    while time.time() < end:
+        r, _, _ = select.select([srv], [], [], max(0.0, end - time.time()))
+        if r:
+            c, _ = srv.accept()
+            n += 1
+            c.close()
+    print("n=%d" % n, flush=True)
+
+
+def send(port, path):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    t0 = time.time()
+    s.sendall(open(path, "rb").read())
+    got, closed = read_until_close(s, 15)
+    print("got=%d closed=%d secs=%.1f" % (got, closed, time.time() - t0))
+
+
 def slowloris(port, n, m1_file, secs):
-    capture = open(m1_file, "rb").read()
+    m1s = open(m1_file, "rb").read()
+    # An M3 announcing 256 bytes, within bounds, so the server waits for it.
+    m3 = b"\x00\x00\x01\x00" + bytes(256)
     res = []
     lock = threading.Lock()
 
@@ -120,9 +156,10 @@ def slowloris(port, n, m1_file, secs):
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
         if i % 2 == 0:
             data = os.urandom(256)
-        else:  # a valid M1 at once (it draws an M2), then M3 byte by byte
-            s.sendall(capture[:64])
-            data = capture[64:]
+        else:  # a fresh valid M1 at once (it draws an M2), then M3 byte by byte
+            k = i // 2
+            s.sendall(m1s[k * M1_LEN:(k + 1) * M1_LEN])
+            data = m3
         s.setblocking(False)
         t0, got, k, closed = time.time(), 0, 0, 0
         while time.time() - t0 < secs and not closed:
@@ -207,7 +244,12 @@ def main():
     if mode == "proxy":
         proxy(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     elif mode == "replay":
-        replay(int(sys.argv[2]), sys.argv[3])
+        replay(int(sys.argv[2]), sys.argv[3],
+               int(sys.argv[4]) if len(sys.argv) > 4 else M1_LEN)
+    elif mode == "count":
+        count(int(sys.argv[2]), float(sys.argv[3]))
+    elif mode == "send":
+        send(int(sys.argv[2]), sys.argv[3])
     elif mode == "slowloris":
         slowloris(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5]))
     elif mode == "idle":

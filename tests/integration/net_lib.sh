@@ -66,5 +66,10 @@ connected() {
     agah_on "$1" --json status 2>/dev/null | sed -n 's/.*"peers": \([0-9]*\).*/\1/p'
 }
 
+# links_are NAME N: NAME reports N connected peers. For wait_until, which
+# runs its arguments again each time: `wait_until 20 test "$(connected b)" = 1`
+# would compare the count taken once, before the wait.
+links_are() { [ "$(connected "$1")" = "$2" ]; }
+
 # lines FILE: how many lines FILE has (for waits that must re-read it).
 lines() { wc -l <"$1"; }

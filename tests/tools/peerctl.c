@@ -18,7 +18,10 @@
  *                      `agah check` finds it; default: a free-text alert
  *   peerctl admission DIR                 DIR's own admission record
  *   peerctl records DIR                   every record in DIR's community file
- *   peerctl connect DIR HOST:PORT [--m3-len N] ACTION...
+ *   peerctl m1 DIR N [v1]                 N fresh M1s under DIR's network
+ *                                         secret, raw, on stdout (v1: the
+ *                                         64-byte M1 of handshake version 1)
+ *   peerctl connect DIR HOST:PORT [--m3-len N] [--throwaway] [--slot FILE] ACTION...
  *     send FILE        RECORD frames of FILE's records, in file order
  *     repeat FILE N    N RECORD frames cycling through FILE's records
  *     wait SECONDS     keep reading (answering PING) for SECONDS
@@ -32,6 +35,10 @@
  *     trickle SECONDS  one byte of a valid frame per second, for SECONDS
  *   --m3-len N replaces the handshake after M2 by a 4-byte M3 length of N
  *   and 1 KiB of zeros, then reads until closed (the pre-handshake bound).
+ *   --throwaway signs the handshake with a fresh key that no one admitted
+ *   (DIR still gives the network secret): an outsider who learnt K.
+ *   --slot FILE puts the first record of FILE in M3's admission slot instead
+ *   of DIR's own admission (tests/integration/test_net_admission.sh).
  *
  * `connect` ends with one line on stdout:
  *   up=1 closed=0 sent=N secs=S record=R body=B ihave=I after_oversize=X
@@ -431,9 +438,11 @@ static int dial(const char *addr)
     return fd;
 }
 
-/* The real handshake as the dialling side; with m3_len >= 0 it stops
- * after M2 and sends a bare M3 length instead. */
-static void link_handshake(struct link *l, const struct me *m, long m3_len)
+/* The real handshake as the dialling side, signed by `id` and presenting
+ * adm in the admission slot; with m3_len >= 0 it stops after M2 and sends a
+ * bare M3 length instead. */
+static void link_handshake_as(struct link *l, const struct me *m, long m3_len,
+                              const struct agah_identity *id, const uint8_t *adm, size_t adm_len)
 {
     struct hs *hs = NULL;
     uint8_t msg[HS_MSG_MAX], out[HS_MSG_MAX], tx[32], rx[32];
@@ -441,8 +450,8 @@ static void link_handshake(struct link *l, const struct me *m, long m3_len)
     struct agah_why why = {{0}};
     int r;
 
-    if ((r = hs_new(1, m->local->network_secret, m->id, m->adm, m->adm_len, verify_any, NULL,
-                    &hs)) != 0 ||
+    if ((r = hs_new(1, m->local->network_secret, id, adm, adm_len, verify_any, NULL,
+                    (uint64_t)time(NULL), NULL, &hs)) != 0 ||
         (r = hs_start(hs, out)) != 0)
         die("hs_new", r);
     link_write_all(l, out, HS_M1_LEN);
@@ -473,6 +482,11 @@ static void link_handshake(struct link *l, const struct me *m, long m3_len)
     sodium_memzero(rx, sizeof rx);
     hs_free(hs);
     l->up = 1;
+}
+
+static void link_handshake(struct link *l, const struct me *m, long m3_len)
+{
+    link_handshake_as(l, m, m3_len, m->id, m->adm, m->adm_len);
 }
 
 /* FILE's records: lines "ID HEX" (or just "HEX"). */
@@ -593,7 +607,8 @@ static int cmd_connect(int argc, char **argv)
     struct me m;
     struct link l;
     long m3_len = -1;
-    int i = 4;
+    int i = 4, throwaway = 0;
+    const char *slot = NULL;
     uint64_t after = 0;
     double t0;
 
@@ -603,12 +618,42 @@ static int cmd_connect(int argc, char **argv)
     memset(&l, 0, sizeof l);
     if ((l.in = malloc(2 * FRAME_WIRE_MAX)) == NULL || (l.pt = malloc(FRAME_WIRE_MAX)) == NULL)
         die("out of memory", AGAH_ENOMEM);
-    if (i + 1 < argc && strcmp(argv[i], "--m3-len") == 0) {
-        m3_len = strtol(argv[i + 1], NULL, 0);
-        i += 2;
+    for (;;) {
+        if (i + 1 < argc && strcmp(argv[i], "--m3-len") == 0) {
+            m3_len = strtol(argv[i + 1], NULL, 0);
+            i += 2;
+        } else if (i < argc && strcmp(argv[i], "--throwaway") == 0) {
+            throwaway = 1;
+            i++;
+        } else if (i + 1 < argc && strcmp(argv[i], "--slot") == 0) {
+            slot = argv[i + 1];
+            i += 2;
+        } else {
+            break;
+        }
     }
     l.fd = dial(argv[3]);
-    link_handshake(&l, &m, m3_len);
+    if (throwaway || slot != NULL) {
+        struct agah_identity *id = m.id;
+        size_t *lens = NULL, n = 0;
+        uint8_t **recs = NULL;
+        int r;
+
+        if (throwaway && (r = agah_identity_generate(&id)) != 0)
+            die("cannot make a throwaway key", r);
+        if (slot != NULL && ((recs = read_records(slot, &lens, &n)) == NULL || n == 0))
+            die("no record in the slot file", AGAH_ENOENT);
+        link_handshake_as(&l, &m, m3_len, id, n > 0 ? recs[0] : m.adm,
+                          n > 0 ? lens[0] : m.adm_len);
+        for (size_t k = 0; k < n; k++)
+            free(recs[k]);
+        free(recs);
+        free(lens);
+        if (id != m.id)
+            agah_identity_free(id);
+    } else {
+        link_handshake(&l, &m, m3_len);
+    }
     t0 = now_s();
     if (m3_len >= 0) {
         uint64_t before = l.bytes_in;
@@ -652,6 +697,42 @@ static int cmd_connect(int argc, char **argv)
     return 0;
 }
 
+/* N fresh M1s: what a dialling member sends first, for hostile_peer.py,
+ * which holds no network secret of its own. */
+static int cmd_m1(const char *dir, long n, int v1)
+{
+    struct me m;
+
+    me_load(dir, &m);
+    for (long i = 0; i < n; i++) {
+        uint8_t out[HS_MSG_MAX];
+        struct hs *hs = NULL;
+        int r;
+
+        if (v1) {
+            uint8_t sk[32];
+
+            randombytes_buf(sk, sizeof sk);
+            if (crypto_scalarmult_base(out, sk) != 0)
+                die("X25519", AGAH_EINTERNAL);
+            sodium_memzero(sk, sizeof sk);
+            crypto_auth_hmacsha512256(out + 32, out, 32, m.local->network_secret);
+            if (fwrite(out, 1, HS_M1_V1_LEN, stdout) != HS_M1_V1_LEN)
+                die("stdout", 0);
+            continue;
+        }
+        if ((r = hs_new(1, m.local->network_secret, m.id, m.adm, m.adm_len, verify_any, NULL,
+                        (uint64_t)time(NULL), NULL, &hs)) != 0 ||
+            (r = hs_start(hs, out)) != 0)
+            die("hs_new", r);
+        hs_free(hs);
+        if (fwrite(out, 1, HS_M1_LEN, stdout) != HS_M1_LEN)
+            die("stdout", 0);
+    }
+    me_free(&m);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     struct me m;
@@ -682,10 +763,13 @@ int main(int argc, char **argv)
         me_free(&m);
         return 0;
     }
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "m1") == 0)
+        return cmd_m1(argv[2], strtol(argv[3], NULL, 10), argc == 5 && strcmp(argv[4], "v1") == 0);
     if (argc >= 4 && strcmp(argv[1], "connect") == 0)
         return cmd_connect(argc, argv);
     (void)fprintf(stderr, "usage: peerctl alerts DIR N [NOTE_BYTES] [OPTS] | annotate DIR confirm|retract ID [OPTS] |\n"
-                          "       admission DIR | records DIR | connect DIR HOST:PORT [--m3-len N] ACTION...\n"
+                          "       admission DIR | records DIR | m1 DIR N [v1] |\n"
+                          "       connect DIR HOST:PORT [--m3-len N] [--throwaway] [--slot FILE] ACTION...\n"
                           "OPTS: --created UNIX --epoch ID --number E164\n");
     return 2;
 }

@@ -3,7 +3,9 @@
  * wrong network secret gets no reply at all; a revoked or unknown key is
  * refused without M4; messages replayed from an earlier session fail; every
  * single-bit flip of every message fails; length bounds; a low-order
- * ephemeral key. */
+ * ephemeral key. Version 2: a replayed M1, or one whose time is outside the
+ * window, draws nothing; the replay cache refuses when full; a version 1 M1
+ * is recognised and refused by name. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,10 @@ static uint8_t K[32], K_other[32], community[32];
 static struct agah_identity *org, *alice, *bob;
 static uint8_t *adm_alice, *adm_bob;
 static size_t adm_alice_len, adm_bob_len;
+/* Both ends' clock, and the replay cache every server here shares. */
+#define NOW 1700000100u
+static struct hs_replay *R;
+static void make_m1(uint8_t m1[HS_M1_LEN], const uint8_t e[32], uint64_t t);
 
 /* The membership a verify callback consults: admitted keys, revoked keys. */
 struct members {
@@ -67,8 +73,8 @@ static void run(struct session *x, const uint8_t *kc, const uint8_t *ks)
     struct agah_why why;
 
     memset(x, 0, sizeof *x);
-    if (hs_new(1, kc, alice, adm_alice, adm_alice_len, verify, &x->mc, &x->c) != 0 ||
-        hs_new(0, ks, bob, adm_bob, adm_bob_len, verify, &x->ms, &x->s) != 0) {
+    if (hs_new(1, kc, alice, adm_alice, adm_alice_len, verify, &x->mc, NOW, R, &x->c) != 0 ||
+        hs_new(0, ks, bob, adm_bob, adm_bob_len, verify, &x->ms, NOW, R, &x->s) != 0) {
         CHECKF(0, "hs_new");
         return;
     }
@@ -127,7 +133,7 @@ static void test_success(void)
     {
         struct hs *h;
         uint8_t a[32], b[32];
-        CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, NULL, &h) == 0, "new");
+        CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, NULL, NOW, R, &h) == 0, "new");
         CHECKF(hs_session_keys(h, a, b) == AGAH_EINVAL, "keys before the handshake");
         hs_free(h);
     }
@@ -154,8 +160,8 @@ static void test_wrong_secret(void)
 
         run(&y, K, K);
         struct hs *c, *s;
-        CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &y.mc, &c) == 0 &&
-              hs_new(0, K_other, bob, adm_bob, adm_bob_len, verify, &y.ms, &s) == 0, "new");
+        CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &y.mc, NOW, R, &c) == 0 &&
+              hs_new(0, K_other, bob, adm_bob, adm_bob_len, verify, &y.ms, NOW, R, &s) == 0, "new");
         uint8_t m1[HS_M1_LEN];
         CHECKF(hs_start(c, m1) == 0, "start");
         /* Forge an M2 as an outsider would: a server with K_other cannot
@@ -196,8 +202,8 @@ static void test_revoked(void)
         uint8_t m1[HS_M1_LEN], m2[HS_MSG_MAX], m3[HS_MSG_MAX], m4[HS_MSG_MAX];
         size_t l2, l3, l4 = 99;
 
-        CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, &c) == 0 &&
-              hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, &s) == 0, "new");
+        CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, NOW, R, &c) == 0 &&
+              hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, NOW, R, &s) == 0, "new");
         CHECKF(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
               hs_step(c, m2, l2, m3, &l3, &why) == 0, "first steps");
         CHECKF(hs_step(s, m3, l3, m4, &l4, &why) == AGAH_EPERM, "revoked client accepted");
@@ -216,8 +222,8 @@ static void test_revoked(void)
         uint8_t m1[HS_M1_LEN], m2[HS_MSG_MAX], m3[HS_MSG_MAX], m4[HS_MSG_MAX];
         size_t l2, l3, l4, l5;
 
-        CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, &c) == 0 &&
-              hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, &s) == 0, "new");
+        CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, NOW, R, &c) == 0 &&
+              hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, NOW, R, &s) == 0, "new");
         CHECKF(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
               hs_step(c, m2, l2, m3, &l3, &why) == 0 &&
               hs_step(s, m3, l3, m4, &l4, &why) == 0, "first steps");
@@ -234,8 +240,8 @@ static void test_revoked(void)
         uint8_t m1[HS_M1_LEN], m2[HS_MSG_MAX], m3[HS_MSG_MAX], m4[HS_MSG_MAX];
         size_t l2, l3, l4 = 99;
 
-        CHECKF(hs_new(1, K, alice, adm_bob, adm_bob_len, verify, &mc, &c) == 0 &&
-              hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, &s) == 0, "new");
+        CHECKF(hs_new(1, K, alice, adm_bob, adm_bob_len, verify, &mc, NOW, R, &c) == 0 &&
+              hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, NOW, R, &s) == 0, "new");
         CHECKF(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
               hs_step(c, m2, l2, m3, &l3, &why) == 0, "first steps");
         CHECKF(hs_step(s, m3, l3, m4, &l4, &why) == AGAH_ENOENT && l4 == 0,
@@ -256,18 +262,34 @@ static void test_replay(void)
 
     run(&old, K, K);
     CHECKF(old.rc[3] == 0, "first session");
-    /* A recorded M1 replayed to the server draws a fresh M2, but the
-     * recorded M3 does not open under the new keys. */
-    CHECKF(hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, &s) == 0, "new");
-    CHECKF(hs_step(s, old.m[0], HS_M1_LEN, m2, &l2, &why) == 0, "replayed M1");
-    CHECKF(l2 == HS_M2_LEN && memcmp(m2, old.m[1], HS_M2_LEN) != 0, "same M2 twice");
-    CHECKF(hs_step(s, old.m[2], old.len[2], m4, &l4, &why) == AGAH_ECRYPTO && l4 == 0,
+    /* A recorded M1 replayed to the server within the window draws
+     * nothing at all: no M2 that would tell a member's node from any other
+     * host (version 1 answered every replay, an oracle valid for ever). */
+    CHECKF(hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, NOW + 5, R, &s) == 0, "new");
+    l2 = 99;
+    CHECKF(hs_step(s, old.m[0], HS_M1_LEN, m2, &l2, &why) == AGAH_EEXIST && l2 == 0,
+          "replayed M1 answered");
+    CHECKF(hs_step(s, old.m[2], old.len[2], m4, &l4, &why) != 0 && l4 == 0,
           "replayed M3 accepted");
     CHECKF(ms.calls == 0, "verify reached by a replay");
     hs_free(s);
+    /* Nor later, once the cache has forgotten it: its time is then
+     * outside the window. */
+    {
+        struct hs_replay *fresh;
+        CHECKF(hs_replay_new(&fresh) == 0, "replay cache");
+        CHECKF(hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, NOW + HS_WINDOW_S + 1,
+                      fresh, &s) == 0, "new");
+        l2 = 99;
+        CHECKF(hs_step(s, old.m[0], HS_M1_LEN, m2, &l2, &why) == AGAH_EEXPIRED && l2 == 0,
+              "old M1 answered after the window");
+        CHECKF(hs_replay_count(fresh) == 0, "a refused M1 was remembered");
+        hs_free(s);
+        hs_replay_free(fresh);
+    }
     /* A recorded M2 replayed to a new client fails its MAC (it covers the
      * client's fresh ephemeral); a recorded M4 never opens either. */
-    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, &c) == 0, "new");
+    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, NOW, R, &c) == 0, "new");
     CHECKF(hs_start(c, m1) == 0, "start");
     CHECKF(hs_step(c, old.m[1], HS_M2_LEN, m3, &l3, &why) == AGAH_ECRYPTO && l3 == 0,
           "replayed M2 accepted");
@@ -279,8 +301,8 @@ static void test_replay(void)
         size_t b2, b3, b4;
 
         run(&y, K, K);
-        CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, &c2) == 0 &&
-              hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, &s) == 0, "new");
+        CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, NOW, R, &c2) == 0 &&
+              hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, NOW, R, &s) == 0, "new");
         CHECKF(hs_start(c2, a1) == 0 && hs_step(s, a1, HS_M1_LEN, a2, &b2, &why) == 0 &&
               hs_step(c2, a2, b2, a3, &b3, &why) == 0, "steps");
         CHECKF(hs_step(c2, old.m[3], old.len[3], NULL, &b4, &why) == AGAH_ECRYPTO,
@@ -303,8 +325,8 @@ static int flip_one(int which, size_t bit)
     size_t len[4] = {HS_M1_LEN, 0, 0, 0}, ol = 0, need = 0;
     int r = 0, accepted = 0;
 
-    if (hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, &c) != 0 ||
-        hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, &s) != 0)
+    if (hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, NOW, R, &c) != 0 ||
+        hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, NOW, R, &s) != 0)
         return 1;
     (void)hs_start(c, m[0]);
     for (int i = 0; i < 4 && r == 0; i++) {
@@ -362,20 +384,22 @@ static void test_bounds(void)
     uint8_t buf[HS_MSG_MAX], m1[HS_M1_LEN], m2[HS_MSG_MAX];
     size_t need = 0, l2;
 
-    CHECKF(hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &m, &s) == 0, "new");
+    CHECKF(hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &m, NOW, R, &s) == 0, "new");
     CHECKF(hs_next_len(s, buf, 0, &need) == 0 && need == HS_M1_LEN, "M1 length");
     CHECKF(hs_step(s, buf, 63, m2, &l2, &why) != 0 && l2 == 0, "short M1 accepted");
     hs_free(s);
     /* A low-order point with a valid MAC (an insider's trick) fails. */
-    CHECKF(hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &m, &s) == 0, "new");
-    memset(m1, 0, 32);
-    crypto_auth_hmacsha512256(m1 + 32, m1, 32, K);
+    CHECKF(hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &m, NOW, R, &s) == 0, "new");
+    {
+        uint8_t zero[32] = {0};
+        make_m1(m1, zero, NOW);
+    }
     CHECKF(hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == AGAH_ECRYPTO && l2 == 0,
           "all-zero ephemeral accepted");
     hs_free(s);
     /* M3 length field bounds. */
-    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &m, &c) == 0 &&
-          hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &m, &s) == 0, "new");
+    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &m, NOW, R, &c) == 0 &&
+          hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &m, NOW, R, &s) == 0, "new");
     CHECKF(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0, "M1");
     CHECKF(hs_next_len(s, buf, 3, &need) == AGAH_ETRUNC, "3 bytes told the length");
     buf[0] = 0; buf[1] = 0; buf[2] = 0x10; buf[3] = 0x01; /* 4097 */
@@ -391,7 +415,7 @@ static void test_bounds(void)
     /* Our own admission must fit. */
     {
         uint8_t *big = calloc(1, HS_ADMISSION_MAX + 1);
-        CHECKF(hs_new(1, K, alice, big, HS_ADMISSION_MAX + 1, verify, &m, &c) == AGAH_EINVAL,
+        CHECKF(hs_new(1, K, alice, big, HS_ADMISSION_MAX + 1, verify, &m, NOW, R, &c) == AGAH_EINVAL,
               "oversize admission");
         free(big);
     }
@@ -407,8 +431,8 @@ static void test_box_contents(void)
     uint8_t m1[HS_M1_LEN], m2[HS_MSG_MAX], m3[HS_MSG_MAX], m4[HS_MSG_MAX], pt[200];
     size_t l2, l3, l4 = 9;
 
-    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, &c) == 0 &&
-          hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, &s) == 0, "new");
+    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, NOW, R, &c) == 0 &&
+          hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, NOW, R, &s) == 0, "new");
     CHECKF(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
           hs_step(c, m2, l2, m3, &l3, &why) == 0, "steps");
     memset(pt, 0, sizeof pt);
@@ -420,12 +444,198 @@ static void test_box_contents(void)
     hs_free(s);
 }
 
+/* A version 2 M1 made by hand: e || time || HMAC_K(label || e || time). */
+static void make_m1(uint8_t m1[HS_M1_LEN], const uint8_t e[32], uint64_t t)
+{
+    crypto_auth_hmacsha512256_state st;
+
+    memcpy(m1, e, 32);
+    for (int i = 0; i < 8; i++)
+        m1[32 + i] = (uint8_t)(t >> (56 - 8 * i));
+    crypto_auth_hmacsha512256_init(&st, K, 32);
+    crypto_auth_hmacsha512256_update(&st, (const uint8_t *)"agah-hs-m1-v2", 13);
+    crypto_auth_hmacsha512256_update(&st, m1, 40);
+    crypto_auth_hmacsha512256_final(&st, m1 + 40);
+}
+
+/* One M1 at server time `now`: the step's result, *l2 the reply length. */
+static int m1_at(struct hs_replay *rc, const uint8_t m1[HS_M1_LEN], uint64_t now, size_t *l2)
+{
+    struct members ms = {0};
+    struct agah_why why;
+    struct hs *s;
+    uint8_t m2[HS_MSG_MAX];
+    int r;
+
+    if (hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, now, rc, &s) != 0)
+        return 99;
+    *l2 = 99;
+    r = hs_step(s, m1, HS_M1_LEN, m2, l2, &why);
+    hs_free(s);
+    return r;
+}
+
+/* M1's time must lie within HS_WINDOW_S of the server's clock, either way;
+ * the time is under the MAC, so it cannot be moved into the window. */
+static void test_window(void)
+{
+    uint8_t e[32], esk[32], m1[HS_M1_LEN];
+    size_t l2;
+
+    randombytes_buf(esk, 32);
+    crypto_scalarmult_base(e, esk);
+    make_m1(m1, e, NOW - HS_WINDOW_S - 1);
+    CHECKF(m1_at(R, m1, NOW, &l2) == AGAH_EEXPIRED && l2 == 0, "M1 121 s old answered");
+    make_m1(m1, e, NOW + HS_WINDOW_S + 1);
+    CHECKF(m1_at(R, m1, NOW, &l2) == AGAH_EEXPIRED && l2 == 0, "M1 121 s ahead answered");
+    make_m1(m1, e, NOW - HS_WINDOW_S);
+    CHECKF(m1_at(R, m1, NOW, &l2) == 0 && l2 == HS_M2_LEN, "M1 120 s old refused");
+    randombytes_buf(esk, 32);
+    crypto_scalarmult_base(e, esk);
+    make_m1(m1, e, NOW + HS_WINDOW_S);
+    CHECKF(m1_at(R, m1, NOW, &l2) == 0 && l2 == HS_M2_LEN, "M1 120 s ahead refused");
+    /* Moving the time without the MAC fails like any forgery. */
+    m1[39] ^= 1;
+    CHECKF(m1_at(R, m1, NOW, &l2) == AGAH_ECRYPTO && l2 == 0, "time edited");
+}
+
+/* A full cache refuses new M1s (nothing answered) instead of forgetting an
+ * entry that could then be replayed; entries leave once their M1 can no
+ * longer be inside any window. */
+static void test_replay_full(void)
+{
+    struct hs_replay *rc;
+    uint8_t e[32], m1[HS_M1_LEN], first[HS_M1_LEN];
+    size_t l2 = 0;
+    int bad = 0;
+
+    CHECKF(hs_replay_new(&rc) == 0, "replay cache");
+    for (size_t i = 0; i < HS_REPLAY_MAX; i++) {
+        randombytes_buf(e, 32);
+        make_m1(m1, e, NOW);
+        if (i == 0)
+            memcpy(first, m1, sizeof m1);
+        bad += m1_at(rc, m1, NOW, &l2) != 0 || l2 != HS_M2_LEN;
+    }
+    CHECKF(bad == 0, "%d of %d fresh M1s refused", bad, HS_REPLAY_MAX);
+    CHECKF(hs_replay_count(rc) == HS_REPLAY_MAX, "cache holds %zu", hs_replay_count(rc));
+    randombytes_buf(e, 32);
+    make_m1(m1, e, NOW);
+    CHECKF(m1_at(rc, m1, NOW + 1, &l2) == AGAH_ETOOBIG && l2 == 0, "full cache answered");
+    CHECKF(m1_at(rc, first, NOW + 1, &l2) == AGAH_EEXIST && l2 == 0, "replay forgotten");
+    /* 2W + 1 s on, every entry has expired and M1s (of the new time) pass. */
+    make_m1(m1, e, NOW + 2 * HS_WINDOW_S + 1);
+    CHECKF(m1_at(rc, m1, NOW + 2 * HS_WINDOW_S + 1, &l2) == 0 && l2 == HS_M2_LEN,
+          "expired entries kept");
+    CHECKF(hs_replay_count(rc) == 1, "cache holds %zu after expiry", hs_replay_count(rc));
+    hs_replay_free(rc);
+}
+
+/* A version 1 client (M1 = e_c || HMAC_K(e_c), 64 bytes, then it waits) is
+ * recognised after 64 bytes and refused by name, nothing sent; 64 bytes of
+ * a version 2 M1 are not mistaken for one. */
+static void test_version1(void)
+{
+    struct members ms = {0};
+    struct agah_why why;
+    struct hs *s, *c;
+    uint8_t v1[HS_M1_V1_LEN], m1[HS_M1_LEN], m2[HS_MSG_MAX];
+    size_t need = 0, l2 = 99;
+
+    randombytes_buf(v1, 32);
+    crypto_auth_hmacsha512256(v1 + 32, v1, 32, K);
+    CHECKF(hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, NOW, R, &s) == 0, "new");
+    CHECKF(hs_next_len(s, v1, 63, &need) == 0 && need == HS_M1_LEN, "63 bytes");
+    CHECKF(hs_next_len(s, v1, 64, &need) == 0 && need == HS_M1_V1_LEN, "v1 M1 not seen");
+    CHECKF(hs_step(s, v1, HS_M1_V1_LEN, m2, &l2, &why) == AGAH_EVERSION && l2 == 0,
+          "v1 M1 answered");
+    CHECKF(strstr(why.msg, "version 1") != NULL && strstr(why.msg, "version 2") != NULL,
+          "log names no versions: %s", why.msg);
+    hs_free(s);
+    /* Under another K it is just noise. */
+    CHECKF(hs_new(0, K_other, bob, adm_bob, adm_bob_len, verify, &ms, NOW, R, &s) == 0, "new");
+    CHECKF(hs_next_len(s, v1, 64, &need) == 0 && need == HS_M1_LEN, "foreign v1 M1 seen");
+    CHECKF(hs_step(s, v1, HS_M1_V1_LEN, m2, &l2, &why) == AGAH_ETRUNC && l2 == 0,
+          "foreign v1 M1 answered");
+    hs_free(s);
+    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &ms, NOW, NULL, &c) == 0 &&
+          hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, NOW, R, &s) == 0, "new");
+    CHECKF(hs_start(c, m1) == 0, "start");
+    CHECKF(hs_next_len(s, m1, 64, &need) == 0 && need == HS_M1_LEN, "v2 prefix taken as v1");
+    CHECKF(hs_next_len(s, m1, 72, &need) == 0 && need == HS_M1_LEN, "v2 M1 length");
+    CHECKF(hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 && l2 == HS_M2_LEN, "v2 M1 refused");
+    hs_free(c);
+    hs_free(s);
+    /* A server needs a replay cache. */
+    CHECKF(hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, NOW, NULL, &s) == AGAH_EINVAL,
+          "server without a replay cache");
+}
+
+/* A client that knows whom it dials binds M3 to that member's key: the
+ * member's node opens it, an impostor holding K (another member's node at
+ * that address) cannot, so it never learns who dialled. */
+static void test_bound(void)
+{
+    struct agah_why why;
+    struct members mc = {0}, ms = {0};
+    struct hs *c, *s;
+    uint8_t m1[HS_M1_LEN], m2[HS_MSG_MAX], m3[HS_MSG_MAX], m4[HS_MSG_MAX];
+    size_t l2 = 0, l3 = 0, l4 = 99, l5 = 0;
+    uint8_t zero[32] = {0}, ctx_[32], crx[32], stx[32], srx[32];
+
+    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, NOW, NULL, &c) == 0 &&
+          hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, NOW, R, &s) == 0, "new");
+    CHECKF(hs_expect_server(c, agah_identity_pk(bob)) == 0 && hs_bound(c), "expect bob");
+    CHECKF(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
+          hs_step(c, m2, l2, m3, &l3, &why) == 0 && hs_step(s, m3, l3, m4, &l4, &why) == 0 &&
+          hs_step(c, m4, l4, NULL, &l5, &why) == 0, "bound handshake: %s", why.msg);
+    CHECKF(hs_done(c) && hs_done(s) && hs_bound(s), "bob did not see a bound M3");
+    CHECKF(hs_session_keys(c, ctx_, crx) == 0 && hs_session_keys(s, stx, srx) == 0 &&
+          memcmp(ctx_, srx, 32) == 0 && memcmp(crx, stx, 32) == 0, "keys do not pair up");
+    CHECKF(hs_expect_server(c, agah_identity_pk(bob)) == AGAH_EINVAL, "expectation after start");
+    CHECKF(hs_expect_server(s, agah_identity_pk(alice)) == AGAH_EINVAL, "server expectation");
+    hs_free(c);
+    hs_free(s);
+
+    /* The organiser's node (holding K) stands at the address alice expects
+     * bob at: it cannot open her M3, learns nothing, answers nothing. */
+    memset(&ms, 0, sizeof ms);
+    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, NOW, NULL, &c) == 0 &&
+          hs_new(0, K, org, adm_bob, adm_bob_len, verify, &ms, NOW, R, &s) == 0, "new");
+    CHECKF(hs_expect_server(c, agah_identity_pk(bob)) == 0, "expect bob");
+    CHECKF(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
+          hs_step(c, m2, l2, m3, &l3, &why) == 0, "first steps");
+    l4 = 99;
+    CHECKF(hs_step(s, m3, l3, m4, &l4, &why) == AGAH_ECRYPTO && l4 == 0 && ms.calls == 0,
+          "an impostor opened a bound M3");
+    hs_free(c);
+    hs_free(s);
+    /* Unbound, the same impostor would have read it (what binding stops). */
+    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, NOW, NULL, &c) == 0 &&
+          hs_new(0, K, org, adm_bob, adm_bob_len, verify, &ms, NOW, R, &s) == 0, "new");
+    CHECKF(hs_start(c, m1) == 0 && hs_step(s, m1, HS_M1_LEN, m2, &l2, &why) == 0 &&
+          hs_step(c, m2, l2, m3, &l3, &why) == 0, "first steps");
+    (void)hs_step(s, m3, l3, m4, &l4, &why);
+    CHECKF(ms.calls == 1 && memcmp(ms.last_pk, agah_identity_pk(alice), 32) == 0,
+          "control: an unbound M3 opens anywhere K is held");
+    hs_free(c);
+    hs_free(s);
+    /* A key that is no point cannot be expected. */
+    CHECKF(hs_new(1, K, alice, adm_alice, adm_alice_len, verify, &mc, NOW, NULL, &c) == 0, "new");
+    CHECKF(hs_expect_server(c, zero) == AGAH_EINVAL && !hs_bound(c), "all-zero key expected");
+    hs_free(c);
+    sodium_memzero(ctx_, 32);
+    sodium_memzero(crx, 32);
+    sodium_memzero(stx, 32);
+    sodium_memzero(srx, 32);
+}
+
 int main(void)
 {
     uint8_t *gen;
     size_t gen_len;
 
-    if (agah_init() != 0)
+    if (agah_init() != 0 || hs_replay_new(&R) != 0)
         return 2;
     randombytes_buf(K, 32);
     randombytes_buf(K_other, 32);
@@ -448,6 +658,11 @@ int main(void)
     test_bit_flips();
     test_bounds();
     test_box_contents();
+    test_window();
+    test_replay_full();
+    test_version1();
+    test_bound();
+    hs_replay_free(R);
     free(adm_alice);
     free(adm_bob);
     agah_identity_free(org);

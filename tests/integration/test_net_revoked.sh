@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Nodes stop dialling a revoked member's address (issue 22, 3.4). The
+# organiser a keeps m's address (`agah peer add`) and learned n's from n's
+# PEERS; after `agah revoke` of both, a makes no more connection attempts
+# to either listen address, though a revoked node still holds the network
+# secret and would take every redial as far as M4. Before the fix a redialled
+# both with backoff, for ever for the kept one. `agah peer add` of the address
+# dials it again.
+# usage: test_net_revoked.sh [BUILD_DIR]
+. "$(dirname "$0")/lib.sh"
+lib_init test_net_revoked "${1:-}"
+. "$(dirname "$0")/net_lib.sh"
+HOSTILE=$(dirname "$0")/hostile_peer.py
+
+community a m n || { fail "set up a community"; finish; }
+M_ID=$(node_id m)
+N_ID=$(node_id n)
+start_daemon m "$PORT_m" "$PORT_a" || { fail "start m"; finish; }
+start_daemon n "$PORT_n" "$PORT_a" || { fail "start n"; finish; }
+agah_on a peer add "127.0.0.1:$PORT_m" >/dev/null 2>&1 || fail "a keeps m's address"
+if wait_until 30 links_are a 2; then
+    pass "a is linked to m and n"
+else
+    fail "a is linked to m and n" "$(agah_on a --json peers 2>&1)"
+fi
+listed() { agah_on a --json peers 2>/dev/null | grep -q "\"127.0.0.1:$1\""; }
+if listed "$PORT_m" && listed "$PORT_n"; then
+    pass "a lists both listen addresses"
+else
+    fail "a lists both listen addresses" "$(agah_on a --json peers 2>&1)"
+fi
+
+agah_on a revoke "$M_ID" --reason test >/dev/null 2>&1 || fail "revoke m"
+agah_on a revoke "$N_ID" --reason test >/dev/null 2>&1 || fail "revoke n"
+stop_daemon m
+stop_daemon n
+# Whatever dials m's and n's ports now is counted for 12 s (a redialling
+# with backoff would come after about 1, 3 and 7 s).
+python3 "$HOSTILE" count "$PORT_m" 12 >"$ROOT/count_m" &
+CM=$!
+python3 "$HOSTILE" count "$PORT_n" 12 >"$ROOT/count_n" &
+CN=$!
+wait "$CM" "$CN"
+cm=$(sed -n 's/^n=//p' "$ROOT/count_m")
+cn=$(sed -n 's/^n=//p' "$ROOT/count_n")
+echo "      connection attempts in 12 s: m's address $cm, n's address $cn"
+if [ "$cm" = 0 ]; then
+    pass "a no longer dials the revoked member m's kept address"
+else
+    fail "a no longer dials the revoked member m's kept address" "$cm attempts"
+fi
+if [ "$cn" = 0 ]; then
+    pass "a no longer dials the revoked member n's learned address"
+else
+    fail "a no longer dials the revoked member n's learned address" "$cn attempts"
+fi
+if grep -q "not dialling 127.0.0.1:$PORT_m any more: its member $M_ID is revoked" "$ROOT/a.log"; then
+    pass "a's log says why it stopped dialling, naming the member"
+else
+    fail "a's log says why it stopped dialling, naming the member"
+fi
+
+# The operator can ask for the address again (a new member may listen there).
+python3 "$HOSTILE" count "$PORT_m" 6 >"$ROOT/count_m2" &
+CM=$!
+sleep 0.5
+agah_on a peer add "127.0.0.1:$PORT_m" >/dev/null 2>&1 || fail "peer add m's address again"
+wait "$CM"
+cm=$(sed -n 's/^n=//p' "$ROOT/count_m2")
+if [ "$cm" -ge 1 ]; then
+    pass "\`agah peer add\` dials the address again ($cm attempts)"
+else
+    fail "\`agah peer add\` dials the address again" "$cm attempts"
+fi
+
+# m's node comes back (revoked, but holding the network secret): a's next
+# dial meets m's revoked key in M4, refuses it, and dials no more. This is
+# also how a learns it after a restart, when no link has told it whose the
+# address is.
+refusals() { grep -c "peer 127.0.0.1:$PORT_m closed: handshake failed" "$ROOT/a.log"; }
+r0=$(refusals)
+start_daemon m "$PORT_m" || fail "start m again"
+stopped_twice() { [ "$(grep -c "not dialling 127.0.0.1:$PORT_m any more" "$ROOT/a.log")" = 2 ]; }
+if wait_until 20 stopped_twice; then
+    pass "a meets m's revoked key at the address again and stops dialling it"
+else
+    fail "a meets m's revoked key at the address again and stops dialling it"
+fi
+sleep 8
+if [ "$(($(refusals) - r0))" = 1 ]; then
+    pass "one handshake with the revoked node, then no more"
+else
+    fail "one handshake with the revoked node, then no more" "$(($(refusals) - r0)) handshakes"
+fi
+stop_all_ok a m
+finish

@@ -1,0 +1,369 @@
+/* Unit test of node_admit_peer (daemon/node.c), the handshake's admission
+ * slot (issue 22): only the presented key's own admission (or the genesis
+ * record for the founder) is taken; membership is decided before anything
+ * is stored; a refused key leaves nothing behind: an alert, another key's
+ * admission, a revoked key's admission, an expired admission. The helpers
+ * are test_node.c's. */
+#define _GNU_SOURCE /* mkdtemp, nftw */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+#include <agah/agah.h>
+#include "node.h"
+
+#include "check.h"
+
+#define T0 1700000000ull
+static uint64_t clk = T0;
+static uint64_t test_clock(void) { return clk; }
+
+/* ------------------------------------------------------------------ */
+/* Directories                                                         */
+
+static char base_dir[256];
+
+static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb; (void)flag; (void)ftw;
+    return remove(path);
+}
+
+/* A fresh directory under this test's temp dir. */
+static void sub_dir(const char *name, char out[512])
+{
+    (void)snprintf(out, 512, "%s/%s", base_dir, name);
+    if (mkdir(out, 0700) != 0) {
+        perror(out);
+        exit(2);
+    }
+}
+
+#define PATH_LEN 640
+static void key_path(const char *dir, char out[PATH_LEN]) { (void)snprintf(out, PATH_LEN, "%s/identity.key", dir); }
+static void comm_path(const char *dir, char out[PATH_LEN]) { (void)snprintf(out, PATH_LEN, "%s/community", dir); }
+
+/* A founder's data directory, as `agah init` + `community create` make it. */
+static struct agah_identity *make_founder(const char *dir, const char *name)
+{
+    struct agah_identity *id = NULL;
+    struct agah_local *l = agah_local_new();
+    uint8_t *g = NULL, *a = NULL, *e = NULL;
+    size_t gl, al, el;
+    char p[PATH_LEN];
+    const uint8_t *pk;
+
+    if (l == NULL || agah_identity_generate(&id) != 0)
+        exit(2);
+    pk = agah_identity_pk(id);
+    key_path(dir, p);
+    if (agah_keyfile_write(p, id, NULL, 0) != 0 ||
+        agah_rec_genesis(id, name, "founder", clk, &g, &gl) != 0)
+        exit(2);
+    agah_hash(g, gl, l->community);
+    (void)snprintf(l->name, sizeof l->name, "%s", name);
+    randombytes_buf(l->network_secret, 32);
+    l->role = AGAH_ROLE_ORGANISER;
+    randombytes_buf(l->epochs[0].key, 32);
+    if (agah_rec_admission(id, l->community, pk, AGAH_ROLE_ORGANISER, "founder", clk, 0, &a,
+                           &al) != 0 ||
+        agah_rec_epoch(id, l->community, 1, (const uint8_t(*)[32])pk, 1, l->epochs[0].key, clk,
+                       &e, &el) != 0)
+        exit(2);
+    agah_hash(e, el, l->epochs[0].id);
+    l->n_epochs = 1;
+    comm_path(dir, p);
+    if (agah_local_add_record(l, g, gl) != 0 || agah_local_add_record(l, a, al) != 0 ||
+        agah_local_add_record(l, e, el) != 0 || agah_local_write(p, id, l) != 0)
+        exit(2);
+    free(g);
+    free(a);
+    free(e);
+    agah_local_free(l);
+    return id;
+}
+
+/* An identity alone, as `agah init` makes it. */
+static struct agah_identity *make_identity(const char *dir)
+{
+    struct agah_identity *id = NULL;
+    char p[PATH_LEN];
+    key_path(dir, p);
+    if (agah_identity_generate(&id) != 0 || agah_keyfile_write(p, id, NULL, 0) != 0)
+        exit(2);
+    return id;
+}
+
+/* `agah join CODE`: the community file from a join code. Returns the
+ * number of epoch keys it carried. */
+static size_t do_join(const char *dir, const struct agah_identity *id, const char *code)
+{
+    struct agah_join *j = NULL;
+    struct agah_local *l = agah_local_new();
+    struct agah_rec adm, gen;
+    struct agah_why why = {{0}};
+    size_t ne;
+    char p[PATH_LEN];
+
+    if (l == NULL || agah_join_decode(code, id, clk, &j, &why) != 0) {
+        fprintf(stderr, "join: %s\n", why.msg);
+        exit(2);
+    }
+    if (agah_rec_decode(j->admission, j->admission_len, j->community, &adm, NULL) != 0 ||
+        agah_rec_decode(j->genesis, j->genesis_len, j->community, &gen, NULL) != 0)
+        exit(2);
+    memcpy(l->community, j->community, 32);
+    memcpy(l->network_secret, j->network_secret, 32);
+    memcpy(l->name, gen.u.genesis.name, gen.u.genesis.name_len);
+    l->role = adm.u.admission.role;
+    for (size_t i = 0; i < j->n_epochs; i++) {
+        memcpy(l->epochs[i].id, j->epochs[i].id, 32);
+        memcpy(l->epochs[i].key, j->epochs[i].key, 32);
+    }
+    l->n_epochs = j->n_epochs;
+    for (size_t i = 0; i < j->n_peers; i++)
+        (void)snprintf(l->peers[i], AGAH_ADDR_MAX, "%s", j->peers[i]);
+    l->n_peers = j->n_peers;
+    comm_path(dir, p);
+    if (agah_local_add_record(l, j->genesis, j->genesis_len) != 0 ||
+        agah_local_add_record(l, j->admission, j->admission_len) != 0 ||
+        agah_local_write(p, id, l) != 0)
+        exit(2);
+    ne = j->n_epochs;
+    agah_join_free(j);
+    agah_local_free(l);
+    return ne;
+}
+
+static struct node *open_node(const char *dir)
+{
+    struct node *n = NULL;
+    struct agah_why why = {{0}};
+    int r = node_open(dir, NULL, 0, test_clock, &n, &why);
+    if (r != 0) {
+        fprintf(stderr, "node_open %s: %s (%s)\n", dir, agah_strerror(r), why.msg);
+        exit(2);
+    }
+    return n;
+}
+
+/* Admits a new identity in `dir` through organiser node `org`, joins,
+ * and opens its node. */
+static struct node *invite_open(struct node *org, const char *dir, int role, const char *name,
+                                struct agah_identity **idp, size_t *n_epochs)
+{
+    struct agah_identity *id = make_identity(dir);
+    char *code = NULL;
+    struct agah_why why = {{0}};
+    size_t ne;
+    int r = node_invite(org, agah_identity_pk(id), role, name, NULL, &code, NULL, &why);
+    if (r != 0) {
+        fprintf(stderr, "invite: %s (%s)\n", agah_strerror(r), why.msg);
+        exit(2);
+    }
+    ne = do_join(dir, id, code);
+    free(code);
+    if (n_epochs != NULL)
+        *n_epochs = ne;
+    if (idp != NULL)
+        *idp = id;
+    else
+        agah_identity_free(id);
+    return open_node(dir);
+}
+
+/* ------------------------------------------------------------------ */
+/* Carrying records                                                    */
+
+struct idlist {
+    uint8_t (*v)[32];
+    size_t n, cap;
+};
+
+static void idlist_cb(void *ctx, uint64_t created, const uint8_t id[32])
+{
+    struct idlist *l = ctx;
+    (void)created;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->v = realloc(l->v, l->cap * 32);
+        if (l->v == NULL)
+            exit(2);
+    }
+    memcpy(l->v[l->n++], id, 32);
+}
+
+static struct idlist ids_of(struct node *n)
+{
+    struct idlist l = {0};
+    if (node_foreach(n, idlist_cb, &l) != 0)
+        exit(2);
+    return l;
+}
+
+static int post(struct node *n, const char *note, uint8_t id[32])
+{
+    struct agah_alert_body b;
+    struct agah_why why = {{0}};
+
+    memset(&b, 0, sizeof b);
+    b.kind = AGAH_KIND_NUMBER;
+    (void)snprintf(b.target, sizeof b.target, "+15551230001");
+    (void)snprintf(b.note, sizeof b.note, "%s", note);
+    b.category = AGAH_CAT_HARASSMENT;
+    b.severity = AGAH_SEV_WARNING;
+    return node_post(n, &b, clk + 86400 * 30, id, &why);
+}
+
+static int is_member(struct node *n, const uint8_t pk[32])
+{
+    struct node_member *v = NULL;
+    size_t cnt = 0;
+    int found = 0;
+
+    if (node_members(n, &v, &cnt) != 0)
+        exit(2);
+    for (size_t i = 0; i < cnt; i++)
+        found |= memcmp(v[i].pk, pk, 32) == 0;
+    free(v);
+    return found;
+}
+
+/* The first record of `type` that node `from` holds, copied to *buf. */
+static void first_of_type(struct node *from, int type, uint8_t **buf, size_t *len)
+{
+    struct idlist l = ids_of(from);
+
+    *buf = NULL;
+    for (size_t i = 0; i < l.n && *buf == NULL; i++) {
+        struct agah_rec r;
+        if (node_get(from, l.v[i], buf, len) != 0)
+            exit(2);
+        if (agah_rec_decode(*buf, *len, NULL, &r, NULL) != 0 || r.type != type) {
+            free(*buf);
+            *buf = NULL;
+        }
+    }
+    free(l.v);
+    if (*buf == NULL)
+        exit(2);
+}
+
+static void test_slot(void)
+{
+    char da[512], db[512], dc[512], dd[512];
+    struct agah_identity *fa, *cid, *did, *eid, *tid;
+    struct node *a, *b, *c, *d;
+    struct agah_why why = {{0}};
+    const uint8_t *adm_c, *adm_d, *gen;
+    uint8_t alert[32], rid[32], *abuf, *rev, *exp_adm;
+    size_t adm_c_len, adm_d_len, gen_len, alen, rlen, exp_len;
+    int role = -1;
+
+    sub_dir("a", da);
+    sub_dir("b", db);
+    sub_dir("c", dc);
+    sub_dir("d", dd);
+    fa = make_founder(da, "c");
+    a = open_node(da);
+    /* b joins first and hears nothing more from a: every record below is
+     * news to b, so only the slot could bring it. */
+    b = invite_open(a, db, AGAH_ROLE_MEMBER, "bob", NULL, NULL);
+    c = invite_open(a, dc, AGAH_ROLE_MEMBER, "carol", &cid, NULL);
+    d = invite_open(a, dd, AGAH_ROLE_MEMBER, "dave", &did, NULL);
+    CHECK(node_my_admission(c, &adm_c, &adm_c_len) == 0);
+    CHECK(node_my_admission(d, &adm_d, &adm_d_len) == 0);
+    CHECK(node_my_admission(a, &gen, &gen_len) == 0);
+    CHECK(post(a, "from the organiser", alert) == 0);
+    CHECK(node_get(a, alert, &abuf, &alen) == 0);
+    CHECK(agah_identity_generate(&tid) == 0 && agah_identity_generate(&eid) == 0);
+    size_t before = node_record_count(b);
+
+    /* (a) A throwaway key with an alert in the slot: refused, not stored. */
+    CHECK(node_admit_peer(b, agah_identity_pk(tid), abuf, alen, &role, &why) == AGAH_EPERM);
+    CHECK(node_have(b, alert) == 0);
+    /* (b) A throwaway key with another key's (valid) admission. */
+    CHECK(node_admit_peer(b, agah_identity_pk(tid), adm_c, adm_c_len, &role, &why) ==
+          AGAH_EPERM);
+    CHECK(!is_member(b, agah_identity_pk(cid)));
+    /* A member's key with someone else's admission is refused alike. */
+    CHECK(node_admit_peer(b, agah_identity_pk(did), adm_c, adm_c_len, &role, &why) ==
+          AGAH_EPERM);
+    /* The genesis record is the founder's slot only. */
+    CHECK(node_admit_peer(b, agah_identity_pk(tid), gen, gen_len, &role, &why) == AGAH_EPERM);
+    CHECK(node_record_count(b) == before);
+
+    /* (c) A revoked key presenting its own, valid admission that b has
+     * not seen: refused, and the admission is not stored. */
+    clk = T0 + 100;
+    CHECK(node_revoke(a, agah_identity_pk(did), "lost phone", NULL) == 0);
+    first_of_type(a, AGAH_REC_REVOCATION, &rev, &rlen);
+    CHECK(node_ingest(b, rev, rlen, &why) == 1);
+    before = node_record_count(b);
+    agah_hash(adm_d, adm_d_len, rid);
+    CHECK(node_admit_peer(b, agah_identity_pk(did), adm_d, adm_d_len, &role, &why) ==
+          AGAH_EPERM);
+    CHECK(node_have(b, rid) == 0 && node_record_count(b) == before);
+
+    /* (d) An expired admission, signed by the organiser: refused and not
+     * stored. */
+    CHECK(agah_rec_admission(fa, node_community(a), agah_identity_pk(eid), AGAH_ROLE_MEMBER,
+                             "erin", T0 + 10, T0 + 50, &exp_adm, &exp_len) == 0);
+    agah_hash(exp_adm, exp_len, rid);
+    CHECK(node_admit_peer(b, agah_identity_pk(eid), exp_adm, exp_len, &role, &why) ==
+          AGAH_ENOENT);
+    CHECK(node_have(b, rid) == 0 && node_record_count(b) == before);
+    CHECK(!is_member(b, agah_identity_pk(eid)));
+
+    /* (e) The honest case: carol presents her own admission, new to b;
+     * she is accepted and her admission is stored. */
+    agah_hash(adm_c, adm_c_len, rid);
+    role = -1;
+    CHECK(node_admit_peer(b, agah_identity_pk(cid), adm_c, adm_c_len, &role, &why) == 0);
+    CHECK(role == AGAH_ROLE_MEMBER);
+    CHECK(node_have(b, rid) == 1 && is_member(b, agah_identity_pk(cid)));
+    /* Again: a duplicate costs nothing and is still accepted. */
+    CHECK(node_admit_peer(b, agah_identity_pk(cid), adm_c, adm_c_len, &role, &why) == 0);
+    /* The founder with the genesis record. */
+    CHECK(node_admit_peer(b, agah_identity_pk(fa), gen, gen_len, &role, &why) == 0 &&
+          role == AGAH_ROLE_ORGANISER);
+    /* Garbage in the slot is refused. */
+    CHECK(node_admit_peer(b, agah_identity_pk(tid), (const uint8_t *)"xyz", 3, &role, &why) < 0);
+    CHECK(node_have(b, alert) == 0);
+
+    free(abuf);
+    free(rev);
+    free(exp_adm);
+    node_close(d);
+    node_close(c);
+    node_close(b);
+    node_close(a);
+    agah_identity_free(fa);
+    agah_identity_free(cid);
+    agah_identity_free(did);
+    agah_identity_free(eid);
+    agah_identity_free(tid);
+}
+
+int main(void)
+{
+    if (agah_init() != 0)
+        return 2;
+    (void)snprintf(base_dir, sizeof base_dir, "/tmp/agah-test-admit-XXXXXX");
+    if (mkdtemp(base_dir) == NULL) {
+        perror("mkdtemp");
+        return 2;
+    }
+    test_slot();
+    if (failed == 0)
+        (void)nftw(base_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    else
+        fprintf(stderr, "test_admit: files kept in %s\n", base_dir);
+    printf("test_admit: %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
