@@ -24,7 +24,7 @@
  * organiser cannot fill a table and lock the others out of it. */
 #define MEMB_AUTHOR_MAX_ADMISSIONS 8192
 #define MEMB_AUTHOR_MAX_REVOCATIONS 4096
-#define MEMB_AUTHOR_MAX_EPOCHS 512
+#define MEMB_AUTHOR_MAX_EPOCHS 2048
 /* Revocations of the founder that must apply, by distinct organisers, and
  * at least this many: see memb_recompute. */
 #define MEMB_FOUNDER_QUORUM_MIN 2

@@ -127,9 +127,12 @@ static const uint8_t *node__key(const struct node *n, const uint8_t epoch[AGAH_H
 }
 
 /* Adds an epoch key to the community file, written atomically before the
- * key is used so a crash cannot lose a key we already depend on. */
-static int node__key_add(struct node *n, const uint8_t epoch[AGAH_HASH_LEN],
-                         const uint8_t key[AGAH_KEY_LEN])
+ * key is used so a crash cannot lose a key we already depend on; with
+ * `write` 0 the caller writes the file once after several (a chain walk:
+ * keys that only read, which a crash before the write merely makes the
+ * node learn again). */
+static int node__key_put(struct node *n, const uint8_t epoch[AGAH_HASH_LEN],
+                         const uint8_t key[AGAH_KEY_LEN], int write)
 {
     size_t i = n->local->n_epochs;
     int r;
@@ -140,13 +143,19 @@ static int node__key_add(struct node *n, const uint8_t epoch[AGAH_HASH_LEN],
     memcpy(n->local->epochs[i].id, epoch, AGAH_HASH_LEN);
     memcpy(n->local->epochs[i].key, key, AGAH_KEY_LEN);
     n->local->n_epochs = i + 1;
-    if ((r = agah_local_write(n->local_path, n->id, n->local)) != 0 ||
+    if ((write && (r = agah_local_write(n->local_path, n->id, n->local)) != 0) ||
         (r = idmap_put(&n->ekeys, epoch, (uint32_t)i)) != 0) {
         sodium_memzero(n->local->epochs[i].key, AGAH_KEY_LEN);
         n->local->n_epochs = i;
         return r;
     }
     return 0;
+}
+
+static int node__key_add(struct node *n, const uint8_t epoch[AGAH_HASH_LEN],
+                         const uint8_t key[AGAH_KEY_LEN])
+{
+    return node__key_put(n, epoch, key, 1);
 }
 
 /* The epoch this node posts under: the community's posting epoch
@@ -601,6 +610,7 @@ static int node__decrypt_epoch(struct node *n, const uint8_t epoch[AGAH_HASH_LEN
 static int node__chain_walk(struct node *n, const uint8_t start[AGAH_HASH_LEN])
 {
     uint8_t cur[AGAH_HASH_LEN], *prev_key = NULL;
+    size_t added = 0;
     int rc = 0;
 
     memcpy(cur, start, AGAH_HASH_LEN);
@@ -622,10 +632,26 @@ static int node__chain_walk(struct node *n, const uint8_t start[AGAH_HASH_LEN])
         }
         memcpy(cur, r.u.epoch.prev_id, AGAH_HASH_LEN);
         free(buf);
-        if ((rc = node__key_add(n, cur, prev_key)) == 0)
+        if ((rc = node__key_put(n, cur, prev_key, 0)) == AGAH_ETOOBIG) {
+            /* The community file holds AGAH_LOCAL_MAX_EPOCHS keys: what
+             * lies further back stays unread, and the node keeps going. */
+            log_warn("%d epoch keys held: older alerts stay unreadable",
+                     AGAH_LOCAL_MAX_EPOCHS);
+            rc = 0;
+            break;
+        }
+        if (rc == 0) {
+            added++;
             rc = node__decrypt_epoch(n, cur);
+        }
     }
     sodium_free(prev_key);
+    /* One write for the whole walk. */
+    if (added > 0) {
+        int w = agah_local_write(n->local_path, n->id, n->local);
+        if (rc == 0)
+            rc = w;
+    }
     return rc;
 }
 
@@ -1318,15 +1344,20 @@ int node_open(const char *data_dir, const char *passphrase, size_t passlen,
     if ((rc = store_open(db_path, &n->store, why)) != 0 || (rc = node__load(n, why)) != 0)
         goto out;
     /* Chain links not followed yet (a join code's keys, an older store). */
-    for (size_t i = 0; i < n->local->n_epochs && rc == 0; i++) {
+    for (size_t i = 0; i < n->local->n_epochs; i++) {
         uint8_t eid[AGAH_HASH_LEN];
+        int wr;
         memcpy(eid, n->local->epochs[i].id, AGAH_HASH_LEN);
-        rc = node__chain_walk(n, eid);
+        /* Not fatal: the alerts it would open stay unread, as before. */
+        if ((wr = node__chain_walk(n, eid)) != 0) {
+            log_warn("cannot follow an epoch's chain: %s", agah_strerror(wr));
+            break;
+        }
     }
-    if (rc == 0 && (rc = node_flush(n)) != 0)
+    if ((rc = node_flush(n)) != 0) {
         rc = agah_fail(why, rc, "cannot write %s", db_path);
-    if (rc != 0)
         goto out;
+    }
     /* Import what `community create` or `join` left for us. */
     for (size_t i = 0; i < n->local->n_records; i++) {
         struct agah_why w = {{0}};

@@ -15,7 +15,7 @@
 #include "record.h"
 #include "joincode.h"
 
-#define AGAH_LOCAL_MAX_EPOCHS 1024
+#define AGAH_LOCAL_MAX_EPOCHS 4096
 #define AGAH_LOCAL_MAX_RECORDS 16
 #define AGAH_LOCAL_MAX_PEERS 64
 #define AGAH_LOCAL_MAX (4u << 20) /* file size bound, bytes */
