@@ -310,18 +310,7 @@ static int memb__is_founder(const struct memb *m, const uint8_t pk[AGAH_PK_LEN])
 
 static int memb__keeps(const struct memb_rev *v, const uint8_t id[AGAH_HASH_LEN])
 {
-    size_t lo = 0, hi = v->n_keep;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = memcmp(v->keep[mid], id, AGAH_HASH_LEN);
-        if (c == 0)
-            return 1;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return 0;
+    return v->n_keep > 0 && agah_ids_find(v->keep[0], v->n_keep, AGAH_HASH_LEN, id);
 }
 
 /* Whether record `id` by k stands against the revocations that apply now:
@@ -765,18 +754,7 @@ int memb_epoch_clean(const struct memb *m, size_t i)
 
 static int memb__recipient(const struct memb_epoch *e, const uint8_t pk[AGAH_PK_LEN])
 {
-    size_t lo = 0, hi = e->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = memcmp(e->recips[mid], pk, AGAH_PK_LEN);
-        if (c == 0)
-            return 1;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return 0;
+    return e->n > 0 && agah_ids_find(e->recips[0], e->n, AGAH_PK_LEN, pk);
 }
 
 /* Whether k is an organiser or member now: one who must read every alert. */

@@ -240,15 +240,12 @@ const uint8_t *agah_rec_revocation_keep(const struct agah_rec *r, size_t i)
     return r->u.revocation.keep + i * AGAH_REV_KEEP_WIRE + 2;
 }
 
-int agah_rec_revocation_keeps(const struct agah_rec *r, const uint8_t id[32])
+int agah_ids_find(const uint8_t *base, size_t n, size_t stride, const uint8_t id[32])
 {
-    size_t lo = 0, hi;
-    if (r == NULL || r->type != AGAH_REC_REVOCATION)
-        return 0;
-    hi = r->u.revocation.n_keep;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = memcmp(agah_rec_revocation_keep(r, mid), id, AGAH_HASH_LEN);
+        int c = memcmp(base + mid * stride, id, 32);
         if (c == 0)
             return 1;
         if (c < 0)
@@ -257,6 +254,14 @@ int agah_rec_revocation_keeps(const struct agah_rec *r, const uint8_t id[32])
             hi = mid;
     }
     return 0;
+}
+
+int agah_rec_revocation_keeps(const struct agah_rec *r, const uint8_t id[32])
+{
+    if (r == NULL || r->type != AGAH_REC_REVOCATION || r->u.revocation.n_keep == 0)
+        return 0;
+    return agah_ids_find(agah_rec_revocation_keep(r, 0), r->u.revocation.n_keep,
+                         AGAH_REV_KEEP_WIRE, id);
 }
 
 /* ALERT, CONFIRM, RETRACT: ref, epoch, nonce, ct. */
@@ -639,6 +644,27 @@ static int rec__cmp_key(const void *a, const void *b)
     return memcmp(a, b, AGAH_PK_LEN);
 }
 
+/* A sorted copy of n 32-byte keys or ids (malloc'd into *out, caller
+ * frees), so a set has one encoding: AGAH_EINVAL if one repeats. */
+static int rec__sorted_set(const uint8_t (*in)[32], size_t n, uint8_t (**out)[32])
+{
+    uint8_t (*v)[32] = malloc(n * sizeof *v + 1);
+    *out = NULL;
+    if (v == NULL)
+        return AGAH_ENOMEM;
+    if (n > 0)
+        memcpy(v, in, n * sizeof *v);
+    qsort(v, n, sizeof *v, rec__cmp_key);
+    for (size_t i = 1; i < n; i++) {
+        if (memcmp(v[i - 1], v[i], 32) == 0) {
+            free(v);
+            return AGAH_EINVAL;
+        }
+    }
+    *out = v;
+    return 0;
+}
+
 int agah_rec_revocation(const struct agah_identity *id, const uint8_t community[32],
                         const uint8_t member[32], const char *reason,
                         const uint8_t (*keep)[32], size_t n_keep, uint64_t created,
@@ -656,17 +682,8 @@ int agah_rec_revocation(const struct agah_identity *id, const uint8_t community[
     if (n_keep > 0 && keep == NULL)
         return AGAH_EINVAL;
     /* Sorted, so the kept set has one encoding and readers can bisect. */
-    if ((sorted = malloc(n_keep * sizeof *sorted + 1)) == NULL)
-        return AGAH_ENOMEM;
-    if (n_keep > 0)
-        memcpy(sorted, keep, n_keep * sizeof *sorted);
-    qsort(sorted, n_keep, sizeof *sorted, rec__cmp_key);
-    for (size_t i = 1; i < n_keep; i++) {
-        if (memcmp(sorted[i - 1], sorted[i], AGAH_HASH_LEN) == 0) {
-            r = AGAH_EINVAL;
-            goto out;
-        }
-    }
+    if ((r = rec__sorted_set(keep, n_keep, &sorted)) != 0)
+        return r;
     if ((r = rec__begin(&e, AGAH_REC_REVOCATION, community, id, created, 0)) != 0)
         goto out;
     begun = 1;
@@ -715,16 +732,8 @@ int agah_rec_epoch_chained(const struct agah_identity *id, const uint8_t communi
         (prev_id != NULL && sodium_is_zero(prev_id, 32)))
         return AGAH_EINVAL;
     /* Entries are sorted by member key so the record has one encoding. */
-    if ((sorted = malloc(n * sizeof *sorted)) == NULL)
-        return AGAH_ENOMEM;
-    memcpy(sorted, recipients, n * sizeof *sorted);
-    qsort(sorted, n, sizeof *sorted, rec__cmp_key);
-    for (size_t i = 1; i < n; i++) {
-        if (memcmp(sorted[i - 1], sorted[i], AGAH_PK_LEN) == 0) {
-            r = AGAH_EINVAL;
-            goto out;
-        }
-    }
+    if ((r = rec__sorted_set(recipients, n, &sorted)) != 0)
+        return r;
     if ((r = rec__begin(&e, AGAH_REC_EPOCH, community, id, created, 0)) != 0)
         goto out;
     begun = 1;

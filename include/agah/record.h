@@ -131,6 +131,9 @@ int agah_rec_revocation(const struct agah_identity *id, const uint8_t community[
                         uint8_t **out, size_t *outlen);
 /* Record id i of a decoded REVOCATION's keep list; NULL when out of range. */
 const uint8_t *agah_rec_revocation_keep(const struct agah_rec *r, size_t i);
+/* Whether `id` is among n 32-byte ids sorted bytewise, the first at base
+ * and each `stride` bytes after the one before (binary search). */
+int agah_ids_find(const uint8_t *base, size_t n, size_t stride, const uint8_t id[32]);
 /* Whether a decoded REVOCATION keeps record `id` (binary search). */
 int agah_rec_revocation_keeps(const struct agah_rec *r, const uint8_t id[32]);
 /* Seals `key` to each of the n recipients (Ed25519 public keys). */
