@@ -39,6 +39,9 @@
  * organiser's code carries keys before the records arrive) waits this long
  * after start for them before it issues an epoch of its own. */
 #define NODE_REKEY_WAIT_KEYS 30
+/* In the last this many seconds of an invitation, any organiser's node
+ * that links with the invitee confirms it, not only the inviter's. */
+#define NODE_CONFIRM_ANYONE 86400ull
 /* Join codes are valid this long. */
 #define NODE_INVITE_TTL (7ull * 86400)
 
@@ -2289,10 +2292,12 @@ int node_peer_joined(struct node *n, const uint8_t pk[AGAH_PK_LEN])
         (a = memb_best_admission(&n->memb, pk)) < 0)
         return 0;
     /* The inviter confirms, so `members` keeps saying who admitted whom;
-     * another organiser only if the inviter can no longer. */
+     * another organiser only if the inviter can no longer, or in the last
+     * day before the invitation lapses (the inviter's node may be away). */
     if (!node__is_me(n, n->memb.adm[a].author) &&
         memb_role_at(&n->memb, n->memb.adm[a].author, now, &role) == 0 &&
-        role == AGAH_ROLE_ORGANISER)
+        role == AGAH_ROLE_ORGANISER &&
+        now + NODE_CONFIRM_ANYONE < memb_invited_until(&n->memb, pk))
         return 0;
     if ((rc = agah_rec_admission(n->id, node_community(n), pk, n->memb.adm[a].role,
                                  n->memb.adm[a].name, now, 0, &buf, &len)) != 0)

@@ -1116,6 +1116,26 @@ static void test_invitation_lapses(void)
     (void)sync_into(m2, a);
     CHECK(readable(m1, p));
     CHECK(!readable(m2, p));
+    /* Another organiser leaves the confirmation to the inviter until the
+     * invitation's last day. */
+    struct agah_identity *oid, *m4id;
+    sub_dir("o", d);
+    struct node *o = invite_open(a, d, AGAH_ROLE_ORGANISER, "o", &oid, NULL);
+    CHECK(node_peer_joined(a, agah_identity_pk(oid)) == 1);
+    sub_dir("m4", d);
+    struct node *m4 = invite_open(a, d, AGAH_ROLE_MEMBER, "m4", &m4id, NULL);
+    (void)sync_into(o, a);
+    clk += 86400;
+    CHECK(node_peer_joined(o, agah_identity_pk(m4id)) == 0);
+    clk += 5 * 86400 + 60;
+    CHECK(node_peer_joined(o, agah_identity_pk(m4id)) == 1);
+    (void)sync_into(a, o);
+    clk += 3 * 86400;
+    CHECK(node_member_status(a, agah_identity_pk(m4id), &role) == 0);
+    node_close(m4);
+    node_close(o);
+    agah_identity_free(m4id);
+    agah_identity_free(oid);
     node_close(m3);
     node_close(m2);
     node_close(m1);
