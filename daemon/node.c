@@ -94,6 +94,7 @@ struct node {
 
 static int node__ingest_new(struct node *n, const uint8_t *buf, size_t len,
                             struct agah_why *why);
+static int node__ingest_rec(struct node *n, const struct agah_rec *rp, struct agah_why *why);
 static int node__maintain(struct node *n);
 static void node__want_rekey(struct node *n, uint64_t delay);
 static void node__pending_add(struct node *n, const uint8_t *buf, size_t len,
@@ -933,8 +934,15 @@ static void node__pending_retry(struct node *n)
         n->p_count = 0;
         n->p_bytes = 0;
         for (size_t i = 0; i < cnt; i++) {
-            if (alerts_id_state(&n->alerts, batch[i].id) == ALERTS_ID_NONE)
-                (void)node__ingest_new(n, batch[i].buf, batch[i].len, NULL);
+            /* Every pending record had its signature checked before it was
+             * first judged (from a peer, a file or the store), so a retry
+             * skips it: a full list retried on each membership change would
+             * otherwise cost 1,024 signature checks each time. */
+            struct agah_rec r;
+            if (alerts_id_state(&n->alerts, batch[i].id) == ALERTS_ID_NONE &&
+                agah_rec_decode_stored(batch[i].buf, batch[i].len, node_community(n), &r,
+                                       NULL) == 0)
+                (void)node__ingest_rec(n, &r, NULL);
             free(batch[i].buf);
         }
         free(batch);
