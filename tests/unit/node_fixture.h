@@ -1,0 +1,198 @@
+/* Fixtures shared by the unit tests that drive daemon/node.c directly
+ * (test_node.c, test_admit.c): an injected clock, a private directory per
+ * test, data directories made as `agah init`, `community create` and
+ * `agah join` would make them, and nodes opened on them. Included once by
+ * each test program, after check.h. */
+#ifndef AGAH_TEST_NODE_FIXTURE_H
+#define AGAH_TEST_NODE_FIXTURE_H
+
+#define T0 1700000000ull
+static uint64_t clk = T0;
+static uint64_t test_clock(void) { return clk; }
+
+/* ------------------------------------------------------------------ */
+/* Directories                                                         */
+
+static char base_dir[256];
+
+static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb; (void)flag; (void)ftw;
+    return remove(path);
+}
+
+/* A fresh directory under this test's temp dir. */
+static void sub_dir(const char *name, char out[512])
+{
+    (void)snprintf(out, 512, "%s/%s", base_dir, name);
+    if (mkdir(out, 0700) != 0) {
+        perror(out);
+        exit(2);
+    }
+}
+
+#define PATH_LEN 640
+static void key_path(const char *dir, char out[PATH_LEN]) { (void)snprintf(out, PATH_LEN, "%s/identity.key", dir); }
+static void comm_path(const char *dir, char out[PATH_LEN]) { (void)snprintf(out, PATH_LEN, "%s/community", dir); }
+
+/* A founder's data directory, as `agah init` + `community create` make it. */
+static struct agah_identity *make_founder(const char *dir, const char *name)
+{
+    struct agah_identity *id = NULL;
+    struct agah_local *l = agah_local_new();
+    uint8_t *g = NULL, *a = NULL, *e = NULL;
+    size_t gl, al, el;
+    char p[PATH_LEN];
+    const uint8_t *pk;
+
+    if (l == NULL || agah_identity_generate(&id) != 0)
+        exit(2);
+    pk = agah_identity_pk(id);
+    key_path(dir, p);
+    if (agah_keyfile_write(p, id, NULL, 0) != 0 ||
+        agah_rec_genesis(id, name, "founder", clk, &g, &gl) != 0)
+        exit(2);
+    agah_hash(g, gl, l->community);
+    (void)snprintf(l->name, sizeof l->name, "%s", name);
+    randombytes_buf(l->network_secret, 32);
+    l->role = AGAH_ROLE_ORGANISER;
+    randombytes_buf(l->epochs[0].key, 32);
+    if (agah_rec_admission(id, l->community, pk, AGAH_ROLE_ORGANISER, "founder", clk, 0, &a,
+                           &al) != 0 ||
+        agah_rec_epoch(id, l->community, 1, (const uint8_t(*)[32])pk, 1, l->epochs[0].key, clk,
+                       &e, &el) != 0)
+        exit(2);
+    agah_hash(e, el, l->epochs[0].id);
+    l->n_epochs = 1;
+    comm_path(dir, p);
+    if (agah_local_add_record(l, g, gl) != 0 || agah_local_add_record(l, a, al) != 0 ||
+        agah_local_add_record(l, e, el) != 0 || agah_local_write(p, id, l) != 0)
+        exit(2);
+    free(g);
+    free(a);
+    free(e);
+    agah_local_free(l);
+    return id;
+}
+
+/* An identity alone, as `agah init` makes it. */
+static struct agah_identity *make_identity(const char *dir)
+{
+    struct agah_identity *id = NULL;
+    char p[PATH_LEN];
+    key_path(dir, p);
+    if (agah_identity_generate(&id) != 0 || agah_keyfile_write(p, id, NULL, 0) != 0)
+        exit(2);
+    return id;
+}
+
+/* `agah join CODE`: the community file from a join code. Returns the
+ * number of epoch keys it carried. */
+static size_t do_join(const char *dir, const struct agah_identity *id, const char *code)
+{
+    struct agah_join *j = NULL;
+    struct agah_local *l = agah_local_new();
+    struct agah_rec adm, gen;
+    struct agah_why why = {{0}};
+    size_t ne;
+    char p[PATH_LEN];
+
+    if (l == NULL || agah_join_decode(code, id, clk, &j, &why) != 0) {
+        fprintf(stderr, "join: %s\n", why.msg);
+        exit(2);
+    }
+    if (agah_rec_decode(j->admission, j->admission_len, j->community, &adm, NULL) != 0 ||
+        agah_rec_decode(j->genesis, j->genesis_len, j->community, &gen, NULL) != 0)
+        exit(2);
+    memcpy(l->community, j->community, 32);
+    memcpy(l->network_secret, j->network_secret, 32);
+    memcpy(l->name, gen.u.genesis.name, gen.u.genesis.name_len);
+    l->role = adm.u.admission.role;
+    for (size_t i = 0; i < j->n_epochs; i++) {
+        memcpy(l->epochs[i].id, j->epochs[i].id, 32);
+        memcpy(l->epochs[i].key, j->epochs[i].key, 32);
+    }
+    l->n_epochs = j->n_epochs;
+    for (size_t i = 0; i < j->n_peers; i++)
+        (void)snprintf(l->peers[i], AGAH_ADDR_MAX, "%s", j->peers[i]);
+    l->n_peers = j->n_peers;
+    comm_path(dir, p);
+    if (agah_local_add_record(l, j->genesis, j->genesis_len) != 0 ||
+        agah_local_add_record(l, j->admission, j->admission_len) != 0 ||
+        agah_local_write(p, id, l) != 0)
+        exit(2);
+    ne = j->n_epochs;
+    agah_join_free(j);
+    agah_local_free(l);
+    return ne;
+}
+
+static struct node *open_node(const char *dir)
+{
+    struct node *n = NULL;
+    struct agah_why why = {{0}};
+    int r = node_open(dir, NULL, 0, test_clock, &n, &why);
+    if (r != 0) {
+        fprintf(stderr, "node_open %s: %s (%s)\n", dir, agah_strerror(r), why.msg);
+        exit(2);
+    }
+    return n;
+}
+
+/* Admits a new identity in `dir` through organiser node `org`, joins,
+ * and opens its node. */
+static struct node *invite_open(struct node *org, const char *dir, int role, const char *name,
+                                struct agah_identity **idp, size_t *n_epochs)
+{
+    struct agah_identity *id = make_identity(dir);
+    char *code = NULL;
+    struct agah_why why = {{0}};
+    size_t ne;
+    int r = node_invite(org, agah_identity_pk(id), role, name, NULL, &code, NULL, &why);
+    if (r != 0) {
+        fprintf(stderr, "invite: %s (%s)\n", agah_strerror(r), why.msg);
+        exit(2);
+    }
+    ne = do_join(dir, id, code);
+    free(code);
+    if (n_epochs != NULL)
+        *n_epochs = ne;
+    if (idp != NULL)
+        *idp = id;
+    else
+        agah_identity_free(id);
+    return open_node(dir);
+}
+
+/* ------------------------------------------------------------------ */
+/* Carrying records                                                    */
+
+
+/* Every id a node holds, in the store's order. */
+struct idlist {
+    uint8_t (*v)[32];
+    size_t n, cap;
+};
+
+static void idlist_cb(void *ctx, uint64_t created, const uint8_t id[32])
+{
+    struct idlist *l = ctx;
+    (void)created;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->v = realloc(l->v, l->cap * 32);
+        if (l->v == NULL)
+            exit(2);
+    }
+    memcpy(l->v[l->n++], id, 32);
+}
+
+static struct idlist ids_of(struct node *n)
+{
+    struct idlist l = {0};
+    if (node_foreach(n, idlist_cb, &l) != 0)
+        exit(2);
+    return l;
+}
+
+#endif
