@@ -68,7 +68,8 @@ void log_peer(int level, const char *remote, const char *fmt, ...)
     (void)vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (log_level >= LOG_DEBUG)
-        log_msg(level, "peer %s: %s", remote != NULL && remote[0] != '\0' ? remote : "(dialling)", msg);
+        log_msg(level, "peer %s: %s", remote != NULL && remote[0] != '\0' ? remote : "(dialling)",
+                msg);
     else
         log_msg(level, "a peer: %s", msg);
 }

@@ -738,7 +738,8 @@ static void peer__up(struct peer *p)
         return;
     }
     net__member_id(p->pk, who);
-    log_ident(LOG_INFO, p->dialer ? "a peer's link is up (dialled)" : "a peer's link is up (accepted)",
+    log_ident(LOG_INFO,
+              p->dialer ? "a peer's link is up (dialled)" : "a peer's link is up (accepted)",
               "peer %s up (%s, member %s%s)", p->remote, p->dialer ? "dialled" : "accepted", who,
               bound ? ", M3 bound to its key" : "");
     /* An invitation taken up: an organiser's node makes the admission
