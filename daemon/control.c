@@ -1545,7 +1545,10 @@ static void handle_frame(struct control_client *cl, const uint8_t *buf, size_t l
     int rc = control__parse_request(buf, len, &req, &why);
 
     if (rc != 0) {
-        log_debug("control: bad request: %s", why.msg);
+        /* why.msg goes back to the client, which typed it; the log gets only
+         * the kind of error, since the message may quote a number, account
+         * or name from the request. */
+        log_debug("control: bad request: %s", agah_strerror(rc));
         client_send_error(cl, 2, why.msg[0] != '\0' ? why.msg : agah_strerror(rc));
         if (req.fatal)
             client_finish(cl);

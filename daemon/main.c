@@ -92,8 +92,9 @@ static const char help_text[] =
     "        Dial this peer and keep it; may be given up to 64 times. Peers also come\n"
     "        from the join code, from `agah peer add` and from other peers.\n"
     "    --log-level error|warn|info|debug\n"
-    "        How much to log. Default: info. Logs never hold keys, passphrases,\n"
-    "        numbers, accounts or notes.\n"
+    "        How much to log. Default: info. No level logs keys, passphrases,\n"
+    "        numbers, accounts, notes, member or community names, or what a\n"
+    "        request carried; peer addresses and member ids appear only at debug.\n"
     "    --passphrase-file FILE\n"
     "        Read the identity passphrase from the first line of FILE.\n"
     "    --check\n"
@@ -713,9 +714,11 @@ int main(int argc, char **argv)
         /* Ids only: the community's name is for its members, not for logs. */
         agah_id_encode(AGAH_IDPFX_MEMBER, agah_identity_pk(node_identity(d.node)), me);
         agah_id_encode(AGAH_IDPFX_COMMUNITY, node_community(d.node), comm);
-        log_info("agahd %s ready: %s %s in %s, listening on %s, control socket %s/%s",
-                 AGAH_VERSION_STRING, role != NULL ? role : "member", me, comm,
-                 o.listen != NULL ? o.listen : "nothing (--listen none)", dir, AGAHD_SOCKET);
+        /* Who and where only at debug (see log_ident). */
+        log_info("agahd %s ready: %s, control socket %s/%s", AGAH_VERSION_STRING,
+                 role != NULL ? role : "member", dir, AGAHD_SOCKET);
+        log_debug("member %s in %s, listening on %s", me, comm,
+                  o.listen != NULL ? o.listen : "nothing (--listen none)");
         r = uv_run(&d.loop, UV_RUN_DEFAULT);
         (void)r; /* returns once agahd_stop has closed everything */
     }

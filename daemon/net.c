@@ -664,12 +664,17 @@ static void net__reached_self(struct net *net, struct peer *p)
          * it is here by the time this end has read M4. */
         if (now - net->self_in[i].at <= HS_TIMEOUT_MS && strcmp(net->self_in[i].addr, local) == 0) {
             p->addr->self = 1;
-            log_info("%s is this node's own address; not dialling it again", p->addr->addr);
+            log_ident(LOG_INFO, "an address dialled is this node's own; not dialling it again",
+                      "%s is this node's own address; not dialling it again", p->addr->addr);
             return;
         }
     }
-    log_warn("dialled %s and reached this node's own key through another host (a reflected "
-             "connection?); it is not taken as this node's address", p->addr->addr);
+    log_ident(LOG_WARN,
+              "dialled an address and reached this node's own key through another host (a "
+              "reflected connection?); it is not taken as this node's address",
+              "dialled %s and reached this node's own key through another host (a reflected "
+              "connection?); it is not taken as this node's address",
+              p->addr->addr);
 }
 
 static void peer__up(struct peer *p)
@@ -733,12 +738,14 @@ static void peer__up(struct peer *p)
         return;
     }
     net__member_id(p->pk, who);
-    log_info("peer %s up (%s, member %s%s)", p->remote, p->dialer ? "dialled" : "accepted", who,
-             bound ? ", M3 bound to its key" : "");
+    log_ident(LOG_INFO,
+              p->dialer ? "a peer's link is up (dialled)" : "a peer's link is up (accepted)",
+              "peer %s up (%s, member %s%s)", p->remote, p->dialer ? "dialled" : "accepted", who,
+              bound ? ", M3 bound to its key" : "");
     /* An invitation taken up: an organiser's node makes the admission
      * permanent, and the record spreads like any other. */
     if (node_peer_joined(net->node, p->pk) < 0)
-        log_warn("peer %s: cannot confirm its admission", p->remote);
+        log_peer(LOG_WARN, p->remote, "cannot confirm its admission");
     net__send_peers(net, p);
     if (p->dialer)
         net__recon_start(p);
@@ -995,7 +1002,7 @@ static void net__recon_start(struct peer *p)
         return;
     p->sk_retry = 1;
     if ((r = sketch_initiate(p->net->set, NULL, &cb, NULL)) != 0 && p->state == PEER_UP)
-        log_warn("peer %s: cannot start reconciliation: %s", p->remote, agah_strerror(r));
+        log_peer(LOG_WARN, p->remote, "cannot start reconciliation: %s", agah_strerror(r));
     else
         log_debug("peer %s: reconciliation started", p->remote);
     net__recon_flush(p);
@@ -1011,7 +1018,7 @@ static void net__on_recon(struct peer *p, const struct gossip_msg *m)
         return;
     if ((r = recon_process(p->net->set, m->obj, &cb, NULL, &why)) != 0) {
         if (r == AGAH_ENOMEM || r == AGAH_EINTERNAL)
-            log_warn("peer %s: reconciliation failed: %s", p->remote, agah_strerror(r));
+            log_peer(LOG_WARN, p->remote, "reconciliation failed: %s", agah_strerror(r));
         else
             peer__close(p, why.msg[0] ? why.msg : "malformed RECON");
         return;
@@ -1028,7 +1035,7 @@ static void net__on_skreq(struct peer *p, const struct gossip_msg *m)
         return;
     if ((r = sketch_on_request(p->net->set, m->salt, m->count, m->blob, &cb, NULL)) != 0 &&
         p->state == PEER_UP)
-        log_warn("peer %s: cannot answer a sketch request: %s", p->remote, agah_strerror(r));
+        log_peer(LOG_WARN, p->remote, "cannot answer a sketch request: %s", agah_strerror(r));
 }
 
 static void net__on_sketch(struct peer *p, const struct gossip_msg *m)
@@ -1041,7 +1048,7 @@ static void net__on_sketch(struct peer *p, const struct gossip_msg *m)
     if ((r = sketch_on_iblt(p->net->set, m->salt, m->count, m->blob, m->blob_len, p->sk_retry,
                             &cb, &out)) != 0 &&
         p->state == PEER_UP)
-        log_warn("peer %s: cannot decode a sketch: %s", p->remote, agah_strerror(r));
+        log_peer(LOG_WARN, p->remote, "cannot decode a sketch: %s", agah_strerror(r));
     if (out == SKETCH_RETRIED || out == SKETCH_SENT_RANGE)
         log_debug("peer %s: a sketch did not decode, %s", p->remote,
                   out == SKETCH_RETRIED ? "asked again" : "reconciling by ranges");
@@ -1062,7 +1069,7 @@ static void net__on_swant(struct peer *p, const struct gossip_msg *m)
         return;
     if ((r = sketch_on_swant(p->net->set, m->salt, m->blob, m->blob_len / 8, net__swant_give,
                              p)) != 0)
-        log_warn("peer %s: cannot answer SWANT: %s", p->remote, agah_strerror(r));
+        log_peer(LOG_WARN, p->remote, "cannot answer SWANT: %s", agah_strerror(r));
     peer__drain(p);
 }
 
@@ -1109,7 +1116,7 @@ static void peer__dispatch(struct peer *p, const uint8_t *pt, size_t len)
     r = gossip_decode(pt, len, &u, &m, &why);
     if (r != 0) {
         /* R3: a malformed message closes this one link. */
-        log_info("peer %s: malformed message: %s", p->remote,
+        log_peer(LOG_INFO, p->remote, "malformed message: %s",
                  why.msg[0] ? why.msg : agah_strerror(r));
         peer__close(p, "malformed message");
     } else {
@@ -1161,7 +1168,7 @@ static void peer__process(struct peer *p)
 
                 if (last != NULL && (*last == 0 || net__now(net) - *last >= 60000)) {
                     *last = net__now(net);
-                    log_warn("peer at %s %s", p->remote, why.msg);
+                    log_peer(LOG_WARN, p->remote, "it %s", why.msg);
                 } else {
                     log_debug("peer %s: handshake failed: %s", p->remote,
                               why.msg[0] ? why.msg : agah_strerror(r));
@@ -1267,7 +1274,7 @@ static void peer__close(struct peer *p, const char *why)
         return;
     if (p->state == PEER_UP) {
         net->n_up--;
-        log_info("peer %s down: %s", p->remote, why);
+        log_peer(LOG_INFO, p->remote, "down: %s", why);
     } else {
         log_debug("peer %s closed: %s", p->remote[0] ? p->remote : "(dialling)", why);
     }
@@ -1461,7 +1468,8 @@ static void net__addr_revoked(struct net *net, struct net_addr *a)
             net->n_banned++;
     }
     net__member_id(a->pk, who);
-    log_info("not dialling %s any more: its member %s is revoked", a->addr, who);
+    log_ident(LOG_INFO, "not dialling an address any more: its member is revoked",
+              "not dialling %s any more: its member %s is revoked", a->addr, who);
 }
 
 /* After a revocation: every address whose member is now revoked. */
@@ -1530,8 +1538,9 @@ static void net__on_stored(void *ctx, const struct agah_rec *rec)
             }
             char who[AGAH_IDSTR_SIZE];
             net__member_id(q->pk, who);
-            log_info("peer %s: member %s is no longer a member (revoked); closing the link",
-                     q->remote, who);
+            log_ident(LOG_INFO, "a peer is no longer a member (revoked); closing the link",
+                      "peer %s: member %s is no longer a member (revoked); closing the link",
+                      q->remote, who);
             peer__close(q, "no longer a member");
         }
     }
@@ -2090,10 +2099,10 @@ static int net__listen(struct net *net, const char *listen, struct agah_why *why
                                           : ((struct sockaddr_in6 *)&ss)->sin6_port);
     (void)snprintf(net->advertise, sizeof net->advertise, strchr(host, ':') ? "[%s]:%d" : "%s:%d",
                    host, p);
-    log_info("listening for peers on %s", net->advertise);
+    log_ident(LOG_INFO, "listening for peers", "listening for peers on %s", net->advertise);
     /* Join codes made here name this node first, when it can be dialled. */
     if (!net__wildcard(host) && (r = node_set_listen_addr(net->node, net->advertise)) != 0)
-        log_warn("join codes will not name %s: %s", net->advertise, agah_strerror(r));
+        log_warn("join codes will not name this node's address: %s", agah_strerror(r));
     return 0;
 }
 
@@ -2102,7 +2111,8 @@ static void net__known_cb(void *ctx, const char *addr)
     struct net *net = ctx;
 
     if (gossip_addr_ok(addr, strlen(addr)) && net__addr_add(net, addr, 1) == NULL)
-        log_warn("too many peer addresses: %s not dialled", addr);
+        log_ident(LOG_WARN, "too many peer addresses: one is not dialled",
+                  "too many peer addresses: %s not dialled", addr);
 }
 
 static void net__on_fail_closed(uv_handle_t *h)
@@ -2153,7 +2163,7 @@ int net_start(uv_loop_t *loop, struct node *node, const struct net_config *cfg,
             goto fail;
         }
         if ((r = node_peer_remember(node, cfg->peers[i])) != 0)
-            log_warn("cannot remember peer %s: %s", cfg->peers[i], agah_strerror(r));
+            log_warn("cannot remember a --peer address: %s", agah_strerror(r));
     }
     (void)node_peers_foreach(node, net__known_cb, net);
     for (size_t i = 0; i < cfg->n_peers; i++)

@@ -203,12 +203,18 @@ daemon_pid() {
 }
 
 # start_daemon NAME PORT [PEER_PORT...]: agahd on 127.0.0.1:PORT (or "none"),
-# dialling 127.0.0.1:PEER_PORT for each, logging at debug to $ROOT/NAME.log.
+# dialling 127.0.0.1:PEER_PORT for each, logging to $ROOT/NAME.log at debug
+# (the level that names peers and members, which tests match), or at
+# $AGAHD_LOG_LEVEL when set ("default": no --log-level at all).
 # Waits until it is ready.
 start_daemon() {
     local name=$1 port=$2 listen
     shift 2
-    local args=(--data "$(node_dir "$name")" --log-level debug)
+    local args=(--data "$(node_dir "$name")")
+    case ${AGAHD_LOG_LEVEL:-debug} in
+    default) ;;
+    *) args+=(--log-level "${AGAHD_LOG_LEVEL:-debug}") ;;
+    esac
     if [ "$port" = none ]; then
         args+=(--listen none)
     else

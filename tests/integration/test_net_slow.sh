@@ -94,7 +94,7 @@ if [ "$(field "$out" got)" = 0 ] && [ "$(field "$out" closed)" = 1 ] &&
 else
     fail "a version 1 M1 gets nothing and is closed at once" "$out"
 fi
-if wait_until 5 grep -q "peer at 127.0.0.1:[0-9]* speaks handshake version 1; this node speaks version 2" "$ROOT/a.log"; then
+if wait_until 5 grep -q "peer 127.0.0.1:[0-9]*: it speaks handshake version 1; this node speaks version 2" "$ROOT/a.log"; then
     pass "a logs which versions met"
 else
     fail "a logs which versions met" "$(grep -i version "$ROOT/a.log" | tail -3)"
