@@ -188,10 +188,11 @@ int main(int argc, char **argv)
     /* Before anything secret is in memory: no core file, no /proc/PID/mem
      * for other processes of this user (a long `agah watch` holds alerts),
      * and the passphrase out of the environment (/proc/PID/environ). */
-    if (agah_harden_process(&why) != 0)
-        return cli_fail(EXIT_FAIL, "%s; refusing to run", why.msg);
-    if (agah_passphrase_env_take(&why) != 0)
-        return cli_fail(EXIT_USAGE, "%s", why.msg);
+    if ((r = agah_harden_process(&why)) != 0)
+        return cli_fail(EXIT_FAIL, "%s; refusing to run", why.msg[0] ? why.msg : agah_strerror(r));
+    if ((r = agah_passphrase_env_take(&why)) != 0)
+        return cli_fail(r == AGAH_EINVAL ? EXIT_USAGE : EXIT_FAIL, "%s",
+                        why.msg[0] ? why.msg : agah_strerror(r));
     memset(&why, 0, sizeof why);
 
     /* Global options before the command. */

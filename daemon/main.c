@@ -684,13 +684,13 @@ int main(int argc, char **argv)
     /* Before anything secret is in memory: no core file, no /proc/PID/mem
      * for other processes of this user, and the passphrase out of the
      * environment (/proc/PID/environ) for the daemon's whole life. */
-    if (agah_harden_process(&why) != 0) {
-        (void)fprintf(stderr, "agahd: %s; refusing to run\n", why.msg);
+    if ((r = agah_harden_process(&why)) != 0) {
+        (void)fprintf(stderr, "agahd: %s; refusing to run\n", why.msg[0] ? why.msg : agah_strerror(r));
         return EXIT_HARDEN;
     }
-    if (agah_passphrase_env_take(&why) != 0) {
-        (void)fprintf(stderr, "agahd: %s\n", why.msg);
-        return EXIT_USAGE;
+    if ((r = agah_passphrase_env_take(&why)) != 0) {
+        (void)fprintf(stderr, "agahd: %s\n", why.msg[0] ? why.msg : agah_strerror(r));
+        return r == AGAH_EINVAL ? EXIT_USAGE : EXIT_FAIL;
     }
     memset(&why, 0, sizeof why);
 
