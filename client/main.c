@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <agah/harden.h>
 #include "cli.h"
 
 /* One command: its words, how many positional arguments it takes, its
@@ -183,6 +184,16 @@ int main(int argc, char **argv)
     char name[64];
     int i = 1, help = 0, r;
     struct agah_why why = {{0}};
+
+    /* Before anything secret is in memory: no core file, no /proc/PID/mem
+     * for other processes of this user (a long `agah watch` holds alerts),
+     * and the passphrase out of the environment (/proc/PID/environ). */
+    if ((r = agah_harden_process(&why)) != 0)
+        return cli_fail(EXIT_FAIL, "%s; refusing to run", why.msg[0] ? why.msg : agah_strerror(r));
+    if ((r = agah_passphrase_env_take(&why)) != 0)
+        return cli_fail(r == AGAH_EINVAL ? EXIT_USAGE : EXIT_FAIL, "%s",
+                        why.msg[0] ? why.msg : agah_strerror(r));
+    memset(&why, 0, sizeof why);
 
     /* Global options before the command. */
     for (; i < argc; i++) {

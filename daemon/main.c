@@ -16,6 +16,7 @@
 #endif
 #include <agah/agah.h>
 #include <agah/datadir.h>
+#include <agah/harden.h>
 #include "control.h"
 #include "gossip.h"
 #include "log.h"
@@ -46,7 +47,7 @@
 
 /* Exit statuses: 0 clean stop, 1 a failure while starting or running, 2 bad
  * usage or a data directory this daemon may not or cannot serve. */
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_HARDEN = 5 };
 
 static const char usage_text[] =
     "usage: agahd [--data DIR] [--listen HOST:PORT | --listen none] [--peer HOST:PORT]...\n"
@@ -96,7 +97,8 @@ static const char help_text[] =
     "        numbers, accounts, notes, member or community names, or what a\n"
     "        request carried; peer addresses and member ids appear only at debug.\n"
     "    --passphrase-file FILE\n"
-    "        Read the identity passphrase from the first line of FILE.\n"
+    "        Read the identity passphrase from the first line of FILE, which group and\n"
+    "        others must not be able to read (see PASSPHRASE).\n"
     "    --check\n"
     "        Do not start: verify DIR/store.db and exit. Runs SQLite's integrity\n"
     "        check over the whole file, then re-verifies every stored record: its\n"
@@ -115,7 +117,14 @@ static const char help_text[] =
     "    The identity key is encrypted under a passphrase. agahd takes it from\n"
     "    $AGAH_PASSPHRASE, else --passphrase-file, else asks on the terminal; with none\n"
     "    of these it refuses to start. An identity made with `agah init --no-passphrase`\n"
-    "    (relays, tests) needs none.\n"
+    "    (relays, tests) needs none. agahd wipes $AGAH_PASSPHRASE from its environment\n"
+    "    at start, but whoever started it may still hold it (a shell's history, a unit\n"
+    "    file's Environment=). Safer: --passphrase-file FILE, which must not be readable\n"
+    "    by group or others (mode 0600, else exit 2), or under systemd a credential:\n"
+    "        LoadCredential=passphrase:/etc/agah/passphrase\n"
+    "        ExecStart=/usr/bin/agahd --passphrase-file ${CREDENTIALS_DIRECTORY}/passphrase\n"
+    "    agahd leaves no core file and other processes of its user cannot read its\n"
+    "    memory (RLIMIT_CORE 0, PR_SET_DUMPABLE 0).\n"
     "\n"
     "SIGNALS\n"
     "    SIGINT, SIGTERM\n"
@@ -136,6 +145,8 @@ static const char help_text[] =
     "        with --check, the store is damaged or cannot be read\n"
     "    2   bad usage; no identity or no community in DIR; another agahd already\n"
     "        serves DIR; a wrong or missing passphrase; with --check, no store in DIR\n"
+    "    5   the process cannot be made safe to hold keys (core dumps or\n"
+    "        PR_SET_DUMPABLE cannot be turned off)\n"
     "\n"
     "ENVIRONMENT\n"
     "    AGAH_DATA, XDG_DATA_HOME, HOME   locate the data directory (see --data)\n"
@@ -569,6 +580,8 @@ static int open_node(const char *dir, const struct opts *o, struct node **node)
     r = node_open(dir, pass, passlen, NULL, node, &why);
     if (pass != NULL)
         agah_passphrase_free(pass, passlen);
+    /* Read once; nothing later needs the passphrase. */
+    agah_passphrase_env_forget();
     if (r == 0)
         return 0;
     switch (r) {
@@ -668,6 +681,19 @@ int main(int argc, char **argv)
     struct agah_why why = {{0}};
     char dir[AGAH_PATH_MAX];
     int r, status;
+
+    /* Before anything secret is in memory: no core file, no /proc/PID/mem
+     * for other processes of this user, and the passphrase out of the
+     * environment (/proc/PID/environ) for the daemon's whole life. */
+    if ((r = agah_harden_process(&why)) != 0) {
+        (void)fprintf(stderr, "agahd: %s; refusing to run\n", why.msg[0] ? why.msg : agah_strerror(r));
+        return EXIT_HARDEN;
+    }
+    if ((r = agah_passphrase_env_take(&why)) != 0) {
+        (void)fprintf(stderr, "agahd: %s\n", why.msg[0] ? why.msg : agah_strerror(r));
+        return r == AGAH_EINVAL ? EXIT_USAGE : EXIT_FAIL;
+    }
+    memset(&why, 0, sizeof why);
 
     /* A CLI that disconnects mid-answer must cost an EPIPE, not the daemon. */
 #ifdef __GLIBC__

@@ -193,6 +193,7 @@ static int datadir__read_line(int fd, char *buf, size_t *len, volatile sig_atomi
 static int datadir__from_file(const char *file, char **out, size_t *len, struct agah_why *why)
 {
     char *buf = sodium_malloc(DATADIR_PASS_MAX + 1);
+    struct stat st;
     size_t n = 0;
     int fd = -1, r;
 
@@ -202,6 +203,21 @@ static int datadir__from_file(const char *file, char **out, size_t *len, struct 
     if (fd < 0) {
         int e = errno;
         r = agah_fail(why, AGAH_EINVAL, "cannot read passphrase file %s: %s", file, strerror(e));
+        goto out;
+    }
+    /* A passphrase others can read protects nothing: refuse it rather
+     * than use it, as ssh does with a private key readable by others. The
+     * mode is checked on the open file, so it is the file we read. */
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        r = agah_fail(why, AGAH_EINVAL, "cannot read passphrase file %s: %s", file, strerror(e));
+        goto out;
+    }
+    if ((st.st_mode & 077) != 0) {
+        r = agah_fail(why, AGAH_EINVAL,
+                      "passphrase file %s can be read by group or others (mode %03o); "
+                      "run `chmod 600 %s`",
+                      file, (unsigned)(st.st_mode & 0777), file);
         goto out;
     }
     r = datadir__read_line(fd, buf, &n, NULL);
@@ -349,10 +365,44 @@ out:
     return r;
 }
 
+/* The passphrase taken out of the environment, in guarded memory until
+ * agah_passphrase_env_forget; NULL when the variable was not set. */
+static char *datadir__env_pass;
+static size_t datadir__env_len;
+
+int agah_passphrase_env_take(struct agah_why *why)
+{
+    char *env = getenv("AGAH_PASSPHRASE");
+    size_t n;
+    int r = 0;
+
+    if (env == NULL)
+        return 0;
+    n = strlen(env);
+    if (n > DATADIR_PASS_MAX)
+        r = agah_fail(why, AGAH_EINVAL, "AGAH_PASSPHRASE is longer than %d bytes", DATADIR_PASS_MAX);
+    else if (n > 0 && datadir__env_pass == NULL && (r = agah_init()) == 0 &&
+             (r = datadir__pass_dup(env, n, &datadir__env_pass)) == 0)
+        datadir__env_len = n;
+    /* getenv points into the environment block itself, which is what
+     * /proc/PID/environ shows for the process's whole life: unsetenv only
+     * drops the pointer, so the bytes are wiped first, whatever happened. */
+    sodium_memzero(env, n);
+    if (unsetenv("AGAH_PASSPHRASE") != 0 && r == 0)
+        r = agah_fail(why, AGAH_EINTERNAL, "cannot remove AGAH_PASSPHRASE from the environment");
+    return r;
+}
+
+void agah_passphrase_env_forget(void)
+{
+    agah_passphrase_free(datadir__env_pass, datadir__env_len);
+    datadir__env_pass = NULL;
+    datadir__env_len = 0;
+}
+
 int agah_passphrase_get(const char *file, const char *prompt, int confirm, char **out,
                         size_t *len, struct agah_why *why)
 {
-    const char *env;
     int r;
 
     if (out == NULL || len == NULL)
@@ -362,15 +412,15 @@ int agah_passphrase_get(const char *file, const char *prompt, int confirm, char 
     r = agah_init();
     if (r != 0)
         return r;
-    env = getenv("AGAH_PASSPHRASE");
-    if (env != NULL && env[0] != '\0') {
-        size_t n = strlen(env);
-        if (n > DATADIR_PASS_MAX)
-            return agah_fail(why, AGAH_EINVAL, "AGAH_PASSPHRASE is longer than %d bytes",
-                             DATADIR_PASS_MAX);
-        r = datadir__pass_dup(env, n, out);
+    /* Normally taken at the start of main; this covers a caller that did
+     * not, and a variable set since. */
+    r = agah_passphrase_env_take(why);
+    if (r != 0)
+        return r;
+    if (datadir__env_pass != NULL) {
+        r = datadir__pass_dup(datadir__env_pass, datadir__env_len, out);
         if (r == 0)
-            *len = n;
+            *len = datadir__env_len;
         return r;
     }
     if (file != NULL)

@@ -17,13 +17,22 @@ int agah_datadir_ensure(const char *dir, struct agah_why *why);
 /* DIR/name into out. */
 int agah_datadir_path(const char *dir, const char *name, char out[AGAH_PATH_MAX]);
 
-/* The passphrase: $AGAH_PASSPHRASE, else the first line of `file` (if
- * non-NULL), else a prompt on /dev/tty with echo off (asked twice when
- * `confirm`), else AGAH_EINVAL "no passphrase: set AGAH_PASSPHRASE, use
+/* The passphrase: $AGAH_PASSPHRASE (see agah_passphrase_env_take), else
+ * the first line of `file` (if non-NULL; refused with AGAH_EINVAL naming it
+ * when group or others may read it), else a prompt on /dev/tty with echo
+ * off (asked twice when `confirm`), else AGAH_EINVAL "no passphrase: set AGAH_PASSPHRASE, use
  * --passphrase-file, or run on a terminal". *out is sodium_malloc'd; free
  * with agah_passphrase_free (wipes). */
 int agah_passphrase_get(const char *file, const char *prompt, int confirm, char **out,
                         size_t *len, struct agah_why *why);
 void agah_passphrase_free(char *p, size_t len);
+/* Takes $AGAH_PASSPHRASE out of the environment: copies it into guarded
+ * memory for agah_passphrase_get, wipes the original bytes (which
+ * /proc/PID/environ shows) and unsets it. Call at the start of main, after
+ * agah_harden_process; later calls only take a variable set since. The
+ * variable is gone afterwards even on error (AGAH_EINVAL: too long). */
+int agah_passphrase_env_take(struct agah_why *why);
+/* Wipes and frees what agah_passphrase_env_take kept, once it is used. */
+void agah_passphrase_env_forget(void);
 
 #endif

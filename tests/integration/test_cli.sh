@@ -85,6 +85,7 @@ expect_rc "init --name longer than 64 bytes: exit 2" 2
 OUT=$(AGAH_PASSPHRASE=correct-horse timeout 60 "$AGAH" --data "$ROOT/pp" --json init 2>"$ROOT/.err"); RC=$?; ERR=$(cat "$ROOT/.err")
 expect "init with AGAH_PASSPHRASE" 0 "set(j) == {'member_id'}"
 printf 'file-pass\nignored second line\n' >"$ROOT/passfile"
+chmod 600 "$ROOT/passfile"
 run pf --passphrase-file "$ROOT/passfile" --json init
 expect "init with --passphrase-file" 0 "set(j) == {'member_id'}"
 OUT=$(setsid -w timeout 60 "$AGAH" --data "$ROOT/nopass" init </dev/null 2>"$ROOT/.err"); RC=$?; ERR=$(cat "$ROOT/.err")

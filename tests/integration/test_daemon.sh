@@ -95,6 +95,7 @@ if AGAH_PASSPHRASE="correct horse" agah_on locked init --name locked >/dev/null 
     AGAH_PASSPHRASE=wrong agahd_run --data "$(node_dir locked)" --listen none
     expect_fail "wrong passphrase: exit 2 saying so" 2 "wrong passphrase"
     printf 'correct horse\n' >"$ROOT/passfile"
+    chmod 600 "$ROOT/passfile"
     if start_with locked --listen none --passphrase-file "$ROOT/passfile"; then
         pass "--passphrase-file: starts and becomes ready"
         stop_daemon locked
