@@ -199,9 +199,14 @@ static const struct help_page help_pages[] = {
      "  $AGAH_REGION. Letters, too few or too many digits are refused and nothing\n"
      "  is sent. For an account (it has a ':') use `agah post account`.\n"
      "\n"
+     "  NUMBER `-` reads it from the first line of standard input, and --note -\n"
+     "  the note from the rest (or all of it): what you type on the command line\n"
+     "  is visible to every local user in /proc and stays in your shell's history.\n"
+     "\n"
      "OPTIONS\n"
      "  --category C   harassment (default), impersonation, scam, surveillance, other\n"
-     "  --note TEXT    what happened, in any language or script (at most 2048 bytes)\n"
+     "  --note TEXT    what happened, in any language or script (at most 2048 bytes);\n"
+     "                 - reads it from standard input\n"
      "  --expires D    90d, 12h, 30m or never; default 365d\n"
      "  --region CC    country for a national number, e.g. GB, TR (default $AGAH_REGION)\n"
      "\n"
@@ -211,7 +216,8 @@ static const struct help_page help_pages[] = {
      "\n"
      "EXAMPLES\n"
      "  agah post number \"+852 5123 4567\" --note \"threatened my mother\"\n"
-     "  agah post number 07700900123 --region GB --category impersonation --expires 90d\n"},
+     "  agah post number 07700900123 --region GB --category impersonation --expires 90d\n"
+     "  agah post number - --note - < report.txt   # number on line 1, note below\n"},
     {"post account",
      "agah post account - flag an account on a messaging service\n"
      "\n"

@@ -161,12 +161,104 @@ static int on_member_id(const char *s)
     return 0;
 }
 
+/* Bytes `post` reads from standard input at most: a target line and a note. */
+#define ON_STDIN_MAX (AGAH_TARGET_MAX + AGAH_NOTE_MAX + 8)
+
+static void on_wipe(void *p, size_t n)
+{
+    volatile unsigned char *v = p;
+    while (n-- > 0)
+        *v++ = 0;
+}
+
+/* `post -` and `--note -`: the target is the first line of standard input
+ * and the note the rest (or all of it when the target was given), so
+ * neither shows in argv, /proc or a shell's history. *buf (caller wipes and
+ * frees) holds both; *target and *note point into it, or stay as they were. */
+static int on_post_stdin(int want_target, int want_note, char **buf, const char **target,
+                         const char **note)
+{
+    size_t len = 0;
+    char *b = malloc(ON_STDIN_MAX + 1), *rest;
+
+    *buf = b;
+    if (b == NULL)
+        return cli_fail(EXIT_FAIL, "out of memory");
+    for (;;) {
+        size_t n = fread(b + len, 1, ON_STDIN_MAX + 1 - len, stdin);
+        len += n;
+        if (n == 0 || len > ON_STDIN_MAX)
+            break;
+    }
+    if (ferror(stdin))
+        return cli_fail(EXIT_USAGE, "cannot read standard input");
+    if (len > ON_STDIN_MAX)
+        return cli_fail(EXIT_USAGE, "standard input holds more than a target and a note "
+                                    "(%d bytes at most)", ON_STDIN_MAX);
+    if (memchr(b, '\0', len) != NULL)
+        return cli_fail(EXIT_USAGE, "standard input holds a NUL byte");
+    b[len] = '\0';
+    rest = b;
+    if (want_target) {
+        char *nl = strchr(b, '\n');
+        *target = b;
+        if (nl != NULL) {
+            *nl = '\0';
+            rest = nl + 1;
+        } else {
+            rest = b + len;
+        }
+        if (nl != NULL && nl > b && nl[-1] == '\r')
+            nl[-1] = '\0';
+        if ((*target)[0] == '\0')
+            return cli_fail(EXIT_USAGE, "`-` as the target: its first line on standard input is "
+                                        "empty");
+    }
+    if (want_note) {
+        size_t n = strlen(rest);
+        /* One trailing line end goes, as a shell's here-string adds it. */
+        if (n > 0 && rest[n - 1] == '\n')
+            rest[--n] = '\0';
+        if (n > 0 && rest[n - 1] == '\r')
+            rest[--n] = '\0';
+        *note = rest;
+    }
+    return 0;
+}
+
+static int on_post(struct cli *c, const char *what, const char *typed, const char *cat,
+                   const char *note, const char *sev, const char *exp, const char *region);
+
 int cmd_post(struct cli *c)
 {
     const char *what = c->cmd + 5; /* "number", "account" or "alert" */
     const char *cat = cli_opt(c, "category"), *note = cli_opt(c, "note");
     const char *sev = cli_opt(c, "severity"), *exp = cli_opt(c, "expires");
     const char *region = on_region(c);
+    const char *typed = c->npos > 0 ? c->pos[0] : "";
+    char *in = NULL;
+    int r;
+
+    /* Sensitive text can come on standard input rather than in argv. */
+    if ((strcmp(what, "alert") != 0 && strcmp(typed, "-") == 0) ||
+        (note != NULL && strcmp(note, "-") == 0)) {
+        if ((r = on_post_stdin(strcmp(what, "alert") != 0 && strcmp(typed, "-") == 0,
+                               note != NULL && strcmp(note, "-") == 0, &in, &typed, &note)) != 0)
+            goto done;
+    }
+    r = on_post(c, what, typed, cat, note, sev, exp, region);
+done:
+    if (in != NULL) {
+        on_wipe(in, ON_STDIN_MAX + 1);
+        free(in);
+    }
+    return r;
+}
+
+/* `post` once its target and note are known (typed, or from standard input). */
+static int on_post(struct cli *c, const char *what, const char *typed, const char *cat,
+                   const char *note, const char *sev, const char *exp, const char *region)
+{
     const char *target;
     char rel[64];
     uint64_t expires = ON_DEFAULT_EXPIRES;
@@ -177,14 +269,14 @@ int cmd_post(struct cli *c)
 
     if (strcmp(what, "number") == 0) {
         kind = AGAH_KIND_NUMBER;
-        if (strchr(c->pos[0], ':') != NULL)
+        if (strchr(typed, ':') != NULL)
             return cli_fail(EXIT_USAGE, "\"%.60s\" is not a phone number (it has a ':'); for an "
-                            "account use `agah post account SERVICE:HANDLE`", c->pos[0]);
+                            "account use `agah post account SERVICE:HANDLE`", typed);
     } else if (strcmp(what, "account") == 0) {
         kind = AGAH_KIND_ACCOUNT;
-        if (strchr(c->pos[0], ':') == NULL)
+        if (strchr(typed, ':') == NULL)
             return cli_fail(EXIT_USAGE, "\"%.60s\" is not an account: write SERVICE:HANDLE, e.g. "
-                            "telegram:@name or wechat:wxid", c->pos[0]);
+                            "telegram:@name or wechat:wxid", typed);
     } else {
         kind = AGAH_KIND_ALERT;
         if (note == NULL || note[0] == '\0')
@@ -210,7 +302,7 @@ int cmd_post(struct cli *c)
      * phone-number library. */
     if (kind != AGAH_KIND_ALERT && (r = on_region_ok(c)) != 0)
         return r;
-    target = kind == AGAH_KIND_ALERT ? "" : c->pos[0];
+    target = kind == AGAH_KIND_ALERT ? "" : typed;
 
     on_req_init(&q);
     int ok = ctl_req_begin(&q.pk, "post", 7) == 0 &&
