@@ -406,12 +406,15 @@ static const char *out__str(const msgpack_object *a, const char *k, size_t *n)
     return v->via.str.ptr;
 }
 
-/* "alice" or the first characters of the member id. */
-static void out__author(FILE *f, const msgpack_object *a, int with_id)
+/* "alice" or the first characters of the member id, from the ALERT keys
+ * name_key and id_key (the author's, or the retractor's); with_id adds the
+ * whole id after a name. */
+static void out__member(FILE *f, const msgpack_object *a, const char *name_key,
+                        const char *id_key, int with_id)
 {
     size_t nn, in;
-    const char *name = out__str(a, "author_name", &nn);
-    const char *id = out__str(a, "author", &in);
+    const char *name = out__str(a, name_key, &nn);
+    const char *id = out__str(a, id_key, &in);
     if (nn > 0) {
         out__text(f, name, nn, 0);
         if (with_id) {
@@ -419,26 +422,6 @@ static void out__author(FILE *f, const msgpack_object *a, int with_id)
             out__text(f, id, in, 0);
             (void)fputc(')', f);
         }
-    } else {
-        out__text(f, id, with_id ? in : (in < 12 ? in : 12), 0);
-        if (!with_id && in > 12)
-            (void)fputs("\xe2\x80\xa6", f);
-    }
-}
-
-/* "NAME (ID)" of whoever retracted the alert, or the id alone. */
-static void out__retractor(FILE *f, const msgpack_object *a, int with_id)
-{
-    size_t nn, in;
-    const char *name = out__str(a, "retracted_by_name", &nn);
-    const char *id = out__str(a, "retracted_by", &in);
-    if (nn > 0) {
-        out__text(f, name, nn, 0);
-        if (!with_id)
-            return;
-        (void)fputs(" (", f);
-        out__text(f, id, in, 0);
-        (void)fputc(')', f);
     } else {
         out__text(f, id, with_id ? in : (in < 12 ? in : 12), 0);
         if (!with_id && in > 12)
@@ -474,11 +457,11 @@ void out_alert_long(FILE *f, const msgpack_object *a, uint64_t now)
     (void)fprintf(f, "%s\n", out_reset());
     if (mp_has_str(a, "retracted_by")) {
         (void)fprintf(f, "%-14s", "retracted by");
-        out__retractor(f, a, 1);
+        out__member(f, a, "retracted_by_name", "retracted_by", 1);
         (void)fputc('\n', f);
     }
     (void)fprintf(f, "%-14s", "author");
-    out__author(f, a, 1);
+    out__member(f, a, "author_name", "author", 1);
     /* Revoked since: an informant's alerts stay, so the reader can weigh
      * them knowing who wrote them. */
     if (mp_bool(a, "author_revoked"))
@@ -532,7 +515,7 @@ void out_alert_line(FILE *f, const msgpack_object *a, uint64_t now)
     s = out__str(a, "status", &n);
     if (n == 9 && memcmp(s, "retracted", 9) == 0 && mp_has_str(a, "retracted_by")) {
         (void)fprintf(f, "%sretracted by ", out_c("\033[33m"));
-        out__retractor(f, a, 0);
+        out__member(f, a, "retracted_by_name", "retracted_by", 0);
         (void)fprintf(f, ":%s ", out_reset());
     } else if (n == 9 && memcmp(s, "retracted", 9) == 0)
         (void)fprintf(f, "%sretracted:%s ", out_c("\033[33m"), out_reset());
@@ -557,7 +540,7 @@ void out_alert_line(FILE *f, const msgpack_object *a, uint64_t now)
     (void)fputs(", ", f);
     out__text(f, s, n, 0);
     (void)fputs(") by ", f);
-    out__author(f, a, 0);
+    out__member(f, a, "author_name", "author", 0);
     if (mp_bool(a, "author_revoked"))
         (void)fprintf(f, " %s[author revoked]%s", out_c("\033[1;31m"), out_reset());
     s = out__str(a, "note", &n);
