@@ -397,6 +397,7 @@ static void memb__mark_revoked(struct memb *m)
             memcpy(&sig, rv->id, sizeof sig);
             k->revsig ^= sig;
         }
+        k->votes = authors;
         if (memb__is_founder(m, k->pk))
             k->revoked = authors >= m->quorum;
         else
@@ -660,19 +661,7 @@ int memb_has_revocation(const struct memb *m, const uint8_t author[AGAH_PK_LEN],
 size_t memb_revocation_votes(const struct memb *m, const uint8_t pk[AGAH_PK_LEN])
 {
     const struct memb_key *k = memb__key(m, pk);
-    size_t votes = 0;
-    if (k == NULL)
-        return 0;
-    for (uint32_t v = k->rev_head; v != MEMB_NIL; v = m->rev[v].next) {
-        int seen = 0;
-        if (!m->rev[v].applies)
-            continue;
-        for (uint32_t w = k->rev_head; w != v && !seen; w = m->rev[w].next)
-            seen = m->rev[w].applies &&
-                   memcmp(m->rev[w].author, m->rev[v].author, AGAH_PK_LEN) == 0;
-        votes += !seen;
-    }
-    return votes;
+    return k == NULL ? 0 : k->votes;
 }
 
 int memb_revoked(const struct memb *m, const uint8_t pk[AGAH_PK_LEN])

@@ -63,6 +63,7 @@ struct memb_key {
     int revoked;          /* an applying revocation names it (the founder: a quorum) */
     uint64_t revoked_at;  /* earliest created of those, or MEMB_NEVER */
     uint64_t revsig;      /* a fingerprint of the revocations that apply to it */
+    size_t votes;         /* distinct authors of the revocations that apply to it */
     uint64_t last_admitted; /* latest created of its valid admissions */
     uint32_t rank;        /* organiser admissions from the founder (0), or MEMB_NIL */
     int exposed;          /* may hold epoch keys: founder, valid non-relay admission,

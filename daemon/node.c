@@ -400,10 +400,9 @@ static int node__drop_annotations(struct node *n, const uint8_t alert[AGAH_HASH_
     return r;
 }
 
-/* Whether a stored record is still valid under the current membership:
- * 1 yes, 0 no, -1 no and never again (its author is revoked and no
- * revocation keeps it). ADMISSION and REVOCATION records by a key of the
- * organiser closure always stay: membership weighs them itself. */
+/* Whether a stored record is still valid under the current membership.
+ * ADMISSION and REVOCATION records by a key of the organiser closure
+ * always stay: membership weighs them itself. */
 static int node__still_valid(const struct node *n, int type, const uint8_t author[AGAH_PK_LEN],
                              const uint8_t id[AGAH_HASH_LEN], uint64_t created)
 {
@@ -417,10 +416,7 @@ static int node__still_valid(const struct node *n, int type, const uint8_t autho
     default:
         break;
     }
-    r = memb_record_ok(&n->memb, author, id, created, &role);
-    if (r == AGAH_EPERM)
-        return -1;
-    if (r != 0)
+    if ((r = memb_record_ok(&n->memb, author, id, created, &role)) != 0)
         return 0;
     if (type == AGAH_REC_EPOCH)
         return role == AGAH_ROLE_ORGANISER;
@@ -430,16 +426,15 @@ static int node__still_valid(const struct node *n, int type, const uint8_t autho
 /* Re-checks every stored record of one author; deletes those no longer
  * valid (rule 8). *memb_changed is set when a membership record went. */
 static int node__revalidate_author(struct node *n, const uint8_t author[AGAH_PK_LEN],
-                                   uint64_t now, int *memb_changed)
+                                   int *memb_changed)
 {
     struct node_rows rows = {0};
     int r = store_scan_author(n->store, author, node__rows_cb, &rows);
-    (void)now;
     for (size_t i = 0; r == 0 && i < rows.n; i++) {
         uint8_t *buf = NULL;
         size_t len = 0;
         int v = node__still_valid(n, rows.v[i].type, author, rows.v[i].id, rows.v[i].created);
-        if (v > 0)
+        if (v)
             continue;
         /* Not tombstoned: which revocations apply can change again as
          * records arrive (a revocation by a key that is itself revoked from
@@ -505,7 +500,6 @@ static int node__membership_changed(struct node *n)
 {
     struct node_keysig *before = NULL;
     size_t nb = 0;
-    uint64_t now = node_now(n);
     int r = 0, again = 1;
 
     if ((r = node__snapshot(n, &before, &nb)) != 0)
@@ -540,7 +534,7 @@ static int node__membership_changed(struct node *n)
         before = next;
         nb = nn;
         for (size_t i = 0; r == 0 && i < nc; i++)
-            r = node__revalidate_author(n, changed[i].pk, now, &again);
+            r = node__revalidate_author(n, changed[i].pk, &again);
         free(changed);
     }
     free(before);
@@ -1082,7 +1076,7 @@ static int node__rekey(struct node *n, int force)
     if (memb_role_at(&n->memb, agah_identity_pk(n->id), now, &role) != 0 ||
         role != AGAH_ROLE_ORGANISER || (!force && !memb_needs_rekey(&n->memb, now)))
         goto out;
-    if (!force && node__key_unseen(n) && now < n->opened_at + NODE_REKEY_WAIT_KEYS) {
+    if (!force && now < n->opened_at + NODE_REKEY_WAIT_KEYS && node__key_unseen(n)) {
         /* A new organiser: the epochs its code carried are on their way. */
         node__want_rekey(n, NODE_REKEY_SETTLE);
         goto out;
@@ -2322,10 +2316,8 @@ int node_peer_joined(struct node *n, const uint8_t pk[AGAH_PK_LEN])
 
 size_t node_unreadable(const struct node *n)
 {
-    size_t readable = 0;
-    for (size_t i = 0; i < n->alerts.n_a; i++)
-        readable += n->alerts.a[i].live != 0;
-    return n->n_alerts > readable ? n->n_alerts - readable : 0;
+    /* The view holds exactly the stored alerts this node could open. */
+    return n->n_alerts > n->alerts.live ? n->n_alerts - n->alerts.live : 0;
 }
 
 uint64_t node_epoch_number(const struct node *n)
