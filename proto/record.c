@@ -8,6 +8,7 @@
 #include <msgpack.h>
 #include <agah/mp.h>
 #include <agah/record.h>
+#include "rec_int.h"
 
 /* The signature's domain separation prefix. */
 #define REC_SIG_PREFIX "agah-record-v1"
@@ -22,10 +23,6 @@
 #define REC_CT_MIN (1 + crypto_aead_xchacha20poly1305_ietf_ABYTES)
 #define REC_CT_MAX (AGAH_NOTE_MAX + AGAH_TARGET_MAX + 64)
 #define REC_PT_MAX (REC_CT_MAX - crypto_aead_xchacha20poly1305_ietf_ABYTES)
-/* An EPOCH's chain link: a 32-byte key and its tag. */
-#define REC_PREV_CT (AGAH_KEY_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES)
-#define REC_PREV_AD "agah-epoch-chain-v1"
-#define REC_PREV_AD_LEN (sizeof REC_PREV_AD - 1)
 
 /* ------------------------------------------------------------------ */
 /* Random source                                                       */
@@ -91,13 +88,13 @@ int agah_kind_parse(const char *s) { return rec__parse(rec__kinds, REC_NELEM(rec
 /* ------------------------------------------------------------------ */
 /* Decoding                                                            */
 
-static size_t rec__nfields(int type)
+size_t rec__nfields(int type)
 {
     switch (type) {
     case AGAH_REC_GENESIS: return REC_COMMON + 2 + 1;
     case AGAH_REC_ADMISSION: return REC_COMMON + 3 + 1;
     case AGAH_REC_REVOCATION: return REC_COMMON + 3 + 1;
-    case AGAH_REC_EPOCH: return REC_COMMON + 3 + 1;
+    case AGAH_REC_EPOCH: return REC_COMMON + 5 + 1;
     case AGAH_REC_ALERT:
     case AGAH_REC_CONFIRM:
     case AGAH_REC_RETRACT: return REC_COMMON + 4 + 1;
@@ -110,88 +107,6 @@ static size_t rec__nfields(int type)
 static int rec__may_expire(int type)
 {
     return type == AGAH_REC_ADMISSION || type == AGAH_REC_ALERT;
-}
-
-/* The epoch entries: fixed-size canonical [bin32, bin80] arrays laid out
- * back to back, which lets the decoded record point into the buffer. */
-static int rec__epoch_entries(const msgpack_object *o, const uint8_t *buf, struct agah_rec *out,
-                              struct agah_why *why)
-{
-    const msgpack_object_array *a;
-    const uint8_t *base = NULL;
-    uint8_t prev[AGAH_PK_LEN], cur[AGAH_PK_LEN], sealed[AGAH_KEY_LEN + AGAH_SEAL_OVERHEAD];
-    int r;
-
-    if (o->type != MSGPACK_OBJECT_ARRAY)
-        return agah_fail(why, AGAH_ETYPE, "field 8 (entries): expected an array");
-    a = &o->via.array;
-    if (a->size == 0)
-        return agah_fail(why, AGAH_EVALUE, "field 8 (entries): an epoch needs a recipient");
-    if (a->size > AGAH_EPOCH_MAX_MEMBERS)
-        return agah_fail(why, AGAH_ETOOBIG, "field 8 (entries): %u recipients, at most %d",
-                         (unsigned)a->size, AGAH_EPOCH_MAX_MEMBERS);
-    for (uint32_t i = 0; i < a->size; i++) {
-        const msgpack_object *e = &a->ptr[i];
-        if ((r = agah_mp_array(e, "field 8 (entries): an entry", 2, why)) != 0)
-            return r;
-        if ((r = agah_mp_bin_exact(&e->via.array.ptr[0], "field 8 (entries): member",
-                                   AGAH_PK_LEN, cur, why)) != 0 ||
-            (r = agah_mp_bin_exact(&e->via.array.ptr[1], "field 8 (entries): sealed key",
-                                   sizeof sealed, sealed, why)) != 0)
-            return r;
-        /* Strictly ascending member keys: one set of recipients has one
-         * encoding, and a member cannot appear twice. */
-        if (i > 0 && memcmp(prev, cur, sizeof cur) == 0)
-            return agah_fail(why, AGAH_EFIELDS, "field 8 (entries): entry %u repeats a member",
-                             (unsigned)i + 1);
-        if (i > 0 && memcmp(prev, cur, sizeof cur) > 0)
-            return agah_fail(why, AGAH_ENONCANON,
-                             "field 8 (entries): entry %u is not sorted by member key",
-                             (unsigned)i + 1);
-        memcpy(prev, cur, sizeof cur);
-        /* Canonical encoding fixes the layout: 92 c4 20 <32> c4 50 <80>. */
-        if (i == 0)
-            base = (const uint8_t *)e->via.array.ptr[0].via.bin.ptr - 3;
-        if ((const uint8_t *)e->via.array.ptr[0].via.bin.ptr !=
-                base + (size_t)i * AGAH_EPOCH_ENTRY_WIRE + 3 ||
-            (const uint8_t *)e->via.array.ptr[1].via.bin.ptr !=
-                base + (size_t)i * AGAH_EPOCH_ENTRY_WIRE + 3 + AGAH_PK_LEN + 2 ||
-            base < buf)
-            return agah_fail(why, AGAH_EINTERNAL, "field 8 (entries): unexpected layout");
-    }
-    out->u.epoch.n = a->size;
-    out->u.epoch.entries = base;
-    return 0;
-}
-
-/* An EPOCH's chain link: [] or [prev_id bin 32, nonce bin 24, ct bin 48]. */
-static int rec__epoch_prev(const msgpack_object *o, struct agah_rec *out, struct agah_why *why)
-{
-    const msgpack_object *p;
-    int r;
-
-    if (o->type != MSGPACK_OBJECT_ARRAY)
-        return agah_fail(why, AGAH_ETYPE, "field 9 (prev): expected an array");
-    if (o->via.array.size == 0) {
-        out->u.epoch.has_prev = 0;
-        return 0;
-    }
-    if ((r = agah_mp_array(o, "field 9 (prev)", 3, why)) != 0)
-        return r;
-    p = o->via.array.ptr;
-    if ((r = agah_mp_bin_exact(&p[0], "field 9 (prev): epoch", AGAH_HASH_LEN,
-                               out->u.epoch.prev_id, why)) != 0 ||
-        (r = agah_mp_bin_exact(&p[1], "field 9 (prev): nonce", AGAH_NONCE_LEN,
-                               out->u.epoch.prev_nonce, why)) != 0)
-        return r;
-    if (p[2].type != MSGPACK_OBJECT_BIN || p[2].via.bin.size != REC_PREV_CT)
-        return agah_fail(why, AGAH_ETYPE, "field 9 (prev): the key must be bin %d",
-                         (int)REC_PREV_CT);
-    if (sodium_is_zero(out->u.epoch.prev_id, AGAH_HASH_LEN))
-        return agah_fail(why, AGAH_EVALUE, "field 9 (prev): must name an epoch record");
-    out->u.epoch.prev_ct = (const uint8_t *)p[2].via.bin.ptr;
-    out->u.epoch.has_prev = 1;
-    return 0;
 }
 
 /* A REVOCATION's keep list: 0..AGAH_REV_KEEP_MAX record ids, strictly
@@ -332,14 +247,7 @@ static int rec__type_fields(const msgpack_object *f, const uint8_t *buf, int typ
             return r;
         return rec__keep_ids(&f[8], buf, out, why);
     case AGAH_REC_EPOCH:
-        if ((r = agah_mp_uint(&f[6], "field 7 (number)", UINT64_MAX, &v, why)) != 0)
-            return r;
-        if (v == 0)
-            return agah_fail(why, AGAH_EVALUE, "field 7 (number): epochs count from 1");
-        out->u.epoch.number = v;
-        if ((r = rec__epoch_entries(&f[7], buf, out, why)) != 0)
-            return r;
-        return rec__epoch_prev(&f[8], out, why);
+        return rec__epoch_fields(f, buf, out, why);
     default:
         return rec__sealed_fields(f, buf, type, out, why);
     }
@@ -481,31 +389,10 @@ int agah_rec_decode_stored(const uint8_t *buf, size_t len, const uint8_t *commun
     return rec__decode(buf, len, community, 0, out, why);
 }
 
-const uint8_t *agah_rec_epoch_member(const struct agah_rec *r, size_t i)
-{
-    if (r->type != AGAH_REC_EPOCH || i >= r->u.epoch.n)
-        return NULL;
-    return r->u.epoch.entries + i * AGAH_EPOCH_ENTRY_WIRE + 3;
-}
-
-const uint8_t *agah_rec_epoch_sealed(const struct agah_rec *r, size_t i)
-{
-    if (r->type != AGAH_REC_EPOCH || i >= r->u.epoch.n)
-        return NULL;
-    return r->u.epoch.entries + i * AGAH_EPOCH_ENTRY_WIRE + 3 + AGAH_PK_LEN + 2;
-}
-
 /* ------------------------------------------------------------------ */
 /* Encoding                                                            */
 
-/* A record under construction. The buffer starts with the signature
- * prefix so the signed message is contiguous; it is cut off at the end. */
-struct rec__enc {
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-};
-
-static int rec__pack_bin(msgpack_packer *pk, const uint8_t *p, size_t n)
+int rec__pack_bin(msgpack_packer *pk, const uint8_t *p, size_t n)
 {
     if (msgpack_pack_bin(pk, n) != 0)
         return -1;
@@ -519,7 +406,7 @@ static int rec__pack_str(msgpack_packer *pk, const char *s, size_t n)
     return n == 0 ? 0 : msgpack_pack_str_body(pk, s, n);
 }
 
-static int rec__begin(struct rec__enc *e, int type, const uint8_t *community,
+int rec__begin(struct rec__enc *e, int type, const uint8_t *community,
                       const struct agah_identity *id, uint64_t created, uint64_t expires)
 {
     static const uint8_t zero[AGAH_HASH_LEN];
@@ -540,7 +427,7 @@ static int rec__begin(struct rec__enc *e, int type, const uint8_t *community,
 
 /* Signs, appends the signature and hands the encoding (without the
  * prefix) to the caller, who owns *out. */
-static int rec__finish(struct rec__enc *e, const struct agah_identity *id, uint8_t **out,
+int rec__finish(struct rec__enc *e, const struct agah_identity *id, uint8_t **out,
                        size_t *outlen)
 {
     uint8_t sig[AGAH_SIG_LEN];
@@ -560,7 +447,7 @@ static int rec__finish(struct rec__enc *e, const struct agah_identity *id, uint8
     return 0;
 }
 
-static void rec__abort(struct rec__enc *e)
+void rec__abort(struct rec__enc *e)
 {
     msgpack_sbuffer_destroy(&e->sb);
 }
@@ -646,7 +533,7 @@ static int rec__cmp_key(const void *a, const void *b)
 
 /* A sorted copy of n 32-byte keys or ids (malloc'd into *out, caller
  * frees), so a set has one encoding: AGAH_EINVAL if one repeats. */
-static int rec__sorted_set(const uint8_t (*in)[32], size_t n, uint8_t (**out)[32])
+int rec__sorted_set(const uint8_t (*in)[32], size_t n, uint8_t (**out)[32])
 {
     uint8_t (*v)[32] = malloc(n * sizeof *v + 1);
     *out = NULL;
@@ -704,121 +591,6 @@ out:
         rec__abort(&e);
     free(sorted);
     return r;
-}
-
-/* The associated data of a chain link: a label and the previous epoch's
- * id, so a link cannot be moved to name another epoch. */
-static void rec__prev_ad(const uint8_t prev_id[32], uint8_t ad[REC_PREV_AD_LEN + 32])
-{
-    memcpy(ad, REC_PREV_AD, REC_PREV_AD_LEN);
-    memcpy(ad + REC_PREV_AD_LEN, prev_id, 32);
-}
-
-int agah_rec_epoch_chained(const struct agah_identity *id, const uint8_t community[32],
-                           uint64_t number, const uint8_t (*recipients)[32], size_t n,
-                           const uint8_t key[AGAH_KEY_LEN], const uint8_t prev_id[32],
-                           const uint8_t prev_key[AGAH_KEY_LEN], uint64_t created,
-                           uint8_t **out, size_t *outlen)
-{
-    struct rec__enc e;
-    uint8_t (*sorted)[32] = NULL;
-    uint8_t sealed[AGAH_KEY_LEN + AGAH_SEAL_OVERHEAD];
-    uint8_t nonce[AGAH_NONCE_LEN], ct[REC_PREV_CT], ad[REC_PREV_AD_LEN + 32];
-    int r, begun = 0;
-
-    if (n > AGAH_EPOCH_MAX_MEMBERS)
-        return AGAH_ETOOBIG;
-    if (n == 0 || number == 0 || recipients == NULL || (prev_id == NULL) != (prev_key == NULL) ||
-        (prev_id != NULL && sodium_is_zero(prev_id, 32)))
-        return AGAH_EINVAL;
-    /* Entries are sorted by member key so the record has one encoding. */
-    if ((r = rec__sorted_set(recipients, n, &sorted)) != 0)
-        return r;
-    if ((r = rec__begin(&e, AGAH_REC_EPOCH, community, id, created, 0)) != 0)
-        goto out;
-    begun = 1;
-    if (msgpack_pack_uint64(&e.pk, number) != 0 || msgpack_pack_array(&e.pk, n) != 0) {
-        r = AGAH_ENOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if ((r = agah_seal(sorted[i], key, AGAH_KEY_LEN, sealed)) != 0)
-            goto out;
-        if (msgpack_pack_array(&e.pk, 2) != 0 || rec__pack_bin(&e.pk, sorted[i], AGAH_PK_LEN) != 0 ||
-            rec__pack_bin(&e.pk, sealed, sizeof sealed) != 0) {
-            r = AGAH_ENOMEM;
-            goto out;
-        }
-    }
-    if (prev_id == NULL) {
-        if (msgpack_pack_array(&e.pk, 0) != 0) {
-            r = AGAH_ENOMEM;
-            goto out;
-        }
-    } else {
-        /* A fresh random nonce: the epoch key also seals alerts, each
-         * under its own random nonce. */
-        agah_random(nonce, sizeof nonce);
-        rec__prev_ad(prev_id, ad);
-        if (crypto_aead_xchacha20poly1305_ietf_encrypt(ct, NULL, prev_key, AGAH_KEY_LEN, ad,
-                                                       sizeof ad, NULL, nonce, key) != 0) {
-            r = AGAH_ECRYPTO;
-            goto out;
-        }
-        if (msgpack_pack_array(&e.pk, 3) != 0 || rec__pack_bin(&e.pk, prev_id, 32) != 0 ||
-            rec__pack_bin(&e.pk, nonce, sizeof nonce) != 0 ||
-            rec__pack_bin(&e.pk, ct, sizeof ct) != 0) {
-            r = AGAH_ENOMEM;
-            goto out;
-        }
-    }
-    r = rec__finish(&e, id, out, outlen);
-out:
-    if (r != 0 && begun)
-        rec__abort(&e);
-    free(sorted);
-    return r;
-}
-
-int agah_rec_epoch(const struct agah_identity *id, const uint8_t community[32], uint64_t number,
-                   const uint8_t (*recipients)[32], size_t n, const uint8_t key[AGAH_KEY_LEN],
-                   uint64_t created, uint8_t **out, size_t *outlen)
-{
-    return agah_rec_epoch_chained(id, community, number, recipients, n, key, NULL, NULL,
-                                  created, out, outlen);
-}
-
-int agah_rec_epoch_prev_open(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
-                             uint8_t prev_key[AGAH_KEY_LEN])
-{
-    uint8_t ad[REC_PREV_AD_LEN + 32];
-    if (r == NULL || r->type != AGAH_REC_EPOCH)
-        return AGAH_EINVAL;
-    if (!r->u.epoch.has_prev)
-        return AGAH_ENOENT;
-    rec__prev_ad(r->u.epoch.prev_id, ad);
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(prev_key, NULL, NULL, r->u.epoch.prev_ct,
-                                                   REC_PREV_CT, ad, sizeof ad,
-                                                   r->u.epoch.prev_nonce, key) != 0) {
-        sodium_memzero(prev_key, AGAH_KEY_LEN);
-        return AGAH_ECRYPTO;
-    }
-    return 0;
-}
-
-int agah_rec_epoch_open(const struct agah_rec *r, const struct agah_identity *me,
-                        uint8_t key[AGAH_KEY_LEN])
-{
-    const uint8_t *pk = agah_identity_pk(me);
-
-    if (r->type != AGAH_REC_EPOCH)
-        return AGAH_EINVAL;
-    for (size_t i = 0; i < r->u.epoch.n; i++) {
-        if (memcmp(agah_rec_epoch_member(r, i), pk, AGAH_PK_LEN) == 0)
-            return agah_seal_open(me, agah_rec_epoch_sealed(r, i),
-                                  AGAH_KEY_LEN + AGAH_SEAL_OVERHEAD, key);
-    }
-    return AGAH_ENOENT;
 }
 
 /* Packs the header through `epoch`, then encrypts pt under key with

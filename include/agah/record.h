@@ -81,11 +81,22 @@ struct agah_rec {
         /* prev: the epoch key this one chains to, encrypted under this
          * one's key (has_prev 0 for none): whoever opens this epoch
          * opens that one too, and so back through the history. */
+        /* net: the community's network secret while this epoch is the
+         * posting one. has_net 0: derived from this epoch's key (the epoch
+         * mints it); 1: the secret minted by epoch net_origin, carried
+         * encrypted under this epoch's key. relays: n_relays entries laid
+         * out like `entries`, each sealing the network secret (never the
+         * epoch key) to a relay; read them with agah_rec_epoch_relay_*. */
         struct { uint64_t number; size_t n;
                  const uint8_t *entries;
                  int has_prev;
                  uint8_t prev_id[AGAH_HASH_LEN], prev_nonce[AGAH_NONCE_LEN];
-                 const uint8_t *prev_ct; } epoch;
+                 const uint8_t *prev_ct;
+                 int has_net;
+                 uint8_t net_origin[AGAH_HASH_LEN], net_nonce[AGAH_NONCE_LEN];
+                 const uint8_t *net_ct;
+                 size_t n_relays;
+                 const uint8_t *relays; } epoch;
         /* ALERT, CONFIRM, RETRACT: ref is the alert id (zero for ALERT). */
         struct { uint8_t ref[AGAH_HASH_LEN]; uint8_t epoch[AGAH_HASH_LEN];
                  uint8_t nonce[AGAH_NONCE_LEN];
@@ -136,29 +147,63 @@ const uint8_t *agah_rec_revocation_keep(const struct agah_rec *r, size_t i);
 int agah_ids_find(const uint8_t *base, size_t n, size_t stride, const uint8_t id[32]);
 /* Whether a decoded REVOCATION keeps record `id` (binary search). */
 int agah_rec_revocation_keeps(const struct agah_rec *r, const uint8_t id[32]);
-/* Seals `key` to each of the n recipients (Ed25519 public keys). */
+/* What an EPOCH record carries. */
+struct agah_epoch_spec {
+    uint64_t number;                  /* >= 1 */
+    const uint8_t (*recipients)[32];  /* organisers and members: sealed the key */
+    size_t n;                         /* 1..AGAH_EPOCH_MAX_MEMBERS */
+    const uint8_t (*relays)[32];      /* relays: sealed the network secret only */
+    size_t n_relays;                  /* 0..AGAH_EPOCH_MAX_MEMBERS, none a recipient */
+    const uint8_t *key;               /* the epoch key, AGAH_KEY_LEN */
+    /* The chain link: the key of epoch prev_id (both NULL: none). */
+    const uint8_t *prev_id, *prev_key;
+    /* The network secret: NULL/NULL mints a new one from `key`; else the
+     * secret `net` that epoch `net_origin` minted, carried on. */
+    const uint8_t *net_origin, *net;
+    uint64_t created;
+};
+/* Encodes and signs an EPOCH (recipients and relays are sorted here; a key
+ * twice, or in both lists, is AGAH_EINVAL). */
+int agah_rec_epoch_make(const struct agah_identity *id, const uint8_t community[32],
+                        const struct agah_epoch_spec *s, uint8_t **out, size_t *outlen);
+/* Shorthands: a fresh network secret, no relays; with or without a link. */
 int agah_rec_epoch(const struct agah_identity *id, const uint8_t community[32], uint64_t number,
                    const uint8_t (*recipients)[32], size_t n, const uint8_t key[AGAH_KEY_LEN],
                    uint64_t created, uint8_t **out, size_t *outlen);
-/* Member key and sealed key (AGAH_KEY_LEN + AGAH_SEAL_OVERHEAD bytes) of
- * entry i of a decoded EPOCH record; NULL when i is out of range. */
-const uint8_t *agah_rec_epoch_member(const struct agah_rec *r, size_t i);
-const uint8_t *agah_rec_epoch_sealed(const struct agah_rec *r, size_t i);
-/* Finds this identity's entry and opens it: AGAH_ENOENT if not a recipient. */
-/* agah_rec_epoch with a chain link: prev_key (the key of epoch prev_id)
- * encrypted under `key`. prev_id and prev_key both NULL: no link. */
 int agah_rec_epoch_chained(const struct agah_identity *id, const uint8_t community[32],
                            uint64_t number, const uint8_t (*recipients)[32], size_t n,
                            const uint8_t key[AGAH_KEY_LEN], const uint8_t prev_id[32],
                            const uint8_t prev_key[AGAH_KEY_LEN], uint64_t created,
                            uint8_t **out, size_t *outlen);
+/* Member key and sealed key (AGAH_KEY_LEN + AGAH_SEAL_OVERHEAD bytes) of
+ * entry i of a decoded EPOCH record; NULL when i is out of range. */
+const uint8_t *agah_rec_epoch_member(const struct agah_rec *r, size_t i);
+const uint8_t *agah_rec_epoch_sealed(const struct agah_rec *r, size_t i);
+/* The same for relay entry i (its box holds the network secret). */
+const uint8_t *agah_rec_epoch_relay(const struct agah_rec *r, size_t i);
+const uint8_t *agah_rec_epoch_relay_sealed(const struct agah_rec *r, size_t i);
 /* Opens a decoded EPOCH's chain link with its key: the previous epoch's
  * key in prev_key. AGAH_ENOENT if it has none, AGAH_ECRYPTO if `key` is
  * not this epoch's or the link was altered. */
 int agah_rec_epoch_prev_open(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
                              uint8_t prev_key[AGAH_KEY_LEN]);
+/* Finds this identity's entry and opens it: AGAH_ENOENT if not a recipient. */
 int agah_rec_epoch_open(const struct agah_rec *r, const struct agah_identity *me,
                         uint8_t key[AGAH_KEY_LEN]);
+/* Which network secret an EPOCH carries: the id of the epoch that minted
+ * it (its own id when it mints one). Public, so nodes that cannot open
+ * it still agree on which epochs share a secret. */
+void agah_rec_epoch_net_id(const struct agah_rec *r, uint8_t net_id[AGAH_HASH_LEN]);
+/* The network secret of a decoded EPOCH from its key (a recipient's way):
+ * AGAH_ECRYPTO if `key` is not this epoch's or the secret was altered. */
+int agah_rec_epoch_net_open(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
+                            uint8_t net[AGAH_KEY_LEN]);
+/* The network secret from this identity's relay entry (a relay's way):
+ * AGAH_ENOENT if it has none. */
+int agah_rec_epoch_net_relay_open(const struct agah_rec *r, const struct agah_identity *me,
+                                  uint8_t net[AGAH_KEY_LEN]);
+/* The network secret an epoch with key `key` mints. */
+void agah_net_secret_derive(const uint8_t key[AGAH_KEY_LEN], uint8_t net[AGAH_KEY_LEN]);
 
 /* The plaintext of an alert. */
 struct agah_alert_body {

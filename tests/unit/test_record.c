@@ -450,6 +450,51 @@ static void test_roundtrip(void)
         CHECK(agah_rec_epoch_chained(founder, community, 2, pks, 3, key2, epoch_id, NULL,
                                      1700000400, &b, &n) == AGAH_EINVAL);
     }
+    /* Network secrets: an epoch mints one from its key (members derive it),
+     * seals it alone to its relays, and a later epoch carries it on under
+     * its own key with the minting epoch's id. */
+    {
+        uint8_t key2[32], net1[32], got[32], nid[32], mid[32];
+        const uint8_t(*two)[32] = (const uint8_t(*)[32])rec3[1];
+        const uint8_t(*rl)[32] = (const uint8_t(*)[32])rec3;
+        memset(key2, 0x45, sizeof key2);
+        memcpy(rec3[1], agah_identity_pk(founder), 32);
+        struct agah_epoch_spec sp = {.number = 3, .recipients = two, .n = 2, .relays = rl,
+                                     .n_relays = 1, .key = epoch_key, .created = 1700000500};
+        CHECK(agah_rec_epoch_make(founder, community, &sp, &b, &n) == 0);
+        CHECK(agah_rec_decode(b, n, community, &r, &why) == 0);
+        CHECK(!r.u.epoch.has_net && r.u.epoch.n_relays == 1 && r.u.epoch.n == 2);
+        agah_net_secret_derive(epoch_key, net1);
+        CHECK(memcmp(net1, epoch_key, 32) != 0);
+        CHECK(agah_rec_epoch_net_open(&r, epoch_key, got) == 0 && memcmp(got, net1, 32) == 0);
+        memset(got, 0, sizeof got);
+        CHECK(agah_rec_epoch_net_relay_open(&r, relay, got) == 0 && memcmp(got, net1, 32) == 0);
+        CHECK(agah_rec_epoch_open(&r, relay, got) == AGAH_ENOENT); /* never the key */
+        CHECK(agah_rec_epoch_net_relay_open(&r, member, got) == AGAH_ENOENT);
+        agah_rec_epoch_net_id(&r, mid);
+        CHECK(memcmp(mid, r.id, 32) == 0);
+        CHECK(flips_accepted(b, n) == 0);
+        free(b);
+        sp.number = 4;
+        sp.key = key2;
+        sp.net_origin = mid;
+        sp.net = net1;
+        CHECK(agah_rec_epoch_make(founder, community, &sp, &b, &n) == 0);
+        CHECK(agah_rec_decode(b, n, community, &r, &why) == 0);
+        agah_rec_epoch_net_id(&r, nid);
+        CHECK(r.u.epoch.has_net && memcmp(nid, mid, 32) == 0);
+        CHECK(agah_rec_epoch_net_open(&r, key2, got) == 0 && memcmp(got, net1, 32) == 0);
+        CHECK(agah_rec_epoch_net_open(&r, epoch_key, got) == AGAH_ECRYPTO);
+        CHECK(agah_rec_epoch_net_relay_open(&r, relay, got) == 0 && memcmp(got, net1, 32) == 0);
+        CHECK(flips_accepted(b, n) == 0);
+        free(b);
+        /* A key both recipient and relay, or a secret without its origin. */
+        sp.relays = two;
+        CHECK(agah_rec_epoch_make(founder, community, &sp, &b, &n) == AGAH_EINVAL);
+        sp.relays = rl;
+        sp.net_origin = NULL;
+        CHECK(agah_rec_epoch_make(founder, community, &sp, &b, &n) == AGAH_EINVAL);
+    }
 
     /* ALERT, all three kinds. */
     struct agah_alert_body body, got;
@@ -948,16 +993,22 @@ static void test_malformed_other(void)
         {"entry of 3 elements", 1, 3, 4, AGAH_EFIELDS},
         {"entry not an array", 1, 3, 5, AGAH_ETYPE},
         {"entries a map", 1, 3, 6, AGAH_ETYPE},
-        {"no chain field (version 1 shape)", 1, 3, 7, AGAH_EFIELDS},
+        {"no chain, net or relays field (version 1 shape)", 1, 3, 7, AGAH_EFIELDS},
         {"chain link of 2", 1, 3, 8, AGAH_EFIELDS},
         {"chain link key bin47", 1, 3, 9, AGAH_ETYPE},
         {"chain link to a zero id", 1, 3, 10, AGAH_EVALUE},
         {"chain link a map", 1, 3, 11, AGAH_ETYPE},
         {"chain link", 1, 3, 12, 0},
+        {"carried network secret", 1, 3, 13, 0},
+        {"network secret bin47", 1, 3, 14, AGAH_ETYPE},
+        {"two relays", 1, 3, 15, 0},
+        {"a relay that is also a recipient", 1, 3, 16, AGAH_EFIELDS},
+        {"relays unsorted", 1, 3, 17, AGAH_ENONCANON},
+        {"relays a map", 1, 3, 18, AGAH_ETYPE},
     };
     for (size_t c = 0; c < sizeof ep / sizeof ep[0]; c++) {
         t->n = 0;
-        tb_common(t, ep[c].mode == 7 ? 0x99 : 0x9a, AGAH_REC_EPOCH, community, founder,
+        tb_common(t, ep[c].mode == 7 ? 0x99 : 0x9c, AGAH_REC_EPOCH, community, founder,
                   1700000000, 0);
         tb_uint(t, ep[c].number);
         if (ep[c].mode == 6) {
@@ -1013,11 +1064,40 @@ static void test_malformed_other(void)
             tb_u8(t, 0x90);
             break;
         }
+        /* The network secret link (same shape), then the relays. */
+        if (ep[c].mode == 13 || ep[c].mode == 14) {
+            tb_u8(t, 0x93);
+            tb_bin(t, nz, 32);
+            tb_bin(t, nz, 24);
+            tb_bin(t, nz, ep[c].mode == 14 ? 47 : 48);
+        } else if (ep[c].mode != 7) {
+            tb_u8(t, 0x90);
+        }
+        if (ep[c].mode >= 15 && ep[c].mode <= 17) {
+            /* keys[0..2] are the recipients; relays 300 and 301. */
+            size_t a = ep[c].mode == 16 ? 1 : 300, b = 301;
+            if (ep[c].mode == 17) { a = 301; b = 300; }
+            tb_u8(t, 0x92);
+            tb_u8(t, 0x92); tb_bin(t, keys[a], 32); tb_bin(t, sealed, 80);
+            tb_u8(t, 0x92); tb_bin(t, keys[b], 32); tb_bin(t, sealed, 80);
+        } else if (ep[c].mode == 18) {
+            tb_hex(t, "80");
+        } else if (ep[c].mode != 7) {
+            tb_u8(t, 0x90);
+        }
         tb_sign(t, founder);
         int got = dec(t, community, &r, &why);
         CHECK_CASE(got == ep[c].want, ep[c].name, got, ep[c].want);
         if (got == 0) {
-            uint8_t pk2[32];
+            uint8_t pk2[32], net_id[32];
+            CHECK(r.u.epoch.has_net == (ep[c].mode == 13));
+            CHECK(r.u.epoch.n_relays == (ep[c].mode == 15 ? 2u : 0u));
+            if (ep[c].mode == 15) {
+                CHECK(memcmp(agah_rec_epoch_relay(&r, 1), keys[301], 32) == 0);
+                CHECK(agah_rec_epoch_relay(&r, 2) == NULL);
+            }
+            agah_rec_epoch_net_id(&r, net_id);
+            CHECK(memcmp(net_id, ep[c].mode == 13 ? nz : r.id, 32) == 0);
             CHECK(r.u.epoch.has_prev == (ep[c].mode == 12));
             /* A link not made with this key does not open. */
             CHECK(agah_rec_epoch_prev_open(&r, epoch_key, pk2) ==

@@ -238,15 +238,27 @@ static void generate(void)
     CHECK(agah_rec_epoch_open(&r, relay, k2) == AGAH_ENOENT);
     free(b);
 
-    /* Epoch 2 (key 43x32) chained to epoch 1: its holders open epoch 1. */
-    uint8_t key2[32];
+    /* Epoch 1 minted the network secret: derived from its key. */
+    uint8_t net1[32];
+    agah_net_secret_derive(key, net1);
+    emit_hex("epoch_1.network_secret", net1, sizeof net1);
+
+    /* Epoch 2 (key 43x32) chained to epoch 1: its holders open epoch 1. It
+     * carries epoch 1's network secret on and seals it to the relay. */
+    uint8_t key2[32], relay_pk[1][32];
     memset(key2, 0x43, sizeof key2);
+    memcpy(relay_pk[0], agah_identity_pk(relay), 32);
     emit_hex("epoch_2.key", key2, sizeof key2);
     vec_reseed("epoch_2");
-    CHECK(agah_rec_epoch_chained(founder, comm, 2, (const uint8_t(*)[32])rcpt, 2, key2, ep, key,
-                                 1700000250, &b, &n) == 0);
+    struct agah_epoch_spec sp = {.number = 2, .recipients = (const uint8_t(*)[32])rcpt, .n = 2,
+                                 .relays = (const uint8_t(*)[32])relay_pk, .n_relays = 1,
+                                 .key = key2, .prev_id = ep, .prev_key = key, .net_origin = ep,
+                                 .net = net1, .created = 1700000250};
+    CHECK(agah_rec_epoch_make(founder, comm, &sp, &b, &n) == 0);
     emit_record("epoch_2", b, n, comm, &r);
     CHECK(agah_rec_epoch_prev_open(&r, key2, k2) == 0 && memcmp(k2, key, 32) == 0);
+    CHECK(agah_rec_epoch_net_open(&r, key2, k2) == 0 && memcmp(k2, net1, 32) == 0);
+    CHECK(agah_rec_epoch_net_relay_open(&r, relay, k2) == 0 && memcmp(k2, net1, 32) == 0);
     free(b);
 
     alert_vector("alert_number", member, comm, ep, key, AGAH_KIND_NUMBER, "+85251234567",
