@@ -60,9 +60,9 @@ struct agah_identity *bu_make_founder(const char *dir, const char *name)
         bu_die("cannot write the founder's identity");
     agah_hash(g, gl, l->community);
     (void)snprintf(l->name, sizeof l->name, "%s", name);
-    randombytes_buf(l->network_secret, 32);
     l->role = AGAH_ROLE_ORGANISER;
     randombytes_buf(l->epochs[0].key, 32);
+    agah_net_secret_derive(l->epochs[0].key, l->network_secret);
     if (agah_rec_admission(id, l->community, pk, AGAH_ROLE_ORGANISER, "founder", now, 0, &a,
                            &al) != 0 ||
         agah_rec_epoch(id, l->community, 1, (const uint8_t(*)[32])pk, 1, l->epochs[0].key, now,

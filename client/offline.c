@@ -4,10 +4,13 @@
  * opens a join code made for this identity. Secrets (passphrase, seed
  * derived keys, network secret, epoch keys) stay in sodium memory and are
  * wiped before exit. */
+#define _DEFAULT_SOURCE /* flock */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -272,8 +275,10 @@ int cmd_community_create(struct cli *c)
         r = cli_fail(EXIT_FAIL, "cannot make the founder's admission: %s", agah_strerror(r));
         goto out;
     }
-    agah_random(l->network_secret, sizeof l->network_secret);
     agah_random(l->epochs[0].key, sizeof l->epochs[0].key);
+    /* The first epoch mints the network secret (PROTOCOL.md, "Network
+     * secrets"); the file keeps it for a start before the store is read. */
+    agah_net_secret_derive(l->epochs[0].key, l->network_secret);
     r = agah_rec_epoch(id, l->community, 1, (const uint8_t(*)[32])pk, 1, l->epochs[0].key, now,
                        &epoch, &elen);
     if (r != 0) {
@@ -339,6 +344,122 @@ static int off_read_code(char **out)
     return cli_fail(EXIT_USAGE, "no join code on standard input");
 }
 
+/* A new community file from a join code. */
+static int off_join_fill(struct agah_local *l, const struct agah_join *j,
+                         const struct agah_rec *gen, const struct agah_rec *adm)
+{
+    int r;
+
+    memcpy(l->community, j->community, AGAH_HASH_LEN);
+    memcpy(l->name, gen->u.genesis.name, gen->u.genesis.name_len);
+    l->name[gen->u.genesis.name_len] = '\0';
+    memcpy(l->network_secret, j->network_secret, sizeof l->network_secret);
+    l->role = adm->u.admission.role;
+    for (size_t i = 0; i < j->n_epochs && i < AGAH_LOCAL_MAX_EPOCHS; i++) {
+        memcpy(l->epochs[i].id, j->epochs[i].id, AGAH_HASH_LEN);
+        memcpy(l->epochs[i].key, j->epochs[i].key, AGAH_KEY_LEN);
+        l->n_epochs++;
+    }
+    for (size_t i = 0; i < j->n_peers && i < AGAH_LOCAL_MAX_PEERS; i++) {
+        (void)snprintf(l->peers[i], sizeof l->peers[i], "%s", j->peers[i]);
+        l->n_peers++;
+    }
+    if ((r = agah_local_add_record(l, j->genesis, j->genesis_len)) != 0 ||
+        (r = agah_local_add_record(l, j->admission, j->admission_len)) != 0)
+        return cli_fail(EXIT_FAIL, "cannot keep the bootstrap records: %s", agah_strerror(r));
+    return 0;
+}
+
+/* Holds DATA/agahd.lock for the CLI while it rewrites the community file,
+ * which a running agahd writes too: exit 2 if agahd runs. *fd stays -1
+ * when no daemon ever ran here (no lock file). */
+static int off_lock(const struct cli *c, int *fd)
+{
+    char path[AGAH_PATH_MAX];
+    int r;
+    if ((r = off_path(c, "agahd.lock", path)) != 0)
+        return r;
+    if ((*fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+        return errno == ENOENT ? 0
+                               : cli_fail(EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        (void)close(*fd);
+        *fd = -1;
+        return cli_fail(EXIT_USAGE, "agahd is running on %s: stop it, then join again",
+                        c->datadir);
+    }
+    return 0;
+}
+
+/* Adds the code's epoch keys and peers that l lacks, as far as they fit;
+ * returns how many. */
+static size_t off_merge(struct agah_local *l, const struct agah_join *j)
+{
+    size_t added = 0;
+
+    for (size_t i = 0; i < j->n_epochs && l->n_epochs < AGAH_LOCAL_MAX_EPOCHS; i++) {
+        int have = 0;
+        for (size_t k = 0; k < l->n_epochs && !have; k++)
+            have = memcmp(l->epochs[k].id, j->epochs[i].id, AGAH_HASH_LEN) == 0;
+        if (!have) {
+            memcpy(l->epochs[l->n_epochs].id, j->epochs[i].id, AGAH_HASH_LEN);
+            memcpy(l->epochs[l->n_epochs].key, j->epochs[i].key, AGAH_KEY_LEN);
+            l->n_epochs++;
+            added++;
+        }
+    }
+    for (size_t i = 0; i < j->n_peers && l->n_peers < AGAH_LOCAL_MAX_PEERS; i++) {
+        int have = 0;
+        for (size_t k = 0; k < l->n_peers && !have; k++)
+            have = strcmp(l->peers[k], j->peers[i]) == 0;
+        if (!have) {
+            (void)snprintf(l->peers[l->n_peers++], sizeof l->peers[0], "%s", j->peers[i]);
+            added++;
+        }
+    }
+    return added;
+}
+
+/* Rejoining (PROTOCOL.md, "Network secrets"): a node offline for more than
+ * the 30-day grace across a revocation holds only network secrets no one
+ * accepts. An organiser invites its key again; the new code's secret,
+ * epoch keys, peers and admission go into the community file it has, and
+ * its store is kept. A code of another community is refused. */
+static int off_rejoin(const struct cli *c, const char *cpath, const struct agah_identity *id,
+                      const struct agah_join *j, const struct agah_rec *adm,
+                      struct agah_local **out)
+{
+    struct agah_local *l = NULL;
+    struct agah_why why = {{0}};
+    int r;
+
+    if (agah_local_read(cpath, id, &l, &why) != 0)
+        return cli_fail(EXIT_FAIL, "cannot read %s: %s", cpath, why.msg);
+    if (sodium_memcmp(l->community, j->community, AGAH_HASH_LEN) != 0) {
+        agah_local_free(l);
+        return cli_fail(EXIT_USAGE, "%s already belongs to another community (%s); use another "
+                        "--data DIR", c->datadir, cpath);
+    }
+    int news = sodium_memcmp(l->network_secret, j->network_secret, 32) != 0;
+    memcpy(l->network_secret, j->network_secret, sizeof l->network_secret);
+    if (adm->u.admission.role < l->role)
+        l->role = adm->u.admission.role; /* organiser (0) is the highest */
+    if (off_merge(l, j) == 0 && !news) {
+        agah_local_free(l);
+        return cli_fail(EXIT_USAGE, "%s already belongs to this community, and this code adds "
+                        "nothing to what it holds", c->datadir);
+    }
+    /* The new admission also arrives by gossip; keeping it here lets the
+     * daemon present it at once. A full list of boot records is no error. */
+    r = agah_local_add_record(l, j->admission, j->admission_len);
+    if (r != 0 && r != AGAH_ETOOBIG) {
+        agah_local_free(l);
+        return cli_fail(EXIT_FAIL, "cannot keep the new admission: %s", agah_strerror(r));
+    }
+    *out = l;
+    return 0;
+}
+
 int cmd_join(struct cli *c)
 {
     char kpath[AGAH_PATH_MAX], cpath[AGAH_PATH_MAX];
@@ -349,7 +470,7 @@ int cmd_join(struct cli *c)
     struct agah_local *l = NULL;
     struct agah_rec gen, adm;
     struct agah_why why = {{0}};
-    int r;
+    int r, rejoin, lock_fd = -1;
 
     if ((r = off_path(c, OFF_KEYFILE, kpath)) != 0 || (r = off_path(c, OFF_COMMUNITY, cpath)) != 0)
         return r;
@@ -371,11 +492,11 @@ int cmd_join(struct cli *c)
                      c->datadir, c->datadir);
         goto out;
     }
-    if (off_exists(cpath)) {
-        r = cli_fail(EXIT_USAGE, "%s already belongs to a community (%s); use another --data DIR",
-                     c->datadir, cpath);
+    /* A community file already here: the same community's new code is a
+     * rejoin (off_rejoin), another community's is refused below. */
+    rejoin = off_exists(cpath);
+    if (rejoin && (r = off_lock(c, &lock_fd)) != 0)
         goto out;
-    }
     if (agah_datadir_ensure(c->datadir, &why) != 0) {
         r = cli_fail(EXIT_FAIL, "%s", why.msg);
         goto out;
@@ -417,28 +538,13 @@ int cmd_join(struct cli *c)
                      why.msg[0] ? why.msg : "it does not admit this identity");
         goto out;
     }
-    l = agah_local_new();
-    if (l == NULL) {
+    if (rejoin) {
+        if ((r = off_rejoin(c, cpath, id, j, &adm, &l)) != 0)
+            goto out;
+    } else if ((l = agah_local_new()) == NULL) {
         r = cli_fail(EXIT_FAIL, "out of memory");
         goto out;
-    }
-    memcpy(l->community, j->community, AGAH_HASH_LEN);
-    memcpy(l->name, gen.u.genesis.name, gen.u.genesis.name_len);
-    l->name[gen.u.genesis.name_len] = '\0';
-    memcpy(l->network_secret, j->network_secret, sizeof l->network_secret);
-    l->role = adm.u.admission.role;
-    for (size_t i = 0; i < j->n_epochs && i < AGAH_LOCAL_MAX_EPOCHS; i++) {
-        memcpy(l->epochs[i].id, j->epochs[i].id, AGAH_HASH_LEN);
-        memcpy(l->epochs[i].key, j->epochs[i].key, AGAH_KEY_LEN);
-        l->n_epochs++;
-    }
-    for (size_t i = 0; i < j->n_peers && i < AGAH_LOCAL_MAX_PEERS; i++) {
-        (void)snprintf(l->peers[i], sizeof l->peers[i], "%s", j->peers[i]);
-        l->n_peers++;
-    }
-    if ((r = agah_local_add_record(l, j->genesis, j->genesis_len)) != 0 ||
-        (r = agah_local_add_record(l, j->admission, j->admission_len)) != 0) {
-        r = cli_fail(EXIT_FAIL, "cannot keep the bootstrap records: %s", agah_strerror(r));
+    } else if ((r = off_join_fill(l, j, &gen, &adm)) != 0) {
         goto out;
     }
     r = agah_local_write(cpath, id, l);
@@ -461,7 +567,7 @@ int cmd_join(struct cli *c)
         json_string(stdout, inviter, strlen(inviter));
         (void)fputs(", \"inviter_name\": ", stdout);
         json_string(stdout, j->inviter_name, strlen(j->inviter_name));
-        (void)fputs("}\n", stdout);
+        (void)fprintf(stdout, ", \"rejoined\": %s}\n", rejoin ? "true" : "false");
         r = 0;
         goto out;
     }
@@ -473,7 +579,8 @@ int cmd_join(struct cli *c)
      * newcomer meant: anyone who knows a member id can found a look-alike
      * with the same name and invite into it. Only the ids, compared with
      * the organiser in person, tell the two apart. */
-    (void)fputs("agah: joined the community \"", stderr);
+    (void)fputs(rejoin ? "agah: rejoined the community \"" : "agah: joined the community \"",
+                stderr);
     out_text(stderr, j->community_name, strlen(j->community_name));
     (void)fprintf(stderr, "\" as %s.\n", role != NULL ? role : "member");
     (void)fprintf(stderr, "agah:   community id  %s\n", cid);
@@ -489,6 +596,8 @@ int cmd_join(struct cli *c)
                   c->datadir);
     r = 0;
 out:
+    if (lock_fd >= 0)
+        (void)close(lock_fd); /* releases the lock */
     agah_local_free(l);
     agah_join_free(j);
     agah_identity_free(id);

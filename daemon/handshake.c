@@ -85,7 +85,9 @@ struct hs {
     int state;
     uint64_t now;
     struct hs_replay *replay;
-    uint8_t k[32];        /* network secret */
+    uint8_t k[32];        /* network secret (a server: the one M1 proved) */
+    uint8_t alt[HS_SECRETS_MAX][32]; /* a server: other secrets it accepts */
+    size_t n_alt;
     uint8_t e_pk[32], e_sk[32];
     uint8_t m1[HS_M1_LEN], m2[HS_M2_LEN];
     uint8_t t[32];        /* transcript hash */
@@ -360,6 +362,48 @@ static void hs__m1_mac(const struct hs *hs, const uint8_t m1[40], uint8_t mac[32
     hs__mac(hs, (const uint8_t *)hs__label_m1, sizeof hs__label_m1 - 1, m1, 40, mac);
 }
 
+/* Whether M1's MAC verifies under K or one of the other accepted
+ * secrets; the one it does becomes K for the rest of the handshake. Every
+ * secret is tried, in constant time each, whichever matches. */
+static int hs__m1_verify(struct hs *hs, const uint8_t *m1)
+{
+    uint8_t mac[32];
+    int ok;
+    size_t hit = SIZE_MAX;
+
+    hs__m1_mac(hs, m1, mac);
+    ok = crypto_verify_32(mac, m1 + 40) == 0;
+    for (size_t i = 0; i < hs->n_alt; i++) {
+        uint8_t k0[32];
+        memcpy(k0, hs->k, 32);
+        memcpy(hs->k, hs->alt[i], 32);
+        hs__m1_mac(hs, m1, mac);
+        if (crypto_verify_32(mac, m1 + 40) == 0 && !ok && hit == SIZE_MAX)
+            hit = i;
+        memcpy(hs->k, k0, 32);
+        sodium_memzero(k0, sizeof k0);
+    }
+    if (!ok && hit != SIZE_MAX) {
+        memcpy(hs->k, hs->alt[hit], 32);
+        ok = 1;
+    }
+    sodium_memzero(hs->alt, sizeof hs->alt);
+    hs->n_alt = 0;
+    sodium_memzero(mac, sizeof mac);
+    return ok;
+}
+
+int hs_accept_also(struct hs *hs, const uint8_t (*secrets)[32], size_t n)
+{
+    if (hs->initiator || hs->state != HS_S_WAIT_M1 || n > HS_SECRETS_MAX ||
+        (n > 0 && secrets == NULL))
+        return AGAH_EINVAL;
+    if (n > 0)
+        memcpy(hs->alt, secrets, n * 32);
+    hs->n_alt = n;
+    return 0;
+}
+
 static uint64_t hs__get64(const uint8_t *p)
 {
     uint64_t v = 0;
@@ -446,8 +490,7 @@ int hs_step(struct hs *hs, const uint8_t *msg, size_t len, uint8_t *out, size_t 
             break;
         }
         /* Constant time: nothing about K leaks through timing. */
-        hs__m1_mac(hs, msg, mac);
-        if (crypto_verify_32(mac, msg + 40) != 0) {
+        if (!hs__m1_verify(hs, msg)) {
             r = agah_fail(why, AGAH_ECRYPTO, "M1 is not from this community");
             break;
         }

@@ -60,6 +60,13 @@ int hs_new(int initiator, const uint8_t network_secret[32], const struct agah_id
            uint64_t now, struct hs_replay *replay, struct hs **out);
 void hs_free(struct hs *hs); /* wipes every secret */
 
+/* Server only, before M1: the network secrets it accepts besides the one
+ * given to hs_new (an earlier secret within its grace period, the join
+ * code's). M1 is checked against each; the one it proves is used for the
+ * rest of the handshake, so the client never learns which others exist. */
+#define HS_SECRETS_MAX 8
+int hs_accept_also(struct hs *hs, const uint8_t (*secrets)[32], size_t n);
+
 /* Client only, before hs_start: the listener is expected to be member pk
  * (the one last linked at the address dialled). M3 is then sealed under
  * k_m3 mixed with X25519(e_c, pk as X25519), so only that member's node can

@@ -189,10 +189,11 @@ static int memb__add_epoch(struct memb *m, const struct agah_rec *r)
         return rc;
     e = &m->ep[m->n_ep];
     memset(e, 0, sizeof *e);
-    if (r->u.epoch.n > 0 && (e->recips = malloc(r->u.epoch.n * AGAH_PK_LEN)) == NULL)
+    if ((e->recips = malloc((r->u.epoch.n + r->u.epoch.n_relays + 1) * AGAH_PK_LEN)) == NULL)
         return AGAH_ENOMEM;
-    for (size_t i = 0; i < r->u.epoch.n; i++) {
-        const uint8_t *pk = agah_rec_epoch_member(r, i);
+    for (size_t i = 0; i < r->u.epoch.n + r->u.epoch.n_relays; i++) {
+        const uint8_t *pk = i < r->u.epoch.n ? agah_rec_epoch_member(r, i)
+                                             : agah_rec_epoch_relay(r, i - r->u.epoch.n);
         if (pk == NULL) {
             free(e->recips);
             e->recips = NULL;
@@ -201,6 +202,9 @@ static int memb__add_epoch(struct memb *m, const struct agah_rec *r)
         memcpy(e->recips[i], pk, AGAH_PK_LEN);
     }
     e->n = r->u.epoch.n;
+    e->n_relays = r->u.epoch.n_relays;
+    e->relays = e->recips + e->n;
+    agah_rec_epoch_net_id(r, e->net_id);
     memcpy(e->id, r->id, AGAH_HASH_LEN);
     memcpy(e->author, r->author, AGAH_PK_LEN);
     e->number = r->u.epoch.number;
@@ -578,11 +582,13 @@ struct memb_key *k, *f;
         k = memb__key(m, a->member);
         if (a->created > k->last_admitted)
             k->last_admitted = a->created;
-        if (a->role != AGAH_ROLE_RELAY)
-            k->exposed = 1;
+        /* A relay holds no epoch key but a network secret, which is
+         * rotated the same way: a revoked relay makes earlier epochs
+         * unclean too. */
+        k->exposed = 1;
     }
     for (size_t i = 0; i < m->n_ep; i++) {
-        for (size_t j = 0; j < m->ep[i].n; j++) {
+        for (size_t j = 0; j < m->ep[i].n + m->ep[i].n_relays; j++) {
             struct memb_key *rk = memb__key(m, m->ep[i].recips[j]);
             if (rk != NULL)
                 rk->exposed = 1;
@@ -735,10 +741,22 @@ int memb_epoch_clean(const struct memb *m, size_t i)
     const struct memb_epoch *e = &m->ep[i];
     if (!e->valid || e->created < m->clean_after)
         return 0;
-    for (size_t j = 0; j < e->n; j++)
+    for (size_t j = 0; j < e->n + e->n_relays; j++)
         if (memb_revoked(m, e->recips[j]))
             return 0;
     return 1;
+}
+
+int memb_net_clean(const struct memb *m, size_t i)
+{
+    const uint8_t *net = m->ep[i].net_id;
+    /* Every valid epoch that carries the secret must be clean: a revoked
+     * key that opened any of them holds it. */
+    for (size_t j = 0; j < m->n_ep; j++)
+        if (m->ep[j].valid && memcmp(m->ep[j].net_id, net, AGAH_HASH_LEN) == 0 &&
+            !memb_epoch_clean(m, j))
+            return 0;
+    return memb_epoch_clean(m, i);
 }
 
 static int memb__recipient(const struct memb_epoch *e, const uint8_t pk[AGAH_PK_LEN])
@@ -756,12 +774,23 @@ static int memb__reader(const struct memb *m, const struct memb_key *k, uint64_t
     return role == AGAH_ROLE_ORGANISER || role == AGAH_ROLE_MEMBER;
 }
 
+/* Whether k is a relay now (and nothing more). */
+static int memb__relay(const struct memb *m, const struct memb_key *k, uint64_t now)
+{
+    return !k->revoked && memb__role_at(m, k, now) == AGAH_ROLE_RELAY;
+}
+
 int memb_epoch_complete(const struct memb *m, size_t i, uint64_t now)
 {
     const struct memb_epoch *e = &m->ep[i];
-    for (size_t j = 0; j < m->n_keys; j++)
-        if (memb__reader(m, &m->keys[j], now) && !memb__recipient(e, m->keys[j].pk))
+    for (size_t j = 0; j < m->n_keys; j++) {
+        const struct memb_key *k = &m->keys[j];
+        if (memb__reader(m, k, now) && !memb__recipient(e, k->pk))
             return 0;
+        if (memb__relay(m, k, now) &&
+            (e->n_relays == 0 || !agah_ids_find(e->relays[0], e->n_relays, AGAH_PK_LEN, k->pk)))
+            return 0;
+    }
     return 1;
 }
 
@@ -816,7 +845,7 @@ long memb_posting_epoch(const struct memb *m, uint64_t now)
 int memb_needs_rekey(const struct memb *m, uint64_t now)
 {
     long e = memb_posting_epoch(m, now);
-    return e < 0 || !memb_epoch_complete(m, (size_t)e, now);
+    return e < 0 || !memb_epoch_complete(m, (size_t)e, now) || !memb_net_clean(m, (size_t)e);
 }
 
 size_t memb_recipients(const struct memb *m, uint64_t now, uint8_t (*out)[AGAH_PK_LEN],
@@ -825,6 +854,19 @@ size_t memb_recipients(const struct memb *m, uint64_t now, uint8_t (*out)[AGAH_P
     size_t cnt = 0;
     for (size_t i = 0; i < m->n_keys; i++) {
         if (!memb__reader(m, &m->keys[i], now))
+            continue;
+        if (cnt < max && out != NULL)
+            memcpy(out[cnt], m->keys[i].pk, AGAH_PK_LEN);
+        cnt++;
+    }
+    return cnt;
+}
+
+size_t memb_relays(const struct memb *m, uint64_t now, uint8_t (*out)[AGAH_PK_LEN], size_t max)
+{
+    size_t cnt = 0;
+    for (size_t i = 0; i < m->n_keys; i++) {
+        if (!memb__relay(m, &m->keys[i], now))
             continue;
         if (cnt < max && out != NULL)
             memcpy(out[cnt], m->keys[i].pk, AGAH_PK_LEN);

@@ -52,9 +52,13 @@ struct memb_rev {
 
 struct memb_epoch {
     uint8_t id[AGAH_HASH_LEN], author[AGAH_PK_LEN];
+    uint8_t net_id[AGAH_HASH_LEN]; /* the epoch that minted its network secret */
     uint64_t number, created;
-    size_t n;
-    uint8_t (*recips)[AGAH_PK_LEN]; /* malloc'd, sorted as in the record */
+    size_t n, n_relays;
+    /* malloc'd: the n recipients, then the n_relays relays (relays points
+     * into the same block), each list sorted as in the record */
+    uint8_t (*recips)[AGAH_PK_LEN];
+    uint8_t (*relays)[AGAH_PK_LEN];
     int valid;      /* derived: signed by a standing organiser at created */
 };
 
@@ -153,24 +157,33 @@ long memb_best_admission(const struct memb *m, const uint8_t pk[AGAH_PK_LEN]);
 uint64_t memb_invited_until(const struct memb *m, const uint8_t pk[AGAH_PK_LEN]);
 /* Index of an epoch by id, or -1. */
 long memb_find_epoch(const struct memb *m, const uint8_t id[AGAH_HASH_LEN]);
-/* Rule: no revoked key is a recipient and no revoked key that may hold
- * epoch keys could have received it through a join code. */
+/* Rule: no revoked key is a recipient or relay of it, and no revoked key
+ * that may hold epoch keys or network secrets could have received it
+ * through a join code. */
 int memb_epoch_clean(const struct memb *m, size_t i);
-/* Whether every current organiser and member (at `now`) is a recipient. */
+/* Whether epoch i's network secret is out of every revoked key's reach:
+ * every valid epoch that carries it (same net_id) is clean. */
+int memb_net_clean(const struct memb *m, size_t i);
+/* Whether every current organiser and member (at `now`) is a recipient,
+ * and every current relay is among its relays. */
 int memb_epoch_complete(const struct memb *m, size_t i, uint64_t now);
 /* The epoch the community posts under: among the valid, clean epochs, a
  * complete one before any other, then the highest number, then the lowest
  * id. -1 if none is clean. Every node holding the same records picks the
  * same one, whatever keys it holds. */
 long memb_posting_epoch(const struct memb *m, uint64_t now);
-/* Whether an organiser should issue a new epoch: no clean epoch, or the
- * posting epoch misses a current organiser or member. */
+/* Whether an organiser should issue a new epoch: no clean epoch, the
+ * posting epoch misses a current organiser, member or relay, or its
+ * network secret is not clean (then the new epoch mints a fresh one). */
 int memb_needs_rekey(const struct memb *m, uint64_t now);
 /* The keys a new epoch is sealed to: every organiser and member at `now`
  * (never relays, never revoked keys). Fills at most `max`; returns how many
  * there are (more than max means they do not fit). */
 size_t memb_recipients(const struct memb *m, uint64_t now, uint8_t (*out)[AGAH_PK_LEN],
                        size_t max);
+/* The relays a new epoch seals the network secret to: every key whose
+ * role at `now` is relay, not revoked. Like memb_recipients. */
+size_t memb_relays(const struct memb *m, uint64_t now, uint8_t (*out)[AGAH_PK_LEN], size_t max);
 /* The display name of pk: the founder's from genesis, else its latest
  * valid admission's. "" if none. */
 void memb_name(const struct memb *m, const uint8_t pk[AGAH_PK_LEN], char out[AGAH_NAME_MAX + 1]);

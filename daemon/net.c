@@ -17,6 +17,7 @@
 #include "handshake.h"
 #include "log.h"
 #include "net.h"
+#include "netsecret.h"
 #include "recon.h"
 #include "sketch.h"
 #include "verify.h"
@@ -79,6 +80,10 @@ struct net_addr {
     int pk_dialled;
     uint8_t pk[AGAH_PK_LEN];
     struct peer *peer; /* our dialled link to it, in any state */
+    /* Which of this node's network secrets the next bound dial here uses:
+     * moves on when a dial got no M2 (the listener may have slept through
+     * a rotation and know only an earlier one). */
+    unsigned net_try;
     unsigned fails;
     uint64_t next_try;
 };
@@ -115,6 +120,8 @@ struct peer {
     uint8_t pk[AGAH_PK_LEN];
     int role;
     struct hs *hs;
+    unsigned hs_msgs;  /* handshake messages received so far */
+    int hs_bound_dial; /* we dialled with M3 bound to the listener's key */
     struct frame_keys *keys;
     uint8_t *in;
     size_t in_len, in_cap;
@@ -1177,6 +1184,7 @@ static void peer__process(struct peer *p)
                 break;
             }
             off += need;
+            p->hs_msgs++;
             if (outlen > 0 && peer__send_raw(p, out, outlen) != 0)
                 break;
             if (hs_done(p->hs))
@@ -1278,6 +1286,8 @@ static void peer__close(struct peer *p, const char *why)
     } else {
         log_debug("peer %s closed: %s", p->remote[0] ? p->remote : "(dialling)", why);
     }
+    if (p->addr != NULL && p->state == PEER_HANDSHAKE && p->hs_bound_dial && p->hs_msgs == 0)
+        p->addr->net_try++; /* no M2: try the next secret next time */
     p->state = PEER_CLOSING;
     if (p->addr != NULL) {
         struct net_addr *a = p->addr;
@@ -1407,21 +1417,34 @@ static int peer__start_hs(struct peer *p)
     const uint8_t *adm;
     size_t adm_len;
     uint8_t m1[HS_M1_LEN];
+    struct netsecret_set ns;
+    size_t k = 0;
     int r;
 
+    /* A dial bound to a known listener may fall back to earlier secrets
+     * (only that listener's node can read our M3); any other dial uses the
+     * newest, so a revoked key's listener holding an old one learns
+     * nothing of who dials. */
+    node_net_secrets(net->node, &ns);
+    p->hs_bound_dial = p->dialer && p->addr != NULL && p->addr->has_pk && p->addr->pk_dialled;
+    if (p->hs_bound_dial && ns.n > 0)
+        k = p->addr->net_try % ns.n;
     if ((r = node_my_admission(net->node, &adm, &adm_len)) != 0 ||
-        (r = hs_new(p->dialer, node_network_secret(net->node), node_identity(net->node), adm,
-                    adm_len, net__verify, p, node_now(net->node), net->replay, &p->hs)) != 0) {
+        (r = hs_new(p->dialer, ns.s[k], node_identity(net->node), adm,
+                    adm_len, net__verify, p, node_now(net->node), net->replay, &p->hs)) != 0 ||
+        (!p->dialer && ns.n > 1 &&
+         (r = hs_accept_also(p->hs, (const uint8_t(*)[32])ns.s[1], ns.n - 1)) != 0)) {
+        sodium_memzero(&ns, sizeof ns);
         log_error("cannot start a handshake: %s", agah_strerror(r));
         peer__close(p, "no handshake");
         return r;
     }
+    sodium_memzero(&ns, sizeof ns);
     p->state = PEER_HANDSHAKE;
     if (p->dialer) {
         /* The member we reached here before: only its node may read who
          * we are (an impostor holding K learns nothing). */
-        if (p->addr != NULL && p->addr->has_pk && p->addr->pk_dialled &&
-            hs_expect_server(p->hs, p->addr->pk) != 0)
+        if (p->hs_bound_dial && hs_expect_server(p->hs, p->addr->pk) != 0)
             log_debug("peer %s: cannot bind M3 to its member key", p->remote);
         if ((r = hs_start(p->hs, m1)) != 0 || (r = peer__send_raw(p, m1, sizeof m1)) != 0) {
             peer__close(p, "cannot send M1");

@@ -20,6 +20,7 @@
 #include "idmap.h"
 #include "log.h"
 #include "membership.h"
+#include "netsecret.h"
 #include "node.h"
 #include "store.h"
 
@@ -66,6 +67,7 @@ struct node {
      * sodium_malloc per record would cost more than the decryption. */
     struct agah_alert_body *body;
     struct idmap ekeys;        /* epoch id -> index in local->epochs */
+    struct netsecret_cache *nets; /* network secrets opened, by net_id */
     struct store *store;
     struct memb memb;
     /* The decrypted view and the one set of every id the node holds,
@@ -97,6 +99,7 @@ static int node__ingest_new(struct node *n, const uint8_t *buf, size_t len,
 static int node__ingest_rec(struct node *n, const struct agah_rec *rp, struct agah_why *why);
 static int node__maintain(struct node *n);
 static void node__want_rekey(struct node *n, uint64_t delay);
+static int node__net_open(void *ctx, size_t i, uint8_t out[32]);
 static void node__pending_add(struct node *n, const uint8_t *buf, size_t len,
                               const uint8_t id[AGAH_HASH_LEN]);
 
@@ -1068,9 +1071,9 @@ static int node__key_unseen(const struct node *n)
 static int node__rekey(struct node *n, int force)
 {
     uint64_t now = node_now(n), number = 0, created;
-    uint8_t (*recips)[AGAH_PK_LEN] = NULL;
+    uint8_t (*recips)[AGAH_PK_LEN] = NULL, (*rels)[AGAH_PK_LEN];
     uint8_t *key = NULL, *buf = NULL, eid[AGAH_HASH_LEN];
-    size_t cnt = 0, len = 0;
+    size_t cnt = 0, n_rel = 0, len = 0;
     int role, rc = 0;
 
     if (memb_role_at(&n->memb, agah_identity_pk(n->id), now, &role) != 0 ||
@@ -1089,17 +1092,20 @@ static int node__rekey(struct node *n, int force)
     for (size_t i = 0; i < n->memb.n_ep; i++)
         if (n->memb.ep[i].number > number)
             number = n->memb.ep[i].number;
-    if ((recips = malloc(AGAH_EPOCH_MAX_MEMBERS * sizeof *recips)) == NULL) {
+    if ((recips = malloc(2 * AGAH_EPOCH_MAX_MEMBERS * sizeof *recips)) == NULL) {
         rc = AGAH_ENOMEM;
         goto out;
     }
+    rels = recips + AGAH_EPOCH_MAX_MEMBERS;
     cnt = memb_recipients(&n->memb, now, recips, AGAH_EPOCH_MAX_MEMBERS);
-    if (cnt > AGAH_EPOCH_MAX_MEMBERS) {
-        log_error("rekey impossible: %zu members, at most %d", cnt, AGAH_EPOCH_MAX_MEMBERS);
+    n_rel = memb_relays(&n->memb, now, rels, AGAH_EPOCH_MAX_MEMBERS);
+    if (cnt > AGAH_EPOCH_MAX_MEMBERS || n_rel > AGAH_EPOCH_MAX_MEMBERS) {
+        log_error("rekey impossible: %zu members and %zu relays, at most %d each", cnt, n_rel,
+                  AGAH_EPOCH_MAX_MEMBERS);
         rc = AGAH_ETOOBIG;
         goto out;
     }
-    if ((key = sodium_malloc(AGAH_KEY_LEN)) == NULL) {
+    if ((key = sodium_malloc(2 * AGAH_KEY_LEN)) == NULL) {
         rc = AGAH_ENOMEM;
         goto out;
     }
@@ -1111,11 +1117,20 @@ static int node__rekey(struct node *n, int force)
         if (node__key(n, n->memb.ep[i].id) != NULL &&
             (prev < 0 || n->memb.ep[i].number > n->memb.ep[prev].number))
             prev = (long)i;
-    if ((rc = agah_rec_epoch_chained(n->id, node_community(n), number + 1,
-                                     (const uint8_t (*)[32])recips, cnt, key,
-                                     prev >= 0 ? n->memb.ep[prev].id : NULL,
-                                     prev >= 0 ? node__key(n, n->memb.ep[prev].id) : NULL,
-                                     created, &buf, &len)) != 0)
+    struct agah_epoch_spec sp = {
+        .number = number + 1, .recipients = (const uint8_t (*)[32])recips, .n = cnt,
+        .relays = (const uint8_t (*)[32])rels, .n_relays = n_rel, .key = key,
+        .prev_id = prev >= 0 ? n->memb.ep[prev].id : NULL,
+        .prev_key = prev >= 0 ? node__key(n, n->memb.ep[prev].id) : NULL, .created = created};
+    /* The network secret goes on while no revoked key can hold it, so a
+     * node that slept through an invitation still links; else it is new. */
+    long pe = memb_posting_epoch(&n->memb, now);
+    if (pe >= 0 && memb_net_clean(&n->memb, (size_t)pe) &&
+        node__net_open(n, (size_t)pe, key + AGAH_KEY_LEN) == 0) {
+        sp.net_origin = n->memb.ep[pe].net_id;
+        sp.net = key + AGAH_KEY_LEN;
+    }
+    if ((rc = agah_rec_epoch_make(n->id, node_community(n), &sp, &buf, &len)) != 0)
         goto out;
     agah_hash(buf, len, eid);
     /* The key is on disk before the record that needs it leaves us. */
@@ -1125,7 +1140,8 @@ static int node__rekey(struct node *n, int force)
         goto out;
     /* Storing our own epoch asked for a check; it would find nothing. */
     n->rekey_at = 0;
-    log_info("issued epoch %llu to %zu members", (unsigned long long)(number + 1), cnt);
+    log_info("issued epoch %llu to %zu members and %zu relays%s", (unsigned long long)(number + 1),
+             cnt, n_rel, sp.net != NULL ? "" : ", with a new network secret");
 out:
     if (rc != 0)
         log_error("rekey failed: %s", agah_strerror(rc));
@@ -1341,7 +1357,8 @@ int node_open(const char *data_dir, const char *passphrase, size_t passlen,
         if ((rc = idmap_put(&n->ekeys, n->local->epochs[i].id, (uint32_t)i)) != 0)
             goto out;
     if ((n->lookup_key = sodium_malloc(32)) == NULL ||
-        (n->body = sodium_malloc(sizeof *n->body)) == NULL) {
+        (n->body = sodium_malloc(sizeof *n->body)) == NULL ||
+        netsecret_cache_new(&n->nets) != 0) {
         rc = AGAH_ENOMEM;
         goto out;
     }
@@ -1416,6 +1433,7 @@ void node_close(struct node *n)
     alerts_free(&n->alerts);
     memb_free(&n->memb);
     idmap_free(&n->ekeys);
+    netsecret_cache_free(n->nets);
     if (n->lookup_key != NULL)
         sodium_free(n->lookup_key);
     if (n->body != NULL)
@@ -1432,7 +1450,46 @@ void node_close(struct node *n)
 
 const struct agah_identity *node_identity(const struct node *n) { return n->id; }
 const uint8_t *node_community(const struct node *n) { return n->local->community; }
-const uint8_t *node_network_secret(const struct node *n) { return n->local->network_secret; }
+/* netsecret_open_fn: epoch i's network secret, from its key when this
+ * node holds it, else from this node's relay box. */
+static int node__net_open(void *ctx, size_t i, uint8_t out[32])
+{
+    struct node *n = ctx;
+    const struct memb_epoch *e = &n->memb.ep[i];
+    const uint8_t *key = node__key(n, e->id);
+    uint8_t *buf = NULL, eid[AGAH_HASH_LEN];
+    size_t len = 0;
+    struct agah_rec r;
+    int rc;
+
+    if (key != NULL && memcmp(e->net_id, e->id, AGAH_HASH_LEN) == 0) {
+        agah_net_secret_derive(key, out); /* it minted the secret */
+        return 0;
+    }
+    memcpy(eid, e->id, AGAH_HASH_LEN);
+    if ((rc = store_get(n->store, eid, &buf, &len)) != 0)
+        return rc;
+    if ((rc = agah_rec_decode_stored(buf, len, node_community(n), &r, NULL)) == 0)
+        rc = key != NULL ? agah_rec_epoch_net_open(&r, key, out)
+                         : agah_rec_epoch_net_relay_open(&r, n->id, out);
+    free(buf);
+    return rc;
+}
+
+void node_net_secrets(struct node *n, struct netsecret_set *out)
+{
+    netsecret_collect(&n->memb, node_now(n), n->nets, node__net_open, n,
+                      n->local->network_secret, out);
+    /* The community file keeps the newest secret this node knows, so that
+     * is what a restart has even after an earlier one's grace is over; one
+     * no epoch carries (a rejoin's code) stays until the records come. */
+    if (out->have_post && out->fallback_known &&
+        sodium_memcmp(n->local->network_secret, out->s[out->post_i], 32) != 0) {
+        memcpy(n->local->network_secret, out->s[out->post_i], 32);
+        if (agah_local_write(n->local_path, n->id, n->local) != 0)
+            log_warn("cannot keep the new network secret in the community file");
+    }
+}
 const char *node_community_name(const struct node *n)
 {
     return n->memb.have_genesis ? n->memb.name : n->local->name;
@@ -1854,7 +1911,7 @@ int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const c
     /* The newcomer must read what is posted from now on: the epoch everyone
      * posts under is sealed to it too before the code (which carries that
      * key) is made. */
-    if (role != AGAH_ROLE_RELAY && (rc = node__rekey(n, 0)) != 0) {
+    if ((rc = node__rekey(n, 0)) != 0) {
         rc = agah_fail(why, rc, "admitted, but the rekey failed: %s", agah_strerror(rc));
         goto out;
     }
@@ -1867,7 +1924,13 @@ int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const c
     }
     memset(j, 0, sizeof *j);
     memcpy(j->community, node_community(n), AGAH_HASH_LEN);
-    memcpy(j->network_secret, n->local->network_secret, 32);
+    {
+        /* The secret this node dials with now: the newcomer's way in. */
+        struct netsecret_set ns;
+        node_net_secrets(n, &ns);
+        memcpy(j->network_secret, ns.n > 0 ? ns.s[0] : n->local->network_secret, 32);
+        sodium_memzero(&ns, sizeof ns);
+    }
     j->expires = now + NODE_INVITE_TTL;
     j->genesis = n->memb.genesis;
     j->genesis_len = n->memb.genesis_len;

@@ -30,7 +30,11 @@ uint64_t node_now(const struct node *n);
 /* --- identity and membership, for the handshake and the CLI --- */
 const struct agah_identity *node_identity(const struct node *n);
 const uint8_t *node_community(const struct node *n);
-const uint8_t *node_network_secret(const struct node *n);
+/* The network secrets this node dials with (s[0]) and accepts in M1
+ * (all of them): proto/PROTOCOL.md, "Network secrets". The caller wipes
+ * *out after use. */
+struct netsecret_set;
+void node_net_secrets(struct node *n, struct netsecret_set *out);
 const char *node_community_name(const struct node *n);
 int node_role(const struct node *n); /* this node's role */
 /* My own admission record (the founder's: its genesis record), presented to

@@ -178,8 +178,8 @@ expect "join with a code made for another identity: exit 2" 2 "'another identity
 run $MEM join "hello"
 expect_rc "join with garbage: exit 2" 2
 run $MEM --json join "$CODE"
-expect "join --json prints {community_id, role, community_name, inviter, inviter_name}" 0 \
-  "set(j) == {'community_id', 'role', 'community_name', 'inviter', 'inviter_name'} and j['community_id'] == '$COMM_ID' and j['role'] == 'member' and j['community_name'] == 'Istanbul test community' and j['inviter'] == '$ORG_ID' and j['inviter_name'] == 'Organiser'"
+expect "join --json prints {community_id, role, community_name, inviter, inviter_name, rejoined}" 0 \
+  "set(j) == {'community_id', 'role', 'community_name', 'inviter', 'inviter_name', 'rejoined'} and j['rejoined'] is False and j['community_id'] == '$COMM_ID' and j['role'] == 'member' and j['community_name'] == 'Istanbul test community' and j['inviter'] == '$ORG_ID' and j['inviter_name'] == 'Organiser'"
 # What join shows must be what the organiser's own status says: the two
 # ids a newcomer compares in person.
 ORG_STATUS=$(agah_on $ORG --json status 2>/dev/null)
@@ -187,7 +187,7 @@ JOIN_JSON=$OUT
 OUT=$(python3 -c 'import json,sys; s=json.loads(sys.argv[1]); j=json.loads(sys.argv[2]); print(s["community_id"] == j["community_id"] and s["member_id"] == j["inviter"])' "$ORG_STATUS" "$JOIN_JSON"); RC=0
 expect "join's inviter and community ids are those of the organiser's status --json" 0 "out == 'True'"
 run $MEM join "$CODE"
-expect "join again: exit 2 (already in a community)" 2 "'already' in err"
+expect "join again with the same code: exit 2 (already in it, nothing new)" 2 "'already' in err and 'adds nothing' in err"
 run $ORG invite "$(node_id other)" --role relay
 expect "invite (human) prints only the code on stdout" 0 "out.startswith('agah1-') and len(out.splitlines()) == 1"
 if grep -q 'names no address' <<<"$ERR"; then

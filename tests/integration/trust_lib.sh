@@ -29,6 +29,7 @@ need_faketime() {
 faked() {
     local off=$1
     shift
+    case $off in [-+]*) ;; *) off=+$off ;; esac # libfaketime wants the sign
     env LD_PRELOAD="$FAKETIME_LIB${LD_PRELOAD:+:$LD_PRELOAD}" FAKETIME="${off}s" \
         FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_NO_CACHE=1 \
         ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
@@ -48,6 +49,7 @@ agah_faked() {
 start_daemon_faked() {
     local off=$1 name=$2 real=$AGAHD w rc pre=""
     shift 2
+    case $off in [-+]*) ;; *) off=+$off ;; esac
     if [ "$1" = offline ]; then
         shift
         set -- none "$@"

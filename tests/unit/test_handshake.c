@@ -630,6 +630,51 @@ static void test_bound(void)
     sodium_memzero(srx, 32);
 }
 
+/* A server accepts earlier network secrets too (hs_accept_also): a client
+ * dialling with one of them links and both ends agree on session keys; a
+ * secret in no list is refused as before, and only servers take a list. */
+static void test_accept_also(void)
+{
+    struct agah_why why;
+    struct members mc = {0}, ms = {0};
+    struct hs *c, *s;
+    uint8_t m[4][HS_MSG_MAX], third[32], ctx_[32], crx[32], stx[32], srx[32];
+    size_t l[4];
+    uint8_t alts[2][32];
+
+    randombytes_buf(third, sizeof third);
+    memcpy(alts[0], third, 32);
+    memcpy(alts[1], K, 32);
+    for (int known = 0; known < 2; known++) {
+        CHECKF(hs_new(1, known ? K : K_other, alice, adm_alice, adm_alice_len, verify, &mc, NOW,
+                      NULL, &c) == 0 &&
+                   hs_new(0, third, bob, adm_bob, adm_bob_len, verify,
+                          &ms, NOW, R, &s) == 0,
+               "new");
+        /* The server's own secret is `third`; it also takes third and K. */
+        CHECKF(hs_accept_also(s, (const uint8_t(*)[32])alts, 2) == 0, "accept_also");
+        CHECKF(hs_accept_also(c, (const uint8_t(*)[32])alts, 2) == AGAH_EINVAL, "a client took a list");
+        CHECKF(hs_start(c, m[0]) == 0, "start");
+        int r = hs_step(s, m[0], HS_M1_LEN, m[1], &l[1], &why);
+        if (!known) {
+            CHECKF(r == AGAH_ECRYPTO && l[1] == 0, "an unknown secret was answered");
+        } else {
+            CHECKF(r == 0 && l[1] == HS_M2_LEN, "an earlier secret was refused: %d", r);
+            CHECKF(hs_step(c, m[1], l[1], m[2], &l[2], &why) == 0 &&
+                       hs_step(s, m[2], l[2], m[3], &l[3], &why) == 0 &&
+                       hs_step(c, m[3], l[3], NULL, &l[0], &why) == 0,
+                   "handshake under an earlier secret");
+            CHECKF(hs_done(c) && hs_done(s) && hs_session_keys(c, ctx_, crx) == 0 &&
+                       hs_session_keys(s, stx, srx) == 0 && memcmp(ctx_, srx, 32) == 0 &&
+                       memcmp(crx, stx, 32) == 0,
+                   "session keys differ");
+            CHECKF(hs_accept_also(s, (const uint8_t(*)[32])alts, 2) == AGAH_EINVAL, "a list after M1");
+        }
+        hs_free(c);
+        hs_free(s);
+    }
+}
+
 int main(void)
 {
     uint8_t *gen;
@@ -662,6 +707,7 @@ int main(void)
     test_replay_full();
     test_version1();
     test_bound();
+    test_accept_also();
     hs_replay_free(R);
     free(adm_alice);
     free(adm_bob);

@@ -49,6 +49,7 @@ struct rec {
     int side;       /* -1: anyone may get it; else only that side until the heal */
     uint64_t created;
     int forged;     /* signed by a revoked key after its revocation */
+    uint8_t key[32], net[32]; /* EPOCH: its key and network secret (the model sees all) */
 };
 
 struct snode {
@@ -143,12 +144,48 @@ static uint64_t max_number(const struct memb *m)
     return num;
 }
 
+static size_t pool_find(const uint8_t id[32])
+{
+    for (size_t i = 0; i < n_pool; i++)
+        if (memcmp(pool[i].id, id, 32) == 0)
+            return i;
+    return SIZE_MAX;
+}
+
+/* Whether node ni could hold network secret `net_id`: it was a recipient
+ * or relay of an epoch that carries it, or its join code carried one. */
+static int could_hold_net(size_t ni, const uint8_t net_id[32])
+{
+    const uint8_t *pk = agah_identity_pk(nodes[ni].id);
+    for (size_t i = 0; i < n_pool; i++) {
+        struct agah_rec r;
+        uint8_t nid[32];
+        if (pool[i].type != AGAH_REC_EPOCH ||
+            agah_rec_decode_stored(pool[i].buf, pool[i].len, NULL, &r, NULL) != 0)
+            continue;
+        agah_rec_epoch_net_id(&r, nid);
+        if (memcmp(nid, net_id, 32) != 0)
+            continue;
+        for (size_t k = 0; k < r.u.epoch.n; k++)
+            if (memcmp(agah_rec_epoch_member(&r, k), pk, 32) == 0)
+                return 1;
+        for (size_t k = 0; k < r.u.epoch.n_relays; k++)
+            if (memcmp(agah_rec_epoch_relay(&r, k), pk, 32) == 0)
+                return 1;
+        for (size_t k = 0; k < nodes[ni].n_held; k++)
+            if ((size_t)nodes[ni].held[k] == i)
+                return 1;
+    }
+    return 0;
+}
+
 /* The rekey agahd's node__rekey does, on this node's view. */
 static void maybe_rekey(size_t ni)
 {
     struct snode *n = &nodes[ni];
-    uint8_t recips[AGAH_EPOCH_MAX_MEMBERS][32], key[32], *buf;
-    size_t cnt, len;
+    static uint8_t recips[AGAH_EPOCH_MAX_MEMBERS][32], rels[AGAH_EPOCH_MAX_MEMBERS][32];
+    uint8_t key[32], *buf;
+    size_t cnt, n_rel, len, ri;
     int role;
     uint64_t created;
 
@@ -160,14 +197,33 @@ static void maybe_rekey(size_t ni)
         if (!n->have[n->held[i]] && step < n->started + HOLD_STEPS)
             return;
     cnt = memb_recipients(&n->m, now(), recips, AGAH_EPOCH_MAX_MEMBERS);
-    if (cnt == 0 || cnt > AGAH_EPOCH_MAX_MEMBERS)
+    n_rel = memb_relays(&n->m, now(), rels, AGAH_EPOCH_MAX_MEMBERS);
+    if (cnt == 0 || cnt > AGAH_EPOCH_MAX_MEMBERS || n_rel > AGAH_EPOCH_MAX_MEMBERS)
         return;
     created = now() > n->m.clean_after ? now() : n->m.clean_after;
     randombytes_buf(key, sizeof key);
-    if (agah_rec_epoch(n->id, community, max_number(&n->m) + 1, (const uint8_t(*)[32])recips,
-                       cnt, key, created, &buf, &len) != 0)
+    struct agah_epoch_spec sp = {.number = max_number(&n->m) + 1,
+                                 .recipients = (const uint8_t(*)[32])recips, .n = cnt,
+                                 .relays = (const uint8_t(*)[32])rels, .n_relays = n_rel,
+                                 .key = key, .created = created};
+    /* As agahd: the posting epoch's network secret goes on while no
+     * revoked key can hold it; otherwise the new epoch mints one. */
+    long pe = memb_posting_epoch(&n->m, now());
+    size_t pi = pe >= 0 ? pool_find(n->m.ep[pe].id) : SIZE_MAX;
+    if (pe >= 0 && memb_net_clean(&n->m, (size_t)pe) && pi != SIZE_MAX &&
+        agah_ids_find(n->m.ep[pe].recips[0], n->m.ep[pe].n, 32, agah_identity_pk(n->id))) {
+        sp.net_origin = n->m.ep[pe].net_id;
+        sp.net = pool[pi].net;
+    }
+    if (agah_rec_epoch_make(n->id, community, &sp, &buf, &len) != 0)
         exit(2);
-    deliver(ni, pool_add(buf, len, (int)ni, 0));
+    ri = pool_add(buf, len, (int)ni, 0);
+    memcpy(pool[ri].key, key, 32);
+    if (sp.net != NULL)
+        memcpy(pool[ri].net, sp.net, 32);
+    else
+        agah_net_secret_derive(key, pool[ri].net);
+    deliver(ni, ri);
 }
 
 /* What node ni holds of author pk's records: a revocation's keep list. */
@@ -405,6 +461,12 @@ static int run(uint64_t seed)
         /* The puppet signs too, with the powers its admission claims. */
         forged_ids[n_forged++] = revoke(puppet, f, at - 1, 0, 1);
     }
+    /* Sometimes the relay is lost or turns: it held network secrets. */
+    if (rnd() % 3 == 0) {
+        advance(2);
+        revoke(f, relay, now(), 1, 0);
+        nodes[relay].exists = 0;
+    }
     /* One organiser (not revoked) alone signs a revocation of the founder
      * dated just after its own admission. */
     for (size_t i = 0; i < n_org; i++) {
@@ -503,6 +565,23 @@ static int run(uint64_t seed)
             if (memb_revoked(m, pk))
                 CHECKF(!opens, "seed %llu: revoked node %zu opens the posting epoch\n",
                        (unsigned long long)seed, i);
+            /* The network secret: every member and relay in good standing
+             * gets it from the posting epoch (members through its key,
+             * relays from their own box); no revoked key ever held it. */
+            uint8_t net[32];
+            int gets = opens ? agah_rec_epoch_net_open(&r, key, net) == 0
+                             : agah_rec_epoch_net_relay_open(&r, nodes[i].id, net) == 0;
+            int standing = memb_role_at(m, pk, now(), NULL) == 0;
+            CHECKF(!gets || memcmp(net, pool[ri].net, 32) == 0,
+                   "seed %llu: node %zu opened a wrong network secret\n",
+                   (unsigned long long)seed, i);
+            CHECKF(standing == gets, "seed %llu: node %zu (kind %d, standing %d) gets the "
+                   "network secret %d\n", (unsigned long long)seed, i, nodes[i].kind, standing,
+                   gets);
+            if (memb_revoked(m, pk))
+                CHECKF(!could_hold_net(i, m->ep[e].net_id),
+                       "seed %llu: revoked node %zu (kind %d) held the network secret\n",
+                       (unsigned long long)seed, i, nodes[i].kind);
         }
         sodium_memzero(key, sizeof key);
     }
