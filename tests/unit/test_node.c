@@ -156,12 +156,12 @@ static void test_open_errors(void)
     (void)snprintf(lp, sizeof lp, "%s/community", d3);
     CHECK(agah_local_read(lp, id, &loc, NULL) == 0);
     if (loc != NULL && loc->n_records > 0 && loc->record_lens[0] > 2) {
-        loc->records[0][1] = 0x01; /* [version 1, ...] */
+        loc->records[0][1] = 0x02; /* [version 2, ...]: names in clear */
         CHECK(agah_local_write(lp, id, loc) == 0);
     }
     agah_local_free(loc);
     CHECK(node_open(d3, NULL, 0, test_clock, &n, &why) == AGAH_EVERSION);
-    CHECK(strstr(why.msg, "record version 1") != NULL && strstr(why.msg, "version 2") != NULL);
+    CHECK(strstr(why.msg, "record version 2") != NULL && strstr(why.msg, "version 3") != NULL);
     agah_identity_free(id);
 }
 
@@ -281,8 +281,9 @@ static void test_ingest_all_types(void)
     fa = make_founder(da, "c");
     a = open_node(da);
     b = invite_open(a, db, AGAH_ROLE_MEMBER, "bob", NULL, &ne);
-    /* The invitation issued epoch 2, sealed to bob too; the code has both. */
-    CHECK(ne == 2);
+    /* The invitation issued epoch 2, sealed to bob too; the code has both
+     * and the genesis key. */
+    CHECK(ne == 3);
     CHECK(node_epoch_number(a) == 2);
     CHECK(node_role(b) == AGAH_ROLE_MEMBER);
     /* b knows genesis and its admission; it gets the rest from a. */
@@ -370,10 +371,10 @@ static void test_member_cannot_admit_or_revoke(void)
     CHECK(node_revoke(b, agah_identity_pk(fa), "coup", &why) == AGAH_EPERM);
     /* Records a member signs by hand are refused by an organiser's node. */
     CHECK(agah_rec_admission(bid, node_community(a), agah_identity_pk(x), AGAH_ROLE_ORGANISER,
-                             "x", clk, 0, &buf, &len) == 0);
+                             "x", TEST_EID, TEST_EKEY, clk, 0, &buf, &len) == 0);
     CHECK(node_ingest(a, buf, len, &why) == AGAH_EPERM);
     free(buf);
-    CHECK(agah_rec_revocation(bid, node_community(a), agah_identity_pk(fa), "coup", NULL, 0, clk, &buf,
+    CHECK(agah_rec_revocation(bid, node_community(a), agah_identity_pk(fa), "coup", TEST_EID, TEST_EKEY, NULL, 0, clk, &buf,
                               &len) == 0);
     CHECK(node_ingest(a, buf, len, &why) == AGAH_EPERM);
     free(buf);
@@ -989,7 +990,7 @@ static void test_late_member_reads_all(void)
     clk = T0 + 30;
     sub_dir("m3", d);
     m3 = invite_open(a, d, AGAH_ROLE_MEMBER, "m3", NULL, &ne);
-    CHECK(ne == 6);
+    CHECK(ne == 7); /* six epochs and the genesis key */
     (void)sync_into(m3, a);
     CHECK(readable(m3, p1) && readable(m3, p2) && readable(m3, p3));
     CHECK(node_list(m3, 0, 0, &v, &cnt) == 0 && cnt == 3);
@@ -1234,7 +1235,7 @@ static void test_clock_and_prune(void)
         if (agah_identity_generate(&late) != 0)
             exit(2);
         CHECK(agah_rec_admission(fa, node_community(a), agah_identity_pk(late), AGAH_ROLE_MEMBER,
-                                 "late", clk - 1000, clk - 500, &ab, &al) == 0);
+                                 "late", TEST_EID, TEST_EKEY, clk - 1000, clk - 500, &ab, &al) == 0);
         body_number(&body, "+15550000064", "while admitted");
         CHECK(agah_rec_alert(late, node_community(a), eid, key, &body, clk - 800, 0, &buf,
                              &len) == 0);
