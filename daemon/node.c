@@ -154,7 +154,9 @@ static int node__key_put(struct node *n, const uint8_t epoch[AGAH_HASH_LEN],
         n->local->n_epochs = i;
         return r;
     }
-    node__names(n);
+    /* A chain walk opens the names once, after its last key. */
+    if (write)
+        node__names(n);
     return 0;
 }
 
@@ -673,8 +675,9 @@ static int node__chain_walk(struct node *n, const uint8_t start[AGAH_HASH_LEN])
         }
     }
     sodium_free(prev_key);
-    /* One write for the whole walk. */
+    /* One write, and one pass over the names, for the whole walk. */
     if (added > 0) {
+        node__names(n);
         int w = agah_local_write(n->local_path, n->id, n->local);
         if (rc == 0)
             rc = w;
@@ -1825,12 +1828,35 @@ static void node__join_peer(void *ctx, const char *addr)
     (void)snprintf(j->peers[j->n_peers++], AGAH_ADDR_MAX, "%s", addr);
 }
 
+/* Signs an ADMISSION of pk at `now` with its name encrypted under the
+ * epoch this node posts under (*buf malloc'd, the caller frees it). A name
+ * never goes in clear: without such a key a named admission is refused,
+ * or with `drop_name` signed without its name. */
+static int node__sign_admission(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role,
+                                const char *name, uint64_t now, uint64_t expires, int drop_name,
+                                uint8_t **buf, size_t *len, struct agah_why *why)
+{
+    const uint8_t *teid, *tkey;
+    int rc;
+
+    if (node__text_epoch(n, &teid, &tkey) != 0 && name[0] != '\0') {
+        if (!drop_name)
+            return agah_fail(why, AGAH_ENOENT,
+                             "no epoch key to encrypt the name under yet; invite without "
+                             "--name, or wait for an organiser's rekey");
+        name = "";
+    }
+    if ((rc = agah_rec_admission(n->id, node_community(n), pk, role, name, teid, tkey, now,
+                                 expires, buf, len)) != 0)
+        return agah_fail(why, rc, "cannot make the admission: %s", agah_strerror(rc));
+    return 0;
+}
+
 int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const char *name,
                 const char *peer, char **code, size_t *n_peers, struct agah_why *why)
 {
     struct agah_join *j = NULL;
     uint8_t *buf = NULL, aid[AGAH_HASH_LEN];
-    const uint8_t *teid, *tkey;
     char kept_name[AGAH_NAME_MAX + 1];
     size_t len = 0;
     uint64_t now = node_now(n);
@@ -1890,21 +1916,8 @@ int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const c
     uint64_t expires = memb_invited_until(&n->memb, pk) == 0 && memb_known(&n->memb, pk)
                            ? 0
                            : now + NODE_INVITE_TTL;
-    /* The name goes encrypted to members; without an epoch key to hide it
-     * under, a named invitation waits (an organiser has one from the
-     * start, so this is a community whose keys have not arrived yet). */
-    if (node__text_epoch(n, &teid, &tkey) != 0 && name[0] != '\0') {
-        rc = agah_fail(why, AGAH_ENOENT,
-                       "no epoch key to encrypt the name under yet; invite without --name, or "
-                       "wait for an organiser's rekey");
-        goto out;
-    }
-    if ((rc = agah_rec_admission(n->id, node_community(n), pk, role, name, teid, tkey, now,
-                                 expires, &buf, &len)) != 0) {
-        rc = agah_fail(why, rc, "cannot make the admission: %s", agah_strerror(rc));
-        goto out;
-    }
-    if ((rc = node__local(n, buf, len, aid, why)) != 0)
+    if ((rc = node__sign_admission(n, pk, role, name, now, expires, 0, &buf, &len, why)) != 0 ||
+        (rc = node__local(n, buf, len, aid, why)) != 0)
         goto out;
     /* The newcomer must read what is posted from now on: the epoch everyone
      * posts under is sealed to it too before the code (which carries that
@@ -2347,7 +2360,6 @@ int node_peer_joined(struct node *n, const uint8_t pk[AGAH_PK_LEN])
 {
     uint64_t now = node_now(n);
     uint8_t *buf = NULL;
-    const uint8_t *teid, *tkey;
     const char *name;
     size_t len = 0;
     long a;
@@ -2369,10 +2381,8 @@ int node_peer_joined(struct node *n, const uint8_t pk[AGAH_PK_LEN])
     /* The same name, if this node can read it and has a key to hide it
      * under; else the permanent admission goes without one. */
     name = n->memb.adm[a].name_open ? n->memb.adm[a].name : "";
-    if (node__text_epoch(n, &teid, &tkey) != 0)
-        name = "";
-    if ((rc = agah_rec_admission(n->id, node_community(n), pk, n->memb.adm[a].role, name, teid,
-                                 tkey, now, 0, &buf, &len)) != 0)
+    if ((rc = node__sign_admission(n, pk, n->memb.adm[a].role, name, now, 0, 1, &buf, &len,
+                                   NULL)) != 0)
         return rc;
     rc = node__local(n, buf, len, NULL, NULL);
     free(buf);

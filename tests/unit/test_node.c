@@ -1095,6 +1095,77 @@ static void test_relay_holds_no_plaintext(void)
     agah_identity_free(fa);
 }
 
+/* The name of pk in n's members ("" if not listed). */
+static void member_name(struct node *n, const uint8_t *pk, char out[AGAH_NAME_MAX + 1])
+{
+    struct node_member *v = NULL;
+    size_t cnt = 0;
+    out[0] = '\0';
+    CHECK(node_members(n, &v, &cnt) == 0);
+    for (size_t i = 0; i < cnt; i++)
+        if (memcmp(v[i].pk, pk, AGAH_PK_LEN) == 0)
+            memcpy(out, v[i].name, AGAH_NAME_MAX + 1);
+    free(v);
+}
+
+/* Record version 3: names and revocation reasons travel encrypted to
+ * members. A member's node reads every name, the community's included;
+ * a relay's reads none; neither's files hold one, nor the reason. */
+static void test_names_private(void)
+{
+    char da[512], dr[512], dm[512], dg[512], nm[AGAH_NAME_MAX + 1];
+    struct agah_identity *fa, *mid, *gid, *rid;
+    struct node *a, *r, *m, *g;
+    static const char *secret[] = {"Kq9community", "Kq9member", "Kq9relay", "Kq9gone",
+                                   "Kq9reason"};
+
+    sub_dir("a", da);
+    sub_dir("r", dr);
+    sub_dir("m", dm);
+    sub_dir("g", dg);
+    fa = make_founder(da, "Kq9community");
+    a = open_node(da);
+    r = invite_open(a, dr, AGAH_ROLE_RELAY, "Kq9relay", &rid, NULL);
+    m = invite_open(a, dm, AGAH_ROLE_MEMBER, "Kq9member", &mid, NULL);
+    g = invite_open(a, dg, AGAH_ROLE_MEMBER, "Kq9gone", &gid, NULL);
+    CHECK(node_revoke(a, agah_identity_pk(gid), "Kq9reason: phone seized", NULL) == 0);
+    (void)sync_into(m, a);
+    (void)sync_into(r, a);
+    member_name(m, agah_identity_pk(fa), nm);
+    CHECK(strcmp(nm, "founder") == 0);
+    member_name(m, agah_identity_pk(rid), nm);
+    CHECK(strcmp(nm, "Kq9relay") == 0);
+    member_name(m, agah_identity_pk(gid), nm);
+    CHECK(strcmp(nm, "Kq9gone") == 0);
+    member_name(m, agah_identity_pk(mid), nm);
+    CHECK(strcmp(nm, "Kq9member") == 0);
+    CHECK(strcmp(node_community_name(m), "Kq9community") == 0);
+    member_name(r, agah_identity_pk(fa), nm);
+    CHECK(nm[0] == '\0');
+    member_name(r, agah_identity_pk(mid), nm);
+    CHECK(nm[0] == '\0');
+    CHECK(node_community_name(r)[0] == '\0');
+    node_close(g);
+    node_close(m);
+    node_close(r);
+    node_close(a);
+    for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++) {
+        CHECK(!dir_has(dr, secret[i]));
+        CHECK(!dir_has(dm, secret[i]));
+        CHECK(!dir_has(da, secret[i]));
+    }
+    /* Reopened, the member reads the names again from its store. */
+    m = open_node(dm);
+    member_name(m, agah_identity_pk(rid), nm);
+    CHECK(strcmp(nm, "Kq9relay") == 0);
+    CHECK(strcmp(node_community_name(m), "Kq9community") == 0);
+    node_close(m);
+    agah_identity_free(fa);
+    agah_identity_free(mid);
+    agah_identity_free(gid);
+    agah_identity_free(rid);
+}
+
 /* R1: after node_post returns, the alert survives the process dying
  * without node_close. */
 static void test_durable_post(void)
@@ -1523,6 +1594,7 @@ int main(void)
         {"invitation_lapses", test_invitation_lapses},
         {"epoch_chain", test_epoch_chain},
         {"relay_holds_no_plaintext", test_relay_holds_no_plaintext},
+        {"names_private", test_names_private},
         {"durable_post", test_durable_post},
         {"pending_author", test_pending_author},
         {"clock_and_prune", test_clock_and_prune},
