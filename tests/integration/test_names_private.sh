@@ -130,30 +130,31 @@ expect "the relay's members lists ids and roles but no name" 0 \
 
 stop_all_ok ORG R MEM
 
-# No file of the relay holds a name or the reason, in any encoding the
-# store or a log could use (raw bytes; grep -a reads binary files as text).
-leaks=""
-for n in "${NAMES[@]}"; do
-    hits=$(grep -a -r -l -F -- "$n" "$(node_dir R)" 2>/dev/null)
-    [ -n "$hits" ] && leaks="$leaks $n in: $hits;"
-done
-if [ -z "$leaks" ]; then
-    pass "no file in the relay's data directory holds a name or the revocation reason"
-else
-    fail "no file in the relay's data directory holds a name or the revocation reason" "$leaks"
-fi
+# no_leaks NAME DESC STRING...: no file under NAME's data directory holds
+# any STRING, as raw bytes in any file (grep -a reads binary files as text).
+no_leaks() {
+    local dir leaks="" n hits
+    dir=$(node_dir "$1")
+    shift
+    local desc=$1
+    shift
+    for n in "$@"; do
+        hits=$(grep -a -r -l -F -- "$n" "$dir" 2>/dev/null)
+        [ -n "$hits" ] && leaks="$leaks $n in: $hits;"
+    done
+    if [ -z "$leaks" ]; then
+        pass "$desc"
+    else
+        fail "$desc" "$leaks"
+    fi
+}
+
+no_leaks R "no file in the relay's data directory holds a name or the revocation reason" \
+    "${NAMES[@]}"
 # The member's disk holds nobody else's name either (its own label is in
 # its `name` file, which is the store side of issue 23).
-leaks=""
-for n in "$COMMUNITY" "$ORG_NAME" "$GONE_NAME" "$RELAY_NAME" "Passportzq"; do
-    hits=$(grep -a -r -l -F -- "$n" "$(node_dir MEM)" 2>/dev/null)
-    [ -n "$hits" ] && leaks="$leaks $n in: $hits;"
-done
-if [ -z "$leaks" ]; then
-    pass "no file in the member's data directory holds another's name or the reason"
-else
-    fail "no file in the member's data directory holds another's name or the reason" "$leaks"
-fi
+no_leaks MEM "no file in the member's data directory holds another's name or the reason" \
+    "$COMMUNITY" "$ORG_NAME" "$GONE_NAME" "$RELAY_NAME" "Passportzq"
 
 # Alert ciphertexts on the relay: every one a padded size, the two short
 # notes alike. The records are stored exactly as received; each ends with
