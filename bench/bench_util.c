@@ -41,42 +41,21 @@ static void bu__path(char out[AGAH_PATH_MAX], const char *dir, const char *name)
 struct agah_identity *bu_make_founder(const char *dir, const char *name)
 {
     struct agah_identity *id = NULL;
-    struct agah_local *l = agah_local_new();
-    uint8_t *g = NULL, *a = NULL, *e = NULL;
-    size_t gl, al, el;
+    struct agah_local *l = NULL;
     char p[AGAH_PATH_MAX];
-    const uint8_t *pk;
-    uint64_t now = bu_now();
     struct agah_why why = {{0}};
 
-    if (agah_init() != 0 || l == NULL || agah_identity_generate(&id) != 0)
+    if (agah_init() != 0 || agah_identity_generate(&id) != 0)
         bu_die("cannot make an identity");
     if (agah_datadir_ensure(dir, &why) != 0)
         bu_die("%s: %s", dir, why.msg);
-    pk = agah_identity_pk(id);
     bu__path(p, dir, "identity.key");
     if (agah_keyfile_write(p, id, NULL, 0) != 0 ||
-        agah_rec_genesis(id, name, "founder", now, &g, &gl) != 0)
-        bu_die("cannot write the founder's identity");
-    agah_hash(g, gl, l->community);
-    (void)snprintf(l->name, sizeof l->name, "%s", name);
-    l->role = AGAH_ROLE_ORGANISER;
-    randombytes_buf(l->epochs[0].key, 32);
-    agah_net_secret_derive(l->epochs[0].key, l->network_secret);
-    if (agah_rec_admission(id, l->community, pk, AGAH_ROLE_ORGANISER, "founder", now, 0, &a,
-                           &al) != 0 ||
-        agah_rec_epoch(id, l->community, 1, (const uint8_t(*)[32])pk, 1, l->epochs[0].key, now,
-                       &e, &el) != 0)
-        bu_die("cannot sign the founding records");
-    agah_hash(e, el, l->epochs[0].id);
-    l->n_epochs = 1;
+        agah_local_found(id, name, "founder", bu_now(), &l) != 0)
+        bu_die("cannot make the founder's identity and community");
     bu__path(p, dir, "community");
-    if (agah_local_add_record(l, g, gl) != 0 || agah_local_add_record(l, a, al) != 0 ||
-        agah_local_add_record(l, e, el) != 0 || agah_local_write(p, id, l) != 0)
+    if (agah_local_write(p, id, l) != 0)
         bu_die("cannot write the community file");
-    free(g);
-    free(a);
-    free(e);
     agah_local_free(l);
     return id;
 }
@@ -96,7 +75,6 @@ void bu_invite_join(struct node *org, const char *dir, const char *name)
     struct agah_identity *id = NULL;
     struct agah_join *j = NULL;
     struct agah_local *l = agah_local_new();
-    struct agah_rec gen;
     struct agah_why why = {{0}};
     char p[AGAH_PATH_MAX], *code = NULL;
     int r;
@@ -112,11 +90,9 @@ void bu_invite_join(struct node *org, const char *dir, const char *name)
         bu_die("invite: %s (%s)", agah_strerror(r), why.msg);
     if ((r = agah_join_decode(code, id, bu_now(), &j, &why)) != 0)
         bu_die("join: %s (%s)", agah_strerror(r), why.msg);
-    if (agah_rec_decode(j->genesis, j->genesis_len, j->community, &gen, NULL) != 0)
-        bu_die("join: bad genesis record");
     memcpy(l->community, j->community, 32);
     memcpy(l->network_secret, j->network_secret, 32);
-    memcpy(l->name, gen.u.genesis.name, gen.u.genesis.name_len);
+    (void)snprintf(l->name, sizeof l->name, "%s", j->community_name);
     l->role = AGAH_ROLE_MEMBER;
     for (size_t i = 0; i < j->n_epochs; i++) {
         memcpy(l->epochs[i].id, j->epochs[i].id, 32);

@@ -233,9 +233,6 @@ int cmd_community_create(struct cli *c)
     const char *name = c->pos[0];
     struct agah_identity *id = NULL;
     struct agah_local *l = NULL;
-    uint8_t *genesis = NULL, *admission = NULL, *epoch = NULL;
-    size_t glen = 0, alen = 0, elen = 0;
-    const uint8_t *pk;
     uint64_t now = (uint64_t)time(NULL);
     struct agah_why why = {{0}};
     int r;
@@ -255,44 +252,9 @@ int cmd_community_create(struct cli *c)
         return cli_fail(EXIT_FAIL, "%s", why.msg);
     if ((r = off_load_identity(c, &id)) != 0)
         return r;
-    pk = agah_identity_pk(id);
     off_read_name(c, founder);
-    l = agah_local_new();
-    if (l == NULL) {
-        r = cli_fail(EXIT_FAIL, "out of memory");
-        goto out;
-    }
-    r = agah_rec_genesis(id, name, founder, now, &genesis, &glen);
-    if (r != 0) {
-        r = cli_fail(EXIT_FAIL, "cannot make the genesis record: %s", agah_strerror(r));
-        goto out;
-    }
-    /* The community id is the genesis record's id. */
-    agah_hash(genesis, glen, l->community);
-    r = agah_rec_admission(id, l->community, pk, AGAH_ROLE_ORGANISER, founder, now, 0,
-                           &admission, &alen);
-    if (r != 0) {
-        r = cli_fail(EXIT_FAIL, "cannot make the founder's admission: %s", agah_strerror(r));
-        goto out;
-    }
-    agah_random(l->epochs[0].key, sizeof l->epochs[0].key);
-    /* The first epoch mints the network secret (PROTOCOL.md, "Network
-     * secrets"); the file keeps it for a start before the store is read. */
-    agah_net_secret_derive(l->epochs[0].key, l->network_secret);
-    r = agah_rec_epoch(id, l->community, 1, (const uint8_t(*)[32])pk, 1, l->epochs[0].key, now,
-                       &epoch, &elen);
-    if (r != 0) {
-        r = cli_fail(EXIT_FAIL, "cannot make the first epoch key: %s", agah_strerror(r));
-        goto out;
-    }
-    agah_hash(epoch, elen, l->epochs[0].id);
-    l->n_epochs = 1;
-    (void)snprintf(l->name, sizeof l->name, "%s", name);
-    l->role = AGAH_ROLE_ORGANISER;
-    if ((r = agah_local_add_record(l, genesis, glen)) != 0 ||
-        (r = agah_local_add_record(l, admission, alen)) != 0 ||
-        (r = agah_local_add_record(l, epoch, elen)) != 0) {
-        r = cli_fail(EXIT_FAIL, "cannot keep the bootstrap records: %s", agah_strerror(r));
+    if ((r = agah_local_found(id, name, founder, now, &l)) != 0) {
+        r = cli_fail(EXIT_FAIL, "cannot make the founding records: %s", agah_strerror(r));
         goto out;
     }
     r = agah_local_write(cpath, id, l);
@@ -312,9 +274,6 @@ int cmd_community_create(struct cli *c)
                       name, c->datadir);
     r = 0;
 out:
-    free(genesis);
-    free(admission);
-    free(epoch);
     agah_local_free(l);
     agah_identity_free(id);
     return r;
@@ -346,13 +305,13 @@ static int off_read_code(char **out)
 
 /* A new community file from a join code. */
 static int off_join_fill(struct agah_local *l, const struct agah_join *j,
-                         const struct agah_rec *gen, const struct agah_rec *adm)
+                         const struct agah_rec *adm)
 {
     int r;
 
     memcpy(l->community, j->community, AGAH_HASH_LEN);
-    memcpy(l->name, gen->u.genesis.name, gen->u.genesis.name_len);
-    l->name[gen->u.genesis.name_len] = '\0';
+    /* "" for a relay, whose code opens no name. */
+    (void)snprintf(l->name, sizeof l->name, "%s", j->community_name);
     memcpy(l->network_secret, j->network_secret, sizeof l->network_secret);
     l->role = adm->u.admission.role;
     for (size_t i = 0; i < j->n_epochs && i < AGAH_LOCAL_MAX_EPOCHS; i++) {
@@ -544,7 +503,7 @@ int cmd_join(struct cli *c)
     } else if ((l = agah_local_new()) == NULL) {
         r = cli_fail(EXIT_FAIL, "out of memory");
         goto out;
-    } else if ((r = off_join_fill(l, j, &gen, &adm)) != 0) {
+    } else if ((r = off_join_fill(l, j, &adm)) != 0) {
         goto out;
     }
     r = agah_local_write(cpath, id, l);
@@ -579,10 +538,16 @@ int cmd_join(struct cli *c)
      * newcomer meant: anyone who knows a member id can found a look-alike
      * with the same name and invite into it. Only the ids, compared with
      * the organiser in person, tell the two apart. */
-    (void)fputs(rejoin ? "agah: rejoined the community \"" : "agah: joined the community \"",
-                stderr);
-    out_text(stderr, j->community_name, strlen(j->community_name));
-    (void)fprintf(stderr, "\" as %s.\n", role != NULL ? role : "member");
+    if (j->community_name[0] != '\0') {
+        (void)fputs(rejoin ? "agah: rejoined the community \"" : "agah: joined the community \"",
+                    stderr);
+        out_text(stderr, j->community_name, strlen(j->community_name));
+        (void)fprintf(stderr, "\" as %s.\n", role != NULL ? role : "member");
+    } else {
+        /* A relay's code carries no key, so it opens no name. */
+        (void)fprintf(stderr, "agah: %s a community as %s (names are for members only).\n",
+                      rejoin ? "rejoined" : "joined", role != NULL ? role : "member");
+    }
     (void)fprintf(stderr, "agah:   community id  %s\n", cid);
     (void)fprintf(stderr, "agah:   invited by    %s (", inviter);
     out_text(stderr, j->inviter_name[0] ? j->inviter_name : "no name",

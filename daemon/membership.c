@@ -13,6 +13,7 @@
  * records stand only if a revocation that applies lists them. */
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include "membership.h"
 
 void memb_init(struct memb *m)
@@ -60,15 +61,6 @@ static int memb__reserve(void **arr, size_t *cap, size_t n, size_t size, size_t 
     return 0;
 }
 
-static void memb__copy_str(char *dst, const char *src, size_t n)
-{
-    if (n > AGAH_NAME_MAX)
-        n = AGAH_NAME_MAX;
-    if (n > 0)
-        memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 /* The per-author counters of `author`, made if missing (NULL on failure). */
 static struct memb_count *memb__count(struct memb *m, const uint8_t author[AGAH_PK_LEN],
                                       int make)
@@ -98,8 +90,6 @@ static int memb__add_genesis(struct memb *m, const struct agah_rec *r)
     memcpy(m->community, r->id, AGAH_HASH_LEN);
     memcpy(m->founder, r->author, AGAH_PK_LEN);
     m->genesis_created = r->created;
-    memb__copy_str(m->name, r->u.genesis.name, r->u.genesis.name_len);
-    memb__copy_str(m->founder_name, r->u.genesis.founder_name, r->u.genesis.founder_name_len);
     return 0;
 }
 
@@ -127,7 +117,10 @@ static int memb__add_admission(struct memb *m, const struct agah_rec *r)
     a->role = r->u.admission.role;
     a->created = r->created;
     a->expires = r->expires;
-    memb__copy_str(a->name, r->u.admission.name, r->u.admission.name_len);
+    /* An admission without a name has nothing to open. */
+    a->name_open = !r->u.admission.name.has;
+    if (r->u.admission.name.has)
+        memcpy(a->name_key, r->u.admission.name.epoch, AGAH_HASH_LEN);
     a->next = a->anext = MEMB_NIL;
     m->n_adm++;
     c->adm++;
@@ -266,6 +259,9 @@ int memb_remove(struct memb *m, const uint8_t id[AGAH_HASH_LEN])
         m->genesis = NULL;
         m->genesis_len = 0;
         m->have_genesis = 0;
+        m->names_open = 0;
+        sodium_memzero(m->name, sizeof m->name);
+        sodium_memzero(m->founder_name, sizeof m->founder_name);
         found = 1;
     }
     if (!found)
@@ -871,6 +867,43 @@ size_t memb_relays(const struct memb *m, uint64_t now, uint8_t (*out)[AGAH_PK_LE
         if (cnt < max && out != NULL)
             memcpy(out[cnt], m->keys[i].pk, AGAH_PK_LEN);
         cnt++;
+    }
+    return cnt;
+}
+
+/* Opens the names of one stored record (its bytes were verified when
+ * stored) with `key`: 1 if opened. A record that does not open (a key
+ * that is not its epoch's: a hostile author) stays unopened, and shows
+ * no name. */
+static int memb__open_names(const uint8_t *bytes, size_t len, const uint8_t *key, char *a,
+                            char *b)
+{
+    struct agah_rec r;
+    if (agah_rec_decode_stored(bytes, len, NULL, &r, NULL) != 0)
+        return 0;
+    if (r.type == AGAH_REC_GENESIS)
+        return agah_rec_open_names(&r, key, a, b, NULL) == 0;
+    return agah_rec_open_name(&r, key, a, NULL) == 0;
+}
+
+size_t memb_names_open(struct memb *m, memb_key_fn key, void *ctx)
+{
+    const uint8_t *k;
+    size_t cnt = 0;
+
+    if (m->have_genesis && !m->names_open && (k = key(ctx, m->community)) != NULL &&
+        memb__open_names(m->genesis, m->genesis_len, k, m->name, m->founder_name)) {
+        m->names_open = 1;
+        cnt++;
+    }
+    for (size_t i = 0; i < m->n_adm; i++) {
+        struct memb_adm *a = &m->adm[i];
+        if (a->name_open || (k = key(ctx, a->name_key)) == NULL)
+            continue;
+        if (memb__open_names(a->bytes, a->len, k, a->name, NULL)) {
+            a->name_open = 1;
+            cnt++;
+        }
     }
     return cnt;
 }

@@ -33,7 +33,11 @@ struct memb_adm {
     uint8_t id[AGAH_HASH_LEN], author[AGAH_PK_LEN], member[AGAH_PK_LEN];
     int role;
     uint64_t created, expires;
+    /* The name, once memb_names_open has opened it (names travel
+     * encrypted under an epoch key: a node without it, a relay, has ""). */
     char name[AGAH_NAME_MAX + 1];
+    int name_open;
+    uint8_t name_key[AGAH_HASH_LEN]; /* the id its key is held under */
     uint8_t *bytes; /* malloc'd copy of the record */
     size_t len;
     int valid;      /* derived: signed by a standing organiser at created */
@@ -87,8 +91,10 @@ struct memb {
     uint8_t community[AGAH_HASH_LEN];
     uint8_t founder[AGAH_PK_LEN];
     uint64_t genesis_created;
+    /* The genesis names, once memb_names_open has opened them. */
     char name[AGAH_NAME_MAX + 1];
     char founder_name[AGAH_NAME_MAX + 1];
+    int names_open;
     uint8_t *genesis; /* malloc'd copy */
     size_t genesis_len;
 
@@ -184,6 +190,13 @@ size_t memb_recipients(const struct memb *m, uint64_t now, uint8_t (*out)[AGAH_P
 /* The relays a new epoch seals the network secret to: every key whose
  * role at `now` is relay, not revoked. Like memb_recipients. */
 size_t memb_relays(const struct memb *m, uint64_t now, uint8_t (*out)[AGAH_PK_LEN], size_t max);
+/* Returns the key held under `id` (an epoch id, or the community id for
+ * the genesis key), or NULL. */
+typedef const uint8_t *(*memb_key_fn)(void *ctx, const uint8_t id[AGAH_HASH_LEN]);
+/* Opens the names of the genesis and admission records not opened yet
+ * whose keys `key` gives (call it when records or keys arrive). Returns
+ * how many it opened. */
+size_t memb_names_open(struct memb *m, memb_key_fn key, void *ctx);
 /* The display name of pk: the founder's from genesis, else its latest
  * valid admission's. "" if none. */
 void memb_name(const struct memb *m, const uint8_t pk[AGAH_PK_LEN], char out[AGAH_NAME_MAX + 1]);

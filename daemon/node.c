@@ -98,6 +98,7 @@ static int node__ingest_new(struct node *n, const uint8_t *buf, size_t len,
                             struct agah_why *why);
 static int node__ingest_rec(struct node *n, const struct agah_rec *rp, struct agah_why *why);
 static int node__maintain(struct node *n);
+static void node__names(struct node *n);
 static void node__want_rekey(struct node *n, uint64_t delay);
 static int node__net_open(void *ctx, size_t i, uint8_t out[32]);
 static void node__pending_add(struct node *n, const uint8_t *buf, size_t len,
@@ -156,6 +157,9 @@ static int node__key_put(struct node *n, const uint8_t epoch[AGAH_HASH_LEN],
         n->local->n_epochs = i;
         return r;
     }
+    /* A chain walk opens the names once, after its last key. */
+    if (write)
+        node__names(n);
     return 0;
 }
 
@@ -163,6 +167,19 @@ static int node__key_add(struct node *n, const uint8_t epoch[AGAH_HASH_LEN],
                          const uint8_t key[AGAH_KEY_LEN])
 {
     return node__key_put(n, epoch, key, 1);
+}
+
+static const uint8_t *node__key_cb(void *ctx, const uint8_t id[AGAH_HASH_LEN])
+{
+    return node__key(ctx, id);
+}
+
+/* Opens the names (genesis, admissions) whose keys this node holds now:
+ * called when keys or membership records arrive. A relay opens none. */
+static void node__names(struct node *n)
+{
+    if (n->local->n_epochs > 0)
+        (void)memb_names_open(&n->memb, node__key_cb, n);
 }
 
 /* The epoch this node posts under: the community's posting epoch
@@ -185,6 +202,20 @@ static long node__posting_epoch(const struct node *n)
             best = (long)i;
     }
     return best;
+}
+
+/* The epoch a name or reason this node signs is encrypted under: the one
+ * it posts under, so every member can read it and no revoked key. 0 with
+ * both set, or AGAH_ENOENT (both NULL) when it holds no clean epoch. */
+static int node__text_epoch(const struct node *n, const uint8_t **eid, const uint8_t **key)
+{
+    long e = node__posting_epoch(n);
+    *eid = *key = NULL;
+    if (e < 0)
+        return AGAH_ENOENT;
+    *eid = n->memb.ep[e].id;
+    *key = node__key(n, *eid);
+    return *key != NULL ? 0 : AGAH_ENOENT;
 }
 
 /* ------------------------------------------------------------------ */
@@ -647,8 +678,9 @@ static int node__chain_walk(struct node *n, const uint8_t start[AGAH_HASH_LEN])
         }
     }
     sodium_free(prev_key);
-    /* One write for the whole walk. */
+    /* One write, and one pass over the names, for the whole walk. */
     if (added > 0) {
+        node__names(n);
         int w = agah_local_write(n->local_path, n->id, n->local);
         if (rc == 0)
             rc = w;
@@ -833,8 +865,11 @@ static int node__accept(struct node *n, const struct agah_rec *r, int durable)
     case AGAH_REC_GENESIS:
         n->retry_pending = 1;
         rc = memb_recompute(&n->memb);
+        node__names(n);
         break;
     case AGAH_REC_ADMISSION:
+        node__names(n);
+        /* fall through */
     case AGAH_REC_REVOCATION:
         /* Either can change which revocations apply (an admission may be
          * what makes its author's revocation count), so both re-check the
@@ -1057,8 +1092,10 @@ static int node__local(struct node *n, uint8_t *buf, size_t len, uint8_t id[AGAH
  * (nor refused): a join code's keys arrive before their records. */
 static int node__key_unseen(const struct node *n)
 {
+    /* The genesis key, held under the community id, has no EPOCH record. */
     for (size_t i = 0; i < n->local->n_epochs; i++)
-        if (memb_find_epoch(&n->memb, n->local->epochs[i].id) < 0 &&
+        if (memcmp(n->local->epochs[i].id, node_community(n), AGAH_HASH_LEN) != 0 &&
+            memb_find_epoch(&n->memb, n->local->epochs[i].id) < 0 &&
             alerts_id_state(&n->alerts, n->local->epochs[i].id) == ALERTS_ID_NONE)
             return 1;
     return 0;
@@ -1276,6 +1313,7 @@ static int node__load(struct node *n, struct agah_why *why)
         (rc = memb_recompute(&n->memb)) != 0 || (rc = node__open_missing_epochs(n)) != 0 ||
         (rc = store_scan(n->store, AGAH_REC_ALERT, AGAH_REC_RETRACT, node__load_rest, &l)) != 0)
         goto out;
+    node__names(n);
     if (l.lookups.cnt > 0 && (rc = store_begin(n->store)) != 0)
         goto out;
     for (size_t i = 0; rc == 0 && i < l.lookups.cnt; i++)
@@ -1492,7 +1530,9 @@ void node_net_secrets(struct node *n, struct netsecret_set *out)
 }
 const char *node_community_name(const struct node *n)
 {
-    return n->memb.have_genesis ? n->memb.name : n->local->name;
+    /* The genesis names open once the genesis key is held; until then (and
+     * on a relay, always) the name the community file holds, maybe "". */
+    return n->memb.names_open ? n->memb.name : n->local->name;
 }
 
 int node_role(const struct node *n)
@@ -1794,20 +1834,28 @@ int node_retract(struct node *n, const uint8_t alert[AGAH_HASH_LEN], const char 
     return node__annotate(n, AGAH_REC_RETRACT, alert, reason, why);
 }
 
-/* Epoch keys for a join code: the most recent ones first, as many as fit. */
+/* Epoch keys for a join code: the genesis key first, so the newcomer
+ * reads the community's and founder's names at once, then the most recent
+ * epochs, as many as fit. */
 static void node__join_epochs(const struct node *n, struct agah_join *j)
 {
     size_t cnt = n->local->n_epochs;
+    const uint8_t *gkey = node__key(n, node_community(n));
     int *used = calloc(cnt + 1, sizeof *used);
     if (used == NULL)
         return;
+    if (gkey != NULL) {
+        memcpy(j->epochs[0].id, node_community(n), AGAH_HASH_LEN);
+        memcpy(j->epochs[0].key, gkey, AGAH_KEY_LEN);
+        j->n_epochs = 1;
+    }
     while (j->n_epochs < AGAH_JOIN_MAX_EPOCHS) {
         long best = -1;
         uint64_t best_num = 0;
         for (size_t i = 0; i < cnt; i++) {
             long e;
             uint64_t num;
-            if (used[i])
+            if (used[i] || memcmp(n->local->epochs[i].id, node_community(n), AGAH_HASH_LEN) == 0)
                 continue;
             e = memb_find_epoch(&n->memb, n->local->epochs[i].id);
             num = e < 0 ? 0 : n->memb.ep[e].number;
@@ -1835,6 +1883,30 @@ static void node__join_peer(void *ctx, const char *addr)
         if (strcmp(j->peers[i], addr) == 0)
             return;
     (void)snprintf(j->peers[j->n_peers++], AGAH_ADDR_MAX, "%s", addr);
+}
+
+/* Signs an ADMISSION of pk at `now` with its name encrypted under the
+ * epoch this node posts under (*buf malloc'd, the caller frees it). A name
+ * never goes in clear: without such a key a named admission is refused,
+ * or with `drop_name` signed without its name. */
+static int node__sign_admission(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role,
+                                const char *name, uint64_t now, uint64_t expires, int drop_name,
+                                uint8_t **buf, size_t *len, struct agah_why *why)
+{
+    const uint8_t *teid, *tkey;
+    int rc;
+
+    if (node__text_epoch(n, &teid, &tkey) != 0 && name[0] != '\0') {
+        if (!drop_name)
+            return agah_fail(why, AGAH_ENOENT,
+                             "no epoch key to encrypt the name under yet; invite without "
+                             "--name, or wait for an organiser's rekey");
+        name = "";
+    }
+    if ((rc = agah_rec_admission(n->id, node_community(n), pk, role, name, teid, tkey, now,
+                                 expires, buf, len)) != 0)
+        return agah_fail(why, rc, "cannot make the admission: %s", agah_strerror(rc));
+    return 0;
 }
 
 int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const char *name,
@@ -1901,12 +1973,8 @@ int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const c
     uint64_t expires = memb_invited_until(&n->memb, pk) == 0 && memb_known(&n->memb, pk)
                            ? 0
                            : now + NODE_INVITE_TTL;
-    if ((rc = agah_rec_admission(n->id, node_community(n), pk, role, name, now, expires, &buf,
-                                 &len)) != 0) {
-        rc = agah_fail(why, rc, "cannot make the admission: %s", agah_strerror(rc));
-        goto out;
-    }
-    if ((rc = node__local(n, buf, len, aid, why)) != 0)
+    if ((rc = node__sign_admission(n, pk, role, name, now, expires, 0, &buf, &len, why)) != 0 ||
+        (rc = node__local(n, buf, len, aid, why)) != 0)
         goto out;
     /* The newcomer must read what is posted from now on: the epoch everyone
      * posts under is sealed to it too before the code (which carries that
@@ -2006,6 +2074,7 @@ static int node__revoke_one(struct node *n, const uint8_t pk[AGAH_PK_LEN], const
     struct node_rows rows = {0};
     uint8_t (*keep)[AGAH_HASH_LEN] = NULL;
     uint8_t *buf = NULL;
+    const uint8_t *teid, *tkey;
     size_t len = 0, nk = 0;
     int rc;
 
@@ -2037,7 +2106,14 @@ static int node__revoke_one(struct node *n, const uint8_t pk[AGAH_PK_LEN], const
         memcpy(keep[nk++], rows.v[i].id, AGAH_HASH_LEN);
     }
     out->kept += nk;
-    if ((rc = agah_rec_revocation(n->id, node_community(n), pk, reason,
+    /* A revocation is urgent: without an epoch key to hide the reason
+     * under, it goes without one rather than in clear. */
+    if (node__text_epoch(n, &teid, &tkey) != 0) {
+        if (reason[0] != '\0')
+            log_warn("no epoch key held: the revocation goes without its reason");
+        reason = "";
+    }
+    if ((rc = agah_rec_revocation(n->id, node_community(n), pk, reason, teid, tkey,
                                   (const uint8_t (*)[32])keep, nk, node_now(n), &buf,
                                   &len)) != 0) {
         rc = agah_fail(why, rc, "cannot make the revocation: %s", agah_strerror(rc));
@@ -2347,6 +2423,7 @@ int node_peer_joined(struct node *n, const uint8_t pk[AGAH_PK_LEN])
 {
     uint64_t now = node_now(n);
     uint8_t *buf = NULL;
+    const char *name;
     size_t len = 0;
     long a;
     int role, rc;
@@ -2364,8 +2441,11 @@ int node_peer_joined(struct node *n, const uint8_t pk[AGAH_PK_LEN])
         role == AGAH_ROLE_ORGANISER &&
         now + NODE_CONFIRM_ANYONE < memb_invited_until(&n->memb, pk))
         return 0;
-    if ((rc = agah_rec_admission(n->id, node_community(n), pk, n->memb.adm[a].role,
-                                 n->memb.adm[a].name, now, 0, &buf, &len)) != 0)
+    /* The same name, if this node can read it and has a key to hide it
+     * under; else the permanent admission goes without one. */
+    name = n->memb.adm[a].name_open ? n->memb.adm[a].name : "";
+    if ((rc = node__sign_admission(n, pk, n->memb.adm[a].role, name, now, 0, 1, &buf, &len,
+                                   NULL)) != 0)
         return rc;
     rc = node__local(n, buf, len, NULL, NULL);
     free(buf);

@@ -438,19 +438,25 @@ out:
     return r;
 }
 
-/* Copies a record's name (bounded by the record decoder) as a C string. */
-static void jc__name(char dst[AGAH_NAME_MAX + 1], const char *src, size_t n)
+/* The key the code carries under `id` (an epoch id, or the community id
+ * for the genesis key), NULL if none: names travel encrypted to members
+ * (record version 3), so a code opens those whose keys it carries, and a
+ * relay's code, which carries no key, opens none. */
+static const uint8_t *jc__key(const struct agah_join *j, const uint8_t *id)
 {
-    if (n > AGAH_NAME_MAX)
-        n = AGAH_NAME_MAX;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
+    if (id == NULL)
+        return NULL;
+    for (size_t i = 0; i < j->n_epochs; i++)
+        if (memcmp(j->epochs[i].id, id, AGAH_HASH_LEN) == 0)
+            return j->epochs[i].key;
+    return NULL;
 }
 
 int agah_join__check(struct agah_join *j, const uint8_t me_pk[AGAH_PK_LEN], uint64_t now,
                      struct agah_why *why)
 {
     struct agah_rec rec;
+    const uint8_t *key;
     uint8_t founder[AGAH_PK_LEN];
     char a_id[AGAH_IDSTR_SIZE], s_id[AGAH_IDSTR_SIZE];
     int r;
@@ -470,8 +476,9 @@ int agah_join__check(struct agah_join *j, const uint8_t me_pk[AGAH_PK_LEN], uint
     if (memcmp(rec.id, j->community, AGAH_HASH_LEN) != 0)
         return agah_fail(why, AGAH_ECOMMUNITY, "the code's genesis record founds another community");
     memcpy(founder, rec.author, AGAH_PK_LEN);
-    jc__name(j->community_name, rec.u.genesis.name, rec.u.genesis.name_len);
-    jc__name(j->inviter_name, rec.u.genesis.founder_name, rec.u.genesis.founder_name_len);
+    /* A name the code cannot open stays "" and is shown as an id. */
+    if ((key = jc__key(j, agah_rec_text_key_id(&rec))) != NULL)
+        (void)agah_rec_open_names(&rec, key, j->community_name, j->inviter_name, NULL);
 
     if ((r = agah_rec_decode(j->admission, j->admission_len, j->community, &rec, why)) != 0)
         return r;
@@ -502,6 +509,8 @@ int agah_join__check(struct agah_join *j, const uint8_t me_pk[AGAH_PK_LEN], uint
                              "the code carries an admission of its inviter, the founder");
         return 0;
     }
+    /* Not the founder: the genesis record's founder name is not theirs. */
+    sodium_memzero(j->inviter_name, sizeof j->inviter_name);
     if (j->inviter_admission_len == 0)
         return agah_fail(why, AGAH_EVALUE, "the code does not carry its inviter's admission");
     if ((r = agah_rec_decode(j->inviter_admission, j->inviter_admission_len, j->community, &rec,
@@ -519,7 +528,8 @@ int agah_join__check(struct agah_join *j, const uint8_t me_pk[AGAH_PK_LEN], uint
         return agah_fail(why, AGAH_EPERM, "the code's inviter is not admitted as an organiser");
     if (rec.expires != 0 && now >= rec.expires)
         return agah_fail(why, AGAH_EEXPIRED, "the inviter's admission in this code has expired");
-    jc__name(j->inviter_name, rec.u.admission.name, rec.u.admission.name_len);
+    if ((key = jc__key(j, agah_rec_text_key_id(&rec))) != NULL)
+        (void)agah_rec_open_name(&rec, key, j->inviter_name, NULL);
     return 0;
 }
 

@@ -68,6 +68,68 @@ int agah_local_add_record(struct agah_local *l, const uint8_t *buf, size_t len)
     return 0;
 }
 
+/* Signs the founding records into l: genesis, epoch 1 (chained to the
+ * genesis key, so members who reach epoch 1 read the names and a relay
+ * never does), the founder's admission. */
+static int local__found_records(const struct agah_identity *id, struct agah_local *l,
+                                const char *name, const char *founder_name, uint64_t created)
+{
+    const uint8_t *pk = agah_identity_pk(id);
+    uint8_t *g = NULL, *a = NULL, *e = NULL;
+    size_t gl = 0, al = 0, el = 0;
+    int r;
+
+    /* epochs[1] is the genesis key, under the community id. */
+    agah_random(l->epochs[1].key, AGAH_KEY_LEN);
+    if ((r = agah_rec_genesis(id, l->epochs[1].key, name, founder_name, created, &g, &gl)) != 0)
+        goto out;
+    agah_hash(g, gl, l->community);
+    memcpy(l->epochs[1].id, l->community, AGAH_HASH_LEN);
+    agah_random(l->epochs[0].key, AGAH_KEY_LEN);
+    if ((r = agah_rec_epoch_chained(id, l->community, 1, (const uint8_t(*)[32])pk, 1,
+                                    l->epochs[0].key, l->community, l->epochs[1].key, created,
+                                    &e, &el)) != 0)
+        goto out;
+    agah_hash(e, el, l->epochs[0].id);
+    l->n_epochs = 2;
+    if ((r = agah_rec_admission(id, l->community, pk, AGAH_ROLE_ORGANISER, founder_name,
+                                l->epochs[0].id, l->epochs[0].key, created, 0, &a, &al)) != 0)
+        goto out;
+    if ((r = agah_local_add_record(l, g, gl)) != 0 || (r = agah_local_add_record(l, a, al)) != 0 ||
+        (r = agah_local_add_record(l, e, el)) != 0)
+        goto out;
+out:
+    free(g);
+    free(a);
+    free(e);
+    return r;
+}
+
+int agah_local_found(const struct agah_identity *id, const char *name, const char *founder_name,
+                     uint64_t created, struct agah_local **out)
+{
+    struct agah_local *l = NULL;
+    int r;
+
+    *out = NULL;
+    if (id == NULL || name == NULL || founder_name == NULL ||
+        strlen(name) > AGAH_NAME_MAX)
+        return AGAH_EINVAL;
+    if ((l = agah_local_new()) == NULL)
+        return AGAH_ENOMEM;
+    if ((r = local__found_records(id, l, name, founder_name, created)) != 0) {
+        agah_local_free(l);
+        return r;
+    }
+    /* Epoch 1 mints the network secret (PROTOCOL.md, "Network secrets");
+     * the file keeps it for a start before the store is read. */
+    agah_net_secret_derive(l->epochs[0].key, l->network_secret);
+    (void)snprintf(l->name, sizeof l->name, "%s", name);
+    l->role = AGAH_ROLE_ORGANISER;
+    *out = l;
+    return 0;
+}
+
 static int local__pack_bin(msgpack_packer *pk, const void *p, size_t n)
 {
     if (msgpack_pack_bin(pk, n) != 0 || msgpack_pack_bin_body(pk, p, n) != 0)

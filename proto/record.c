@@ -2,6 +2,7 @@
  * produce the one canonical byte string of each record, epoch-key sealing
  * and the end-to-end encryption of alert bodies and notes.
  * proto/PROTOCOL.md ("Records") is the specification this follows. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -18,11 +19,16 @@
 /* Fields shared by every type: version, type, community, author, created,
  * expires; the signature comes last. */
 #define REC_COMMON 6
-/* Ciphertext bounds: the smallest plaintext (an empty note, "a0") plus the
- * Poly1305 tag, up to the largest alert body plus slack. */
-#define REC_CT_MIN (1 + crypto_aead_xchacha20poly1305_ietf_ABYTES)
-#define REC_CT_MAX (AGAH_NOTE_MAX + AGAH_TARGET_MAX + 64)
-#define REC_PT_MAX (REC_CT_MAX - crypto_aead_xchacha20poly1305_ietf_ABYTES)
+#define REC_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
+/* Padded plaintext sizes of alert bodies, notes and reasons (record.h):
+ * the largest holds the largest alert body (2,312 bytes) and one padding
+ * byte. Every ciphertext is one of these plus the tag. */
+static const size_t rec__pad_sizes[AGAH_PAD_NSIZES] = AGAH_PAD_SIZES;
+#define REC_PT_MAX 2352
+#define REC_CT_MIN (64 + REC_TAG)
+#define REC_CT_MAX (REC_PT_MAX + REC_TAG)
+/* The three kinds of padded text, for the decoder's size checks. */
+enum { REC_PAD_BUCKETS, REC_PAD_NAME, REC_PAD_NAMES };
 
 /* ------------------------------------------------------------------ */
 /* Random source                                                       */
@@ -91,7 +97,7 @@ int agah_kind_parse(const char *s) { return rec__parse(rec__kinds, REC_NELEM(rec
 size_t rec__nfields(int type)
 {
     switch (type) {
-    case AGAH_REC_GENESIS: return REC_COMMON + 2 + 1;
+    case AGAH_REC_GENESIS: return REC_COMMON + 1 + 1;
     case AGAH_REC_ADMISSION: return REC_COMMON + 3 + 1;
     case AGAH_REC_REVOCATION: return REC_COMMON + 3 + 1;
     case AGAH_REC_EPOCH: return REC_COMMON + 5 + 1;
@@ -120,20 +126,20 @@ static int rec__keep_ids(const msgpack_object *o, const uint8_t *buf, struct aga
     int r;
 
     if (o->type != MSGPACK_OBJECT_ARRAY)
-        return agah_fail(why, AGAH_ETYPE, "field 9 (keep): expected an array");
+        return agah_fail(why, AGAH_ETYPE, "field 8 (keep): expected an array");
     a = &o->via.array;
     if (a->size > AGAH_REV_KEEP_MAX)
-        return agah_fail(why, AGAH_ETOOBIG, "field 9 (keep): %u ids, at most %d",
+        return agah_fail(why, AGAH_ETOOBIG, "field 8 (keep): %u ids, at most %d",
                          (unsigned)a->size, AGAH_REV_KEEP_MAX);
     for (uint32_t i = 0; i < a->size; i++) {
-        if ((r = agah_mp_bin_exact(&a->ptr[i], "field 9 (keep): an id", AGAH_HASH_LEN, cur,
+        if ((r = agah_mp_bin_exact(&a->ptr[i], "field 8 (keep): an id", AGAH_HASH_LEN, cur,
                                    why)) != 0)
             return r;
         if (i > 0 && memcmp(prev, cur, sizeof cur) == 0)
-            return agah_fail(why, AGAH_EFIELDS, "field 9 (keep): id %u repeats one",
+            return agah_fail(why, AGAH_EFIELDS, "field 8 (keep): id %u repeats one",
                              (unsigned)i + 1);
         if (i > 0 && memcmp(prev, cur, sizeof cur) > 0)
-            return agah_fail(why, AGAH_ENONCANON, "field 9 (keep): id %u is not sorted",
+            return agah_fail(why, AGAH_ENONCANON, "field 8 (keep): id %u is not sorted",
                              (unsigned)i + 1);
         memcpy(prev, cur, sizeof cur);
         /* Canonical encoding fixes the layout: c4 20 <32> per id. */
@@ -141,7 +147,7 @@ static int rec__keep_ids(const msgpack_object *o, const uint8_t *buf, struct aga
             base = (const uint8_t *)a->ptr[0].via.bin.ptr - 2;
         if ((const uint8_t *)a->ptr[i].via.bin.ptr != base + (size_t)i * AGAH_REV_KEEP_WIRE + 2 ||
             base < buf)
-            return agah_fail(why, AGAH_EINTERNAL, "field 9 (keep): unexpected layout");
+            return agah_fail(why, AGAH_EINTERNAL, "field 8 (keep): unexpected layout");
     }
     out->u.revocation.n_keep = a->size;
     out->u.revocation.keep = base;
@@ -179,6 +185,63 @@ int agah_rec_revocation_keeps(const struct agah_rec *r, const uint8_t id[32])
                          AGAH_REV_KEEP_WIRE, id);
 }
 
+/* Whether a ciphertext length is one the padding rule can produce. */
+static int rec__ct_len_ok(int pad, size_t ct_len)
+{
+    if (pad == REC_PAD_NAME)
+        return ct_len == AGAH_PAD_NAME + REC_TAG;
+    if (pad == REC_PAD_NAMES)
+        return ct_len == AGAH_PAD_NAMES + REC_TAG;
+    for (size_t i = 0; i < AGAH_PAD_NSIZES; i++)
+        if (ct_len == rec__pad_sizes[i] + REC_TAG)
+            return 1;
+    return 0;
+}
+
+/* The encrypted text of GENESIS, ADMISSION and REVOCATION (field `no`):
+ * [] or [epoch bin 32, nonce bin 24, ct bin]. Only GENESIS has a zero
+ * epoch (its genesis key), and it must have a text: the community name. */
+static int rec__text_field(const msgpack_object *o, const uint8_t *buf, int no, int type,
+                           struct agah_rec_text *t, struct agah_why *why)
+{
+    const msgpack_object *p;
+    int pad = type == AGAH_REC_GENESIS ? REC_PAD_NAMES
+              : type == AGAH_REC_ADMISSION ? REC_PAD_NAME : REC_PAD_BUCKETS;
+    char what[48];
+    int r;
+
+    memset(t, 0, sizeof *t);
+    (void)snprintf(what, sizeof what, "field %d (%s)", no,
+                   type == AGAH_REC_GENESIS ? "names"
+                   : type == AGAH_REC_ADMISSION ? "name" : "reason");
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return agah_fail(why, AGAH_ETYPE, "%s: expected an array", what);
+    if (o->via.array.size == 0) {
+        if (type == AGAH_REC_GENESIS)
+            return agah_fail(why, AGAH_EVALUE, "%s: a community needs a name", what);
+        return 0;
+    }
+    if ((r = agah_mp_array(o, what, 3, why)) != 0)
+        return r;
+    p = o->via.array.ptr;
+    if ((r = agah_mp_bin_exact(&p[0], what, AGAH_HASH_LEN, t->epoch, why)) != 0 ||
+        (r = agah_mp_bin_exact(&p[1], what, AGAH_NONCE_LEN, t->nonce, why)) != 0)
+        return r;
+    if (p[2].type != MSGPACK_OBJECT_BIN || !rec__ct_len_ok(pad, p[2].via.bin.size))
+        return agah_fail(why, AGAH_ETYPE, "%s: the ciphertext is not bin of a padded size",
+                         what);
+    if ((type == AGAH_REC_GENESIS) != sodium_is_zero(t->epoch, AGAH_HASH_LEN))
+        return agah_fail(why, AGAH_EVALUE, "%s: the epoch must be %s", what,
+                         type == AGAH_REC_GENESIS ? "all zero in a genesis record"
+                                                  : "an epoch record's id");
+    t->ct = (const uint8_t *)p[2].via.bin.ptr;
+    t->ct_len = p[2].via.bin.size;
+    /* The associated data ends where the nonce element (c4 18) starts. */
+    t->ad_len = (size_t)((const uint8_t *)p[1].via.bin.ptr - 2 - buf);
+    t->has = 1;
+    return 0;
+}
+
 /* ALERT, CONFIRM, RETRACT: ref, epoch, nonce, ct. */
 static int rec__sealed_fields(const msgpack_object *f, const uint8_t *buf, int type,
                               struct agah_rec *out, struct agah_why *why)
@@ -195,9 +258,8 @@ static int rec__sealed_fields(const msgpack_object *f, const uint8_t *buf, int t
                                out->u.sealed.nonce, why)) != 0 ||
         (r = agah_mp_bin(&f[9], "field 10 (ct)", REC_CT_MAX, &ct, &ct_len, why)) != 0)
         return r;
-    if (ct_len < REC_CT_MIN)
-        return agah_fail(why, AGAH_ETYPE, "field 10 (ct): %zu bytes, at least %d needed", ct_len,
-                         (int)REC_CT_MIN);
+    if (!rec__ct_len_ok(REC_PAD_BUCKETS, ct_len))
+        return agah_fail(why, AGAH_ETYPE, "field 10 (ct): %zu bytes, not a padded size", ct_len);
     if (type == AGAH_REC_ALERT && !sodium_is_zero(out->u.sealed.ref, AGAH_HASH_LEN))
         return agah_fail(why, AGAH_EVALUE, "field 7 (ref): must be all zero in an alert");
     if (type != AGAH_REC_ALERT && sodium_is_zero(out->u.sealed.ref, AGAH_HASH_LEN))
@@ -220,32 +282,20 @@ static int rec__type_fields(const msgpack_object *f, const uint8_t *buf, int typ
 
     switch (type) {
     case AGAH_REC_GENESIS:
-        if ((r = agah_mp_str(&f[6], "field 7 (name)", AGAH_NAME_MAX, &out->u.genesis.name,
-                             &out->u.genesis.name_len, why)) != 0 ||
-            (r = agah_mp_str(&f[7], "field 8 (founder name)", AGAH_NAME_MAX,
-                             &out->u.genesis.founder_name, &out->u.genesis.founder_name_len,
-                             why)) != 0)
-            return r;
-        if (out->u.genesis.name_len == 0)
-            return agah_fail(why, AGAH_EVALUE, "field 7 (name): a community needs a name");
-        return 0;
+        return rec__text_field(&f[6], buf, 7, type, &out->u.genesis.names, why);
     case AGAH_REC_ADMISSION:
         if ((r = agah_mp_bin_exact(&f[6], "field 7 (member)", AGAH_PK_LEN,
                                    out->u.admission.member, why)) != 0 ||
-            (r = agah_mp_uint(&f[7], "field 8 (role)", AGAH_ROLE_RELAY, &v, why)) != 0 ||
-            (r = agah_mp_str(&f[8], "field 9 (name)", AGAH_NAME_MAX, &out->u.admission.name,
-                             &out->u.admission.name_len, why)) != 0)
+            (r = agah_mp_uint(&f[7], "field 8 (role)", AGAH_ROLE_RELAY, &v, why)) != 0)
             return r;
         out->u.admission.role = (int)v;
-        return 0;
+        return rec__text_field(&f[8], buf, 9, type, &out->u.admission.name, why);
     case AGAH_REC_REVOCATION:
         if ((r = agah_mp_bin_exact(&f[6], "field 7 (member)", AGAH_PK_LEN,
                                    out->u.revocation.member, why)) != 0 ||
-            (r = agah_mp_str(&f[7], "field 8 (reason)", AGAH_NOTE_MAX,
-                             &out->u.revocation.reason, &out->u.revocation.reason_len,
-                             why)) != 0)
+            (r = rec__keep_ids(&f[7], buf, out, why)) != 0)
             return r;
-        return rec__keep_ids(&f[8], buf, out, why);
+        return rec__text_field(&f[8], buf, 9, type, &out->u.revocation.reason, why);
     case AGAH_REC_EPOCH:
         return rec__epoch_fields(f, buf, out, why);
     default:
@@ -470,8 +520,108 @@ static int rec__text(const char *s, size_t max, size_t *n)
     return 0;
 }
 
-int agah_rec_genesis(const struct agah_identity *id, const char *name, const char *founder_name,
-                     uint64_t created, uint8_t **out, size_t *outlen)
+/* The padded size of an alert body, note or reason of n bytes: the
+ * smallest size that exceeds it (sodium_pad adds at least one byte), 0 if
+ * none does. */
+static size_t rec__bucket(size_t n)
+{
+    for (size_t i = 0; i < AGAH_PAD_NSIZES; i++)
+        if (n < rec__pad_sizes[i])
+            return rec__pad_sizes[i];
+    return 0;
+}
+
+/* Pads pt[0..n) in place to `size` bytes (ISO/IEC 7816-4, one block);
+ * pt holds REC_PT_MAX bytes. */
+static int rec__pad(uint8_t pt[REC_PT_MAX], size_t n, size_t size, size_t *padded)
+{
+    size_t out = 0;
+    if (size == 0 || n >= size || size > REC_PT_MAX ||
+        sodium_pad(&out, pt, n, size, REC_PT_MAX) != 0 || out != size)
+        return AGAH_ETOOBIG;
+    *padded = out;
+    return 0;
+}
+
+/* Appends nonce and ciphertext of pt under key, with every byte packed so
+ * far (the signature prefix left out) as the associated data. */
+static int rec__seal_tail(struct rec__enc *e, const uint8_t key[AGAH_KEY_LEN], const uint8_t *pt,
+                          size_t ptlen)
+{
+    uint8_t nonce[AGAH_NONCE_LEN];
+    uint8_t ct[REC_CT_MAX];
+    unsigned long long ctlen = 0;
+
+    if (ptlen > REC_PT_MAX)
+        return AGAH_ETOOBIG;
+    agah_random(nonce, sizeof nonce);
+    if (crypto_aead_xchacha20poly1305_ietf_encrypt(
+            ct, &ctlen, pt, ptlen, (const uint8_t *)e->sb.data + REC_SIG_PREFIX_LEN,
+            e->sb.size - REC_SIG_PREFIX_LEN, NULL, nonce, key) != 0)
+        return AGAH_EINTERNAL;
+    if (rec__pack_bin(&e->pk, nonce, sizeof nonce) != 0 ||
+        rec__pack_bin(&e->pk, ct, (size_t)ctlen) != 0)
+        return AGAH_ENOMEM;
+    return 0;
+}
+
+/* Packs the encrypted text field [epoch, nonce, ct] of one or two strings
+ * (s2 NULL: one str, else an array of both), padded to `size` (0: the
+ * bucket). epoch_id NULL writes all zero (the genesis key). */
+static int rec__pack_text(struct rec__enc *e, const uint8_t *epoch_id,
+                          const uint8_t key[AGAH_KEY_LEN], const char *s1, size_t l1,
+                          const char *s2, size_t l2, size_t size)
+{
+    static const uint8_t zero[AGAH_HASH_LEN];
+    uint8_t pt[REC_PT_MAX];
+    struct agah_mp_fixbuf fb = {pt, 0, sizeof pt};
+    msgpack_packer pk;
+    size_t padded = 0;
+    int r;
+
+    msgpack_packer_init(&pk, &fb, agah_mp_fixbuf_write);
+    if ((s2 != NULL && msgpack_pack_array(&pk, 2) != 0) || rec__pack_str(&pk, s1, l1) != 0 ||
+        (s2 != NULL && rec__pack_str(&pk, s2, l2) != 0)) {
+        r = AGAH_ETOOBIG;
+        goto out;
+    }
+    if ((r = rec__pad(pt, fb.len, size != 0 ? size : rec__bucket(fb.len), &padded)) != 0)
+        goto out;
+    if (msgpack_pack_array(&e->pk, 3) != 0 ||
+        rec__pack_bin(&e->pk, epoch_id != NULL ? epoch_id : zero, AGAH_HASH_LEN) != 0) {
+        r = AGAH_ENOMEM;
+        goto out;
+    }
+    r = rec__seal_tail(e, key, pt, padded);
+out:
+    sodium_memzero(pt, sizeof pt);
+    return r;
+}
+
+/* An optional text (admission name, revocation reason): encrypted when a
+ * key is given, else [] and then it must be empty. */
+static int rec__pack_opt_text(struct rec__enc *e, const uint8_t *epoch_id, const uint8_t *key,
+                              const char *s, size_t l, size_t size)
+{
+    if (epoch_id == NULL && key == NULL)
+        return msgpack_pack_array(&e->pk, 0) != 0 ? AGAH_ENOMEM : 0;
+    return rec__pack_text(e, epoch_id, key, s, l, NULL, 0, size);
+}
+
+/* Whether an optional text's key arguments make sense: both or neither,
+ * a non-zero epoch, and no text without a key. */
+static int rec__opt_text_ok(const uint8_t *epoch_id, const uint8_t *key, size_t l)
+{
+    if ((epoch_id == NULL) != (key == NULL))
+        return 0;
+    if (epoch_id == NULL)
+        return l == 0;
+    return !sodium_is_zero(epoch_id, AGAH_HASH_LEN);
+}
+
+int agah_rec_genesis(const struct agah_identity *id, const uint8_t gkey[AGAH_KEY_LEN],
+                     const char *name, const char *founder_name, uint64_t created,
+                     uint8_t **out, size_t *outlen)
 {
     struct rec__enc e;
     size_t nl, fl;
@@ -480,14 +630,12 @@ int agah_rec_genesis(const struct agah_identity *id, const char *name, const cha
     if ((r = rec__text(name, AGAH_NAME_MAX, &nl)) != 0 ||
         (r = rec__text(founder_name, AGAH_NAME_MAX, &fl)) != 0)
         return r;
-    if (nl == 0)
+    if (nl == 0 || gkey == NULL)
         return AGAH_EINVAL;
     if ((r = rec__begin(&e, AGAH_REC_GENESIS, NULL, id, created, 0)) != 0)
         goto out;
-    if (rec__pack_str(&e.pk, name, nl) != 0 || rec__pack_str(&e.pk, founder_name, fl) != 0) {
-        r = AGAH_ENOMEM;
+    if ((r = rec__pack_text(&e, NULL, gkey, name, nl, founder_name, fl, AGAH_PAD_NAMES)) != 0)
         goto out;
-    }
     r = rec__finish(&e, id, out, outlen);
 out:
     if (r != 0)
@@ -502,6 +650,7 @@ static int rec__expiry_ok(uint64_t created, uint64_t expires)
 
 int agah_rec_admission(const struct agah_identity *id, const uint8_t community[32],
                        const uint8_t member[32], int role, const char *name,
+                       const uint8_t *epoch_id, const uint8_t *key,
                        uint64_t created, uint64_t expires, uint8_t **out, size_t *outlen)
 {
     struct rec__enc e;
@@ -510,15 +659,18 @@ int agah_rec_admission(const struct agah_identity *id, const uint8_t community[3
 
     if ((r = rec__text(name, AGAH_NAME_MAX, &nl)) != 0)
         return r;
-    if (role < AGAH_ROLE_ORGANISER || role > AGAH_ROLE_RELAY || !rec__expiry_ok(created, expires))
+    if (role < AGAH_ROLE_ORGANISER || role > AGAH_ROLE_RELAY ||
+        !rec__expiry_ok(created, expires) || !rec__opt_text_ok(epoch_id, key, nl))
         return AGAH_EINVAL;
     if ((r = rec__begin(&e, AGAH_REC_ADMISSION, community, id, created, expires)) != 0)
         goto out;
     if (rec__pack_bin(&e.pk, member, AGAH_PK_LEN) != 0 ||
-        msgpack_pack_uint64(&e.pk, (uint64_t)role) != 0 || rec__pack_str(&e.pk, name, nl) != 0) {
+        msgpack_pack_uint64(&e.pk, (uint64_t)role) != 0) {
         r = AGAH_ENOMEM;
         goto out;
     }
+    if ((r = rec__pack_opt_text(&e, epoch_id, key, name, nl, AGAH_PAD_NAME)) != 0)
+        goto out;
     r = rec__finish(&e, id, out, outlen);
 out:
     if (r != 0)
@@ -554,6 +706,7 @@ int rec__sorted_set(const uint8_t (*in)[32], size_t n, uint8_t (**out)[32])
 
 int agah_rec_revocation(const struct agah_identity *id, const uint8_t community[32],
                         const uint8_t member[32], const char *reason,
+                        const uint8_t *epoch_id, const uint8_t *key,
                         const uint8_t (*keep)[32], size_t n_keep, uint64_t created,
                         uint8_t **out, size_t *outlen)
 {
@@ -564,6 +717,8 @@ int agah_rec_revocation(const struct agah_identity *id, const uint8_t community[
 
     if ((r = rec__text(reason, AGAH_NOTE_MAX, &rl)) != 0)
         return r;
+    if (!rec__opt_text_ok(epoch_id, key, rl))
+        return AGAH_EINVAL;
     if (n_keep > AGAH_REV_KEEP_MAX)
         return AGAH_ETOOBIG;
     if (n_keep > 0 && keep == NULL)
@@ -574,8 +729,7 @@ int agah_rec_revocation(const struct agah_identity *id, const uint8_t community[
     if ((r = rec__begin(&e, AGAH_REC_REVOCATION, community, id, created, 0)) != 0)
         goto out;
     begun = 1;
-    if (rec__pack_bin(&e.pk, member, AGAH_PK_LEN) != 0 || rec__pack_str(&e.pk, reason, rl) != 0 ||
-        msgpack_pack_array(&e.pk, n_keep) != 0) {
+    if (rec__pack_bin(&e.pk, member, AGAH_PK_LEN) != 0 || msgpack_pack_array(&e.pk, n_keep) != 0) {
         r = AGAH_ENOMEM;
         goto out;
     }
@@ -585,6 +739,9 @@ int agah_rec_revocation(const struct agah_identity *id, const uint8_t community[
             goto out;
         }
     }
+    /* Last, so the reason's associated data covers the keep list too. */
+    if ((r = rec__pack_opt_text(&e, epoch_id, key, reason, rl, 0)) != 0)
+        goto out;
     r = rec__finish(&e, id, out, outlen);
 out:
     if (r != 0 && begun)
@@ -593,23 +750,22 @@ out:
     return r;
 }
 
-/* Packs the header through `epoch`, then encrypts pt under key with
- * everything packed so far (minus the signature prefix) as associated data,
- * then packs nonce and ciphertext and signs. */
+/* Packs the header through `epoch`, pads pt (REC_PT_MAX bytes, ptlen
+ * used) to its bucket in place, encrypts it under key with everything
+ * packed so far (minus the signature prefix) as associated data, then
+ * packs nonce and ciphertext and signs. */
 static int rec__sealed(const struct agah_identity *id, int type, const uint8_t community[32],
                        const uint8_t *ref, const uint8_t epoch_id[32],
-                       const uint8_t key[AGAH_KEY_LEN], const uint8_t *pt, size_t ptlen,
+                       const uint8_t key[AGAH_KEY_LEN], uint8_t pt[REC_PT_MAX], size_t ptlen,
                        uint64_t created, uint64_t expires, uint8_t **out, size_t *outlen)
 {
     static const uint8_t zero[AGAH_HASH_LEN];
     struct rec__enc e;
-    uint8_t nonce[AGAH_NONCE_LEN];
-    uint8_t ct[REC_CT_MAX];
-    unsigned long long ctlen = 0;
+    size_t padded = 0;
     int r;
 
-    if (ptlen > REC_PT_MAX)
-        return AGAH_ETOOBIG;
+    if ((r = rec__pad(pt, ptlen, rec__bucket(ptlen), &padded)) != 0)
+        return r;
     if ((r = rec__begin(&e, type, community, id, created, expires)) != 0)
         goto out;
     if (rec__pack_bin(&e.pk, ref != NULL ? ref : zero, AGAH_HASH_LEN) != 0 ||
@@ -617,18 +773,8 @@ static int rec__sealed(const struct agah_identity *id, int type, const uint8_t c
         r = AGAH_ENOMEM;
         goto out;
     }
-    agah_random(nonce, sizeof nonce);
-    if (crypto_aead_xchacha20poly1305_ietf_encrypt(
-            ct, &ctlen, pt, ptlen, (const uint8_t *)e.sb.data + REC_SIG_PREFIX_LEN,
-            e.sb.size - REC_SIG_PREFIX_LEN, NULL, nonce, key) != 0) {
-        r = AGAH_EINTERNAL;
+    if ((r = rec__seal_tail(&e, key, pt, padded)) != 0)
         goto out;
-    }
-    if (rec__pack_bin(&e.pk, nonce, sizeof nonce) != 0 ||
-        rec__pack_bin(&e.pk, ct, (size_t)ctlen) != 0) {
-        r = AGAH_ENOMEM;
-        goto out;
-    }
     r = rec__finish(&e, id, out, outlen);
 out:
     if (r != 0)
@@ -711,22 +857,38 @@ out:
     return r;
 }
 
-/* Opens the ciphertext of a sealed record into pt (REC_PT_MAX bytes). */
+/* Opens one ciphertext of record r (nonce, ct, associated data
+ * r->bytes[0..ad_len)) into pt (REC_PT_MAX bytes) and strips its padding;
+ * `pad` says which size rule the padded length must follow. */
+static int rec__open_ct(const struct agah_rec *r, size_t ad_len,
+                        const uint8_t nonce[AGAH_NONCE_LEN], const uint8_t *ct, size_t ct_len,
+                        int pad, const uint8_t key[AGAH_KEY_LEN], uint8_t pt[REC_PT_MAX],
+                        size_t *ptlen, struct agah_why *why)
+{
+    unsigned long long n = 0;
+    size_t un = 0;
+
+    if (!rec__ct_len_ok(pad, ct_len) || ad_len > r->len)
+        return agah_fail(why, AGAH_EINVAL, "not a decoded encrypted field");
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &n, NULL, ct, ct_len, r->bytes, ad_len,
+                                                   nonce, key) != 0)
+        return agah_fail(why, AGAH_ECRYPTO,
+                         "cannot decrypt: wrong epoch key, or the record was altered");
+    /* One block: the padded length is the block size. */
+    if (sodium_unpad(&un, pt, (size_t)n, (size_t)n) != 0)
+        return agah_fail(why, AGAH_EVALUE, "the plaintext's padding is not ISO/IEC 7816-4");
+    if (pad == REC_PAD_BUCKETS && rec__bucket(un) != (size_t)n)
+        return agah_fail(why, AGAH_EVALUE, "the plaintext is padded beyond its size");
+    *ptlen = un;
+    return 0;
+}
+
+/* Opens the ciphertext of an ALERT, CONFIRM or RETRACT into pt. */
 static int rec__open(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN], uint8_t *pt,
                      size_t *ptlen, struct agah_why *why)
 {
-    unsigned long long n = 0;
-
-    if (r->u.sealed.ct_len < REC_CT_MIN || r->u.sealed.ct_len > REC_CT_MAX)
-        return agah_fail(why, AGAH_EINVAL, "not a decoded sealed record");
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &n, NULL, r->u.sealed.ct,
-                                                   r->u.sealed.ct_len, r->bytes,
-                                                   r->u.sealed.ad_len, r->u.sealed.nonce,
-                                                   key) != 0)
-        return agah_fail(why, AGAH_ECRYPTO,
-                         "cannot decrypt: wrong epoch key, or the record was altered");
-    *ptlen = (size_t)n;
-    return 0;
+    return rec__open_ct(r, r->u.sealed.ad_len, r->u.sealed.nonce, r->u.sealed.ct,
+                        r->u.sealed.ct_len, REC_PAD_BUCKETS, key, pt, ptlen, why);
 }
 
 int agah_rec_open_alert(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
@@ -818,4 +980,125 @@ out:
     sodium_memzero(pt, sizeof pt);
     msgpack_unpacked_destroy(&res);
     return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Names and reasons                                                   */
+
+/* The encrypted text of r and the size rule its padding follows; NULL
+ * for a type without one. */
+static const struct agah_rec_text *rec__text_of(const struct agah_rec *r, int *pad)
+{
+    switch (r->type) {
+    case AGAH_REC_GENESIS:
+        *pad = REC_PAD_NAMES;
+        return &r->u.genesis.names;
+    case AGAH_REC_ADMISSION:
+        *pad = REC_PAD_NAME;
+        return &r->u.admission.name;
+    case AGAH_REC_REVOCATION:
+        *pad = REC_PAD_BUCKETS;
+        return &r->u.revocation.reason;
+    default:
+        return NULL;
+    }
+}
+
+const uint8_t *agah_rec_text_key_id(const struct agah_rec *r)
+{
+    const struct agah_rec_text *t;
+    int pad;
+    if (r == NULL || (t = rec__text_of(r, &pad)) == NULL || !t->has)
+        return NULL;
+    /* The genesis key is held under the community id, the genesis id. */
+    return r->type == AGAH_REC_GENESIS ? r->id : t->epoch;
+}
+
+/* Copies a decoded str of at most max bytes into a NUL-terminated out. */
+static int rec__take_str(const msgpack_object *o, const char *what, size_t max, char *out,
+                         struct agah_why *why)
+{
+    const char *s;
+    size_t n;
+    int r;
+    if ((r = agah_mp_str(o, what, max, &s, &n, why)) != 0)
+        return r;
+    if (n > 0)
+        memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* Opens the text of a record of `type` with key and decodes it as
+ * strictly as a record: one str of at most amax bytes into a, or with b an
+ * array [str 1..amax, str 0..bmax] (a genesis record's names). Record
+ * without a text: "". Nothing is left in a or b on failure. */
+static int rec__open_text(const struct agah_rec *r, int type, const uint8_t key[AGAH_KEY_LEN],
+                          char *a, size_t amax, char *b, size_t bmax, struct agah_why *why)
+{
+    uint8_t pt[REC_PT_MAX];
+    size_t ptlen = 0;
+    msgpack_unpacked res;
+    const msgpack_object *o;
+    const struct agah_rec_text *t = NULL;
+    int pad = 0, rc;
+
+    msgpack_unpacked_init(&res);
+    a[0] = '\0';
+    if (b != NULL)
+        b[0] = '\0';
+    if (r == NULL || r->type != type || (t = rec__text_of(r, &pad)) == NULL) {
+        rc = agah_fail(why, AGAH_EINVAL, "not a record of this type");
+        goto out;
+    }
+    rc = 0;
+    if (!t->has)
+        goto out;
+    if ((rc = rec__open_ct(r, t->ad_len, t->nonce, t->ct, t->ct_len, pad, key, pt, &ptlen,
+                           why)) != 0 ||
+        (rc = agah_mp_unpack(pt, ptlen, 1, &res, why)) != 0)
+        goto out;
+    o = &res.data;
+    if (b != NULL) {
+        if ((rc = agah_mp_array(o, "names", 2, why)) != 0)
+            goto out;
+        o = o->via.array.ptr;
+    }
+    if ((rc = rec__take_str(&o[0], b != NULL ? "names: community" : "text", amax, a, why)) != 0)
+        goto out;
+    if (b != NULL) {
+        if ((rc = rec__take_str(&o[1], "names: founder", bmax, b, why)) != 0)
+            goto out;
+        if (a[0] == '\0')
+            rc = agah_fail(why, AGAH_EVALUE, "names: a community needs a name");
+    }
+out:
+    if (rc != 0) {
+        sodium_memzero(a, amax + 1);
+        if (b != NULL)
+            sodium_memzero(b, bmax + 1);
+    }
+    sodium_memzero(pt, sizeof pt);
+    msgpack_unpacked_destroy(&res);
+    return rc;
+}
+
+int agah_rec_open_names(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
+                        char name[AGAH_NAME_MAX + 1], char founder_name[AGAH_NAME_MAX + 1],
+                        struct agah_why *why)
+{
+    return rec__open_text(r, AGAH_REC_GENESIS, key, name, AGAH_NAME_MAX, founder_name,
+                          AGAH_NAME_MAX, why);
+}
+
+int agah_rec_open_name(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
+                       char name[AGAH_NAME_MAX + 1], struct agah_why *why)
+{
+    return rec__open_text(r, AGAH_REC_ADMISSION, key, name, AGAH_NAME_MAX, NULL, 0, why);
+}
+
+int agah_rec_open_reason(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
+                         char reason[AGAH_NOTE_MAX + 1], struct agah_why *why)
+{
+    return rec__open_text(r, AGAH_REC_REVOCATION, key, reason, AGAH_NOTE_MAX, NULL, 0, why);
 }

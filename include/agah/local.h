@@ -41,6 +41,14 @@ struct agah_local *agah_local_new(void);
 void agah_local_free(struct agah_local *l); /* wipes, frees records */
 /* Appends a copy of a record; AGAH_ETOOBIG when full. */
 int agah_local_add_record(struct agah_local *l, const uint8_t *buf, size_t len);
+/* Founds a community (`community create`): fills a new l with the genesis
+ * record (names encrypted under a fresh genesis key, kept under the
+ * community id), the founder's admission (founder_name encrypted under
+ * epoch 1), epoch 1 sealed to the founder and chained to the genesis key,
+ * a fresh network secret, the name and the organiser role. Caller frees
+ * *out with agah_local_free. */
+int agah_local_found(const struct agah_identity *id, const char *name, const char *founder_name,
+                     uint64_t created, struct agah_local **out);
 int agah_local_write(const char *path, const struct agah_identity *id, const struct agah_local *l);
 /* AGAH_ENOENT if the file does not exist; AGAH_ECRYPTO if it is not ours or altered. */
 int agah_local_read(const char *path, const struct agah_identity *id, struct agah_local **out,

@@ -1,12 +1,14 @@
 /* Records: the signed, msgpack-encoded units that agah stores and gossips.
  *
  * Every record is one canonical msgpack array
- *   [version=1, type, community(bin32), author(bin32), created(uint),
+ *   [version=3, type, community(bin32), author(bin32), created(uint),
  *    expires(uint, 0 = never), ...type fields..., signature(bin64)]
  * The Ed25519 signature covers "agah-record-v1" || every byte of the
  * encoding before the signature element. The record id is BLAKE2b-256 of all
  * the bytes, signature included. Canonical encoding + non-malleable Ed25519
  * mean one record has exactly one valid byte string, so ids are stable.
+ * Names and revocation reasons travel encrypted to members (version 3), so
+ * a relay and the network see keys, times and sizes but no names.
  * proto/PROTOCOL.md is the full specification. */
 #ifndef AGAH_RECORD_H
 #define AGAH_RECORD_H
@@ -17,7 +19,9 @@
 #include "ident.h"
 #include "keys.h"
 
-#define AGAH_REC_VERSION 2
+/* The one place the record version lives: version 3 encrypts names and
+ * reasons and pads every encrypted text (version 2 carried them in clear). */
+#define AGAH_REC_VERSION 3
 #define AGAH_REC_MAX 65536        /* largest encoded record, bytes */
 #define AGAH_NAME_MAX 64          /* community and member names, bytes */
 #define AGAH_NOTE_MAX 2048        /* alert notes, reasons, bytes */
@@ -27,6 +31,15 @@
 #define AGAH_REV_KEEP_MAX 1800
 #define AGAH_NONCE_LEN 24
 #define AGAH_KEY_LEN 32
+/* Encrypted texts are padded (ISO/IEC 7816-4, libsodium's sodium_pad) so
+ * their length says little: alert bodies, notes and reasons to the smallest
+ * of AGAH_PAD_SIZES that exceeds them (the last holds the largest alert
+ * body, 2,312 bytes), an admission's name to AGAH_PAD_NAME and a genesis
+ * record's two names to AGAH_PAD_NAMES. Ciphertexts add a 16-byte tag. */
+#define AGAH_PAD_NSIZES 4
+#define AGAH_PAD_SIZES {64, 256, 1024, 2352}
+#define AGAH_PAD_NAME 80
+#define AGAH_PAD_NAMES 144
 
 enum agah_rec_type {
     AGAH_REC_GENESIS = 1,    /* founds a community; author = founder */
@@ -55,6 +68,19 @@ enum agah_severity { AGAH_SEV_INFO = 0, AGAH_SEV_WARNING = 1, AGAH_SEV_DANGER = 
 #define AGAH_REV_KEEP_WIRE (2 + AGAH_HASH_LEN)
 #define AGAH_EPOCH_ENTRY_WIRE (1 + 2 + AGAH_PK_LEN + 2 + AGAH_KEY_LEN + AGAH_SEAL_OVERHEAD)
 
+/* An encrypted text of a GENESIS (its names), ADMISSION (the name) or
+ * REVOCATION (the reason): [] (has 0) or [epoch, nonce, ct], ct under the
+ * key of EPOCH record `epoch` (in GENESIS all zero: the genesis key, which
+ * the community's first epoch carries in its chain link). */
+struct agah_rec_text {
+    int has;
+    uint8_t epoch[AGAH_HASH_LEN];
+    uint8_t nonce[AGAH_NONCE_LEN];
+    const uint8_t *ct;
+    size_t ct_len;
+    size_t ad_len; /* bytes[0..ad_len) is the AEAD associated data */
+};
+
 /* A decoded record. Every pointer borrows from the buffer given to
  * agah_rec_decode, which must outlive this struct. Strings are not
  * NUL-terminated: use the lengths. */
@@ -65,16 +91,16 @@ struct agah_rec {
     uint8_t author[AGAH_PK_LEN];
     uint64_t created, expires;        /* Unix seconds; expires 0 = never */
     union {
-        struct { const char *name; size_t name_len;
-                 const char *founder_name; size_t founder_name_len; } genesis;
+        /* names: the community's and the founder's, encrypted. */
+        struct { struct agah_rec_text names; } genesis;
         struct { uint8_t member[AGAH_PK_LEN]; int role;
-                 const char *name; size_t name_len; } admission;
+                 struct agah_rec_text name; } admission;
         /* keep: the first of n_keep record ids (AGAH_REV_KEEP_WIRE bytes
          * apart, strictly ascending) of the member's records that stay
          * valid; read them with agah_rec_revocation_keep. */
         struct { uint8_t member[AGAH_PK_LEN];
-                 const char *reason; size_t reason_len;
-                 size_t n_keep; const uint8_t *keep; } revocation;
+                 size_t n_keep; const uint8_t *keep;
+                 struct agah_rec_text reason; } revocation;
         /* entries: the first of n wire entries (AGAH_EPOCH_ENTRY_WIRE bytes
          * apart, sorted by member key); read them with
          * agah_rec_epoch_member / agah_rec_epoch_sealed. */
@@ -128,18 +154,42 @@ int agah_rec_decode_stored(const uint8_t *buf, size_t len, const uint8_t *commun
                            struct agah_rec *out, struct agah_why *why);
 
 /* Encoders. Each signs with `id`, returns a malloc'd encoding in *out
- * (caller frees) and its length; the record id is agah_hash(*out). */
-int agah_rec_genesis(const struct agah_identity *id, const char *name, const char *founder_name,
-                     uint64_t created, uint8_t **out, size_t *outlen);
+ * (caller frees) and its length; the record id is agah_hash(*out).
+ * `gkey` is the genesis key: random, kept under the community id, and
+ * carried by the first EPOCH's chain link (agah_rec_epoch_chained with
+ * prev_id = the community id). */
+int agah_rec_genesis(const struct agah_identity *id, const uint8_t gkey[AGAH_KEY_LEN],
+                     const char *name, const char *founder_name, uint64_t created,
+                     uint8_t **out, size_t *outlen);
+/* The name is encrypted under epoch `epoch_id`'s key `key` (the epoch the
+ * signer posts under). Both NULL: no name field ([]), and `name` must be
+ * "" (AGAH_EINVAL otherwise: a name is never written in clear). */
 int agah_rec_admission(const struct agah_identity *id, const uint8_t community[32],
                        const uint8_t member[32], int role, const char *name,
+                       const uint8_t *epoch_id, const uint8_t *key,
                        uint64_t created, uint64_t expires, uint8_t **out, size_t *outlen);
 /* keep: n_keep record ids of the member's records that stay valid, in any
- * order (the encoder sorts them; a repeated id is AGAH_EINVAL). */
+ * order (the encoder sorts them; a repeated id is AGAH_EINVAL). The reason
+ * is encrypted as an admission's name is. */
 int agah_rec_revocation(const struct agah_identity *id, const uint8_t community[32],
                         const uint8_t member[32], const char *reason,
+                        const uint8_t *epoch_id, const uint8_t *key,
                         const uint8_t (*keep)[32], size_t n_keep, uint64_t created,
                         uint8_t **out, size_t *outlen);
+/* The id under which the key of a decoded GENESIS, ADMISSION or
+ * REVOCATION's text is held: the community id (the genesis record's own
+ * id) for GENESIS, the epoch id otherwise; NULL when it has no text. */
+const uint8_t *agah_rec_text_key_id(const struct agah_rec *r);
+/* Open that text with the key: a GENESIS's names (community, founder), an
+ * ADMISSION's name, a REVOCATION's reason, NUL-terminated. A record with
+ * no text gives "". AGAH_ECRYPTO for a wrong key or an altered record. */
+int agah_rec_open_names(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
+                        char name[AGAH_NAME_MAX + 1], char founder_name[AGAH_NAME_MAX + 1],
+                        struct agah_why *why);
+int agah_rec_open_name(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
+                       char name[AGAH_NAME_MAX + 1], struct agah_why *why);
+int agah_rec_open_reason(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
+                         char reason[AGAH_NOTE_MAX + 1], struct agah_why *why);
 /* Record id i of a decoded REVOCATION's keep list; NULL when out of range. */
 const uint8_t *agah_rec_revocation_keep(const struct agah_rec *r, size_t i);
 /* Whether `id` is among n 32-byte ids sorted bytewise, the first at base

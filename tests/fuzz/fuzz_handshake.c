@@ -19,6 +19,12 @@
 #include <agah/agah.h>
 #include "handshake.h"
 
+/* Keys for the encrypted names of the setup records (record version 3),
+ * which this target never reads. */
+#define TEST_GKEY ((const uint8_t *)"agah-fuzz-genesis-key-32-bytes!!")
+#define TEST_EID ((const uint8_t *)"agah-fuzz-epoch-id-32-bytes-long")
+#define TEST_EKEY ((const uint8_t *)"agah-fuzz-epoch-key-32-bytes-lon")
+
 static struct agah_identity *ida, *idb;
 static uint8_t K[32], community[32];
 static uint8_t *adm_a, *adm_b;
@@ -62,13 +68,13 @@ static void setup(void)
     if (agah_identity_from_seed(seed, &idb) != 0)
         abort();
     memset(K, 0x4b, 32);
-    if (agah_rec_genesis(ida, "Fuzz", "a", 1700000000, &gen, &gen_len) != 0)
+    if (agah_rec_genesis(ida, TEST_GKEY, "Fuzz", "a", 1700000000, &gen, &gen_len) != 0)
         abort();
     agah_hash(gen, gen_len, community);
     free(gen);
-    if (agah_rec_admission(ida, community, agah_identity_pk(ida), AGAH_ROLE_ORGANISER, "a",
+    if (agah_rec_admission(ida, community, agah_identity_pk(ida), AGAH_ROLE_ORGANISER, "a", TEST_EID, TEST_EKEY,
                            1700000001, 0, &adm_a, &adm_a_len) != 0 ||
-        agah_rec_admission(ida, community, agah_identity_pk(idb), AGAH_ROLE_MEMBER, "b",
+        agah_rec_admission(ida, community, agah_identity_pk(idb), AGAH_ROLE_MEMBER, "b", TEST_EID, TEST_EKEY,
                            1700000002, 0, &adm_b, &adm_b_len) != 0)
         abort();
     agah_set_random(det_random);

@@ -26,6 +26,24 @@ static void check_one(const uint8_t *buf, size_t size)
     if (r.len != size || r.bytes != buf || memcmp(id, r.id, sizeof id) != 0)
         abort();
     memset(key, 0x42, sizeof key); /* the vectors' epoch key */
+    /* Names and reasons (record version 3): a text names its key exactly
+     * when it has one, and opening it copes with whatever decoded. */
+    {
+        char n1[AGAH_NAME_MAX + 1], n2[AGAH_NAME_MAX + 1], reason[AGAH_NOTE_MAX + 1];
+        uint8_t gkey[AGAH_KEY_LEN];
+        const uint8_t *kid = agah_rec_text_key_id(&r);
+        memset(gkey, 0x44, sizeof gkey); /* the vectors' genesis key */
+        if (r.type == AGAH_REC_GENESIS && (kid != r.id || !r.u.genesis.names.has))
+            abort();
+        if (r.type == AGAH_REC_GENESIS)
+            (void)agah_rec_open_names(&r, gkey, n1, n2, &why);
+        if (r.type == AGAH_REC_ADMISSION && (kid != NULL) != r.u.admission.name.has)
+            abort();
+        if (r.type == AGAH_REC_ADMISSION)
+            (void)agah_rec_open_name(&r, key, n1, &why);
+        if (r.type == AGAH_REC_REVOCATION)
+            (void)agah_rec_open_reason(&r, key, reason, &why);
+    }
     switch (r.type) {
     case AGAH_REC_EPOCH:
         if (r.u.epoch.n == 0 || agah_rec_epoch_member(&r, r.u.epoch.n - 1) == NULL)

@@ -32,4 +32,11 @@ static int passed, failed;
         }                                                                    \
     } while (0)
 
+/* Keys for records whose encrypted names a test does not read (record
+ * version 3 encrypts names and reasons): a genesis key, and an epoch id
+ * and key for admissions and revocations. 32 bytes each. */
+#define TEST_GKEY ((const uint8_t *)"agah-test-genesis-key-32-bytes!!")
+#define TEST_EID ((const uint8_t *)"agah-test-epoch-id-32-bytes-long")
+#define TEST_EKEY ((const uint8_t *)"agah-test-epoch-key-32-bytes-lon")
+
 #endif

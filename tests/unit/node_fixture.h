@@ -39,38 +39,18 @@ static void comm_path(const char *dir, char out[PATH_LEN]) { (void)snprintf(out,
 static struct agah_identity *make_founder(const char *dir, const char *name)
 {
     struct agah_identity *id = NULL;
-    struct agah_local *l = agah_local_new();
-    uint8_t *g = NULL, *a = NULL, *e = NULL;
-    size_t gl, al, el;
+    struct agah_local *l = NULL;
     char p[PATH_LEN];
-    const uint8_t *pk;
 
-    if (l == NULL || agah_identity_generate(&id) != 0)
+    if (agah_identity_generate(&id) != 0)
         exit(2);
-    pk = agah_identity_pk(id);
     key_path(dir, p);
     if (agah_keyfile_write(p, id, NULL, 0) != 0 ||
-        agah_rec_genesis(id, name, "founder", clk, &g, &gl) != 0)
+        agah_local_found(id, name, "founder", clk, &l) != 0)
         exit(2);
-    agah_hash(g, gl, l->community);
-    (void)snprintf(l->name, sizeof l->name, "%s", name);
-    l->role = AGAH_ROLE_ORGANISER;
-    randombytes_buf(l->epochs[0].key, 32);
-    agah_net_secret_derive(l->epochs[0].key, l->network_secret);
-    if (agah_rec_admission(id, l->community, pk, AGAH_ROLE_ORGANISER, "founder", clk, 0, &a,
-                           &al) != 0 ||
-        agah_rec_epoch(id, l->community, 1, (const uint8_t(*)[32])pk, 1, l->epochs[0].key, clk,
-                       &e, &el) != 0)
-        exit(2);
-    agah_hash(e, el, l->epochs[0].id);
-    l->n_epochs = 1;
     comm_path(dir, p);
-    if (agah_local_add_record(l, g, gl) != 0 || agah_local_add_record(l, a, al) != 0 ||
-        agah_local_add_record(l, e, el) != 0 || agah_local_write(p, id, l) != 0)
+    if (agah_local_write(p, id, l) != 0)
         exit(2);
-    free(g);
-    free(a);
-    free(e);
     agah_local_free(l);
     return id;
 }
@@ -92,7 +72,7 @@ static size_t do_join(const char *dir, const struct agah_identity *id, const cha
 {
     struct agah_join *j = NULL;
     struct agah_local *l = agah_local_new();
-    struct agah_rec adm, gen;
+    struct agah_rec adm;
     struct agah_why why = {{0}};
     size_t ne;
     char p[PATH_LEN];
@@ -101,12 +81,11 @@ static size_t do_join(const char *dir, const struct agah_identity *id, const cha
         fprintf(stderr, "join: %s\n", why.msg);
         exit(2);
     }
-    if (agah_rec_decode(j->admission, j->admission_len, j->community, &adm, NULL) != 0 ||
-        agah_rec_decode(j->genesis, j->genesis_len, j->community, &gen, NULL) != 0)
+    if (agah_rec_decode(j->admission, j->admission_len, j->community, &adm, NULL) != 0)
         exit(2);
     memcpy(l->community, j->community, 32);
     memcpy(l->network_secret, j->network_secret, 32);
-    memcpy(l->name, gen.u.genesis.name, gen.u.genesis.name_len);
+    (void)snprintf(l->name, sizeof l->name, "%s", j->community_name);
     l->role = adm.u.admission.role;
     for (size_t i = 0; i < j->n_epochs; i++) {
         memcpy(l->epochs[i].id, j->epochs[i].id, 32);

@@ -127,7 +127,7 @@ static void test_slot(void)
     /* (d) An expired admission, signed by the organiser: refused and not
      * stored. */
     CHECK(agah_rec_admission(fa, node_community(a), agah_identity_pk(eid), AGAH_ROLE_MEMBER,
-                             "erin", T0 + 10, T0 + 50, &exp_adm, &exp_len) == 0);
+                             "erin", TEST_EID, TEST_EKEY, T0 + 10, T0 + 50, &exp_adm, &exp_len) == 0);
     agah_hash(exp_adm, exp_len, rid);
     CHECK(node_admit_peer(b, agah_identity_pk(eid), exp_adm, exp_len, &role, &why) ==
           AGAH_ENOENT);

@@ -687,13 +687,13 @@ int main(void)
     if (agah_identity_generate(&org) != 0 || agah_identity_generate(&alice) != 0 ||
         agah_identity_generate(&bob) != 0)
         return 2;
-    if (agah_rec_genesis(org, "Test", "org", 1700000000, &gen, &gen_len) != 0)
+    if (agah_rec_genesis(org, TEST_GKEY, "Test", "org", 1700000000, &gen, &gen_len) != 0)
         return 2;
     agah_hash(gen, gen_len, community);
     free(gen);
-    if (agah_rec_admission(org, community, agah_identity_pk(alice), AGAH_ROLE_MEMBER, "alice",
+    if (agah_rec_admission(org, community, agah_identity_pk(alice), AGAH_ROLE_MEMBER, "alice", TEST_EID, TEST_EKEY,
                            1700000001, 0, &adm_alice, &adm_alice_len) != 0 ||
-        agah_rec_admission(org, community, agah_identity_pk(bob), AGAH_ROLE_RELAY, "bob",
+        agah_rec_admission(org, community, agah_identity_pk(bob), AGAH_ROLE_RELAY, "bob", TEST_EID, TEST_EKEY,
                            1700000002, 0, &adm_bob, &adm_bob_len) != 0)
         return 2;
     test_success();

@@ -39,29 +39,30 @@ static int setup(int fuzz_ids)
         make_identity(fuzz_ids ? 0x42 : -1, &invitee) != 0 ||
         agah_identity_generate(&other) != 0 || agah_identity_generate(&org) != 0)
         return -1;
-    if (agah_rec_genesis(founder, "Istanbul", "Founder", NOW - 100, &genesis, &genesis_len) != 0)
+    if (agah_rec_genesis(founder, TEST_GKEY, "Istanbul", "Founder", NOW - 100, &genesis, &genesis_len) != 0)
         return -1;
     agah_hash(genesis, genesis_len, community);
     if (agah_rec_admission(founder, community, agah_identity_pk(invitee), AGAH_ROLE_MEMBER,
-                           "Alice", NOW - 10, 0, &adm, &adm_len) != 0 ||
-        agah_rec_admission(founder, community, agah_identity_pk(other), AGAH_ROLE_MEMBER, "Bob",
+                           "Alice", TEST_EID, TEST_EKEY, NOW - 10, 0, &adm, &adm_len) != 0 ||
+        agah_rec_admission(founder, community, agah_identity_pk(other), AGAH_ROLE_MEMBER, "Bob", TEST_EID, TEST_EKEY,
                            NOW - 10, 0, &adm_other, &adm_other_len) != 0 ||
         agah_rec_admission(founder, community, agah_identity_pk(invitee), AGAH_ROLE_MEMBER,
-                           "Alice", NOW - 10, NOW - 1, &adm_expired, &adm_expired_len) != 0)
+                           "Alice", TEST_EID, TEST_EKEY, NOW - 10, NOW - 1, &adm_expired, &adm_expired_len) != 0)
         return -1;
     /* A second organiser, Olga, who admits the invitee herself; and a
      * member-only admission of her key. */
-    if (agah_rec_admission(founder, community, agah_identity_pk(org), AGAH_ROLE_ORGANISER, "Olga",
+    if (agah_rec_admission(founder, community, agah_identity_pk(org), AGAH_ROLE_ORGANISER, "Olga", TEST_EID, TEST_EKEY,
                            NOW - 50, 0, &adm_org, &adm_org_len) != 0 ||
-        agah_rec_admission(org, community, agah_identity_pk(invitee), AGAH_ROLE_MEMBER, "Alice",
+        agah_rec_admission(org, community, agah_identity_pk(invitee), AGAH_ROLE_MEMBER, "Alice", TEST_EID, TEST_EKEY,
                            NOW - 10, 0, &adm_by_org, &adm_by_org_len) != 0 ||
-        agah_rec_admission(founder, community, agah_identity_pk(org), AGAH_ROLE_MEMBER, "Olga",
+        agah_rec_admission(founder, community, agah_identity_pk(org), AGAH_ROLE_MEMBER, "Olga", TEST_EID, TEST_EKEY,
                            NOW - 50, 0, &adm_org_member, &adm_org_member_len) != 0)
         return -1;
     return 0;
 }
 
-/* A complete join for the invitee: 3 epochs, 2 peers. */
+/* A complete join for the invitee: 3 keys (the genesis key, the epoch the
+ * admissions' names are under, a random one), 2 peers. */
 static void make_join(struct agah_join *j)
 {
     memset(j, 0, sizeof *j);
@@ -73,10 +74,12 @@ static void make_join(struct agah_join *j)
     j->admission = adm;
     j->admission_len = adm_len;
     j->n_epochs = 3;
-    for (size_t i = 0; i < j->n_epochs; i++) {
-        randombytes_buf(j->epochs[i].id, AGAH_HASH_LEN);
-        randombytes_buf(j->epochs[i].key, AGAH_KEY_LEN);
-    }
+    memcpy(j->epochs[0].id, community, AGAH_HASH_LEN);
+    memcpy(j->epochs[0].key, TEST_GKEY, AGAH_KEY_LEN);
+    memcpy(j->epochs[1].id, TEST_EID, AGAH_HASH_LEN);
+    memcpy(j->epochs[1].key, TEST_EKEY, AGAH_KEY_LEN);
+    randombytes_buf(j->epochs[2].id, AGAH_HASH_LEN);
+    randombytes_buf(j->epochs[2].key, AGAH_KEY_LEN);
     j->n_peers = 2;
     strcpy(j->peers[0], "192.0.2.7:7433");
     strcpy(j->peers[1], "[2001:db8::1]:7433");
@@ -136,6 +139,16 @@ static void test_round_trip(void)
     CHECK(got != NULL && memcmp(got->inviter, agah_identity_pk(founder), AGAH_PK_LEN) == 0);
     CHECK(got != NULL && strcmp(got->inviter_name, "Founder") == 0);
     CHECK(got != NULL && strcmp(got->community_name, "Istanbul") == 0);
+    agah_join_free(got);
+    got = NULL;
+    free(code);
+    code = NULL;
+    /* A relay's code carries no key: it opens no name (record version 3
+     * keeps names from relays), and the ids still identify everything. */
+    j.n_epochs = 0;
+    CHECK(agah_join_encode(&j, founder, agah_identity_pk(invitee), &code) == 0);
+    CHECK(code != NULL && agah_join_decode(code, invitee, NOW, &got, &why) == 0);
+    CHECK(got != NULL && got->community_name[0] == '\0' && got->inviter_name[0] == '\0');
     agah_join_free(got);
     got = NULL;
 
@@ -329,11 +342,11 @@ static void test_records(void)
 
     /* An admission from another community, with that community's genesis
      * left out. */
-    CHECK(agah_rec_genesis(founder, "Elsewhere", "Founder", NOW - 100, &g2, &g2_len) == 0);
+    CHECK(agah_rec_genesis(founder, TEST_GKEY, "Elsewhere", "Founder", NOW - 100, &g2, &g2_len) == 0);
     if (g2 != NULL) {
         agah_hash(g2, g2_len, comm2);
         CHECK(agah_rec_admission(founder, comm2, agah_identity_pk(invitee), AGAH_ROLE_MEMBER,
-                                 "Alice", NOW - 10, 0, &a2, &a2_len) == 0);
+                                 "Alice", TEST_EID, TEST_EKEY, NOW - 10, 0, &a2, &a2_len) == 0);
         code = NULL;
         CHECK(code_with(genesis, genesis_len, a2, a2_len, community, &code) == 0);
         CHECK(code != NULL && try_decode(code, invitee, NOW, NULL) == AGAH_ECOMMUNITY);

@@ -261,6 +261,48 @@ static void test_write_refusals(void)
     agah_local_free(l);
 }
 
+/* `community create`: genesis, the founder's admission and epoch 1, the
+ * genesis key held under the community id and carried by epoch 1's chain
+ * link, names only inside the encrypted texts. */
+static void test_found(void)
+{
+    struct agah_local *l = NULL;
+    struct agah_rec g, a, e;
+    char cn[AGAH_NAME_MAX + 1], fn[AGAH_NAME_MAX + 1], an[AGAH_NAME_MAX + 1];
+    uint8_t prev[AGAH_KEY_LEN];
+    char longname[AGAH_NAME_MAX + 2];
+
+    CHECK(agah_local_found(me, "Yq4 community", "Yq4 founder", 1700000000, &l) == 0);
+    if (l == NULL)
+        return;
+    CHECK(l->role == AGAH_ROLE_ORGANISER && strcmp(l->name, "Yq4 community") == 0);
+    CHECK(l->n_records == 3 && l->n_epochs == 2);
+    CHECK(agah_rec_decode(l->records[0], l->record_lens[0], NULL, &g, NULL) == 0 &&
+          g.type == AGAH_REC_GENESIS && memcmp(g.id, l->community, 32) == 0);
+    CHECK(agah_rec_decode(l->records[1], l->record_lens[1], l->community, &a, NULL) == 0 &&
+          a.type == AGAH_REC_ADMISSION && a.u.admission.role == AGAH_ROLE_ORGANISER);
+    CHECK(agah_rec_decode(l->records[2], l->record_lens[2], l->community, &e, NULL) == 0 &&
+          e.type == AGAH_REC_EPOCH && e.u.epoch.number == 1);
+    CHECK(memcmp(l->epochs[0].id, e.id, 32) == 0 && memcmp(l->epochs[1].id, l->community, 32) == 0);
+    CHECK(agah_rec_epoch_prev_open(&e, l->epochs[0].key, prev) == 0 &&
+          memcmp(prev, l->epochs[1].key, 32) == 0 && memcmp(e.u.epoch.prev_id, l->community, 32) == 0);
+    CHECK(agah_rec_open_names(&g, l->epochs[1].key, cn, fn, NULL) == 0 &&
+          strcmp(cn, "Yq4 community") == 0 && strcmp(fn, "Yq4 founder") == 0);
+    CHECK(memcmp(agah_rec_text_key_id(&a), e.id, 32) == 0 &&
+          agah_rec_open_name(&a, l->epochs[0].key, an, NULL) == 0 && strcmp(an, "Yq4 founder") == 0);
+    int clear = 0;
+    for (size_t i = 0; i < l->n_records; i++)
+        for (size_t k = 0; k + 3 <= l->record_lens[i]; k++)
+            clear |= memcmp(l->records[i] + k, "Yq4", 3) == 0;
+    CHECK(!clear);
+    agah_local_free(l);
+    l = NULL;
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    CHECK(agah_local_found(me, longname, "", 1, &l) == AGAH_EINVAL && l == NULL);
+    CHECK(agah_local_found(me, "", "", 1, &l) == AGAH_EINVAL && l == NULL);
+}
+
 int main(void)
 {
     CHECK(agah_init() == 0);
@@ -277,6 +319,7 @@ int main(void)
         test_alterations();
         test_read_refusals();
         test_write_refusals();
+        test_found();
     }
     agah_identity_free(me);
     agah_identity_free(stranger);

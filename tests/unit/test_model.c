@@ -242,7 +242,7 @@ static size_t revoke(size_t by, size_t target, uint64_t created, int keep, int f
     size_t nk = keep ? held_of(by, agah_identity_pk(nodes[target].id), ids) : 0;
     uint8_t *buf;
     size_t len, ri;
-    if (agah_rec_revocation(nodes[by].id, community, agah_identity_pk(nodes[target].id), "",
+    if (agah_rec_revocation(nodes[by].id, community, agah_identity_pk(nodes[target].id), "", TEST_EID, TEST_EKEY,
                             (const uint8_t(*)[32])ids, nk, created, &buf, &len) != 0)
         exit(2);
     ri = pool_add(buf, len, (int)by, forged);
@@ -254,7 +254,7 @@ static size_t admit(size_t by, size_t who, int role, uint64_t created, int forge
 {
     uint8_t *buf;
     size_t len, ri;
-    if (agah_rec_admission(nodes[by].id, community, agah_identity_pk(nodes[who].id), role, "n",
+    if (agah_rec_admission(nodes[by].id, community, agah_identity_pk(nodes[who].id), role, "n", TEST_EID, TEST_EKEY,
                            created, 0, &buf, &len) != 0)
         exit(2);
     ri = pool_add(buf, len, (int)by, forged);
@@ -381,7 +381,7 @@ static int run(uint64_t seed)
     puppet = make_node(R_PUPPET);
 
     /* The founding, as `community create` does it. */
-    if (agah_rec_genesis(nodes[f].id, "c", "founder", now(), &buf, &len) != 0)
+    if (agah_rec_genesis(nodes[f].id, TEST_GKEY, "c", "founder", now(), &buf, &len) != 0)
         exit(2);
     {
         struct agah_rec r;

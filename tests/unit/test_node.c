@@ -156,12 +156,12 @@ static void test_open_errors(void)
     (void)snprintf(lp, sizeof lp, "%s/community", d3);
     CHECK(agah_local_read(lp, id, &loc, NULL) == 0);
     if (loc != NULL && loc->n_records > 0 && loc->record_lens[0] > 2) {
-        loc->records[0][1] = 0x01; /* [version 1, ...] */
+        loc->records[0][1] = 0x02; /* [version 2, ...]: names in clear */
         CHECK(agah_local_write(lp, id, loc) == 0);
     }
     agah_local_free(loc);
     CHECK(node_open(d3, NULL, 0, test_clock, &n, &why) == AGAH_EVERSION);
-    CHECK(strstr(why.msg, "record version 1") != NULL && strstr(why.msg, "version 2") != NULL);
+    CHECK(strstr(why.msg, "record version 2") != NULL && strstr(why.msg, "version 3") != NULL);
     agah_identity_free(id);
 }
 
@@ -281,8 +281,9 @@ static void test_ingest_all_types(void)
     fa = make_founder(da, "c");
     a = open_node(da);
     b = invite_open(a, db, AGAH_ROLE_MEMBER, "bob", NULL, &ne);
-    /* The invitation issued epoch 2, sealed to bob too; the code has both. */
-    CHECK(ne == 2);
+    /* The invitation issued epoch 2, sealed to bob too; the code has both
+     * and the genesis key. */
+    CHECK(ne == 3);
     CHECK(node_epoch_number(a) == 2);
     CHECK(node_role(b) == AGAH_ROLE_MEMBER);
     /* b knows genesis and its admission; it gets the rest from a. */
@@ -370,10 +371,10 @@ static void test_member_cannot_admit_or_revoke(void)
     CHECK(node_revoke(b, agah_identity_pk(fa), "coup", &why) == AGAH_EPERM);
     /* Records a member signs by hand are refused by an organiser's node. */
     CHECK(agah_rec_admission(bid, node_community(a), agah_identity_pk(x), AGAH_ROLE_ORGANISER,
-                             "x", clk, 0, &buf, &len) == 0);
+                             "x", TEST_EID, TEST_EKEY, clk, 0, &buf, &len) == 0);
     CHECK(node_ingest(a, buf, len, &why) == AGAH_EPERM);
     free(buf);
-    CHECK(agah_rec_revocation(bid, node_community(a), agah_identity_pk(fa), "coup", NULL, 0, clk, &buf,
+    CHECK(agah_rec_revocation(bid, node_community(a), agah_identity_pk(fa), "coup", TEST_EID, TEST_EKEY, NULL, 0, clk, &buf,
                               &len) == 0);
     CHECK(node_ingest(a, buf, len, &why) == AGAH_EPERM);
     free(buf);
@@ -989,7 +990,7 @@ static void test_late_member_reads_all(void)
     clk = T0 + 30;
     sub_dir("m3", d);
     m3 = invite_open(a, d, AGAH_ROLE_MEMBER, "m3", NULL, &ne);
-    CHECK(ne == 6);
+    CHECK(ne == 7); /* six epochs and the genesis key */
     (void)sync_into(m3, a);
     CHECK(readable(m3, p1) && readable(m3, p2) && readable(m3, p3));
     CHECK(node_list(m3, 0, 0, &v, &cnt) == 0 && cnt == 3);
@@ -1092,6 +1093,77 @@ static void test_relay_holds_no_plaintext(void)
     CHECK(count_check(m, target) == 1);
     node_close(m);
     agah_identity_free(fa);
+}
+
+/* The name of pk in n's members ("" if not listed). */
+static void member_name(struct node *n, const uint8_t *pk, char out[AGAH_NAME_MAX + 1])
+{
+    struct node_member *v = NULL;
+    size_t cnt = 0;
+    out[0] = '\0';
+    CHECK(node_members(n, &v, &cnt) == 0);
+    for (size_t i = 0; i < cnt; i++)
+        if (memcmp(v[i].pk, pk, AGAH_PK_LEN) == 0)
+            memcpy(out, v[i].name, AGAH_NAME_MAX + 1);
+    free(v);
+}
+
+/* Record version 3: names and revocation reasons travel encrypted to
+ * members. A member's node reads every name, the community's included;
+ * a relay's reads none; neither's files hold one, nor the reason. */
+static void test_names_private(void)
+{
+    char da[512], dr[512], dm[512], dg[512], nm[AGAH_NAME_MAX + 1];
+    struct agah_identity *fa, *mid, *gid, *rid;
+    struct node *a, *r, *m, *g;
+    static const char *secret[] = {"Kq9community", "Kq9member", "Kq9relay", "Kq9gone",
+                                   "Kq9reason"};
+
+    sub_dir("a", da);
+    sub_dir("r", dr);
+    sub_dir("m", dm);
+    sub_dir("g", dg);
+    fa = make_founder(da, "Kq9community");
+    a = open_node(da);
+    r = invite_open(a, dr, AGAH_ROLE_RELAY, "Kq9relay", &rid, NULL);
+    m = invite_open(a, dm, AGAH_ROLE_MEMBER, "Kq9member", &mid, NULL);
+    g = invite_open(a, dg, AGAH_ROLE_MEMBER, "Kq9gone", &gid, NULL);
+    CHECK(node_revoke(a, agah_identity_pk(gid), "Kq9reason: phone seized", NULL) == 0);
+    (void)sync_into(m, a);
+    (void)sync_into(r, a);
+    member_name(m, agah_identity_pk(fa), nm);
+    CHECK(strcmp(nm, "founder") == 0);
+    member_name(m, agah_identity_pk(rid), nm);
+    CHECK(strcmp(nm, "Kq9relay") == 0);
+    member_name(m, agah_identity_pk(gid), nm);
+    CHECK(strcmp(nm, "Kq9gone") == 0);
+    member_name(m, agah_identity_pk(mid), nm);
+    CHECK(strcmp(nm, "Kq9member") == 0);
+    CHECK(strcmp(node_community_name(m), "Kq9community") == 0);
+    member_name(r, agah_identity_pk(fa), nm);
+    CHECK(nm[0] == '\0');
+    member_name(r, agah_identity_pk(mid), nm);
+    CHECK(nm[0] == '\0');
+    CHECK(node_community_name(r)[0] == '\0');
+    node_close(g);
+    node_close(m);
+    node_close(r);
+    node_close(a);
+    for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++) {
+        CHECK(!dir_has(dr, secret[i]));
+        CHECK(!dir_has(dm, secret[i]));
+        CHECK(!dir_has(da, secret[i]));
+    }
+    /* Reopened, the member reads the names again from its store. */
+    m = open_node(dm);
+    member_name(m, agah_identity_pk(rid), nm);
+    CHECK(strcmp(nm, "Kq9relay") == 0);
+    CHECK(strcmp(node_community_name(m), "Kq9community") == 0);
+    node_close(m);
+    agah_identity_free(fa);
+    agah_identity_free(mid);
+    agah_identity_free(gid);
+    agah_identity_free(rid);
 }
 
 /* R1: after node_post returns, the alert survives the process dying
@@ -1234,7 +1306,7 @@ static void test_clock_and_prune(void)
         if (agah_identity_generate(&late) != 0)
             exit(2);
         CHECK(agah_rec_admission(fa, node_community(a), agah_identity_pk(late), AGAH_ROLE_MEMBER,
-                                 "late", clk - 1000, clk - 500, &ab, &al) == 0);
+                                 "late", TEST_EID, TEST_EKEY, clk - 1000, clk - 500, &ab, &al) == 0);
         body_number(&body, "+15550000064", "while admitted");
         CHECK(agah_rec_alert(late, node_community(a), eid, key, &body, clk - 800, 0, &buf,
                              &len) == 0);
@@ -1522,6 +1594,7 @@ int main(void)
         {"invitation_lapses", test_invitation_lapses},
         {"epoch_chain", test_epoch_chain},
         {"relay_holds_no_plaintext", test_relay_holds_no_plaintext},
+        {"names_private", test_names_private},
         {"durable_post", test_durable_post},
         {"pending_author", test_pending_author},
         {"clock_and_prune", test_clock_and_prune},

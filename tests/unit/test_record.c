@@ -12,6 +12,16 @@
 
 #include "check.h"
 
+/* Whether the NUL-terminated text t occurs in b[0..n). */
+static int has_bytes(const uint8_t *b, size_t n, const char *t)
+{
+    size_t l = strlen(t);
+    for (size_t i = 0; l > 0 && i + l <= n; i++)
+        if (memcmp(b + i, t, l) == 0)
+            return 1;
+    return 0;
+}
+
 /* A CHECK that also says which case of a table failed. */
 #define CHECK_CASE(cond, name, got, want)                                              \
     do {                                                                               \
@@ -366,12 +376,19 @@ static void test_roundtrip(void)
     uint8_t id[32];
 
     /* GENESIS */
-    CHECK(agah_rec_genesis(founder, "Agah test", "Founder", 1700000000, &b, &n) == 0);
+    CHECK(agah_rec_genesis(founder, TEST_GKEY, "Agah test", "Founder", 1700000000, &b, &n) == 0);
     CHECK(agah_rec_decode(b, n, NULL, &r, &why) == 0);
     CHECK(r.type == AGAH_REC_GENESIS && r.created == 1700000000 && r.expires == 0);
-    CHECK(r.u.genesis.name_len == 9 && memcmp(r.u.genesis.name, "Agah test", 9) == 0);
-    CHECK(r.u.genesis.founder_name_len == 7 &&
-          memcmp(r.u.genesis.founder_name, "Founder", 7) == 0);
+    {
+        char cn[AGAH_NAME_MAX + 1], fn[AGAH_NAME_MAX + 1];
+        /* The names are under the genesis key, held under the community id. */
+        CHECK(agah_rec_text_key_id(&r) == r.id);
+        CHECK(agah_rec_open_names(&r, TEST_GKEY, cn, fn, &why) == 0);
+        CHECK(strcmp(cn, "Agah test") == 0 && strcmp(fn, "Founder") == 0);
+        CHECK(agah_rec_open_names(&r, TEST_EKEY, cn, fn, &why) == AGAH_ECRYPTO && cn[0] == '\0');
+        CHECK(!has_bytes(b, n, "Agah test") && !has_bytes(b, n, "Founder"));
+        CHECK(r.u.genesis.names.ct_len == AGAH_PAD_NAMES + 16);
+    }
     CHECK(memcmp(r.author, agah_identity_pk(founder), 32) == 0);
     CHECK(sodium_is_zero(r.community, 32));
     agah_hash(b, n, id);
@@ -383,21 +400,36 @@ static void test_roundtrip(void)
 
     /* ADMISSION */
     CHECK(agah_rec_admission(founder, community, agah_identity_pk(member), AGAH_ROLE_MEMBER,
-                             "Member \xd8\xa6\xd8\xa7\xda\xaf\xd8\xa7\xda\xbe", 1700000100,
+                             "Member \xd8\xa6\xd8\xa7\xda\xaf\xd8\xa7\xda\xbe", TEST_EID, TEST_EKEY, 1700000100,
                              1800000000, &b, &n) == 0);
     CHECK(agah_rec_decode(b, n, community, &r, &why) == 0);
     CHECK(r.type == AGAH_REC_ADMISSION && r.u.admission.role == AGAH_ROLE_MEMBER);
     CHECK(memcmp(r.u.admission.member, agah_identity_pk(member), 32) == 0);
-    CHECK(r.u.admission.name_len == 17 && r.expires == 1800000000);
+    CHECK(r.expires == 1800000000 && r.u.admission.name.ct_len == AGAH_PAD_NAME + 16);
+    {
+        char nm[AGAH_NAME_MAX + 1];
+        CHECK(memcmp(agah_rec_text_key_id(&r), TEST_EID, 32) == 0);
+        CHECK(agah_rec_open_name(&r, TEST_EKEY, nm, &why) == 0 &&
+              strcmp(nm, "Member \xd8\xa6\xd8\xa7\xda\xaf\xd8\xa7\xda\xbe") == 0);
+        CHECK(agah_rec_open_name(&r, TEST_GKEY, nm, &why) == AGAH_ECRYPTO);
+        CHECK(!has_bytes(b, n, "Member"));
+    }
     CHECK(memcmp(r.community, community, 32) == 0);
     CHECK(flips_accepted(b, n) == 0);
     free(b);
 
     /* REVOCATION */
-    CHECK(agah_rec_revocation(founder, community, agah_identity_pk(relay), "lost phone", NULL, 0,
+    CHECK(agah_rec_revocation(founder, community, agah_identity_pk(relay), "lost phone", TEST_EID, TEST_EKEY, NULL, 0,
                               1700000200, &b, &n) == 0);
     CHECK(agah_rec_decode(b, n, community, &r, &why) == 0);
-    CHECK(r.type == AGAH_REC_REVOCATION && r.u.revocation.reason_len == 10);
+    CHECK(r.type == AGAH_REC_REVOCATION && r.u.revocation.reason.has);
+    {
+        char why_text[AGAH_NOTE_MAX + 1];
+        CHECK(agah_rec_open_reason(&r, TEST_EKEY, why_text, &why) == 0 &&
+              strcmp(why_text, "lost phone") == 0);
+        CHECK(!has_bytes(b, n, "lost phone"));
+        CHECK(r.u.revocation.reason.ct_len == 64 + 16);
+    }
     CHECK(memcmp(r.u.revocation.member, agah_identity_pk(relay), 32) == 0);
     CHECK(flips_accepted(b, n) == 0);
     free(b);
@@ -600,13 +632,31 @@ static void test_roundtrip(void)
     char big[AGAH_NOTE_MAX + 2];
     memset(big, 'a', sizeof big - 1);
     big[sizeof big - 1] = '\0';
-    CHECK(agah_rec_genesis(founder, "", "x", 1, &b, &n) == AGAH_EINVAL);
-    CHECK(agah_rec_genesis(founder, big + sizeof big - 2 - AGAH_NAME_MAX, "", 1, &b, &n) ==
+    CHECK(agah_rec_genesis(founder, TEST_GKEY, "", "x", 1, &b, &n) == AGAH_EINVAL);
+    CHECK(agah_rec_genesis(founder, TEST_GKEY, big + sizeof big - 2 - AGAH_NAME_MAX, "", 1, &b, &n) ==
           AGAH_ETOOBIG);
-    CHECK(agah_rec_genesis(founder, "a\xff", "", 1, &b, &n) == AGAH_EINVAL);
-    CHECK(agah_rec_admission(founder, community, ref, 3, "", 1, 0, &b, &n) == AGAH_EINVAL);
-    CHECK(agah_rec_admission(founder, community, ref, 1, "", 10, 9, &b, &n) == AGAH_EINVAL);
-    CHECK(agah_rec_revocation(founder, community, ref, big, NULL, 0, 1, &b, &n) == AGAH_ETOOBIG);
+    CHECK(agah_rec_genesis(founder, TEST_GKEY, "a\xff", "", 1, &b, &n) == AGAH_EINVAL);
+    CHECK(agah_rec_admission(founder, community, ref, 3, "", TEST_EID, TEST_EKEY, 1, 0, &b, &n) == AGAH_EINVAL);
+    CHECK(agah_rec_admission(founder, community, ref, 1, "", TEST_EID, TEST_EKEY, 10, 9, &b, &n) == AGAH_EINVAL);
+    CHECK(agah_rec_revocation(founder, community, ref, big, TEST_EID, TEST_EKEY, NULL, 0, 1, &b, &n) == AGAH_ETOOBIG);
+    /* A name or reason is never written in clear: without a key, none. */
+    memset(ref, 7, sizeof ref);
+    CHECK(agah_rec_admission(founder, community, ref, 1, "Ayse", NULL, NULL, 1, 0, &b, &n) ==
+          AGAH_EINVAL);
+    CHECK(agah_rec_admission(founder, community, ref, 1, "", TEST_EID, NULL, 1, 0, &b, &n) ==
+          AGAH_EINVAL);
+    CHECK(agah_rec_revocation(founder, community, ref, "why", NULL, NULL, NULL, 0, 1, &b, &n) ==
+          AGAH_EINVAL);
+    CHECK(agah_rec_genesis(founder, NULL, "c", "", 1, &b, &n) == AGAH_EINVAL);
+    CHECK(agah_rec_admission(founder, community, ref, 1, "", NULL, NULL, 1, 0, &b, &n) == 0);
+    {
+        struct agah_rec nr;
+        char nm[AGAH_NAME_MAX + 1] = "x";
+        CHECK(agah_rec_decode(b, n, community, &nr, &why) == 0 && !nr.u.admission.name.has);
+        CHECK(agah_rec_text_key_id(&nr) == NULL);
+        CHECK(agah_rec_open_name(&nr, TEST_EKEY, nm, &why) == 0 && nm[0] == '\0');
+        free(b);
+    }
 }
 
 /* A full epoch: the largest record the encoder makes still decodes. */
@@ -667,7 +717,7 @@ static void build_adm(struct tb *t, const struct adm *a)
     hex_of(mem + 4, agah_identity_pk(member), 32);
     t->n = 0;
     tb_hex(t, a->hdr ? a->hdr : (a->omit_name ? "99" : "9a"));
-    tb_hex(t, a->ver ? a->ver : "02");
+    tb_hex(t, a->ver ? a->ver : "03");
     tb_hex(t, a->type ? a->type : "02");
     tb_hex(t, a->comm ? a->comm : comm);
     tb_hex(t, a->author ? a->author : auth);
@@ -676,7 +726,7 @@ static void build_adm(struct tb *t, const struct adm *a)
     tb_hex(t, a->member ? a->member : mem);
     tb_hex(t, a->role ? a->role : "01");
     if (!a->omit_name)
-        tb_hex(t, a->name ? a->name : "a3 62 6f 62");
+        tb_hex(t, a->name ? a->name : "90");
     if (a->extra)
         tb_hex(t, a->extra);
     if (a->signer == 0)
@@ -696,6 +746,7 @@ static void test_malformed_admission(void)
         int want;
     } cases[] = {
         {"valid", {0}, 0},
+        {"version 2 (names in clear)", {.ver = "02"}, AGAH_EVERSION},
         {"version 1 (before keep lists)", {.ver = "01"}, AGAH_EVERSION},
         {"version 0", {.ver = "00"}, AGAH_EVERSION},
         {"version as str", {.ver = "a1 31"}, AGAH_ETYPE},
@@ -732,17 +783,19 @@ static void test_malformed_admission(void)
         {"role 127", {.role = "7f"}, AGAH_EVALUE},
         {"role nil", {.role = "c0"}, AGAH_ETYPE},
         {"role str", {.role = "a6 6d 65 6d 62 65 72"}, AGAH_ETYPE},
+        /* Version 3: the name is [] or [epoch, nonce, ct], never a str. */
+        {"name as str (version 2 shape)", {.name = "a3 62 6f 62"}, AGAH_ETYPE},
         {"name as bin", {.name = "c4 03 62 6f 62"}, AGAH_ETYPE},
-        {"name bad UTF-8 c3 28", {.name = "a2 c3 28"}, AGAH_EVALUE},
-        {"name NUL", {.name = "a3 62 00 62"}, AGAH_EVALUE},
-        {"name overlong c0 80", {.name = "a2 c0 80"}, AGAH_EVALUE},
-        {"name surrogate ed a0 80", {.name = "a3 ed a0 80"}, AGAH_EVALUE},
-        {"name above U+10FFFF", {.name = "a4 f4 90 80 80"}, AGAH_EVALUE},
-        {"name cut UTF-8", {.name = "a2 62 e2"}, AGAH_EVALUE},
-        {"name 65 bytes",
-         {.name = "d9 41 6161616161616161616161616161616161616161616161616161616161616161"
-                  "6161616161616161616161616161616161616161616161616161616161616161 61"},
-         AGAH_ETOOBIG},
+        {"name encrypted", {.name = "93 c420 1111111111111111111111111111111111111111111111111111111111111111 c418 222222222222222222222222222222222222222222222222 c460 333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333"}, 0},
+        {"name array of 2", {.name = "92 c420 1111111111111111111111111111111111111111111111111111111111111111 c418 222222222222222222222222222222222222222222222222"}, AGAH_EFIELDS},
+        {"name array of 4", {.name = "94 c420 1111111111111111111111111111111111111111111111111111111111111111 c418 222222222222222222222222222222222222222222222222 c460 333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333 c0"}, AGAH_EFIELDS},
+        {"name epoch all zero", {.name = "93 c420 0000000000000000000000000000000000000000000000000000000000000000 c418 222222222222222222222222222222222222222222222222 c460 333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333"}, AGAH_EVALUE},
+        {"name epoch bin31", {.name = "93 c41f 11111111111111111111111111111111111111111111111111111111111111 c418 222222222222222222222222222222222222222222222222 c460 333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333"}, AGAH_ETYPE},
+        {"name nonce bin23", {.name = "93 c420 1111111111111111111111111111111111111111111111111111111111111111 c417 2222222222222222222222222222222222222222222222 c460 333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333"}, AGAH_ETYPE},
+        {"name ct 95 bytes (not padded)", {.name = "93 c420 1111111111111111111111111111111111111111111111111111111111111111 c418 222222222222222222222222222222222222222222222222 c45f 3333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333"}, AGAH_ETYPE},
+        {"name ct 97 bytes (not padded)", {.name = "93 c420 1111111111111111111111111111111111111111111111111111111111111111 c418 222222222222222222222222222222222222222222222222 c461 33333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333"}, AGAH_ETYPE},
+        {"name ct 80 bytes (a note's size)", {.name = "93 c420 1111111111111111111111111111111111111111111111111111111111111111 c418 222222222222222222222222222222222222222222222222 c450 3333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333"}, AGAH_ETYPE},
+        {"name ct as str", {.name = "93 c420 1111111111111111111111111111111111111111111111111111111111111111 c418 222222222222222222222222222222222222222222222222 a3 62 6f 62"}, AGAH_ETYPE},
         {"name str8 for short", {.name = "d9 03 62 6f 62"}, AGAH_ENONCANON},
         {"name str32 claiming 4 GiB", {.name = "db ff ff ff ff"}, AGAH_ETOOBIG},
         {"name nested depth bomb",
@@ -820,8 +873,9 @@ static void test_malformed_admission(void)
         {"root is nil", "c0", AGAH_ETYPE},
         {"empty array", "90", AGAH_EFIELDS},
         {"one-element array", "91 01", AGAH_EFIELDS},
-        {"version only with type", "92 02 05", AGAH_EFIELDS},
-        {"unknown version short", "92 03 05", AGAH_EVERSION},
+        {"version only with type", "92 03 05", AGAH_EFIELDS},
+        {"unknown version short", "92 04 05", AGAH_EVERSION},
+        {"version 2 short", "92 02 05", AGAH_EVERSION},
         {"float root", "cb 00 00 00 00 00 00 00 00", AGAH_ETYPE},
         {"depth bomb", "91 91 91 91 91 91 91 91 91 91 91 91 91 91 91 91", AGAH_ETOOBIG},
         {"trailing after array", "90 00", AGAH_ETRAILING},
@@ -841,6 +895,21 @@ static void test_malformed_admission(void)
     free(t);
 }
 
+/* An encrypted text field [epoch, nonce, ct] of ctlen bytes of ct (the
+ * decoder checks sizes, not contents): epoch all zero with zero_epoch. */
+static void tb_text(struct tb *t, int zero_epoch, size_t ctlen)
+{
+    static uint8_t filler[4096];
+    uint8_t ep[32], nonce[24];
+    memset(ep, zero_epoch ? 0 : 0x11, sizeof ep);
+    memset(nonce, 0x22, sizeof nonce);
+    memset(filler, 0x33, sizeof filler);
+    tb_u8(t, 0x93);
+    tb_bin(t, ep, 32);
+    tb_bin(t, nonce, 24);
+    tb_bin(t, filler, ctlen);
+}
+
 /* Genesis, revocation and epoch shapes. */
 static void test_malformed_other(void)
 {
@@ -850,11 +919,11 @@ static void test_malformed_other(void)
     uint8_t zero[32] = {0}, other[32];
 
     memset(other, 9, sizeof other);
-    /* Genesis: valid, then each way it can be wrong. */
+    /* Genesis: valid, then each way it can be wrong. Its names are one
+     * encrypted text under the genesis key (epoch all zero), 144 + 16. */
     t->n = 0;
-    tb_common(t, 0x99, AGAH_REC_GENESIS, zero, founder, 1700000000, 0);
-    tb_cstr(t, "name");
-    tb_cstr(t, "");
+    tb_common(t, 0x98, AGAH_REC_GENESIS, zero, founder, 1700000000, 0);
+    tb_text(t, 1, AGAH_PAD_NAMES + 16);
     tb_sign(t, founder);
     CHECK(dec(t, NULL, &r, &why) == 0);
     uint8_t gid[32];
@@ -862,46 +931,74 @@ static void test_malformed_other(void)
     CHECK(dec(t, gid, &r, &why) == 0);
     CHECK(dec(t, other, &r, &why) == AGAH_ECOMMUNITY);
     t->n = 0;
-    tb_common(t, 0x99, AGAH_REC_GENESIS, other, founder, 1700000000, 0);
-    tb_cstr(t, "name");
-    tb_cstr(t, "");
+    tb_common(t, 0x98, AGAH_REC_GENESIS, other, founder, 1700000000, 0);
+    tb_text(t, 1, AGAH_PAD_NAMES + 16);
     tb_sign(t, founder);
     CHECK(dec(t, NULL, &r, &why) == AGAH_EVALUE);
-    t->n = 0;
+    t->n = 0; /* no names: a community needs one */
+    tb_common(t, 0x98, AGAH_REC_GENESIS, zero, founder, 1700000000, 0);
+    tb_u8(t, 0x90);
+    tb_sign(t, founder);
+    CHECK(dec(t, NULL, &r, &why) == AGAH_EVALUE);
+    t->n = 0; /* names under an epoch, not the genesis key */
+    tb_common(t, 0x98, AGAH_REC_GENESIS, zero, founder, 1700000000, 0);
+    tb_text(t, 0, AGAH_PAD_NAMES + 16);
+    tb_sign(t, founder);
+    CHECK(dec(t, NULL, &r, &why) == AGAH_EVALUE);
+    t->n = 0; /* names of an admission's size */
+    tb_common(t, 0x98, AGAH_REC_GENESIS, zero, founder, 1700000000, 0);
+    tb_text(t, 1, AGAH_PAD_NAME + 16);
+    tb_sign(t, founder);
+    CHECK(dec(t, NULL, &r, &why) == AGAH_ETYPE);
+    t->n = 0; /* the version 2 shape: two strs */
     tb_common(t, 0x99, AGAH_REC_GENESIS, zero, founder, 1700000000, 0);
-    tb_cstr(t, "");
-    tb_cstr(t, "");
-    tb_sign(t, founder);
-    CHECK(dec(t, NULL, &r, &why) == AGAH_EVALUE);
-    t->n = 0;
-    tb_common(t, 0x99, AGAH_REC_GENESIS, zero, founder, 1700000000, 1800000000);
     tb_cstr(t, "name");
     tb_cstr(t, "");
+    tb_sign(t, founder);
+    CHECK(dec(t, NULL, &r, &why) == AGAH_EFIELDS);
+    t->n = 0;
+    tb_common(t, 0x98, AGAH_REC_GENESIS, zero, founder, 1700000000, 1800000000);
+    tb_text(t, 1, AGAH_PAD_NAMES + 16);
     tb_sign(t, founder);
     CHECK(dec(t, NULL, &r, &why) == AGAH_EVALUE);
 
-    /* Revocation: expires must be 0, reason bounded, keep list sorted,
-     * unique and at most AGAH_REV_KEEP_MAX ids of 32 bytes. */
+    /* Revocation: [member, keep, reason]; expires must be 0, the reason
+     * [] or encrypted to a padded size, keep list sorted, unique and at
+     * most AGAH_REV_KEEP_MAX ids of 32 bytes. */
     t->n = 0;
     tb_common(t, 0x9a, AGAH_REC_REVOCATION, community, founder, 1700000000, 1800000000);
     tb_bin(t, agah_identity_pk(member), 32);
-    tb_cstr(t, "x");
+    tb_u8(t, 0x90);
     tb_u8(t, 0x90);
     tb_sign(t, founder);
     CHECK(dec(t, community, &r, &why) == AGAH_EVALUE);
-    static char reason[AGAH_NOTE_MAX + 2];
-    memset(reason, 'r', AGAH_NOTE_MAX + 1);
-    t->n = 0;
+    {
+        static const struct { size_t ct; int want; } rc[] = {
+            {80, 0}, {272, 0}, {1040, 0}, {2368, 0}, {96, AGAH_ETYPE}, {2369, AGAH_ETYPE},
+            {17, AGAH_ETYPE}, {81, AGAH_ETYPE},
+        };
+        for (size_t i = 0; i < sizeof rc / sizeof rc[0]; i++) {
+            t->n = 0;
+            tb_common(t, 0x9a, AGAH_REC_REVOCATION, community, founder, 1700000000, 0);
+            tb_bin(t, agah_identity_pk(member), 32);
+            tb_u8(t, 0x90);
+            tb_text(t, 0, rc[i].ct);
+            tb_sign(t, founder);
+            int gotr = dec(t, community, &r, &why);
+            CHECK_CASE(gotr == rc[i].want, "reason ct size", gotr, rc[i].want);
+        }
+    }
+    t->n = 0; /* a reason in clear (version 2) */
     tb_common(t, 0x9a, AGAH_REC_REVOCATION, community, founder, 1700000000, 0);
     tb_bin(t, agah_identity_pk(member), 32);
-    tb_str(t, reason, AGAH_NOTE_MAX + 1);
     tb_u8(t, 0x90);
+    tb_cstr(t, "x");
     tb_sign(t, founder);
-    CHECK(dec(t, community, &r, &why) == AGAH_ETOOBIG);
+    CHECK(dec(t, community, &r, &why) == AGAH_ETYPE);
     t->n = 0;
     tb_common(t, 0x9a, AGAH_REC_REVOCATION, zero, founder, 1700000000, 0);
     tb_bin(t, agah_identity_pk(member), 32);
-    tb_cstr(t, "x");
+    tb_u8(t, 0x90);
     tb_u8(t, 0x90);
     tb_sign(t, founder);
     CHECK(dec(t, NULL, &r, &why) == AGAH_EVALUE);
@@ -909,7 +1006,7 @@ static void test_malformed_other(void)
     t->n = 0;
     tb_common(t, 0x99, AGAH_REC_REVOCATION, community, founder, 1700000000, 0);
     tb_bin(t, agah_identity_pk(member), 32);
-    tb_cstr(t, "x");
+    tb_u8(t, 0x90);
     tb_sign(t, founder);
     CHECK(dec(t, community, &r, &why) == AGAH_EFIELDS);
     {
@@ -933,7 +1030,6 @@ static void test_malformed_other(void)
             t->n = 0;
             tb_common(t, 0x9a, AGAH_REC_REVOCATION, community, founder, 1700000000, 0);
             tb_bin(t, agah_identity_pk(member), 32);
-            tb_cstr(t, "");
             if (kc[c].mode == 4) {
                 tb_u8(t, 0x80);
             } else {
@@ -956,6 +1052,7 @@ static void test_malformed_other(void)
                         tb_bin(t, ids[k], 32);
                 }
             }
+            tb_u8(t, 0x90); /* no reason */
             tb_sign(t, founder);
             int got = dec(t, community, &r, &why);
             if (got != kc[c].want)
@@ -1114,15 +1211,26 @@ static void test_malformed_other(void)
     free(t);
 }
 
+/* Pads b[0..n) in place (room for 4096 bytes) to its size class: the
+ * smallest of 64, 256, 1024, 2352 above n, as record version 3 does. */
+static int pad_bucket(uint8_t *b, size_t n, size_t *out)
+{
+    static const size_t sizes[] = AGAH_PAD_SIZES;
+    for (size_t i = 0; i < AGAH_PAD_NSIZES; i++)
+        if (n < sizes[i])
+            return sodium_pad(out, b, n, sizes[i], 4096);
+    return -1;
+}
+
 /* Builds a sealed record with chosen outer fields and plaintext. */
 static void build_sealed(struct tb *t, int type, uint8_t hdr, const uint8_t *ref,
                          const uint8_t *ep, uint64_t created, uint64_t expires,
                          const uint8_t *pt, size_t ptlen, const uint8_t key[32],
                          size_t nonce_len, size_t ct_override)
 {
-    uint8_t nonce[24], ct[4096];
+    uint8_t nonce[24], ct[4096], padded[4096];
     unsigned long long ctlen;
-    size_t adlen;
+    size_t adlen, plen = ptlen;
 
     t->n = 0;
     tb_common(t, hdr, (uint64_t)type, community, member, created, expires);
@@ -1130,7 +1238,13 @@ static void build_sealed(struct tb *t, int type, uint8_t hdr, const uint8_t *ref
     tb_bin(t, ep, 32);
     adlen = t->n;
     memset(nonce, 0x17, sizeof nonce);
-    if (crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctlen, pt, ptlen, t->d, adlen, NULL,
+    /* Padded as a writer pads (version 3), unless the test overrides ct. */
+    if (ptlen > sizeof padded)
+        abort();
+    memcpy(padded, pt, ptlen);
+    if (!ct_override && pad_bucket(padded, ptlen, &plen) != 0)
+        abort();
+    if (crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctlen, padded, plen, t->d, adlen, NULL,
                                                    nonce, key) != 0)
         abort();
     tb_bin(t, nonce, nonce_len);
@@ -1174,9 +1288,52 @@ static void test_sealed(void)
     build_sealed(t, AGAH_REC_ALERT, 0x9b, zero, epoch_id, 100, 200, p->d, 0, epoch_key, 24, 16);
     CHECK(dec(t, community, &r, &why) == AGAH_ETYPE); /* ct of only a tag */
     memset(pt, 'n', sizeof pt);
-    build_sealed(t, AGAH_REC_ALERT, 0x9b, zero, epoch_id, 100, 200, pt,
-                 AGAH_NOTE_MAX + AGAH_TARGET_MAX + 64 - 16 + 1, epoch_key, 24, 0);
+    build_sealed(t, AGAH_REC_ALERT, 0x9b, zero, epoch_id, 100, 200, pt, 2400, epoch_key, 24,
+                 2368 + 1);
     CHECK(dec(t, community, &r, &why) == AGAH_ETOOBIG); /* ct one byte too long */
+    /* Only the padded sizes 64, 256, 1024, 2352 (plus the tag) pass. */
+    {
+        static const size_t cts[] = {80, 272, 1040, 2368, 17, 79, 81, 100, 271, 1041, 2367};
+        for (size_t i = 0; i < sizeof cts / sizeof cts[0]; i++) {
+            build_sealed(t, AGAH_REC_ALERT, 0x9b, zero, epoch_id, 100, 200, pt, 2400, epoch_key,
+                         24, cts[i]);
+            int gotc = dec(t, community, &r, &why);
+            CHECK_CASE(gotc == (i < 4 ? 0 : AGAH_ETYPE), "ct size", gotc, i < 4 ? 0 : AGAH_ETYPE);
+        }
+    }
+    /* Plaintexts: padded beyond their size class, or not padded as ISO/IEC
+     * 7816-4 says (no 0x80 marker), decrypt but do not open. */
+    {
+        uint8_t nonce[24], ct[2400], big[2352];
+        unsigned long long ctlen;
+        size_t plen = 0;
+        struct tb *a = malloc(sizeof *a);
+        for (int mode = 0; mode < 3; mode++) {
+            memset(big, 0, sizeof big);
+            memcpy(big, p->d, p->n);
+            if (mode == 0)
+                CHECK(sodium_pad(&plen, big, p->n, 64, sizeof big) == 0 && plen == 64);
+            else if (mode == 1)
+                CHECK(sodium_pad(&plen, big, p->n, 256, sizeof big) == 0 && plen == 256);
+            else
+                plen = 64; /* zeros after the body, no marker */
+            a->n = 0;
+            tb_common(a, 0x9b, AGAH_REC_ALERT, community, member, 100, 200);
+            tb_bin(a, zero, 32);
+            tb_bin(a, epoch_id, 32);
+            memset(nonce, 0x17, sizeof nonce);
+            CHECK(crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctlen, big, plen, a->d, a->n,
+                                                             NULL, nonce, epoch_key) == 0);
+            tb_bin(a, nonce, 24);
+            tb_bin(a, ct, (size_t)ctlen);
+            tb_sign(a, member);
+            CHECK(dec(a, community, &r, &why) == 0);
+            int gotp = agah_rec_open_alert(&r, epoch_key, &got, &why);
+            CHECK_CASE(gotp == (mode == 0 ? 0 : AGAH_EVALUE), "padding", gotp,
+                       mode == 0 ? 0 : AGAH_EVALUE);
+        }
+        free(a);
+    }
     build_sealed(t, AGAH_REC_ALERT, 0x9a, zero, epoch_id, 100, 200, p->d, p->n, epoch_key, 24, 0);
     CHECK(dec(t, community, &r, &why) == AGAH_ETRAILING); /* header says 10 of 11 */
 
@@ -1184,15 +1341,18 @@ static void test_sealed(void)
      * created, expires, type, ref, epoch or author changed does not open. */
     {
         /* Same ciphertext, re-signed with different created. */
-        uint8_t ct[512], nonce[24];
+        uint8_t ct[512], nonce[24], padded[4096];
         unsigned long long ctlen;
+        size_t plen = 0;
         struct tb *a = malloc(sizeof *a);
         a->n = 0;
         tb_common(a, 0x9b, AGAH_REC_ALERT, community, member, 100, 200);
         tb_bin(a, zero, 32);
         tb_bin(a, epoch_id, 32);
         memset(nonce, 0x17, sizeof nonce);
-        CHECK(crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctlen, p->d, p->n, a->d, a->n,
+        memcpy(padded, p->d, p->n);
+        CHECK(pad_bucket(padded, p->n, &plen) == 0);
+        CHECK(crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctlen, padded, plen, a->d, a->n,
                                                          NULL, nonce, epoch_key) == 0);
         struct { const char *name; uint64_t created, expires; const uint8_t *ep;
                  const struct agah_identity *author; } alt[] = {

@@ -40,14 +40,14 @@ static void make_fixture(struct fixture *f)
 
     memset(f, 0, sizeof *f);
     CHECK(agah_identity_generate(&f->founder) == 0);
-    CHECK(agah_rec_genesis(f->founder, "test", "founder", 1700000000, &g, &gl) == 0);
+    CHECK(agah_rec_genesis(f->founder, TEST_GKEY, "test", "founder", 1700000000, &g, &gl) == 0);
     agah_hash(g, gl, f->community);
     free(g);
     for (size_t i = 0; i < NREC; i++) {
         uint8_t member[AGAH_PK_LEN];
 
         randombytes_buf(member, sizeof member);
-        CHECK(agah_rec_admission(f->founder, f->community, member, AGAH_ROLE_MEMBER, "m",
+        CHECK(agah_rec_admission(f->founder, f->community, member, AGAH_ROLE_MEMBER, "m", TEST_EID, TEST_EKEY,
                                  1700000000 + i, 0, &f->rec[i], &f->len[i]) == 0);
         /* Every seventh record has a spoiled signature. */
         if (i % 7 == 3) {
