@@ -1222,6 +1222,7 @@ static int node__open_missing_epochs(struct node *n)
 }
 
 static int node__addr_ok(const char *addr);
+static int node__path(char out[AGAH_PATH_MAX], const char *dir, const char *name);
 
 /* Adds a peer address to the community file's list in memory; 1 added,
  * 0 already there or the list is full (the net keeps as many). */
@@ -1252,8 +1253,22 @@ static void node__legacy_peer(void *ctx, const char *addr)
 static int node__store_open(struct node *n, const char *db_path, struct agah_why *why)
 {
     struct agah_storekey *sk = NULL;
-    int rc;
+    char sk_path[AGAH_PATH_MAX];
+    struct stat sb;
+    int rc, sealed = 0;
 
+    /* A sealed store whose key file is gone (destroyed on purpose, or the
+     * directory copied without it) is unreadable for good: say so, rather
+     * than make a new key under which nothing opens. */
+    if (node__path(sk_path, n->dir, "store.key") != 0)
+        return agah_fail(why, AGAH_EINVAL, "data directory path too long");
+    if (stat(sk_path, &sb) != 0 && errno == ENOENT && store_is_sealed(db_path, &sealed) == 0 &&
+        sealed)
+        return agah_fail(why, AGAH_ECRYPTO,
+                         "%s is sealed under a store key, but %s is gone: the store cannot "
+                         "be read; move store.db away to start with an empty one, which "
+                         "peers fill again",
+                         db_path, sk_path);
     if ((rc = agah_storekey_open(n->dir, n->id, &sk, why)) != 0)
         return rc;
     rc = store_open(db_path, sk->key, node__legacy_peer, n, &n->store, why);

@@ -656,6 +656,28 @@ out:
     return r;
 }
 
+int store_is_sealed(const char *path, int *sealed)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    struct stat sb;
+    int r = AGAH_EIO;
+
+    if (stat(path, &sb) != 0)
+        return errno == ENOENT ? AGAH_ENOENT : AGAH_EIO;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==
+            SQLITE_OK &&
+        sqlite3_busy_timeout(db, STORE_BUSY_MS) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        *sealed = sqlite3_column_int(st, 0) >= 3;
+        r = 0;
+    }
+    (void)sqlite3_finalize(st);
+    (void)sqlite3_close(db);
+    return r;
+}
+
 int store_integrity(struct store *s, struct agah_why *why)
 {
     sqlite3_stmt *st = NULL;

@@ -52,6 +52,11 @@ int store_open(const char *path, const uint8_t key[STORE_KEY_LEN], store_peer_cb
  * schema. Caller owns *out. */
 int store_open_readonly(const char *path, const uint8_t key[STORE_KEY_LEN], struct store **out,
                         struct agah_why *why);
+/* The schema version of the store at `path` without opening it for use
+ * (read-only, no migration): AGAH_ENOENT if there is no file, AGAH_EIO if
+ * it is not SQLite. *sealed is 1 when its rows are sealed under a store key
+ * (version 3 on), 0 for an older agah's plaintext store or an empty file. */
+int store_is_sealed(const char *path, int *sealed);
 /* SQLite's PRAGMA integrity_check over the whole file: 0 when it answers
  * "ok"; AGAH_EIO with its first complaint and their count in `why`. */
 int store_integrity(struct store *s, struct agah_why *why);
