@@ -483,8 +483,9 @@ static int store__migrate(struct store *s, store_peer_cb legacy_peer, void *ctx,
         return 0;
     /* secure_delete zeroed the old pages, but free pages stay in the file
      * and the WAL kept copies: rebuild the file and empty the WAL, so no
-     * page of an older agah's plaintext survives (temp_store is memory, so
-     * VACUUM's copy never touches a temporary file either). */
+     * page of an older agah's plaintext survives. VACUUM's temporary copy
+     * (a file in SQLite's temp directory, not memory: 70 MB at 100,000
+     * alerts) holds the new, sealed pages only. */
     if (sqlite3_exec(s->db, "VACUUM", NULL, NULL, &err) != SQLITE_OK ||
         sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, &err) != SQLITE_OK) {
         r = agah_fail(why, AGAH_EIO, "store: cannot rewrite the migrated file: %s",
@@ -563,8 +564,7 @@ int store_open(const char *path, const uint8_t key[STORE_KEY_LEN], store_peer_cb
         sqlite3_exec(s->db, "PRAGMA cache_size = -" STORE_CACHE_KIB, NULL, NULL, &err) !=
             SQLITE_OK ||
         sqlite3_exec(s->db, "PRAGMA foreign_keys = OFF", NULL, NULL, &err) != SQLITE_OK ||
-        sqlite3_exec(s->db, "PRAGMA secure_delete = ON", NULL, NULL, &err) != SQLITE_OK ||
-        sqlite3_exec(s->db, "PRAGMA temp_store = MEMORY", NULL, NULL, &err) != SQLITE_OK) {
+        sqlite3_exec(s->db, "PRAGMA secure_delete = ON", NULL, NULL, &err) != SQLITE_OK) {
         r = agah_fail(why, AGAH_EIO, "store: cannot configure %s: %s", path,
                       err != NULL ? err : sqlite3_errmsg(s->db));
         goto out;
