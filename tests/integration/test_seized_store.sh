@@ -227,4 +227,23 @@ run mem --json list --all
 expect "with the passphrase the member reads every alert again" 0 \
     "len(j) == 4 and any(a['note'] == '''$NOTE1''' for a in j)"
 stop_daemon mem || fail "the member's agahd stops"
+
+# agahd --check reads the sealed store with the passphrase, and only with it.
+OUT=$(AGAH_PASSPHRASE=$PASS_ORG timeout 60 "$AGAHD" --data "$(node_dir org)" --check 2>&1)
+RC=$?
+ERR=""
+expect "agahd --check with the passphrase: the organiser's sealed store is sound" 0 \
+    "': ok: ' in out"
+OUT=$(AGAH_PASSPHRASE=wrong-passphrase-here timeout 60 "$AGAHD" --data "$(node_dir org)" --check 2>&1)
+RC=$?
+expect "agahd --check with a wrong passphrase: exit 2" 2 "'wrong passphrase' in out"
+# Destroying store.key (the panic the safety issue builds on) leaves a
+# store nobody can read; agahd says so instead of starting over.
+cp -a "$(node_dir mem)" "$(node_dir panic)" && rm -f "$(node_dir panic)/store.key"
+OUT=$(AGAH_PASSPHRASE=$PASS_MEM timeout 60 "$AGAHD" --data "$(node_dir panic)" --listen none 2>&1)
+RC=$?
+expect "agahd on a sealed store whose store.key is gone: exit 1, saying so" 1 \
+    "'store.key is gone' in out"
+[ ! -e "$(node_dir panic)/store.key" ] && pass "no new store key was made" ||
+    fail "no new store key was made"
 finish
