@@ -2358,6 +2358,11 @@ int node_prune(struct node *n)
         rc = store_tombstone_expire(n->store, now, node__tomb_gone, n);
     if (rc == 0)
         rc = node_flush(n);
+    /* secure_delete zeroed the pruned rows in the file; older copies of
+     * their pages wait in the WAL until overwritten. Not fatal: a reader
+     * holding a snapshot only delays it to the next prune. */
+    if (rc == 0 && pruned > 0 && store_wal_truncate(n->store) != 0)
+        log_debug("store: the WAL could not be truncated after a prune; next time");
 out:
     free(rows.v);
     if (rc != 0)

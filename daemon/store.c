@@ -773,6 +773,23 @@ void store_close(struct store *s)
     free(s);
 }
 
+int store_wal_truncate(struct store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int r = AGAH_EIO;
+
+    if ((r = store_commit(s)) != 0)
+        return r;
+    r = AGAH_EIO;
+    /* One row: busy (1 when a reader kept it from finishing), log, done. */
+    if (sqlite3_prepare_v2(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0)
+        r = 0;
+    (void)sqlite3_finalize(st);
+    return r;
+}
+
 int store_begin(struct store *s)
 {
     if (s->in_txn)

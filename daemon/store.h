@@ -71,6 +71,12 @@ int store_check_rows(struct store *s,
 /* Commits an open transaction, then closes. */
 void store_close(struct store *s);
 
+/* Copies the WAL into the file and truncates it to nothing, so frames of
+ * deleted rows (sealed, but readable with the store key) do not linger
+ * until overwritten. Commits an open transaction first. AGAH_EBUSY-like
+ * failures (a reader such as `agahd --check` holds a snapshot) are
+ * AGAH_EIO; the next call tries again. */
+int store_wal_truncate(struct store *s);
 /* Starts a transaction unless one is open. */
 int store_begin(struct store *s);
 /* Commits the open transaction, if any: durable when it returns 0. */
