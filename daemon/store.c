@@ -548,7 +548,7 @@ int store_open(const char *path, const uint8_t key[STORE_KEY_LEN], store_peer_cb
         goto out;
     r = AGAH_EIO;
     if ((s = store__new(key)) == NULL) {
-        r = AGAH_ENOMEM;
+        r = agah_fail(why, AGAH_ENOMEM, "store: out of memory");
         goto out;
     }
     if (sqlite3_open_v2(path, &s->db,
@@ -870,8 +870,8 @@ int store_get(struct store *s, const uint8_t id[AGAH_HASH_LEN], uint8_t **buf, s
 {
     sqlite3_stmt *st = s->st[ST_GET];
     uint8_t *copy = NULL;
-    size_t n = 0;
-    int r = AGAH_EIO, rc;
+    size_t n = 0, cap = 0;
+    int r = AGAH_EIO, rc, sealed;
 
     if (store__bind_blob(st, 1, id, AGAH_HASH_LEN) != 0)
         goto out;
@@ -882,15 +882,20 @@ int store_get(struct store *s, const uint8_t id[AGAH_HASH_LEN], uint8_t **buf, s
     }
     if (rc != SQLITE_ROW)
         goto out;
-    /* Opened straight into the caller's buffer: the record leaves the
+    /* Opened straight into the caller's buffer, of the record's size
+     * (store__unseal checks the column's bounds): the record leaves the
      * store in clear only there. */
-    if ((copy = malloc(AGAH_REC_MAX)) == NULL) {
+    sealed = sqlite3_column_bytes(st, 0);
+    if (sealed <= (int)STORE_SEAL_OVERHEAD || sealed > (int)STORE_SEALED_MAX)
+        goto out;
+    cap = (size_t)sealed - STORE_SEAL_OVERHEAD;
+    if ((copy = malloc(cap)) == NULL) {
         r = AGAH_ENOMEM;
         goto out;
     }
     if ((r = store__unseal(s, st, 0, id, copy, &n)) != 0)
         goto out;
-    if (n == 0 || n > AGAH_REC_MAX) {
+    if (n != cap) {
         r = AGAH_EIO;
         goto out;
     }
@@ -900,7 +905,7 @@ int store_get(struct store *s, const uint8_t id[AGAH_HASH_LEN], uint8_t **buf, s
     r = 0;
 out:
     if (copy != NULL) {
-        sodium_memzero(copy, AGAH_REC_MAX);
+        sodium_memzero(copy, cap);
         free(copy);
     }
     store__done(st);
