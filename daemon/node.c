@@ -59,7 +59,6 @@ struct node {
     char local_path[AGAH_PATH_MAX];
     uint64_t (*now)(void);
     int lock_fd;
-    size_t legacy_peers; /* peers an older store's table gave node_open */
     struct agah_identity *id;
     struct agah_local *local;  /* sodium memory: network secret, epoch keys */
     /* One decrypted body at a time, in guarded memory allocated once:
@@ -1240,11 +1239,16 @@ static int node__peer_keep(struct node *n, const char *addr)
 
 /* What an older store's plaintext peers table held moves into the
  * community file (written by node__store_open once the store is open). */
+struct node_legacy {
+    struct node *n;
+    size_t added;
+};
+
 static void node__legacy_peer(void *ctx, const char *addr)
 {
-    struct node *n = ctx;
+    struct node_legacy *lg = ctx;
     if (node__addr_ok(addr))
-        n->legacy_peers += node__peer_keep(n, addr);
+        lg->added += (size_t)node__peer_keep(lg->n, addr);
 }
 
 /* Opens store.db under the store key from DIR/store.key (made on the
@@ -1253,6 +1257,7 @@ static void node__legacy_peer(void *ctx, const char *addr)
 static int node__store_open(struct node *n, const char *db_path, struct agah_why *why)
 {
     struct agah_storekey *sk = NULL;
+    struct node_legacy lg = {n, 0};
     char sk_path[AGAH_PATH_MAX];
     struct stat sb;
     int rc, sealed = 0;
@@ -1271,9 +1276,9 @@ static int node__store_open(struct node *n, const char *db_path, struct agah_why
                          db_path, sk_path);
     if ((rc = agah_storekey_open(n->dir, n->id, &sk, why)) != 0)
         return rc;
-    rc = store_open(db_path, sk->key, node__legacy_peer, n, &n->store, why);
+    rc = store_open(db_path, sk->key, node__legacy_peer, &lg, &n->store, why);
     agah_storekey_free(sk);
-    if (rc == 0 && n->legacy_peers > 0 &&
+    if (rc == 0 && lg.added > 0 &&
         (rc = agah_local_write(n->local_path, n->id, n->local)) != 0)
         rc = agah_fail(why, rc, "cannot write %s: %s", n->local_path, agah_strerror(rc));
     return rc;
