@@ -227,8 +227,9 @@ static int store__seal(const uint8_t *key, const uint8_t id[AGAH_HASH_LEN], cons
 }
 
 /* Opens column `i` of the current row, sealed for record `id`, into `out`
- * (at least AGAH_REC_MAX bytes). AGAH_EIO for a column of impossible size,
- * AGAH_ECRYPTO when it does not open (another key, or altered). */
+ * (room for the column's length less STORE_SEAL_OVERHEAD; AGAH_REC_MAX is
+ * always enough). AGAH_EIO for a column of impossible size, AGAH_ECRYPTO
+ * when it does not open (another key, or altered). */
 static int store__unseal(const struct store *s, sqlite3_stmt *st, int i,
                          const uint8_t id[AGAH_HASH_LEN], uint8_t *out, size_t *len)
 {
