@@ -19,7 +19,7 @@
 
 #define OFF_KEYFILE "identity.key"
 #define OFF_COMMUNITY "community"
-#define OFF_NAME "name"
+#define OFF_STOREKEY "store.key"
 
 /* A community or member name: 1..AGAH_NAME_MAX bytes of UTF-8 without
  * control characters (names are shown in other members' terminals). */
@@ -118,6 +118,7 @@ int cmd_init(struct cli *c)
     const char *name = cli_opt(c, "name");
     int nopass = cli_opt(c, "no-passphrase") != NULL;
     struct agah_identity *id = NULL;
+    struct agah_storekey *sk = NULL;
     struct agah_why why = {{0}};
     char *pass = NULL;
     size_t passlen = 0;
@@ -125,7 +126,7 @@ int cmd_init(struct cli *c)
 
     if (name != NULL && (r = off_name_ok("name", name, 0)) != 0)
         return r;
-    if ((r = off_path(c, OFF_KEYFILE, path)) != 0 || (r = off_path(c, OFF_NAME, npath)) != 0)
+    if ((r = off_path(c, OFF_KEYFILE, path)) != 0 || (r = off_path(c, OFF_STOREKEY, npath)) != 0)
         return r;
     if (agah_datadir_ensure(c->datadir, &why) != 0)
         return cli_fail(EXIT_FAIL, "%s", why.msg);
@@ -143,13 +144,18 @@ int cmd_init(struct cli *c)
         r = cli_fail(EXIT_FAIL, "cannot make an identity: %s", agah_strerror(r));
         goto out;
     }
-    /* The name first: if it cannot be written, no identity is left behind. */
-    if (name != NULL) {
-        r = agah_file_write_atomic(npath, (const uint8_t *)name, strlen(name), 0600);
-        if (r != 0) {
-            r = cli_fail(EXIT_FAIL, "cannot write %s: %s", npath, strerror(errno));
-            goto out;
-        }
+    /* The store key (with the name inside it) first: if it cannot be
+     * written, no identity is left behind. */
+    if ((sk = agah_storekey_new()) == NULL) {
+        r = cli_fail(EXIT_FAIL, "out of memory");
+        goto out;
+    }
+    agah_random(sk->key, sizeof sk->key);
+    if (name != NULL)
+        (void)snprintf(sk->name, sizeof sk->name, "%s", name);
+    if ((r = agah_storekey_write(npath, id, sk)) != 0) {
+        r = cli_fail(EXIT_FAIL, "cannot write %s: %s", npath, agah_strerror(r));
+        goto out;
     }
     r = agah_keyfile_write(path, id, pass, passlen);
     if (r != 0) {
@@ -171,6 +177,7 @@ int cmd_init(struct cli *c)
     r = 0;
 out:
     agah_passphrase_free(pass, passlen);
+    agah_storekey_free(sk);
     agah_identity_free(id);
     return r;
 }
@@ -188,27 +195,22 @@ int cmd_id(struct cli *c)
     return 0;
 }
 
-/* This node's name from DIR/name (written by `init --name`), or "". */
-static void off_read_name(const struct cli *c, char name[AGAH_NAME_MAX + 1])
+/* This node's name, sealed in DIR/store.key (moved there from the
+ * plaintext DIR/name of an older agah, which is then removed), or "". */
+static int off_read_name(const struct cli *c, const struct agah_identity *id,
+                         char name[AGAH_NAME_MAX + 1])
 {
-    char path[AGAH_PATH_MAX];
-    uint8_t *buf = NULL;
-    size_t len = 0;
+    struct agah_storekey *sk = NULL;
+    struct agah_why why = {{0}};
+    int r;
 
     name[0] = '\0';
-    if (agah_datadir_path(c->datadir, OFF_NAME, path) != 0)
-        return;
-    if (agah_file_read(path, AGAH_NAME_MAX, &buf, &len) != 0)
-        return;
-    /* The file is ours, but it is checked as any name would be. */
-    if (len <= AGAH_NAME_MAX && agah_mp_utf8_ok((const char *)buf, len)) {
-        memcpy(name, buf, len);
-        name[len] = '\0';
-        for (size_t i = 0; i < len; i++)
-            if ((unsigned char)name[i] < 0x20)
-                name[0] = '\0';
-    }
-    free(buf);
+    if ((r = agah_storekey_open(c->datadir, id, &sk, &why)) != 0)
+        return cli_fail(EXIT_FAIL, "cannot open the store key in %s: %s", c->datadir,
+                        why.msg[0] ? why.msg : agah_strerror(r));
+    (void)snprintf(name, AGAH_NAME_MAX + 1, "%s", sk->name);
+    agah_storekey_free(sk);
+    return 0;
 }
 
 static void off_print_community(const struct cli *c, const uint8_t community[AGAH_HASH_LEN],
@@ -252,7 +254,8 @@ int cmd_community_create(struct cli *c)
         return cli_fail(EXIT_FAIL, "%s", why.msg);
     if ((r = off_load_identity(c, &id)) != 0)
         return r;
-    off_read_name(c, founder);
+    if ((r = off_read_name(c, id, founder)) != 0)
+        goto out;
     if ((r = agah_local_found(id, name, founder, now, &l)) != 0) {
         r = cli_fail(EXIT_FAIL, "cannot make the founding records: %s", agah_strerror(r));
         goto out;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sodium.h>
 #include <uv.h>
 #ifdef __GLIBC__
@@ -28,6 +29,7 @@
 #define AGAHD_KEYFILE "identity.key"
 #define AGAHD_SOCKET "agahd.sock"
 #define AGAHD_STORE "store.db"
+#define AGAHD_STOREKEY "store.key"
 /* --check prints at most this many problems, then only counts them. */
 #define AGAHD_CHECK_SHOW 20
 #define AGAHD_MAX_PEERS 64
@@ -104,10 +106,12 @@ static const char help_text[] =
     "        check over the whole file, then re-verifies every stored record: its\n"
     "        signature and canonical encoding, that its id is the hash of its bytes,\n"
     "        that the indexed columns match the record, and that every record belongs\n"
-    "        to the one community founded by the store's genesis record. It opens the\n"
-    "        store read-only and needs no passphrase, so it works on a full disk and\n"
-    "        beside a running agahd (it reads one consistent snapshot). Prints one\n"
-    "        line per problem (the first 20) and a summary.\n"
+    "        to the one community founded by the store's genesis record. The records\n"
+    "        are sealed under the store key, so it opens the identity (asking for the\n"
+    "        passphrase as agahd does) to read DIR/store.key. It opens the store\n"
+    "        read-only, so it works on a full disk and beside a running agahd (it\n"
+    "        reads one consistent snapshot). Prints one line per problem (the first\n"
+    "        20) and a summary.\n"
     "    --help\n"
     "        Print this help and exit.\n"
     "    --version\n"
@@ -133,8 +137,10 @@ static const char help_text[] =
     "\n"
     "FILES\n"
     "    DIR/identity.key   this node's identity, encrypted under the passphrase\n"
-    "    DIR/community      the community's private state, encrypted\n"
-    "    DIR/store.db       the record store (SQLite)\n"
+    "    DIR/community      the community's private state and peers, encrypted\n"
+    "    DIR/store.key      the store key and your name, encrypted to the identity\n"
+    "    DIR/store.db       the record store (SQLite), each record sealed under the\n"
+    "                       store key\n"
     "    DIR/agahd.lock     held while an agahd serves DIR\n"
     "    DIR/agahd.sock     the control socket (mode 0600) used by `agah`\n"
     "\n"
@@ -145,6 +151,7 @@ static const char help_text[] =
     "        with --check, the store is damaged or cannot be read\n"
     "    2   bad usage; no identity or no community in DIR; another agahd already\n"
     "        serves DIR; a wrong or missing passphrase; with --check, no store in DIR\n"
+    "        (said before any passphrase is asked for)\n"
     "    5   the process cannot be made safe to hold keys (core dumps or\n"
     "        PR_SET_DUMPABLE cannot be turned off)\n"
     "\n"
@@ -462,6 +469,12 @@ static int check_row(void *ctx, int64_t rowid, const struct store_rec *sr)
         check_problem(c, rowid, NULL, "malformed columns");
         return 0;
     }
+    if (sr->bytes == NULL) {
+        check_problem(c, rowid, sr->id,
+                      "does not verify: its sealed bytes do not open under this node's store "
+                      "key (altered, or another node's)");
+        return 0;
+    }
     /* The full decoder, signature included: nothing read back is trusted. */
     if ((rc = agah_rec_decode(sr->bytes, sr->len, NULL, &r, &why)) != 0) {
         (void)snprintf(msg, sizeof msg, "does not verify: %s",
@@ -476,8 +489,7 @@ static int check_row(void *ctx, int64_t rowid, const struct store_rec *sr)
     if (r.type != sr->type || memcmp(r.author, sr->author, AGAH_PK_LEN) != 0 ||
         r.created != sr->created || r.expires != sr->expires ||
         !check_opt(sr->ref, r.type > AGAH_REC_ALERT ? r.u.sealed.ref : NULL) ||
-        !check_opt(sr->epoch, r.type >= AGAH_REC_ALERT ? r.u.sealed.epoch : NULL) ||
-        (sr->lookup != NULL && r.type != AGAH_REC_ALERT)) {
+        !check_opt(sr->epoch, r.type >= AGAH_REC_ALERT ? r.u.sealed.epoch : NULL)) {
         check_problem(c, rowid, sr->id, "its indexed columns do not match its bytes");
         return 0;
     }
@@ -496,12 +508,59 @@ static int check_row(void *ctx, int64_t rowid, const struct store_rec *sr)
     return 0;
 }
 
-/* agahd --check: exit 0 sound, 1 damaged or unreadable, 2 no store. */
-static int check_store(const char *dir)
+/* The store key for --check: the identity is opened (with the passphrase
+ * if it has one) and DIR/store.key read, writing nothing. Returns 0 or an
+ * exit status after printing why. `sk` is the caller's to free. */
+static int check_key(const char *dir, const struct opts *o, struct agah_storekey **sk)
+{
+    char kpath[AGAH_PATH_MAX], spath[AGAH_PATH_MAX];
+    struct agah_identity *id = NULL;
+    struct agah_why why = {{0}};
+    uint8_t pk[AGAH_PK_LEN];
+    char *pass = NULL;
+    size_t passlen = 0;
+    int no_pass = 1, r;
+
+    if (agah_datadir_path(dir, AGAHD_KEYFILE, kpath) != 0 ||
+        agah_datadir_path(dir, AGAHD_STOREKEY, spath) != 0) {
+        (void)fprintf(stderr, "agahd: the data directory path %s is too long\n", dir);
+        return EXIT_USAGE;
+    }
+    if (agah_keyfile_peek(kpath, pk, &no_pass, &why) == 0 && !no_pass &&
+        (r = agah_passphrase_get(o->passfile, "agahd: passphrase for the identity key: ", 0,
+                                 &pass, &passlen, &why)) != 0) {
+        (void)fprintf(stderr, "agahd: %s\n", why.msg[0] ? why.msg : agah_strerror(r));
+        return EXIT_USAGE;
+    }
+    r = agah_keyfile_read(kpath, pass, passlen, &id, &why);
+    if (pass != NULL)
+        agah_passphrase_free(pass, passlen);
+    agah_passphrase_env_forget();
+    if (r != 0) {
+        (void)fprintf(stderr, "agahd: check: %s\n",
+                      r == AGAH_EPASS ? "wrong passphrase" : why.msg[0] ? why.msg
+                                                                        : agah_strerror(r));
+        return EXIT_USAGE;
+    }
+    r = agah_storekey_read(spath, id, sk, &why);
+    agah_identity_free(id);
+    if (r == AGAH_ENOENT)
+        (void)fprintf(stderr, "agahd: check: there is no %s: the store is of an older agah; "
+                              "start agahd once to migrate it, then check\n", spath);
+    else if (r != 0)
+        (void)fprintf(stderr, "agahd: check: %s\n", why.msg[0] ? why.msg : agah_strerror(r));
+    return r == 0 ? 0 : EXIT_FAIL;
+}
+
+/* agahd --check: exit 0 sound, 1 damaged or unreadable, 2 no store (or a
+ * wrong passphrase). */
+static int check_store(const char *dir, const struct opts *o)
 {
     char path[AGAH_PATH_MAX];
     struct agah_why why = {{0}};
+    struct agah_storekey *sk = NULL;
     struct store *s = NULL;
+    struct stat sb;
     struct check c;
     int r, status = EXIT_FAIL;
 
@@ -510,7 +569,16 @@ static int check_store(const char *dir)
         (void)fprintf(stderr, "agahd: the data directory path %s is too long\n", dir);
         return EXIT_USAGE;
     }
-    if ((r = store_open_readonly(path, &s, &why)) != 0) {
+    /* Before any passphrase is asked for. */
+    if (stat(path, &sb) != 0) {
+        (void)fprintf(stderr, "agahd: check: store: there is no %s\n", path);
+        return EXIT_USAGE;
+    }
+    if ((r = check_key(dir, o, &sk)) != 0)
+        return r;
+    r = store_open_readonly(path, sk->key, &s, &why);
+    agah_storekey_free(sk);
+    if (r != 0) {
         (void)fprintf(stderr, "agahd: check: %s\n", why.msg[0] ? why.msg : agah_strerror(r));
         return r == AGAH_ENOENT ? EXIT_USAGE : EXIT_FAIL;
     }
@@ -716,7 +784,7 @@ int main(int argc, char **argv)
             (void)fprintf(stderr, "agahd: %s\n", why.msg[0] ? why.msg : agah_strerror(r));
             return EXIT_USAGE;
         }
-        return check_store(dir);
+        return check_store(dir, &o);
     }
     if ((r = agah_datadir_resolve(o.data, dir, &why)) != 0 ||
         (r = agah_datadir_ensure(dir, &why)) != 0) {

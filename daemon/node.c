@@ -62,7 +62,6 @@ struct node {
     int lock_fd;
     struct agah_identity *id;
     struct agah_local *local;  /* sodium memory: network secret, epoch keys */
-    uint8_t *lookup_key;       /* sodium memory, 32 bytes */
     /* One decrypted body at a time, in guarded memory allocated once:
      * sodium_malloc per record would cost more than the decryption. */
     struct agah_alert_body *body;
@@ -579,8 +578,6 @@ static int node__membership_changed(struct node *n)
 /* Decrypts the stored alerts sealed under an epoch whose key just arrived. */
 struct node_decrypt {
     struct node *n;
-    struct { uint8_t id[AGAH_HASH_LEN]; uint8_t lookup[32]; } *v;
-    size_t cnt, cap;
     /* Set only by node_open's rebuild, which reads back records this node
      * verified before it stored them, so it skips the signature check. */
     int stored;
@@ -600,24 +597,8 @@ static int node__decrypt_cb(void *ctx, const struct store_rec *sr)
         return 0;
     if (node__open_alert(d->n, &r, body)) {
         rc = alerts_add(&d->n->alerts, r.id, r.author, r.created, r.expires, body);
-        if (rc >= 0 && body->target[0] != '\0' && sr->lookup == NULL) {
-            if (d->cnt == d->cap) {
-                size_t cap = d->cap == 0 ? 64 : d->cap * 2;
-                void *p = realloc(d->v, cap * sizeof *d->v);
-                if (p == NULL) {
-                    rc = AGAH_ENOMEM;
-                    goto out;
-                }
-                d->v = p;
-                d->cap = cap;
-            }
-            memcpy(d->v[d->cnt].id, r.id, AGAH_HASH_LEN);
-            agah_lookup_hash(d->n->lookup_key, body->target, d->v[d->cnt].lookup);
-            d->cnt++;
-        }
         rc = rc < 0 ? rc : 0;
     }
-out:
     sodium_memzero(body, sizeof *body);
     return rc;
 }
@@ -625,13 +606,7 @@ out:
 static int node__decrypt_epoch(struct node *n, const uint8_t epoch[AGAH_HASH_LEN])
 {
     struct node_decrypt d = {.n = n};
-    int r = store_scan_epoch_alerts(n->store, epoch, node__decrypt_cb, &d);
-    if (r == 0 && d.cnt > 0)
-        r = store_begin(n->store);
-    for (size_t i = 0; r == 0 && i < d.cnt; i++)
-        r = store_set_lookup(n->store, d.v[i].id, d.v[i].lookup);
-    free(d.v);
-    return r;
+    return store_scan_epoch_alerts(n->store, epoch, node__decrypt_cb, &d);
 }
 
 /* Follows the chain links back from an epoch whose key this node holds:
@@ -806,7 +781,6 @@ static int node__accept(struct node *n, const struct agah_rec *r, int durable)
 {
     struct store_rec sr;
     struct agah_alert_body *body = NULL;
-    uint8_t lookup[32];
     int readable = 0, rc, added_memb = 0;
 
     memset(&sr, 0, sizeof sr);
@@ -825,10 +799,6 @@ static int node__accept(struct node *n, const struct agah_rec *r, int durable)
     if (r->type == AGAH_REC_ALERT) {
         body = n->body;
         readable = node__open_alert(n, r, body);
-        if (readable && body->target[0] != '\0') {
-            agah_lookup_hash(n->lookup_key, body->target, lookup);
-            sr.lookup = lookup;
-        }
     }
     /* Membership first, so a full table refuses before anything is written. */
     if (r->type <= AGAH_REC_EPOCH) {
@@ -1243,7 +1213,7 @@ static int node__load_memb(void *ctx, const struct store_rec *sr)
 
 struct node_load {
     struct node *n;
-    struct node_decrypt lookups;
+    struct node_decrypt decrypt;
 };
 
 static int node__load_rest(void *ctx, const struct store_rec *sr)
@@ -1257,7 +1227,7 @@ static int node__load_rest(void *ctx, const struct store_rec *sr)
         n->n_alerts++;
         /* Only alerts this node has a key for are worth a decode. */
         if (sr->epoch != NULL && node__key(n, sr->epoch) != NULL)
-            rc = node__decrypt_cb(&l->lookups, sr);
+            rc = node__decrypt_cb(&l->decrypt, sr);
     } else if (sr->ref != NULL) {
         rc = alerts_annot_add(&n->alerts, sr->id, sr->ref, sr->author, sr->created, sr->type);
     }
@@ -1303,27 +1273,81 @@ static int node__open_missing_epochs(struct node *n)
     return rc;
 }
 
+static int node__addr_ok(const char *addr);
+static int node__path(char out[AGAH_PATH_MAX], const char *dir, const char *name);
+
+/* Adds a peer address to the community file's list in memory; 1 added,
+ * 0 already there or the list is full (the net keeps as many). */
+static int node__peer_keep(struct node *n, const char *addr)
+{
+    struct agah_local *l = n->local;
+    for (size_t i = 0; i < l->n_peers; i++)
+        if (strcmp(l->peers[i], addr) == 0)
+            return 0;
+    if (l->n_peers >= AGAH_LOCAL_MAX_PEERS)
+        return 0;
+    (void)snprintf(l->peers[l->n_peers++], AGAH_ADDR_MAX, "%s", addr);
+    return 1;
+}
+
+/* What an older store's plaintext peers table held moves into the
+ * community file (written by node__store_open once the store is open). */
+struct node_legacy {
+    struct node *n;
+    size_t added;
+};
+
+static void node__legacy_peer(void *ctx, const char *addr)
+{
+    struct node_legacy *lg = ctx;
+    if (node__addr_ok(addr))
+        lg->added += (size_t)node__peer_keep(lg->n, addr);
+}
+
+/* Opens store.db under the store key from DIR/store.key (made on the
+ * first open by this agah, with the plaintext DIR/name moved into it). A
+ * store of an older agah is sealed on the way (store_open). */
+static int node__store_open(struct node *n, const char *db_path, struct agah_why *why)
+{
+    struct agah_storekey *sk = NULL;
+    struct node_legacy lg = {n, 0};
+    char sk_path[AGAH_PATH_MAX];
+    struct stat sb;
+    int rc, sealed = 0;
+
+    /* A sealed store whose key file is gone (destroyed on purpose, or the
+     * directory copied without it) is unreadable for good: say so, rather
+     * than make a new key under which nothing opens. */
+    if (node__path(sk_path, n->dir, "store.key") != 0)
+        return agah_fail(why, AGAH_EINVAL, "data directory path too long");
+    if (stat(sk_path, &sb) != 0 && errno == ENOENT && store_is_sealed(db_path, &sealed) == 0 &&
+        sealed)
+        return agah_fail(why, AGAH_ECRYPTO,
+                         "%s is sealed under a store key, but %s is gone: the store cannot "
+                         "be read; move store.db away to start with an empty one, which "
+                         "peers fill again",
+                         db_path, sk_path);
+    if ((rc = agah_storekey_open(n->dir, n->id, &sk, why)) != 0)
+        return rc;
+    rc = store_open(db_path, sk->key, node__legacy_peer, &lg, &n->store, why);
+    agah_storekey_free(sk);
+    if (rc == 0 && lg.added > 0 &&
+        (rc = agah_local_write(n->local_path, n->id, n->local)) != 0)
+        rc = agah_fail(why, rc, "cannot write %s: %s", n->local_path, agah_strerror(rc));
+    return rc;
+}
+
 static int node__load(struct node *n, struct agah_why *why)
 {
-    struct node_load l = {.n = n, .lookups = {.n = n, .stored = 1}};
+    struct node_load l = {.n = n, .decrypt = {.n = n, .stored = 1}};
     int rc;
 
     if ((rc = store_tombstone_scan(n->store, node__load_tomb, n)) != 0 ||
         (rc = store_scan(n->store, AGAH_REC_GENESIS, AGAH_REC_EPOCH, node__load_memb, n)) != 0 ||
         (rc = memb_recompute(&n->memb)) != 0 || (rc = node__open_missing_epochs(n)) != 0 ||
         (rc = store_scan(n->store, AGAH_REC_ALERT, AGAH_REC_RETRACT, node__load_rest, &l)) != 0)
-        goto out;
-    node__names(n);
-    if (l.lookups.cnt > 0 && (rc = store_begin(n->store)) != 0)
-        goto out;
-    for (size_t i = 0; rc == 0 && i < l.lookups.cnt; i++)
-        rc = store_set_lookup(n->store, l.lookups.v[i].id, l.lookups.v[i].lookup);
-    if (rc == 0)
-        rc = store_commit(n->store);
-out:
-    free(l.lookups.v);
-    if (rc != 0)
         return agah_fail(why, rc, "cannot load %s/store.db: %s", n->dir, agah_strerror(rc));
+    node__names(n);
     return 0;
 }
 
@@ -1394,14 +1418,12 @@ int node_open(const char *data_dir, const char *passphrase, size_t passlen,
     for (size_t i = 0; i < n->local->n_epochs; i++)
         if ((rc = idmap_put(&n->ekeys, n->local->epochs[i].id, (uint32_t)i)) != 0)
             goto out;
-    if ((n->lookup_key = sodium_malloc(32)) == NULL ||
-        (n->body = sodium_malloc(sizeof *n->body)) == NULL ||
+    if ((n->body = sodium_malloc(sizeof *n->body)) == NULL ||
         netsecret_cache_new(&n->nets) != 0) {
         rc = AGAH_ENOMEM;
         goto out;
     }
-    agah_lookup_key_derive(n->local->network_secret, n->lookup_key);
-    if ((rc = store_open(db_path, &n->store, why)) != 0 || (rc = node__load(n, why)) != 0)
+    if ((rc = node__store_open(n, db_path, why)) != 0 || (rc = node__load(n, why)) != 0)
         goto out;
     /* Chain links not followed yet (a join code's keys, an older store). */
     for (size_t i = 0; i < n->local->n_epochs; i++) {
@@ -1440,9 +1462,6 @@ int node_open(const char *data_dir, const char *passphrase, size_t passlen,
         else if (ir < 0)
             log_warn("bootstrap record %zu not imported: %s", i, w.msg);
     }
-    for (size_t i = 0; i < n->local->n_peers; i++)
-        if (store_peer_put(n->store, n->local->peers[i], node_now(n)) < 0)
-            log_warn("cannot remember a bootstrap peer");
     n->opened_at = node_now(n);
     n->rekey_at = n->opened_at;
     (void)node__maintain(n);
@@ -1472,8 +1491,6 @@ void node_close(struct node *n)
     memb_free(&n->memb);
     idmap_free(&n->ekeys);
     netsecret_cache_free(n->nets);
-    if (n->lookup_key != NULL)
-        sodium_free(n->lookup_key);
     if (n->body != NULL)
         sodium_free(n->body);
     agah_local_free(n->local);
@@ -1650,30 +1667,19 @@ static int node__addr_ok(const char *addr)
 
 int node_peer_remember(struct node *n, const char *addr)
 {
-    int r;
     if (!node__addr_ok(addr))
         return AGAH_EINVAL;
-    if ((r = store_begin(n->store)) != 0 || (r = store_peer_put(n->store, addr, node_now(n))) != 0)
-        return r;
-    return node_flush(n);
-}
-
-struct node_peers_ctx {
-    void (*cb)(void *ctx, const char *addr);
-    void *ctx;
-};
-
-static int node__peers_cb(void *ctx, const char *addr)
-{
-    struct node_peers_ctx *p = ctx;
-    p->cb(p->ctx, addr);
-    return 0;
+    /* Peers live only in the encrypted community file (issue 23). */
+    if (node__peer_keep(n, addr) == 0)
+        return 0;
+    return agah_local_write(n->local_path, n->id, n->local);
 }
 
 int node_peers_foreach(struct node *n, void (*cb)(void *ctx, const char *addr), void *ctx)
 {
-    struct node_peers_ctx p = {cb, ctx};
-    return store_peer_scan(n->store, node__peers_cb, &p);
+    for (size_t i = 0; i < n->local->n_peers; i++)
+        cb(ctx, n->local->peers[i]);
+    return 0;
 }
 
 int node_set_listen_addr(struct node *n, const char *addr)
@@ -2010,9 +2016,7 @@ int node_invite(struct node *n, const uint8_t pk[AGAH_PK_LEN], int role, const c
         node__join_peer(j, peer);
     if (n->listen_addr[0] != '\0')
         node__join_peer(j, n->listen_addr);
-    if ((rc = store_peer_scan(n->store, node__peers_cb,
-                              &(struct node_peers_ctx){node__join_peer, j})) != 0)
-        goto out;
+    (void)node_peers_foreach(n, node__join_peer, j);
     /* The newcomer is shown the inviter's name: the founder's is in the
      * genesis record, anyone else's in its own admission, which goes along. */
     if (!node__is_me(n, n->memb.founder)) {
@@ -2502,6 +2506,11 @@ int node_prune(struct node *n)
         rc = store_tombstone_expire(n->store, now, node__tomb_gone, n);
     if (rc == 0)
         rc = node_flush(n);
+    /* secure_delete zeroed the pruned rows in the file; older copies of
+     * their pages wait in the WAL until overwritten. Not fatal: a reader
+     * holding a snapshot only delays it to the next prune. */
+    if (rc == 0 && pruned > 0 && store_wal_truncate(n->store) != 0)
+        log_debug("store: the WAL could not be truncated after a prune; next time");
 out:
     free(rows.v);
     if (rc != 0)

@@ -1,8 +1,10 @@
 /* The SQLite store behind node.c: one connection, every statement prepared
  * once at open and reused, the schema versioned with PRAGMA user_version and
  * migrated in code. WAL with synchronous=FULL makes a commit durable when it
- * returns (R1). Records are kept exactly as received; nothing here is
- * plaintext. */
+ * returns (R1). Records are kept exactly as received, each sealed with
+ * XChaCha20-Poly1305 under the node's store key, so a seized store.db
+ * without DATA_DIR/store.key (itself sealed under the identity) gives away
+ * no name, reason or peer; secure_delete zeroes what is deleted. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sqlite3.h>
+#include <sodium.h>
 #include "log.h"
 #include "store.h"
 
@@ -27,8 +30,17 @@
  * CPU when it takes in 100,000 records from a peer (docs/BENCHMARKS.md). */
 #define STORE_CACHE_KIB "1024"
 
-/* Schema migrations: entry i takes user_version i to i + 1. Append only. */
-static const char *const store__migrations[] = {
+struct store;
+static int store__mig_seal(struct store *s, store_peer_cb legacy_peer, void *ctx,
+                           struct agah_why *why);
+
+/* Schema migrations: entry i takes user_version i to i + 1. Append only.
+ * An entry is SQL, or a function for what SQL alone cannot do. */
+static const struct {
+    const char *sql;
+    int (*fn)(struct store *s, store_peer_cb legacy_peer, void *ctx, struct agah_why *why);
+} store__migrations[] = {
+    {
     /* A rowid table: rows are appended in arrival order and the random
      * 32-byte ids live in a small unique index, instead of scattering
      * whole records (hundreds of bytes each) across a WITHOUT ROWID tree
@@ -50,41 +62,66 @@ static const char *const store__migrations[] = {
     "CREATE INDEX records_ref ON records(ref);"
     "CREATE TABLE tombstones (id BLOB PRIMARY KEY NOT NULL, until INTEGER NOT NULL)"
     "  WITHOUT ROWID;"
-    "CREATE TABLE peers (addr TEXT PRIMARY KEY NOT NULL, added INTEGER NOT NULL);",
+    "CREATE TABLE peers (addr TEXT PRIMARY KEY NOT NULL, added INTEGER NOT NULL);", NULL},
     /* Nothing ever looked a row up by its lookup hash (check answers from
      * memory), and the index cost every insert a random page: a third of
      * ingest's SQLite time at 100,000 records. */
-    "DROP INDEX IF EXISTS records_lookup;",
+    {"DROP INDEX IF EXISTS records_lookup;", NULL},
+    /* Issue 23: every row sealed under the store key, no `lookup` column
+     * (a hash of each target under a key every member and relay holds),
+     * no plaintext `peers` table (the community file keeps them). */
+    {NULL, store__mig_seal},
 };
 #define STORE_VERSION ((int)(sizeof store__migrations / sizeof store__migrations[0]))
 
 enum {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-    ST_PUT, ST_DELETE, ST_GET, ST_SET_LOOKUP, ST_COUNT,
+    ST_PUT, ST_DELETE, ST_GET, ST_COUNT,
     ST_SCAN, ST_SCAN_IDS, ST_SCAN_AUTHOR, ST_SCAN_REF, ST_SCAN_EPOCH, ST_SCAN_EXPIRED,
     ST_TOMB_PUT, ST_TOMB_SCAN, ST_TOMB_OLD, ST_TOMB_DEL,
-    ST_PEER_PUT, ST_PEER_SCAN,
     ST_N
 };
 
 #define STORE_COLS "id, type, author, created, expires, ref, epoch"
+/* The current table: the clear columns queries need, and `bytes`, which
+ * holds nonce(24) || XChaCha20-Poly1305(record) with the associated data
+ * STORE_AD || id, so a sealed body cannot be moved to another row. */
+#define STORE_TABLE(name)                                                                   \
+    "CREATE TABLE " name " ("                                                               \
+    "  id BLOB NOT NULL UNIQUE,"                                                            \
+    "  type INTEGER NOT NULL,"                                                              \
+    "  author BLOB NOT NULL,"                                                               \
+    "  created INTEGER NOT NULL,"                                                           \
+    "  expires INTEGER NOT NULL,"                                                           \
+    "  ref BLOB,"                                                                           \
+    "  epoch BLOB,"                                                                         \
+    "  bytes BLOB NOT NULL"                                                                 \
+    ");"
+#define STORE_INDEXES                                                                       \
+    "CREATE INDEX records_author ON records(author);"                                       \
+    "CREATE INDEX records_created ON records(created, id);"                                 \
+    "CREATE INDEX records_ref ON records(ref);"
+#define STORE_AD "agah-store-v1 records"
+#define STORE_AD_LEN (sizeof STORE_AD - 1)
+#define STORE_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define STORE_SEAL_OVERHEAD (STORE_NONCE + crypto_aead_xchacha20poly1305_ietf_ABYTES)
+#define STORE_SEALED_MAX (AGAH_REC_MAX + STORE_SEAL_OVERHEAD)
 
 static const char *const store__sql[ST_N] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_PUT] = "INSERT OR IGNORE INTO records (id, type, author, created, expires, ref, "
-               "epoch, lookup, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+               "epoch, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_DELETE] = "DELETE FROM records WHERE id = ?1",
     [ST_GET] = "SELECT bytes FROM records WHERE id = ?1",
-    [ST_SET_LOOKUP] = "UPDATE records SET lookup = ?2 WHERE id = ?1",
     [ST_COUNT] = "SELECT count(*) FROM records",
-    [ST_SCAN] = "SELECT " STORE_COLS ", lookup, bytes FROM records "
+    [ST_SCAN] = "SELECT " STORE_COLS ", bytes FROM records "
                 "WHERE type BETWEEN ?1 AND ?2 ORDER BY created, id",
     [ST_SCAN_IDS] = "SELECT created, id FROM records ORDER BY created, id",
     [ST_SCAN_AUTHOR] = "SELECT " STORE_COLS " FROM records WHERE author = ?1",
     [ST_SCAN_REF] = "SELECT " STORE_COLS " FROM records WHERE ref = ?1",
-    [ST_SCAN_EPOCH] = "SELECT " STORE_COLS ", lookup, bytes FROM records "
+    [ST_SCAN_EPOCH] = "SELECT " STORE_COLS ", bytes FROM records "
                       "WHERE type = 5 AND epoch = ?1",
     /* expires is stored as a signed 64-bit integer: values past 2^63 read
      * back negative, so "> 0" keeps them out of "already expired". */
@@ -94,14 +131,14 @@ static const char *const store__sql[ST_N] = {
     [ST_TOMB_SCAN] = "SELECT id, until FROM tombstones",
     [ST_TOMB_OLD] = "SELECT id FROM tombstones WHERE until <= ?1",
     [ST_TOMB_DEL] = "DELETE FROM tombstones WHERE until <= ?1",
-    [ST_PEER_PUT] = "INSERT OR IGNORE INTO peers (addr, added) VALUES (?1, ?2)",
-    [ST_PEER_SCAN] = "SELECT addr FROM peers ORDER BY added, addr",
 };
 
 struct store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_N];
     int in_txn;
+    uint8_t *key;    /* the store key, guarded memory */
+    uint8_t *sealed; /* STORE_SEALED_MAX bytes for store_put (ciphertext) */
 };
 
 /* Runs a statement that returns no rows, then resets it. A failure is
@@ -171,95 +208,293 @@ static int store__col_opt(sqlite3_stmt *st, int i, uint8_t *buf, size_t n, const
     return 0;
 }
 
+/* Seals a record for the `bytes` column: nonce || ciphertext into `out`
+ * (len + STORE_SEAL_OVERHEAD bytes), under a fresh random nonce. */
+static int store__seal(const uint8_t *key, const uint8_t id[AGAH_HASH_LEN], const uint8_t *m,
+                       size_t len, uint8_t *out)
+{
+    uint8_t ad[STORE_AD_LEN + AGAH_HASH_LEN];
+    unsigned long long clen = 0;
+
+    memcpy(ad, STORE_AD, STORE_AD_LEN);
+    memcpy(ad + STORE_AD_LEN, id, AGAH_HASH_LEN);
+    randombytes_buf(out, STORE_NONCE);
+    if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + STORE_NONCE, &clen, m, len, ad,
+                                                   sizeof ad, NULL, out, key) != 0 ||
+        clen != len + STORE_SEAL_OVERHEAD - STORE_NONCE)
+        return AGAH_EINTERNAL;
+    return 0;
+}
+
+/* Opens column `i` of the current row, sealed for record `id`, into `out`
+ * (room for the column's length less STORE_SEAL_OVERHEAD; AGAH_REC_MAX is
+ * always enough). AGAH_EIO for a column of impossible size, AGAH_ECRYPTO
+ * when it does not open (another key, or altered). */
+static int store__unseal(const struct store *s, sqlite3_stmt *st, int i,
+                         const uint8_t id[AGAH_HASH_LEN], uint8_t *out, size_t *len)
+{
+    uint8_t ad[STORE_AD_LEN + AGAH_HASH_LEN];
+    const uint8_t *c = sqlite3_column_blob(st, i);
+    int n = sqlite3_column_bytes(st, i);
+    unsigned long long mlen = 0;
+
+    if (c == NULL || n <= (int)STORE_SEAL_OVERHEAD || n > (int)STORE_SEALED_MAX)
+        return AGAH_EIO;
+    memcpy(ad, STORE_AD, STORE_AD_LEN);
+    memcpy(ad + STORE_AD_LEN, id, AGAH_HASH_LEN);
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &mlen, NULL, c + STORE_NONCE,
+                                                   (unsigned long long)n - STORE_NONCE, ad,
+                                                   sizeof ad, c, s->key) != 0)
+        return AGAH_ECRYPTO;
+    *len = (size_t)mlen;
+    return 0;
+}
+
+/* Guarded memory for one opened record, wiped and freed by store__plain_free. */
+static uint8_t *store__plain_new(void)
+{
+    return sodium_malloc(AGAH_REC_MAX);
+}
+
+static void store__plain_free(uint8_t *p)
+{
+    if (p == NULL)
+        return;
+    sodium_memzero(p, AGAH_REC_MAX);
+    sodium_free(p);
+}
+
+/* The columns of the current row (STORE_COLS first) into `rec`; with
+ * `plain`, also column 7 opened into it. */
+static int store__row(const struct store *s, sqlite3_stmt *st, uint8_t *plain,
+                      uint8_t ref[AGAH_HASH_LEN], uint8_t epoch[AGAH_HASH_LEN],
+                      struct store_rec *rec)
+{
+    int r;
+    memset(rec, 0, sizeof *rec);
+    if (store__col_fixed(st, 0, rec->id, AGAH_HASH_LEN) != 0 ||
+        store__col_fixed(st, 2, rec->author, AGAH_PK_LEN) != 0 ||
+        store__col_opt(st, 5, ref, AGAH_HASH_LEN, &rec->ref) != 0 ||
+        store__col_opt(st, 6, epoch, AGAH_HASH_LEN, &rec->epoch) != 0)
+        return AGAH_EIO;
+    rec->type = sqlite3_column_int(st, 1);
+    rec->created = (uint64_t)sqlite3_column_int64(st, 3);
+    rec->expires = (uint64_t)sqlite3_column_int64(st, 4);
+    if (plain == NULL)
+        return 0;
+    if ((r = store__unseal(s, st, 7, rec->id, plain, &rec->len)) != 0)
+        return r;
+    if (rec->len == 0 || rec->len > AGAH_REC_MAX)
+        return AGAH_EIO;
+    rec->bytes = plain;
+    return 0;
+}
+
 /* Runs a record query whose rows start with STORE_COLS, optionally followed
- * by lookup and bytes, calling cb for each row. */
+ * by the sealed bytes, calling cb for each row with the bytes opened. */
 static int store__run_rec(struct store *s, sqlite3_stmt *st, int with_bytes, store_rec_cb cb,
                           void *ctx)
 {
     int r = 0, rc;
-    uint8_t ref[AGAH_HASH_LEN], epoch[AGAH_HASH_LEN], lookup[32];
+    uint8_t ref[AGAH_HASH_LEN], epoch[AGAH_HASH_LEN];
+    uint8_t *plain = NULL;
 
+    if (with_bytes && (plain = store__plain_new()) == NULL) {
+        store__done(st);
+        return AGAH_ENOMEM;
+    }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_rec rec;
-        memset(&rec, 0, sizeof rec);
-        if (store__col_fixed(st, 0, rec.id, AGAH_HASH_LEN) != 0 ||
-            store__col_fixed(st, 2, rec.author, AGAH_PK_LEN) != 0 ||
-            store__col_opt(st, 5, ref, sizeof ref, &rec.ref) != 0 ||
-            store__col_opt(st, 6, epoch, sizeof epoch, &rec.epoch) != 0) {
-            r = AGAH_EIO;
+        if ((r = store__row(s, st, plain, ref, epoch, &rec)) != 0)
             break;
-        }
-        rec.type = sqlite3_column_int(st, 1);
-        rec.created = (uint64_t)sqlite3_column_int64(st, 3);
-        rec.expires = (uint64_t)sqlite3_column_int64(st, 4);
-        if (with_bytes) {
-            int n;
-            if (store__col_opt(st, 7, lookup, sizeof lookup, &rec.lookup) != 0) {
-                r = AGAH_EIO;
-                break;
-            }
-            rec.bytes = sqlite3_column_blob(st, 8);
-            n = sqlite3_column_bytes(st, 8);
-            if (rec.bytes == NULL || n <= 0 || n > AGAH_REC_MAX) {
-                r = AGAH_EIO;
-                break;
-            }
-            rec.len = (size_t)n;
-        }
-        if ((r = cb(ctx, &rec)) != 0)
+        r = cb(ctx, &rec);
+        if (plain != NULL)
+            sodium_memzero(plain, rec.len);
+        if (r != 0)
             break;
     }
     if (r == 0 && rc != SQLITE_DONE)
         r = AGAH_EIO;
-    (void)s;
+    store__plain_free(plain);
     store__done(st);
     return r;
 }
 
-static int store__migrate(struct store *s, struct agah_why *why)
+/* Copies every row of the old `records` table, in arrival order, into
+ * `records_sealed` with its bytes sealed under the store key. */
+static int store__mig_copy(struct store *s, struct agah_why *why)
+{
+    sqlite3_stmt *rd = NULL, *wr = NULL;
+    uint8_t *sealed = NULL;
+    int r = AGAH_EIO, rc;
+
+    if ((sealed = malloc(STORE_SEALED_MAX)) == NULL)
+        return agah_fail(why, AGAH_ENOMEM, "store: out of memory");
+    if (sqlite3_prepare_v2(s->db, "SELECT " STORE_COLS ", bytes FROM records ORDER BY rowid",
+                           -1, &rd, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "INSERT INTO records_sealed (" STORE_COLS ", bytes) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                           -1, &wr, NULL) != SQLITE_OK)
+        goto out;
+    while ((rc = sqlite3_step(rd)) == SQLITE_ROW) {
+        const uint8_t *id = sqlite3_column_blob(rd, 0), *m = sqlite3_column_blob(rd, 7);
+        int n = sqlite3_column_bytes(rd, 7);
+        if (id == NULL || sqlite3_column_bytes(rd, 0) != AGAH_HASH_LEN || m == NULL || n <= 0 ||
+            n > AGAH_REC_MAX) {
+            r = agah_fail(why, AGAH_EIO, "store: a row of the old store is malformed; "
+                                         "`agahd --check` with the older agah says more");
+            goto out;
+        }
+        if ((r = store__seal(s->key, id, m, (size_t)n, sealed)) != 0)
+            goto out;
+        r = AGAH_EIO;
+        for (int c = 0; c < 7; c++)
+            if (sqlite3_bind_value(wr, c + 1, sqlite3_column_value(rd, c)) != SQLITE_OK)
+                goto out;
+        if (sqlite3_bind_blob(wr, 8, sealed, n + (int)STORE_SEAL_OVERHEAD, SQLITE_STATIC) !=
+                SQLITE_OK ||
+            sqlite3_step(wr) != SQLITE_DONE || sqlite3_reset(wr) != SQLITE_OK)
+            goto out;
+    }
+    r = rc == SQLITE_DONE ? 0 : AGAH_EIO;
+out:
+    if (r == AGAH_EIO && why != NULL && why->msg[0] == '\0')
+        r = agah_fail(why, AGAH_EIO, "store: cannot seal the old rows: %s", sqlite3_errmsg(s->db));
+    (void)sqlite3_finalize(rd);
+    (void)sqlite3_finalize(wr);
+    free(sealed);
+    return r;
+}
+
+/* Hands the old plaintext peers table's addresses to the caller. */
+static int store__mig_peers(struct store *s, store_peer_cb legacy_peer, void *ctx)
 {
     sqlite3_stmt *st = NULL;
-    int version = -1, r = AGAH_EIO;
+    int rc;
+
+    if (legacy_peer == NULL)
+        return 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT addr FROM peers ORDER BY added, addr", -1, &st,
+                           NULL) != SQLITE_OK)
+        return AGAH_EIO;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *a = sqlite3_column_text(st, 0);
+        int n = sqlite3_column_bytes(st, 0);
+        char addr[AGAH_ADDR_MAX];
+        /* Skip anything the old store_peer_put could not have written. */
+        if (a == NULL || n <= 0 || n >= AGAH_ADDR_MAX)
+            continue;
+        memcpy(addr, a, (size_t)n);
+        addr[n] = '\0';
+        legacy_peer(ctx, addr);
+    }
+    (void)sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : AGAH_EIO;
+}
+
+/* Version 2 -> 3, inside the migration's transaction: seal every row, drop
+ * the lookup column (by rebuilding the table) and the peers table. The old
+ * pages are zeroed by secure_delete; store__migrate VACUUMs afterwards. */
+static int store__mig_seal(struct store *s, store_peer_cb legacy_peer, void *ctx,
+                           struct agah_why *why)
+{
+    char *err = NULL;
+    int r;
+
+    if (sqlite3_exec(s->db, STORE_TABLE("records_sealed"), NULL, NULL, &err) != SQLITE_OK) {
+        r = agah_fail(why, AGAH_EIO, "store: cannot make the sealed table: %s", err);
+        goto out;
+    }
+    if ((r = store__mig_copy(s, why)) != 0)
+        goto out;
+    if ((r = store__mig_peers(s, legacy_peer, ctx)) != 0) {
+        r = agah_fail(why, r, "store: cannot read the old peers table: %s", sqlite3_errmsg(s->db));
+        goto out;
+    }
+    if (sqlite3_exec(s->db,
+                     "DROP TABLE records; DROP TABLE peers;"
+                     "ALTER TABLE records_sealed RENAME TO records;" STORE_INDEXES,
+                     NULL, NULL, &err) != SQLITE_OK) {
+        r = agah_fail(why, AGAH_EIO, "store: cannot replace the old tables: %s", err);
+        goto out;
+    }
+    r = 0;
+out:
+    sqlite3_free(err);
+    return r;
+}
+
+/* One migration step and its version bump, in one transaction, so a crash
+ * leaves the file at one version or the next. */
+static int store__mig_step(struct store *s, int v, store_peer_cb legacy_peer, void *ctx,
+                           struct agah_why *why)
+{
+    char sql[64], *err = NULL;
+    int r = AGAH_EIO;
+
+    (void)snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK)
+        goto fail;
+    if (store__migrations[v].sql != NULL &&
+        sqlite3_exec(s->db, store__migrations[v].sql, NULL, NULL, &err) != SQLITE_OK)
+        goto fail;
+    if (store__migrations[v].fn != NULL &&
+        (r = store__migrations[v].fn(s, legacy_peer, ctx, why)) != 0)
+        goto rollback;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK ||
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, &err) != SQLITE_OK)
+        goto fail;
+    return 0;
+fail:
+    r = agah_fail(why, AGAH_EIO, "store: migration to version %d failed: %s", v + 1,
+                  err != NULL ? err : sqlite3_errmsg(s->db));
+rollback:
+    sqlite3_free(err);
+    if (sqlite3_get_autocommit(s->db) == 0)
+        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return r;
+}
+
+static int store__migrate(struct store *s, store_peer_cb legacy_peer, void *ctx,
+                          struct agah_why *why)
+{
+    sqlite3_stmt *st = NULL;
+    int version, r;
     char *err = NULL;
 
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW) {
         r = agah_fail(why, AGAH_EIO, "store: cannot read its schema version: %s",
                       sqlite3_errmsg(s->db));
-        goto out;
+        (void)sqlite3_finalize(st);
+        return r;
     }
     version = sqlite3_column_int(st, 0);
     /* No statement may be running while a migration drops anything. */
     (void)sqlite3_finalize(st);
-    st = NULL;
-    if (version > STORE_VERSION || version < 0) {
-        r = agah_fail(why, AGAH_EVERSION,
-                      "store: schema version %d is newer than this agahd knows (%d)", version,
-                      STORE_VERSION);
-        goto out;
+    if (version > STORE_VERSION || version < 0)
+        return agah_fail(why, AGAH_EVERSION,
+                         "store: schema version %d is newer than this agahd knows (%d)",
+                         version, STORE_VERSION);
+    for (int v = version; v < STORE_VERSION; v++)
+        if ((r = store__mig_step(s, v, legacy_peer, ctx, why)) != 0)
+            return r;
+    if (version == STORE_VERSION)
+        return 0;
+    /* secure_delete zeroed the old pages, but free pages stay in the file
+     * and the WAL kept copies: rebuild the file and empty the WAL, so no
+     * page of an older agah's plaintext survives. VACUUM's temporary copy
+     * (a file in SQLite's temp directory, not memory: 70 MB at 100,000
+     * alerts) holds the new, sealed pages only. */
+    if (sqlite3_exec(s->db, "VACUUM", NULL, NULL, &err) != SQLITE_OK ||
+        sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, &err) != SQLITE_OK) {
+        r = agah_fail(why, AGAH_EIO, "store: cannot rewrite the migrated file: %s",
+                      err != NULL ? err : sqlite3_errmsg(s->db));
+        sqlite3_free(err);
+        return r;
     }
-    for (int v = version; v < STORE_VERSION; v++) {
-        char sql[64];
-        /* Each step and its version bump commit together, so a crash
-         * leaves the file at one version or the next. */
-        (void)snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
-        if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK ||
-            sqlite3_exec(s->db, store__migrations[v], NULL, NULL, &err) != SQLITE_OK ||
-            sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK ||
-            sqlite3_exec(s->db, "COMMIT", NULL, NULL, &err) != SQLITE_OK) {
-            r = agah_fail(why, AGAH_EIO, "store: migration to version %d failed: %s", v + 1,
-                          err != NULL ? err : sqlite3_errmsg(s->db));
-            if (sqlite3_get_autocommit(s->db) == 0)
-                (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-            goto out;
-        }
-    }
-    r = 0;
-out:
-    sqlite3_free(err);
-    if (st != NULL)
-        (void)sqlite3_finalize(st);
-    return r;
+    return 0;
 }
 
 /* Makes the store, its WAL and its shared-memory index 0600 whatever the
@@ -290,7 +525,21 @@ static int store__mode_0600(const char *path, struct agah_why *why)
     return 0;
 }
 
-int store_open(const char *path, struct store **out, struct agah_why *why)
+/* A zeroed store holding a copy of the key in guarded memory. */
+static struct store *store__new(const uint8_t key[STORE_KEY_LEN])
+{
+    struct store *s = calloc(1, sizeof *s);
+    if (s == NULL || sodium_init() < 0 || (s->key = sodium_malloc(STORE_KEY_LEN)) == NULL ||
+        (s->sealed = malloc(STORE_SEALED_MAX)) == NULL) {
+        store_close(s);
+        return NULL;
+    }
+    memcpy(s->key, key, STORE_KEY_LEN);
+    return s;
+}
+
+int store_open(const char *path, const uint8_t key[STORE_KEY_LEN], store_peer_cb legacy_peer,
+               void *ctx, struct store **out, struct agah_why *why)
 {
     struct store *s = NULL;
     char *err = NULL;
@@ -299,8 +548,8 @@ int store_open(const char *path, struct store **out, struct agah_why *why)
     if ((r = store__mode_0600(path, why)) != 0)
         goto out;
     r = AGAH_EIO;
-    if ((s = calloc(1, sizeof *s)) == NULL) {
-        r = AGAH_ENOMEM;
+    if ((s = store__new(key)) == NULL) {
+        r = agah_fail(why, AGAH_ENOMEM, "store: out of memory");
         goto out;
     }
     if (sqlite3_open_v2(path, &s->db,
@@ -321,7 +570,7 @@ int store_open(const char *path, struct store **out, struct agah_why *why)
                       err != NULL ? err : sqlite3_errmsg(s->db));
         goto out;
     }
-    if ((r = store__migrate(s, why)) != 0)
+    if ((r = store__migrate(s, legacy_peer, ctx, why)) != 0)
         goto out;
     for (int i = 0; i < ST_N; i++) {
         if (sqlite3_prepare_v3(s->db, store__sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
@@ -340,7 +589,8 @@ out:
     return r;
 }
 
-int store_open_readonly(const char *path, struct store **out, struct agah_why *why)
+int store_open_readonly(const char *path, const uint8_t key[STORE_KEY_LEN], struct store **out,
+                        struct agah_why *why)
 {
     struct store *s = NULL;
     sqlite3_stmt *st = NULL;
@@ -352,7 +602,7 @@ int store_open_readonly(const char *path, struct store **out, struct agah_why *w
         r = agah_fail(why, AGAH_ENOENT, "store: there is no %s", path);
         goto out;
     }
-    if ((s = calloc(1, sizeof *s)) == NULL) {
+    if ((s = store__new(key)) == NULL) {
         r = AGAH_ENOMEM;
         goto out;
     }
@@ -381,8 +631,14 @@ int store_open_readonly(const char *path, struct store **out, struct agah_why *w
                       version);
         goto out;
     }
-    /* Older versions are not migrated here: a check writes nothing. The
-     * statements below need the current schema, and say so if it is not. */
+    /* Older versions are not migrated here: a check writes nothing. */
+    if (version < STORE_VERSION) {
+        r = agah_fail(why, AGAH_EIO,
+                      "store: %s is of an older agah (schema version %d); start agahd once "
+                      "to migrate it, then check",
+                      path, version);
+        goto out;
+    }
     for (int i = 0; i < ST_N; i++) {
         if (sqlite3_prepare_v3(s->db, store__sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
                                NULL) != SQLITE_OK) {
@@ -398,6 +654,28 @@ out:
     if (st != NULL)
         (void)sqlite3_finalize(st);
     store_close(s);
+    return r;
+}
+
+int store_is_sealed(const char *path, int *sealed)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    struct stat sb;
+    int r = AGAH_EIO;
+
+    if (stat(path, &sb) != 0)
+        return errno == ENOENT ? AGAH_ENOENT : AGAH_EIO;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==
+            SQLITE_OK &&
+        sqlite3_busy_timeout(db, STORE_BUSY_MS) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        *sealed = sqlite3_column_int(st, 0) >= 3;
+        r = 0;
+    }
+    (void)sqlite3_finalize(st);
+    (void)sqlite3_close(db);
     return r;
 }
 
@@ -439,44 +717,43 @@ int store_check_rows(struct store *s,
 {
     sqlite3_stmt *st = NULL;
     int r = AGAH_EIO, rc;
-    uint8_t ref[AGAH_HASH_LEN], epoch[AGAH_HASH_LEN], lookup[32];
+    uint8_t ref[AGAH_HASH_LEN], epoch[AGAH_HASH_LEN];
+    uint8_t *plain = NULL;
 
+    if ((plain = store__plain_new()) == NULL)
+        return AGAH_ENOMEM;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT " STORE_COLS ", lookup, bytes, rowid FROM records "
-                           "ORDER BY rowid",
+                           "SELECT " STORE_COLS ", bytes, rowid FROM records ORDER BY rowid",
                            -1, &st, NULL) != SQLITE_OK)
         goto out;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_rec rec;
         const struct store_rec *p = &rec;
-        int64_t rowid = sqlite3_column_int64(st, 9);
-        int n = sqlite3_column_bytes(st, 8);
+        int64_t rowid = sqlite3_column_int64(st, 8);
 
-        memset(&rec, 0, sizeof rec);
-        rec.bytes = sqlite3_column_blob(st, 8);
-        if (store__col_fixed(st, 0, rec.id, AGAH_HASH_LEN) != 0 ||
-            store__col_fixed(st, 2, rec.author, AGAH_PK_LEN) != 0 ||
-            store__col_opt(st, 5, ref, sizeof ref, &rec.ref) != 0 ||
-            store__col_opt(st, 6, epoch, sizeof epoch, &rec.epoch) != 0 ||
-            store__col_opt(st, 7, lookup, sizeof lookup, &rec.lookup) != 0 ||
-            sqlite3_column_type(st, 1) != SQLITE_INTEGER ||
+        /* A malformed or unopenable row is reported, not fatal: the check
+         * goes on to count the others. */
+        if (sqlite3_column_type(st, 1) != SQLITE_INTEGER ||
             sqlite3_column_type(st, 3) != SQLITE_INTEGER ||
-            sqlite3_column_type(st, 4) != SQLITE_INTEGER || rec.bytes == NULL || n <= 0 ||
-            n > AGAH_REC_MAX) {
+            sqlite3_column_type(st, 4) != SQLITE_INTEGER)
             p = NULL;
-        } else {
-            rec.type = sqlite3_column_int(st, 1);
-            rec.created = (uint64_t)sqlite3_column_int64(st, 3);
-            rec.expires = (uint64_t)sqlite3_column_int64(st, 4);
-            rec.len = (size_t)n;
+        else if ((r = store__row(s, st, plain, ref, epoch, &rec)) == AGAH_ECRYPTO) {
+            /* Sound columns, a seal that does not open. */
+            rec.bytes = NULL;
+            rec.len = 0;
+        } else if (r != 0) {
+            p = NULL;
         }
-        if ((r = cb(ctx, rowid, p)) != 0)
+        r = cb(ctx, rowid, p);
+        sodium_memzero(plain, AGAH_REC_MAX);
+        if (r != 0)
             goto out;
     }
     r = rc == SQLITE_DONE ? 0 : AGAH_EIO;
 out:
     if (st != NULL)
         (void)sqlite3_finalize(st);
+    store__plain_free(plain);
     return r;
 }
 
@@ -491,7 +768,27 @@ void store_close(struct store *s)
             (void)sqlite3_finalize(s->st[i]);
     /* Every statement is finalized, so close cannot report SQLITE_BUSY. */
     (void)sqlite3_close(s->db);
+    if (s->key != NULL)
+        sodium_free(s->key); /* wipes */
+    free(s->sealed);
     free(s);
+}
+
+int store_wal_truncate(struct store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int r = AGAH_EIO;
+
+    if ((r = store_commit(s)) != 0)
+        return r;
+    r = AGAH_EIO;
+    /* One row: busy (1 when a reader kept it from finishing), log, done. */
+    if (sqlite3_prepare_v2(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0)
+        r = 0;
+    (void)sqlite3_finalize(st);
+    return r;
 }
 
 int store_begin(struct store *s)
@@ -548,8 +845,8 @@ int store_put(struct store *s, const struct store_rec *rec)
         store__bind_u64(st, 5, rec->expires) != 0 ||
         store__bind_blob(st, 6, rec->ref, AGAH_HASH_LEN) != 0 ||
         store__bind_blob(st, 7, rec->epoch, AGAH_HASH_LEN) != 0 ||
-        store__bind_blob(st, 8, rec->lookup, 32) != 0 ||
-        store__bind_blob(st, 9, rec->bytes, rec->len) != 0) {
+        store__seal(s->key, rec->id, rec->bytes, rec->len, s->sealed) != 0 ||
+        store__bind_blob(st, 8, s->sealed, rec->len + STORE_SEAL_OVERHEAD) != 0) {
         store__done(st);
         return AGAH_EIO;
     }
@@ -574,8 +871,8 @@ int store_get(struct store *s, const uint8_t id[AGAH_HASH_LEN], uint8_t **buf, s
 {
     sqlite3_stmt *st = s->st[ST_GET];
     uint8_t *copy = NULL;
-    int r = AGAH_EIO, rc, n;
-    const void *p;
+    size_t n = 0, cap = 0;
+    int r = AGAH_EIO, rc, sealed;
 
     if (store__bind_blob(st, 1, id, AGAH_HASH_LEN) != 0)
         goto out;
@@ -586,34 +883,34 @@ int store_get(struct store *s, const uint8_t id[AGAH_HASH_LEN], uint8_t **buf, s
     }
     if (rc != SQLITE_ROW)
         goto out;
-    p = sqlite3_column_blob(st, 0);
-    n = sqlite3_column_bytes(st, 0);
-    if (p == NULL || n <= 0 || n > AGAH_REC_MAX)
+    /* Opened straight into the caller's buffer, of the record's size
+     * (store__unseal checks the column's bounds): the record leaves the
+     * store in clear only there. */
+    sealed = sqlite3_column_bytes(st, 0);
+    if (sealed <= (int)STORE_SEAL_OVERHEAD || sealed > (int)STORE_SEALED_MAX)
         goto out;
-    if ((copy = malloc((size_t)n)) == NULL) {
+    cap = (size_t)sealed - STORE_SEAL_OVERHEAD;
+    if ((copy = malloc(cap)) == NULL) {
         r = AGAH_ENOMEM;
         goto out;
     }
-    memcpy(copy, p, (size_t)n);
+    if ((r = store__unseal(s, st, 0, id, copy, &n)) != 0)
+        goto out;
+    if (n != cap) {
+        r = AGAH_EIO;
+        goto out;
+    }
     *buf = copy;
-    *len = (size_t)n;
+    *len = n;
     copy = NULL;
     r = 0;
 out:
-    free(copy);
+    if (copy != NULL) {
+        sodium_memzero(copy, cap);
+        free(copy);
+    }
     store__done(st);
     return r;
-}
-
-int store_set_lookup(struct store *s, const uint8_t id[AGAH_HASH_LEN], const uint8_t lookup[32])
-{
-    sqlite3_stmt *st = s->st[ST_SET_LOOKUP];
-    if (store__bind_blob(st, 1, id, AGAH_HASH_LEN) != 0 ||
-        store__bind_blob(st, 2, lookup, 32) != 0) {
-        store__done(st);
-        return AGAH_EIO;
-    }
-    return store__exec(s, ST_SET_LOOKUP);
 }
 
 int store_count(struct store *s, uint64_t *count)
@@ -759,41 +1056,4 @@ int store_tombstone_expire(struct store *s, uint64_t now,
         return AGAH_EIO;
     }
     return store__exec(s, ST_TOMB_DEL);
-}
-
-int store_peer_put(struct store *s, const char *addr, uint64_t added)
-{
-    sqlite3_stmt *st = s->st[ST_PEER_PUT];
-    size_t n = strnlen(addr, AGAH_ADDR_MAX);
-    if (n == 0 || n >= AGAH_ADDR_MAX)
-        return AGAH_EINVAL;
-    if (sqlite3_bind_text(st, 1, addr, (int)n, SQLITE_STATIC) != SQLITE_OK ||
-        store__bind_u64(st, 2, added) != 0) {
-        store__done(st);
-        return AGAH_EIO;
-    }
-    return store__exec(s, ST_PEER_PUT);
-}
-
-int store_peer_scan(struct store *s, int (*cb)(void *ctx, const char *addr), void *ctx)
-{
-    sqlite3_stmt *st = s->st[ST_PEER_SCAN];
-    int r = 0, rc;
-
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const unsigned char *a = sqlite3_column_text(st, 0);
-        int n = sqlite3_column_bytes(st, 0);
-        char addr[AGAH_ADDR_MAX];
-        /* Skip anything that could not have been written by store_peer_put. */
-        if (a == NULL || n <= 0 || n >= AGAH_ADDR_MAX)
-            continue;
-        memcpy(addr, a, (size_t)n);
-        addr[n] = '\0';
-        if ((r = cb(ctx, addr)) != 0)
-            break;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = AGAH_EIO;
-    store__done(st);
-    return r;
 }

@@ -1,8 +1,10 @@
 /* The node's SQLite store, DATA_DIR/store.db: records exactly as received
- * (signed, bodies encrypted), tombstones for ids that must not be fetched
- * again, and known peer addresses. It never holds plaintext; the `lookup`
- * column is a keyed hash of an alert's target that only members can fill.
- * Only node.c uses it. Single connection, single thread. */
+ * (signed, bodies encrypted), and tombstones for ids that must not be
+ * fetched again. Each record's bytes are sealed under the node's store key
+ * (DATA_DIR/store.key); only the columns queries need stay in clear (id,
+ * type, author, created, expires, ref, epoch: see docs/SECURITY.md). Peer
+ * addresses live in the encrypted community file, not here. Only node.c
+ * uses it. Single connection, single thread. */
 #ifndef AGAH_STORE_H
 #define AGAH_STORE_H
 
@@ -13,7 +15,8 @@
 struct store;
 
 /* The columns of one stored record. `ref` and `epoch` are NULL when the
- * record type has none; `lookup` NULL when unknown (relays, unreadable). */
+ * record type has none. `bytes` is the record in clear (opened from its
+ * sealed column); it is valid only during the callback that gets it. */
 struct store_rec {
     uint8_t id[AGAH_HASH_LEN];
     int type;
@@ -21,32 +24,59 @@ struct store_rec {
     uint64_t created, expires;
     const uint8_t *ref;    /* CONFIRM, RETRACT: the alert id */
     const uint8_t *epoch;  /* ALERT, CONFIRM, RETRACT: the epoch id */
-    const uint8_t *lookup; /* agah_lookup_hash of the target, or NULL */
     const uint8_t *bytes;
     size_t len;
 };
 
-/* Opens or creates `path` (WAL, synchronous=FULL, busy timeout), migrating
- * the schema to the current version. AGAH_EIO with `why` on failure,
- * AGAH_EVERSION if the file comes from a newer agah. Caller owns *out. */
-int store_open(const char *path, struct store **out, struct agah_why *why);
+#define STORE_KEY_LEN 32
+/* Called once per peer address of a store made by an older agah, before
+ * its plaintext `peers` table is dropped, so the caller can keep them in
+ * the encrypted community file. */
+typedef void (*store_peer_cb)(void *ctx, const char *addr);
+
+/* Opens or creates `path` (WAL, synchronous=FULL, secure_delete, busy
+ * timeout) with the 32-byte store key (copied into guarded memory),
+ * migrating the schema to the current version. Migrating a store of an
+ * older agah seals every row under `key`, drops the `lookup` column and
+ * the `peers` table (each address goes to `legacy_peer` first, if given),
+ * then VACUUMs and truncates the WAL so no page keeps the old bytes.
+ * AGAH_EIO with `why` on failure, AGAH_EVERSION if the file comes from a
+ * newer agah, AGAH_ECRYPTO if a row does not open under `key` (another
+ * node's store key). Caller owns *out. */
+int store_open(const char *path, const uint8_t key[STORE_KEY_LEN], store_peer_cb legacy_peer,
+               void *ctx, struct store **out, struct agah_why *why);
 /* Opens an existing store read-only, for `agahd --check`: no schema change,
  * no write, so it may run beside a live agahd (it reads one snapshot) and
  * on a full disk. AGAH_ENOENT if there is no file, AGAH_EVERSION if it is
- * from a newer agah, AGAH_EIO if it is not an agah store. Caller owns *out. */
-int store_open_readonly(const char *path, struct store **out, struct agah_why *why);
+ * from a newer agah, AGAH_EIO if it is not an agah store of the current
+ * schema. Caller owns *out. */
+int store_open_readonly(const char *path, const uint8_t key[STORE_KEY_LEN], struct store **out,
+                        struct agah_why *why);
+/* The schema version of the store at `path` without opening it for use
+ * (read-only, no migration): AGAH_ENOENT if there is no file, AGAH_EIO if
+ * it is not SQLite. *sealed is 1 when its rows are sealed under a store key
+ * (version 3 on), 0 for an older agah's plaintext store or an empty file. */
+int store_is_sealed(const char *path, int *sealed);
 /* SQLite's PRAGMA integrity_check over the whole file: 0 when it answers
  * "ok"; AGAH_EIO with its first complaint and their count in `why`. */
 int store_integrity(struct store *s, struct agah_why *why);
 /* Every row of the records table, in rowid order, for a check: `r` is NULL
  * when the row's columns are malformed (wrong sizes, NULL where a value is
- * required, bytes out of bounds), else the columns as store_scan gives them.
+ * required, bytes out of bounds), else the columns as store_scan gives them,
+ * with `bytes` NULL when the row's seal does not open under the store key
+ * (altered, or sealed by another node).
  * The callback returns 0 to go on or a negative code to stop with it. */
 int store_check_rows(struct store *s,
                      int (*cb)(void *ctx, int64_t rowid, const struct store_rec *r), void *ctx);
 /* Commits an open transaction, then closes. */
 void store_close(struct store *s);
 
+/* Copies the WAL into the file and truncates it to nothing, so frames of
+ * deleted rows (sealed, but readable with the store key) do not linger
+ * until overwritten. Commits an open transaction first. AGAH_EBUSY-like
+ * failures (a reader such as `agahd --check` holds a snapshot) are
+ * AGAH_EIO; the next call tries again. */
+int store_wal_truncate(struct store *s);
 /* Starts a transaction unless one is open. */
 int store_begin(struct store *s);
 /* Commits the open transaction, if any: durable when it returns 0. */
@@ -61,8 +91,6 @@ int store_put(struct store *s, const struct store_rec *r);
 int store_delete(struct store *s, const uint8_t id[AGAH_HASH_LEN]);
 /* The bytes of one record; *buf is malloc'd (caller frees). AGAH_ENOENT. */
 int store_get(struct store *s, const uint8_t id[AGAH_HASH_LEN], uint8_t **buf, size_t *len);
-int store_set_lookup(struct store *s, const uint8_t id[AGAH_HASH_LEN],
-                     const uint8_t lookup[32]);
 /* Number of stored records. */
 int store_count(struct store *s, uint64_t *count);
 
@@ -74,7 +102,7 @@ int store_scan(struct store *s, int tmin, int tmax, store_rec_cb cb, void *ctx);
 /* Ids and created times of every record, in (created, id) order; same rule. */
 int store_scan_ids(struct store *s, int (*cb)(void *ctx, uint64_t created,
                                               const uint8_t id[AGAH_HASH_LEN]), void *ctx);
-/* Records by one author (columns only: bytes and lookup are NULL). */
+/* Records by one author (columns only: bytes is NULL). */
 int store_scan_author(struct store *s, const uint8_t author[AGAH_PK_LEN], store_rec_cb cb,
                       void *ctx);
 /* CONFIRM and RETRACT records about one alert (columns only). */
@@ -94,9 +122,5 @@ int store_tombstone_scan(struct store *s,
 /* Forgets tombstones with until <= now; the callback sees each first. */
 int store_tombstone_expire(struct store *s, uint64_t now,
                            int (*cb)(void *ctx, const uint8_t id[AGAH_HASH_LEN]), void *ctx);
-
-/* Peer addresses (at most AGAH_ADDR_MAX - 1 characters). */
-int store_peer_put(struct store *s, const char *addr, uint64_t added);
-int store_peer_scan(struct store *s, int (*cb)(void *ctx, const char *addr), void *ctx);
 
 #endif

@@ -291,21 +291,6 @@ int agah_pk_to_x25519(const uint8_t pk[AGAH_PK_LEN], uint8_t out[32])
     return crypto_sign_ed25519_pk_to_curve25519(out, pk) == 0 ? 0 : AGAH_EINVAL;
 }
 
-void agah_lookup_key_derive(const uint8_t network_secret[32], uint8_t lookup_key[32])
-{
-    /* Fixed, valid sizes: generichash cannot fail here. */
-    if (crypto_generichash(lookup_key, 32, (const uint8_t *)"agah-lookup-v1", 14,
-                           network_secret, 32) != 0)
-        sodium_memzero(lookup_key, 32);
-}
-
-void agah_lookup_hash(const uint8_t lookup_key[32], const char *target, uint8_t out[32])
-{
-    if (crypto_generichash(out, 32, (const uint8_t *)target, strlen(target), lookup_key,
-                           32) != 0)
-        sodium_memzero(out, 32);
-}
-
 void agah_hash(const uint8_t *buf, size_t len, uint8_t out[AGAH_HASH_LEN])
 {
     if (crypto_generichash(out, AGAH_HASH_LEN, buf, len, NULL, 0) != 0)

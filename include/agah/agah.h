@@ -8,5 +8,6 @@
 #include "record.h"
 #include "joincode.h"
 #include "local.h"
+#include "storekey.h"
 #define AGAH_VERSION_STRING "0.1.0"
 #endif

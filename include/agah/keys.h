@@ -95,12 +95,6 @@ int agah_keyfile_read(const char *path, const char *passphrase, size_t passlen,
 int agah_keyfile_decode(const uint8_t *buf, size_t len, const char *passphrase,
                         size_t passlen, struct agah_identity **out, struct agah_why *why);
 
-/* Keyed BLAKE2b-256 of a normalised target under the community's lookup key,
- * so stores index targets without holding them in plain text. The lookup
- * key is BLAKE2b-256 keyed by the network secret over "agah-lookup-v1". */
-void agah_lookup_key_derive(const uint8_t network_secret[32], uint8_t lookup_key[32]);
-void agah_lookup_hash(const uint8_t lookup_key[32], const char *target, uint8_t out[32]);
-
 /* BLAKE2b-256 of bytes (record ids). */
 void agah_hash(const uint8_t *buf, size_t len, uint8_t out[AGAH_HASH_LEN]);
 

@@ -278,7 +278,8 @@ fi
 # --- agahd --check can fail: a copy of c's store with one record's last
 # byte changed (its signature no longer verifies), and no store at all ---
 mkdir -m 700 "$ROOT/damaged"
-cp "$(node_dir c)/store.db" "$ROOT/damaged/store.db"
+# The check opens the rows with c's store key, through c's identity.
+cp "$(node_dir c)/store.db" "$(node_dir c)/identity.key" "$(node_dir c)/store.key" "$ROOT/damaged/"
 python3 - "$ROOT/damaged/store.db" <<'EOF'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])

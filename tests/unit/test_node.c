@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <agah/agah.h>
 #include "alerts.h"
 #include "node.h"
@@ -1166,6 +1167,92 @@ static void test_names_private(void)
     agah_identity_free(rid);
 }
 
+static void peer_seen(void *ctx, const char *addr)
+{
+    if (strcmp(addr, "10.1.2.3:7433") == 0)
+        (*(int *)ctx)++;
+}
+
+/* A data directory of an agah before issue 23: the name in a plaintext
+ * DIR/name, a store.db of schema version 2 holding the genesis record in
+ * clear and a peer in its peers table. node_open seals it: the peer moves
+ * to the community file, the name into store.key, and no byte of the
+ * directory's files holds the community's name, the founder's or the
+ * address. A sealed store whose store.key is gone is refused, not given a
+ * new key. */
+static void test_old_data_dir(void)
+{
+    char d[512], p[PATH_LEN], sql[4096];
+    struct agah_identity *id;
+    struct agah_local *l = NULL;
+    struct agah_why why = {{0}};
+    struct node *n;
+    sqlite3 *db = NULL;
+    int seen = 0;
+
+    sub_dir("old", d);
+    id = make_founder(d, "Oldtown Circle");
+    (void)snprintf(p, sizeof p, "%s/name", d);
+    CHECK(agah_file_write_atomic(p, (const uint8_t *)"Gulnara Founder", 15, 0600) == 0);
+    comm_path(d, p);
+    CHECK(agah_local_read(p, id, &l, &why) == 0);
+    {
+        const uint8_t *g = l->records[0];
+        uint8_t gid[32];
+        char *q = sql;
+        agah_hash(g, l->record_lens[0], gid);
+        q += snprintf(q, 512,
+                      "PRAGMA journal_mode = WAL;"
+                      "CREATE TABLE records (id BLOB NOT NULL UNIQUE, type INTEGER NOT NULL,"
+                      " author BLOB NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT "
+                      "NULL, ref BLOB, epoch BLOB, lookup BLOB, bytes BLOB NOT NULL);"
+                      "CREATE TABLE tombstones (id BLOB PRIMARY KEY NOT NULL, until INTEGER "
+                      "NOT NULL) WITHOUT ROWID;"
+                      "CREATE TABLE peers (addr TEXT PRIMARY KEY NOT NULL, added INTEGER);"
+                      "INSERT INTO peers VALUES ('10.1.2.3:7433', 1);"
+                      "INSERT INTO records VALUES (x'");
+        for (int i = 0; i < 32; i++)
+            q += snprintf(q, 3, "%02x", gid[i]);
+        q += snprintf(q, 64, "', 1, x'");
+        for (int i = 0; i < 32; i++)
+            q += snprintf(q, 3, "%02x", agah_identity_pk(id)[i]);
+        q += snprintf(q, 64, "', %llu, 0, NULL, NULL, NULL, x'", (unsigned long long)clk);
+        for (size_t i = 0; i < l->record_lens[0] && q < sql + sizeof sql - 64; i++)
+            q += snprintf(q, 3, "%02x", g[i]);
+        (void)snprintf(q, 64, "'); PRAGMA user_version = 2;");
+    }
+    agah_local_free(l);
+    (void)snprintf(p, sizeof p, "%s/store.db", d);
+    CHECK(sqlite3_open(p, &db) == SQLITE_OK && sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+    (void)sqlite3_close(db);
+    /* (The genesis names are encrypted since record version 3.) */
+    (void)snprintf(p, sizeof p, "%s/name", d);
+    CHECK(file_has(p, "Gulnara Founder"));
+    CHECK(dir_has(d, "10.1.2.3:7433"));
+
+    n = open_node(d);
+    CHECK(node_peers_foreach(n, peer_seen, &seen) == 0 && seen == 1);
+    node_close(n);
+    (void)snprintf(p, sizeof p, "%s/name", d);
+    CHECK(access(p, F_OK) != 0);
+    CHECK(!dir_has(d, "Oldtown Circle") && !dir_has(d, "Gulnara") && !dir_has(d, "founder") &&
+          !dir_has(d, "10.1.2.3"));
+    (void)snprintf(p, sizeof p, "%s/store.key", d);
+    CHECK(!file_has(p, "Gulnara"));
+    /* Reopened: the peer is still known, from the community file alone. */
+    n = open_node(d);
+    seen = 0;
+    CHECK(node_peers_foreach(n, peer_seen, &seen) == 0 && seen == 1);
+    node_close(n);
+
+    CHECK(unlink(p) == 0);
+    n = NULL;
+    CHECK(node_open(d, NULL, 0, test_clock, &n, &why) == AGAH_ECRYPTO && n == NULL);
+    CHECK(strstr(why.msg, "store.key is gone") != NULL);
+    CHECK(access(p, F_OK) != 0); /* no new key was made */
+    agah_identity_free(id);
+}
+
 /* R1: after node_post returns, the alert survives the process dying
  * without node_close. */
 static void test_durable_post(void)
@@ -1595,6 +1682,7 @@ int main(void)
         {"epoch_chain", test_epoch_chain},
         {"relay_holds_no_plaintext", test_relay_holds_no_plaintext},
         {"names_private", test_names_private},
+        {"old_data_dir", test_old_data_dir},
         {"durable_post", test_durable_post},
         {"pending_author", test_pending_author},
         {"clock_and_prune", test_clock_and_prune},

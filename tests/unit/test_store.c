@@ -1,5 +1,7 @@
-/* Unit tests of daemon/store.c: schema and migrations, records, scans,
- * tombstones, peers, transactions. Each test in its own mkdtemp directory. */
+/* Unit tests of daemon/store.c: schema and migrations (an older agah's
+ * plaintext store sealed, its lookup column and peers table gone from every
+ * byte of the files), records sealed under the store key, scans,
+ * tombstones, transactions. Each test in its own mkdtemp directory. */
 #define _XOPEN_SOURCE 700 /* nftw */
 #define _DEFAULT_SOURCE   /* mkdtemp */
 #include <ftw.h>
@@ -17,6 +19,7 @@
 
 static char base_dir[256];
 static char db_path[512];
+static const uint8_t test_key[STORE_KEY_LEN] = {0x5a, 0x5a, 0x01, 0x02};
 
 static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -28,7 +31,7 @@ static struct store *open_store(void)
 {
     struct store *s = NULL;
     struct agah_why why = {{0}};
-    if (store_open(db_path, &s, &why) != 0) {
+    if (store_open(db_path, test_key, NULL, NULL, &s, &why) != 0) {
         fprintf(stderr, "store_open: %s\n", why.msg);
         exit(2);
     }
@@ -74,29 +77,30 @@ static int exec_sql(const char *sql)
     return rc;
 }
 
+/* SQLITE_OK when the query's single value is 1 (abs() of the smallest
+ * integer is an error otherwise). */
+#define SQL_TRUE(cond) "SELECT CASE WHEN " cond " THEN 1 ELSE abs(-9223372036854775807 - 1) END "
+
 static void test_schema(void)
 {
     struct store *s = open_store();
     store_close(s);
-    CHECK(user_version() == 2);
+    CHECK(user_version() == 3);
     /* Reopening an up-to-date file migrates nothing and works. */
     s = open_store();
     store_close(s);
-    CHECK(user_version() == 2);
-    /* A version 1 file (with the lookup index) is migrated: the index goes. */
-    CHECK(exec_sql("CREATE INDEX records_lookup ON records(lookup); "
-                   "PRAGMA user_version = 1") == SQLITE_OK);
-    CHECK(exec_sql("SELECT CASE WHEN count(*) = 1 THEN 1 ELSE abs(-9223372036854775807 - 1) END "
-                   "FROM sqlite_master WHERE name = 'records_lookup'") == SQLITE_OK);
-    s = open_store();
-    store_close(s);
-    CHECK(user_version() == 2);
-    CHECK(exec_sql("SELECT CASE WHEN count(*) = 0 THEN 1 ELSE abs(-9223372036854775807 - 1) END "
-                   "FROM sqlite_master WHERE name = 'records_lookup'") == SQLITE_OK);
+    CHECK(user_version() == 3);
+    /* No lookup column, no peers table, from the first open on. */
+    CHECK(exec_sql(SQL_TRUE("count(*) = 0") "FROM pragma_table_info('records') "
+                                            "WHERE name = 'lookup'") == SQLITE_OK);
+    CHECK(exec_sql(SQL_TRUE("count(*) = 0") "FROM sqlite_master WHERE name = 'peers'") ==
+          SQLITE_OK);
+    CHECK(exec_sql(SQL_TRUE("count(*) = 1") "FROM sqlite_master WHERE name = 'records_ref'") ==
+          SQLITE_OK);
     /* A file from a newer agah is refused, not damaged. */
     CHECK(exec_sql("PRAGMA user_version = 99") == SQLITE_OK);
     struct agah_why why = {{0}};
-    CHECK(store_open(db_path, &s, &why) == AGAH_EVERSION);
+    CHECK(store_open(db_path, test_key, NULL, NULL, &s, &why) == AGAH_EVERSION);
     CHECK(strstr(why.msg, "newer") != NULL);
     CHECK(user_version() == 99);
 }
@@ -132,14 +136,13 @@ static void test_records(void)
 {
     struct store *s = open_store();
     struct store_rec r[4];
-    uint8_t bytes[4][40], ref[32], lk[32];
+    uint8_t bytes[4][40], ref[32];
     uint8_t *buf = NULL;
     size_t len = 0;
     uint64_t cnt = 0;
     struct seen sn = {0};
 
     memset(ref, 7, sizeof ref);
-    memset(lk, 9, sizeof lk);
     mkrec(&r[0], bytes[0], 1, AGAH_REC_GENESIS, 300, 0);
     mkrec(&r[1], bytes[1], 2, AGAH_REC_ALERT, 100, 500);
     mkrec(&r[2], bytes[2], 3, AGAH_REC_CONFIRM, 200, 0);
@@ -154,7 +157,6 @@ static void test_records(void)
     CHECK(store_count(s, &cnt) == 0 && cnt == 4);
     CHECK(store_get(s, r[1].id, &buf, &len) == 0 && len == 40 && memcmp(buf, bytes[1], 40) == 0);
     free(buf);
-    CHECK(store_set_lookup(s, r[1].id, lk) == 0);
 
     CHECK(store_scan_ids(s, ids_cb, &sn) == 0 && sn.n == 4);
     CHECK(sn.created[0] == 50 && sn.created[1] == 100 && sn.created[2] == 200 &&
@@ -199,16 +201,7 @@ static int gone_cb(void *ctx, const uint8_t id[32])
     return 0;
 }
 
-static int peer_cb(void *ctx, const char *addr)
-{
-    int *n = ctx;
-    if (*n == 0 && strcmp(addr, "10.0.0.1:7433") != 0)
-        return AGAH_EINVAL;
-    (*n)++;
-    return 0;
-}
-
-static void test_tombstones_and_peers(void)
+static void test_tombstones(void)
 {
     struct store *s = open_store();
     uint8_t a[32], b[32];
@@ -224,13 +217,6 @@ static void test_tombstones_and_peers(void)
     CHECK(store_tombstone_expire(s, 150, gone_cb, &n) == 0 && n == 1);
     n = 0;
     CHECK(store_tombstone_scan(s, tomb_cb, &n) == 0 && n == 1);
-
-    CHECK(store_peer_put(s, "10.0.0.1:7433", 1) == 0);
-    CHECK(store_peer_put(s, "10.0.0.2:7433", 2) == 0);
-    CHECK(store_peer_put(s, "10.0.0.1:7433", 3) == 0);
-    CHECK(store_peer_put(s, "", 3) == AGAH_EINVAL);
-    n = 0;
-    CHECK(store_peer_scan(s, peer_cb, &n) == 0 && n == 2);
     store_close(s);
 }
 
@@ -314,11 +300,11 @@ static void test_readonly(void)
     uint8_t bytes[3][40];
     struct rows w = {0};
 
-    CHECK(store_open_readonly(db_path, &ro, &why) == AGAH_ENOENT);
+    CHECK(store_open_readonly(db_path, test_key, &ro, &why) == AGAH_ENOENT);
     CHECK(strstr(why.msg, "no ") != NULL);
     CHECK(access(db_path, F_OK) != 0); /* not created */
     CHECK(exec_sql("CREATE TABLE t (x)") == SQLITE_OK);
-    CHECK(store_open_readonly(db_path, &ro, &why) == AGAH_EIO);
+    CHECK(store_open_readonly(db_path, test_key, &ro, &why) == AGAH_EIO);
     CHECK(strstr(why.msg, "schema") != NULL);
     CHECK(remove(db_path) == 0);
 
@@ -328,7 +314,7 @@ static void test_readonly(void)
         CHECK(store_put(s, &r) == 1);
     }
     CHECK(store_commit(s) == 0);
-    CHECK(store_open_readonly(db_path, &ro, &why) == 0);
+    CHECK(store_open_readonly(db_path, test_key, &ro, &why) == 0);
     CHECK(store_integrity(ro, &why) == 0);
     CHECK(store_check_rows(ro, rows_cb, &w) == 0);
     CHECK(w.n == 3 && w.bad == 0 && w.created_sum == 33 && w.last_rowid == 3);
@@ -340,14 +326,14 @@ static void test_readonly(void)
 
     /* A row whose columns have the wrong sizes is reported, not skipped. */
     CHECK(exec_sql("UPDATE records SET author = x'00' WHERE rowid = 2") == SQLITE_OK);
-    CHECK(store_open_readonly(db_path, &ro, &why) == 0);
+    CHECK(store_open_readonly(db_path, test_key, &ro, &why) == 0);
     memset(&w, 0, sizeof w);
     CHECK(store_check_rows(ro, rows_cb, &w) == 0);
     CHECK(w.n == 3 && w.bad == 1);
     store_close(ro);
 
     CHECK(exec_sql("PRAGMA user_version = 99") == SQLITE_OK);
-    CHECK(store_open_readonly(db_path, &ro, &why) == AGAH_EVERSION);
+    CHECK(store_open_readonly(db_path, test_key, &ro, &why) == AGAH_EVERSION);
 }
 
 /* A damaged page is found by the integrity check: bytes of the
@@ -393,12 +379,193 @@ static void test_integrity_damage(void)
                              (ssize_t)sizeof junk);
         close(fd);
     }
-    CHECK(store_open_readonly(db_path, &ro, &why) == 0);
+    CHECK(store_open_readonly(db_path, test_key, &ro, &why) == 0);
     if (ro != NULL) {
         CHECK(store_integrity(ro, &why) == AGAH_EIO);
         CHECK(strstr(why.msg, "integrity_check") != NULL);
         store_close(ro);
     }
+}
+
+/* Whether `needle` occurs anywhere in the raw bytes of the store, its WAL
+ * or its shared-memory file: what a thief with the disk reads. */
+static int disk_has(const char *needle)
+{
+    static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+    size_t nl = strlen(needle);
+    int found = 0;
+    for (size_t i = 0; i < sizeof sfx / sizeof sfx[0] && !found; i++) {
+        char p[600];
+        FILE *f;
+        uint8_t *buf;
+        long len;
+        (void)snprintf(p, sizeof p, "%s%s", db_path, sfx[i]);
+        if ((f = fopen(p, "rb")) == NULL)
+            continue;
+        if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+            (buf = malloc((size_t)len)) != NULL) {
+            if (fread(buf, 1, (size_t)len, f) == (size_t)len)
+                for (long k = 0; k + (long)nl <= len && !found; k++)
+                    found = memcmp(buf + k, needle, nl) == 0;
+            free(buf);
+        }
+        fclose(f);
+    }
+    return found;
+}
+
+#define SECRET "Aynur +85251234567 phone seized at the border"
+
+/* What goes in comes back out, but the disk (file and WAL, while the store
+ * is open and after) never holds it; another key opens nothing, and a
+ * sealed body moved to another row does not open there. */
+static void test_sealed(void)
+{
+    static const uint8_t other_key[STORE_KEY_LEN] = {1};
+    struct agah_why why = {{0}};
+    struct store *s = open_store();
+    struct store_rec r, r2;
+    uint8_t bytes2[40], *buf = NULL;
+    size_t len = 0;
+    struct seen sn = {0};
+
+    mkrec(&r, bytes2, 1, AGAH_REC_ADMISSION, 10, 0);
+    r.bytes = (const uint8_t *)SECRET;
+    r.len = strlen(SECRET);
+    agah_hash(r.bytes, r.len, r.id);
+    mkrec(&r2, bytes2, 2, AGAH_REC_ALERT, 11, 0);
+    CHECK(store_put(s, &r) == 1 && store_put(s, &r2) == 1);
+    CHECK(store_get(s, r.id, &buf, &len) == 0 && len == strlen(SECRET) &&
+          memcmp(buf, SECRET, len) == 0);
+    free(buf);
+    CHECK(store_scan(s, AGAH_REC_GENESIS, AGAH_REC_RETRACT, seen_cb, &sn) == 0 && sn.n == 2);
+    CHECK(!disk_has("Aynur") && !disk_has("+85251234567") && !disk_has("seized"));
+    store_close(s);
+    CHECK(!disk_has("Aynur") && !disk_has("+85251234567") && !disk_has("seized"));
+
+    CHECK(store_open(db_path, other_key, NULL, NULL, &s, &why) == 0);
+    CHECK(store_get(s, r.id, &buf, &len) == AGAH_ECRYPTO);
+    CHECK(store_scan(s, AGAH_REC_GENESIS, AGAH_REC_RETRACT, seen_cb, &sn) == AGAH_ECRYPTO);
+    store_close(s);
+
+    /* Row 2's seal under row 1's id does not open: the id is bound in. */
+    CHECK(exec_sql("UPDATE records SET bytes = (SELECT bytes FROM records WHERE rowid = 1) "
+                   "WHERE rowid = 2") == SQLITE_OK);
+    s = open_store();
+    CHECK(store_get(s, r.id, &buf, &len) == 0);
+    free(buf);
+    CHECK(store_get(s, r2.id, &buf, &len) == AGAH_ECRYPTO);
+    store_close(s);
+}
+
+/* The schema an agah before issue 23 made (versions 0 to 2), kept here as
+ * the fixture of the migration. */
+static const char old_schema[] =
+    "PRAGMA journal_mode = WAL;"
+    "CREATE TABLE records (id BLOB NOT NULL UNIQUE, type INTEGER NOT NULL,"
+    "  author BLOB NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL,"
+    "  ref BLOB, epoch BLOB, lookup BLOB, bytes BLOB NOT NULL);"
+    "CREATE INDEX records_author ON records(author);"
+    "CREATE INDEX records_created ON records(created, id);"
+    "CREATE INDEX records_ref ON records(ref);"
+    "CREATE TABLE tombstones (id BLOB PRIMARY KEY NOT NULL, until INTEGER NOT NULL)"
+    "  WITHOUT ROWID;"
+    "CREATE TABLE peers (addr TEXT PRIMARY KEY NOT NULL, added INTEGER NOT NULL);"
+    "PRAGMA user_version = 2;";
+
+struct peers_seen {
+    int n;
+    char first[64];
+};
+
+static void legacy_cb(void *ctx, const char *addr)
+{
+    struct peers_seen *p = ctx;
+    if (p->n++ == 0)
+        (void)snprintf(p->first, sizeof p->first, "%s", addr);
+}
+
+/* An older agah's store, with plaintext record bytes, a lookup hash, a
+ * peer address and a deleted row left in a free page, is opened: every
+ * row comes back sealed, the peer goes to the caller, and afterwards no
+ * byte of the file, its WAL or its index holds any of the old data. */
+static void test_migrate_v2(void)
+{
+    struct agah_why why = {{0}};
+    struct store *s = NULL;
+    struct peers_seen ps = {0};
+    uint8_t id[32], *buf = NULL;
+    size_t len = 0;
+    char sql[1024], hex[65];
+    const char *old = "Mehmet +85251234567 note";
+    struct rows w = {0};
+
+    agah_hash((const uint8_t *)old, strlen(old), id);
+    for (int i = 0; i < 32; i++)
+        (void)snprintf(hex + 2 * i, 3, "%02x", id[i]);
+    (void)snprintf(sql, sizeof sql,
+                   "%s INSERT INTO records VALUES (x'%s', 5, zeroblob(32), 7, 0, NULL, "
+                   "zeroblob(32), 'LOOKUPHASH-abcdefghijklmnopqrstu', '%s');"
+                   "INSERT INTO records VALUES (zeroblob(32), 3, zeroblob(32), 8, 0, NULL, "
+                   "NULL, NULL, 'Gulnar the deleted');"
+                   "DELETE FROM records WHERE type = 3;"
+                   "INSERT INTO peers VALUES ('10.9.8.7:7433', 1);",
+                   old_schema, hex, old);
+    CHECK(exec_sql(sql) == SQLITE_OK);
+    CHECK(disk_has("Mehmet") && disk_has("10.9.8.7:7433")); /* the fixture is what it says */
+
+    CHECK(store_open(db_path, test_key, legacy_cb, &ps, &s, &why) == 0);
+    CHECK(ps.n == 1 && strcmp(ps.first, "10.9.8.7:7433") == 0);
+    CHECK(user_version() == 3);
+    CHECK(s != NULL && store_get(s, id, &buf, &len) == 0 && len == strlen(old) &&
+          memcmp(buf, old, len) == 0);
+    free(buf);
+    /* Right after the migration, before close checkpoints anything. */
+    CHECK(!disk_has("Mehmet") && !disk_has("+85251234567") && !disk_has("LOOKUPHASH") &&
+          !disk_has("Gulnar") && !disk_has("10.9.8.7"));
+    store_close(s);
+    CHECK(!disk_has("Mehmet") && !disk_has("+85251234567") && !disk_has("LOOKUPHASH") &&
+          !disk_has("Gulnar") && !disk_has("10.9.8.7"));
+    CHECK(exec_sql(SQL_TRUE("count(*) = 0") "FROM pragma_table_info('records') "
+                                            "WHERE name = 'lookup'") == SQLITE_OK);
+    /* The check sees one sound row; opening again migrates nothing. */
+    CHECK(store_open_readonly(db_path, test_key, &s, &why) == 0);
+    CHECK(store_check_rows(s, rows_cb, &w) == 0 && w.n == 1 && w.bad == 0);
+    store_close(s);
+    ps.n = 0;
+    CHECK(store_open(db_path, test_key, legacy_cb, &ps, &s, &why) == 0 && ps.n == 0);
+    store_close(s);
+}
+
+/* After a deletion the WAL can be emptied, so no frame of the deleted row
+ * stays; a reader holding a snapshot delays it without harm. */
+static void test_wal_truncate(void)
+{
+    struct store *s = open_store();
+    struct store_rec r;
+    uint8_t bytes[40];
+    sqlite3 *rd = NULL;
+
+    mkrec(&r, bytes, 1, AGAH_REC_ALERT, 10, 20);
+    CHECK(store_put(s, &r) == 1);
+    CHECK(mode_of("-wal") == 0600);
+    CHECK(store_begin(s) == 0 && store_delete(s, r.id) == 1);
+    /* A reader in the middle of a read transaction. */
+    CHECK(sqlite3_open(db_path, &rd) == SQLITE_OK &&
+          sqlite3_exec(rd, "BEGIN; SELECT count(*) FROM records;", NULL, NULL, NULL) ==
+              SQLITE_OK);
+    CHECK(store_wal_truncate(s) == AGAH_EIO);
+    CHECK(!store_in_txn(s)); /* the delete was committed first */
+    CHECK(sqlite3_exec(rd, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+    (void)sqlite3_close(rd);
+    CHECK(store_wal_truncate(s) == 0);
+    {
+        char p[600];
+        struct stat sb;
+        (void)snprintf(p, sizeof p, "%s-wal", db_path);
+        CHECK(stat(p, &sb) == 0 && sb.st_size == 0);
+    }
+    store_close(s);
 }
 
 int main(void)
@@ -409,7 +576,10 @@ int main(void)
     } tests[] = {
         {"schema", test_schema},
         {"records", test_records},
-        {"tombstones_and_peers", test_tombstones_and_peers},
+        {"tombstones", test_tombstones},
+        {"sealed", test_sealed},
+        {"migrate_v2", test_migrate_v2},
+        {"wal_truncate", test_wal_truncate},
         {"scan_stops", test_scan_stops},
         {"modes", test_modes},
         {"readonly", test_readonly},

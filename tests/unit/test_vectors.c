@@ -346,14 +346,6 @@ static void generate(void)
           agah_rec_revocation_keeps(&r, keep[1]) && !agah_rec_revocation_keeps(&r, ep));
     free(b);
 
-    uint8_t ns[32], lk[32], h[32];
-    memset(ns, 0x55, sizeof ns);
-    agah_lookup_key_derive(ns, lk);
-    agah_lookup_hash(lk, "+85251234567", h);
-    emit_hex("lookup.network_secret", ns, sizeof ns);
-    emit_hex("lookup.key", lk, sizeof lk);
-    emit_hex("lookup.hash(+85251234567)", h, sizeof h);
-
     agah_identity_free(founder);
     agah_identity_free(member);
     agah_identity_free(relay);
