@@ -4,11 +4,13 @@
  * linear probing and backward-shift deletion, keyed by SipHash under a
  * random per-process key, so a peer choosing ids or targets cannot pile
  * them into one probe run. */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* madvise, MADV_DONTDUMP */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sodium.h>
 #include "alerts.h"
+#include "log.h"
 
 #define ALERTS_TMIN 1024
 #define ALERTS_IMIN 64
@@ -50,14 +52,52 @@ void alerts_init(struct alerts *al)
     randombytes_buf(al->sip, sizeof al->sip);
 }
 
+/* A chunk for plaintext: page-aligned, locked into RAM so it is never
+ * written to swap, and left out of core dumps. Locking is best effort
+ * (RLIMIT_MEMLOCK bounds it; SECURITY.md says what is then not locked):
+ * al->n_locked counts the chunks it held for, and the first refusal is
+ * logged once. */
+static int alerts__chunk_new(struct alerts *al, struct alerts_chunk *c)
+{
+    void *p = NULL;
+    *c = (struct alerts_chunk){0};
+    if (posix_memalign(&p, 4096, ALERTS_CHUNK) != 0)
+        return AGAH_ENOMEM;
+    c->mem = p;
+    (void)madvise(p, ALERTS_CHUNK, MADV_DONTDUMP);
+    if (mlock(p, ALERTS_CHUNK) == 0) {
+        c->locked = 1;
+        al->n_locked++;
+    } else if (!al->lock_warned) {
+        al->lock_warned = 1;
+        log_warn("decrypted alerts past %zu KiB are not locked in memory (RLIMIT_MEMLOCK): "
+                 "they may be written to swap; see SECURITY.md",
+                 al->n_locked * (ALERTS_CHUNK / 1024));
+    }
+    return 0;
+}
+
+/* Wipes what a chunk held and gives it back. */
+static void alerts__chunk_free(struct alerts *al, struct alerts_chunk *c)
+{
+    if (c->mem == NULL)
+        return;
+    sodium_memzero(c->mem, c->used);
+    if (c->locked) {
+        (void)munlock(c->mem, ALERTS_CHUNK);
+        al->n_locked--;
+    }
+    free(c->mem);
+    c->mem = NULL;
+    c->locked = 0;
+}
+
+size_t alerts_locked_bytes(const struct alerts *al) { return al->n_locked * ALERTS_CHUNK; }
+
 void alerts_free(struct alerts *al)
 {
-    for (size_t i = 0; i < al->n_ch; i++) {
-        if (al->ch[i].mem == NULL)
-            continue;
-        sodium_memzero(al->ch[i].mem, al->ch[i].used);
-        free(al->ch[i].mem);
-    }
+    for (size_t i = 0; i < al->n_ch; i++)
+        alerts__chunk_free(al, &al->ch[i]);
     if (al->a != NULL)
         sodium_memzero(al->a, al->n_a * sizeof *al->a);
     free(al->ch);
@@ -348,9 +388,8 @@ static int alerts__chunk_for(struct alerts *al, size_t len, size_t *ci)
         al->ch = p;
         al->ch[al->n_ch++] = (struct alerts_chunk){0};
     }
-    if ((al->ch[i].mem = malloc(ALERTS_CHUNK)) == NULL)
+    if (alerts__chunk_new(al, &al->ch[i]) != 0)
         return AGAH_ENOMEM;
-    al->ch[i].used = al->ch[i].live = 0;
     al->cur_ch = i;
     *ci = i;
     return 0;
@@ -402,11 +441,11 @@ static void alerts__compact(struct alerts *al)
     if (need > ALERTS_MAX_CHUNKS || (need > 0 && (nc = calloc(need, sizeof *nc)) == NULL))
         return;
     for (k = 0; k < need; k++)
-        if ((nc[k].mem = malloc(ALERTS_CHUNK)) == NULL)
+        if (alerts__chunk_new(al, &nc[k]) != 0)
             break;
     if (k < need) {
         while (k > 0)
-            free(nc[--k].mem);
+            alerts__chunk_free(al, &nc[--k]);
         free(nc);
         return;
     }
@@ -425,12 +464,8 @@ static void alerts__compact(struct alerts *al)
         nc[k].used += (uint32_t)len;
         nc[k].live += (uint32_t)len;
     }
-    for (size_t i = 0; i < al->n_ch; i++) {
-        if (al->ch[i].mem == NULL)
-            continue;
-        sodium_memzero(al->ch[i].mem, al->ch[i].used);
-        free(al->ch[i].mem);
-    }
+    for (size_t i = 0; i < al->n_ch; i++)
+        alerts__chunk_free(al, &al->ch[i]);
     free(al->ch);
     al->ch = nc;
     al->n_ch = need;
@@ -454,10 +489,8 @@ static void alerts__str_drop(struct alerts *al, uint32_t ref)
          * empty out: free them, or refill the current one from its start. */
         al->str_dead -= c->used;
         c->used = 0;
-        if ((size_t)(c - al->ch) != al->cur_ch) {
-            free(c->mem);
-            c->mem = NULL;
-        }
+        if ((size_t)(c - al->ch) != al->cur_ch)
+            alerts__chunk_free(al, c);
     }
     if (al->str_dead > ALERTS_DEAD_MIN && al->str_dead > al->str_live)
         alerts__compact(al);

@@ -55,6 +55,7 @@ struct alerts_chunk {
     char *mem;     /* NULL once every string in it is gone */
     uint32_t used; /* bytes handed out */
     uint32_t live; /* bytes still referenced */
+    int locked;    /* mlock held for it */
 };
 
 struct alerts {
@@ -78,6 +79,8 @@ struct alerts {
      * block, and a chunk grows the arena without copying the plaintext. */
     struct alerts_chunk *ch;
     size_t n_ch, cur_ch;
+    size_t n_locked;  /* chunks locked in RAM */
+    int lock_warned;  /* a chunk could not be locked, and that was logged */
     size_t str_live, str_dead; /* bytes, for compaction */
 
     /* Alert authors, a few hundred keys shared by all the alerts. */
@@ -112,6 +115,9 @@ int alerts_id_mark(struct alerts *al, const uint8_t id[AGAH_HASH_LEN], int state
 int alerts_id_forget(struct alerts *al, const uint8_t id[AGAH_HASH_LEN]);
 /* Ids known, of every kind. */
 size_t alerts_id_count(const struct alerts *al);
+/* Bytes of decrypted targets and notes held in memory locked into RAM
+ * (never swapped out); the rest, past RLIMIT_MEMLOCK, is not. */
+size_t alerts_locked_bytes(const struct alerts *al);
 /* A reference to where the id is kept (nonzero), or 0 when unknown. It
  * stands for the same id until alerts_ref_gen changes; a stale one reads
  * as some id (or zeros), never outside the arrays. */

@@ -3,6 +3,7 @@
  * refuse a passphrase file others can read (issue 23). */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -12,7 +13,67 @@
 #include <agah/agah.h>
 #include <agah/datadir.h>
 #include <agah/harden.h>
+#include "alerts.h"
 #include "check.h"
+
+/* VmLck of this process, in KiB (-1 if /proc says nothing). */
+static long vm_locked_kib(void)
+{
+    char line[256];
+    long v = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (strncmp(line, "VmLck:", 6) == 0)
+            v = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return v;
+}
+
+/* Decrypted targets and notes live in chunks locked into RAM (never
+ * swapped), as far as RLIMIT_MEMLOCK allows: the kernel's count of locked
+ * memory moves with alerts_locked_bytes, and back to where it was when the
+ * view is freed. Where nothing may be locked, the view still works. */
+static void test_locked_view(void)
+{
+    struct alerts al;
+    struct agah_alert_body b;
+    uint8_t id[AGAH_HASH_LEN], author[AGAH_PK_LEN];
+    long before = vm_locked_kib(), during;
+
+    memset(&b, 0, sizeof b);
+    b.kind = AGAH_KIND_NUMBER;
+    strcpy(b.target, "+85251234567");
+    strcpy(b.note, "locked note");
+    memset(author, 7, sizeof author);
+    alerts_init(&al);
+    for (int i = 0; i < 200; i++) {
+        memset(id, 0, sizeof id);
+        id[0] = (uint8_t)i;
+        id[1] = 1;
+        CHECK(alerts_add(&al, id, author, 1700000000, 0, &b) == 1);
+    }
+    during = vm_locked_kib();
+    {
+        /* Where the limit allows a chunk (or root may lock past it), one is. */
+        struct rlimit ml;
+        int may = geteuid() == 0 ||
+                  (getrlimit(RLIMIT_MEMLOCK, &ml) == 0 &&
+                   (ml.rlim_cur == RLIM_INFINITY || ml.rlim_cur >= 1024 * 1024));
+        if (may)
+            CHECKF(alerts_locked_bytes(&al) > 0, "nothing locked though the limit allows it");
+    }
+    CHECK(strcmp(alerts_note(&al, alerts_first(&al, "+85251234567")), "locked note") == 0);
+    if (alerts_locked_bytes(&al) > 0 && before >= 0)
+        CHECKF(during - before >= (long)(alerts_locked_bytes(&al) / 1024),
+               "VmLck %ld -> %ld KiB, %zu bytes said locked", before, during,
+               alerts_locked_bytes(&al));
+    else
+        printf("note: no memory could be locked here (RLIMIT_MEMLOCK); VmLck %ld KiB\n", during);
+    alerts_free(&al);
+    CHECK(vm_locked_kib() == before);
+}
 
 static void test_harden(void)
 {
@@ -91,6 +152,7 @@ int main(void)
     test_harden();
     test_env();
     test_file_mode();
+    test_locked_view();
     printf("test_harden: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
