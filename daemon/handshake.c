@@ -100,7 +100,9 @@ struct hs {
     uint8_t expect_pk[AGAH_PK_LEN], expect_x[32];
     uint8_t k_m3b[32];
     const struct agah_identity *me;
-    const uint8_t *adm;
+    /* This node's own admission, copied: the caller's buffer may be
+     * freed while the handshake runs (a store rewrite, a new admission). */
+    uint8_t adm[HS_ADMISSION_MAX];
     size_t adm_len;
     hs_verify_fn verify;
     void *ctx;
@@ -125,7 +127,7 @@ int hs_new(int initiator, const uint8_t network_secret[32], const struct agah_id
     hs->state = initiator ? HS_C_START : HS_S_WAIT_M1;
     memcpy(hs->k, network_secret, 32);
     hs->me = me;
-    hs->adm = admission;
+    memcpy(hs->adm, admission, admission_len);
     hs->adm_len = admission_len;
     hs->verify = verify;
     hs->ctx = ctx;

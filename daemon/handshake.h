@@ -50,7 +50,7 @@ typedef int (*hs_verify_fn)(void *ctx, const uint8_t pk[AGAH_PK_LEN], const uint
                             size_t len);
 
 /* A handshake for one link. `initiator` is the dialling side. The network
- * secret is copied into guarded memory; `me` and `admission` are borrowed
+ * secret and `admission` are copied into guarded memory; `me` is borrowed
  * and must outlive the handshake. `now` (unix seconds) is the time the
  * client stamps into M1 and the server checks M1's time against; `replay`
  * is required of a server (borrowed, outlives the handshake) and ignored

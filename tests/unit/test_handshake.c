@@ -675,6 +675,34 @@ static void test_accept_also(void)
     }
 }
 
+/* The handshake keeps its own copy of this node's admission: the node may
+ * free or rewrite its buffer (a new admission arrives, the store is
+ * rewritten) between M1 and M3. Here the caller's copy is wiped and freed
+ * right after hs_new; M3 must still carry the admission. */
+static void test_admission_copied(void)
+{
+    struct agah_why why;
+    struct members mc = {0}, ms = {0};
+    struct hs *c = NULL, *s = NULL;
+    uint8_t m[4][HS_MSG_MAX], *adm = malloc(adm_alice_len);
+    size_t l[4];
+
+    if (adm == NULL)
+        return;
+    memcpy(adm, adm_alice, adm_alice_len);
+    CHECKF(hs_new(1, K, alice, adm, adm_alice_len, verify, &mc, NOW, NULL, &c) == 0 &&
+               hs_new(0, K, bob, adm_bob, adm_bob_len, verify, &ms, NOW, R, &s) == 0,
+           "new");
+    memset(adm, 0, adm_alice_len);
+    free(adm);
+    CHECKF(hs_start(c, m[0]) == 0 && hs_step(s, m[0], HS_M1_LEN, m[1], &l[1], &why) == 0 &&
+               hs_step(c, m[1], l[1], m[2], &l[2], &why) == 0 &&
+               hs_step(s, m[2], l[2], m[3], &l[3], &why) == 0,
+           "the server refused M3 once the client's admission buffer was gone");
+    hs_free(c);
+    hs_free(s);
+}
+
 int main(void)
 {
     uint8_t *gen;
@@ -708,6 +736,7 @@ int main(void)
     test_version1();
     test_bound();
     test_accept_also();
+    test_admission_copied();
     hs_replay_free(R);
     free(adm_alice);
     free(adm_bob);
