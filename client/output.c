@@ -126,8 +126,23 @@ size_t out_fit(const char *s, size_t n, size_t cols)
     return used;
 }
 
-/* Writes text with C0/C1 control characters and DEL replaced by '?' (a
- * newline kept when `newlines`), and invalid UTF-8 bytes by U+FFFD. */
+/* Invisible characters that change how the text around them reads: bidi
+ * embeddings, overrides, isolates and marks (a phone number shown in
+ * reverse, "Trojan Source"), zero-width spaces and joiners that are no
+ * part of a script's shaping, the BOM, interlinear annotations, Unicode
+ * tags, and line and paragraph separators. ZWNJ and ZWJ (U+200C, U+200D)
+ * stay: Arabic-script text, Uyghur's included, uses them to shape. */
+static int out__format(long cp)
+{
+    return cp == 0x061c || cp == 0x00ad || cp == 0x180e || cp == 0x200b ||
+           (cp >= 0x200e && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+           (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) ||
+           (cp >= 0xe0000 && cp <= 0xe007f);
+}
+
+/* Writes text with C0/C1 control characters, DEL and the format
+ * characters above replaced by '?' (a newline kept when `newlines`), and
+ * invalid UTF-8 bytes by U+FFFD. JSON output keeps the exact text. */
 static void out__text(FILE *f, const char *s, size_t n, int newlines)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -141,7 +156,7 @@ static void out__text(FILE *f, const char *s, size_t n, int newlines)
             (void)fputc('\n', f);
         else if (cp == '\t')
             (void)fputc(' ', f);
-        else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
+        else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || out__format(cp))
             (void)fputc('?', f);
         else
             (void)fwrite(p + i, 1, k, f);

@@ -289,6 +289,22 @@ run $ORG show "$A_NASTY"
 expect "show (human) never writes the escape character" 0 "'\\x1b' not in out and 'second line' in out"
 run $ORG --json retract "$A_NASTY"
 expect_rc "retract it again" 0
+# A right-to-left override turns "+85251234567 is safe" into a number read
+# backwards on a terminal; an isolate, a zero-width space and a BOM hide
+# text. JSON keeps them; human output shows '?' instead. ZWNJ, which
+# Arabic-script text uses to shape, stays.
+BIDI=$'call \u202e76543215258+ \u2066x\u2069 z\u200bw \ufeffend \u200cok'
+run $ORG --json post alert --note "$BIDI" --severity info
+A_BIDI=$(json_field id)
+run $ORG --json show "$A_BIDI"
+expect "show --json keeps format characters exactly" 0 \
+  "j['note'] == 'call \u202e76543215258+ \u2066x\u2069 z\u200bw \ufeffend \u200cok'"
+run $ORG show "$A_BIDI"
+expect "show (human) writes no bidi override, isolate, zero-width space or BOM" 0 \
+  "not any(c in out for c in '\u202e\u2066\u2069\u200b\ufeff') and 'call ?76543215258+ ?x? z?w ?end \u200cok' in out"
+run $ORG list --kind alert
+expect "list (human) writes no bidi override either" 0 "'\u202e' not in out"
+run $ORG --json retract "$A_BIDI"
 
 run $ORG --json post number 07700 900456 2>/dev/null
 expect_rc "post number with two arguments: exit 2" 2
