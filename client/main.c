@@ -38,7 +38,7 @@ static const struct cli_command cli_commands[] = {
     {"post account", 1, 1, {"category=", "note=", "expires=", "region="}, cmd_post, CLI_NO_SODIUM},
     {"post alert", 0, 0, {"note=", "severity=", "expires=", "category="}, cmd_post, CLI_NO_SODIUM},
     {"check", 0, 1, {"region="}, cmd_check, CLI_NO_SODIUM},
-    {"list", 0, 0, {"kind=", "all"}, cmd_list, CLI_NO_SODIUM},
+    {"list", 0, 0, {"kind=", "all", "limit=", "after="}, cmd_list, CLI_NO_SODIUM},
     {"show", 1, 1, {NULL}, cmd_show, CLI_NO_SODIUM},
     {"confirm", 1, 1, {"note="}, cmd_confirm, CLI_NO_SODIUM},
     {"retract", 1, 1, {"reason="}, cmd_retract, CLI_NO_SODIUM},

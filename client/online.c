@@ -508,114 +508,197 @@ static void on_short_author(const msgpack_object *a, char *buf, size_t size)
     }
 }
 
-int cmd_list(struct cli *c)
-{
-    const char *kind = cli_opt(c, "kind");
-    int all = cli_opt(c, "all") != NULL;
-    struct ctl ctl;
-    struct on_req q;
-    const msgpack_object *res;
-    int r;
+/* The page size the CLI asks for: far below the 16 MiB a response may
+ * hold (an alert is at most about 2.6 KiB of msgpack). */
+#define LIST_PAGE 1000
 
-    if (kind != NULL && (agah_kind_parse(kind) < 0))
-        return cli_fail(EXIT_USAGE, "unknown kind \"%.40s\": use number, account or alert", kind);
-    on_req_init(&q);
-    int ok = ctl_req_begin(&q.pk, "list", 2) == 0 && ctl_pack_kv_str(&q.pk, "kind", kind) == 0 &&
-             ctl_pack_kv_bool(&q.pk, "all", all) == 0;
-    r = on_call(c, &ctl, &q, ok, &res);
-    if (r != 0)
-        goto out;
-    if (res->type != MSGPACK_OBJECT_ARRAY) {
-        r = cli_fail(EXIT_FAIL, "agahd sent a list that is not an array");
-        goto out;
+/* One table row of `list`. */
+static int list_row(struct table *t, const msgpack_object *a, int all, uint64_t now)
+{
+    char id[13], kd[16], tg[AGAH_TARGET_MAX], ca[32], by[AGAH_NAME_MAX + 16], po[32], ex[32],
+        st[AGAH_NAME_MAX + 32], cf[16], note[AGAH_NOTE_MAX + 1], nshort[AGAH_NOTE_MAX + 4];
+    const char *cells[10], *cols[10], *sevc = NULL;
+    char sev[16];
+    size_t k = 0;
+
+    (void)mp_str(a, "id", id, sizeof id);
+    (void)mp_str(a, "kind", kd, sizeof kd);
+    (void)mp_str(a, "target", tg, sizeof tg);
+    if (tg[0] == '\0')
+        (void)snprintf(tg, sizeof tg, "-");
+    (void)mp_str(a, "category", ca, sizeof ca);
+    on_short_author(a, by, sizeof by);
+    out_reltime(po, sizeof po, mp_uint(a, "created"), now);
+    out_reltime(ex, sizeof ex, mp_uint(a, "expires"), now);
+    (void)mp_str(a, "status", st, sizeof st);
+    if (strcmp(st, "retracted") == 0 && mp_has_str(a, "retracted_by")) {
+        char who[AGAH_NAME_MAX + 8];
+        on_short_member(a, "retracted_by_name", "retracted_by", who, sizeof who);
+        (void)snprintf(st, sizeof st, "retracted by %s", who);
     }
-    if (c->json) {
-        on_print_json(res);
-        goto out;
+    (void)snprintf(cf, sizeof cf, "%" PRIu64, mp_uint(a, "confirmations"));
+    (void)mp_str(a, "note", note, sizeof note);
+    /* Notes are cut to 40 columns here, on a character boundary; `show`
+     * prints them whole. */
+    size_t nl = strlen(note), fit = out_fit(note, nl, 40);
+    for (size_t j = 0; j < fit; j++)
+        if (note[j] == '\n')
+            fit = j;
+    memcpy(nshort, note, fit);
+    (void)snprintf(nshort + fit, sizeof nshort - fit, "%s", fit < nl ? "\xe2\x80\xa6" : "");
+    (void)mp_str(a, "severity", sev, sizeof sev);
+    if (strcmp(sev, "danger") == 0)
+        sevc = "\033[1;31m";
+    cells[k] = id; cols[k++] = "\033[2m";
+    cells[k] = kd; cols[k++] = sevc;
+    cells[k] = tg; cols[k++] = "\033[1m";
+    cells[k] = ca; cols[k++] = NULL;
+    cells[k] = by; cols[k++] = NULL;
+    cells[k] = po; cols[k++] = NULL;
+    cells[k] = ex; cols[k++] = NULL;
+    if (all) {
+        cells[k] = st;
+        cols[k++] = strcmp(st, "active") == 0 ? NULL : "\033[2m";
     }
-    if (res->via.array.size == 0) {
-        (void)printf("no%s%s%s alerts\n", all ? "" : " active", kind ? " " : "",
-                     kind ? kind : "");
-        goto out;
-    }
-    uint64_t now = (uint64_t)time(NULL);
-    /* STATUS only with --all; NOTE last, so right-to-left text cannot
-     * disturb the alignment of the other columns. */
+    cells[k] = cf; cols[k++] = NULL;
+    cells[k] = nshort; cols[k++] = NULL;
+    return table_row(t, cells, cols);
+}
+
+/* The table's heading: STATUS only with --all; NOTE last, so
+ * right-to-left text cannot disturb the alignment of the other columns. */
+static struct table *list_table(int all)
+{
     static const char *const head_all[] = {"ID", "KIND", "TARGET", "CATEGORY", "BY", "POSTED",
                                            "EXPIRES", "STATUS", "CONF", "NOTE"};
     const char *head[10], *hc[10];
     size_t nc = 0;
+    struct table *t;
     for (size_t i = 0; i < 10; i++) {
         if (!all && strcmp(head_all[i], "STATUS") == 0)
             continue;
         head[nc] = head_all[i];
         hc[nc++] = "\033[1m";
     }
-    struct table *t = table_new(nc);
-    if (t == NULL || table_row(t, head, hc) != 0) {
+    if ((t = table_new(nc)) != NULL && table_row(t, head, hc) != 0) {
         table_free(t);
-        r = cli_fail(EXIT_FAIL, "out of memory");
-        goto out;
+        t = NULL;
     }
-    for (uint32_t i = 0; i < res->via.array.size; i++) {
-        const msgpack_object *a = &res->via.array.ptr[i];
-        char id[13], kd[16], tg[AGAH_TARGET_MAX], ca[32], by[AGAH_NAME_MAX + 16], po[32], ex[32],
-            st[AGAH_NAME_MAX + 32], cf[16], note[AGAH_NOTE_MAX + 1], nshort[AGAH_NOTE_MAX + 4];
-        const char *cells[10], *cols[10];
-        size_t k = 0;
-        (void)mp_str(a, "id", id, sizeof id);
-        (void)mp_str(a, "kind", kd, sizeof kd);
-        (void)mp_str(a, "target", tg, sizeof tg);
-        if (tg[0] == '\0')
-            (void)snprintf(tg, sizeof tg, "-");
-        (void)mp_str(a, "category", ca, sizeof ca);
-        on_short_author(a, by, sizeof by);
-        out_reltime(po, sizeof po, mp_uint(a, "created"), now);
-        out_reltime(ex, sizeof ex, mp_uint(a, "expires"), now);
-        (void)mp_str(a, "status", st, sizeof st);
-        if (strcmp(st, "retracted") == 0 && mp_has_str(a, "retracted_by")) {
-            char who[AGAH_NAME_MAX + 8];
-            on_short_member(a, "retracted_by_name", "retracted_by", who, sizeof who);
-            (void)snprintf(st, sizeof st, "retracted by %s", who);
+    return t;
+}
+
+/* What one `list` prints, across the pages it fetches. */
+struct list_out {
+    struct cli *c;
+    int all;
+    size_t shown;
+    struct table *t;   /* human output */
+    uint64_t now;
+};
+
+/* Prints one page's alerts: JSON elements as they come (so a listing of
+ * any size streams out as one array), table rows kept for the end. */
+static int list_page_out(struct list_out *o, const msgpack_object *res)
+{
+    for (uint32_t i = 0; i < res->via.array.size; i++, o->shown++) {
+        if (o->c->json) {
+            (void)fputs(o->shown == 0 ? "[" : ", ", stdout);
+            json_object(stdout, &res->via.array.ptr[i]);
+        } else if (list_row(o->t, &res->via.array.ptr[i], o->all, o->now) != 0) {
+            return cli_fail(EXIT_FAIL, "out of memory");
         }
-        (void)snprintf(cf, sizeof cf, "%" PRIu64, mp_uint(a, "confirmations"));
-        (void)mp_str(a, "note", note, sizeof note);
-        /* Notes are cut to 40 columns here, on a character boundary; `show`
-         * prints them whole. */
-        size_t nl = strlen(note), fit = out_fit(note, nl, 40);
-        for (size_t j = 0; j < fit; j++)
-            if (note[j] == '\n')
-                fit = j;
-        memcpy(nshort, note, fit);
-        (void)snprintf(nshort + fit, sizeof nshort - fit, "%s", fit < nl ? "\xe2\x80\xa6" : "");
-        const char *sevc = NULL;
-        char sev[16];
-        (void)mp_str(a, "severity", sev, sizeof sev);
-        if (strcmp(sev, "danger") == 0)
-            sevc = "\033[1;31m";
-        cells[k] = id; cols[k++] = "\033[2m";
-        cells[k] = kd; cols[k++] = sevc;
-        cells[k] = tg; cols[k++] = "\033[1m";
-        cells[k] = ca; cols[k++] = NULL;
-        cells[k] = by; cols[k++] = NULL;
-        cells[k] = po; cols[k++] = NULL;
-        cells[k] = ex; cols[k++] = NULL;
-        if (all) {
-            cells[k] = st;
-            cols[k++] = strcmp(st, "active") == 0 ? NULL : "\033[2m";
-        }
-        cells[k] = cf; cols[k++] = NULL;
-        cells[k] = nshort; cols[k++] = NULL;
-        if (table_row(t, cells, cols) != 0) {
-            table_free(t);
-            r = cli_fail(EXIT_FAIL, "out of memory");
+    }
+    return 0;
+}
+
+/* Asks for one page; on success *res holds it (an array) until ctl_close
+ * and *last the id of its last alert, the next page's cursor. */
+static int list_fetch(struct cli *c, struct ctl *ctl, const char *kind, int all, uint64_t limit,
+                      const char *after, const msgpack_object **res, char last[65])
+{
+    struct on_req q;
+    int r;
+
+    on_req_init(&q);
+    int ok = ctl_req_begin(&q.pk, "list", after != NULL ? 4 : 3) == 0 &&
+             ctl_pack_kv_str(&q.pk, "kind", kind) == 0 &&
+             ctl_pack_kv_bool(&q.pk, "all", all) == 0 &&
+             ctl_pack_kv_uint(&q.pk, "limit", limit) == 0 &&
+             (after == NULL || ctl_pack_kv_str(&q.pk, "after", after) == 0);
+    if ((r = on_call(c, ctl, &q, ok, res)) != 0)
+        return r;
+    if ((*res)->type != MSGPACK_OBJECT_ARRAY)
+        return cli_fail(EXIT_FAIL, "agahd sent a list that is not an array");
+    last[0] = '\0';
+    if ((*res)->via.array.size > 0 &&
+        strlen(mp_str(&(*res)->via.array.ptr[(*res)->via.array.size - 1], "id", last, 65)) != 64)
+        return cli_fail(EXIT_FAIL, "agahd sent an alert without a whole id");
+    return 0;
+}
+
+/* --limit N: that many at most; --after ID: the page after that alert. */
+static int list_opts(struct cli *c, uint64_t *limit, const char **after)
+{
+    const char *l = cli_opt(c, "limit"), *a = cli_opt(c, "after");
+    char *end = NULL;
+
+    *limit = 0;
+    *after = a;
+    if (l != NULL) {
+        unsigned long long v = strtoull(l, &end, 10);
+        if (l[0] < '0' || l[0] > '9' || *end != '\0' || v == 0 || v > 100000)
+            return cli_fail(EXIT_USAGE, "--limit takes a number from 1 to 100000, not \"%.40s\"",
+                            l);
+        *limit = v;
+    }
+    if (a != NULL && strspn(a, "0123456789abcdefABCDEF") != 64)
+        return cli_fail(EXIT_USAGE, "--after takes a whole alert id (64 hex digits), as "
+                                    "`list --json` prints it");
+    return 0;
+}
+
+int cmd_list(struct cli *c)
+{
+    const char *kind = cli_opt(c, "kind"), *after;
+    struct list_out o = {.c = c, .all = cli_opt(c, "all") != NULL, .now = (uint64_t)time(NULL)};
+    uint64_t limit, left;
+    char cursor[65];
+    int r;
+
+    if (kind != NULL && (agah_kind_parse(kind) < 0))
+        return cli_fail(EXIT_USAGE, "unknown kind \"%.40s\": use number, account or alert", kind);
+    if ((r = list_opts(c, &limit, &after)) != 0)
+        return r;
+    if (!c->json && (o.t = list_table(o.all)) == NULL)
+        return cli_fail(EXIT_FAIL, "out of memory");
+    left = limit > 0 ? limit : UINT64_MAX;
+    /* Page by page, so no answer is ever too large to send. */
+    for (;;) {
+        struct ctl ctl;
+        const msgpack_object *res = NULL;
+        uint64_t ask = left < LIST_PAGE ? left : LIST_PAGE;
+        size_t got;
+        r = list_fetch(c, &ctl, kind, o.all, ask, after, &res, cursor);
+        if (r == 0)
+            r = list_page_out(&o, res);
+        got = res != NULL && res->type == MSGPACK_OBJECT_ARRAY ? res->via.array.size : 0;
+        ctl_close(&ctl);
+        if (r != 0)
             goto out;
-        }
+        left -= got;
+        if (got < ask || left == 0)
+            break;
+        after = cursor;
     }
-    table_print(t, stdout);
-    table_free(t);
+    if (c->json)
+        (void)fputs(o.shown == 0 ? "[]\n" : "]\n", stdout);
+    else if (o.shown == 0)
+        (void)printf("no%s%s%s alerts\n", o.all ? "" : " active", kind ? " " : "",
+                     kind ? kind : "");
+    else
+        table_print(o.t, stdout);
 out:
-    ctl_close(&ctl);
+    table_free(o.t);
     return r;
 }
 

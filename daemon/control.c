@@ -615,7 +615,7 @@ static void on_connection(uv_stream_t *server, int status)
 enum arg_id {
     ARG_KIND, ARG_TARGET, ARG_CATEGORY, ARG_NOTE, ARG_SEVERITY, ARG_EXPIRES, ARG_ALL,
     ARG_ID, ARG_REASON, ARG_MEMBER_ID, ARG_ROLE, ARG_NAME, ARG_ADDRESS, ARG_QUERY, ARG_REGION,
-    ARG_RETRACT_ALERTS, ARG_ALSO_ADMITTED, ARG_DRY_RUN, ARG_COUNT
+    ARG_RETRACT_ALERTS, ARG_ALSO_ADMITTED, ARG_DRY_RUN, ARG_LIMIT, ARG_AFTER, ARG_COUNT
 };
 enum arg_type { T_STR, T_UINT, T_BOOL };
 
@@ -644,6 +644,8 @@ static const struct arg_def arg_defs[ARG_COUNT] = {
     [ARG_ADDRESS] = {"address", T_STR, AGAH_ADDR_MAX - 1},
     [ARG_QUERY] = {"query", T_STR, CONTROL_QUERY_MAX},
     [ARG_REGION] = {"region", T_STR, 2},
+    [ARG_LIMIT] = {"limit", T_UINT, CONTROL_LIST_LIMIT_MAX},
+    [ARG_AFTER] = {"after", T_STR, 2 * AGAH_HASH_LEN},
 };
 
 #define F_REQ 1u /* must be present */
@@ -693,7 +695,8 @@ static const struct cmd_def cmd_defs[CONTROL_NCMDS] = {
                        {ARG_REGION, F_NIL}}},
     [CONTROL_CHECK] = {"check", h_check, check_check, 3,
                        {{ARG_TARGET, 0}, {ARG_QUERY, 0}, {ARG_REGION, F_NIL}}},
-    [CONTROL_LIST] = {"list", h_list, NULL, 2, {{ARG_KIND, F_NIL}, {ARG_ALL, 0}}},
+    [CONTROL_LIST] = {"list", h_list, NULL, 4,
+                      {{ARG_KIND, F_NIL}, {ARG_ALL, 0}, {ARG_LIMIT, 0}, {ARG_AFTER, F_NIL}}},
     [CONTROL_SHOW] = {"show", h_show, NULL, 1, {{ARG_ID, F_REQ}}},
     [CONTROL_CONFIRM] = {"confirm", h_confirm, NULL, 2, {{ARG_ID, F_REQ}, {ARG_NOTE, F_NIL}}},
     [CONTROL_RETRACT] = {"retract", h_retract, NULL, 2,
@@ -812,7 +815,7 @@ static int arg_take(struct control_req *r, int arg, const msgpack_object *o,
 
     switch (d->type) {
     case T_UINT:
-        return agah_mp_uint(o, d->key, d->max, &r->expires, why);
+        return agah_mp_uint(o, d->key, d->max, arg == ARG_LIMIT ? &r->limit : &r->expires, why);
     case T_BOOL:
         if (o->type != MSGPACK_OBJECT_BOOLEAN)
             return agah_fail(why, AGAH_ETYPE, "%s: expected a bool", d->key);
@@ -899,6 +902,18 @@ static int arg_take(struct control_req *r, int arg, const msgpack_object *o,
             else if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
                 return agah_fail(why, AGAH_EINVAL, "id: an alert id is hex digits 0-9, a-f");
         }
+        return 0;
+    }
+    case ARG_AFTER: {
+        /* A whole alert id: a cursor, never a prefix that could grow
+         * ambiguous between two pages. */
+        char hex[2 * AGAH_HASH_LEN + 1];
+        if ((rc = take_str(o, d->key, d->max, hex, why)) != 0)
+            return rc;
+        if (strlen(hex) != 2 * AGAH_HASH_LEN ||
+            sodium_hex2bin(r->after, AGAH_HASH_LEN, hex, strlen(hex), NULL, NULL, NULL) != 0)
+            return agah_fail(why, AGAH_EINVAL, "after: give the whole alert id (64 hex digits)");
+        r->has_after = 1;
         return 0;
     }
     case ARG_MEMBER_ID:
@@ -1257,11 +1272,17 @@ static void h_check(struct control_client *cl, const struct control_req *r)
 static void h_list(struct control_client *cl, const struct control_req *r)
 {
     struct node_alert *a = NULL;
+    struct agah_why why = {{0}};
     size_t n = 0;
-    int rc;
+    int rc, more;
 
-    if ((rc = node_list(cl->ctl->node, r->kind, r->all, &a, &n)) < 0) {
-        client_fail(cl, rc, NULL);
+    rc = node_list_page(cl->ctl->node, r->kind, r->all, r->has_after ? r->after : NULL,
+                        r->limit > 0 ? (size_t)r->limit : SIZE_MAX, &a, &n, &more);
+    if (rc == AGAH_ENOENT)
+        (void)agah_fail(&why, rc, "after: this node holds no alert with that id (it may have "
+                                  "expired or been retracted and pruned since)");
+    if (rc < 0) {
+        client_fail(cl, rc, why.msg[0] ? &why : NULL);
         return;
     }
     send_alerts(cl, a, n);

@@ -60,6 +60,9 @@ struct control_req {
     int severity;                     /* agah_severity, default warning */
     uint64_t expires;                 /* post: seconds from now, 0 = never */
     int all;                          /* list */
+    uint64_t limit;                   /* list: alerts at most; 0 = no limit */
+    int has_after;                    /* list: page after this alert */
+    uint8_t after[AGAH_HASH_LEN];
     int retract_alerts, also_admitted, dry_run; /* revoke */
     char id[2 * AGAH_HASH_LEN + 1];   /* lowercase hex, 4..64 digits */
     char note[AGAH_NOTE_MAX + 1];     /* post/confirm note, retract/revoke reason */
@@ -70,6 +73,8 @@ struct control_req {
     char address[AGAH_ADDR_MAX];      /* peer_add: "host:port" */
 };
 
+/* The largest page `list` hands out at once. */
+#define CONTROL_LIST_LIMIT_MAX 100000
 /* Longest expiry accepted from `post`, seconds (100 years). */
 #define CONTROL_EXPIRES_MAX (100ull * 366 * 86400)
 

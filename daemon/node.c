@@ -2288,30 +2288,95 @@ int node_check(struct node *n, const char *normalized, struct node_alert **out, 
     return 0;
 }
 
-int node_list(struct node *n, int kind, int all, struct node_alert **out, size_t *count)
-{
-    struct node_alert *v = NULL;
-    size_t cnt = 0;
-    uint64_t now = node_now(n);
+/* One alert of a listing, for sorting without copying bodies. */
+struct node_lref {
+    uint64_t created;
+    const struct alert_ent *e;
+};
 
-    *out = NULL;
-    *count = 0;
+/* Newest first, then by id: the order `list` shows and pages in. */
+static int node__lref_cmp(const void *pa, const void *pb)
+{
+    const struct node_lref *a = pa, *b = pb;
+    if (a->created != b->created)
+        return a->created > b->created ? -1 : 1;
+    return memcmp(a->e->id, b->e->id, AGAH_HASH_LEN);
+}
+
+/* The alerts a listing shows, sorted: into *out (caller frees). */
+static int node__list_refs(const struct node *n, int kind, int all, uint64_t now,
+                           struct node_lref **out, size_t *count)
+{
+    struct node_lref *v = NULL;
+    size_t cnt = 0;
+
     if (n->alerts.live > 0 && (v = malloc(n->alerts.live * sizeof *v)) == NULL)
         return AGAH_ENOMEM;
     for (size_t i = 0; i < n->alerts.n_a && cnt < n->alerts.live; i++) {
         const struct alert_ent *a = &n->alerts.a[i];
-        if (!a->live || (kind != 0 && a->kind != kind))
+        if (!a->live || (kind != 0 && a->kind != kind) ||
+            (!all && node__alert_status(n, a, now) != NODE_ACTIVE))
             continue;
-        node__alert_fill(n, a, now, &v[cnt]);
-        if (!all && v[cnt].status != NODE_ACTIVE)
-            continue;
-        cnt++;
+        v[cnt].created = a->created;
+        v[cnt++].e = a;
     }
     if (cnt > 1)
-        qsort(v, cnt, sizeof *v, node__alert_cmp);
+        qsort(v, cnt, sizeof *v, node__lref_cmp);
     *out = v;
     *count = cnt;
     return 0;
+}
+
+int node_list_page(struct node *n, int kind, int all, const uint8_t *after, size_t limit,
+                   struct node_alert **out, size_t *count, int *more)
+{
+    struct node_lref *v = NULL, key = {0, NULL};
+    struct node_alert *page = NULL;
+    size_t cnt = 0, start = 0, take;
+    uint64_t now = node_now(n);
+    int rc;
+
+    *out = NULL;
+    *count = 0;
+    *more = 0;
+    if (after != NULL) {
+        /* The cursor is an alert: the page starts right after it in the
+         * listing's order, whether or not it is in this listing itself. */
+        if ((key.e = alerts_get(&n->alerts, after)) == NULL)
+            return AGAH_ENOENT;
+        key.created = key.e->created;
+    }
+    if ((rc = node__list_refs(n, kind, all, now, &v, &cnt)) != 0)
+        return rc;
+    if (after != NULL) {
+        size_t lo = 0, hi = cnt; /* first entry that sorts after the cursor */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (node__lref_cmp(&v[mid], &key) <= 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        start = lo;
+    }
+    take = cnt - start < limit ? cnt - start : limit;
+    if (take > 0 && (page = malloc(take * sizeof *page)) == NULL) {
+        free(v);
+        return AGAH_ENOMEM;
+    }
+    for (size_t i = 0; i < take; i++)
+        node__alert_fill(n, v[start + i].e, now, &page[i]);
+    *more = start + take < cnt;
+    free(v);
+    *out = page;
+    *count = take;
+    return 0;
+}
+
+int node_list(struct node *n, int kind, int all, struct node_alert **out, size_t *count)
+{
+    int more;
+    return node_list_page(n, kind, all, NULL, SIZE_MAX, out, count, &more);
 }
 
 static int node__hexval(char c)

@@ -186,6 +186,13 @@ int node_tick(struct node *n);
 int node_check(struct node *n, const char *normalized, struct node_alert **out, size_t *count);
 /* kind 0 = all kinds; all = include retracted and expired; newest first. */
 int node_list(struct node *n, int kind, int all, struct node_alert **out, size_t *count);
+/* One page of node_list: at most `limit` alerts, starting after the alert
+ * `after` in the listing's order (newest first, then by id; NULL: from the
+ * start). *more says whether alerts follow the page. AGAH_ENOENT when
+ * `after` is no alert this node holds. Only the page is copied out, so a
+ * listing of any size costs 16 bytes an alert while it is sorted. */
+int node_list_page(struct node *n, int kind, int all, const uint8_t *after, size_t limit,
+                   struct node_alert **out, size_t *count, int *more);
 /* By full id or unique hex prefix (>= 4 chars): AGAH_ENOENT, or AGAH_EINVAL if ambiguous. */
 int node_find(struct node *n, const char *hex_prefix, uint8_t id[AGAH_HASH_LEN]);
 int node_alert_get(struct node *n, const uint8_t id[AGAH_HASH_LEN], struct node_alert *out);
