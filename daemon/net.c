@@ -22,8 +22,20 @@
 #include "sketch.h"
 #include "verify.h"
 
+/* Connection slots (issue 24). Dials and accepted links are counted apart
+ * so that outsiders filling the listener can never stop this node from
+ * dialling its members; accepted connections that have not finished the
+ * handshake have their own small budget, the oldest giving way to a new
+ * one, so silent sockets cannot keep members out; and an authenticated
+ * link is never closed to make room for one that is not. */
 #define NET_MAX_CONNS 64         /* links of any state, in and out */
-#define NET_MAX_PER_IP 8         /* from one remote address (loopback exempt) */
+#define NET_OUT_MAX 16           /* dialled (or being resolved), reserved */
+#define NET_IN_MAX (NET_MAX_CONNS - NET_OUT_MAX) /* accepted, any state */
+#define NET_MAX_PER_IP 8         /* accepted from one remote address, any state */
+#define NET_UNAUTH_MAX 16        /* accepted, handshake not done */
+#define NET_UNAUTH_PER_IP 4      /* of those, from one address */
+#define NET_UNAUTH_PER_PFX 8     /* of those, from one /24 (IPv4) or /56 (IPv6) */
+#define NET_M1_MS 3000           /* an accepted connection's M1 must arrive by then */
 #define NET_ACTIVE_DIAL 5        /* links we dial from the passive view */
 #define NET_KEPT_MAX AGAH_LOCAL_MAX_PEERS /* --peer, join code, peer add */
 #define NET_PASSIVE_MAX 30       /* learned from PEERS */
@@ -115,7 +127,14 @@ struct peer {
     uint64_t serial;
     char remote[AGAH_ADDR_MAX]; /* ip:port of the socket */
     char ip[48];
-    int loopback;
+    /* The remote address as 16 bytes (IPv4 and IPv4-mapped IPv6 as
+     * ::ffff:a.b.c.d) for the per-address and per-prefix caps; the caps
+     * skip 127.0.0.1 and ::1 (`exempt`) so that tests and benchmarks can
+     * run many nodes on one machine, but not the rest of 127/8. */
+    uint8_t ipkey[16];
+    int v4, exempt;
+    int got_m1;      /* accepted: its M1 verified */
+    uint64_t born;   /* when the connection was made */
     char listen[AGAH_ADDR_MAX]; /* what it advertised, "" if nothing */
     uint8_t pk[AGAH_PK_LEN];
     int role;
@@ -1134,6 +1153,22 @@ static void peer__dispatch(struct peer *p, const uint8_t *pt, size_t len)
 
 /* Takes every whole message out of the input buffer, in order, until the
  * buffer runs dry, the link closes or the peer is paused. */
+/* An accepted connection's M1 verified: it holds K, so it gets the rest
+ * of the handshake time (HS_TIMEOUT_MS from the connection), and is no
+ * longer the first to be evicted for a newcomer. */
+static int peer__m1_ok(struct peer *p)
+{
+    uint64_t spent = net__now(p->net) - p->born;
+    uint64_t left = spent < HS_TIMEOUT_MS ? HS_TIMEOUT_MS - spent : 1;
+
+    p->got_m1 = 1;
+    if (uv_timer_start(&p->timer, peer__on_timer, left, 0) != 0) {
+        peer__close(p, "cannot start a timer");
+        return AGAH_EIO;
+    }
+    return 0;
+}
+
 static void peer__process(struct peer *p)
 {
     struct net *net = p->net;
@@ -1185,6 +1220,8 @@ static void peer__process(struct peer *p)
             }
             off += need;
             p->hs_msgs++;
+            if (!p->dialer && !p->got_m1 && peer__m1_ok(p) != 0)
+                break;
             if (outlen > 0 && peer__send_raw(p, out, outlen) != 0)
                 break;
             if (hs_done(p->hs))
@@ -1328,7 +1365,8 @@ static void peer__on_timer(uv_timer_t *t)
     if (p->state == PEER_CLOSING)
         return;
     if (p->state != PEER_UP) {
-        peer__close(p, "handshake timed out");
+        peer__close(p, p->dialer || p->got_m1 ? "handshake timed out"
+                                              : "no first handshake message within 3 s");
         return;
     }
     now = net__now(p->net);
@@ -1351,7 +1389,7 @@ static struct peer *peer__new(struct net *net, int dialer)
     p->serial = ++net->next_serial;
     p->state = PEER_CONNECTING;
     p->in_cap = NET_IN_HS;
-    p->last_rx = net__now(net);
+    p->last_rx = p->born = net__now(net);
     p->in = malloc(p->in_cap);
     if (p->in == NULL) {
         free(p);
@@ -1369,8 +1407,10 @@ static struct peer *peer__new(struct net *net, int dialer)
         p->inited |= 2;
     if (uv_timer_init(net->loop, &p->resume) == 0)
         p->inited |= 4;
+    /* An accepted connection must show it holds K soon (M1): an outsider's
+     * silent socket holds a slot for NET_M1_MS at most. */
     if (p->inited != 7 ||
-        uv_timer_start(&p->timer, peer__on_timer, HS_TIMEOUT_MS, 0) != 0) {
+        uv_timer_start(&p->timer, peer__on_timer, dialer ? HS_TIMEOUT_MS : NET_M1_MS, 0) != 0) {
         if (p->inited == 0) {
             net->peers = p->next;
             if (p->next != NULL)
@@ -1387,6 +1427,9 @@ static struct peer *peer__new(struct net *net, int dialer)
 
 static void peer__name(struct peer *p)
 {
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t lo4[4] = {127, 0, 0, 1};
+    static const uint8_t lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
     struct sockaddr_storage ss;
     int len = sizeof ss;
     int port = 0;
@@ -1398,16 +1441,20 @@ static void peer__name(struct peer *p)
 
         (void)uv_ip4_name(s4, p->ip, sizeof p->ip);
         port = ntohs(s4->sin_port);
-        p->loopback = (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+        memcpy(p->ipkey, mapped, sizeof mapped);
+        memcpy(p->ipkey + 12, &s4->sin_addr.s_addr, 4);
         (void)snprintf(p->remote, sizeof p->remote, "%s:%d", p->ip, port);
     } else if (ss.ss_family == AF_INET6) {
         const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
 
         (void)uv_ip6_name(s6, p->ip, sizeof p->ip);
         port = ntohs(s6->sin6_port);
-        p->loopback = strcmp(p->ip, "::1") == 0 || strncmp(p->ip, "::ffff:127.", 11) == 0;
+        memcpy(p->ipkey, s6->sin6_addr.s6_addr, 16);
         (void)snprintf(p->remote, sizeof p->remote, "[%s]:%d", p->ip, port);
     }
+    p->v4 = memcmp(p->ipkey, mapped, sizeof mapped) == 0;
+    p->exempt = p->v4 ? memcmp(p->ipkey + 12, lo4, 4) == 0
+                      : memcmp(p->ipkey, lo6, 16) == 0;
 }
 
 /* Creates the handshake and starts reading; the dialler sends M1. */
@@ -1785,12 +1832,94 @@ static int net__member_up(struct net *net, const uint8_t pk[AGAH_PK_LEN])
     return 0;
 }
 
-static size_t net__ip_count(struct net *net, const char *ip)
+/* Which accepted connections a cap counts: every one, those from the same
+ * address as `like`, or from the same /24 (IPv4) or /56 (IPv6). */
+enum { NET_SCOPE_ALL, NET_SCOPE_IP, NET_SCOPE_PFX };
+
+static int net__in_scope(const struct peer *q, const struct peer *like, int scope)
+{
+    if (scope == NET_SCOPE_ALL)
+        return 1;
+    if (q->exempt || q->v4 != like->v4)
+        return 0;
+    if (scope == NET_SCOPE_IP)
+        return memcmp(q->ipkey, like->ipkey, 16) == 0;
+    return memcmp(q->ipkey, like->ipkey, like->v4 ? 15 : 7) == 0;
+}
+
+/* Accepted connections other than `self` in `scope` of `self`, not
+ * closing; only those still in the handshake if `unauth`. */
+static size_t net__in_count(const struct net *net, const struct peer *self, int scope,
+                            int unauth)
 {
     size_t n = 0;
 
-    for (struct peer *q = net->peers; q != NULL; q = q->next)
-        if (q->state != PEER_CLOSING && strcmp(q->ip, ip) == 0)
+    for (const struct peer *q = net->peers; q != NULL; q = q->next)
+        if (q != self && !q->dialer && q->state != PEER_CLOSING &&
+            (!unauth || q->state != PEER_UP) && net__in_scope(q, self, scope))
+            n++;
+    return n;
+}
+
+/* The accepted connection in `scope` of `self` to close for it: the
+ * oldest still in the handshake, one that has not sent a valid M1 (an
+ * outsider's) before one that has. NULL if every one is authenticated:
+ * those are never displaced. */
+static struct peer *net__victim(struct net *net, const struct peer *self, int scope)
+{
+    struct peer *best = NULL;
+
+    for (struct peer *q = net->peers; q != NULL; q = q->next) {
+        if (q == self || q->dialer || q->state == PEER_CLOSING || q->state == PEER_UP ||
+            !net__in_scope(q, self, scope))
+            continue;
+        if (best == NULL || q->got_m1 < best->got_m1 ||
+            (q->got_m1 == best->got_m1 && q->serial < best->serial))
+            best = q;
+    }
+    return best;
+}
+
+/* Makes room for a connection just accepted, or says it must go: each
+ * cap is checked in turn and, while it is reached, the oldest connection
+ * still in the handshake within it is evicted. 0, or AGAH_ETOOBIG when the
+ * slots are held by authenticated links. */
+static int net__make_room(struct net *net, struct peer *p)
+{
+    static const struct {
+        int scope, unauth, exempt_skips;
+        size_t cap;
+        const char *why;
+    } caps[] = {
+        {NET_SCOPE_IP, 1, 1, NET_UNAUTH_PER_IP, "too many connections in the handshake from one address"},
+        {NET_SCOPE_PFX, 1, 1, NET_UNAUTH_PER_PFX, "too many connections in the handshake from one network"},
+        {NET_SCOPE_IP, 0, 1, NET_MAX_PER_IP, "too many connections from one address"},
+        {NET_SCOPE_ALL, 1, 0, NET_UNAUTH_MAX, "too many connections in the handshake"},
+        {NET_SCOPE_ALL, 0, 0, NET_IN_MAX, "too many connections"},
+    };
+
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+        if (caps[i].exempt_skips && p->exempt)
+            continue;
+        while (net__in_count(net, p, caps[i].scope, caps[i].unauth) >= caps[i].cap) {
+            struct peer *v = net__victim(net, p, caps[i].scope);
+
+            if (v == NULL) {
+                log_debug("peer %s refused: %s", p->remote, caps[i].why);
+                return AGAH_ETOOBIG;
+            }
+            peer__close(v, caps[i].why);
+        }
+    }
+    return 0;
+}
+
+static size_t net__out_count(const struct net *net)
+{
+    size_t n = 0;
+
+    for (const struct peer *q = net->peers; q != NULL; q = q->next)
+        if (q->dialer && q->state != PEER_CLOSING)
             n++;
     return n;
 }
@@ -1884,11 +2013,8 @@ static void net__dial(struct net *net, struct net_addr *a)
 static void net__dial_some(struct net *net)
 {
     uint64_t now = net__now(net);
-    size_t dialled = 0;
+    size_t out = net__out_count(net), dialled = out;
 
-    for (struct peer *q = net->peers; q != NULL; q = q->next)
-        if (q->dialer && q->state != PEER_CLOSING)
-            dialled++;
     for (size_t i = 0; i < NET_ADDRS_MAX; i++) {
         struct net_addr *a = &net->addrs[i];
 
@@ -1901,7 +2027,9 @@ static void net__dial_some(struct net *net)
             a->used = 0; /* HyParView drops passive entries that fail */
             continue;
         }
-        if (net->n_peers + net->resolving >= NET_MAX_CONNS)
+        /* Dials have slots of their own: accepted connections, however
+         * many, never stop this node from reaching its members. */
+        if (out + net->resolving >= NET_OUT_MAX)
             return;
         if (!a->kept && dialled >= NET_ACTIVE_DIAL)
             continue;
@@ -1968,13 +2096,9 @@ static void net__on_connection(uv_stream_t *server, int status)
         return;
     }
     peer__name(p);
-    /* Over a limit: closed at once, nothing sent. */
-    if (net->n_peers > NET_MAX_CONNS) {
+    /* Over a limit with nothing to evict: closed at once, nothing sent. */
+    if (net__make_room(net, p) != 0) {
         peer__close(p, "too many connections");
-        return;
-    }
-    if (!p->loopback && net__ip_count(net, p->ip) > NET_MAX_PER_IP) {
-        peer__close(p, "too many connections from one address");
         return;
     }
     (void)peer__start_hs(p);
