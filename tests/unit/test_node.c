@@ -1531,11 +1531,11 @@ static void test_id_set(void)
     CHECK(alerts_id_mark(&al, other, ALERTS_ID_TOMB) == 0);
     CHECK(alerts_annot_add(&al, other, ref, author, 1, AGAH_REC_CONFIRM) == 1);
     CHECK(alerts_id_state(&al, other) == ALERTS_ID_STORED);
-    CHECK(alerts_annot_first(&al, ref) != ALERTS_NIL);
+    CHECK(annots_records(&al.an, ref, AGAH_REC_CONFIRM) == 1);
     CHECK(alerts_annot_add(&al, other, ref, author, 1, AGAH_REC_CONFIRM) == 0);
     CHECK(alerts_add(&al, other, author, 1, 0, body) == 0); /* the id is taken */
     CHECK(alerts_id_forget(&al, other) == 1);
-    CHECK(alerts_annot_first(&al, ref) == ALERTS_NIL && alerts_id_count(&al) == 0);
+    CHECK(annots_records(&al.an, ref, AGAH_REC_CONFIRM) == 0 && alerts_id_count(&al) == 0);
 
     /* The arena: fill many chunks, remove nine in ten, and what is left
      * reads back exactly. */
