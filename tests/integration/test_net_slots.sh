@@ -29,16 +29,6 @@ field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 community a b c || { fail "set up a community"; finish; }
 
-# status_ms NAME: how long `agah status` takes on NAME, in milliseconds
-# (99999 if it fails).
-status_ms() {
-    local t0 t1
-    t0=$(date +%s%N)
-    agah_on "$1" --json status >/dev/null 2>&1 || { echo 99999; return; }
-    t1=$(date +%s%N)
-    echo $(((t1 - t0) / 1000000))
-}
-
 # 1. One silent connection alone is closed at the M1 deadline, not at the
 # 10 s handshake limit.
 out=$(python3 "$HOSTILE" idle "$PORT_a" 1 12)

@@ -24,16 +24,6 @@ community a b || { fail "set up a community"; finish; }
 field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 ups() { grep -c ' up (' "$ROOT/a.log"; }
 
-# status_ms NAME: how long `agah status` takes on NAME, in milliseconds
-# (99999 if it fails).
-status_ms() {
-    local t0 t1
-    t0=$(date +%s%N)
-    agah_on "$1" --json status >/dev/null 2>&1 || { echo 99999; return; }
-    t1=$(date +%s%N)
-    echo $(((t1 - t0) / 1000000))
-}
-
 # while_attacked DESC: a's control socket answers within 2 s, and a post
 # on b reaches a within 20 s.
 while_attacked() {
