@@ -250,29 +250,10 @@ static void test_group_best(void)
 
 int main(void)
 {
-    struct {
-        const char *name;
-        void (*fn)(void);
-    } tests[] = {
+    static const struct fixture_test tests[] = {
         {"group_best", test_group_best},
         {"many_annotations", test_many_annotations},
     };
-    if (agah_init() != 0)
-        return 2;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        int before = failed;
-        (void)snprintf(base_dir, sizeof base_dir, "/tmp/agah-test-annot-XXXXXX");
-        if (mkdtemp(base_dir) == NULL) {
-            perror("mkdtemp");
-            return 2;
-        }
-        clk = T0;
-        tests[i].fn();
-        if (failed == before)
-            (void)nftw(base_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-        else
-            fprintf(stderr, "test_annot: %s failed; files kept in %s\n", tests[i].name, base_dir);
-    }
-    printf("test_annot: %d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+
+    return fixture_run("test_annot", tests, sizeof tests / sizeof tests[0]);
 }
