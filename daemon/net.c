@@ -15,6 +15,7 @@
 #include "frame.h"
 #include "gossip.h"
 #include "handshake.h"
+#include "idmap.h"
 #include "log.h"
 #include "net.h"
 #include "netsecret.h"
@@ -57,6 +58,7 @@
 #define NET_WANTQ_MAX 65536      /* ids found missing, waiting to be asked for */
 #define NET_ASK_WINDOW 4096      /* most bodies asked of one peer at a time */
 #define NET_ASK_STALE_MS 10000   /* a peer silent this long owes us nothing */
+#define NET_ASKSET_MAX 16384     /* ids and short ids remembered as asked of one peer */
 #define NET_DRAIN_BATCH 256
 #define NET_RATE 5000.0          /* records per second from one peer */
 #define NET_BURST 10000.0
@@ -152,6 +154,12 @@ struct peer {
      * what we asked for bounds them; anything beyond is charged. */
     uint64_t asked;
     uint64_t asked_at; /* when we last asked or were answered */
+    /* Which bodies those are: the ids sent in WANT and GRAFT, and the
+     * short ids sent in SWANT (keyed with ssalt, net__short_key). Only a
+     * BODY that answers one of them goes uncharged: a peer that made us
+     * ask for ids of its choosing (OFFER) cannot then push anything else
+     * for free (issue 24). Memory only while something is asked. */
+    struct idmap askset;
     uint8_t ihave[GOSSIP_IDS_MAX][AGAH_HASH_LEN];
     size_t n_ihave;
     uint8_t graft[GOSSIP_IDS_MAX][AGAH_HASH_LEN];
@@ -353,6 +361,46 @@ static int peer__send_simple(struct peer *p, int type)
     return r != 0 ? r : peer__send(p, p->net->enc, n);
 }
 
+/* The askset key of a short id under a salt; ids are BLAKE2b outputs, so
+ * none is one of these in practice. */
+static void net__short_key(const uint8_t salt[SKETCH_SALT_LEN], uint64_t sid,
+                           uint8_t key[AGAH_HASH_LEN])
+{
+    memset(key, 0, AGAH_HASH_LEN);
+    memcpy(key, salt, SKETCH_SALT_LEN);
+    for (int i = 0; i < 8; i++)
+        key[SKETCH_SALT_LEN + i] = (uint8_t)(sid >> (8 * i));
+    key[AGAH_HASH_LEN - 1] = 0xa5;
+}
+
+/* Remembers a body asked of p. A full set only costs the peer its free
+ * pass for that body (it is charged), never a request. */
+static void peer__asked_add(struct peer *p, const uint8_t key[AGAH_HASH_LEN])
+{
+    (void)idmap_put(&p->askset, key, 0);
+}
+
+/* Whether a BODY with this id answers something we asked p for; if so it
+ * is no longer owed. */
+static int peer__asked_take(struct peer *p, const uint8_t id[AGAH_HASH_LEN])
+{
+    uint8_t key[AGAH_HASH_LEN];
+
+    if (p->askset.n == 0)
+        return 0;
+    if (idmap_del(&p->askset, id))
+        return 1;
+    net__short_key(p->ssalt, sketch_short_id(p->ssalt, id), key);
+    return idmap_del(&p->askset, key);
+}
+
+/* Nothing is owed any more: forget the asked set and its memory. */
+static void peer__asked_clear(struct peer *p)
+{
+    p->asked = 0;
+    idmap_free(&p->askset);
+}
+
 static int peer__send_ids(struct peer *p, int type, uint8_t (*ids)[AGAH_HASH_LEN], size_t *n)
 {
     size_t len;
@@ -363,6 +411,8 @@ static int peer__send_ids(struct peer *p, int type, uint8_t (*ids)[AGAH_HASH_LEN
     if (type == GOSSIP_WANT || type == GOSSIP_GRAFT) {
         p->asked += *n;
         p->asked_at = net__now(p->net);
+        for (size_t i = 0; i < *n; i++)
+            peer__asked_add(p, ids[i]);
     }
     r = gossip_enc_ids(type, (const uint8_t(*)[AGAH_HASH_LEN])ids, *n, p->net->enc,
                        FRAME_PT_MAX, &len);
@@ -462,6 +512,12 @@ static void peer__want_pump(struct peer *p)
             break;
         p->asked += n;
         p->asked_at = net__now(net);
+        for (size_t i = 0; i < n; i++) {
+            uint8_t key[AGAH_HASH_LEN];
+
+            net__short_key(p->ssalt, batch[i], key);
+            peer__asked_add(p, key);
+        }
     }
     /* An empty queue gives its memory back (2 MiB for the id ring): a
      * catch-up is rare, and a node holds a queue per peer. */
@@ -869,10 +925,13 @@ static void net__on_body(struct peer *p, const struct gossip_msg *m)
     uint8_t id[AGAH_HASH_LEN];
     int grafted;
 
-    /* A body we asked for is not charged: the requests bound it, and the
-     * limit would otherwise throttle our own catch-up. An unasked one is. */
-    if (p->asked > 0) {
-        p->asked--;
+    /* A body we asked this peer for is not charged: the requests bound
+     * it, and the limit would otherwise throttle our own catch-up. Any
+     * other is, even while requests are outstanding. */
+    agah_hash(m->rec, m->rec_len, id);
+    if (peer__asked_take(p, id)) {
+        if (p->asked > 0 && --p->asked == 0 && p->askset.n == 0)
+            peer__asked_clear(p);
         p->asked_at = net__now(net);
         if ((p->wq_len > 0 || p->swq_len > 0) && p->asked + GOSSIP_IDS_MAX <= NET_ASK_WINDOW)
             peer__want_pump(p);
@@ -881,7 +940,6 @@ static void net__on_body(struct peer *p, const struct gossip_msg *m)
     }
     if (p->state != PEER_UP)
         return;
-    agah_hash(m->rec, m->rec_len, id);
     if (net__have(net, id))
         return;
     /* A body we grafted continues the tree eagerly; one that came from
@@ -1282,6 +1340,7 @@ static void peer__process(struct peer *p)
 
 static void peer__free(struct peer *p)
 {
+    idmap_free(&p->askset);
     hs_free(p->hs);
     frame_keys_free(p->keys);
     free(p->in);
@@ -1390,6 +1449,7 @@ static struct peer *peer__new(struct net *net, int dialer)
     p->state = PEER_CONNECTING;
     p->in_cap = NET_IN_HS;
     p->last_rx = p->born = net__now(net);
+    idmap_init(&p->askset, NET_ASKSET_MAX);
     p->in = malloc(p->in_cap);
     if (p->in == NULL) {
         free(p);
@@ -2058,7 +2118,7 @@ static void net__on_tick(uv_timer_t *t)
         /* Bodies asked for that never came (the peer pruned them, or
          * will not answer) must not hold the window shut for ever. */
         if (q->asked > 0 && now - q->asked_at >= NET_ASK_STALE_MS) {
-            q->asked = 0;
+            peer__asked_clear(q);
             peer__want_pump(q);
         }
         if (q->state == PEER_UP && q->recon_again && q->pq_len == 0 && q->wq_len == 0 &&
