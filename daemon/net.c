@@ -21,21 +21,15 @@
 #include "netsecret.h"
 #include "recon.h"
 #include "sketch.h"
+#include "slots.h"
 #include "verify.h"
 
 /* Connection slots (issue 24). Dials and accepted links are counted apart
  * so that outsiders filling the listener can never stop this node from
- * dialling its members; accepted connections that have not finished the
- * handshake have their own small budget, the oldest giving way to a new
- * one, so silent sockets cannot keep members out; and an authenticated
- * link is never closed to make room for one that is not. */
-#define NET_MAX_CONNS 64         /* links of any state, in and out */
-#define NET_OUT_MAX 16           /* dialled (or being resolved), reserved */
-#define NET_IN_MAX (NET_MAX_CONNS - NET_OUT_MAX) /* accepted, any state */
-#define NET_MAX_PER_IP 8         /* accepted from one remote address, any state */
-#define NET_UNAUTH_MAX 16        /* accepted, handshake not done */
-#define NET_UNAUTH_PER_IP 4      /* of those, from one address */
-#define NET_UNAUTH_PER_PFX 8     /* of those, from one /24 (IPv4) or /56 (IPv6) */
+ * dialling its members; which accepted connection stays is slots.c's rule
+ * (a small budget for those still in the handshake, the oldest giving way
+ * to a new one; authenticated links never displaced). */
+#define NET_OUT_MAX 16 /* dialled (or being resolved), reserved; 64 in all with SLOTS_IN_MAX */
 #define NET_M1_MS 3000           /* an accepted connection's M1 must arrive by then */
 #define NET_ACTIVE_DIAL 5        /* links we dial from the passive view */
 #define NET_KEPT_MAX AGAH_LOCAL_MAX_PEERS /* --peer, join code, peer add */
@@ -129,12 +123,9 @@ struct peer {
     uint64_t serial;
     char remote[AGAH_ADDR_MAX]; /* ip:port of the socket */
     char ip[48];
-    /* The remote address as 16 bytes (IPv4 and IPv4-mapped IPv6 as
-     * ::ffff:a.b.c.d) for the per-address and per-prefix caps; the caps
-     * skip 127.0.0.1 and ::1 (`exempt`) so that tests and benchmarks can
-     * run many nodes on one machine, but not the rest of 127/8. */
-    uint8_t ipkey[16];
-    int v4, exempt;
+    /* The remote address as slots.c weighs it (per address, per prefix;
+     * only 127.0.0.1 and ::1 exempt, not the rest of 127/8). */
+    struct slot slot;
     int got_m1;      /* accepted: its M1 verified */
     uint64_t born;   /* when the connection was made */
     char listen[AGAH_ADDR_MAX]; /* what it advertised, "" if nothing */
@@ -1487,34 +1478,26 @@ static struct peer *peer__new(struct net *net, int dialer)
 
 static void peer__name(struct peer *p)
 {
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    static const uint8_t lo4[4] = {127, 0, 0, 1};
-    static const uint8_t lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
     struct sockaddr_storage ss;
     int len = sizeof ss;
     int port = 0;
 
     if (uv_tcp_getpeername(&p->tcp, (struct sockaddr *)&ss, &len) != 0)
         return;
+    slots_addr(&p->slot, (const struct sockaddr *)&ss);
     if (ss.ss_family == AF_INET) {
         const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
 
         (void)uv_ip4_name(s4, p->ip, sizeof p->ip);
         port = ntohs(s4->sin_port);
-        memcpy(p->ipkey, mapped, sizeof mapped);
-        memcpy(p->ipkey + 12, &s4->sin_addr.s_addr, 4);
         (void)snprintf(p->remote, sizeof p->remote, "%s:%d", p->ip, port);
     } else if (ss.ss_family == AF_INET6) {
         const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
 
         (void)uv_ip6_name(s6, p->ip, sizeof p->ip);
         port = ntohs(s6->sin6_port);
-        memcpy(p->ipkey, s6->sin6_addr.s6_addr, 16);
         (void)snprintf(p->remote, sizeof p->remote, "[%s]:%d", p->ip, port);
     }
-    p->v4 = memcmp(p->ipkey, mapped, sizeof mapped) == 0;
-    p->exempt = p->v4 ? memcmp(p->ipkey + 12, lo4, 4) == 0
-                      : memcmp(p->ipkey, lo6, 16) == 0;
 }
 
 /* Creates the handshake and starts reading; the dialler sends M1. */
@@ -1892,85 +1875,34 @@ static int net__member_up(struct net *net, const uint8_t pk[AGAH_PK_LEN])
     return 0;
 }
 
-/* Which accepted connections a cap counts: every one, those from the same
- * address as `like`, or from the same /24 (IPv4) or /56 (IPv6). */
-enum { NET_SCOPE_ALL, NET_SCOPE_IP, NET_SCOPE_PFX };
-
-static int net__in_scope(const struct peer *q, const struct peer *like, int scope)
-{
-    if (scope == NET_SCOPE_ALL)
-        return 1;
-    if (q->exempt || q->v4 != like->v4)
-        return 0;
-    if (scope == NET_SCOPE_IP)
-        return memcmp(q->ipkey, like->ipkey, 16) == 0;
-    return memcmp(q->ipkey, like->ipkey, like->v4 ? 15 : 7) == 0;
-}
-
-/* Accepted connections other than `self` in `scope` of `self`, not
- * closing; only those still in the handshake if `unauth`. */
-static size_t net__in_count(const struct net *net, const struct peer *self, int scope,
-                            int unauth)
-{
-    size_t n = 0;
-
-    for (const struct peer *q = net->peers; q != NULL; q = q->next)
-        if (q != self && !q->dialer && q->state != PEER_CLOSING &&
-            (!unauth || q->state != PEER_UP) && net__in_scope(q, self, scope))
-            n++;
-    return n;
-}
-
-/* The accepted connection in `scope` of `self` to close for it: the
- * oldest still in the handshake, one that has not sent a valid M1 (an
- * outsider's) before one that has. NULL if every one is authenticated:
- * those are never displaced. */
-static struct peer *net__victim(struct net *net, const struct peer *self, int scope)
-{
-    struct peer *best = NULL;
-
-    for (struct peer *q = net->peers; q != NULL; q = q->next) {
-        if (q == self || q->dialer || q->state == PEER_CLOSING || q->state == PEER_UP ||
-            !net__in_scope(q, self, scope))
-            continue;
-        if (best == NULL || q->got_m1 < best->got_m1 ||
-            (q->got_m1 == best->got_m1 && q->serial < best->serial))
-            best = q;
-    }
-    return best;
-}
-
-/* Makes room for a connection just accepted, or says it must go: each
- * cap is checked in turn and, while it is reached, the oldest connection
- * still in the handshake within it is evicted. 0, or AGAH_ETOOBIG when the
- * slots are held by authenticated links. */
+/* Makes room for a connection just accepted (slots.c decides, net.c
+ * closes what it marks), or says it must go: 0, or AGAH_ETOOBIG when
+ * authenticated links hold the slots. */
 static int net__make_room(struct net *net, struct peer *p)
 {
-    static const struct {
-        int scope, unauth, exempt_skips;
-        size_t cap;
-        const char *why;
-    } caps[] = {
-        {NET_SCOPE_IP, 1, 1, NET_UNAUTH_PER_IP, "too many connections in the handshake from one address"},
-        {NET_SCOPE_PFX, 1, 1, NET_UNAUTH_PER_PFX, "too many connections in the handshake from one network"},
-        {NET_SCOPE_IP, 0, 1, NET_MAX_PER_IP, "too many connections from one address"},
-        {NET_SCOPE_ALL, 1, 0, NET_UNAUTH_MAX, "too many connections in the handshake"},
-        {NET_SCOPE_ALL, 0, 0, NET_IN_MAX, "too many connections"},
-    };
+    struct slot all[SLOTS_SCAN_MAX + 1];
+    struct peer *who[SLOTS_SCAN_MAX + 1];
+    size_t n = 0;
+    const char *why;
+    int r;
 
-    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
-        if (caps[i].exempt_skips && p->exempt)
+    for (struct peer *q = net->peers; q != NULL && n <= SLOTS_SCAN_MAX; q = q->next) {
+        if (q == p || q->dialer || q->state == PEER_CLOSING)
             continue;
-        while (net__in_count(net, p, caps[i].scope, caps[i].unauth) >= caps[i].cap) {
-            struct peer *v = net__victim(net, p, caps[i].scope);
-
-            if (v == NULL) {
-                log_debug("peer %s refused: %s", p->remote, caps[i].why);
-                return AGAH_ETOOBIG;
-            }
-            peer__close(v, caps[i].why);
-        }
+        all[n] = q->slot;
+        all[n].serial = q->serial;
+        all[n].authed = q->state == PEER_UP;
+        all[n].got_m1 = (uint8_t)q->got_m1;
+        who[n++] = q;
     }
+    p->slot.serial = p->serial;
+    if ((r = slots_admit(all, n, &p->slot, &why)) != 0) {
+        log_debug("peer %s refused: %s", p->remote, why);
+        return r;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (all[i].evict)
+            peer__close(who[i], slots_why(all[i].evict));
     return 0;
 }
 
