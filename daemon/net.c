@@ -1200,8 +1200,6 @@ static void peer__dispatch(struct peer *p, const uint8_t *pt, size_t len)
     msgpack_unpacked_destroy(&u);
 }
 
-/* Takes every whole message out of the input buffer, in order, until the
- * buffer runs dry, the link closes or the peer is paused. */
 /* An accepted connection's M1 verified: it holds K, so it gets the rest
  * of the handshake time (HS_TIMEOUT_MS from the connection), and is no
  * longer the first to be evicted for a newcomer. */
@@ -1218,6 +1216,8 @@ static int peer__m1_ok(struct peer *p)
     return 0;
 }
 
+/* Takes every whole message out of the input buffer, in order, until the
+ * buffer runs dry, the link closes or the peer is paused. */
 static void peer__process(struct peer *p)
 {
     struct net *net = p->net;
