@@ -183,7 +183,7 @@ struct fixture_test {
 };
 
 /* Runs each test in its own mkdtemp directory with the clock at T0
- * (inline: not every includer uses it),
+ * (inline: test_admit does not use it),
  * removes the directory of a test that passed and names the one kept for
  * a test that failed; prints the totals. The exit status for main. */
 static inline int fixture_run(const char *prog, const struct fixture_test *tests, size_t n)

@@ -1578,10 +1578,7 @@ static void test_id_set(void)
 
 int main(void)
 {
-    struct {
-        const char *name;
-        void (*fn)(void);
-    } tests[] = {
+    static const struct fixture_test tests[] = {
         {"open_errors", test_open_errors},
         {"founder_basics", test_founder_basics},
         {"ingest_all_types", test_ingest_all_types},
@@ -1602,22 +1599,6 @@ int main(void)
         {"alert_index", test_alert_index},
         {"id_set", test_id_set},
     };
-    if (agah_init() != 0)
-        return 2;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        int before = failed;
-        (void)snprintf(base_dir, sizeof base_dir, "/tmp/agah-test-node-XXXXXX");
-        if (mkdtemp(base_dir) == NULL) {
-            perror("mkdtemp");
-            return 2;
-        }
-        clk = T0;
-        tests[i].fn();
-        if (failed == before)
-            (void)nftw(base_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-        else
-            fprintf(stderr, "test_node: %s failed; files kept in %s\n", tests[i].name, base_dir);
-    }
-    printf("test_node: %d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+
+    return fixture_run("test_node", tests, sizeof tests / sizeof tests[0]);
 }
