@@ -39,10 +39,10 @@ KEYS = [
 # The figures of a full run and of a smoke run (a few seconds each).
 FULL = dict(pair_records=100_000, catchup_diff=1_000,
             index_n=1_000_000, check_seconds=4.0, cli_runs=200, nodes=100,
-            spread_alerts=20, spread_warmup=5, verify_seconds=2.0)
+            spread_alerts=20, spread_warmup=5, verify_seconds=2.0, annot_m=70_000)
 SMOKE = dict(pair_records=2_000, catchup_diff=20,
              index_n=10_000, check_seconds=0.4, cli_runs=10, nodes=8,
-             spread_alerts=3, spread_warmup=1, verify_seconds=0.3)
+             spread_alerts=3, spread_warmup=1, verify_seconds=0.3, annot_m=1_000)
 
 # Must match bench_util.h: the note every benchmark alert carries and the
 # target prefix of spread-test alerts (distinct from bu_target's).
@@ -428,6 +428,13 @@ class Bench:
         self.results["check_lookups_per_s"] = round(kv["check_lookups_per_s"])
         self.details["check"] = {k: v for k, v in kv.items() if k != "check_lookups_per_s"}
 
+    def check_annot(self):
+        """node_check of one alert carrying annot_m confirmations and as many
+        retractions by one member (issue 24), in the details only."""
+        kv = self.tool("bench_annot", os.path.join(self.tmp, "annot"), self.cfg["annot_m"], 1,
+                       self.cfg["check_seconds"])
+        self.details["check_annot"] = kv
+
     def recon_inprocess(self):
         c = self.cfg
         one = self.tool("bench_recon", c["pair_records"], c["catchup_diff"], self.reclen)
@@ -597,6 +604,7 @@ class Bench:
             self.step("catch-up in process", self.recon_inprocess)
         if "check" in self.only:
             self.step("check lookups", self.check_index)
+            self.step("check with annotations", self.check_annot)
         if "spread" in self.only:
             self.step("spread", self.spread)
         self.details["total_seconds"] = round(time.monotonic() - t0, 1)

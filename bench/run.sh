@@ -22,5 +22,5 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   exit 2
 fi
 cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" \
-  --target agahd agah bench_verify bench_spawn bench_setup bench_check bench_recon >/dev/null
+  --target agahd agah bench_verify bench_spawn bench_setup bench_check bench_recon bench_annot >/dev/null
 exec python3 "$here/bench.py" --build "$build" "${args[@]}"

@@ -44,10 +44,9 @@ void alerts_init(struct alerts *al)
 {
     memset(al, 0, sizeof *al);
     al->free_a = ALERTS_NIL;
-    al->free_n = ALERTS_NIL;
     al->free_o = ALERTS_NIL;
     idmap_init(&al->au_map, ALERTS_MAX);
-    idmap_init(&al->by_ref, ALERTS_MAX);
+    annots_init(&al->an, ALERTS_MAX);
     (void)agah_init();
     randombytes_buf(al->sip, sizeof al->sip);
 }
@@ -106,9 +105,8 @@ void alerts_free(struct alerts *al)
     free(al->is);
     free(al->o);
     free(al->au);
-    free(al->n);
+    annots_free(&al->an);
     idmap_free(&al->au_map);
-    idmap_free(&al->by_ref);
     memset(al, 0, sizeof *al);
 }
 
@@ -172,7 +170,7 @@ static const uint8_t *alerts__idkey(const struct alerts *al, uint32_t ref)
     case ALERTS_K_ALERT:
         return al->a[i].id;
     case ALERTS_K_ANNOT:
-        return al->n[i].id;
+        return al->an.n[i].id;
     default:
         return al->o[i];
     }
@@ -339,7 +337,7 @@ const uint8_t *alerts_ref_id(const struct alerts *al, uint32_t ref)
         n = al->n_a;
         break;
     case ALERTS_K_ANNOT:
-        n = al->n_n;
+        n = al->an.n_n;
         break;
     default:
         n = al->n_o;
@@ -706,7 +704,7 @@ int alerts_annot_add(struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
                      uint64_t created, int type)
 {
     size_t islot = alerts__ilookup(al, id);
-    uint32_t idx, head;
+    uint32_t idx;
     int r;
 
     if (islot != SIZE_MAX) {
@@ -714,84 +712,31 @@ int alerts_annot_add(struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
         if (k == ALERTS_K_ALERT || k == ALERTS_K_ANNOT)
             return 0;
     }
-    if (al->free_n != ALERTS_NIL) {
-        idx = al->free_n;
-    } else {
-        if (al->n_n >= ALERTS_MAX)
-            return AGAH_ETOOBIG;
-        if (al->n_n == al->cap_n) {
-            size_t cap = al->cap_n == 0 ? 1024 : al->cap_n * 2;
-            struct annot_ent *p = realloc(al->n, cap * sizeof *p);
-            if (p == NULL)
-                return AGAH_ENOMEM;
-            al->n = p;
-            al->cap_n = cap;
-        }
-        idx = (uint32_t)al->n_n;
-    }
-    head = ALERTS_NIL;
-    (void)idmap_get(&al->by_ref, ref, &head);
-    if ((r = idmap_put(&al->by_ref, ref, idx)) != 0)
+    if ((r = annots_slot(&al->an, &idx)) != 0)
         return r;
     /* The id table reads the key from the entry. */
-    memcpy(al->n[idx].id, id, AGAH_HASH_LEN);
+    memcpy(al->an.n[idx].id, id, AGAH_HASH_LEN);
+    if ((r = annots_link(&al->an, idx, ref, author, created, type)) != 0)
+        return r; /* the slot was not taken */
     if (islot != SIZE_MAX) {
         alerts__o_release(al, alerts__idx(al->is[islot].ref));
         al->is[islot].ref = alerts__ref(ALERTS_K_ANNOT, idx);
     } else if ((r = alerts__iinsert(al, id, alerts__ref(ALERTS_K_ANNOT, idx))) != 0) {
-        if (head == ALERTS_NIL)
-            (void)idmap_del(&al->by_ref, ref);
-        else
-            (void)idmap_put(&al->by_ref, ref, head); /* replaces: cannot fail */
-        return r; /* the slot was not taken yet */
+        annots_unlink(&al->an, idx);
+        return r;
     }
-    if (idx == al->n_n)
-        al->n_n++;
-    else
-        al->free_n = al->n[idx].next;
-    memcpy(al->n[idx].ref, ref, AGAH_HASH_LEN);
-    memcpy(al->n[idx].author, author, AGAH_PK_LEN);
-    al->n[idx].created = created;
-    al->n[idx].type = type;
-    al->n[idx].next = head;
     return 1;
 }
 
 int alerts_annot_remove(struct alerts *al, const uint8_t id[AGAH_HASH_LEN])
 {
     size_t islot = alerts__ilookup(al, id);
-    uint32_t idx, head;
-    struct annot_ent *e;
+    uint32_t idx;
 
     if (islot == SIZE_MAX || alerts__kind(al->is[islot].ref) != ALERTS_K_ANNOT)
         return 0;
     idx = alerts__idx(al->is[islot].ref);
-    e = &al->n[idx];
-    if (idmap_get(&al->by_ref, e->ref, &head)) {
-        if (head == idx) {
-            if (e->next == ALERTS_NIL)
-                (void)idmap_del(&al->by_ref, e->ref);
-            else
-                (void)idmap_put(&al->by_ref, e->ref, e->next);
-        } else {
-            uint32_t cur = head;
-            while (al->n[cur].next != ALERTS_NIL && al->n[cur].next != idx)
-                cur = al->n[cur].next;
-            if (al->n[cur].next == idx)
-                al->n[cur].next = e->next;
-        }
-    }
     alerts__iremove(al, islot);
-    memset(e, 0, sizeof *e);
-    e->next = al->free_n;
-    al->free_n = idx;
+    annots_unlink(&al->an, idx);
     return 1;
-}
-
-uint32_t alerts_annot_first(const struct alerts *al, const uint8_t ref[AGAH_HASH_LEN])
-{
-    uint32_t head;
-    if (!idmap_get(&al->by_ref, ref, &head))
-        return ALERTS_NIL;
-    return head;
 }

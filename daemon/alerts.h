@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <agah/agah.h>
+#include "annots.h"
 #include "idmap.h"
 
 #define ALERTS_NIL UINT32_MAX
@@ -41,13 +42,6 @@ struct alert_ent {
 struct alerts_slot {
     uint32_t ref; /* 0 empty */
     uint32_t h;
-};
-
-struct annot_ent {
-    uint8_t id[AGAH_HASH_LEN], ref[AGAH_HASH_LEN], author[AGAH_PK_LEN];
-    uint64_t created;
-    int type; /* AGAH_REC_CONFIRM or AGAH_REC_RETRACT */
-    uint32_t next; /* next annotation of the same alert */
 };
 
 /* A block of the string arena. */
@@ -93,10 +87,8 @@ struct alerts {
      * array, i.e. whenever a reference stops standing for its id. */
     uint64_t ref_gen;
 
-    struct annot_ent *n;
-    size_t n_n, cap_n;
-    uint32_t free_n;
-    struct idmap by_ref; /* alert id -> first annotation */
+    /* CONFIRM and RETRACT records, by alert and author (annots.h). */
+    struct annots an;
 };
 
 void alerts_init(struct alerts *al);
@@ -150,7 +142,6 @@ int alerts_annot_add(struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
                      uint64_t created, int type);
 /* 1 removed (and its id forgotten), 0 absent. */
 int alerts_annot_remove(struct alerts *al, const uint8_t id[AGAH_HASH_LEN]);
-/* Annotations of one alert: first, then ->next until ALERTS_NIL. */
-uint32_t alerts_annot_first(const struct alerts *al, const uint8_t ref[AGAH_HASH_LEN]);
+/* Reading them: annots_authors, annots_by, annots_grp_first ... on &al->an. */
 
 #endif

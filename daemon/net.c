@@ -15,15 +15,22 @@
 #include "frame.h"
 #include "gossip.h"
 #include "handshake.h"
+#include "idmap.h"
 #include "log.h"
 #include "net.h"
 #include "netsecret.h"
 #include "recon.h"
 #include "sketch.h"
+#include "slots.h"
 #include "verify.h"
 
-#define NET_MAX_CONNS 64         /* links of any state, in and out */
-#define NET_MAX_PER_IP 8         /* from one remote address (loopback exempt) */
+/* Connection slots (issue 24). Dials and accepted links are counted apart
+ * so that outsiders filling the listener can never stop this node from
+ * dialling its members; which accepted connection stays is slots.c's rule
+ * (a small budget for those still in the handshake, the oldest giving way
+ * to a new one; authenticated links never displaced). */
+#define NET_OUT_MAX 16 /* dialled (or being resolved), reserved; 64 in all with SLOTS_IN_MAX */
+#define NET_M1_MS 3000           /* an accepted connection's M1 must arrive by then */
 #define NET_ACTIVE_DIAL 5        /* links we dial from the passive view */
 #define NET_KEPT_MAX AGAH_LOCAL_MAX_PEERS /* --peer, join code, peer add */
 #define NET_PASSIVE_MAX 30       /* learned from PEERS */
@@ -45,6 +52,7 @@
 #define NET_WANTQ_MAX 65536      /* ids found missing, waiting to be asked for */
 #define NET_ASK_WINDOW 4096      /* most bodies asked of one peer at a time */
 #define NET_ASK_STALE_MS 10000   /* a peer silent this long owes us nothing */
+#define NET_ASKSET_MAX 16384     /* ids and short ids remembered as asked of one peer */
 #define NET_DRAIN_BATCH 256
 #define NET_RATE 5000.0          /* records per second from one peer */
 #define NET_BURST 10000.0
@@ -115,7 +123,11 @@ struct peer {
     uint64_t serial;
     char remote[AGAH_ADDR_MAX]; /* ip:port of the socket */
     char ip[48];
-    int loopback;
+    /* The remote address as slots.c weighs it (per address, per prefix;
+     * only 127.0.0.1 and ::1 exempt, not the rest of 127/8). */
+    struct slot slot;
+    int got_m1;      /* accepted: its M1 verified */
+    uint64_t born;   /* when the connection was made */
     char listen[AGAH_ADDR_MAX]; /* what it advertised, "" if nothing */
     uint8_t pk[AGAH_PK_LEN];
     int role;
@@ -133,6 +145,12 @@ struct peer {
      * what we asked for bounds them; anything beyond is charged. */
     uint64_t asked;
     uint64_t asked_at; /* when we last asked or were answered */
+    /* Which bodies those are: the ids sent in WANT and GRAFT, and the
+     * short ids sent in SWANT (keyed with ssalt, net__short_key). Only a
+     * BODY that answers one of them goes uncharged: a peer that made us
+     * ask for ids of its choosing (OFFER) cannot then push anything else
+     * for free (issue 24). Memory only while something is asked. */
+    struct idmap askset;
     uint8_t ihave[GOSSIP_IDS_MAX][AGAH_HASH_LEN];
     size_t n_ihave;
     uint8_t graft[GOSSIP_IDS_MAX][AGAH_HASH_LEN];
@@ -334,6 +352,46 @@ static int peer__send_simple(struct peer *p, int type)
     return r != 0 ? r : peer__send(p, p->net->enc, n);
 }
 
+/* The askset key of a short id under a salt; ids are BLAKE2b outputs, so
+ * none is one of these in practice. */
+static void net__short_key(const uint8_t salt[SKETCH_SALT_LEN], uint64_t sid,
+                           uint8_t key[AGAH_HASH_LEN])
+{
+    memset(key, 0, AGAH_HASH_LEN);
+    memcpy(key, salt, SKETCH_SALT_LEN);
+    for (int i = 0; i < 8; i++)
+        key[SKETCH_SALT_LEN + i] = (uint8_t)(sid >> (8 * i));
+    key[AGAH_HASH_LEN - 1] = 0xa5;
+}
+
+/* Remembers a body asked of p. A full set only costs the peer its free
+ * pass for that body (it is charged), never a request. */
+static void peer__asked_add(struct peer *p, const uint8_t key[AGAH_HASH_LEN])
+{
+    (void)idmap_put(&p->askset, key, 0);
+}
+
+/* Whether a BODY with this id answers something we asked p for; if so it
+ * is no longer owed. */
+static int peer__asked_take(struct peer *p, const uint8_t id[AGAH_HASH_LEN])
+{
+    uint8_t key[AGAH_HASH_LEN];
+
+    if (p->askset.n == 0)
+        return 0;
+    if (idmap_del(&p->askset, id))
+        return 1;
+    net__short_key(p->ssalt, sketch_short_id(p->ssalt, id), key);
+    return idmap_del(&p->askset, key);
+}
+
+/* Nothing is owed any more: forget the asked set and its memory. */
+static void peer__asked_clear(struct peer *p)
+{
+    p->asked = 0;
+    idmap_free(&p->askset);
+}
+
 static int peer__send_ids(struct peer *p, int type, uint8_t (*ids)[AGAH_HASH_LEN], size_t *n)
 {
     size_t len;
@@ -344,6 +402,8 @@ static int peer__send_ids(struct peer *p, int type, uint8_t (*ids)[AGAH_HASH_LEN
     if (type == GOSSIP_WANT || type == GOSSIP_GRAFT) {
         p->asked += *n;
         p->asked_at = net__now(p->net);
+        for (size_t i = 0; i < *n; i++)
+            peer__asked_add(p, ids[i]);
     }
     r = gossip_enc_ids(type, (const uint8_t(*)[AGAH_HASH_LEN])ids, *n, p->net->enc,
                        FRAME_PT_MAX, &len);
@@ -443,6 +503,12 @@ static void peer__want_pump(struct peer *p)
             break;
         p->asked += n;
         p->asked_at = net__now(net);
+        for (size_t i = 0; i < n; i++) {
+            uint8_t key[AGAH_HASH_LEN];
+
+            net__short_key(p->ssalt, batch[i], key);
+            peer__asked_add(p, key);
+        }
     }
     /* An empty queue gives its memory back (2 MiB for the id ring): a
      * catch-up is rare, and a node holds a queue per peer. */
@@ -850,10 +916,13 @@ static void net__on_body(struct peer *p, const struct gossip_msg *m)
     uint8_t id[AGAH_HASH_LEN];
     int grafted;
 
-    /* A body we asked for is not charged: the requests bound it, and the
-     * limit would otherwise throttle our own catch-up. An unasked one is. */
-    if (p->asked > 0) {
-        p->asked--;
+    /* A body we asked this peer for is not charged: the requests bound
+     * it, and the limit would otherwise throttle our own catch-up. Any
+     * other is, even while requests are outstanding. */
+    agah_hash(m->rec, m->rec_len, id);
+    if (peer__asked_take(p, id)) {
+        if (p->asked > 0 && --p->asked == 0 && p->askset.n == 0)
+            peer__asked_clear(p);
         p->asked_at = net__now(net);
         if ((p->wq_len > 0 || p->swq_len > 0) && p->asked + GOSSIP_IDS_MAX <= NET_ASK_WINDOW)
             peer__want_pump(p);
@@ -862,7 +931,6 @@ static void net__on_body(struct peer *p, const struct gossip_msg *m)
     }
     if (p->state != PEER_UP)
         return;
-    agah_hash(m->rec, m->rec_len, id);
     if (net__have(net, id))
         return;
     /* A body we grafted continues the tree eagerly; one that came from
@@ -1132,6 +1200,22 @@ static void peer__dispatch(struct peer *p, const uint8_t *pt, size_t len)
     msgpack_unpacked_destroy(&u);
 }
 
+/* An accepted connection's M1 verified: it holds K, so it gets the rest
+ * of the handshake time (HS_TIMEOUT_MS from the connection), and is no
+ * longer the first to be evicted for a newcomer. */
+static int peer__m1_ok(struct peer *p)
+{
+    uint64_t spent = net__now(p->net) - p->born;
+    uint64_t left = spent < HS_TIMEOUT_MS ? HS_TIMEOUT_MS - spent : 1;
+
+    p->got_m1 = 1;
+    if (uv_timer_start(&p->timer, peer__on_timer, left, 0) != 0) {
+        peer__close(p, "cannot start a timer");
+        return AGAH_EIO;
+    }
+    return 0;
+}
+
 /* Takes every whole message out of the input buffer, in order, until the
  * buffer runs dry, the link closes or the peer is paused. */
 static void peer__process(struct peer *p)
@@ -1185,6 +1269,8 @@ static void peer__process(struct peer *p)
             }
             off += need;
             p->hs_msgs++;
+            if (!p->dialer && !p->got_m1 && peer__m1_ok(p) != 0)
+                break;
             if (outlen > 0 && peer__send_raw(p, out, outlen) != 0)
                 break;
             if (hs_done(p->hs))
@@ -1245,6 +1331,7 @@ static void peer__process(struct peer *p)
 
 static void peer__free(struct peer *p)
 {
+    idmap_free(&p->askset);
     hs_free(p->hs);
     frame_keys_free(p->keys);
     free(p->in);
@@ -1328,7 +1415,8 @@ static void peer__on_timer(uv_timer_t *t)
     if (p->state == PEER_CLOSING)
         return;
     if (p->state != PEER_UP) {
-        peer__close(p, "handshake timed out");
+        peer__close(p, p->dialer || p->got_m1 ? "handshake timed out"
+                                              : "no first handshake message within 3 s");
         return;
     }
     now = net__now(p->net);
@@ -1351,7 +1439,8 @@ static struct peer *peer__new(struct net *net, int dialer)
     p->serial = ++net->next_serial;
     p->state = PEER_CONNECTING;
     p->in_cap = NET_IN_HS;
-    p->last_rx = net__now(net);
+    p->last_rx = p->born = net__now(net);
+    idmap_init(&p->askset, NET_ASKSET_MAX);
     p->in = malloc(p->in_cap);
     if (p->in == NULL) {
         free(p);
@@ -1369,8 +1458,10 @@ static struct peer *peer__new(struct net *net, int dialer)
         p->inited |= 2;
     if (uv_timer_init(net->loop, &p->resume) == 0)
         p->inited |= 4;
+    /* An accepted connection must show it holds K soon (M1): an outsider's
+     * silent socket holds a slot for NET_M1_MS at most. */
     if (p->inited != 7 ||
-        uv_timer_start(&p->timer, peer__on_timer, HS_TIMEOUT_MS, 0) != 0) {
+        uv_timer_start(&p->timer, peer__on_timer, dialer ? HS_TIMEOUT_MS : NET_M1_MS, 0) != 0) {
         if (p->inited == 0) {
             net->peers = p->next;
             if (p->next != NULL)
@@ -1393,19 +1484,18 @@ static void peer__name(struct peer *p)
 
     if (uv_tcp_getpeername(&p->tcp, (struct sockaddr *)&ss, &len) != 0)
         return;
+    slots_addr(&p->slot, (const struct sockaddr *)&ss);
     if (ss.ss_family == AF_INET) {
         const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
 
         (void)uv_ip4_name(s4, p->ip, sizeof p->ip);
         port = ntohs(s4->sin_port);
-        p->loopback = (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
         (void)snprintf(p->remote, sizeof p->remote, "%s:%d", p->ip, port);
     } else if (ss.ss_family == AF_INET6) {
         const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
 
         (void)uv_ip6_name(s6, p->ip, sizeof p->ip);
         port = ntohs(s6->sin6_port);
-        p->loopback = strcmp(p->ip, "::1") == 0 || strncmp(p->ip, "::ffff:127.", 11) == 0;
         (void)snprintf(p->remote, sizeof p->remote, "[%s]:%d", p->ip, port);
     }
 }
@@ -1785,12 +1875,43 @@ static int net__member_up(struct net *net, const uint8_t pk[AGAH_PK_LEN])
     return 0;
 }
 
-static size_t net__ip_count(struct net *net, const char *ip)
+/* Makes room for a connection just accepted (slots.c decides, net.c
+ * closes what it marks), or says it must go: 0, or AGAH_ETOOBIG when
+ * authenticated links hold the slots. */
+static int net__make_room(struct net *net, struct peer *p)
+{
+    struct slot all[SLOTS_SCAN_MAX + 1];
+    struct peer *who[SLOTS_SCAN_MAX + 1];
+    size_t n = 0;
+    const char *why;
+    int r;
+
+    for (struct peer *q = net->peers; q != NULL && n <= SLOTS_SCAN_MAX; q = q->next) {
+        if (q == p || q->dialer || q->state == PEER_CLOSING)
+            continue;
+        all[n] = q->slot;
+        all[n].serial = q->serial;
+        all[n].authed = q->state == PEER_UP;
+        all[n].got_m1 = (uint8_t)q->got_m1;
+        who[n++] = q;
+    }
+    p->slot.serial = p->serial;
+    if ((r = slots_admit(all, n, &p->slot, &why)) != 0) {
+        log_debug("peer %s refused: %s", p->remote, why);
+        return r;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (all[i].evict)
+            peer__close(who[i], slots_why(all[i].evict));
+    return 0;
+}
+
+static size_t net__out_count(const struct net *net)
 {
     size_t n = 0;
 
-    for (struct peer *q = net->peers; q != NULL; q = q->next)
-        if (q->state != PEER_CLOSING && strcmp(q->ip, ip) == 0)
+    for (const struct peer *q = net->peers; q != NULL; q = q->next)
+        if (q->dialer && q->state != PEER_CLOSING)
             n++;
     return n;
 }
@@ -1884,11 +2005,8 @@ static void net__dial(struct net *net, struct net_addr *a)
 static void net__dial_some(struct net *net)
 {
     uint64_t now = net__now(net);
-    size_t dialled = 0;
+    size_t out = net__out_count(net), dialled = out;
 
-    for (struct peer *q = net->peers; q != NULL; q = q->next)
-        if (q->dialer && q->state != PEER_CLOSING)
-            dialled++;
     for (size_t i = 0; i < NET_ADDRS_MAX; i++) {
         struct net_addr *a = &net->addrs[i];
 
@@ -1901,7 +2019,9 @@ static void net__dial_some(struct net *net)
             a->used = 0; /* HyParView drops passive entries that fail */
             continue;
         }
-        if (net->n_peers + net->resolving >= NET_MAX_CONNS)
+        /* Dials have slots of their own: accepted connections, however
+         * many, never stop this node from reaching its members. */
+        if (out + net->resolving >= NET_OUT_MAX)
             return;
         if (!a->kept && dialled >= NET_ACTIVE_DIAL)
             continue;
@@ -1930,7 +2050,7 @@ static void net__on_tick(uv_timer_t *t)
         /* Bodies asked for that never came (the peer pruned them, or
          * will not answer) must not hold the window shut for ever. */
         if (q->asked > 0 && now - q->asked_at >= NET_ASK_STALE_MS) {
-            q->asked = 0;
+            peer__asked_clear(q);
             peer__want_pump(q);
         }
         if (q->state == PEER_UP && q->recon_again && q->pq_len == 0 && q->wq_len == 0 &&
@@ -1968,13 +2088,9 @@ static void net__on_connection(uv_stream_t *server, int status)
         return;
     }
     peer__name(p);
-    /* Over a limit: closed at once, nothing sent. */
-    if (net->n_peers > NET_MAX_CONNS) {
+    /* Over a limit with nothing to evict: closed at once, nothing sent. */
+    if (net__make_room(net, p) != 0) {
         peer__close(p, "too many connections");
-        return;
-    }
-    if (!p->loopback && net__ip_count(net, p->ip) > NET_MAX_PER_IP) {
-        peer__close(p, "too many connections from one address");
         return;
     }
     (void)peer__start_hs(p);

@@ -240,6 +240,11 @@ static int node__open_alert(const struct node *n, const struct agah_rec *r,
     return 1;
 }
 
+/* The annotation index, writable from the read paths: reading it updates
+ * its caches (a group's earliest record, the visit counter), never what
+ * the view says. */
+static struct annots *node__an(const struct node *n) { return (struct annots *)&n->alerts.an; }
+
 /* Whether a retraction takes effect (rule 5): by the alert's author or by
  * an organiser at the retraction's time. */
 static int node__retract_ok(const struct node *n, const struct alert_ent *a,
@@ -255,17 +260,37 @@ static int node__retract_ok(const struct node *n, const struct alert_ent *a,
            role == AGAH_ROLE_ORGANISER;
 }
 
+/* Of the retractions of `a` that take effect, the earliest (then the
+ * lowest author key), or NULL. Only each author's earliest retraction is
+ * weighed ("The alert view"), so this visits one entry per retracting
+ * author however many records each sent. */
+static const struct annot_ent *node__retraction(const struct node *n, const struct alert_ent *a,
+                                                int first_only)
+{
+    struct annots *an = node__an(n);
+    const struct annot_ent *best = NULL;
+
+    for (uint32_t g = annots_grp_first(an, a->id, AGAH_REC_RETRACT); g != ANNOTS_NIL;
+         g = annots_grp_next(an, g)) {
+        const struct annot_ent *x = annots_grp_best(an, g);
+        if (!node__retract_ok(n, a, x))
+            continue;
+        if (first_only)
+            return x;
+        if (best == NULL || x->created < best->created ||
+            (x->created == best->created && memcmp(x->author, best->author, AGAH_PK_LEN) < 0))
+            best = x;
+    }
+    return best;
+}
+
 /* NODE_ACTIVE, NODE_RETRACTED or NODE_EXPIRED, without copying anything:
  * `status` counts active alerts with this, and an alert without
  * annotations costs one table probe (none when there are no annotations). */
 static int node__alert_status(const struct node *n, const struct alert_ent *a, uint64_t now)
 {
-    if (n->alerts.n_n > 0) {
-        for (uint32_t i = alerts_annot_first(&n->alerts, a->id); i != ALERTS_NIL;
-             i = n->alerts.n[i].next)
-            if (n->alerts.n[i].type == AGAH_REC_RETRACT && node__retract_ok(n, a, &n->alerts.n[i]))
-                return NODE_RETRACTED;
-    }
+    if (node__retraction(n, a, 1) != NULL)
+        return NODE_RETRACTED;
     if (a->expires != 0 && a->expires <= now)
         return NODE_EXPIRED;
     return NODE_ACTIVE;
@@ -277,17 +302,8 @@ static int node__alert_status(const struct node *n, const struct alert_ent *a, u
 static void node__alert_retractor(const struct node *n, const struct alert_ent *a,
                                   struct node_alert *out)
 {
-    const struct annot_ent *best = NULL;
+    const struct annot_ent *best = node__retraction(n, a, 0);
 
-    for (uint32_t i = alerts_annot_first(&n->alerts, a->id); i != ALERTS_NIL;
-         i = n->alerts.n[i].next) {
-        const struct annot_ent *x = &n->alerts.n[i];
-        if (x->type != AGAH_REC_RETRACT || !node__retract_ok(n, a, x))
-            continue;
-        if (best == NULL || x->created < best->created ||
-            (x->created == best->created && memcmp(x->author, best->author, AGAH_PK_LEN) < 0))
-            best = x;
-    }
     if (best == NULL)
         return;
     out->has_retractor = 1;
@@ -317,24 +333,12 @@ static void node__alert_fill(const struct node *n, const struct alert_ent *a, ui
     memb_name(&n->memb, author, out->author_name);
     out->created = a->created;
     out->expires = a->expires;
-    /* No annotations anywhere (the common case): no probe per hit. */
-    for (uint32_t i = n->alerts.n_n > 0 ? alerts_annot_first(&n->alerts, a->id) : ALERTS_NIL;
-         i != ALERTS_NIL; i = n->alerts.n[i].next) {
-        const struct annot_ent *x = &n->alerts.n[i];
-        if (x->type != AGAH_REC_CONFIRM || memcmp(x->author, author, AGAH_PK_LEN) == 0)
-            continue;
-        /* Count each author once: skip if an earlier entry has it. */
-        int seen = 0;
-        for (uint32_t j = alerts_annot_first(&n->alerts, a->id); j != i;
-             j = n->alerts.n[j].next) {
-            if (n->alerts.n[j].type == AGAH_REC_CONFIRM &&
-                memcmp(n->alerts.n[j].author, x->author, AGAH_PK_LEN) == 0) {
-                seen = 1;
-                break;
-            }
-        }
-        confirms += !seen;
-    }
+    /* Distinct confirming authors, kept as records come and go: two table
+     * probes however many confirmations there are (none when there are no
+     * annotations anywhere, the common case). The author's own do not count. */
+    confirms = annots_authors(&n->alerts.an, a->id, AGAH_REC_CONFIRM);
+    if (confirms > 0 && annots_by(&n->alerts.an, a->id, author, AGAH_REC_CONFIRM))
+        confirms--;
     out->confirmations = confirms;
     out->status = node__alert_status(n, a, now);
     out->author_revoked = memb_revoked_at(&n->memb, author) != MEMB_NEVER;
@@ -1807,10 +1811,7 @@ int node_confirm(struct node *n, const uint8_t alert[AGAH_HASH_LEN], const char 
     if (node__alert_status(n, a, node_now(n)) == NODE_RETRACTED)
         return agah_fail(why, AGAH_EINVAL,
                          "that alert was retracted; if it is still true, post it again");
-    for (uint32_t i = alerts_annot_first(&n->alerts, alert); i != ALERTS_NIL;
-         i = n->alerts.n[i].next)
-        if (n->alerts.n[i].type == AGAH_REC_CONFIRM && node__is_me(n, n->alerts.n[i].author))
-            mine = 1;
+    mine = annots_by(&n->alerts.an, alert, agah_identity_pk(n->id), AGAH_REC_CONFIRM);
     if (!mine && (rc = node__annotate(n, AGAH_REC_CONFIRM, alert, note, why)) != 0)
         return rc;
     if ((a = alerts_get(&n->alerts, alert)) == NULL)
@@ -1837,6 +1838,10 @@ int node_retract(struct node *n, const uint8_t alert[AGAH_HASH_LEN], const char 
                          "only the alert's author or an organiser can retract it");
     if (node__alert_status(n, a, node_now(n)) == NODE_RETRACTED)
         return 0;
+    /* Only an author's earliest retraction of an alert is weighed ("The
+     * alert view"): a second one would change nothing. */
+    if (annots_by(&n->alerts.an, alert, agah_identity_pk(n->id), AGAH_REC_RETRACT))
+        return agah_fail(why, AGAH_EEXIST, "you have retracted that alert already");
     return node__annotate(n, AGAH_REC_RETRACT, alert, reason, why);
 }
 
@@ -2487,6 +2492,8 @@ size_t node_active_alerts(const struct node *n)
         cnt += n->alerts.a[i].live && node__alert_status(n, &n->alerts.a[i], now) == NODE_ACTIVE;
     return cnt;
 }
+
+uint64_t node_annot_visits(const struct node *n) { return n->alerts.an.visits; }
 
 int node_peer_joined(struct node *n, const uint8_t pk[AGAH_PK_LEN])
 {

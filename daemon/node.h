@@ -198,6 +198,10 @@ int node_find(struct node *n, const char *hex_prefix, uint8_t id[AGAH_HASH_LEN])
 int node_alert_get(struct node *n, const uint8_t id[AGAH_HASH_LEN], struct node_alert *out);
 int node_members(struct node *n, struct node_member **out, size_t *count);
 size_t node_active_alerts(const struct node *n);
+/* Annotation index entries visited by the read paths since the node was
+ * opened, so tests and benchmarks can assert that a `check` does work
+ * bounded by the number of distinct authors, not of records. */
+uint64_t node_annot_visits(const struct node *n);
 uint64_t node_epoch_number(const struct node *n); /* epoch this node posts under */
 /* Stored alerts this node cannot open (yet): their epoch key has not
  * reached it. On a relay, every alert. */

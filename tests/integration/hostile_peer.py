@@ -13,7 +13,8 @@ usage:
       N connections sending one byte a second (half random bytes, half a
       fresh valid M1 from M1_FILE, 72 bytes each as `peerctl m1` writes
       them, at once and then an M3 of 256 bytes byte by byte); prints
-      "n=N closed=C min=S max=S bytes_random=B bytes_m1=B"
+      "n=N closed=C min_random=S max_random=S min_m1=S max_m1=S
+      bytes_random=B bytes_m1=B" (seconds until each kind was closed)
   hostile_peer.py send PORT FILE
       sends FILE's bytes and reads until closed (15 s at most); prints
       "got=N closed=0|1 secs=S"
@@ -22,7 +23,13 @@ usage:
       once; prints "n=N" (how many connections were made to it)
   hostile_peer.py idle PORT N SECONDS
       N connections that send nothing, held up to SECONDS; prints
-      "opened=O refused=R fast=F timed_out=T open=P bytes=B"
+      "opened=O refused=R fast=F timed_out=T open=P bytes=B held=S" (held: the
+      longest any was held open by the server, in seconds)
+  hostile_peer.py siege PORT SECONDS SOURCE:N...
+      keeps N silent connections open from each SOURCE address (127/8 ones
+      are all local on Linux), opening a new one whenever the server closes
+      one, at most 200 new connections a second in all; prints
+      "opened=O closed=C refused=R bytes=B held=S" at the end
 Every line is printed once, at the end; every wait is bounded.
 """
 import os
@@ -192,11 +199,13 @@ def slowloris(port, n, m1_file, secs):
         t.start()
     for t in ts:
         t.join()
-    times = [r[2] for r in res if r[1]]
-    print("n=%d closed=%d min=%.1f max=%.1f bytes_random=%d bytes_m1=%d" %
-          (len(res), sum(r[1] for r in res), min(times) if times else -1,
-           max(times) if times else -1, sum(r[3] for r in res if r[0] == 0),
-           sum(r[3] for r in res if r[0] == 1)))
+    times = [[r[2] for r in res if r[1] and r[0] == c] for c in (0, 1)]
+    print("n=%d closed=%d min_random=%.1f max_random=%.1f min_m1=%.1f max_m1=%.1f "
+          "bytes_random=%d bytes_m1=%d" %
+          (len(res), sum(r[1] for r in res),
+           min(times[0]) if times[0] else -1, max(times[0]) if times[0] else -1,
+           min(times[1]) if times[1] else -1, max(times[1]) if times[1] else -1,
+           sum(r[3] for r in res if r[0] == 0), sum(r[3] for r in res if r[0] == 1)))
 
 
 def idle(port, n, secs):
@@ -210,6 +219,7 @@ def idle(port, n, secs):
             refused += 1
     opened = len(socks)
     fast = timed_out = got = 0
+    held = 0.0
     live = {s.fileno(): (s, t) for s, t in socks}
     poller = select.poll()
     for fd in live:
@@ -226,6 +236,7 @@ def idle(port, n, secs):
                 got += len(b)
                 continue
             dt = time.time() - t
+            held = max(held, dt)
             if dt < 3:
                 fast += 1
             elif dt >= 9:
@@ -233,10 +244,63 @@ def idle(port, n, secs):
             poller.unregister(fd)
             del live[fd]
             s.close()
-    print("opened=%d refused=%d fast=%d timed_out=%d open=%d bytes=%d" %
-          (opened, refused, fast, timed_out, len(live), got), flush=True)
+    print("opened=%d refused=%d fast=%d timed_out=%d open=%d bytes=%d held=%.1f" %
+          (opened, refused, fast, timed_out, len(live), got, held), flush=True)
     for s, _ in live.values():
         s.close()
+
+
+def siege(port, secs, specs):
+    want = []  # (source address, connections to keep)
+    for spec in specs:
+        src, n = spec.rsplit(":", 1)
+        want.extend([src] * int(n))
+    live = {}  # fd -> (socket, source, opened at)
+    poller = select.poll()
+    opened = closed = refused = got = 0
+    held = 0.0
+    pending = list(want)  # sources owed a connection
+    t0 = time.time()
+    next_open = t0
+    while time.time() - t0 < secs:
+        now = time.time()
+        while pending and now >= next_open:
+            src = pending.pop(0)
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                s.bind((src, 0))
+                s.settimeout(2)
+                s.connect(("127.0.0.1", port))
+                s.setblocking(False)
+            except OSError:
+                refused += 1
+                s.close()
+                pending.append(src)
+                next_open = now + 0.005
+                continue
+            opened += 1
+            live[s.fileno()] = (s, src, time.time())
+            poller.register(s.fileno(), select.POLLIN)
+            next_open = now + 0.005  # 200 a second at most
+        for fd, _ in poller.poll(5):
+            s, src, t = live[fd]
+            try:
+                b = s.recv(65536)
+            except OSError:
+                b = b""
+            if b:
+                got += len(b)
+                continue
+            held = max(held, time.time() - t)
+            closed += 1
+            poller.unregister(fd)
+            del live[fd]
+            s.close()
+            pending.append(src)
+    for s, _, _ in live.values():
+        s.close()
+    print("opened=%d closed=%d refused=%d bytes=%d held=%.1f" %
+          (opened, closed, refused, got, held), flush=True)
 
 
 def main():
@@ -254,6 +318,8 @@ def main():
         slowloris(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5]))
     elif mode == "idle":
         idle(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+    elif mode == "siege":
+        siege(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4:])
     else:
         sys.exit(2)
 

@@ -73,3 +73,13 @@ links_are() { [ "$(connected "$1")" = "$2" ]; }
 
 # lines FILE: how many lines FILE has (for waits that must re-read it).
 lines() { wc -l <"$1"; }
+
+# status_ms NAME: how long `agah status` takes on NAME, in milliseconds
+# (99999 if it fails).
+status_ms() {
+    local t0 t1
+    t0=$(date +%s%N)
+    agah_on "$1" --json status >/dev/null 2>&1 || { echo 99999; return; }
+    t1=$(date +%s%N)
+    echo $(((t1 - t0) / 1000000))
+}

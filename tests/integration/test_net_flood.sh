@@ -6,6 +6,8 @@
 # 10,000): it takes m's records no faster than that, c's alerts still
 # reach a within seconds, the control socket keeps answering, and a flood
 # of 30,000 copies of one 2 KiB record (60 MB) does not grow a's memory.
+# Records sent as BODY after making a ask for random ids (OFFER) are
+# charged too (issue 24): only a body a asked m for is free.
 # usage: test_net_flood.sh [BUILD_DIR]
 . "$(dirname "$0")/lib.sh"
 lib_init test_net_flood "${1:-}"
@@ -149,6 +151,26 @@ if wait_until 20 test "$(agah_on a --json status | sed -n 's/.*"alerts": \([0-9]
     pass "the duplicated record is stored once"
 else
     fail "the duplicated record is stored once"
+fi
+
+# ---------------------------------------------------------------------------
+# 3. The bypass of issue 24: m OFFERs 30,000 random ids, which a lacks and
+# asks m for with WANT, then sends 30,000 copies of its 2 KiB record as
+# BODY. Any BODY used to be free while a had asks outstanding (and each one
+# let a ask for more), so the copies went through at hashing speed, well
+# under a second; only a BODY whose id a asked m for is free now, so these
+# are charged like the RECORD copies of part 2 and take the bucket's time.
+# Part 2's link must be gone first (a reads what it was sent before it sees
+# the close): a keeps one link per member and would close the new one.
+wait_until 30 links_are a 1 || fail "m's link of part 2 closes"
+out=$("$PEERCTL" connect "$D_m" "127.0.0.1:$PORT_a" offer 30000 bodies "$ROOT/big" 30000 \
+    2>>"$ROOT/peerctl.err")
+echo "      m: $out"
+if [ "$(peer_field "$out" sent)" = 30000 ] && [ "$(peer_field "$out" closed)" = 0 ] &&
+    awk "BEGIN { exit !($(peer_field "$out" secs) >= 2.5) }"; then
+    pass "BODY frames a did not ask for are charged after 30,000 random OFFERs ($(peer_field "$out" secs) s to send 30,000)"
+else
+    fail "BODY frames a did not ask for are charged after 30,000 random OFFERs" "$out"
 fi
 
 # Afterwards: c and a still exchange alerts both ways.

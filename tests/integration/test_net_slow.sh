@@ -2,9 +2,10 @@
 # Unauthenticated hostile peers that hold connections (issue 7): a real
 # handshake captured through a proxy and replayed gets nothing at all (no M2:
 # a captured M1 is no membership oracle, issue 22), and a version 1 M1 is
-# refused by name; slow-loris peers sending a byte a second, before and after
-# a valid M1, are dropped at the 10 s handshake limit; 1,000 idle
-# connections are held to the 64-connection cap and time out. Throughout,
+# refused by name; slow-loris peers sending a byte a second are dropped at
+# the 3 s M1 deadline before a valid M1 and at the 10 s handshake limit
+# after one; 1,000 idle connections are held to the handshake budget (16,
+# the oldest evicted for a new one) and time out. Throughout,
 # the control socket answers and the a-b link keeps carrying alerts;
 # afterwards a new link comes up as before.
 # usage: test_net_slow.sh [BUILD_DIR]
@@ -22,16 +23,6 @@ fi
 community a b || { fail "set up a community"; finish; }
 field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 ups() { grep -c ' up (' "$ROOT/a.log"; }
-
-# status_ms NAME: how long `agah status` takes on NAME, in milliseconds
-# (99999 if it fails).
-status_ms() {
-    local t0 t1
-    t0=$(date +%s%N)
-    agah_on "$1" --json status >/dev/null 2>&1 || { echo 99999; return; }
-    t1=$(date +%s%N)
-    echo $(((t1 - t0) / 1000000))
-}
 
 # while_attacked DESC: a's control socket answers within 2 s, and a post
 # on b reaches a within 20 s.
@@ -109,22 +100,24 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# 2. Slow-loris: 20 connections sending a byte a second for up to 20 s.
-# The M1s must be fresh: a's replay cache refuses the captured one.
+# 2. Slow-loris: 16 connections (the handshake budget, so none is evicted)
+# sending a byte a second for up to 20 s. The M1s must be fresh: a's
+# replay cache refuses the captured one.
 "$PEERCTL" m1 "$(node_dir b)" 10 >"$ROOT/m1s" || fail "peerctl m1"
-python3 "$HOSTILE" slowloris "$PORT_a" 20 "$ROOT/m1s" 20 >"$ROOT/slow.out" &
+python3 "$HOSTILE" slowloris "$PORT_a" 16 "$ROOT/m1s" 20 >"$ROOT/slow.out" &
 SLOW=$!
 while_attacked "slow-loris"
 wait "$SLOW"
 out=$(cat "$ROOT/slow.out")
 echo "      slow-loris: $out"
-if [ "$(field "$out" n)" = 20 ] && [ "$(field "$out" closed)" = 20 ] &&
-    awk "BEGIN { exit !($(field "$out" min) >= 9 && $(field "$out" max) < 15) }"; then
-    pass "all 20 slow-loris connections are dropped at the 10 s handshake limit"
+if [ "$(field "$out" n)" = 16 ] && [ "$(field "$out" closed)" = 16 ] &&
+    awk "BEGIN { exit !($(field "$out" min_random) >= 2.5 && $(field "$out" max_random) < 6) }" &&
+    awk "BEGIN { exit !($(field "$out" min_m1) >= 9 && $(field "$out" max_m1) < 15) }"; then
+    pass "all 16 slow-loris connections are dropped: at the 3 s M1 deadline, or at the 10 s handshake limit after a valid M1"
 else
-    fail "all 20 slow-loris connections are dropped at the 10 s handshake limit" "$out"
+    fail "all 16 slow-loris connections are dropped at the M1 deadline or the handshake limit" "$out"
 fi
-if [ "$(field "$out" bytes_random)" = 0 ] && [ "$(field "$out" bytes_m1)" = $((10 * 64)) ]; then
+if [ "$(field "$out" bytes_random)" = 0 ] && [ "$(field "$out" bytes_m1)" = $((8 * 64)) ]; then
     pass "they get nothing back but an M2 for each valid M1"
 else
     fail "they get nothing back but an M2 for each valid M1" "$out"
@@ -134,18 +127,19 @@ fi
 # 3. 1,000 idle connections, held 25 s.
 python3 "$HOSTILE" idle "$PORT_a" 1000 25 >"$ROOT/idle.out" &
 IDLE=$!
-wait_until 30 grep -q 'too many connections' "$ROOT/a.log"
+wait_until 30 grep -q 'too many connections in the handshake' "$ROOT/a.log"
 while_attacked "1,000 idle connections"
 wait "$IDLE"
 out=$(cat "$ROOT/idle.out")
 echo "      idle: $out"
-# a holds at most 63 besides b's link; the rest are closed at once, the
-# held ones at the handshake limit.
+# a holds at most 16 in the handshake, evicting the oldest for each new
+# one; the last 16 are closed at the 3 s M1 deadline. (The client notices
+# closes only once it has opened all 1,000, so its times run long.)
 if [ "$(field "$out" opened)" = 1000 ] && [ "$(field "$out" open)" = 0 ] &&
-    [ "$(field "$out" bytes)" = 0 ] && [ "$(field "$out" timed_out)" -le 63 ]; then
-    pass "1,000 idle connections: all closed, at most 63 held until the 10 s limit, nothing sent"
+    [ "$(field "$out" bytes)" = 0 ] && [ "$(field "$out" timed_out)" = 0 ]; then
+    pass "1,000 idle connections: all closed, none held to the 10 s handshake limit, nothing sent"
 else
-    fail "1,000 idle connections: all closed, at most 63 held until the 10 s limit" "$out"
+    fail "1,000 idle connections: all closed, none held to the 10 s handshake limit" "$out"
 fi
 # Afterwards everything is normal: b's link survived, and a new one comes up.
 if [ "$(connected a)" = 1 ]; then

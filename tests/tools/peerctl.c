@@ -23,6 +23,9 @@
  *                                         64-byte M1 of handshake version 1)
  *   peerctl connect DIR HOST:PORT [--m3-len N] [--throwaway] [--slot FILE] ACTION...
  *     send FILE        RECORD frames of FILE's records, in file order
+ *     bodies FILE N    N BODY frames cycling through FILE's records, as if
+ *                      the daemon had asked for them
+ *     offer N          OFFER frames of N random ids (the daemon asks for them)
  *     repeat FILE N    N RECORD frames cycling through FILE's records
  *     wait SECONDS     keep reading (answering PING) for SECONDS
  *     until PATH SECS  keep reading until PATH exists (SECS at most): a
@@ -528,9 +531,10 @@ static uint8_t **read_records(const char *file, size_t **lens, size_t *count)
     return recs;
 }
 
-/* Sends `total` RECORD frames cycling through the file's records. The
- * frames are sealed in batches of about 256 KiB so one write moves many. */
-static void act_send(struct link *l, const char *file, long total)
+/* Sends `total` frames of `type` (RECORD, or BODY as if asked for)
+ * cycling through the file's records. The frames are sealed in batches of
+ * about 256 KiB so one write moves many. */
+static void act_send(struct link *l, const char *file, long total, int type)
 {
     size_t *lens, n;
     uint8_t **recs = read_records(file, &lens, &n);
@@ -545,9 +549,9 @@ static void act_send(struct link *l, const char *file, long total)
         size_t k = (size_t)i % n, len;
         int r;
 
-        if ((r = gossip_enc_record(GOSSIP_RECORD, recs[k], lens[k], enc, FRAME_PT_MAX, &len)) != 0 ||
+        if ((r = gossip_enc_record(type, recs[k], lens[k], enc, FRAME_PT_MAX, &len)) != 0 ||
             (r = frame_seal(l->keys, enc, len, batch + blen)) != 0)
-            die("cannot seal a RECORD", r);
+            die("cannot seal a record frame", r);
         blen += FRAME_HDR + len + FRAME_TAG;
         l->sent++;
         if (blen >= (256u << 10)) {
@@ -562,6 +566,29 @@ static void act_send(struct link *l, const char *file, long total)
     free(lens);
     free(batch);
     free(enc);
+}
+
+/* OFFERs of `n` random ids, which the daemon lacks and so asks for with
+ * WANT: before issue 24 every BODY was then free until that many had come,
+ * whatever their ids (the rate-limit bypass). */
+static void act_offer(struct link *l, long n)
+{
+    uint8_t ids[GOSSIP_IDS_MAX][AGAH_HASH_LEN], enc[FRAME_PT_MAX / 2];
+    uint8_t frame[FRAME_PT_MAX / 2 + FRAME_HDR + FRAME_TAG];
+    size_t len;
+    int r;
+
+    while (n > 0 && !l->closed) {
+        size_t k = n > GOSSIP_IDS_MAX ? GOSSIP_IDS_MAX : (size_t)n;
+
+        randombytes_buf(ids, k * AGAH_HASH_LEN);
+        if ((r = gossip_enc_ids(GOSSIP_OFFER, (const uint8_t(*)[AGAH_HASH_LEN])ids, k, enc,
+                                sizeof enc, &len)) != 0 ||
+            (r = frame_seal(l->keys, enc, len, frame)) != 0)
+            die("cannot seal an OFFER", r);
+        link_write_all(l, frame, FRAME_HDR + len + FRAME_TAG);
+        n -= (long)k;
+    }
 }
 
 /* A frame header announcing `len` bytes, then 1 KiB of zeros; then read
@@ -665,9 +692,14 @@ static int cmd_connect(int argc, char **argv)
         const char *a = argv[i];
 
         if (strcmp(a, "send") == 0 && i + 1 < argc) {
-            act_send(&l, argv[++i], -1);
+            act_send(&l, argv[++i], -1, GOSSIP_RECORD);
+        } else if (strcmp(a, "bodies") == 0 && i + 2 < argc) {
+            act_send(&l, argv[i + 1], strtol(argv[i + 2], NULL, 10), GOSSIP_BODY);
+            i += 2;
+        } else if (strcmp(a, "offer") == 0 && i + 1 < argc) {
+            act_offer(&l, strtol(argv[++i], NULL, 10));
         } else if (strcmp(a, "repeat") == 0 && i + 2 < argc) {
-            act_send(&l, argv[i + 1], strtol(argv[i + 2], NULL, 10));
+            act_send(&l, argv[i + 1], strtol(argv[i + 2], NULL, 10), GOSSIP_RECORD);
             i += 2;
         } else if (strcmp(a, "wait") == 0 && i + 1 < argc) {
             link_pump(&l, strtod(argv[++i], NULL));

@@ -174,4 +174,38 @@ static struct idlist ids_of(struct node *n)
     return l;
 }
 
+/* ------------------------------------------------------------------ */
+/* Running                                                             */
+
+struct fixture_test {
+    const char *name;
+    void (*fn)(void);
+};
+
+/* Runs each test in its own mkdtemp directory with the clock at T0
+ * (inline: test_admit does not use it),
+ * removes the directory of a test that passed and names the one kept for
+ * a test that failed; prints the totals. The exit status for main. */
+static inline int fixture_run(const char *prog, const struct fixture_test *tests, size_t n)
+{
+    if (agah_init() != 0)
+        return 2;
+    for (size_t i = 0; i < n; i++) {
+        int before = failed;
+        (void)snprintf(base_dir, sizeof base_dir, "/tmp/agah-%s-XXXXXX", prog);
+        if (mkdtemp(base_dir) == NULL) {
+            perror("mkdtemp");
+            return 2;
+        }
+        clk = T0;
+        tests[i].fn();
+        if (failed == before)
+            (void)nftw(base_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+        else
+            fprintf(stderr, "%s: %s failed; files kept in %s\n", prog, tests[i].name, base_dir);
+    }
+    printf("%s: %d passed, %d failed\n", prog, passed, failed);
+    return failed == 0 ? 0 : 1;
+}
+
 #endif

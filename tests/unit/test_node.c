@@ -1618,11 +1618,11 @@ static void test_id_set(void)
     CHECK(alerts_id_mark(&al, other, ALERTS_ID_TOMB) == 0);
     CHECK(alerts_annot_add(&al, other, ref, author, 1, AGAH_REC_CONFIRM) == 1);
     CHECK(alerts_id_state(&al, other) == ALERTS_ID_STORED);
-    CHECK(alerts_annot_first(&al, ref) != ALERTS_NIL);
+    CHECK(annots_records(&al.an, ref, AGAH_REC_CONFIRM) == 1);
     CHECK(alerts_annot_add(&al, other, ref, author, 1, AGAH_REC_CONFIRM) == 0);
     CHECK(alerts_add(&al, other, author, 1, 0, body) == 0); /* the id is taken */
     CHECK(alerts_id_forget(&al, other) == 1);
-    CHECK(alerts_annot_first(&al, ref) == ALERTS_NIL && alerts_id_count(&al) == 0);
+    CHECK(annots_records(&al.an, ref, AGAH_REC_CONFIRM) == 0 && alerts_id_count(&al) == 0);
 
     /* The arena: fill many chunks, remove nine in ten, and what is left
      * reads back exactly. */
@@ -1665,10 +1665,7 @@ static void test_id_set(void)
 
 int main(void)
 {
-    struct {
-        const char *name;
-        void (*fn)(void);
-    } tests[] = {
+    static const struct fixture_test tests[] = {
         {"open_errors", test_open_errors},
         {"founder_basics", test_founder_basics},
         {"ingest_all_types", test_ingest_all_types},
@@ -1690,22 +1687,6 @@ int main(void)
         {"alert_index", test_alert_index},
         {"id_set", test_id_set},
     };
-    if (agah_init() != 0)
-        return 2;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        int before = failed;
-        (void)snprintf(base_dir, sizeof base_dir, "/tmp/agah-test-node-XXXXXX");
-        if (mkdtemp(base_dir) == NULL) {
-            perror("mkdtemp");
-            return 2;
-        }
-        clk = T0;
-        tests[i].fn();
-        if (failed == before)
-            (void)nftw(base_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-        else
-            fprintf(stderr, "test_node: %s failed; files kept in %s\n", tests[i].name, base_dir);
-    }
-    printf("test_node: %d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+
+    return fixture_run("test_node", tests, sizeof tests / sizeof tests[0]);
 }
