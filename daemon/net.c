@@ -1407,6 +1407,28 @@ static void peer__close(struct peer *p, const char *why)
     }
 }
 
+/* A link stands while its member does: a revocation closes it when the
+ * record arrives (net__on_record), and an admission that expires (an
+ * invitation never confirmed by an organiser's node) or a revocation that
+ * took effect another way is caught here, on the keepalive tick. 0 and
+ * the link closed when the peer is no member any more. */
+static int net__still_member(struct peer *p)
+{
+    char who[AGAH_IDSTR_SIZE];
+    int role = 0, rc = node_member_status(p->net->node, p->pk, &role);
+
+    if (rc == 0) {
+        p->role = role;
+        return 1;
+    }
+    net__member_id(p->pk, who);
+    log_ident(LOG_INFO, "a peer is no longer a member; closing the link",
+              "peer %s: member %s is no longer a member (%s); closing the link", p->remote, who,
+              rc == AGAH_EPERM ? "revoked" : "its admission expired");
+    peer__close(p, "no longer a member");
+    return 0;
+}
+
 static void peer__on_timer(uv_timer_t *t)
 {
     struct peer *p = t->data;
@@ -1424,6 +1446,8 @@ static void peer__on_timer(uv_timer_t *t)
         peer__close(p, "idle");
         return;
     }
+    if (!net__still_member(p))
+        return;
     (void)peer__send_simple(p, GOSSIP_PING);
 }
 
