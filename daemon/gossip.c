@@ -2,6 +2,7 @@
  * encoders, and the missing-id table of Plumtree's lazy push. */
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include "gossip.h"
 #include "sketch.h"
 
@@ -327,11 +328,22 @@ struct gossip__tables {
     struct gossip__due fifo[GOSSIP_FIFO];
 };
 
+/* Entries first announced by one peer (its serial): the per-peer quota. */
+struct gossip__owner {
+    uint64_t peer;
+    uint32_t n;
+};
+
 struct gossip_missing {
     struct gossip__tables *t; /* NULL while empty */
     size_t count;
     uint32_t gen;
     size_t head, len;
+    /* SipHash key of the slot index: ids are chosen by peers, and a peer
+     * announcing ids that share their first bytes would pile them into
+     * one probe run of an unkeyed table. */
+    uint8_t key[crypto_shorthash_KEYBYTES];
+    struct gossip__owner owners[GOSSIP_OWNERS];
 };
 
 int gossip_missing_new(struct gossip_missing **out)
@@ -340,6 +352,7 @@ int gossip_missing_new(struct gossip_missing **out)
 
     if (g == NULL)
         return AGAH_ENOMEM;
+    randombytes_buf(g->key, sizeof g->key);
     *out = g;
     return 0;
 }
@@ -364,14 +377,34 @@ int gossip_missing_release(struct gossip_missing *g)
     return 1;
 }
 
-/* Ids are BLAKE2b outputs: their first bytes are already a good hash. */
-static size_t gossip__home(const uint8_t id[AGAH_HASH_LEN])
+/* Ids are BLAKE2b outputs, but a peer picks which ones it announces (it
+ * may grind ids that share their first bytes), so the slot comes from a
+ * keyed hash (libsodium's SipHash-2-4) under this table's random key. */
+static size_t gossip__home(const struct gossip_missing *g, const uint8_t id[AGAH_HASH_LEN])
 {
-    size_t h = 0;
+    uint8_t h[crypto_shorthash_BYTES];
+    uint64_t v = 0;
 
-    for (int i = 0; i < 4; i++)
-        h = (h << 8) | id[i];
-    return h & (GOSSIP_SLOTS - 1);
+    (void)crypto_shorthash(h, id, AGAH_HASH_LEN, g->key);
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | h[i];
+    return (size_t)(v & (GOSSIP_SLOTS - 1));
+}
+
+/* The quota entry of `peer`, made when `make` (NULL when full or absent). */
+static struct gossip__owner *gossip__owner(struct gossip_missing *g, uint64_t peer, int make)
+{
+    struct gossip__owner *free_slot = NULL;
+    for (size_t i = 0; i < GOSSIP_OWNERS; i++) {
+        if (g->owners[i].n > 0 && g->owners[i].peer == peer)
+            return &g->owners[i];
+        if (g->owners[i].n == 0 && free_slot == NULL)
+            free_slot = &g->owners[i];
+    }
+    if (!make || free_slot == NULL)
+        return NULL;
+    free_slot->peer = peer;
+    return free_slot;
 }
 
 static struct gossip__entry *gossip__find(struct gossip_missing *g,
@@ -379,7 +412,7 @@ static struct gossip__entry *gossip__find(struct gossip_missing *g,
 {
     if (g->t == NULL)
         return NULL;
-    for (size_t i = gossip__home(id), k = 0; k < GOSSIP_SLOTS; k++, i = (i + 1) & (GOSSIP_SLOTS - 1)) {
+    for (size_t i = gossip__home(g, id), k = 0; k < GOSSIP_SLOTS; k++, i = (i + 1) & (GOSSIP_SLOTS - 1)) {
         if (!g->t->slots[i].used)
             return NULL;
         if (memcmp(g->t->slots[i].id, id, AGAH_HASH_LEN) == 0)
@@ -419,9 +452,15 @@ int gossip_missing_add(struct gossip_missing *g, const uint8_t id[AGAH_HASH_LEN]
     }
     if (g->count >= GOSSIP_MISSING_MAX || g->len == GOSSIP_FIFO)
         return AGAH_ETOOBIG;
+    /* One peer's announcements may take a quarter of the table, so a
+     * hostile member cannot crowd out what the others announce. */
+    struct gossip__owner *o = gossip__owner(g, peer, 1);
+    if (o == NULL || o->n >= GOSSIP_MISSING_PEER_MAX)
+        return AGAH_ETOOBIG;
     if (g->t == NULL && (g->t = calloc(1, sizeof *g->t)) == NULL)
         return AGAH_ENOMEM;
-    for (i = gossip__home(id); g->t->slots[i].used; i = (i + 1) & (GOSSIP_SLOTS - 1))
+    o->n++;
+    for (i = gossip__home(g, id); g->t->slots[i].used; i = (i + 1) & (GOSSIP_SLOTS - 1))
         ;
     e = &g->t->slots[i];
     memset(e, 0, sizeof *e);
@@ -441,6 +480,9 @@ static void gossip__remove(struct gossip_missing *g, struct gossip__entry *e)
     struct gossip__entry *slots = g->t->slots;
     size_t i = (size_t)(e - slots), j = i;
 
+    struct gossip__owner *o = gossip__owner(g, slots[i].peers[0], 0);
+    if (o != NULL)
+        o->n--;
     slots[i].used = 0;
     g->count--;
     for (;;) {
@@ -449,7 +491,7 @@ static void gossip__remove(struct gossip_missing *g, struct gossip__entry *e)
         j = (j + 1) & (GOSSIP_SLOTS - 1);
         if (!slots[j].used)
             return;
-        k = gossip__home(slots[j].id);
+        k = gossip__home(g, slots[j].id);
         /* Move j back to i unless its home lies cyclically in (i, j]. */
         if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j))
             continue;

@@ -80,6 +80,10 @@ int gossip_enc_peers(const char *self, const char *const *addrs, size_t n, uint8
  * A fixed open-addressing table plus a FIFO of deadlines, since every
  * deadline is "now + constant". */
 #define GOSSIP_MISSING_MAX 4096
+/* Of those, at most this many first announced by one peer. */
+#define GOSSIP_MISSING_PEER_MAX (GOSSIP_MISSING_MAX / 4)
+/* Peers holding entries tracked for that quota (links are at most 64). */
+#define GOSSIP_OWNERS 128
 #define GOSSIP_ANNOUNCERS 3
 struct gossip_missing;
 

@@ -317,15 +317,38 @@ static void test_missing(void)
     CHECKF(gossip_missing_release(g) == 0, "released with a deadline still queued");
     CHECKF(gossip_missing_due(g, 5000, 6000, got, &peer) == 0, "deleted entry came due");
     CHECKF(gossip_missing_release(g) == 1, "released once the queue drained");
-    /* Fill to the bound, delete half in a scattered order, all still found. */
+    /* One peer alone fills a quarter of the table at most, whatever ids
+     * it announces (here all sharing their first 16 bytes, which an
+     * unkeyed table would have piled into one probe run). */
+    for (n = 0; n < GOSSIP_MISSING_MAX; n++) {
+        uint8_t k[32];
+        memset(k, 0x5a, 16);
+        crypto_generichash(k + 16, 16, (const uint8_t *)&n, sizeof n, NULL, 0);
+        if (gossip_missing_add(g, k, 9, 10000) != 0)
+            break;
+    }
+    CHECKF(n == GOSSIP_MISSING_PEER_MAX, "one peer filled %d", n);
+    CHECKF(gossip_missing_add(g, id, 8, 10000) == 0 && gossip_missing_del(g, id) == 1,
+           "another peer still announces");
+    for (n = 0; n < GOSSIP_MISSING_PEER_MAX; n++) {
+        uint8_t k[32];
+        memset(k, 0x5a, 16);
+        crypto_generichash(k + 16, 16, (const uint8_t *)&n, sizeof n, NULL, 0);
+        if (gossip_missing_del(g, k) != 1)
+            break;
+    }
+    CHECKF(n == GOSSIP_MISSING_PEER_MAX && gossip_missing_count(g) == 0,
+           "clustered ids all found again: %d", n);
+    /* Fill to the bound (four peers), delete half in a scattered order,
+     * all still found. */
     for (n = 0; n < GOSSIP_MISSING_MAX; n++) {
         uint8_t k[32];
         crypto_generichash(k, 32, (const uint8_t *)&n, sizeof n, NULL, 0);
-        if (gossip_missing_add(g, k, 1, 10000) != 0)
+        if (gossip_missing_add(g, k, 1 + (uint64_t)(n % 4), 10000) != 0)
             break;
     }
     CHECKF(n == GOSSIP_MISSING_MAX, "filled %d", n);
-    CHECKF(gossip_missing_add(g, id, 1, 10000) == AGAH_ETOOBIG, "beyond the bound");
+    CHECKF(gossip_missing_add(g, id, 5, 10000) == AGAH_ETOOBIG, "beyond the bound");
     {
         int gone = 0, kept = 0;
         for (n = 0; n < GOSSIP_MISSING_MAX; n += 2) {
