@@ -54,6 +54,20 @@ static void check_one(const uint8_t *buf, size_t size)
             int pr = agah_rec_epoch_prev_open(&r, key, prev);
             if ((pr == AGAH_ENOENT) != !r.u.epoch.has_prev)
                 abort();
+            /* The network secret: its id is the origin or this record's
+             * own; opening copes with whatever decoded; relay entries are
+             * in bounds and hold no recipient. */
+            uint8_t nid[AGAH_HASH_LEN], net[AGAH_KEY_LEN];
+            agah_rec_epoch_net_id(&r, nid);
+            if (memcmp(nid, r.u.epoch.has_net ? r.u.epoch.net_origin : r.id, AGAH_HASH_LEN) != 0)
+                abort();
+            (void)agah_rec_epoch_net_open(&r, key, net);
+            (void)agah_rec_epoch_net_relay_open(&r, me, net);
+            if (r.u.epoch.n_relays > 0 &&
+                agah_rec_epoch_relay(&r, r.u.epoch.n_relays - 1) == NULL)
+                abort();
+            if (agah_rec_epoch_relay(&r, r.u.epoch.n_relays) != NULL)
+                abort();
         }
         break;
     case AGAH_REC_REVOCATION:
