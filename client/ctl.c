@@ -15,11 +15,48 @@
 #include <unistd.h>
 #include "cli.h"
 
+/* The "agahd is not running" refusal, pointing at `agah init` when the
+ * directory holds no identity (starting agahd would not help then). */
+static int ctl__not_running(const char *datadir)
+{
+    char key[AGAH_PATH_MAX];
+
+    if (agah_datadir_path(datadir, "identity.key", key) == 0 && access(key, F_OK) != 0 &&
+        errno == ENOENT)
+        return cli_fail(EXIT_DAEMON,
+                        "agahd is not running on %s, which holds no identity yet: "
+                        "run `agah --data %s init` first",
+                        datadir, datadir);
+    return cli_fail(EXIT_DAEMON, "agahd is not running on %s (start it with `agahd --data %s`)",
+                    datadir, datadir);
+}
+
+/* Before connecting: the data directory and the socket must be ours and
+ * writable by us only, or another local user could stand in for agahd and
+ * read every number we check (issue 23). Nothing is followed, nothing is
+ * sent. Returns 0, or an exit code after saying why. */
+static int ctl__trust_path(const char *datadir, const char *sock)
+{
+    struct agah_why why = {{0}};
+    int r = agah_datadir_check_owned(datadir, AGAH_OWNED_DIR, &why);
+
+    if (r == 0)
+        r = agah_datadir_check_owned(sock, AGAH_OWNED_SOCKET, &why);
+    if (r == 0)
+        return 0;
+    if (r == AGAH_ENOENT)
+        return ctl__not_running(datadir);
+    if (r == AGAH_EPERM)
+        return cli_fail(EXIT_USAGE, "%s", why.msg);
+    return cli_fail(EXIT_DAEMON, "cannot reach agahd: %s", why.msg);
+}
+
 int ctl_open(struct ctl *ctl, const char *datadir)
 {
     struct sockaddr_un sa;
+    struct agah_why why = {{0}};
     char path[AGAH_PATH_MAX];
-    int fd;
+    int fd, r;
 
     memset(ctl, 0, sizeof *ctl);
     ctl->fd = -1;
@@ -29,6 +66,8 @@ int ctl_open(struct ctl *ctl, const char *datadir)
         return cli_fail(EXIT_DAEMON, "cannot reach agahd: the socket path %s/agahd.sock is "
                         "longer than a Unix socket allows (%zu bytes); use a shorter --data",
                         datadir, sizeof sa.sun_path - 1);
+    if ((r = ctl__trust_path(datadir, path)) != 0)
+        return r;
     memset(&sa, 0, sizeof sa);
     sa.sun_family = AF_UNIX;
     memcpy(sa.sun_path, path, strlen(path) + 1);
@@ -40,21 +79,19 @@ int ctl_open(struct ctl *ctl, const char *datadir)
         if (e == EINTR)
             continue;
         (void)close(fd);
-        if (e == ENOENT || e == ECONNREFUSED || e == ENOTDIR) {
-            char key[AGAH_PATH_MAX];
-
-            /* Starting agahd would not help a directory with no identity. */
-            if (agah_datadir_path(datadir, "identity.key", key) == 0 &&
-                access(key, F_OK) != 0 && errno == ENOENT)
-                return cli_fail(EXIT_DAEMON,
-                                "agahd is not running on %s, which holds no identity yet: "
-                                "run `agah --data %s init` first",
-                                datadir, datadir);
-            return cli_fail(EXIT_DAEMON,
-                            "agahd is not running on %s (start it with `agahd --data %s`)",
-                            datadir, datadir);
-        }
+        if (e == ENOENT || e == ECONNREFUSED || e == ENOTDIR)
+            return ctl__not_running(datadir);
         return cli_fail(EXIT_DAEMON, "cannot reach agahd on %s: %s", datadir, strerror(e));
+    }
+    /* The path checks leave a window (a parent directory others can
+     * write could be swapped in between); the listener's uid, which the
+     * kernel vouches for, closes it. Checked before a byte is sent. */
+    if ((r = agah_sock_peer_check(fd, &why)) != 0) {
+        (void)close(fd);
+        if (r != AGAH_EPERM)
+            return cli_fail(EXIT_DAEMON, "cannot reach agahd on %s: %s", datadir, why.msg);
+        return cli_fail(EXIT_USAGE, "refusing the control socket %s: %s, so it is not your agahd",
+                        path, why.msg);
     }
     ctl->fd = fd;
     return 0;

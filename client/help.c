@@ -11,9 +11,9 @@ struct help_page {
 
 #define HELP_EXIT_ONLINE                                                              \
     "EXIT STATUS\n"                                                                   \
-    "  0 success; 2 bad arguments or input (nothing was sent); 3 agahd is not\n"      \
-    "  running on the data directory; 4 permission (e.g. not an organiser);\n"        \
-    "  5 any other failure.\n"
+    "  0 success; 2 bad arguments or input, or a data directory or agahd.sock\n"      \
+    "  that is not yours (nothing was sent); 3 agahd is not running on the data\n"   \
+    "  directory; 4 permission (e.g. not an organiser); 5 any other failure.\n"
 
 static const struct help_page help_pages[] = {
     {"init",
@@ -599,7 +599,11 @@ static const char help_general[] =
     "\n"
     "GLOBAL OPTIONS\n"
     "  --data DIR              the node's data directory; default $AGAH_DATA, else\n"
-    "                          $XDG_DATA_HOME/agah, else ~/.local/share/agah\n"
+    "                          $XDG_DATA_HOME/agah, else ~/.local/share/agah.\n"
+    "                          It and its agahd.sock must be yours, not symbolic\n"
+    "                          links, writable by you only, and the agahd behind\n"
+    "                          the socket must run as you; else exit 2, and\n"
+    "                          nothing is sent\n"
     "  --json                  print one JSON document (JSON lines for watch)\n"
     "  --passphrase-file FILE  read the identity passphrase from FILE's first line\n"
     "                          unless $AGAH_PASSPHRASE is set; FILE must not be\n"
@@ -619,7 +623,8 @@ static const char help_general[] =
     "\n"
     "EXIT STATUS\n"
     "  0 success; 1 a \"no\" answer (check: not flagged); 2 usage or input error,\n"
-    "  including a wrong passphrase; 3 agahd is not running or not reachable;\n"
+    "  including a wrong passphrase or a data directory or control socket that\n"
+    "  is not yours; 3 agahd is not running or not reachable;\n"
     "  4 permission (e.g. not an organiser); 5 any other failure.\n"
     "\n"
     "Run `agah COMMAND --help` for a command's details and examples.\n";

@@ -2,8 +2,9 @@
  * one small state machine per connected CLI, a request parser driven by a
  * dispatch table of commands and their argument schemas, and the handlers
  * that turn node.h / net.h answers into the result shapes of CONTRACT.md.
- * The socket is reachable by the local user only (0600 in a 0700 dir), but
- * every request is still treated as untrusted bytes. */
+ * The socket is reachable by the local user only (0600 in a 0700 dir, and
+ * a client of another uid is closed at once), but every request is still
+ * treated as untrusted bytes. */
 #define _POSIX_C_SOURCE 200809L /* lstat, S_ISSOCK, and what uv.h needs */
 #include <ctype.h>
 #include <errno.h>
@@ -551,6 +552,26 @@ static void reject_close_cb(uv_handle_t *h)
     control_maybe_done(ctl);
 }
 
+/* Whether the client runs as our euid (SO_PEERCRED). The socket is 0600 in
+ * a 0700 directory, but root, or a mode loosened by hand, reaches it all
+ * the same; such a client is closed before a byte is read or written. */
+static int client_is_ours(struct control_client *cl)
+{
+    struct agah_why why = {{0}};
+    uv_os_fd_t fd;
+    int r;
+
+    if ((r = uv_fileno((uv_handle_t *)&cl->pipe, &fd)) != 0) {
+        log_warn("control: cannot examine a client: %s", uv_strerror(r));
+        return 0;
+    }
+    if (agah_sock_peer_check(fd, &why) != 0) {
+        log_debug("control: refused a client: %s", why.msg);
+        return 0;
+    }
+    return 1;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     struct control *c = server->data;
@@ -602,7 +623,7 @@ static void on_connection(uv_stream_t *server, int status)
         c->clients->prev = cl;
     c->clients = cl;
     c->n_clients++;
-    if (uv_accept(server, (uv_stream_t *)&cl->pipe) != 0 ||
+    if (uv_accept(server, (uv_stream_t *)&cl->pipe) != 0 || !client_is_ours(cl) ||
         uv_read_start((uv_stream_t *)&cl->pipe, client_alloc_cb, client_read_cb) != 0) {
         client_close(cl);
         return;

@@ -1,8 +1,9 @@
-/* Where a node's data directory is, making it private (0700, ours), and
+/* Where a node's data directory is, making it private (0700, ours), telling
+ * whether a directory, a socket or the process behind one is ours, and
  * getting the identity passphrase from the environment, a file or the
  * terminal. Shared by agahd and agah so both find the same DIR and ask for
  * the passphrase the same way (CONTRACT.md, "Common to both programs"). */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* struct ucred, SO_PEERCRED */
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <termios.h>
@@ -101,6 +103,79 @@ static int datadir__mkdirs(const char *dir, struct agah_why *why)
     return 0;
 }
 
+/* lstat() of `path` without its trailing slashes: "dir/" would resolve a
+ * symbolic link named dir, which is exactly what must not be followed. */
+static int datadir__lstat(const char *path, struct stat *st)
+{
+    char copy[AGAH_PATH_MAX];
+    size_t n = strlen(path);
+
+    if (n == 0 || n >= sizeof copy) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(copy, path, n + 1);
+    while (n > 1 && copy[n - 1] == '/')
+        copy[--n] = '\0';
+    return lstat(copy, st);
+}
+
+int agah_datadir_check_owned(const char *path, enum agah_owned_kind kind, struct agah_why *why)
+{
+    const char *what = kind == AGAH_OWNED_DIR ? "data directory" : "control socket";
+    struct stat st;
+
+    if (path == NULL)
+        return agah_fail(why, AGAH_EINVAL, "no %s", what);
+    if (datadir__lstat(path, &st) != 0) {
+        int e = errno;
+        if (e == ENOENT)
+            return agah_fail(why, AGAH_ENOENT, "%s does not exist", path);
+        return agah_fail(why, AGAH_EIO, "cannot examine the %s %s: %s", what, path, strerror(e));
+    }
+    /* A link could point anywhere another user chose; whoever owns the
+     * link (not its target) decides where we go, so it is not followed. */
+    if (S_ISLNK(st.st_mode))
+        return agah_fail(why, AGAH_EPERM,
+                         "refusing the %s %s: it is a symbolic link; give the real path", what,
+                         path);
+    if (kind == AGAH_OWNED_DIR && !S_ISDIR(st.st_mode))
+        return agah_fail(why, AGAH_EPERM, "refusing the %s %s: it is not a directory", what,
+                         path);
+    if (kind == AGAH_OWNED_SOCKET && !S_ISSOCK(st.st_mode))
+        return agah_fail(why, AGAH_EPERM, "refusing the %s %s: it is not a socket", what, path);
+    /* Another user's directory or socket may answer in agahd's name (and
+     * read every number we check), or hold files they planted. */
+    if (st.st_uid != geteuid())
+        return agah_fail(why, AGAH_EPERM,
+                         "refusing the %s %s: it belongs to another user (uid %ld, you are %ld)",
+                         what, path, (long)st.st_uid, (long)geteuid());
+    if ((st.st_mode & 022) != 0)
+        return agah_fail(why, AGAH_EPERM,
+                         "refusing the %s %s: group or others can write to it (mode %03o); "
+                         "only you may (chmod %s)",
+                         what, path, (unsigned)(st.st_mode & 0777),
+                         kind == AGAH_OWNED_DIR ? "700" : "600");
+    return 0;
+}
+
+int agah_sock_peer_check(int fd, struct agah_why *why)
+{
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+
+    memset(&cred, 0, sizeof cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred) {
+        int e = errno;
+        return agah_fail(why, AGAH_EIO, "cannot learn who is at the other end: %s",
+                         strerror(e));
+    }
+    if (cred.uid != geteuid())
+        return agah_fail(why, AGAH_EPERM, "the other end runs as uid %ld, not as uid %ld",
+                         (long)cred.uid, (long)geteuid());
+    return 0;
+}
+
 int agah_datadir_ensure(const char *dir, struct agah_why *why)
 {
     struct stat st;
@@ -108,26 +183,21 @@ int agah_datadir_ensure(const char *dir, struct agah_why *why)
 
     if (dir == NULL)
         return agah_fail(why, AGAH_EINVAL, "no data directory");
-    if (stat(dir, &st) != 0) {
-        if (errno != ENOENT) {
-            int e = errno;
-            return agah_fail(why, AGAH_EIO, "cannot use %s: %s", dir, strerror(e));
-        }
+    r = agah_datadir_check_owned(dir, AGAH_OWNED_DIR, why);
+    if (r == AGAH_ENOENT) {
         r = datadir__mkdirs(dir, why);
         if (r != 0)
             return r;
-        if (stat(dir, &st) != 0) {
-            int e = errno;
-            return agah_fail(why, AGAH_EIO, "cannot use %s: %s", dir, strerror(e));
-        }
+        r = agah_datadir_check_owned(dir, AGAH_OWNED_DIR, why);
     }
-    if (!S_ISDIR(st.st_mode))
-        return agah_fail(why, AGAH_EINVAL, "%s exists and is not a directory", dir);
-    /* Another user's directory could be read or swapped under us: the
-     * identity and the community state must only live in our own. */
-    if (st.st_uid != geteuid())
-        return agah_fail(why, AGAH_EINVAL, "%s belongs to another user (uid %ld)", dir,
-                         (long)st.st_uid);
+    if (r != 0)
+        return r;
+    if (datadir__lstat(dir, &st) != 0) {
+        int e = errno;
+        return agah_fail(why, AGAH_EIO, "cannot use %s: %s", dir, strerror(e));
+    }
+    /* Group or others may still read or enter it (a 0755 directory made
+     * by hand): tighten it, since nobody else could have written to it. */
     if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) != 0) {
         int e = errno;
         return agah_fail(why, AGAH_EIO, "cannot make %s private (chmod 0700): %s", dir,

@@ -12,8 +12,23 @@
  * ~/.local/share/agah. AGAH_EINVAL if none can be formed or it is too long. */
 int agah_datadir_resolve(const char *opt, char out[AGAH_PATH_MAX], struct agah_why *why);
 /* Creates the directory (and parents) 0700 if missing; if it exists, makes
- * sure it is a directory owned by us and tightens it to 0700. */
+ * sure agah_datadir_check_owned accepts it and tightens it to 0700. */
 int agah_datadir_ensure(const char *dir, struct agah_why *why);
+
+/* What agah_datadir_check_owned expects to find at a path. */
+enum agah_owned_kind { AGAH_OWNED_DIR, AGAH_OWNED_SOCKET };
+/* Whether `path` is safe to trust as our data directory (AGAH_OWNED_DIR) or
+ * our control socket (AGAH_OWNED_SOCKET): lstat'ed, so a symbolic link is
+ * refused rather than followed; it must be of that kind, owned by the
+ * effective uid and not writable by group or others (whoever can write the
+ * directory can put their own socket in it). Returns 0; AGAH_ENOENT when
+ * nothing is there; AGAH_EPERM with `why` naming the path and the problem;
+ * AGAH_EIO when it cannot be examined. */
+int agah_datadir_check_owned(const char *path, enum agah_owned_kind kind, struct agah_why *why);
+/* Whether the process at the other end of the connected Unix socket `fd`
+ * runs as our effective uid (SO_PEERCRED): 0, or AGAH_EPERM with `why`
+ * giving both uids, or AGAH_EIO when the kernel does not say. */
+int agah_sock_peer_check(int fd, struct agah_why *why);
 /* DIR/name into out. */
 int agah_datadir_path(const char *dir, const char *name, char out[AGAH_PATH_MAX]);
 
