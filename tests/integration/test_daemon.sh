@@ -88,13 +88,13 @@ agahd_run --data "$(node_dir nocomm)" --listen none
 expect_fail "no community: exit 2 naming 'agah join' and the directory" 2 "\`agah join CODE\`, with --data $(node_dir nocomm)"
 
 # An identity under a passphrase.
-if AGAH_PASSPHRASE="correct horse" agah_on locked init --name locked >/dev/null 2>&1 &&
-    AGAH_PASSPHRASE="correct horse" agah_on locked community create L >/dev/null 2>&1; then
+if AGAH_PASSPHRASE="correct horse battery staple" agah_on locked init --name locked >/dev/null 2>&1 &&
+    AGAH_PASSPHRASE="correct horse battery staple" agah_on locked community create L >/dev/null 2>&1; then
     agahd_run --data "$(node_dir locked)" --listen none
     expect_fail "passphrase needed, no terminal: exit 2 saying how to give one" 2 "AGAH_PASSPHRASE"
     AGAH_PASSPHRASE=wrong agahd_run --data "$(node_dir locked)" --listen none
     expect_fail "wrong passphrase: exit 2 saying so" 2 "wrong passphrase"
-    printf 'correct horse\n' >"$ROOT/passfile"
+    printf 'correct horse battery staple\n' >"$ROOT/passfile"
     chmod 600 "$ROOT/passfile"
     if start_with locked --listen none --passphrase-file "$ROOT/passfile"; then
         pass "--passphrase-file: starts and becomes ready"
