@@ -148,10 +148,10 @@ expect "a second agahd on the same data directory: exit 2" 2 "len(out) > 0"
 
 run $ORG --json status
 expect "status --json shape" 0 \
-  "set(j) == {'member_id', 'community_id', 'role', 'peers', 'alerts', 'epoch', 'unreadable'} and j['member_id'] == '$ORG_ID' and j['community_id'] == '$COMM_ID' and j['role'] == 'organiser' and j['peers'] == 0 and j['alerts'] == 0 and j['unreadable'] == 0 and isinstance(j['epoch'], int) and j['epoch'] >= 1"
+  "set(j) == {'member_id', 'community_id', 'role', 'peers', 'alerts', 'epoch', 'unreadable', 'passphrase'} and j['passphrase'] is False and j['member_id'] == '$ORG_ID' and j['community_id'] == '$COMM_ID' and j['role'] == 'organiser' and j['peers'] == 0 and j['alerts'] == 0 and j['unreadable'] == 0 and isinstance(j['epoch'], int) and j['epoch'] >= 1"
 run $ORG status
-expect "status (human) says the identity has no passphrase" 0 \
-  "'$ORG_ID' in out and 'organiser' in out and 'identity has no passphrase' in out"
+expect "status (human) warns that the organiser's identity has no passphrase" 0 \
+  "'$ORG_ID' in out and 'organiser' in out and 'passphrase  none' in out and 'warning: this identity has no passphrase' in err"
 
 # ------------------------------------------------------------ invite/join
 node_init $MEM

@@ -125,7 +125,7 @@ P=$(daemon_pid n)
 check "the control socket is mode 0600" test "$(stat -c %a "$S")" = 600
 run n --json status
 expect "agah status through the daemon" 0 \
-    'set(j) == {"member_id","community_id","role","peers","alerts","epoch","unreadable"} and j["role"] == "organiser" and j["peers"] == 0'
+    'set(j) == {"member_id","community_id","role","peers","alerts","epoch","unreadable","passphrase"} and j["role"] == "organiser" and j["peers"] == 0'
 
 agahd_run --data "$D" --listen none
 expect_fail "a second agahd on the same directory: exit 2, 'already running'" 2 "already running"
