@@ -9,9 +9,11 @@ FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= $(JOBS)
 # iproute2: test_netns.sh (network namespaces); strace: test_s6_wire.sh;
 # faketime: test_trust_*.sh (an insider whose clock is set back).
+# libpwquality-dev and cracklib-runtime (its dictionary): the CLI's
+# passphrase strength check.
 PACKAGES = build-essential cmake pkg-config libsodium-dev libuv1-dev libmsgpack-dev \
-           libsqlite3-dev libphonenumber-dev clang libclang-rt-14-dev python3 procps \
-           iproute2 strace faketime
+           libsqlite3-dev libphonenumber-dev libpwquality-dev cracklib-runtime clang \
+           libclang-rt-14-dev python3 procps iproute2 strace faketime
 
 .PHONY: all deps build build-asan build-fuzz test test-unit fuzz soak valgrind demo bench install clean
 

@@ -66,6 +66,18 @@ int cmd_revoke(struct cli *c);
 int cmd_peers(struct cli *c);
 int cmd_peer_add(struct cli *c);
 int cmd_status(struct cli *c);
+int cmd_passphrase(struct cli *c);
+
+/* 0 if the passphrase (NUL-terminated) is strong enough to set, else an
+ * exit code after saying why (client/strength.c). `old`: the passphrase it
+ * replaces, or NULL. */
+int cli_pass_strong(const char *pass, const char *old);
+/* The identity in c->datadir, asking for its passphrase only when the key
+ * file has one; that passphrase is handed to *pass (sodium memory, free with
+ * agah_passphrase_free; NULL when none) if pass is non-NULL. 0 or an exit
+ * code after saying why (client/offline.c). */
+int off__load_identity(const struct cli *c, struct agah_identity **out, char **pass,
+                       size_t *passlen);
 
 /* --- help texts (help.c) --- */
 /* Prints the help of a command ("post number", "check", ...) or the general

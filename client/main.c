@@ -29,7 +29,9 @@ struct cli_command {
 #define CLI_NO_SODIUM 0
 
 static const struct cli_command cli_commands[] = {
-    {"init", 0, 0, {"name=", "no-passphrase"}, cmd_init, CLI_SODIUM},
+    {"init", 0, 0, {"name=", "no-passphrase", "unsafe-no-passphrase"}, cmd_init, CLI_SODIUM},
+    {"passphrase", 0, 0, {"new-passphrase-file=", "no-passphrase", "unsafe-no-passphrase"},
+     cmd_passphrase, CLI_SODIUM},
     {"id", 0, 0, {NULL}, cmd_id, CLI_SODIUM},
     {"community create", 1, 1, {NULL}, cmd_community_create, CLI_SODIUM},
     {"join", 1, 1, {NULL}, cmd_join, CLI_SODIUM},

@@ -52,9 +52,6 @@ static int off_path(const struct cli *c, const char *name, char out[AGAH_PATH_MA
     return 0;
 }
 
-/* Reads and decrypts this node's identity, asking for the passphrase only
- * when the key file has one. Exit 2 when there is none or the passphrase is
- * wrong (an input error the user can fix), 5 on other failures. */
 /* Reads this node's public key and whether its key file needs a
  * passphrase, with the CLI's messages for a missing or unreadable file. */
 static int off_peek_identity(const struct cli *c, char path[AGAH_PATH_MAX],
@@ -74,7 +71,11 @@ static int off_peek_identity(const struct cli *c, char path[AGAH_PATH_MAX],
     return 0;
 }
 
-static int off_load_identity(const struct cli *c, struct agah_identity **out)
+/* Reads and decrypts this node's identity, asking for the passphrase only
+ * when the key file has one. Exit 2 when there is none or the passphrase is
+ * wrong (an input error the user can fix), 5 on other failures. */
+int off__load_identity(const struct cli *c, struct agah_identity **out, char **keep,
+                       size_t *keeplen)
 {
     char path[AGAH_PATH_MAX], prompt[128];
     uint8_t pk[AGAH_PK_LEN];
@@ -92,6 +93,11 @@ static int off_load_identity(const struct cli *c, struct agah_identity **out)
             return cli_fail(EXIT_USAGE, "%s", why.msg[0] ? why.msg : agah_strerror(r));
     }
     r = agah_keyfile_read(path, pass, passlen, out, &why);
+    if (r == 0 && keep != NULL) {
+        *keep = pass;
+        *keeplen = passlen;
+        pass = NULL;
+    }
     agah_passphrase_free(pass, passlen);
     if (r == AGAH_EPASS)
         return cli_fail(EXIT_USAGE, "wrong passphrase for the identity in %s", c->datadir);
@@ -112,11 +118,64 @@ static void off_print_member(const struct cli *c, const char *id)
     }
 }
 
+/* The passphrase `init` sets, from the options: none with --no-passphrase
+ * (marked unsafe-but-meant with --unsafe-no-passphrase too), else a new
+ * one, asked twice on a terminal, which must pass the strength check. */
+static int off_init_pass(const struct cli *c, char **pass, size_t *passlen,
+                         struct agah_keyfile_params *kp)
+{
+    int nopass = cli_opt(c, "no-passphrase") != NULL;
+    int unsafe = cli_opt(c, "unsafe-no-passphrase") != NULL;
+    struct agah_why why = {{0}};
+    int r;
+
+    kp->opslimit = AGAH_KEYFILE_OPSLIMIT;
+    kp->memlimit = AGAH_KEYFILE_MEMLIMIT;
+    kp->unsafe_nopass = unsafe;
+    if (unsafe && !nopass)
+        return cli_fail(EXIT_USAGE, "--unsafe-no-passphrase goes with --no-passphrase");
+    if (nopass)
+        return 0;
+    r = agah_passphrase_get(c->passphrase_file, "New passphrase for this identity: ", 1, pass,
+                            passlen, &why);
+    if (r != 0)
+        return cli_fail(EXIT_USAGE, "%s", why.msg[0] ? why.msg : agah_strerror(r));
+    if ((r = cli_pass_strong(*pass, NULL)) != 0) {
+        agah_passphrase_free(*pass, *passlen);
+        *pass = NULL;
+        *passlen = 0;
+    }
+    return r;
+}
+
+/* What `init` says on stderr once the identity is made. */
+static void off_init_said(const struct cli *c, const struct agah_keyfile_params *kp, int nopass)
+{
+    (void)fprintf(stderr, "agah: made a new identity in %s%s.\n", c->datadir,
+                  nopass ? " with no passphrase" : "");
+    if (nopass && !kp->unsafe_nopass)
+        (void)fprintf(stderr,
+                      "agah: warning: without a passphrase this identity is fit for a relay or a\n"
+                      "agah: test; as an organiser or member anyone who reads %s has its key:\n"
+                      "agah: set one with `agah passphrase` (`status` will keep saying so).\n",
+                      c->datadir);
+    else if (nopass)
+        (void)fprintf(stderr,
+                      "agah: warning: anyone who can read %s has this identity's key; set a\n"
+                      "agah: passphrase with `agah passphrase` before using it for real.\n",
+                      c->datadir);
+    (void)fprintf(stderr,
+                  "agah: next: found a community with `agah community create NAME`, or give\n"
+                  "agah: the id above to an organiser, who runs `agah invite ID` and hands\n"
+                  "agah: you a code for `agah join CODE`.\n");
+}
+
 int cmd_init(struct cli *c)
 {
     char path[AGAH_PATH_MAX], npath[AGAH_PATH_MAX], idstr[AGAH_IDSTR_SIZE];
     const char *name = cli_opt(c, "name");
     int nopass = cli_opt(c, "no-passphrase") != NULL;
+    struct agah_keyfile_params kp;
     struct agah_identity *id = NULL;
     struct agah_storekey *sk = NULL;
     struct agah_why why = {{0}};
@@ -133,12 +192,8 @@ int cmd_init(struct cli *c)
     if (off_exists(path))
         return cli_fail(EXIT_USAGE, "%s already holds an identity (%s); refusing to overwrite it",
                         c->datadir, path);
-    if (!nopass) {
-        r = agah_passphrase_get(c->passphrase_file, "New passphrase for this identity: ", 1, &pass,
-                                &passlen, &why);
-        if (r != 0)
-            return cli_fail(EXIT_USAGE, "%s", why.msg[0] ? why.msg : agah_strerror(r));
-    }
+    if ((r = off_init_pass(c, &pass, &passlen, &kp)) != 0)
+        return r;
     r = agah_identity_generate(&id);
     if (r != 0) {
         r = cli_fail(EXIT_FAIL, "cannot make an identity: %s", agah_strerror(r));
@@ -157,7 +212,7 @@ int cmd_init(struct cli *c)
         r = cli_fail(EXIT_FAIL, "cannot write %s: %s", npath, agah_strerror(r));
         goto out;
     }
-    r = agah_keyfile_write(path, id, pass, passlen);
+    r = agah_keyfile_write_params(path, id, pass, passlen, &kp);
     if (r != 0) {
         r = cli_fail(EXIT_FAIL, "cannot write %s: %s", path, agah_strerror(r));
         goto out;
@@ -168,12 +223,7 @@ int cmd_init(struct cli *c)
      * they share a pipe or a terminal. */
     (void)fflush(stdout);
     if (!c->json)
-        (void)fprintf(stderr,
-                      "agah: made a new identity in %s%s.\n"
-                      "agah: next: found a community with `agah community create NAME`, or give\n"
-                      "agah: the id above to an organiser, who runs `agah invite ID` and hands\n"
-                      "agah: you a code for `agah join CODE`.\n",
-                      c->datadir, nopass ? " with no passphrase" : "");
+        off_init_said(c, &kp, nopass);
     r = 0;
 out:
     agah_passphrase_free(pass, passlen);
@@ -229,6 +279,27 @@ static void off_print_community(const struct cli *c, const uint8_t community[AGA
     }
 }
 
+/* Organisers and members should have a passphrase (issue 23): a key
+ * without one is anyone's who reads the disk. CONTRACT.md keeps `init
+ * --no-passphrase` usable for every role ("for relays and tests"), so this
+ * warns rather than refuses, unless `--unsafe-no-passphrase` (kept in the
+ * key file) said it is meant; `status` keeps warning either way. */
+static int off_role_needs_pass(const struct cli *c, const char *what)
+{
+    char path[AGAH_PATH_MAX];
+    uint8_t pk[AGAH_PK_LEN];
+    int nopass = AGAH_KEYFILE_PROTECTED, r;
+
+    if ((r = off_peek_identity(c, path, pk, &nopass)) != 0)
+        return r;
+    if (nopass == AGAH_KEYFILE_NOPASS)
+        (void)fprintf(stderr,
+                      "agah: warning: %s with an identity that has no passphrase: anyone who "
+                      "can read %s has its key. Set one with `agah --data %s passphrase`.\n",
+                      what, c->datadir, c->datadir);
+    return 0;
+}
+
 int cmd_community_create(struct cli *c)
 {
     char kpath[AGAH_PATH_MAX], cpath[AGAH_PATH_MAX], founder[AGAH_NAME_MAX + 1];
@@ -252,7 +323,9 @@ int cmd_community_create(struct cli *c)
                         c->datadir, cpath);
     if (agah_datadir_ensure(c->datadir, &why) != 0)
         return cli_fail(EXIT_FAIL, "%s", why.msg);
-    if ((r = off_load_identity(c, &id)) != 0)
+    if ((r = off_role_needs_pass(c, "founding a community")) != 0)
+        return r;
+    if ((r = off__load_identity(c, &id, NULL, NULL)) != 0)
         return r;
     if ((r = off_read_name(c, id, founder)) != 0)
         goto out;
@@ -463,7 +536,7 @@ int cmd_join(struct cli *c)
         r = cli_fail(EXIT_FAIL, "%s", why.msg);
         goto out;
     }
-    if ((r = off_load_identity(c, &id)) != 0)
+    if ((r = off__load_identity(c, &id, NULL, NULL)) != 0)
         goto out;
     r = agah_join_decode(code, id, (uint64_t)time(NULL), &j, &why);
     if (r != 0) {
@@ -500,6 +573,11 @@ int cmd_join(struct cli *c)
                      why.msg[0] ? why.msg : "it does not admit this identity");
         goto out;
     }
+    if (adm.u.admission.role != AGAH_ROLE_RELAY &&
+        (r = off_role_needs_pass(c, adm.u.admission.role == AGAH_ROLE_ORGANISER
+                                        ? "joining as an organiser"
+                                        : "joining as a member")) != 0)
+        goto out;
     if (rejoin) {
         if ((r = off_rejoin(c, cpath, id, j, &adm, &l)) != 0)
             goto out;

@@ -1200,43 +1200,107 @@ int cmd_peer_add(struct cli *c)
     return r;
 }
 
+/* Whether this node's key file has a passphrase: AGAH_KEYFILE_PROTECTED,
+ * _NOPASS or _NOPASS_UNSAFE, or -1 when it cannot be read. The CLI reads
+ * it from the file itself: agahd only read the key once at start. */
+static int on_keyfile_pass(const struct cli *c)
+{
+    char path[AGAH_PATH_MAX];
+    uint8_t pk[AGAH_PK_LEN];
+    int nopass = 0;
+
+    if (agah_datadir_path(c->datadir, "identity.key", path) != 0 ||
+        agah_keyfile_peek(path, pk, &nopass, NULL) != 0)
+        return -1;
+    return nopass;
+}
+
+/* The daemon's status reply as JSON, with "passphrase": BOOL added when
+ * the key file could be read. */
+static int on_status_json(const msgpack_object *res, int nopass)
+{
+    msgpack_object_kv *kv;
+    msgpack_object o;
+    uint32_t n;
+
+    if (nopass < 0 || res->type != MSGPACK_OBJECT_MAP)
+        return on_print_json(res);
+    n = res->via.map.size;
+    if ((kv = calloc((size_t)n + 1, sizeof *kv)) == NULL)
+        return cli_fail(EXIT_FAIL, "out of memory");
+    if (n > 0)
+        memcpy(kv, res->via.map.ptr, (size_t)n * sizeof *kv);
+    kv[n].key.type = MSGPACK_OBJECT_STR;
+    kv[n].key.via.str.ptr = "passphrase";
+    kv[n].key.via.str.size = (uint32_t)strlen("passphrase");
+    kv[n].val.type = MSGPACK_OBJECT_BOOLEAN;
+    kv[n].val.via.boolean = nopass == AGAH_KEYFILE_PROTECTED;
+    o.type = MSGPACK_OBJECT_MAP;
+    o.via.map.size = n + 1;
+    o.via.map.ptr = kv;
+    (void)on_print_json(&o);
+    free(kv);
+    return 0;
+}
+
+/* An organiser's or member's key without a passphrase is given away with
+ * the disk: say so at every status, whatever the output format. A relay is
+ * passphrase-less by design (it holds no member data), so a note does. */
+static void on_status_warn(const struct cli *c, const char *role, int nopass)
+{
+    if (nopass <= AGAH_KEYFILE_PROTECTED)
+        return;
+    if (strcmp(role, "relay") == 0) {
+        if (!c->json)
+            (void)printf("%snote: this identity has no passphrase; anyone who can read %s has "
+                         "its key%s\n", out_c("\033[33m"), c->datadir, out_reset());
+        return;
+    }
+    (void)fflush(stdout);
+    (void)fprintf(stderr, "agah: warning: this identity has no passphrase, and it is %s: "
+                          "anyone who can read %s has its key. Set one with `agah --data %s "
+                          "passphrase`.\n",
+                  strcmp(role, "organiser") == 0 ? "an organiser's" : "a member's", c->datadir,
+                  c->datadir);
+}
+
 int cmd_status(struct cli *c)
 {
     struct ctl ctl;
     struct on_req q;
     const msgpack_object *res;
-    char path[AGAH_PATH_MAX], mid[AGAH_IDSTR_SIZE], cid[AGAH_IDSTR_SIZE], role[16];
-    uint8_t pk[AGAH_PK_LEN];
-    int nopass = 0, r;
+    char mid[AGAH_IDSTR_SIZE], cid[AGAH_IDSTR_SIZE], role[16];
+    int nopass, r;
 
     on_req_init(&q);
     int ok = ctl_req_begin(&q.pk, "status", 0) == 0;
     r = on_call(c, &ctl, &q, ok, &res);
     if (r != 0)
         goto out;
+    nopass = on_keyfile_pass(c);
+    (void)mp_str(res, "role", role, sizeof role);
     if (c->json) {
-        on_print_json(res);
+        r = on_status_json(res, nopass);
+        on_status_warn(c, role, nopass);
         goto out;
     }
     (void)printf("data        %s\n", c->datadir);
     (void)printf("member      %s\n", mp_str(res, "member_id", mid, sizeof mid));
     (void)printf("community   %s\n", mp_str(res, "community_id", cid, sizeof cid));
-    (void)printf("role        %s\n", mp_str(res, "role", role, sizeof role));
+    (void)printf("role        %s\n", role);
     (void)printf("epoch       %" PRIu64 "\n", mp_uint(res, "epoch"));
     uint64_t np = mp_uint(res, "peers"), na = mp_uint(res, "alerts");
     (void)printf("peers       %" PRIu64 " connected\n", np);
     (void)printf("alerts      %" PRIu64 " active\n", na);
+    (void)printf("passphrase  %s\n", nopass < 0                          ? "unknown"
+                                     : nopass == AGAH_KEYFILE_PROTECTED ? "yes"
+                                                                        : "none");
     uint64_t nu = mp_uint(res, "unreadable");
     if (nu > 0 && strcmp(role, "relay") != 0)
         (void)printf("%sunreadable  %" PRIu64 " alert(s) sealed under an epoch key this node does "
                      "not hold yet; they open when it arrives%s\n",
                      out_c("\033[33m"), nu, out_reset());
-    /* An identity without a passphrase is fine for a relay or a test, but
-     * the person at the keyboard should know their key is not protected. */
-    if (agah_datadir_path(c->datadir, "identity.key", path) == 0 &&
-        agah_keyfile_peek(path, pk, &nopass, NULL) == 0 && nopass)
-        (void)printf("%snote: this identity has no passphrase; anyone who can read %s has its key%s\n",
-                     out_c("\033[33m"), c->datadir, out_reset());
+    on_status_warn(c, role, nopass);
 out:
     ctl_close(&ctl);
     return r;

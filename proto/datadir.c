@@ -497,3 +497,26 @@ int agah_passphrase_get(const char *file, const char *prompt, int confirm, char 
         return datadir__from_file(file, out, len, why);
     return datadir__from_tty(prompt, confirm, out, len, why);
 }
+
+int agah_passphrase_get_new(const char *file, const char *prompt, char **out, size_t *len,
+                            struct agah_why *why)
+{
+    int tty, r;
+
+    if (out == NULL || len == NULL)
+        return AGAH_EINVAL;
+    *out = NULL;
+    *len = 0;
+    if ((r = agah_init()) != 0)
+        return r;
+    if (file != NULL)
+        return datadir__from_file(file, out, len, why);
+    /* Said here rather than by datadir__from_tty, whose advice to set
+     * AGAH_PASSPHRASE is about the current passphrase, not a new one. */
+    tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (tty < 0)
+        return agah_fail(why, AGAH_EINVAL,
+                         "no new passphrase: use --new-passphrase-file FILE, or run on a terminal");
+    (void)close(tty);
+    return datadir__from_tty(prompt, 1, out, len, why);
+}

@@ -29,12 +29,18 @@
 #define KF_CT_LEN (AGAH_SEED_LEN + crypto_aead_xchacha20poly1305_ietf_ABYTES)
 
 #define KF_FLAG_NOPASS 0x01u
-#define KF_FLAGS_KNOWN KF_FLAG_NOPASS
+/* Only with KF_FLAG_NOPASS: the user said, with a second explicit flag,
+ * that this member's or organiser's key may go without a passphrase.
+ * Without it a passphrase-less identity is fit only for a relay. */
+#define KF_FLAG_UNSAFE 0x02u
+#define KF_FLAGS_KNOWN (KF_FLAG_NOPASS | KF_FLAG_UNSAFE)
 
-/* Limits accepted from a file. We write OPSLIMIT_INTERACTIVE (2) and
- * MEMLIMIT_INTERACTIVE (64 MiB); the ceilings leave room for a future
- * "moderate" setting while refusing, before any hashing, a crafted file that
- * would make us burn gigabytes of memory or minutes of CPU. */
+/* Limits accepted from a file. We write OPSLIMIT_MODERATE (3) and
+ * MEMLIMIT_MODERATE (256 MiB); files written with the older interactive
+ * setting (2, 64 MiB) keep opening. The ceilings accept the moderate
+ * setting and a few times its CPU, while refusing, before any hashing, a
+ * crafted file that would make us burn gigabytes of memory or minutes of
+ * CPU. */
 #define KF_OPS_MIN ((uint64_t)crypto_pwhash_argon2id_OPSLIMIT_MIN)
 #define KF_OPS_MAX ((uint64_t)16)
 #define KF_MEM_MIN ((uint64_t)crypto_pwhash_argon2id_MEMLIMIT_MIN)
@@ -47,9 +53,12 @@
 _Static_assert(KF_OFF_CT + KF_CT_LEN == AGAH_KEYFILE_SIZE, "key file layout");
 _Static_assert(KF_OFF_NONCE + KF_NONCE_LEN == KF_OFF_PK, "key file nonce");
 _Static_assert(KF_OFF_SALT + KF_SALT_LEN == KF_OFF_NONCE, "key file salt");
+_Static_assert(AGAH_KEYFILE_OPSLIMIT == crypto_pwhash_argon2id_OPSLIMIT_MODERATE, "moderate ops");
+_Static_assert(AGAH_KEYFILE_MEMLIMIT == crypto_pwhash_argon2id_MEMLIMIT_MODERATE, "moderate mem");
+_Static_assert(AGAH_KEYFILE_MEMLIMIT <= KF_MEM_MAX, "we read what we write");
 
 struct kf_header {
-    int no_passphrase;
+    int no_passphrase, unsafe;
     uint64_t ops, mem;
 };
 
@@ -89,6 +98,10 @@ static int kf__parse_header(const uint8_t *buf, size_t len, struct kf_header *h,
     if ((flags & ~KF_FLAGS_KNOWN) != 0)
         return agah_fail(why, AGAH_EVERSION, "the key file has unknown flags 0x%02x", flags);
     h->no_passphrase = (flags & KF_FLAG_NOPASS) != 0;
+    h->unsafe = (flags & KF_FLAG_UNSAFE) != 0;
+    if (h->unsafe && !h->no_passphrase)
+        return agah_fail(why, AGAH_EVALUE,
+                         "the key file has a passphrase but is marked as having none");
     h->ops = kf__get_u64(buf + KF_OFF_OPS);
     h->mem = kf__get_u64(buf + KF_OFF_MEM);
     if (h->no_passphrase) {
@@ -125,9 +138,39 @@ static int kf__file_key(const struct kf_header *h, const uint8_t salt[KF_SALT_LE
     return 0;
 }
 
-int agah_keyfile_write(const char *path, const struct agah_identity *id,
-                       const char *passphrase, size_t passlen)
+/* The header of a new file into `file` and `h`: magic, flags, limits, a
+ * random salt (none without a passphrase), a random nonce, the public key. */
+static void kf__new_header(uint8_t file[AGAH_KEYFILE_SIZE], struct kf_header *h,
+                           const struct agah_identity *id, int nopass,
+                           const struct agah_keyfile_params *p)
 {
+    memset(file, 0, AGAH_KEYFILE_SIZE);
+    memcpy(file, KF_MAGIC, KF_MAGIC_LEN);
+    h->no_passphrase = nopass;
+    h->unsafe = nopass && p->unsafe_nopass;
+    if (h->no_passphrase) {
+        /* Limits and salt stay zero: nothing is hashed. */
+        file[KF_OFF_FLAGS] = (uint8_t)(KF_FLAG_NOPASS | (h->unsafe ? KF_FLAG_UNSAFE : 0));
+        h->ops = 0;
+        h->mem = 0;
+    } else {
+        h->ops = p->opslimit;
+        h->mem = p->memlimit;
+        randombytes_buf(file + KF_OFF_SALT, KF_SALT_LEN);
+    }
+    kf__put_u64(file + KF_OFF_OPS, h->ops);
+    kf__put_u64(file + KF_OFF_MEM, h->mem);
+    randombytes_buf(file + KF_OFF_NONCE, KF_NONCE_LEN);
+    memcpy(file + KF_OFF_PK, agah_identity_pk(id), AGAH_PK_LEN);
+}
+
+int agah_keyfile_write_params(const char *path, const struct agah_identity *id,
+                              const char *passphrase, size_t passlen,
+                              const struct agah_keyfile_params *params)
+{
+    static const struct agah_keyfile_params defaults = {
+        AGAH_KEYFILE_OPSLIMIT, AGAH_KEYFILE_MEMLIMIT, 0};
+    const struct agah_keyfile_params *p = params != NULL ? params : &defaults;
     uint8_t file[AGAH_KEYFILE_SIZE];
     uint8_t *secret = NULL; /* key(32) || seed(32), guarded */
     struct kf_header h;
@@ -136,6 +179,10 @@ int agah_keyfile_write(const char *path, const struct agah_identity *id,
 
     if (path == NULL || id == NULL || (passphrase != NULL && passlen == 0))
         return AGAH_EINVAL;
+    /* Never write a file that we would refuse to read back. */
+    if (passphrase != NULL && (p->opslimit < KF_OPS_MIN || p->opslimit > KF_OPS_MAX ||
+                               p->memlimit < KF_MEM_MIN || p->memlimit > KF_MEM_MAX))
+        return AGAH_EINVAL;
     if (agah_init() != 0)
         return AGAH_EINTERNAL;
     secret = sodium_malloc(64);
@@ -143,23 +190,7 @@ int agah_keyfile_write(const char *path, const struct agah_identity *id,
         r = AGAH_ENOMEM;
         goto out;
     }
-    memset(file, 0, sizeof file);
-    memcpy(file, KF_MAGIC, KF_MAGIC_LEN);
-    h.no_passphrase = passphrase == NULL;
-    if (h.no_passphrase) {
-        /* Limits and salt stay zero: nothing is hashed. */
-        file[KF_OFF_FLAGS] = KF_FLAG_NOPASS;
-        h.ops = 0;
-        h.mem = 0;
-    } else {
-        h.ops = crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE;
-        h.mem = crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE;
-        randombytes_buf(file + KF_OFF_SALT, KF_SALT_LEN);
-    }
-    kf__put_u64(file + KF_OFF_OPS, h.ops);
-    kf__put_u64(file + KF_OFF_MEM, h.mem);
-    randombytes_buf(file + KF_OFF_NONCE, KF_NONCE_LEN);
-    memcpy(file + KF_OFF_PK, agah_identity_pk(id), AGAH_PK_LEN);
+    kf__new_header(file, &h, id, passphrase == NULL, p);
     if ((r = kf__file_key(&h, file + KF_OFF_SALT, passphrase, passlen, secret)) != 0)
         goto out;
     agah_identity_seed(id, secret + 32);
@@ -177,6 +208,12 @@ out:
         sodium_free(secret);
     }
     return r;
+}
+
+int agah_keyfile_write(const char *path, const struct agah_identity *id,
+                       const char *passphrase, size_t passlen)
+{
+    return agah_keyfile_write_params(path, id, passphrase, passlen, NULL);
 }
 
 /* Reads the key file into `buf` (exactly AGAH_KEYFILE_SIZE bytes or an
@@ -220,7 +257,9 @@ int agah_keyfile_peek(const char *path, uint8_t pk[AGAH_PK_LEN], int *no_passphr
         return r;
     /* Not authenticated until the file is opened; callers only display it. */
     memcpy(pk, file + KF_OFF_PK, AGAH_PK_LEN);
-    *no_passphrase = h.no_passphrase;
+    *no_passphrase = !h.no_passphrase ? AGAH_KEYFILE_PROTECTED
+                     : h.unsafe        ? AGAH_KEYFILE_NOPASS_UNSAFE
+                                       : AGAH_KEYFILE_NOPASS;
     return 0;
 }
 

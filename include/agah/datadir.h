@@ -41,6 +41,11 @@ int agah_datadir_path(const char *dir, const char *name, char out[AGAH_PATH_MAX]
 int agah_passphrase_get(const char *file, const char *prompt, int confirm, char **out,
                         size_t *len, struct agah_why *why);
 void agah_passphrase_free(char *p, size_t len);
+/* A new passphrase (for `agah passphrase`): the first line of `file` (if
+ * non-NULL, with the same mode check), else asked twice on /dev/tty; never
+ * $AGAH_PASSPHRASE, which is the current one. Same ownership as above. */
+int agah_passphrase_get_new(const char *file, const char *prompt, char **out, size_t *len,
+                            struct agah_why *why);
 /* Takes $AGAH_PASSPHRASE out of the environment: copies it into guarded
  * memory for agah_passphrase_get, wipes the original bytes (which
  * /proc/PID/environ shows) and unsets it. Call at the start of main, after

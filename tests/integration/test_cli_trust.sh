@@ -20,7 +20,7 @@ node_init mem
 node_init vic
 # The attacker takes the organiser's display name as well: only the ids
 # can tell them apart.
-agah_on evil init --no-passphrase --name org >/dev/null 2>&1 || { fail "attacker's identity"; finish; }
+agah_on evil init --no-passphrase --unsafe-no-passphrase --name org >/dev/null 2>&1 || { fail "attacker's identity"; finish; }
 community_found org "Istanbul"
 community_found evil "Istanbul"
 ORG_ID=$(node_id org)

@@ -88,13 +88,13 @@ agahd_run --data "$(node_dir nocomm)" --listen none
 expect_fail "no community: exit 2 naming 'agah join' and the directory" 2 "\`agah join CODE\`, with --data $(node_dir nocomm)"
 
 # An identity under a passphrase.
-if AGAH_PASSPHRASE="correct horse" agah_on locked init --name locked >/dev/null 2>&1 &&
-    AGAH_PASSPHRASE="correct horse" agah_on locked community create L >/dev/null 2>&1; then
+if AGAH_PASSPHRASE="correct horse battery staple" agah_on locked init --name locked >/dev/null 2>&1 &&
+    AGAH_PASSPHRASE="correct horse battery staple" agah_on locked community create L >/dev/null 2>&1; then
     agahd_run --data "$(node_dir locked)" --listen none
     expect_fail "passphrase needed, no terminal: exit 2 saying how to give one" 2 "AGAH_PASSPHRASE"
     AGAH_PASSPHRASE=wrong agahd_run --data "$(node_dir locked)" --listen none
     expect_fail "wrong passphrase: exit 2 saying so" 2 "wrong passphrase"
-    printf 'correct horse\n' >"$ROOT/passfile"
+    printf 'correct horse battery staple\n' >"$ROOT/passfile"
     chmod 600 "$ROOT/passfile"
     if start_with locked --listen none --passphrase-file "$ROOT/passfile"; then
         pass "--passphrase-file: starts and becomes ready"
@@ -125,7 +125,7 @@ P=$(daemon_pid n)
 check "the control socket is mode 0600" test "$(stat -c %a "$S")" = 600
 run n --json status
 expect "agah status through the daemon" 0 \
-    'set(j) == {"member_id","community_id","role","peers","alerts","epoch","unreadable"} and j["role"] == "organiser" and j["peers"] == 0'
+    'set(j) == {"member_id","community_id","role","peers","alerts","epoch","unreadable","passphrase"} and j["role"] == "organiser" and j["peers"] == 0'
 
 agahd_run --data "$D" --listen none
 expect_fail "a second agahd on the same directory: exit 2, 'already running'" 2 "already running"

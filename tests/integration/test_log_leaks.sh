@@ -24,7 +24,7 @@ N_RELAY="Ilham Relay Box"
 N_LATE="Patigul Ablimit"
 
 named_init() { # NAME DISPLAY-NAME
-    agah_on "$1" init --no-passphrase --name "$2" >/dev/null 2>"$ROOT/$1.init.err" ||
+    agah_on "$1" init --no-passphrase --unsafe-no-passphrase --name "$2" >/dev/null 2>"$ROOT/$1.init.err" ||
         { fail "init $1" "$(cat "$ROOT/$1.init.err")"; finish; }
 }
 named_init org "$N_ORG"

@@ -1,8 +1,10 @@
 /* Unit tests for the identity key file (proto/keyfile.c) and the whole-file
- * helpers under it (proto/fileio.c). Argon2id costs ~0.1-0.3 s per hash
- * (more under ASan), so exhaustive corruption runs on a no-passphrase file,
- * whose integrity check is the same AEAD, and only a few hashes are spent
- * on passphrase files. */
+ * helpers under it (proto/fileio.c). Argon2id costs ~0.15 s per hash at the
+ * interactive setting and ~0.6 s at the moderate one we write (more under
+ * ASan), so exhaustive corruption runs on a no-passphrase file, whose
+ * integrity check is the same AEAD, most passphrase tests use files of the
+ * older interactive setting (which must keep opening), and only two hashes
+ * are spent at the moderate setting. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <errno.h>
@@ -185,7 +187,7 @@ static void test_nopass(const struct agah_identity *id)
     CHECK(agah_keyfile_write(p, id, NULL, 0) == 0);
     CHECK(stat(p, &st) == 0 && (st.st_mode & 07777) == 0600 && st.st_size == AGAH_KEYFILE_SIZE);
     CHECK(agah_keyfile_peek(p, pk, &nopass, NULL) == 0);
-    CHECK(nopass == 1);
+    CHECK(nopass == AGAH_KEYFILE_NOPASS);
     CHECK(memcmp(pk, agah_identity_pk(id), AGAH_PK_LEN) == 0);
     CHECK(agah_keyfile_read(p, NULL, 0, &got, NULL) == 0);
     CHECK(got != NULL && memcmp(agah_identity_pk(got), agah_identity_pk(id), 32) == 0);
@@ -259,11 +261,104 @@ static void test_limits(void)
         f[16] = 0;
         f[8] = 0x81; /* unknown flag */
         CHECK(agah_keyfile_decode(f, sizeof f, NULL, 0, &got, NULL) == AGAH_EVERSION);
+        f[8] = 0x04; /* the first bit after the unsafe mark */
+        CHECK(agah_keyfile_decode(f, sizeof f, NULL, 0, &got, NULL) == AGAH_EVERSION);
+        f[8] = 0x02; /* "unsafe without a passphrase" on a file that has one */
+        CHECK(agah_keyfile_decode(f, sizeof f, NULL, 0, &got, NULL) == AGAH_EVALUE);
         f[8] = 1;
         f[7] = '2'; /* "AGAHKEY2" */
         CHECK(agah_keyfile_decode(f, sizeof f, NULL, 0, &got, NULL) == AGAH_EVERSION);
         CHECK(got == NULL);
     }
+}
+
+/* What agah wrote before issue 23: a file at this setting keeps opening. */
+static const struct agah_keyfile_params interactive = {
+    crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE, crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE, 0};
+
+static uint64_t get_u64(const uint8_t *b)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | b[i];
+    return v;
+}
+
+/* New files get the moderate setting (opslimit 3, 256 MiB), written in the
+ * header, and open with it: the reader's ceiling admits what we write. */
+static void test_moderate(const struct agah_identity *id)
+{
+    static const char pass[] = "olive canyon tulip margin";
+    char p[256];
+    struct agah_identity *got = NULL;
+    uint8_t *file = NULL;
+    size_t len = 0;
+
+    path_of("moderate.key", p);
+    CHECK(agah_keyfile_write(p, id, pass, strlen(pass)) == 0); /* hash 1 */
+    CHECK(agah_file_read(p, AGAH_KEYFILE_SIZE, &file, &len) == 0 && len == AGAH_KEYFILE_SIZE);
+    if (file != NULL) {
+        CHECK(file[8] == 0);
+        CHECK(get_u64(file + 9) == crypto_pwhash_argon2id_OPSLIMIT_MODERATE);
+        CHECK(get_u64(file + 17) == crypto_pwhash_argon2id_MEMLIMIT_MODERATE);
+        CHECK(get_u64(file + 17) == (uint64_t)256 << 20);
+    }
+    free(file);
+    CHECK(agah_keyfile_read(p, pass, strlen(pass), &got, NULL) == 0); /* hash 2 */
+    CHECK(got != NULL && memcmp(agah_identity_pk(got), agah_identity_pk(id), 32) == 0);
+    agah_identity_free(got);
+    CHECK(unlink(p) == 0);
+}
+
+/* The writer refuses limits a reader would refuse, without hashing. */
+static void test_write_limits(const struct agah_identity *id)
+{
+    static const struct agah_keyfile_params bad[] = {
+        {3, ((uint64_t)256 << 20) + 1, 0}, /* over the 256 MiB ceiling */
+        {17, (uint64_t)64 << 20, 0},        /* over the opslimit ceiling */
+        {0, (uint64_t)64 << 20, 0},
+        {3, 1024, 0},
+    };
+    char p[256];
+
+    path_of("limits.key", p);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(agah_keyfile_write_params(p, id, "olive canyon", 12, &bad[i]) == AGAH_EINVAL);
+    CHECK(access(p, F_OK) != 0);
+}
+
+/* `init --no-passphrase` alone makes a relay's key (peek: 1); with
+ * --unsafe-no-passphrase the mark is kept in the flags (peek: 2). Both open
+ * without a passphrase, and the mark is covered by the AEAD like any
+ * header byte. */
+static void test_unsafe_mark(const struct agah_identity *id)
+{
+    static const struct agah_keyfile_params unsafe = {0, 0, 1};
+    char p[256];
+    struct agah_identity *got = NULL;
+    uint8_t pk[AGAH_PK_LEN], *file = NULL;
+    size_t len = 0;
+    int nopass = -1;
+
+    path_of("unsafe.key", p);
+    CHECK(agah_keyfile_write_params(p, id, NULL, 0, &unsafe) == 0);
+    CHECK(agah_keyfile_peek(p, pk, &nopass, NULL) == 0 && nopass == AGAH_KEYFILE_NOPASS_UNSAFE);
+    CHECK(agah_keyfile_read(p, NULL, 0, &got, NULL) == 0 && got != NULL);
+    agah_identity_free(got);
+    got = NULL;
+    CHECK(agah_file_read(p, AGAH_KEYFILE_SIZE, &file, &len) == 0 && len == AGAH_KEYFILE_SIZE);
+    if (file != NULL) {
+        CHECK(file[8] == 0x03);
+        file[8] = 0x01; /* the mark dropped by hand */
+        CHECK(agah_keyfile_decode(file, len, NULL, 0, &got, NULL) == AGAH_ECRYPTO);
+        CHECK(got == NULL);
+    }
+    free(file);
+    /* The mark means nothing on a file with a passphrase: not written. */
+    CHECK(agah_keyfile_write_params(p, id, "olive canyon tulip", 18, &(struct agah_keyfile_params){
+        crypto_pwhash_argon2id_OPSLIMIT_MIN, crypto_pwhash_argon2id_MEMLIMIT_MIN, 1}) == 0);
+    CHECK(agah_keyfile_peek(p, pk, &nopass, NULL) == 0 && nopass == AGAH_KEYFILE_PROTECTED);
+    CHECK(unlink(p) == 0);
 }
 
 static void test_passphrase(const struct agah_identity *id)
@@ -280,7 +375,7 @@ static void test_passphrase(const struct agah_identity *id)
 
     path_of("identity", p);
     CHECK(agah_keyfile_write(p, id, "", 0) == AGAH_EINVAL); /* empty: use NULL */
-    CHECK(agah_keyfile_write(p, id, pass, strlen(pass)) == 0);
+    CHECK(agah_keyfile_write_params(p, id, pass, strlen(pass), &interactive) == 0);
     CHECK(stat(p, &st) == 0 && (st.st_mode & 07777) == 0600);
     CHECK(agah_keyfile_peek(p, pk, &nopass, NULL) == 0);
     CHECK(nopass == 0 && memcmp(pk, agah_identity_pk(id), 32) == 0);
@@ -349,6 +444,9 @@ int main(void)
         test_nopass_corruption(b);
         test_limits();
         test_passphrase(b);
+        test_moderate(a);
+        test_write_limits(a);
+        test_unsafe_mark(b);
     }
     agah_identity_free(a);
     agah_identity_free(b);
