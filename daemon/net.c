@@ -133,6 +133,7 @@ struct peer {
     int role;
     struct hs *hs;
     unsigned hs_msgs;  /* handshake messages received so far */
+    unsigned peers_msgs; /* PEERS messages received on this link */
     int hs_bound_dial; /* we dialled with M3 bound to the listener's key */
     struct frame_keys *keys;
     uint8_t *in;
@@ -2155,6 +2156,13 @@ static void net__on_peers(struct peer *p, const struct gossip_msg *m)
 {
     struct net *net = p->net;
 
+    /* One PEERS per link (each side sends one when the link comes up): a
+     * member sending more would make this node churn its address table
+     * and dial whatever it names, again and again. */
+    if (p->peers_msgs++ > 0) {
+        log_debug("peer %s: a PEERS message after the first on this link; ignored", p->remote);
+        return;
+    }
     if (m->self != NULL) {
         char host[AGAH_ADDR_MAX], port[8], addr[AGAH_ADDR_MAX];
         char tmp[AGAH_ADDR_MAX];

@@ -36,6 +36,7 @@
  *     oversize LEN     a frame header announcing LEN bytes and 1 KiB after
  *                      it; then read until the daemon closes (20 s at most)
  *     trickle SECONDS  one byte of a valid frame per second, for SECONDS
+ *     peers TAG N      a PEERS message naming N addresses 10.TAG.x.y:7433
  *   --m3-len N replaces the handshake after M2 by a 4-byte M3 length of N
  *   and 1 KiB of zeros, then reads until closed (the pre-handshake bound).
  *   --throwaway signs the handshake with a fresh key that no one admitted
@@ -591,6 +592,27 @@ static void act_offer(struct link *l, long n)
     }
 }
 
+/* A PEERS message naming `n` made-up numeric addresses, 10.TAG.x.y:7433:
+ * what a member that wants every node to dial where it says would send. */
+static void act_peers(struct link *l, long tag, long n)
+{
+    char addrs[GOSSIP_PEERS_MAX][32];
+    const char *list[GOSSIP_PEERS_MAX];
+    uint8_t enc[FRAME_PT_MAX / 2], frame[FRAME_PT_MAX / 2 + FRAME_HDR + FRAME_TAG];
+    size_t len, k = n > GOSSIP_PEERS_MAX ? GOSSIP_PEERS_MAX : (size_t)n;
+    int r;
+
+    for (size_t i = 0; i < k; i++) {
+        (void)snprintf(addrs[i], sizeof addrs[i], "10.%ld.%zu.%zu:7433", tag & 255, i / 250,
+                       i % 250 + 1);
+        list[i] = addrs[i];
+    }
+    if ((r = gossip_enc_peers(NULL, list, k, enc, sizeof enc, &len)) != 0 ||
+        (r = frame_seal(l->keys, enc, len, frame)) != 0)
+        die("cannot seal a PEERS", r);
+    link_write_all(l, frame, FRAME_HDR + len + FRAME_TAG);
+}
+
 /* A frame header announcing `len` bytes, then 1 KiB of zeros; then read
  * until the daemon closes. Prints how long that took and what came back. */
 static void act_oversize(struct link *l, unsigned long len, uint64_t *after)
@@ -695,6 +717,9 @@ static int cmd_connect(int argc, char **argv)
             act_send(&l, argv[++i], -1, GOSSIP_RECORD);
         } else if (strcmp(a, "bodies") == 0 && i + 2 < argc) {
             act_send(&l, argv[i + 1], strtol(argv[i + 2], NULL, 10), GOSSIP_BODY);
+            i += 2;
+        } else if (strcmp(a, "peers") == 0 && i + 2 < argc) {
+            act_peers(&l, strtol(argv[i + 1], NULL, 10), strtol(argv[i + 2], NULL, 10));
             i += 2;
         } else if (strcmp(a, "offer") == 0 && i + 1 < argc) {
             act_offer(&l, strtol(argv[++i], NULL, 10));
