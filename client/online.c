@@ -3,7 +3,8 @@
  * normalised by agahd, which refuses bad ones the same way), sends one request over
  * the control socket and prints the daemon's result, as JSON unchanged with
  * --json or for people otherwise. */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* strptime, timegm */
+#define _XOPEN_SOURCE 700
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -1026,6 +1027,36 @@ out:
     return r;
 }
 
+/* --purge-since WHEN: Unix seconds, or a UTC date YYYY-MM-DD with an
+ * optional THH:MM[:SS]. 0 when not given. */
+static int revoke__since(struct cli *c, uint64_t *since)
+{
+    const char *w = cli_opt(c, "purge-since");
+    struct tm tm;
+    const char *end;
+    time_t t;
+
+    *since = 0;
+    if (w == NULL)
+        return 0;
+    if (w[0] >= '0' && w[0] <= '9' && strspn(w, "0123456789") == strlen(w) && strlen(w) <= 12) {
+        *since = strtoull(w, NULL, 10);
+    } else {
+        memset(&tm, 0, sizeof tm);
+        end = strptime(w, "%Y-%m-%d", &tm);
+        if (end != NULL && *end == 'T')
+            end = strptime(end + 1, strchr(end, ':') != strrchr(end, ':') ? "%H:%M:%S" : "%H:%M",
+                           &tm);
+        if (end == NULL || *end != '\0' || (t = timegm(&tm)) == (time_t)-1)
+            return cli_fail(EXIT_USAGE, "--purge-since takes a UTC date (2026-12-01 or "
+                                        "2026-12-01T18:30) or Unix seconds, not \"%.40s\"", w);
+        *since = (uint64_t)t;
+    }
+    if (*since == 0 || *since > (uint64_t)time(NULL) + 600)
+        return cli_fail(EXIT_USAGE, "--purge-since is in the future");
+    return 0;
+}
+
 int cmd_revoke(struct cli *c)
 {
     const char *reason = cli_opt(c, "reason");
@@ -1042,10 +1073,14 @@ int cmd_revoke(struct cli *c)
         reason = "";
     if ((r = on_note_ok("reason", reason)) != 0)
         return r;
+    uint64_t since;
+    if ((r = revoke__since(c, &since)) != 0)
+        return r;
     if (also && (r = revoke__confirm_also(c)) != 0)
         return r;
     on_req_init(&q);
-    int ok = ctl_req_begin(&q.pk, "revoke", 4) == 0 &&
+    int ok = ctl_req_begin(&q.pk, "revoke", since != 0 ? 5 : 4) == 0 &&
+             (since == 0 || ctl_pack_kv_uint(&q.pk, "purge_since", since) == 0) &&
              ctl_pack_kv_str(&q.pk, "member_id", c->pos[0]) == 0 &&
              ctl_pack_kv_str(&q.pk, "reason", reason) == 0 &&
              ctl_pack_kv_bool(&q.pk, "retract_alerts", retract) == 0 &&

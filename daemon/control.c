@@ -636,7 +636,8 @@ static void on_connection(uv_stream_t *server, int status)
 enum arg_id {
     ARG_KIND, ARG_TARGET, ARG_CATEGORY, ARG_NOTE, ARG_SEVERITY, ARG_EXPIRES, ARG_ALL,
     ARG_ID, ARG_REASON, ARG_MEMBER_ID, ARG_ROLE, ARG_NAME, ARG_ADDRESS, ARG_QUERY, ARG_REGION,
-    ARG_RETRACT_ALERTS, ARG_ALSO_ADMITTED, ARG_DRY_RUN, ARG_LIMIT, ARG_AFTER, ARG_COUNT
+    ARG_RETRACT_ALERTS, ARG_ALSO_ADMITTED, ARG_DRY_RUN, ARG_LIMIT, ARG_AFTER, ARG_PURGE_SINCE,
+    ARG_COUNT
 };
 enum arg_type { T_STR, T_UINT, T_BOOL };
 
@@ -667,6 +668,7 @@ static const struct arg_def arg_defs[ARG_COUNT] = {
     [ARG_REGION] = {"region", T_STR, 2},
     [ARG_LIMIT] = {"limit", T_UINT, CONTROL_LIST_LIMIT_MAX},
     [ARG_AFTER] = {"after", T_STR, 2 * AGAH_HASH_LEN},
+    [ARG_PURGE_SINCE] = {"purge_since", T_UINT, UINT64_MAX},
 };
 
 #define F_REQ 1u /* must be present */
@@ -725,9 +727,9 @@ static const struct cmd_def cmd_defs[CONTROL_NCMDS] = {
     [CONTROL_INVITE] = {"invite", h_invite, NULL, 4,
                         {{ARG_MEMBER_ID, F_REQ}, {ARG_ROLE, 0}, {ARG_NAME, F_NIL},
                          {ARG_ADDRESS, F_NIL}}},
-    [CONTROL_REVOKE] = {"revoke", h_revoke, NULL, 5,
+    [CONTROL_REVOKE] = {"revoke", h_revoke, NULL, 6,
                         {{ARG_MEMBER_ID, F_REQ}, {ARG_REASON, F_NIL}, {ARG_RETRACT_ALERTS, 0},
-                         {ARG_ALSO_ADMITTED, 0}, {ARG_DRY_RUN, 0}}},
+                         {ARG_ALSO_ADMITTED, 0}, {ARG_DRY_RUN, 0}, {ARG_PURGE_SINCE, 0}}},
     [CONTROL_MEMBERS] = {"members", h_members, NULL, 0, {{0, 0}}},
     [CONTROL_PEERS] = {"peers", h_peers, NULL, 0, {{0, 0}}},
     [CONTROL_PEER_ADD] = {"peer_add", h_peer_add, NULL, 1, {{ARG_ADDRESS, F_REQ}}},
@@ -836,7 +838,11 @@ static int arg_take(struct control_req *r, int arg, const msgpack_object *o,
 
     switch (d->type) {
     case T_UINT:
-        return agah_mp_uint(o, d->key, d->max, arg == ARG_LIMIT ? &r->limit : &r->expires, why);
+        return agah_mp_uint(o, d->key, d->max,
+                            arg == ARG_LIMIT         ? &r->limit
+                            : arg == ARG_PURGE_SINCE ? &r->purge_since
+                                                     : &r->expires,
+                            why);
     case T_BOOL:
         if (o->type != MSGPACK_OBJECT_BOOLEAN)
             return agah_fail(why, AGAH_ETYPE, "%s: expected a bool", d->key);
@@ -1415,7 +1421,8 @@ static void h_revoke(struct control_client *cl, const struct control_req *r)
     char mid[AGAH_IDSTR_SIZE];
     int rc;
 
-    if ((rc = node_revoke_ex(cl->ctl->node, r->member, r->note, flags, &res, &why)) < 0) {
+    if ((rc = node_revoke_since(cl->ctl->node, r->member, r->note, flags, r->purge_since, &res,
+                                &why)) < 0) {
         client_fail(cl, rc, &why);
         return;
     }

@@ -2078,7 +2078,8 @@ static int node__counter_revocation(const struct node *n, const uint8_t pk[AGAH_
 /* Signs and stores one revocation of pk that keeps what this node holds of
  * pk's records (alerts too unless `flags` says to retract them). */
 static int node__revoke_one(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reason,
-                            unsigned flags, struct node_revoke_out *out, struct agah_why *why)
+                            unsigned flags, uint64_t since, struct node_revoke_out *out,
+                            struct agah_why *why)
 {
     struct node_rows rows = {0};
     uint8_t (*keep)[AGAH_HASH_LEN] = NULL;
@@ -2098,7 +2099,10 @@ static int node__revoke_one(struct node *n, const uint8_t pk[AGAH_PK_LEN], const
         goto out;
     }
     for (size_t i = 0; i < rows.n; i++) {
-        if ((flags & NODE_REVOKE_RETRACT_ALERTS) && rows.v[i].type == AGAH_REC_ALERT) {
+        if (((flags & NODE_REVOKE_RETRACT_ALERTS) && rows.v[i].type == AGAH_REC_ALERT) ||
+            (since != 0 && rows.v[i].created >= since)) {
+            /* Left out of the keep list: invalid on every node, whatever
+             * time it claims, as anything signed after the revocation. */
             out->dropped++;
             continue;
         }
@@ -2170,6 +2174,13 @@ static int node__admitted_by(const struct node *n, const uint8_t pk[AGAH_PK_LEN]
 int node_revoke_ex(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reason,
                    unsigned flags, struct node_revoke_out *out, struct agah_why *why)
 {
+    return node_revoke_since(n, pk, reason, flags, 0, out, why);
+}
+
+int node_revoke_since(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reason,
+                      unsigned flags, uint64_t since, struct node_revoke_out *out,
+                      struct agah_why *why)
+{
     struct node_revoke_out dummy;
     uint8_t (*also)[AGAH_PK_LEN] = NULL;
     size_t n_also = 0;
@@ -2217,10 +2228,10 @@ int node_revoke_ex(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *re
         rc = 0;
         goto out;
     }
-    if ((rc = node__revoke_one(n, pk, reason, flags, out, why)) != 0)
+    if ((rc = node__revoke_one(n, pk, reason, flags, since, out, why)) != 0)
         goto out;
     for (size_t i = 0; i < n_also; i++) {
-        if ((rc = node__revoke_one(n, also[i], reason, flags, out, why)) != 0)
+        if ((rc = node__revoke_one(n, also[i], reason, flags, since, out, why)) != 0)
             goto out;
         out->also++;
     }

@@ -173,6 +173,13 @@ struct node_revoke_out {
 };
 int node_revoke_ex(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reason,
                    unsigned flags, struct node_revoke_out *out, struct agah_why *why);
+/* node_revoke_ex that also purges what the key signed from `since` on
+ * (Unix seconds; 0: nothing): its keep list leaves out every record of the
+ * key created at or after it, so every node drops them (issue 24: the
+ * flood an informant posted before anyone noticed). */
+int node_revoke_since(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reason,
+                      unsigned flags, uint64_t since, struct node_revoke_out *out,
+                      struct agah_why *why);
 /* A peer's node finished a handshake with this one. An organiser's node
  * confirms the admission of a member whose admissions all lapse (an
  * invitation), so it no longer lapses. 1 if it signed one, else 0 or < 0. */
