@@ -596,7 +596,7 @@ static void act_offer(struct link *l, long n)
  * what a member that wants every node to dial where it says would send. */
 static void act_peers(struct link *l, long tag, long n)
 {
-    char addrs[GOSSIP_PEERS_MAX][32];
+    char addrs[GOSSIP_PEERS_MAX][48];
     const char *list[GOSSIP_PEERS_MAX];
     uint8_t enc[FRAME_PT_MAX / 2], frame[FRAME_PT_MAX / 2 + FRAME_HDR + FRAME_TAG];
     size_t len, k = n > GOSSIP_PEERS_MAX ? GOSSIP_PEERS_MAX : (size_t)n;
