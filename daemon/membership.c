@@ -516,9 +516,10 @@ out:
 
 int memb_recompute(struct memb *m)
 {
-struct memb_key *k, *f;
+    struct memb_key *k, *f;
     int rc;
 
+    m->gen++;
     idmap_clear(&m->keymap);
     m->n_keys = 0;
     m->clean_after = 0;

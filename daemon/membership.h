@@ -116,6 +116,9 @@ struct memb {
     /* An epoch created before this may be readable by a revoked key: the
      * latest of each such key's revocation and its last admission + 1. */
     uint64_t clean_after;
+    /* Counts recomputations: anything derived from the membership and
+     * cached elsewhere (the network secrets) is stale once it moves. */
+    uint64_t gen;
 };
 
 void memb_init(struct memb *m);

@@ -8,6 +8,11 @@
 struct netsecret_cache {
     size_t n, next;
     struct { uint8_t id[AGAH_HASH_LEN], s[32]; } e[NETSECRET_CACHE];
+    /* The last answer of netsecret_collect and what it was made from. */
+    int have_set;
+    uint64_t set_gen, set_keys, set_at;
+    uint8_t set_fallback[32];
+    struct netsecret_set set;
 };
 
 int netsecret_cache_new(struct netsecret_cache **out)
@@ -24,11 +29,6 @@ void netsecret_cache_free(struct netsecret_cache *c)
 {
     if (c != NULL)
         sodium_free(c); /* wipes */
-}
-
-void netsecret_cache_clear(struct netsecret_cache *c)
-{
-    sodium_memzero(c, sizeof *c);
 }
 
 /* Whether a comes after b in the order newest first: higher number first,
@@ -128,9 +128,10 @@ static int ns__cmp(const void *pa, const void *pb)
     return ns__after(b, a) ? -1 : 0;
 }
 
-void netsecret_collect(const struct memb *m, uint64_t now, struct netsecret_cache *c,
-                       netsecret_open_fn open, void *ctx, const uint8_t fallback[32],
-                       struct netsecret_set *out)
+/* netsecret_collect's work, when the cache cannot answer. */
+static void ns__collect(const struct memb *m, uint64_t now, struct netsecret_cache *c,
+                        netsecret_open_fn open, void *ctx, const uint8_t fallback[32],
+                        struct netsecret_set *out)
 {
     static uint32_t idx[MEMB_MAX_EPOCHS];
     long post = memb_posting_epoch(m, now);
@@ -177,4 +178,25 @@ void netsecret_collect(const struct memb *m, uint64_t now, struct netsecret_cach
         out->post_i = 1;
     }
     sodium_memzero(s, sizeof s);
+}
+
+void netsecret_collect(const struct memb *m, uint64_t now, struct netsecret_cache *c,
+                       netsecret_open_fn open, void *ctx, uint64_t keys,
+                       const uint8_t fallback[32], struct netsecret_set *out)
+{
+    static const uint8_t none[32];
+    const uint8_t *fb = fallback != NULL ? fallback : none;
+
+    if (c->have_set && c->set_gen == m->gen && c->set_keys == keys && c->set_at == now &&
+        sodium_memcmp(c->set_fallback, fb, 32) == 0) {
+        *out = c->set;
+        return;
+    }
+    ns__collect(m, now, c, open, ctx, fallback, out);
+    c->set = *out;
+    c->set_gen = m->gen;
+    c->set_keys = keys;
+    c->set_at = now;
+    memcpy(c->set_fallback, fb, 32);
+    c->have_set = 1;
 }

@@ -36,8 +36,6 @@ struct netsecret_set {
 struct netsecret_cache; /* guarded memory; netsecret_cache_new/free */
 int netsecret_cache_new(struct netsecret_cache **out);
 void netsecret_cache_free(struct netsecret_cache *c);
-/* Forgets every opened secret (after keys were lost, for tests). */
-void netsecret_cache_clear(struct netsecret_cache *c);
 
 /* Opens the network secret of epoch i of the membership into out (a
  * member: from the epoch key it holds; a relay: from its relay box):
@@ -52,8 +50,12 @@ typedef int (*netsecret_open_fn)(void *ctx, size_t i, uint8_t out[32]);
  * newcomer whose records have not arrived, a relay not sealed to yet, a
  * node that rejoined after the grace) and comes first; if one does and it
  * is past its grace, it is neither dialled nor accepted. */
+/* Every handshake asks, outsiders' included, so the answer is kept and
+ * given again while the membership (m->gen), the keys this node holds
+ * (`keys`: any count that grows when one is added) and the second stay
+ * the same. */
 void netsecret_collect(const struct memb *m, uint64_t now, struct netsecret_cache *c,
-                       netsecret_open_fn open, void *ctx, const uint8_t fallback[32],
-                       struct netsecret_set *out);
+                       netsecret_open_fn open, void *ctx, uint64_t keys,
+                       const uint8_t fallback[32], struct netsecret_set *out);
 
 #endif

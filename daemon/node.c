@@ -1537,7 +1537,7 @@ static int node__net_open(void *ctx, size_t i, uint8_t out[32])
 
 void node_net_secrets(struct node *n, struct netsecret_set *out)
 {
-    netsecret_collect(&n->memb, node_now(n), n->nets, node__net_open, n,
+    netsecret_collect(&n->memb, node_now(n), n->nets, node__net_open, n, n->local->n_epochs,
                       n->local->network_secret, out);
     /* The community file keeps the newest secret this node knows, so that
      * is what a restart has even after an earlier one's grace is over; one
