@@ -5,6 +5,7 @@
  * it enforces are written down in proto/PROTOCOL.md ("Validity"). */
 #define _DEFAULT_SOURCE /* flock */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +17,14 @@
 #include <sodium.h>
 #include <agah/agah.h>
 #include <agah/datadir.h>
+
 #include "alerts.h"
 #include "idmap.h"
 #include "log.h"
 #include "membership.h"
 #include "netsecret.h"
 #include "node.h"
+#include "quota.h"
 #include "store.h"
 
 /* Rule 6: how far in the future a record's created time may be. */
@@ -72,6 +75,8 @@ struct node {
     /* The decrypted view and the one set of every id the node holds,
      * stored or tombstoned: each id is kept once, in its view entry. */
     struct alerts alerts;
+    /* Each author's stored posts, for the per-author quotas. */
+    struct quota quota;
     size_t n_records;
     size_t n_alerts;           /* ALERT records stored, readable or not */
     size_t batch;              /* ingested records in the open transaction */
@@ -90,6 +95,7 @@ struct node {
      * up issues one epoch for the state it reaches, not one per record. */
     uint64_t rekey_at;
     uint64_t opened_at;
+    uint64_t quota_dropped;    /* posts dropped past their author's cut */
     char listen_addr[AGAH_ADDR_MAX];
 };
 
@@ -97,6 +103,7 @@ static int node__ingest_new(struct node *n, const uint8_t *buf, size_t len,
                             struct agah_why *why);
 static int node__ingest_rec(struct node *n, const struct agah_rec *rp, struct agah_why *why);
 static int node__maintain(struct node *n);
+static void node__quota_recount(struct node *n);
 static void node__names(struct node *n);
 static void node__want_rekey(struct node *n, uint64_t delay);
 static int node__net_open(void *ctx, size_t i, uint8_t out[32]);
@@ -370,11 +377,14 @@ static int node__tombstone(struct node *n, const uint8_t id[AGAH_HASH_LEN], uint
 static int node__drop(struct node *n, const uint8_t id[AGAH_HASH_LEN], int type, int tomb,
                       uint64_t until)
 {
+    struct store_rec row;
     int r, gone;
     if ((r = store_begin(n->store)) != 0)
         return r;
-    if ((gone = store_delete(n->store, id)) < 0)
+    if ((gone = store_delete(n->store, id, &row)) < 0)
         return gone;
+    if (gone && row.type >= AGAH_REC_ALERT)
+        quota_sub(&n->quota, row.author, row.created, row.len);
     if (gone && n->n_records > 0)
         n->n_records--;
     if (gone && type == AGAH_REC_ALERT && n->n_alerts > 0)
@@ -776,6 +786,7 @@ static void node__lost_batch(struct node *n)
     n->n_unc = 0;
     if (memb && memb_recompute(&n->memb) != 0)
         log_error("membership could not be recomputed after a failed commit");
+    node__quota_recount(n);
 }
 
 /* Stores a valid record and updates the views. With `durable`, it is
@@ -891,6 +902,72 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
+/* Per-author quotas (quota.h; PROTOCOL.md "Per-author quotas")        */
+
+/* A post past its author's cut leaves the store and the views. It is not
+ * tombstoned: it is as if it had never arrived, so it comes back only if
+ * the author's earlier posts leave (they expire) while a peer still holds
+ * it, which is what the rule, a function of the stored set, says. */
+static int node__quota_drop(void *ctx, const struct store_post *p)
+{
+    struct node *n = ctx;
+    n->quota_dropped++;
+    return node__drop(n, p->id, p->type, 0, 0);
+}
+
+/* 0 when the post `r` may be stored (it is counted, and whatever its
+ * arrival put past its author's cut is gone); else why not. */
+static int node__quota(struct node *n, const struct agah_rec *r, struct agah_why *why)
+{
+    int k = quota_class_of(r->len), rc;
+    uint32_t posts, day;
+
+    if (r->type < AGAH_REC_ALERT)
+        return 0;
+    rc = quota_admit(&n->quota, n->store, r->author, r->created, r->id, r->len,
+                     node__quota_drop, n);
+    if (rc == 0)
+        return 0;
+    if (rc != AGAH_EQUOTA)
+        return agah_fail(why, rc, "cannot apply the author's quota: %s", agah_strerror(rc));
+    quota_get(&n->quota, r->author, r->len, r->created, &posts, &day);
+    return agah_fail(why, AGAH_EQUOTA,
+                     "over its author's quota of %s posts: %" PRIu32 " dated that UTC day (at "
+                     "most %" PRIu32 "), %" PRIu32 " stored (at most %" PRIu32 ")",
+                     k == 0 ? "small" : "large (notes over about 900 bytes)", day,
+                     n->quota.lim.day_posts[k], posts, n->quota.lim.posts[k]);
+}
+
+static int node__quota_count_cb(void *ctx, const struct store_rec *sr)
+{
+    struct node *n = ctx;
+    return quota_add(&n->quota, sr->author, sr->created, sr->len);
+}
+
+/* The counts again from the store, after a batch that did not commit (its
+ * rows and the deletions it made are back as they were). */
+static void node__quota_recount(struct node *n)
+{
+    quota_clear(&n->quota);
+    if (store_scan(n->store, AGAH_REC_ALERT, AGAH_REC_RETRACT, node__quota_count_cb, n) != 0)
+        log_error("the per-author quota counts could not be read again from the store");
+}
+
+/* Drops the posts past each author's cut: a store written before the
+ * quotas, or under other limits. */
+static int node__quota_trim(struct node *n)
+{
+    size_t dropped = 0;
+    int rc = quota_trim_all(&n->quota, n->store, node__quota_drop, n, &dropped);
+
+    if (rc == 0 && dropped > 0) {
+        log_info("dropped %zu posts beyond their authors' quotas", dropped);
+        rc = node_flush(n);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* Pending records (rule 7)                                            */
 
 static void node__pending_drop_oldest(struct node *n)
@@ -981,7 +1058,11 @@ static int node__ingest_rec(struct node *n, const struct agah_rec *rp, struct ag
         }
         return rc;
     }
+    if ((rc = node__quota(n, &r, why)) != 0)
+        return rc;
     rc = node__accept(n, &r, 0);
+    if (rc <= 0 && r.type >= AGAH_REC_ALERT)
+        quota_sub(&n->quota, r.author, r.created, r.len);
     if (rc < 0)
         return agah_fail(why, rc, "cannot store the record: %s", agah_strerror(rc));
     return rc;
@@ -1053,9 +1134,13 @@ static int node__local(struct node *n, uint8_t *buf, size_t len, uint8_t id[AGAH
 
     if ((rc = agah_rec_decode(buf, len, node_community(n), &r, why)) != 0)
         return rc;
-    if ((rc = node__validate(n, &r, node_now(n), &remember, why)) != 0)
+    if ((rc = node__validate(n, &r, node_now(n), &remember, why)) != 0 ||
+        (rc = node__quota(n, &r, why)) != 0)
         return rc;
-    if ((rc = node__accept(n, &r, 1)) < 0)
+    rc = node__accept(n, &r, 1);
+    if (rc <= 0 && r.type >= AGAH_REC_ALERT)
+        quota_sub(&n->quota, r.author, r.created, r.len);
+    if (rc < 0)
         return agah_fail(why, rc, "cannot store the record: %s", agah_strerror(rc));
     if (id != NULL)
         memcpy(id, r.id, AGAH_HASH_LEN);
@@ -1227,6 +1312,8 @@ static int node__load_rest(void *ctx, const struct store_rec *sr)
     int rc = 0;
 
     n->n_records++;
+    if ((rc = quota_add(&n->quota, sr->author, sr->created, sr->len)) != 0)
+        return rc;
     if (sr->type == AGAH_REC_ALERT) {
         n->n_alerts++;
         /* Only alerts this node has a key for are worth a decode. */
@@ -1349,7 +1436,8 @@ static int node__load(struct node *n, struct agah_why *why)
     if ((rc = store_tombstone_scan(n->store, node__load_tomb, n)) != 0 ||
         (rc = store_scan(n->store, AGAH_REC_GENESIS, AGAH_REC_EPOCH, node__load_memb, n)) != 0 ||
         (rc = memb_recompute(&n->memb)) != 0 || (rc = node__open_missing_epochs(n)) != 0 ||
-        (rc = store_scan(n->store, AGAH_REC_ALERT, AGAH_REC_RETRACT, node__load_rest, &l)) != 0)
+        (rc = store_scan(n->store, AGAH_REC_ALERT, AGAH_REC_RETRACT, node__load_rest, &l)) != 0 ||
+        (rc = node__quota_trim(n)) != 0)
         return agah_fail(why, rc, "cannot load %s/store.db: %s", n->dir, agah_strerror(rc));
     node__names(n);
     return 0;
@@ -1380,6 +1468,7 @@ int node_open(const char *data_dir, const char *passphrase, size_t passlen,
     idmap_init(&n->ekeys, AGAH_LOCAL_MAX_EPOCHS);
     memb_init(&n->memb);
     alerts_init(&n->alerts);
+    quota_init(&n->quota, NULL);
     if (strlen(data_dir) >= sizeof n->dir || node__path(key_path, data_dir, "identity.key") ||
         node__path(n->local_path, data_dir, "community") ||
         node__path(lock_path, data_dir, "agahd.lock") ||
@@ -1492,6 +1581,7 @@ void node_close(struct node *n)
     while (n->p_count > 0)
         node__pending_drop_oldest(n);
     alerts_free(&n->alerts);
+    quota_free(&n->quota);
     memb_free(&n->memb);
     idmap_free(&n->ekeys);
     netsecret_cache_free(n->nets);
@@ -1555,6 +1645,14 @@ const char *node_community_name(const struct node *n)
      * on a relay, always) the name the community file holds, maybe "". */
     return n->memb.names_open ? n->memb.name : n->local->name;
 }
+
+int node_set_quota_limits(struct node *n, const struct quota_limits *lim)
+{
+    n->quota.lim = *lim;
+    return node__quota_trim(n);
+}
+
+uint64_t node_quota_dropped(const struct node *n) { return n->quota_dropped; }
 
 int node_role(const struct node *n)
 {

@@ -37,6 +37,13 @@ struct netsecret_set;
 void node_net_secrets(struct node *n, struct netsecret_set *out);
 const char *node_community_name(const struct node *n);
 int node_role(const struct node *n); /* this node's role */
+/* Per-author quotas (quota.h). Tests set smaller limits; what is stored
+ * past them at once is dropped. */
+struct quota_limits;
+int node_set_quota_limits(struct node *n, const struct quota_limits *lim);
+/* Posts dropped because a later-arriving earlier post put them past their
+ * author's cut, since the node opened. */
+uint64_t node_quota_dropped(const struct node *n);
 /* My own admission record (the founder's: its genesis record), presented to
  * peers in the handshake. Borrowed. */
 int node_my_admission(const struct node *n, const uint8_t **buf, size_t *len);

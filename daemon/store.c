@@ -71,6 +71,11 @@ static const struct {
      * (a hash of each target under a key every member and relay holds),
      * no plaintext `peers` table (the community file keeps them). */
     {NULL, store__mig_seal},
+    /* Issue 24: per-author quotas look up an author's posts in (created,
+     * id) order, the latest first when one must go. The index replaces
+     * the one on author alone, which it covers. */
+    {"DROP INDEX IF EXISTS records_author;"
+     "CREATE INDEX records_author ON records(author, created, id);", NULL},
 };
 #define STORE_VERSION ((int)(sizeof store__migrations / sizeof store__migrations[0]))
 
@@ -79,6 +84,7 @@ enum {
     ST_PUT, ST_DELETE, ST_GET, ST_COUNT,
     ST_SCAN, ST_SCAN_IDS, ST_SCAN_AUTHOR, ST_SCAN_REF, ST_SCAN_EPOCH, ST_SCAN_EXPIRED,
     ST_TOMB_PUT, ST_TOMB_SCAN, ST_TOMB_OLD, ST_TOMB_DEL,
+    ST_POSTS, ST_POST_LAST,
     ST_N
 };
 
@@ -113,7 +119,8 @@ static const char *const store__sql[ST_N] = {
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_PUT] = "INSERT OR IGNORE INTO records (id, type, author, created, expires, ref, "
                "epoch, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    [ST_DELETE] = "DELETE FROM records WHERE id = ?1",
+    [ST_DELETE] = "DELETE FROM records WHERE id = ?1 "
+                  "RETURNING type, author, created, length(bytes)",
     [ST_GET] = "SELECT bytes FROM records WHERE id = ?1",
     [ST_COUNT] = "SELECT count(*) FROM records",
     [ST_SCAN] = "SELECT " STORE_COLS ", bytes FROM records "
@@ -131,6 +138,13 @@ static const char *const store__sql[ST_N] = {
     [ST_TOMB_SCAN] = "SELECT id, until FROM tombstones",
     [ST_TOMB_OLD] = "SELECT id FROM tombstones WHERE until <= ?1",
     [ST_TOMB_DEL] = "DELETE FROM tombstones WHERE until <= ?1",
+    /* Types 5..7: ALERT, CONFIRM, RETRACT (the posts quotas count). */
+    [ST_POSTS] = "SELECT id, type, created, length(bytes) FROM records "
+                 "WHERE author = ?1 AND type BETWEEN 5 AND 7 ORDER BY created, id",
+    [ST_POST_LAST] = "SELECT id, type, created, length(bytes) FROM records "
+                     "WHERE author = ?1 AND type BETWEEN 5 AND 7 AND created BETWEEN ?2 AND ?3 "
+                     "AND length(bytes) BETWEEN ?4 AND ?5 "
+                     "ORDER BY created DESC, id DESC LIMIT 1",
 };
 
 struct store {
@@ -855,16 +869,100 @@ int store_put(struct store *s, const struct store_rec *rec)
     return sqlite3_changes(s->db) > 0 ? 1 : 0;
 }
 
-int store_delete(struct store *s, const uint8_t id[AGAH_HASH_LEN])
+/* The record's length from its sealed column's. */
+static size_t store__rec_len(sqlite3_stmt *st, int i)
 {
-    int r;
-    if (store__bind_blob(s->st[ST_DELETE], 1, id, AGAH_HASH_LEN) != 0) {
-        store__done(s->st[ST_DELETE]);
+    int64_t n = sqlite3_column_int64(st, i);
+    return n > (int64_t)STORE_SEAL_OVERHEAD ? (size_t)n - STORE_SEAL_OVERHEAD : 0;
+}
+
+int store_delete(struct store *s, const uint8_t id[AGAH_HASH_LEN], struct store_rec *gone)
+{
+    sqlite3_stmt *st = s->st[ST_DELETE];
+    struct store_rec row;
+    int rc, r = 0;
+
+    memset(&row, 0, sizeof row);
+    if (store__bind_blob(st, 1, id, AGAH_HASH_LEN) != 0) {
+        store__done(st);
         return AGAH_EIO;
     }
-    if ((r = store__exec(s, ST_DELETE)) != 0)
-        return r;
-    return sqlite3_changes(s->db) > 0 ? 1 : 0;
+    /* RETURNING hands back the row it deleted: the caller uncounts it
+     * without a read of its own. */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        memcpy(row.id, id, AGAH_HASH_LEN);
+        row.type = sqlite3_column_int(st, 0);
+        if (store__col_fixed(st, 1, row.author, AGAH_PK_LEN) != 0)
+            r = AGAH_EIO;
+        row.created = (uint64_t)sqlite3_column_int64(st, 2);
+        row.len = store__rec_len(st, 3);
+        if (r == 0)
+            r = 1;
+    }
+    if (rc != SQLITE_DONE) {
+        log_error("store: delete failed: %s", sqlite3_errmsg(s->db));
+        r = (rc & 0xff) == SQLITE_FULL ? AGAH_ENOSPC : AGAH_EIO;
+    }
+    store__done(st);
+    if (r == 1 && gone != NULL)
+        *gone = row;
+    return r;
+}
+
+static int store__post_row(sqlite3_stmt *st, struct store_post *p)
+{
+    if (store__col_fixed(st, 0, p->id, AGAH_HASH_LEN) != 0)
+        return AGAH_EIO;
+    p->type = sqlite3_column_int(st, 1);
+    p->created = (uint64_t)sqlite3_column_int64(st, 2);
+    p->len = store__rec_len(st, 3);
+    return 0;
+}
+
+int store_scan_posts(struct store *s, const uint8_t author[AGAH_PK_LEN],
+                     int (*cb)(void *ctx, const struct store_post *p), void *ctx)
+{
+    sqlite3_stmt *st = s->st[ST_POSTS];
+    int r = 0, rc;
+
+    if (store__bind_blob(st, 1, author, AGAH_PK_LEN) != 0) {
+        store__done(st);
+        return AGAH_EIO;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_post p;
+        if ((r = store__post_row(st, &p)) != 0 || (r = cb(ctx, &p)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = AGAH_EIO;
+    store__done(st);
+    return r;
+}
+
+int store_post_last(struct store *s, const uint8_t author[AGAH_PK_LEN], uint64_t created_min,
+                    uint64_t created_max, size_t len_min, size_t len_max, struct store_post *out)
+{
+    sqlite3_stmt *st = s->st[ST_POST_LAST];
+    int r = AGAH_EIO, rc;
+
+    if (created_max > INT64_MAX)
+        created_max = INT64_MAX;
+    if (len_max > AGAH_REC_MAX)
+        len_max = AGAH_REC_MAX;
+    if (store__bind_blob(st, 1, author, AGAH_PK_LEN) != 0 ||
+        store__bind_u64(st, 2, created_min) != 0 || store__bind_u64(st, 3, created_max) != 0 ||
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)(len_min + STORE_SEAL_OVERHEAD)) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)(len_max + STORE_SEAL_OVERHEAD)) != SQLITE_OK)
+        goto out;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        r = 0;
+    else if (rc == SQLITE_ROW && store__post_row(st, out) == 0)
+        r = 1;
+out:
+    store__done(st);
+    return r;
 }
 
 int store_get(struct store *s, const uint8_t id[AGAH_HASH_LEN], uint8_t **buf, size_t *len)

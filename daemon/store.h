@@ -87,8 +87,9 @@ int store_in_txn(const struct store *s);
 
 /* Inserts a record: 1 inserted, 0 already there, < 0 error. */
 int store_put(struct store *s, const struct store_rec *r);
-/* Deletes a record by id: 1 deleted, 0 absent. */
-int store_delete(struct store *s, const uint8_t id[AGAH_HASH_LEN]);
+/* Deletes a record by id: 1 deleted, 0 absent. With `gone`, a deleted
+ * row's id, type, author, created and record length (bytes NULL). */
+int store_delete(struct store *s, const uint8_t id[AGAH_HASH_LEN], struct store_rec *gone);
 /* The bytes of one record; *buf is malloc'd (caller frees). AGAH_ENOENT. */
 int store_get(struct store *s, const uint8_t id[AGAH_HASH_LEN], uint8_t **buf, size_t *len);
 /* Number of stored records. */
@@ -105,7 +106,24 @@ int store_scan_ids(struct store *s, int (*cb)(void *ctx, uint64_t created,
 /* Records by one author (columns only: bytes is NULL). */
 int store_scan_author(struct store *s, const uint8_t author[AGAH_PK_LEN], store_rec_cb cb,
                       void *ctx);
-/* CONFIRM and RETRACT records about one alert (columns only). */
+/* One stored post (ALERT, CONFIRM or RETRACT), as the per-author quotas
+ * weigh it: `len` is the record's length as received. */
+struct store_post {
+    uint8_t id[AGAH_HASH_LEN];
+    int type;
+    uint64_t created;
+    size_t len;
+};
+/* The posts of one author in (created, id) order. The callback returns 0
+ * to go on or a negative code to stop with it; it must not write to the
+ * store. */
+int store_scan_posts(struct store *s, const uint8_t author[AGAH_PK_LEN],
+                     int (*cb)(void *ctx, const struct store_post *p), void *ctx);
+/* The latest post of one author, in (created, id) order, with `created` in
+ * [created_min, created_max] and a record length in [len_min, len_max]:
+ * 1 and *out, 0 if there is none, or a negative code. */
+int store_post_last(struct store *s, const uint8_t author[AGAH_PK_LEN], uint64_t created_min,
+                    uint64_t created_max, size_t len_min, size_t len_max, struct store_post *out);/* CONFIRM and RETRACT records about one alert (columns only). */
 int store_scan_ref(struct store *s, const uint8_t ref[AGAH_HASH_LEN], store_rec_cb cb,
                    void *ctx);
 /* ALERT records sealed under one epoch (with bytes). */

@@ -32,6 +32,7 @@ const char *agah_strerror(int code)
     case AGAH_EVALUE: return "value out of range";
     case AGAH_EINTERNAL: return "internal error";
     case AGAH_ENOSPC: return "no space left on the device";
+    case AGAH_EQUOTA: return "over the author's quota of posts";
     default: return "unknown error";
     }
 }

@@ -34,6 +34,7 @@ enum {
     AGAH_EVALUE = -23,     /* a field's value is out of its range */
     AGAH_EINTERNAL = -24,  /* a bug or an unexpected library failure */
     AGAH_ENOSPC = -25,     /* the disk is full: nothing was written */
+    AGAH_EQUOTA = -26,     /* over the author's quota of posts */
 };
 
 #define AGAH_WHY_MAX 256

@@ -85,11 +85,11 @@ static void test_schema(void)
 {
     struct store *s = open_store();
     store_close(s);
-    CHECK(user_version() == 3);
+    CHECK(user_version() == 4);
     /* Reopening an up-to-date file migrates nothing and works. */
     s = open_store();
     store_close(s);
-    CHECK(user_version() == 3);
+    CHECK(user_version() == 4);
     /* No lookup column, no peers table, from the first open on. */
     CHECK(exec_sql(SQL_TRUE("count(*) = 0") "FROM pragma_table_info('records') "
                                             "WHERE name = 'lookup'") == SQLITE_OK);
@@ -172,11 +172,11 @@ static void test_records(void)
     CHECK(store_scan_expired(s, 1000, seen_cb, &sn) == 0 && sn.n == 1 && sn.created[0] == 100);
 
     /* Rolled back means gone. */
-    CHECK(store_begin(s) == 0 && store_delete(s, r[0].id) == 1 && store_rollback(s) == 0);
+    CHECK(store_begin(s) == 0 && store_delete(s, r[0].id, NULL) == 1 && store_rollback(s) == 0);
     CHECK(store_get(s, r[0].id, &buf, &len) == 0);
     free(buf);
-    CHECK(store_delete(s, r[0].id) == 1);
-    CHECK(store_delete(s, r[0].id) == 0);
+    CHECK(store_delete(s, r[0].id, NULL) == 1);
+    CHECK(store_delete(s, r[0].id, NULL) == 0);
     CHECK(store_get(s, r[0].id, &buf, &len) == AGAH_ENOENT);
     store_close(s);
 
@@ -516,7 +516,7 @@ static void test_migrate_v2(void)
 
     CHECK(store_open(db_path, test_key, legacy_cb, &ps, &s, &why) == 0);
     CHECK(ps.n == 1 && strcmp(ps.first, "10.9.8.7:7433") == 0);
-    CHECK(user_version() == 3);
+    CHECK(user_version() == 4);
     CHECK(s != NULL && store_get(s, id, &buf, &len) == 0 && len == strlen(old) &&
           memcmp(buf, old, len) == 0);
     free(buf);
@@ -549,7 +549,7 @@ static void test_wal_truncate(void)
     mkrec(&r, bytes, 1, AGAH_REC_ALERT, 10, 20);
     CHECK(store_put(s, &r) == 1);
     CHECK(mode_of("-wal") == 0600);
-    CHECK(store_begin(s) == 0 && store_delete(s, r.id) == 1);
+    CHECK(store_begin(s) == 0 && store_delete(s, r.id, NULL) == 1);
     /* A reader in the middle of a read transaction. */
     CHECK(sqlite3_open(db_path, &rd) == SQLITE_OK &&
           sqlite3_exec(rd, "BEGIN; SELECT count(*) FROM records;", NULL, NULL, NULL) ==
