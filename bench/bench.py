@@ -163,7 +163,8 @@ class Bench:
         raise RuntimeError("no %d free consecutive ports on 127.0.0.1" % n)
 
     def daemon(self, d, port=None, peers=(), level="warn"):
-        argv = [self.agahd, "--data", d, "--log-level", level,
+        # One author posts every record: raise its quota on every node alike.
+        argv = [self.agahd, "--data", d, "--log-level", level, "--quota-scale", "1000",
                 "--listen", "127.0.0.1:%d" % port if port else "none"]
         for q in peers:
             argv += ["--peer", "127.0.0.1:%d" % q]

@@ -6,6 +6,10 @@
 #ifndef AGAH_BENCH_UTIL_H
 #define AGAH_BENCH_UTIL_H
 
+/* The per-author quota scale of every benchmark node (agahd --quota-scale):
+ * one author posts all the records. */
+#define BU_QUOTA_SCALE 1000u
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>

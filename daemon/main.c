@@ -23,6 +23,7 @@
 #include "log.h"
 #include "net.h"
 #include "node.h"
+#include "quota.h"
 #include "store.h"
 
 #define AGAHD_DEFAULT_LISTEN "0.0.0.0:7433"
@@ -54,6 +55,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_HARDEN = 5 };
 static const char usage_text[] =
     "usage: agahd [--data DIR] [--listen HOST:PORT | --listen none] [--peer HOST:PORT]...\n"
     "             [--log-level error|warn|info|debug] [--passphrase-file FILE]\n"
+    "             [--quota-scale N]\n"
     "       agahd --check [--data DIR]\n"
     "       agahd --help | --version\n";
 
@@ -64,6 +66,7 @@ static const char help_text[] =
     "SYNOPSIS\n"
     "    agahd [--data DIR] [--listen HOST:PORT | --listen none] [--peer HOST:PORT]...\n"
     "          [--log-level error|warn|info|debug] [--passphrase-file FILE]\n"
+    "          [--quota-scale N]\n"
     "    agahd --check [--data DIR]\n"
     "    agahd --help | --version\n"
     "\n"
@@ -103,6 +106,14 @@ static const char help_text[] =
     "    --passphrase-file FILE\n"
     "        Read the identity passphrase from the first line of FILE, which group and\n"
     "        others must not be able to read (see PASSPHRASE).\n"
+    "    --quota-scale N\n"
+    "        Multiply the per-author post quotas by N (1 to 10000; default 1). Every\n"
+    "        node keeps, per author and UTC day, the earliest 1,000 posts (alerts,\n"
+    "        confirmations, retractions) with short notes and 100 with notes over\n"
+    "        about 900 bytes, and of those at most 10,000 and 1,000 at once; later\n"
+    "        ones are refused (`agah post` exits 5 saying so). Every node of a\n"
+    "        community must use the same N, or they disagree on what to keep: it is\n"
+    "        meant for benchmarks and tests with synthetic loads.\n"
     "    --check\n"
     "        Do not start: verify DIR/store.db and exit. Runs SQLite's integrity\n"
     "        check over the whole file, then re-verifies every stored record: its\n"
@@ -193,6 +204,7 @@ struct opts {
     size_t n_peers;
     int log_level;
     const char *passfile;
+    unsigned quota_scale;
     int check; /* --check: verify the store and exit */
 };
 
@@ -230,11 +242,12 @@ static int usage_error(const char *fmt, ...)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
     static const char *const with_value[] = {"--data", "--listen", "--peer", "--log-level",
-                                             "--passphrase-file"};
+                                             "--passphrase-file", "--quota-scale"};
 
     memset(o, 0, sizeof *o);
     o->listen = AGAHD_DEFAULT_LISTEN;
     o->log_level = LOG_INFO;
+    o->quota_scale = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = NULL, *eq;
         char name[32];
@@ -296,6 +309,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
             if ((o->log_level = log_level_parse(val)) < 0)
                 return usage_error("--log-level: expected error, warn, info or debug, got '%s'",
                                    val);
+        } else if (strcmp(name, "--quota-scale") == 0) {
+            char *end = NULL;
+            unsigned long v;
+            errno = 0;
+            v = strtoul(val, &end, 10);
+            if (errno != 0 || end == val || *end != '\0' || val[0] == '-' || v < 1 || v > 10000)
+                return usage_error("--quota-scale: expected a whole number from 1 to 10000, "
+                                   "got '%.20s'", val);
+            o->quota_scale = (unsigned)v;
         } else {
             o->passfile = val;
         }
@@ -635,6 +657,7 @@ static int open_node(const char *dir, const struct opts *o, struct node **node)
         (void)fprintf(stderr, "agahd: the data directory path %s is too long\n", dir);
         return EXIT_USAGE;
     }
+    quota_scale_defaults(o->quota_scale);
     /* A missing or unreadable key file is node_open's to report, with the
      * advice to run `agah init`. */
     if (agah_keyfile_peek(keypath, pk, &no_pass, &why) != 0)

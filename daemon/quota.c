@@ -10,12 +10,22 @@
 
 #define QUOTA_DAY_SECONDS 86400u
 
-static const struct quota_limits quota__defaults = {
+static struct quota_limits quota__defaults = {
     .day_posts = {QUOTA_SMALL_DAY, QUOTA_LARGE_DAY},
     .posts = {QUOTA_SMALL_POSTS, QUOTA_LARGE_POSTS},
 };
 
 const struct quota_limits *quota_default_limits(void) { return &quota__defaults; }
+
+void quota_scale_defaults(unsigned scale)
+{
+    for (int k = 0; k < QUOTA_CLASSES; k++) {
+        uint64_t d = (uint64_t)(k == 0 ? QUOTA_SMALL_DAY : QUOTA_LARGE_DAY) * scale;
+        uint64_t t = (uint64_t)(k == 0 ? QUOTA_SMALL_POSTS : QUOTA_LARGE_POSTS) * scale;
+        quota__defaults.day_posts[k] = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+        quota__defaults.posts[k] = t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+    }
+}
 
 int quota_class_of(size_t len) { return len < QUOTA_SMALL_MAX ? 0 : 1; }
 

@@ -110,7 +110,10 @@ int quota_admit(struct quota *q, struct store *st, const uint8_t author[AGAH_PK_
 int quota_trim_all(struct quota *q, struct store *st, quota_drop_fn drop, void *ctx,
                    size_t *dropped);
 
-/* The limits every node applies unless a test changed them. */
+/* The limits nodes opened from now on apply: the defaults above, times
+ * `scale` (agahd --quota-scale, for benchmarks and tests; every node of a
+ * community must use the same). */
 const struct quota_limits *quota_default_limits(void);
+void quota_scale_defaults(unsigned scale);
 
 #endif

@@ -226,6 +226,9 @@ start_daemon() {
     for p in "$@"; do
         args+=(--peer "127.0.0.1:$p")
     done
+    # AGAHD_QUOTA_SCALE: tests that send tens of thousands of one member's
+    # posts raise the per-author quotas on every node alike.
+    [ -z "${AGAHD_QUOTA_SCALE:-}" ] || args+=(--quota-scale "$AGAHD_QUOTA_SCALE")
     "$AGAHD" "${args[@]}" >>"$ROOT/$name.log" 2>&1 &
     DAEMON_PIDS+=($!)
     DAEMON_NAMES+=("$name")
