@@ -1182,32 +1182,12 @@ out:
 /* HOST:PORT with a port in 1..65535; an IPv6 host in brackets. */
 static int on_addr_ok(const char *a)
 {
-    size_t n = strlen(a);
-    const char *colon = strrchr(a, ':');
-    if (n == 0 || n >= AGAH_ADDR_MAX || colon == NULL || colon == a)
-        goto bad;
-    for (size_t i = 0; i < n; i++)
-        if (a[i] < 0x21 || a[i] > 0x7e)
-            goto bad;
-    if (a[0] == '[' && colon[-1] != ']')
-        goto bad;
-    if (a[0] != '[' && memchr(a, ':', (size_t)(colon - a)) != NULL)
-        goto bad;
-    const char *p = colon + 1;
-    if (*p == '\0' || strlen(p) > 5)
-        goto bad;
-    long port = 0;
-    for (; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9')
-            goto bad;
-        port = port * 10 + (*p - '0');
-    }
-    if (port < 1 || port > 65535)
-        goto bad;
-    return 0;
-bad:
-    return cli_fail(EXIT_USAGE, "\"%.70s\" is not a peer address: use HOST:PORT, e.g. "
-                    "203.0.113.7:7433 or [2001:db8::1]:7433", a);
+    struct agah_why why = {{0}};
+
+    if (agah_addr_parse(a, strlen(a), NULL, &why) == 0)
+        return 0;
+    return cli_fail(EXIT_USAGE, "\"%.70s\" is not a peer address (%s): use HOST:PORT, e.g. "
+                    "203.0.113.7:7433 or [2001:db8::1]:7433", a, why.msg);
 }
 
 int cmd_peer_add(struct cli *c)

@@ -793,39 +793,12 @@ static int take_str(const msgpack_object *o, const char *what, size_t max, char 
     return 0;
 }
 
-/* "host:port": a host name or IPv4 address, or [IPv6]; a port 1-65535. */
+/* "host:port" by the one parser (include/agah/addr.h). */
 static int address_check(const char *a, struct agah_why *why)
 {
-    const char *colon = strrchr(a, ':');
-    size_t hlen;
-    unsigned long port = 0;
-
-    if (colon == NULL || colon == a || colon[1] == '\0')
-        return agah_fail(why, AGAH_EINVAL, "address: expected HOST:PORT");
-    for (const char *p = colon + 1; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9' || port > 65535)
-            return agah_fail(why, AGAH_EINVAL, "address: the port must be a number 1-65535");
-        port = port * 10 + (unsigned long)(*p - '0');
-    }
-    if (port == 0 || port > 65535)
-        return agah_fail(why, AGAH_EINVAL, "address: the port must be a number 1-65535");
-    hlen = (size_t)(colon - a);
-    if (a[0] == '[') {
-        if (hlen < 3 || a[hlen - 1] != ']')
-            return agah_fail(why, AGAH_EINVAL, "address: an IPv6 host is written [ADDR]:PORT");
-        for (size_t i = 1; i < hlen - 1; i++)
-            if (strchr("0123456789abcdefABCDEF:.", a[i]) == NULL)
-                return agah_fail(why, AGAH_EINVAL, "address: bad IPv6 address");
-        return 0;
-    }
-    for (size_t i = 0; i < hlen; i++) {
-        char ch = a[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '.' || ch == '-'))
-            return agah_fail(why, AGAH_EINVAL,
-                             "address: the host may hold only letters, digits, '.' and '-'");
-    }
-    return 0;
+    struct agah_why aw = {{0}};
+    int r = agah_addr_parse(a, strlen(a), NULL, &aw);
+    return r == 0 ? 0 : agah_fail(why, r, "address: %s", aw.msg);
 }
 
 /* Reads one argument's value into the request, converting and checking it. */

@@ -195,43 +195,7 @@ int gossip_decode(const uint8_t *pt, size_t len, msgpack_unpacked *u, struct gos
 
 int gossip_addr_ok(const char *s, size_t len)
 {
-    size_t colon = len, i;
-    unsigned long port = 0;
-
-    if (len < 3 || len >= AGAH_ADDR_MAX)
-        return 0;
-    for (i = len; i > 0; i--)
-        if (s[i - 1] == ':') {
-            colon = i - 1;
-            break;
-        }
-    if (colon == len || colon == 0 || len - colon - 1 == 0 || len - colon - 1 > 5)
-        return 0;
-    for (i = colon + 1; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        port = port * 10 + (unsigned long)(s[i] - '0');
-    }
-    if (port == 0 || port > 65535)
-        return 0;
-    if (s[0] == '[') {
-        if (colon < 3 || s[colon - 1] != ']')
-            return 0;
-        for (i = 1; i < colon - 1; i++) {
-            char c = s[i];
-            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-                  c == ':' || c == '.'))
-                return 0;
-        }
-        return 1;
-    }
-    for (i = 0; i < colon; i++) {
-        char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              c == '.' || c == '-'))
-            return 0;
-    }
-    return 1;
+    return agah_addr_parse(s, len, NULL, NULL) == 0;
 }
 
 /* --- encoding --- */

@@ -250,6 +250,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
     o->quota_scale = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = NULL, *eq;
+        struct agah_why aw = {{0}};
         char name[32];
         size_t nlen;
         int known = 0;
@@ -293,15 +294,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
         } else if (strcmp(name, "--listen") == 0) {
             if (strcmp(val, "none") == 0) {
                 o->listen = NULL;
-            } else if (!gossip_addr_ok(val, strlen(val))) {
-                return usage_error("--listen: expected HOST:PORT (port 1-65535) or none, got "
-                                   "'%.80s'", val);
+            } else if (agah_addr_parse(val, strlen(val), NULL, &aw) != 0) {
+                return usage_error("--listen: expected HOST:PORT or none, got '%.80s' (%s)", val,
+                                   aw.msg);
             } else {
                 o->listen = val;
             }
         } else if (strcmp(name, "--peer") == 0) {
-            if (!gossip_addr_ok(val, strlen(val)))
-                return usage_error("--peer: expected HOST:PORT (port 1-65535), got '%.80s'", val);
+            if (agah_addr_parse(val, strlen(val), NULL, &aw) != 0)
+                return usage_error("--peer: expected HOST:PORT, got '%.80s' (%s)", val, aw.msg);
             if (o->n_peers >= AGAHD_MAX_PEERS)
                 return usage_error("--peer: at most 64 peers (at '%s')", val);
             o->peers[o->n_peers++] = val;

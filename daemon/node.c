@@ -1755,16 +1755,7 @@ int node_listen(struct node *n, node_listener cb, void *ctx)
 
 static int node__addr_ok(const char *addr)
 {
-    size_t len;
-    if (addr == NULL)
-        return 0;
-    len = strnlen(addr, AGAH_ADDR_MAX);
-    if (len == 0 || len >= AGAH_ADDR_MAX)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (addr[i] < 0x21 || addr[i] > 0x7e)
-            return 0;
-    return 1;
+    return addr != NULL && agah_addr_parse(addr, strnlen(addr, AGAH_ADDR_MAX), NULL, NULL) == 0;
 }
 
 int node_peer_remember(struct node *n, const char *addr)

@@ -36,18 +36,6 @@
 
 static const char jc_damaged[] = "the code is damaged or mistyped";
 
-/* A peer address is "host:port" in printable ASCII: what a dialer parses
- * and what may be logged without escaping. */
-int agah_join__addr_ok(const char *s, size_t n)
-{
-    if (n == 0 || n >= AGAH_ADDR_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < 0x21 || s[i] > 0x7e)
-            return 0;
-    return 1;
-}
-
 static void jc__checksum(const uint8_t *sealed, size_t len, uint8_t sum[JC_SUM_LEN])
 {
     uint8_t h[32];
@@ -81,7 +69,7 @@ int agah_join__encode_plain(const struct agah_join *j, struct agah_mp_fixbuf *ou
         (j->inviter_admission == NULL && j->inviter_admission_len != 0))
         return AGAH_EINVAL;
     for (size_t i = 0; i < j->n_peers; i++)
-        if (!agah_join__addr_ok(j->peers[i], strnlen(j->peers[i], AGAH_ADDR_MAX)))
+        if (agah_addr_parse(j->peers[i], strnlen(j->peers[i], AGAH_ADDR_MAX), NULL, NULL) != 0)
             return AGAH_EINVAL;
     /* An upper bound of the encoding: headers at their widest. */
     cap = 1 + 2 * (2 + 32) + 9 + (5 + j->genesis_len) + (5 + j->admission_len) + 3 +
@@ -335,8 +323,9 @@ static int jc__decode_payload(const uint8_t *buf, size_t len, struct agah_join *
         if ((r = agah_mp_str(&pe->via.array.ptr[i], "peer", AGAH_ADDR_MAX - 1, &s, &n, why)) !=
             0)
             goto out;
-        if (!agah_join__addr_ok(s, n)) {
-            r = agah_fail(why, AGAH_EVALUE, "peer %u: not a host:port in printable ASCII", i);
+        struct agah_why aw = {{0}};
+        if (agah_addr_parse(s, n, NULL, &aw) != 0) {
+            r = agah_fail(why, AGAH_EVALUE, "peer %u: %s", i, aw.msg);
             goto out;
         }
         memcpy(j->peers[i], s, n);

@@ -44,8 +44,4 @@ int agah_join__decode_plain(const uint8_t *buf, size_t len, struct agah_join **o
 int agah_join__check(struct agah_join *j, const uint8_t me_pk[AGAH_PK_LEN], uint64_t now,
                      struct agah_why *why);
 
-/* A peer address as stored in join codes and the local community file:
- * 1 to AGAH_ADDR_MAX-1 bytes of printable ASCII ("host:port"). */
-int agah_join__addr_ok(const char *s, size_t n);
-
 #endif

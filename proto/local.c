@@ -163,7 +163,7 @@ static int local__encode(const struct agah_local *l, size_t off, size_t tail,
         cap += 5 + l->record_lens[i];
     }
     for (size_t i = 0; i < l->n_peers; i++)
-        if (!agah_join__addr_ok(l->peers[i], strnlen(l->peers[i], AGAH_ADDR_MAX)))
+        if (agah_addr_parse(l->peers[i], strnlen(l->peers[i], AGAH_ADDR_MAX), NULL, NULL) != 0)
             return AGAH_EINVAL;
     if ((r = agah_secbuf_init(out, cap)) != 0)
         return r;
@@ -291,13 +291,14 @@ static int local__decode(const uint8_t *buf, size_t len, struct agah_local **out
         if ((r = agah_mp_str(&f[7].via.array.ptr[i], "peer", AGAH_ADDR_MAX - 1, &s, &n, why)) !=
             0)
             goto out;
-        if (!agah_join__addr_ok(s, n)) {
-            r = agah_fail(why, AGAH_EVALUE, "peer %u: not a host:port in printable ASCII", i);
-            goto out;
-        }
-        memcpy(l->peers[i], s, n);
-        l->peers[i][n] = '\0';
-        l->n_peers = i + 1;
+        /* An address an older agah kept that the parser now refuses (it
+         * could not be dialled either) is left out rather than making the
+         * whole file, and the node, unusable; the next write drops it. */
+        if (agah_addr_parse(s, n, NULL, NULL) != 0)
+            continue;
+        memcpy(l->peers[l->n_peers], s, n);
+        l->peers[l->n_peers][n] = '\0';
+        l->n_peers++;
     }
     *out = l;
     l = NULL;

@@ -2,6 +2,7 @@
 #ifndef AGAH_AGAH_H
 #define AGAH_AGAH_H
 #include "error.h"
+#include "addr.h"
 #include "ident.h"
 #include "keys.h"
 #include "mp.h"

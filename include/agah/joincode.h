@@ -12,6 +12,7 @@
 #ifndef AGAH_JOINCODE_H
 #define AGAH_JOINCODE_H
 
+#include "addr.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "error.h"
@@ -20,7 +21,6 @@
 
 #define AGAH_JOIN_MAX_EPOCHS 64
 #define AGAH_JOIN_MAX_PEERS 8
-#define AGAH_ADDR_MAX 64 /* "host:port" including NUL */
 #define AGAH_JOINCODE_MAX 16384 /* characters */
 #define AGAH_JOIN_VERSION 2     /* the payload version this agah writes and reads */
 

@@ -198,6 +198,7 @@ static void test_round_trip(void)
     j.n_peers = AGAH_JOIN_MAX_PEERS;
     for (size_t i = 0; i < j.n_peers; i++) {
         memset(j.peers[i], 'h', AGAH_ADDR_MAX - 6);
+        j.peers[i][40] = '.'; /* a name's labels are 63 characters at most */
         strcpy(j.peers[i] + AGAH_ADDR_MAX - 6, ":7433");
     }
     code = NULL;
