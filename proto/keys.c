@@ -151,22 +151,19 @@ static int keys__alloc(struct agah_identity **out)
     return 0;
 }
 
+/* A random identity is the seeded one with a random seed:
+ * crypto_sign_keypair does the same, and one body means one way to build
+ * the secret key. The seed is wiped before returning. */
 int agah_identity_generate(struct agah_identity **out)
 {
-    struct agah_identity *id = NULL;
+    uint8_t seed[AGAH_SEED_LEN];
     int r;
 
-    if ((r = keys__alloc(&id)) != 0)
-        goto out;
-    if (crypto_sign_keypair(id->pk, id->sk) != 0) {
-        r = AGAH_EINTERNAL;
-        goto out;
-    }
-    *out = id;
-    id = NULL;
-    r = 0;
-out:
-    agah_identity_free(id);
+    if (agah_init() != 0)
+        return AGAH_EINTERNAL;
+    randombytes_buf(seed, sizeof seed);
+    r = agah_identity_from_seed(seed, out);
+    sodium_memzero(seed, sizeof seed);
     return r;
 }
 
