@@ -9,6 +9,7 @@
  *   peerctl alerts DIR N [NOTE_BYTES] [OPTS]   N alerts by DIR's member,
  *                                         one "ID HEX" line each, on stdout
  *   peerctl annotate DIR confirm|retract ALERT_ID [OPTS]   one "ID HEX" line
+ *                      (--count N: N of them, each with its own nonce)
  *     OPTS, for the tests of insiders who lie about time (issue 22):
  *     --created UNIX   the record's `created` (default: now), e.g. a revoked
  *                      key back-dating what it signs to before its revocation
@@ -161,6 +162,7 @@ struct rec_opts {
     uint64_t created;   /* 0: now */
     const char *epoch;  /* hex id, or NULL: the epoch key added last */
     const char *number; /* ALERT of kind number, or NULL: free text */
+    long count;         /* annotate: how many records (default 1) */
 };
 
 static void rec_opts_parse(int argc, char **argv, int i, struct rec_opts *o)
@@ -173,6 +175,8 @@ static void rec_opts_parse(int argc, char **argv, int i, struct rec_opts *o)
             o->epoch = argv[++i];
         else if (i + 1 < argc && strcmp(argv[i], "--number") == 0)
             o->number = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--count") == 0)
+            o->count = strtol(argv[++i], NULL, 10);
         else {
             (void)fprintf(stderr, "peerctl: unknown option %s\n", argv[i]);
             exit(2);
@@ -180,6 +184,8 @@ static void rec_opts_parse(int argc, char **argv, int i, struct rec_opts *o)
     }
     if (o->created == 0)
         o->created = (uint64_t)time(NULL);
+    if (o->count <= 0)
+        o->count = 1;
 }
 
 /* The epoch key to seal under: the one named (which the community file
@@ -264,11 +270,14 @@ static int cmd_annotate(const char *dir, const char *kind, const char *ref_hex,
     if (sodium_hex2bin(ref, sizeof ref, ref_hex, strlen(ref_hex), NULL, &rl, NULL) != 0 ||
         rl != sizeof ref)
         die("ALERT_ID is not 64 hex digits", AGAH_EINVAL);
-    if ((r = agah_rec_annotate(m.id, type, m.local->community, ref, eid, key, "peerctl",
-                               o->created, &buf, &len)) != 0)
-        die("agah_rec_annotate", r);
-    print_rec(buf, len);
-    free(buf);
+    for (long i = 0; i < o->count; i++) {
+        if ((r = agah_rec_annotate(m.id, type, m.local->community, ref, eid, key, "peerctl",
+                                   o->created, &buf, &len)) != 0)
+            die("agah_rec_annotate", r);
+        print_rec(buf, len);
+        free(buf);
+        buf = NULL;
+    }
     me_free(&m);
     return 0;
 }
@@ -827,6 +836,6 @@ int main(int argc, char **argv)
     (void)fprintf(stderr, "usage: peerctl alerts DIR N [NOTE_BYTES] [OPTS] | annotate DIR confirm|retract ID [OPTS] |\n"
                           "       admission DIR | records DIR | m1 DIR N [v1] |\n"
                           "       connect DIR HOST:PORT [--m3-len N] [--throwaway] [--slot FILE] ACTION...\n"
-                          "OPTS: --created UNIX --epoch ID --number E164\n");
+                          "OPTS: --created UNIX --epoch ID --number E164 --count N\n");
     return 2;
 }
