@@ -3,6 +3,7 @@
 #define AGAH_AGAH_H
 #include "error.h"
 #include "addr.h"
+#include "array.h"
 #include "ident.h"
 #include "keys.h"
 #include "mp.h"
