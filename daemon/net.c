@@ -65,6 +65,10 @@
  * a victim gets 2 dialled; and at most this many new ones per message. */
 #define NET_ADDRS_PER_KEY 2
 #define NET_PEERS_TAKE 16
+/* Entries signed by a key not yet known here (a newcomer learns of other
+ * members by reconciliation, after PEERS): kept and taken again when an
+ * admission arrives. */
+#define NET_PEND_MAX 16
 /* Time spent on one peer's input before the loop turns: libuv calls
  * read_cb up to 32 times per turn for a socket that keeps having data, and
  * each call may carry 128 KiB of records, so without a bound one flooding
@@ -231,6 +235,9 @@ struct net {
      * oldest forgotten first. */
     char banned[NET_BANNED_MAX][AGAH_ADDR_MAX];
     size_t n_banned, banned_next;
+    /* PEERS entries whose key was unknown when they came; a ring. */
+    struct peeraddr pend[NET_PEND_MAX];
+    size_t n_pend, pend_next;
 };
 
 struct net_wreq {
@@ -250,6 +257,7 @@ static void net__on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void peer__on_timer(uv_timer_t *t);
 static struct peer *net__by_serial(struct net *net, uint64_t serial);
 static void net__addr_revoked(struct net *net, struct net_addr *a);
+static void net__retry_pending(struct net *net);
 
 static uint64_t net__now(const struct net *net) { return uv_now(net->loop); }
 
@@ -1675,6 +1683,8 @@ static void net__on_stored(void *ctx, const struct agah_rec *rec)
      * and every loop over input stops at a closing peer.) */
     if (rec->type == AGAH_REC_REVOCATION)
         net__revoke_addrs(net);
+    if (rec->type == AGAH_REC_ADMISSION)
+        net__retry_pending(net);
     if (rec->type == AGAH_REC_REVOCATION || rec->type == AGAH_REC_ADMISSION) {
         for (struct peer *q = net->peers; q != NULL; q = q->next) {
             int role = 0;
@@ -2184,22 +2194,28 @@ static size_t net__addrs_of(const struct net *net, const uint8_t pk[AGAH_PK_LEN]
  * an address no other key holds, within the per-key bound, gets in; the
  * address is then dialled bound to the signer's key, so a claim of
  * another's address costs one failed dial and impersonates no one. */
-static int net__take_entry(struct peer *p, const struct peeraddr *e)
+static int net__take_entry(struct net *net, struct peer *p, const struct peeraddr *e)
 {
-    struct net *net = p->net;
     char addr[AGAH_ADDR_MAX], host[AGAH_ADDR_MAX], port[8], who[AGAH_IDSTR_SIZE];
-    int role = 0, own = memcmp(e->pk, p->pk, AGAH_PK_LEN) == 0, wild = 0, r;
+    const char *from = p != NULL ? p->remote : "(kept)";
+    int role = 0, own = p != NULL && memcmp(e->pk, p->pk, AGAH_PK_LEN) == 0, wild = 0, r;
     struct net_addr *a;
 
     net__member_id(e->pk, who);
     if ((r = peeraddr_verify(e, node_community(net->node), node_now(net->node))) != 0) {
-        log_debug("peer %s: PEERS entry %s of %s refused: %s", p->remote, e->addr, who,
+        log_debug("peer %s: PEERS entry %s of %s refused: %s", from, e->addr, who,
                   agah_strerror(r));
         return 0;
     }
     if ((r = node_member_status(net->node, e->pk, &role)) != 0) {
-        log_debug("peer %s: PEERS entry %s signed by %s, not a member: %s", p->remote, e->addr,
+        log_debug("peer %s: PEERS entry %s signed by %s, not a member: %s", from, e->addr,
                   who, agah_strerror(r));
+        if (r == AGAH_ENOENT && p != NULL) {
+            net->pend[net->pend_next] = *e;
+            net->pend_next = (net->pend_next + 1) % NET_PEND_MAX;
+            if (net->n_pend < NET_PEND_MAX)
+                net->n_pend++;
+        }
         return 0;
     }
     if (sodium_memcmp(e->pk, agah_identity_pk(node_identity(net->node)), AGAH_PK_LEN) == 0 ||
@@ -2232,7 +2248,7 @@ static int net__take_entry(struct peer *p, const struct peeraddr *e)
          * away from the member we know there (it is dropped from the
          * passive view when its dials keep failing). */
         log_debug("peer %s: PEERS entry %s signed by %s: the address is held by another key",
-                  p->remote, addr, who);
+                  from, addr, who);
         return 0;
     }
     /* A kept address whose key no dial has shown yet: a claim must not
@@ -2241,7 +2257,7 @@ static int net__take_entry(struct peer *p, const struct peeraddr *e)
         return 0;
     if (a == NULL) {
         if (net__addrs_of(net, e->pk) >= NET_ADDRS_PER_KEY) {
-            log_debug("peer %s: PEERS entry %s: %s has %d addresses already", p->remote, addr, who,
+            log_debug("peer %s: PEERS entry %s: %s has %d addresses already", from, addr, who,
                       NET_ADDRS_PER_KEY);
             return 0;
         }
@@ -2278,8 +2294,30 @@ static void net__on_peers(struct peer *p, const struct gossip_msg *m)
         struct peeraddr e;
 
         if (peeraddr_parse(&m->entries[i], &e, NULL) == 0)
-            taken += (size_t)net__take_entry(p, &e);
+            taken += (size_t)net__take_entry(p->net, p, &e);
     }
+}
+
+/* An admission arrived: entries kept for want of their key are taken now
+ * if it is theirs (or dropped if their key turned out revoked). */
+static void net__retry_pending(struct net *net)
+{
+    size_t n = net->n_pend;
+    int role = 0;
+
+    if (n == 0)
+        return;
+    net->n_pend = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct peeraddr e = net->pend[i];
+
+        if (node_member_status(net->node, e.pk, &role) == AGAH_ENOENT) {
+            net->pend[net->n_pend++] = e; /* still unknown: kept */
+            continue;
+        }
+        (void)net__take_entry(net, NULL, &e);
+    }
+    net->pend_next = net->n_pend % NET_PEND_MAX;
 }
 
 /* ------------------------------------------------------------------ */
