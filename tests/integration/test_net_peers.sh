@@ -73,14 +73,21 @@ done
 sleep 8
 known=$(agah_on a --json peers 2>&1)
 from() { grep -c "^$1\." "$VLOG"; }
-for case in "1 unsigned" "2 signed-by-a-stranger" "3 signed-by-a-revoked-member" \
-    "4 expired" "5 dated-a-year-ahead"; do
-    n=${case%% *} what=${case#* }
+# Each case: the 20 entries refused, each for its reason (a's debug log),
+# none kept, none dialled.
+for case in "1 unsigned:refused: bad signature" \
+    "2 signed-by-a-stranger:not a member: not found" \
+    "3 signed-by-a-revoked-member:not a member: permission denied" \
+    "4 expired:refused: expired" "5 dated-a-year-ahead:refused: value out of range"; do
+    n=${case%% *} what=${case#* } why=${case#*:}
+    what=${what%%:*}
     c=$(from "127.$n")
     k=$(printf '%s' "$known" | grep -c "\"127\.$n\.")
-    echo "      $what: victim got $c connections, a keeps $k addresses"
-    [ "$c" = 0 ] && [ "$k" = 0 ] && pass "a neither keeps nor dials addresses $what" ||
-        fail "a neither keeps nor dials addresses $what" "$c connections, $k kept"
+    r=$(grep "PEERS entry 127\.$n\.[0-9.]*:$VPORT .*$why" "$ROOT/a.log" | wc -l)
+    echo "      $what: $r of 20 refused ($why), victim got $c connections, a keeps $k addresses"
+    [ "$r" = 20 ] && [ "$c" = 0 ] && [ "$k" = 0 ] &&
+        pass "a refuses, neither keeps nor dials addresses $what" ||
+        fail "a refuses, neither keeps nor dials addresses $what" "$r refused, $c connections, $k kept"
 done
 own=$(grep -c '^127\.\([6-9]\|1[01]\)\.' "$VLOG")
 distinct=$(grep '^127\.\([6-9]\|1[01]\)\.' "$VLOG" | sort -u | wc -l)
