@@ -18,7 +18,7 @@
  * the same key signs (records sign "agah-record-v1"). */
 #define PEERADDR_CTX "agah-peeraddr-v1"
 /* A node signs its own address for this long, each time it sends PEERS. */
-#define PEERADDR_TTL_S (24u * 3600u)
+#define PEERADDR_TTL_S (7u * 24u * 3600u)
 /* Clock skew allowed on "expires" beyond now + PEERADDR_TTL_S: a statement
  * dated further ahead is refused, so none lives for ever. */
 #define PEERADDR_SKEW_S 600u
