@@ -9,7 +9,8 @@
 # at a listener this test runs and counts the connections it receives:
 # unsigned, signed by a stranger, by a revoked member, expired, dated a
 # year ahead, and 100 signed by its own key. Honest members still find
-# each other: h2, who knows only the relay, links to h1.
+# each other: h2, who knows only the relay, links to h1; a node listening on
+# 0.0.0.0 is known at the address it is seen at.
 # usage: test_net_peers.sh [BUILD_DIR]
 . "$(dirname "$0")/lib.sh"
 lib_init test_net_peers "${1:-}"
@@ -17,7 +18,7 @@ lib_init test_net_peers "${1:-}"
 PEERCTL=$AGAH_BUILD/tools/peerctl
 [ -x "$PEERCTL" ] || { echo "test_net_peers: $PEERCTL is not built" >&2; exit 2; }
 
-community a m x h1 h2 || { fail "set up a community"; finish; }
+community a m x h1 h2 w || { fail "set up a community"; finish; }
 node_init r && invite_join a r relay || { fail "invite the relay"; finish; }
 PORT_r=$(free_port)
 
@@ -122,5 +123,21 @@ else
     fail "h2, who knows only the relay, links to h1 (learned from PEERS)" \
         "$(agah_on h2 --json peers 2>&1)"
 fi
-stop_all_ok a r h1 h2
+
+# A node listening on every interface signs 0.0.0.0:P; the node it links to
+# takes it as the address it sees it at (and does not pass it on).
+"$AGAHD" --data "$(node_dir w)" --log-level debug --listen "0.0.0.0:$PORT_w" \
+    --peer "127.0.0.1:$PORT_a" >>"$ROOT/w.log" 2>&1 &
+DAEMON_PIDS+=($!)
+DAEMON_NAMES+=(w)
+wait_sock w || fail "start w"
+w_listed() {
+    agah_on a --json peers 2>/dev/null | python3 -c '
+import json, sys
+sys.exit(0 if any(p.get("address") == sys.argv[1] and p.get("member_id") == sys.argv[2]
+                  for p in json.load(sys.stdin)) else 1)' "127.0.0.1:$PORT_w" "$(node_id w)"
+}
+wait_until 20 w_listed && pass "a takes w's signed 0.0.0.0 address as 127.0.0.1:$PORT_w" ||
+    fail "a takes w's signed 0.0.0.0 address as 127.0.0.1:$PORT_w" "$(agah_on a --json peers 2>&1)"
+stop_all_ok a r h1 h2 w
 finish
