@@ -2189,7 +2189,8 @@ static size_t net__addrs_of(const struct net *net, const uint8_t pk[AGAH_PK_LEN]
     return n;
 }
 
-/* One entry of a PEERS from `p`: 1 if it added an address to the passive
+/* One entry of a PEERS from `p` (NULL: an entry kept until its key was
+ * known, net__retry_pending): 1 if it added an address to the passive
  * view, else 0. Only a statement signed by a member in good standing, for
  * an address no other key holds, within the per-key bound, gets in; the
  * address is then dialled bound to the signer's key, so a claim of
@@ -2197,7 +2198,7 @@ static size_t net__addrs_of(const struct net *net, const uint8_t pk[AGAH_PK_LEN]
 static int net__take_entry(struct net *net, struct peer *p, const struct peeraddr *e)
 {
     char addr[AGAH_ADDR_MAX], host[AGAH_ADDR_MAX], port[8], who[AGAH_IDSTR_SIZE];
-    const char *from = p != NULL ? p->remote : "(kept)";
+    const char *from = p != NULL ? p->remote : "(an entry kept for its key)";
     int role = 0, own = p != NULL && memcmp(e->pk, p->pk, AGAH_PK_LEN) == 0, wild = 0, r;
     struct net_addr *a;
 
