@@ -1814,23 +1814,16 @@ static int net__set_ready(struct net *net)
 /* ------------------------------------------------------------------ */
 /* Overlay                                                             */
 
+/* An address's host (without brackets) and port, as getaddrinfo takes
+ * them, by the one parser (include/agah/addr.h). */
 static int net__split(const char *addr, char host[AGAH_ADDR_MAX], char port[8])
 {
-    const char *colon = strrchr(addr, ':');
-    size_t hl;
+    struct agah_addr a;
 
-    if (colon == NULL || strlen(colon + 1) == 0 || strlen(colon + 1) > 5)
+    if (agah_addr_parse(addr, strnlen(addr, AGAH_ADDR_MAX), &a, NULL) != 0)
         return AGAH_EINVAL;
-    hl = (size_t)(colon - addr);
-    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
-        addr++;
-        hl -= 2;
-    }
-    if (hl == 0 || hl >= AGAH_ADDR_MAX)
-        return AGAH_EINVAL;
-    memcpy(host, addr, hl);
-    host[hl] = '\0';
-    (void)snprintf(port, 8, "%s", colon + 1);
+    memcpy(host, a.host, sizeof a.host);
+    (void)snprintf(port, 8, "%u", (unsigned)a.port);
     return 0;
 }
 
@@ -1841,15 +1834,7 @@ static int net__wildcard(const char *host)
     return strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
 }
 
-static int net__numeric(const char *addr)
-{
-    char host[AGAH_ADDR_MAX], port[8];
-    unsigned char buf[16];
-
-    if (net__split(addr, host, port) != 0)
-        return 0;
-    return uv_inet_pton(AF_INET, host, buf) == 0 || uv_inet_pton(AF_INET6, host, buf) == 0;
-}
+static int net__numeric(const char *addr) { return agah_addr_numeric(addr); }
 
 static struct net_addr *net__addr_find(struct net *net, const char *addr)
 {
