@@ -1,5 +1,6 @@
 /* Peer messages: their shapes as a table, the strict decoder, the
  * encoders, and the missing-id table of Plumtree's lazy push. */
+#include <agah/mp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>

@@ -2,6 +2,7 @@
  * listen address, its strict decoder and its check (peeraddr.h). */
 #include <string.h>
 #include <sodium.h>
+#include <agah/mp.h>
 #include "gossip.h"
 #include "peeraddr.h"
 

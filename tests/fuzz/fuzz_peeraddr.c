@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <agah/agah.h>
+#include <agah/mp.h>
 #include "peeraddr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
