@@ -71,7 +71,7 @@ static void test_fileio(void)
     CHECK(agah_file_read(p, sizeof data - 1, &got, &len) == AGAH_ETOOBIG);
     CHECK(got == NULL);
     CHECK(agah_file_read(missing, 10, &got, &len) == AGAH_ENOENT);
-    CHECK(agah_file_read(dir, 10, &got, &len) == AGAH_EIO); /* a directory */
+    CHECK(agah_file_read(dir, 10, &got, &len) == AGAH_EPERM); /* not a regular file */
 
     /* Replacing keeps the exact mode asked for and leaves no temp file. */
     CHECK(agah_file_write_atomic(p, data, 10, 0640) == 0);
@@ -83,18 +83,18 @@ static void test_fileio(void)
     CHECK(dir_entries() == 1);
     CHECK(unlink(p) == 0);
 
-    /* A failure after the temp file exists (rename onto a directory):
-     * the temp file is removed, the directory left as it was. */
+    /* A directory where the file should be is refused before any temp
+     * file is made, and left as it was. */
     {
         char sub[256];
         path_of("sub", sub);
         CHECK(mkdir(sub, 0700) == 0);
-        CHECK(agah_file_write_atomic(sub, data, 10, 0600) == AGAH_EIO);
+        CHECK(agah_file_write_atomic(sub, data, 10, 0600) == AGAH_EPERM);
         CHECK(dir_entries() == 1);
         CHECK(rmdir(sub) == 0);
     }
     /* A directory that does not exist: an error, nothing created. */
-    CHECK(agah_file_write_atomic("/nonexistent-agah-dir/x", data, 1, 0600) == AGAH_EIO);
+    CHECK(agah_file_write_atomic("/nonexistent-agah-dir/x", data, 1, 0600) == AGAH_ENOENT);
     CHECK(agah_file_write_atomic(p, data, 1, 010000) == AGAH_EINVAL);
     CHECK(dir_entries() == 0);
 }
