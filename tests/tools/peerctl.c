@@ -542,6 +542,24 @@ static uint8_t **read_records(const char *file, size_t **lens, size_t *count)
     return recs;
 }
 
+/* Seals pt as the next frame into batch (room for FRAME_WIRE_MAX more than
+ * 256 KiB) and writes the batch out once it holds 256 KiB, so that one
+ * write moves many frames. */
+static void batch_frame(struct link *l, uint8_t *batch, size_t *blen, const uint8_t *pt,
+                        size_t len)
+{
+    int r;
+
+    if ((r = frame_seal(l->keys, pt, len, batch + *blen)) != 0)
+        die("cannot seal a frame", r);
+    *blen += FRAME_HDR + len + FRAME_TAG;
+    l->sent++;
+    if (*blen >= (256u << 10)) {
+        link_write_all(l, batch, *blen);
+        *blen = 0;
+    }
+}
+
 /* Sends `total` frames of `type` (RECORD, or BODY as if asked for)
  * cycling through the file's records. The frames are sealed in batches of
  * about 256 KiB so one write moves many. */
@@ -560,15 +578,9 @@ static void act_send(struct link *l, const char *file, long total, int type)
         size_t k = (size_t)i % n, len;
         int r;
 
-        if ((r = gossip_enc_record(type, recs[k], lens[k], enc, FRAME_PT_MAX, &len)) != 0 ||
-            (r = frame_seal(l->keys, enc, len, batch + blen)) != 0)
-            die("cannot seal a record frame", r);
-        blen += FRAME_HDR + len + FRAME_TAG;
-        l->sent++;
-        if (blen >= (256u << 10)) {
-            link_write_all(l, batch, blen);
-            blen = 0;
-        }
+        if ((r = gossip_enc_record(type, recs[k], lens[k], enc, FRAME_PT_MAX, &len)) != 0)
+            die("cannot encode a record frame", r);
+        batch_frame(l, batch, &blen, enc, len);
     }
     link_write_all(l, batch, blen);
     for (size_t i = 0; i < n; i++)
@@ -722,8 +734,7 @@ static size_t flood_msg(const char *type, long k, const uint8_t *first, size_t f
     return len;
 }
 
-/* `flood TYPE N K`: N messages of TYPE, sealed in batches of about 256 KiB
- * so that one write moves many. */
+/* `flood TYPE N K`: N messages of TYPE, written in batches. */
 static void act_flood(struct link *l, const char *type, long total, long k)
 {
     uint8_t *batch = malloc(FRAME_WIRE_MAX + (256u << 10)), *enc = malloc(FRAME_PT_MAX);
@@ -736,16 +747,8 @@ static void act_flood(struct link *l, const char *type, long total, long k)
         first_len = flood_first_msg(strcmp(type, "skreq") == 0, k, first, FRAME_PT_MAX);
     for (long i = 0; i < total && !l->closed; i++) {
         size_t len = flood_msg(type, k, first, first_len, enc, FRAME_PT_MAX);
-        int r;
 
-        if ((r = frame_seal(l->keys, enc, len, batch + blen)) != 0)
-            die("cannot seal a frame", r);
-        blen += FRAME_HDR + len + FRAME_TAG;
-        l->sent++;
-        if (blen >= (256u << 10)) {
-            link_write_all(l, batch, blen);
-            blen = 0;
-        }
+        batch_frame(l, batch, &blen, enc, len);
     }
     link_write_all(l, batch, blen);
     free(batch);
