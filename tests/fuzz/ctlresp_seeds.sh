@@ -30,7 +30,7 @@ agah_on mem confirm "$id" --note "same here" >/dev/null
 wait_until 30 sh -c "'$AGAH' --data '$(node_dir org)' show '$id' | grep -q 'confirmations *1'"
 id2=$(agah_on org list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[1]["id"])')
 agah_on org retract "$id2" --reason "a mistake" >/dev/null
-python3 - "$(node_dir org)" "$out" "$id" <<'PY'
+AGAH_SRC=$AGAH_SRC python3 - "$(node_dir org)" "$out" "$id" <<'PY'
 import os, socket, struct, sys, time
 sys.path.insert(0, os.path.join(os.environ.get("AGAH_SRC", "."), "bench"))
 from agahctl import pack
