@@ -121,6 +121,14 @@ int ctl_call(struct ctl *ctl, const msgpack_sbuffer *req, int timeout,
  * the daemon closed the connection; 2 when `*stop` became non-zero (a
  * signal); otherwise an exit code after printing why. */
 int ctl_next_event(struct ctl *ctl, volatile sig_atomic_t *stop, const msgpack_object **event);
+/* The pure half of receiving: checks the response body in ctl->resp
+ * (resp_len bytes, already read) and unpacks it into ctl->unp. Returns 0
+ * with *out set to its "result" or "event", or prints the daemon's error
+ * (or copies it to ctl->refusal) and returns its exit code. No I/O but
+ * stderr, so tests/fuzz/fuzz_ctlresp.c runs exactly what the CLI runs. */
+int ctl_decode(struct ctl *ctl, const msgpack_object **out);
+/* Frees the last response and its unpacked objects. */
+void ctl_drop_response(struct ctl *ctl);
 
 /* Starts a request {"v": 1, "cmd": CMD, ...} with `nargs` more pairs to come. */
 int ctl_req_begin(msgpack_packer *pk, const char *cmd, size_t nargs);
@@ -128,6 +136,37 @@ int ctl_pack_str(msgpack_packer *pk, const char *s);
 int ctl_pack_kv_str(msgpack_packer *pk, const char *k, const char *v); /* v NULL: nil */
 int ctl_pack_kv_uint(msgpack_packer *pk, const char *k, uint64_t v);
 int ctl_pack_kv_bool(msgpack_packer *pk, const char *k, int v);
+
+/* --- printing a result (online.c) ---
+ * What each command prints from the daemon's result, as JSON with --json
+ * or for people otherwise, split from the request so that the fuzzer
+ * (tests/fuzz/fuzz_ctlresp.c) drives the same code with any result. Each
+ * checks the result's shape itself and returns 0 or an exit code after
+ * saying why; output goes to stdout (warnings to stderr). */
+/* `check QUERY`: 0 flagged, 1 not, else an exit code. lineno > 0 in batch
+ * mode (each answer starts with the normalised identifier). */
+int on_check_print(const struct cli *c, const char *query, size_t lineno,
+                   const msgpack_object *res);
+/* `list`, across the pages it fetches. */
+struct table;
+struct list_out {
+    const struct cli *c;
+    int all;
+    size_t shown;
+    struct table *t; /* human output: rows kept for on_list_end */
+    uint64_t now;
+};
+int on_list_begin(struct list_out *o, const struct cli *c, int all, uint64_t now);
+/* One page (an array of alerts); *last gets the id of its last alert, the
+ * next page's cursor ("" for an empty page). */
+int on_list_page(struct list_out *o, const msgpack_object *res, char last[65]);
+/* Prints what is kept and frees it. */
+void on_list_end(struct list_out *o, const char *kind);
+void on_show_print(const struct cli *c, const msgpack_object *res, uint64_t now);
+int on_members_print(const struct cli *c, const msgpack_object *res, uint64_t now);
+int on_peers_print(const struct cli *c, const msgpack_object *res);
+/* nopass: what on_keyfile_pass says of the key file (-1: unknown). */
+int on_status_print(const struct cli *c, const msgpack_object *res, int nopass);
 
 /* --- msgpack object access (ctl.c) --- */
 /* The value of key `k` in map `m`, or NULL. */

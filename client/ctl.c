@@ -97,7 +97,7 @@ int ctl_open(struct ctl *ctl, const char *datadir)
     return 0;
 }
 
-static void ctl__drop_response(struct ctl *ctl)
+void ctl_drop_response(struct ctl *ctl)
 {
     if (ctl->have_unp) {
         msgpack_unpacked_destroy(&ctl->unp);
@@ -110,7 +110,7 @@ static void ctl__drop_response(struct ctl *ctl)
 
 void ctl_close(struct ctl *ctl)
 {
-    ctl__drop_response(ctl);
+    ctl_drop_response(ctl);
     if (ctl->fd >= 0)
         (void)close(ctl->fd);
     ctl->fd = -1;
@@ -188,43 +188,14 @@ static void ctl__print_safe(const char *s, size_t n)
     }
 }
 
-/* Reads and checks one response. Returns 0 with *out set to "result" or
- * "event", 1 at EOF, 2 on *stop, or an exit code (after printing why). */
-static int ctl__receive(struct ctl *ctl, time_t deadline, volatile sig_atomic_t *stop,
-                        const msgpack_object **out)
+int ctl_decode(struct ctl *ctl, const msgpack_object **out)
 {
-    uint8_t hdr[4];
     struct agah_why why = {{0}};
-    uint32_t len;
     int r;
 
-    ctl__drop_response(ctl);
-    r = ctl__read_all(ctl->fd, hdr, sizeof hdr, deadline, stop);
-    if (r == 1 || r == 2)
-        return r;
-    if (r != 0) {
-        if (errno == ETIMEDOUT)
-            return cli_fail(EXIT_DAEMON, "agahd on %s did not answer within %d s",
-                            ctl->datadir, ctl->timeout);
-        return cli_fail(EXIT_DAEMON, "lost the connection to agahd on %s: %s", ctl->datadir,
-                        strerror(errno));
-    }
-    len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
-    /* Bound before allocating: a response is at most 16 MiB. */
-    if (len == 0 || len > CTL_RESP_MAX)
-        return cli_fail(EXIT_FAIL, "agahd sent a malformed response (%u bytes announced)", len);
-    ctl->resp = malloc(len);
-    if (ctl->resp == NULL)
-        return cli_fail(EXIT_FAIL, "out of memory");
-    ctl->resp_len = len;
-    r = ctl__read_all(ctl->fd, ctl->resp, len, deadline, stop);
-    if (r == 2)
-        return 2;
-    if (r != 0) {
-        if (r == -1 && errno == ETIMEDOUT)
-            return cli_fail(EXIT_DAEMON, "agahd on %s did not answer within %d s",
-                            ctl->datadir, ctl->timeout);
-        return cli_fail(EXIT_DAEMON, "lost the connection to agahd on %s", ctl->datadir);
+    if (ctl->have_unp) {
+        msgpack_unpacked_destroy(&ctl->unp);
+        ctl->have_unp = 0;
     }
     msgpack_unpacked_init(&ctl->unp);
     ctl->have_unp = 1;
@@ -274,6 +245,47 @@ static int ctl__receive(struct ctl *ctl, time_t deadline, volatile sig_atomic_t 
         return cli_fail(EXIT_FAIL, "agahd sent a response without a result");
     *out = res;
     return 0;
+}
+
+/* Reads one response and checks it (ctl_decode). Returns 0 with *out set
+ * to "result" or "event", 1 at EOF, 2 on *stop, or an exit code (after
+ * printing why). */
+static int ctl__receive(struct ctl *ctl, time_t deadline, volatile sig_atomic_t *stop,
+                        const msgpack_object **out)
+{
+    uint8_t hdr[4];
+    uint32_t len;
+    int r;
+
+    ctl_drop_response(ctl);
+    r = ctl__read_all(ctl->fd, hdr, sizeof hdr, deadline, stop);
+    if (r == 1 || r == 2)
+        return r;
+    if (r != 0) {
+        if (errno == ETIMEDOUT)
+            return cli_fail(EXIT_DAEMON, "agahd on %s did not answer within %d s",
+                            ctl->datadir, ctl->timeout);
+        return cli_fail(EXIT_DAEMON, "lost the connection to agahd on %s: %s", ctl->datadir,
+                        strerror(errno));
+    }
+    len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
+    /* Bound before allocating: a response is at most 16 MiB. */
+    if (len == 0 || len > CTL_RESP_MAX)
+        return cli_fail(EXIT_FAIL, "agahd sent a malformed response (%u bytes announced)", len);
+    ctl->resp = malloc(len);
+    if (ctl->resp == NULL)
+        return cli_fail(EXIT_FAIL, "out of memory");
+    ctl->resp_len = len;
+    r = ctl__read_all(ctl->fd, ctl->resp, len, deadline, stop);
+    if (r == 2)
+        return 2;
+    if (r != 0) {
+        if (r == -1 && errno == ETIMEDOUT)
+            return cli_fail(EXIT_DAEMON, "agahd on %s did not answer within %d s",
+                            ctl->datadir, ctl->timeout);
+        return cli_fail(EXIT_DAEMON, "lost the connection to agahd on %s", ctl->datadir);
+    }
+    return ctl_decode(ctl, out);
 }
 
 int ctl_call(struct ctl *ctl, const msgpack_sbuffer *req, int timeout,

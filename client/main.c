@@ -3,7 +3,6 @@
  * command; offline ones work on the data directory, online ones talk to the
  * local agahd through its control socket. */
 #define _POSIX_C_SOURCE 200809L
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <agah/harden.h>
@@ -56,26 +55,6 @@ static const struct cli_command cli_commands[] = {
 
 /* Commands made of two words: the first word alone is a group. */
 static const char *const cli_groups[] = {"community", "post", "peer"};
-
-int cli_fail(int code, const char *fmt, ...)
-{
-    va_list ap;
-    (void)fflush(stdout);
-    (void)fputs("agah: ", stderr);
-    va_start(ap, fmt);
-    (void)vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    (void)fputc('\n', stderr);
-    return code;
-}
-
-const char *cli_opt(const struct cli *c, const char *name)
-{
-    for (size_t i = 0; i < c->nopts; i++)
-        if (strcmp(c->opt_names[i], name) == 0)
-            return c->opt_vals[i];
-    return NULL;
-}
 
 static const struct cli_command *cli_find(const char *name)
 {

@@ -415,7 +415,8 @@ static int off_lock(const struct cli *c, int *fd)
     int r;
     if ((r = off_path(c, "agahd.lock", path)) != 0)
         return r;
-    if ((*fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+    /* Not through a link: a planted one would lock a file someone else chose. */
+    if ((*fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) < 0)
         return errno == ENOENT ? 0
                                : cli_fail(EXIT_FAIL, "cannot open %s: %s", path, strerror(errno));
     if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {

@@ -351,7 +351,7 @@ static int on_check_one(struct cli *c, struct ctl *ctl, const char *query, const
 {
     struct on_req q;
     const msgpack_object *res;
-    char target[AGAH_TARGET_MAX], why[512] = "";
+    char why[512] = "";
     int r;
 
     on_req_init(&q);
@@ -380,7 +380,15 @@ static int on_check_one(struct cli *c, struct ctl *ctl, const char *query, const
     }
     if (r != 0)
         return r;
+    return on_check_print(c, query, lineno, res);
+}
+
+int on_check_print(const struct cli *c, const char *query, size_t lineno,
+                   const msgpack_object *res)
+{
+    char target[AGAH_TARGET_MAX];
     const msgpack_object *fl = mp_get(res, "flagged"), *alerts = mp_get(res, "alerts");
+
     target[0] = '\0';
     (void)mp_str(res, "normalized", target, sizeof target);
     if (fl == NULL || fl->type != MSGPACK_OBJECT_BOOLEAN || target[0] == '\0')
@@ -589,19 +597,27 @@ static struct table *list_table(int all)
     return t;
 }
 
-/* What one `list` prints, across the pages it fetches. */
-struct list_out {
-    struct cli *c;
-    int all;
-    size_t shown;
-    struct table *t;   /* human output */
-    uint64_t now;
-};
-
-/* Prints one page's alerts: JSON elements as they come (so a listing of
- * any size streams out as one array), table rows kept for the end. */
-static int list_page_out(struct list_out *o, const msgpack_object *res)
+int on_list_begin(struct list_out *o, const struct cli *c, int all, uint64_t now)
 {
+    memset(o, 0, sizeof *o);
+    o->c = c;
+    o->all = all;
+    o->now = now;
+    if (!c->json && (o->t = list_table(all)) == NULL)
+        return cli_fail(EXIT_FAIL, "out of memory");
+    return 0;
+}
+
+/* JSON elements as they come (so a listing of any size streams out as one
+ * array), table rows kept for on_list_end. */
+int on_list_page(struct list_out *o, const msgpack_object *res, char last[65])
+{
+    if (res->type != MSGPACK_OBJECT_ARRAY)
+        return cli_fail(EXIT_FAIL, "agahd sent a list that is not an array");
+    last[0] = '\0';
+    if (res->via.array.size > 0 &&
+        strlen(mp_str(&res->via.array.ptr[res->via.array.size - 1], "id", last, 65)) != 64)
+        return cli_fail(EXIT_FAIL, "agahd sent an alert without a whole id");
     for (uint32_t i = 0; i < res->via.array.size; i++, o->shown++) {
         if (o->c->json) {
             (void)fputs(o->shown == 0 ? "[" : ", ", stdout);
@@ -613,13 +629,24 @@ static int list_page_out(struct list_out *o, const msgpack_object *res)
     return 0;
 }
 
-/* Asks for one page; on success *res holds it (an array) until ctl_close
- * and *last the id of its last alert, the next page's cursor. */
+void on_list_end(struct list_out *o, const char *kind)
+{
+    if (o->c->json)
+        (void)fputs(o->shown == 0 ? "[]\n" : "]\n", stdout);
+    else if (o->shown == 0)
+        (void)printf("no%s%s%s alerts\n", o->all ? "" : " active", kind ? " " : "",
+                     kind ? kind : "");
+    else
+        table_print(o->t, stdout);
+    table_free(o->t);
+    o->t = NULL;
+}
+
+/* Asks for one page; on success *res holds it until ctl_close. */
 static int list_fetch(struct cli *c, struct ctl *ctl, const char *kind, int all, uint64_t limit,
-                      const char *after, const msgpack_object **res, char last[65])
+                      const char *after, const msgpack_object **res)
 {
     struct on_req q;
-    int r;
 
     on_req_init(&q);
     int ok = ctl_req_begin(&q.pk, "list", after != NULL ? 4 : 3) == 0 &&
@@ -627,15 +654,7 @@ static int list_fetch(struct cli *c, struct ctl *ctl, const char *kind, int all,
              ctl_pack_kv_bool(&q.pk, "all", all) == 0 &&
              ctl_pack_kv_uint(&q.pk, "limit", limit) == 0 &&
              (after == NULL || ctl_pack_kv_str(&q.pk, "after", after) == 0);
-    if ((r = on_call(c, ctl, &q, ok, res)) != 0)
-        return r;
-    if ((*res)->type != MSGPACK_OBJECT_ARRAY)
-        return cli_fail(EXIT_FAIL, "agahd sent a list that is not an array");
-    last[0] = '\0';
-    if ((*res)->via.array.size > 0 &&
-        strlen(mp_str(&(*res)->via.array.ptr[(*res)->via.array.size - 1], "id", last, 65)) != 64)
-        return cli_fail(EXIT_FAIL, "agahd sent an alert without a whole id");
-    return 0;
+    return on_call(c, ctl, &q, ok, res);
 }
 
 /* --limit N: that many at most; --after ID: the page after that alert. */
@@ -662,7 +681,7 @@ static int list_opts(struct cli *c, uint64_t *limit, const char **after)
 int cmd_list(struct cli *c)
 {
     const char *kind = cli_opt(c, "kind"), *after;
-    struct list_out o = {.c = c, .all = cli_opt(c, "all") != NULL, .now = (uint64_t)time(NULL)};
+    struct list_out o;
     uint64_t limit, left;
     char cursor[65];
     int r;
@@ -671,8 +690,8 @@ int cmd_list(struct cli *c)
         return cli_fail(EXIT_USAGE, "unknown kind \"%.40s\": use number, account or alert", kind);
     if ((r = list_opts(c, &limit, &after)) != 0)
         return r;
-    if (!c->json && (o.t = list_table(o.all)) == NULL)
-        return cli_fail(EXIT_FAIL, "out of memory");
+    if ((r = on_list_begin(&o, c, cli_opt(c, "all") != NULL, (uint64_t)time(NULL))) != 0)
+        return r;
     left = limit > 0 ? limit : UINT64_MAX;
     /* Page by page, so no answer is ever too large to send. */
     for (;;) {
@@ -680,9 +699,9 @@ int cmd_list(struct cli *c)
         const msgpack_object *res = NULL;
         uint64_t ask = left < LIST_PAGE ? left : LIST_PAGE;
         size_t got;
-        r = list_fetch(c, &ctl, kind, o.all, ask, after, &res, cursor);
+        r = list_fetch(c, &ctl, kind, o.all, ask, after, &res);
         if (r == 0)
-            r = list_page_out(&o, res);
+            r = on_list_page(&o, res, cursor);
         got = res != NULL && res->type == MSGPACK_OBJECT_ARRAY ? res->via.array.size : 0;
         ctl_close(&ctl);
         if (r != 0)
@@ -692,13 +711,7 @@ int cmd_list(struct cli *c)
             break;
         after = cursor;
     }
-    if (c->json)
-        (void)fputs(o.shown == 0 ? "[]\n" : "]\n", stdout);
-    else if (o.shown == 0)
-        (void)printf("no%s%s%s alerts\n", o.all ? "" : " active", kind ? " " : "",
-                     kind ? kind : "");
-    else
-        table_print(o.t, stdout);
+    on_list_end(&o, kind);
 out:
     table_free(o.t);
     return r;
@@ -717,14 +730,18 @@ int cmd_show(struct cli *c)
     on_req_init(&q);
     int ok = ctl_req_begin(&q.pk, "show", 1) == 0 && ctl_pack_kv_str(&q.pk, "id", id) == 0;
     r = on_call(c, &ctl, &q, ok, &res);
-    if (r == 0) {
-        if (c->json)
-            on_print_json(res);
-        else
-            out_alert_long(stdout, res, (uint64_t)time(NULL));
-    }
+    if (r == 0)
+        on_show_print(c, res, (uint64_t)time(NULL));
     ctl_close(&ctl);
     return r;
+}
+
+void on_show_print(const struct cli *c, const msgpack_object *res, uint64_t now)
+{
+    if (c->json)
+        (void)on_print_json(res);
+    else
+        out_alert_long(stdout, res, now);
 }
 
 int cmd_confirm(struct cli *c)
@@ -858,26 +875,26 @@ int cmd_members(struct cli *c)
     on_req_init(&q);
     int ok = ctl_req_begin(&q.pk, "members", 0) == 0;
     r = on_call(c, &ctl, &q, ok, &res);
-    if (r != 0)
-        goto out;
-    if (res->type != MSGPACK_OBJECT_ARRAY) {
-        r = cli_fail(EXIT_FAIL, "agahd sent a member list that is not an array");
-        goto out;
-    }
-    if (c->json) {
-        on_print_json(res);
-        goto out;
-    }
+    if (r == 0)
+        r = on_members_print(c, res, (uint64_t)time(NULL));
+    ctl_close(&ctl);
+    return r;
+}
+
+int on_members_print(const struct cli *c, const msgpack_object *res, uint64_t now)
+{
+    if (res->type != MSGPACK_OBJECT_ARRAY)
+        return cli_fail(EXIT_FAIL, "agahd sent a member list that is not an array");
+    if (c->json)
+        return on_print_json(res);
     struct table *t = table_new(6);
     static const char *const head[] = {"MEMBER ID", "NAME", "ROLE", "STATUS", "ADMITTED BY",
                                        "ADMITTED"};
     static const char *const hc[] = {"\033[1m", "\033[1m", "\033[1m",
                                      "\033[1m", "\033[1m", "\033[1m"};
-    uint64_t now = (uint64_t)time(NULL);
     if (t == NULL || table_row(t, head, hc) != 0) {
         table_free(t);
-        r = cli_fail(EXIT_FAIL, "out of memory");
-        goto out;
+        return cli_fail(EXIT_FAIL, "out of memory");
     }
     for (uint32_t i = 0; i < res->via.array.size; i++) {
         const msgpack_object *m = &res->via.array.ptr[i];
@@ -908,15 +925,12 @@ int cmd_members(struct cli *c)
                               strcmp(st, "revoked") == 0 ? "\033[31m" : NULL, NULL, NULL};
         if (table_row(t, cells, cols) != 0) {
             table_free(t);
-            r = cli_fail(EXIT_FAIL, "out of memory");
-            goto out;
+            return cli_fail(EXIT_FAIL, "out of memory");
         }
     }
     table_print(t, stdout);
     table_free(t);
-out:
-    ctl_close(&ctl);
-    return r;
+    return 0;
 }
 
 static int on_addr_ok(const char *a);
@@ -1136,27 +1150,28 @@ int cmd_peers(struct cli *c)
     on_req_init(&q);
     int ok = ctl_req_begin(&q.pk, "peers", 0) == 0;
     r = on_call(c, &ctl, &q, ok, &res);
-    if (r != 0)
-        goto out;
-    if (res->type != MSGPACK_OBJECT_ARRAY) {
-        r = cli_fail(EXIT_FAIL, "agahd sent a peer list that is not an array");
-        goto out;
-    }
-    if (c->json) {
-        on_print_json(res);
-        goto out;
-    }
+    if (r == 0)
+        r = on_peers_print(c, res);
+    ctl_close(&ctl);
+    return r;
+}
+
+int on_peers_print(const struct cli *c, const msgpack_object *res)
+{
+    if (res->type != MSGPACK_OBJECT_ARRAY)
+        return cli_fail(EXIT_FAIL, "agahd sent a peer list that is not an array");
+    if (c->json)
+        return on_print_json(res);
     if (res->via.array.size == 0) {
         (void)printf("no peers known; add one with `agah peer add HOST:PORT`\n");
-        goto out;
+        return 0;
     }
     struct table *t = table_new(3);
     static const char *const head[] = {"ADDRESS", "MEMBER ID", "STATE"};
     static const char *const hc[] = {"\033[1m", "\033[1m", "\033[1m"};
     if (t == NULL || table_row(t, head, hc) != 0) {
         table_free(t);
-        r = cli_fail(EXIT_FAIL, "out of memory");
-        goto out;
+        return cli_fail(EXIT_FAIL, "out of memory");
     }
     for (uint32_t i = 0; i < res->via.array.size; i++) {
         const msgpack_object *p = &res->via.array.ptr[i];
@@ -1169,15 +1184,12 @@ int cmd_peers(struct cli *c)
         const char *cols[] = {NULL, NULL, conn ? "\033[32m" : "\033[2m"};
         if (table_row(t, cells, cols) != 0) {
             table_free(t);
-            r = cli_fail(EXIT_FAIL, "out of memory");
-            goto out;
+            return cli_fail(EXIT_FAIL, "out of memory");
         }
     }
     table_print(t, stdout);
     table_free(t);
-out:
-    ctl_close(&ctl);
-    return r;
+    return 0;
 }
 
 /* HOST:PORT with a port in 1..65535; an IPv6 host in brackets. */
@@ -1285,20 +1297,27 @@ int cmd_status(struct cli *c)
     struct ctl ctl;
     struct on_req q;
     const msgpack_object *res;
-    char mid[AGAH_IDSTR_SIZE], cid[AGAH_IDSTR_SIZE], role[16];
-    int nopass, r;
+    int r;
 
     on_req_init(&q);
     int ok = ctl_req_begin(&q.pk, "status", 0) == 0;
     r = on_call(c, &ctl, &q, ok, &res);
-    if (r != 0)
-        goto out;
-    nopass = on_keyfile_pass(c);
+    if (r == 0)
+        r = on_status_print(c, res, on_keyfile_pass(c));
+    ctl_close(&ctl);
+    return r;
+}
+
+int on_status_print(const struct cli *c, const msgpack_object *res, int nopass)
+{
+    char mid[AGAH_IDSTR_SIZE], cid[AGAH_IDSTR_SIZE], role[16];
+    int r;
+
     (void)mp_str(res, "role", role, sizeof role);
     if (c->json) {
         r = on_status_json(res, nopass);
         on_status_warn(c, role, nopass);
-        goto out;
+        return r;
     }
     (void)printf("data        %s\n", c->datadir);
     (void)printf("member      %s\n", mp_str(res, "member_id", mid, sizeof mid));
@@ -1317,7 +1336,5 @@ int cmd_status(struct cli *c)
                      "not hold yet; they open when it arrives%s\n",
                      out_c("\033[33m"), nu, out_reset());
     on_status_warn(c, role, nopass);
-out:
-    ctl_close(&ctl);
-    return r;
+    return 0;
 }

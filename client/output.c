@@ -569,6 +569,20 @@ void out_alert_line(FILE *f, const msgpack_object *a, uint64_t now)
     (void)fprintf(f, "%s\n", out_reset());
 }
 
+/* Whether cats ("a/b/c") holds the category c[0..cn). */
+static int out__has_cat(const char *cats, const char *c, size_t cn)
+{
+    for (const char *p = cats; *p != '\0';) {
+        size_t k = strcspn(p, "/");
+        if (k == cn && memcmp(p, c, cn) == 0)
+            return 1;
+        p += k;
+        if (*p == '/')
+            p++;
+    }
+    return 0;
+}
+
 void out_flagged_summary(char *buf, size_t size, const msgpack_object *alerts, uint64_t now)
 {
     char cats[128] = "", rel[64];
@@ -597,20 +611,17 @@ void out_flagged_summary(char *buf, size_t size, const msgpack_object *alerts, u
         if (only_active && !(n == 6 && memcmp(st, "active", 6) == 0))
             continue;
         const char *cat = out__str(a, "category", &cn);
-        if (cn > 0 && cn < 32) {
-            char c[32];
-            memcpy(c, cat, cn);
-            c[cn] = '\0';
-            /* Each category once, in the order first seen. */
-            int dup = 0;
-            for (const char *p = cats; (p = strstr(p, c)) != NULL; p += cn)
-                if ((p == cats || p[-1] == '/') && (p[cn] == '\0' || p[cn] == '/'))
-                    dup = 1;
-            if (!dup && strlen(cats) + cn + 2 < sizeof cats) {
-                if (cats[0] != '\0')
-                    (void)strcat(cats, "/");
-                (void)strcat(cats, c);
-            }
+        /* Each category once, in the order first seen. A NUL or '/' in
+         * one (not from agahd, but anyone on the socket can answer) is
+         * left out: a category of NULs once walked this search past the
+         * end of cats (fuzz_ctlresp). */
+        if (cn > 0 && cn < 32 && memchr(cat, '\0', cn) == NULL && memchr(cat, '/', cn) == NULL &&
+            !out__has_cat(cats, cat, cn) && strlen(cats) + cn + 2 < sizeof cats) {
+            size_t l = strlen(cats);
+            if (l > 0)
+                cats[l++] = '/';
+            memcpy(cats + l, cat, cn);
+            cats[l + cn] = '\0';
         }
         by_revoked += mp_bool(a, "author_revoked") != 0;
         const char *au = out__str(a, "author", &an);

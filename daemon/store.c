@@ -511,30 +511,68 @@ static int store__migrate(struct store *s, store_peer_cb legacy_peer, void *ctx,
     return 0;
 }
 
-/* Makes the store, its WAL and its shared-memory index 0600 whatever the
- * umask: SQLite creates the file 0644 and gives the -wal and -shm files the
- * mode of the database, so the database is created (or narrowed) first.
- * The data directory is 0700 already; this keeps the README's "every file
- * 0600" true, also for stores an older agahd made 0644. */
-static int store__mode_0600(const char *path, struct agah_why *why)
-{
-    static const char *const sfx[] = {"-wal", "-shm"};
-    char side[4096];
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+/* How store__own_file treats the file: a check changes nothing. */
+enum store_own { STORE_OWN_CHECK, STORE_OWN_NARROW, STORE_OWN_CREATE };
 
+/* Opens `path` without following a symbolic link and makes sure it is a
+ * regular file of ours: SQLite opens by path, so a link planted as store.db
+ * (or its -wal or -shm) would have it write our records into a file
+ * someone else chose, and a chmod through it would change that file's
+ * mode. STORE_OWN_NARROW also makes it 0600, STORE_OWN_CREATE creates it
+ * first when absent. Returns 0, AGAH_ENOENT when it is absent and not
+ * created, or an error with `why`. */
+static int store__own_file(const char *path, enum store_own how, struct agah_why *why)
+{
+    struct stat sb;
+    int create = how == STORE_OWN_CREATE;
+    int fd = open(path, (how == STORE_OWN_CHECK ? O_RDONLY : O_RDWR) | O_NOFOLLOW | O_NOCTTY |
+                            O_NONBLOCK | O_CLOEXEC | (create ? O_CREAT : 0),
+                  0600);
+
+    if (fd < 0 && errno == ENOENT && !create)
+        return AGAH_ENOENT;
+    if (fd < 0 && (errno == ELOOP || errno == ENXIO || errno == EISDIR))
+        return agah_fail(why, AGAH_EPERM,
+                         "store: refusing %s: it is a symbolic link or not a regular file; "
+                         "only agahd's own file may be there",
+                         path);
     if (fd < 0)
         return agah_fail(why, AGAH_EIO, "store: cannot open %s: %s", path, strerror(errno));
-    if (fchmod(fd, 0600) != 0) {
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid()) {
+        (void)close(fd);
+        return agah_fail(why, AGAH_EPERM,
+                         "store: refusing %s: it is not a regular file of yours", path);
+    }
+    if (how != STORE_OWN_CHECK && fchmod(fd, 0600) != 0) {
         int e = errno;
         (void)close(fd);
         return agah_fail(why, AGAH_EIO, "store: cannot chmod %s: %s", path, strerror(e));
     }
     (void)close(fd);
+    return 0;
+}
+
+/* Makes the store, its WAL and its shared-memory index 0600 whatever the
+ * umask, refusing any of them that is a link (store__own_file): SQLite
+ * creates the file 0644 and gives the -wal and -shm files the mode of the
+ * database, so the database is created (or narrowed) first. The data
+ * directory is 0700 already; this keeps the README's "every file 0600"
+ * true, also for stores an older agahd made 0644. */
+static int store__mode_0600(const char *path, enum store_own how, struct agah_why *why)
+{
+    static const char *const sfx[] = {"-wal", "-shm"};
+    char side[4096];
+    int r = store__own_file(path, how, why);
+
+    if (r != 0)
+        return r == AGAH_ENOENT ? agah_fail(why, r, "store: there is no %s", path) : r;
     for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
         if ((size_t)snprintf(side, sizeof side, "%s%s", path, sfx[i]) >= sizeof side)
             continue;
-        if (chmod(side, 0600) != 0 && errno != ENOENT)
-            return agah_fail(why, AGAH_EIO, "store: cannot chmod %s: %s", side, strerror(errno));
+        if ((r = store__own_file(side, how == STORE_OWN_CHECK ? how : STORE_OWN_NARROW,
+                                 why)) != 0 &&
+            r != AGAH_ENOENT)
+            return r;
     }
     return 0;
 }
@@ -559,7 +597,7 @@ int store_open(const char *path, const uint8_t key[STORE_KEY_LEN], store_peer_cb
     char *err = NULL;
     int r = AGAH_EIO;
 
-    if ((r = store__mode_0600(path, why)) != 0)
+    if ((r = store__mode_0600(path, STORE_OWN_CREATE, why)) != 0)
         goto out;
     r = AGAH_EIO;
     if ((s = store__new(key)) == NULL) {
@@ -567,7 +605,8 @@ int store_open(const char *path, const uint8_t key[STORE_KEY_LEN], store_peer_cb
         goto out;
     }
     if (sqlite3_open_v2(path, &s->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                            SQLITE_OPEN_NOFOLLOW,
                         NULL) != SQLITE_OK) {
         r = agah_fail(why, AGAH_EIO, "store: cannot open %s: %s", path,
                       s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
@@ -608,20 +647,20 @@ int store_open_readonly(const char *path, const uint8_t key[STORE_KEY_LEN], stru
 {
     struct store *s = NULL;
     sqlite3_stmt *st = NULL;
-    struct stat sb;
     int r = AGAH_EIO, version;
 
-    /* SQLite would say "unable to open database file"; say which. */
-    if (stat(path, &sb) != 0) {
-        r = agah_fail(why, AGAH_ENOENT, "store: there is no %s", path);
+    /* SQLite would say "unable to open database file"; say which, and
+     * refuse a link before SQLite opens it by path. */
+    if ((r = store__mode_0600(path, STORE_OWN_CHECK, why)) != 0)
         goto out;
-    }
+    r = AGAH_EIO;
     if ((s = store__new(key)) == NULL) {
         r = AGAH_ENOMEM;
         goto out;
     }
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK ||
+    if (sqlite3_open_v2(path, &s->db,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                        NULL) != SQLITE_OK ||
         sqlite3_busy_timeout(s->db, STORE_BUSY_MS) != SQLITE_OK) {
         r = agah_fail(why, AGAH_EIO, "store: cannot open %s: %s", path,
                       s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
@@ -678,10 +717,13 @@ int store_is_sealed(const char *path, int *sealed)
     struct stat sb;
     int r = AGAH_EIO;
 
-    if (stat(path, &sb) != 0)
+    if (lstat(path, &sb) != 0)
         return errno == ENOENT ? AGAH_ENOENT : AGAH_EIO;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==
-            SQLITE_OK &&
+    if (!S_ISREG(sb.st_mode))
+        return AGAH_EPERM;
+    if (sqlite3_open_v2(path, &db,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                        NULL) == SQLITE_OK &&
         sqlite3_busy_timeout(db, STORE_BUSY_MS) == SQLITE_OK &&
         sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW) {

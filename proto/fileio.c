@@ -34,59 +34,82 @@ static int fileio__write_all(int fd, const uint8_t *buf, size_t len)
     return 0;
 }
 
-/* fsync of the directory holding `path`, so the rename itself is durable
- * (R1: an acknowledged write survives a power cut). */
-static int fileio__sync_dir(const char *path)
+/* Opens the directory holding `path` once, refusing a symbolic link in its
+ * place (O_NOFOLLOW), and points *base at the file's name in it: the file
+ * is then opened, created and renamed relative to that descriptor, so the
+ * directory cannot be swapped for a link between a check and the open.
+ * Returns the descriptor, or -1 with errno (ELOOP for a link). */
+static int fileio__open_dir(const char *path, const char **base)
 {
     const char *slash = strrchr(path, '/');
-    char *dir = NULL;
-    int fd = -1, r = AGAH_EIO;
+    char dir[4096];
+    size_t n;
 
     if (slash == NULL) {
-        dir = strdup(".");
-    } else if (slash == path) {
-        dir = strdup("/");
-    } else {
-        size_t n = (size_t)(slash - path);
-        dir = malloc(n + 1);
-        if (dir != NULL) {
-            memcpy(dir, path, n);
-            dir[n] = '\0';
-        }
+        *base = path;
+        return open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     }
-    if (dir == NULL) {
-        r = AGAH_ENOMEM;
-        goto out;
+    *base = slash + 1;
+    n = slash == path ? 1 : (size_t)(slash - path);
+    /* "a//b": the directory is "a", whatever the number of slashes. */
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    if (n >= sizeof dir) {
+        errno = ENAMETOOLONG;
+        return -1;
     }
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        goto out;
-    if (fsync(fd) != 0)
-        goto out;
-    r = 0;
-out:
-    if (fd >= 0 && close(fd) != 0 && r == 0)
-        r = AGAH_EIO;
-    free(dir);
-    return r;
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    return open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* The AGAH_* code for a failed open: a symbolic link where a directory or
+ * file of ours should be is refused, not an I/O error. */
+static int fileio__open_error(int e)
+{
+    if (e == ENOENT)
+        return AGAH_ENOENT;
+    if (e == ELOOP || e == ENOTDIR)
+        return AGAH_EPERM;
+    return AGAH_EIO;
+}
+
+int agah_file_fail(struct agah_why *why, int r, const char *what, const char *path)
+{
+    if (r == AGAH_EPERM)
+        return agah_fail(why, r, "refusing the %s %s: it or its directory is a symbolic link "
+                                 "or not what it should be; give the real path",
+                         what, path);
+    return agah_fail(why, r, "cannot read the %s %s: %s", what, path, agah_strerror(r));
 }
 
 int agah_file_write_atomic(const char *path, const uint8_t *buf, size_t len, int mode)
 {
-    char *tmp = NULL;
-    size_t plen;
-    int fd = -1, r = AGAH_EIO, saved = 0;
+    char tmp[4096];
+    const char *base;
+    struct stat st;
+    size_t blen;
+    int dfd = -1, fd = -1, r = AGAH_EIO, saved = 0, made = 0;
 
     if (path == NULL || (buf == NULL && len > 0) || mode < 0 || (mode & ~07777) != 0)
         return AGAH_EINVAL;
     if (agah_init() != 0)
         return AGAH_EINTERNAL;
-    plen = strlen(path);
-    /* path + ".tmp-" + 16 hex digits + NUL */
-    tmp = malloc(plen + 5 + 16 + 1);
-    if (tmp == NULL) {
-        r = AGAH_ENOMEM;
-        goto out;
+    if ((dfd = fileio__open_dir(path, &base)) < 0) {
+        r = fileio__open_error(errno);
+        goto out_nofile;
+    }
+    /* base + ".tmp-" + 16 hex digits + NUL */
+    blen = strlen(base);
+    if (blen == 0 || blen + 5 + 16 + 1 > sizeof tmp) {
+        r = AGAH_EINVAL;
+        goto out_nofile;
+    }
+    /* Replacing a link would be harmless (rename never follows one), but a
+     * link where our file should be means someone else was here: say so. */
+    if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
+        r = AGAH_EPERM;
+        goto out_nofile;
     }
     /* The temp file lives beside the target so rename() stays within one
      * file system and is atomic. O_EXCL refuses to follow a planted link
@@ -100,15 +123,17 @@ int agah_file_write_atomic(const char *path, const uint8_t *buf, size_t len, int
             r = AGAH_EINTERNAL;
             goto out_nofile;
         }
-        memcpy(tmp, path, plen);
-        memcpy(tmp + plen, ".tmp-", 5);
-        memcpy(tmp + plen + 5, hex, 17);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
+        memcpy(tmp, base, blen);
+        memcpy(tmp + blen, ".tmp-", 5);
+        memcpy(tmp + blen + 5, hex, 17);
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    (mode_t)mode);
         if (fd < 0 && errno != EEXIST)
             goto out_nofile;
     }
     if (fd < 0)
         goto out_nofile;
+    made = 1;
     /* The umask may only have narrowed the mode; set it exactly so a key
      * file is 0600 whatever the caller's umask. */
     if (fchmod(fd, (mode_t)mode) != 0)
@@ -123,44 +148,49 @@ int agah_file_write_atomic(const char *path, const uint8_t *buf, size_t len, int
         goto out;
     }
     fd = -1;
-    if (rename(tmp, path) != 0)
+    if (renameat(dfd, tmp, dfd, base) != 0)
         goto out;
-    /* From here the new file is in place; the temp name no longer exists. */
-    free(tmp);
-    tmp = NULL;
-    r = fileio__sync_dir(path);
+    /* From here the new file is in place; the temp name no longer exists.
+     * fsync of the directory makes the rename itself durable (R1: an
+     * acknowledged write survives a power cut). */
+    made = 0;
+    r = fsync(dfd) == 0 ? 0 : AGAH_EIO;
     goto out_nofile;
 out:
     saved = errno;
     if (fd >= 0)
         (void)close(fd);
     /* Best effort: the temp file must not linger with partial contents. */
-    if (tmp != NULL)
-        (void)unlink(tmp);
+    if (made)
+        (void)unlinkat(dfd, tmp, 0);
     errno = saved;
 out_nofile:
-    free(tmp);
+    if (dfd >= 0)
+        (void)close(dfd);
     return r;
 }
 
 int agah_file_read(const char *path, size_t max, uint8_t **out, size_t *len)
 {
     struct stat st;
+    const char *base;
     uint8_t *buf = NULL;
     size_t size, got = 0;
-    int fd = -1, r = AGAH_EIO;
+    int dfd = -1, fd = -1, r = AGAH_EIO;
 
     if (path == NULL || out == NULL || len == NULL)
         return AGAH_EINVAL;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        r = errno == ENOENT ? AGAH_ENOENT : AGAH_EIO;
+    if ((dfd = fileio__open_dir(path, &base)) < 0 ||
+        (fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) <
+            0) {
+        r = fileio__open_error(errno);
         goto out;
     }
     if (fstat(fd, &st) != 0)
         goto out;
+    /* A fifo or device in our directory is not one of our files. */
     if (!S_ISREG(st.st_mode)) {
-        errno = EINVAL;
+        r = AGAH_EPERM;
         goto out;
     }
     /* Refuse before allocating: the size comes from the file system, which
@@ -208,6 +238,8 @@ int agah_file_read(const char *path, size_t max, uint8_t **out, size_t *len)
 out:
     if (fd >= 0)
         (void)close(fd); /* read-only: nothing to lose on close */
+    if (dfd >= 0)
+        (void)close(dfd);
     free(buf);
     return r;
 }

@@ -234,7 +234,7 @@ static int kf__load(const char *path, uint8_t buf[AGAH_KEYFILE_SIZE], size_t *le
         return agah_fail(why, r, "%s is larger than a key file (%d bytes)", path,
                          AGAH_KEYFILE_SIZE);
     if (r != 0)
-        return agah_fail(why, r, "cannot read the key file %s", path);
+        return agah_file_fail(why, r, "key file", path);
     memcpy(buf, data, n);
     *len = n;
     free(data);

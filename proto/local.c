@@ -390,7 +390,7 @@ int agah_local_read(const char *path, const struct agah_identity *id, struct aga
         goto out;
     }
     if (r != 0) {
-        r = agah_fail(why, r, "cannot read the community file %s", path);
+        r = agah_file_fail(why, r, "community file", path);
         goto out;
     }
     if (len < LOCAL_HDR_LEN + LOCAL_TAG_LEN + 1) {

@@ -163,7 +163,7 @@ int agah_storekey_read(const char *path, const struct agah_identity *id,
     if (r == AGAH_ETOOBIG)
         return agah_fail(why, r, "%s is larger than a store key file", path);
     if (r != 0)
-        return agah_fail(why, r, "cannot read %s", path);
+        return agah_file_fail(why, r, "store key file", path);
     r = sk__decode(buf, len, id, out, why);
     sodium_memzero(buf, len);
     free(buf);

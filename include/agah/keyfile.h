@@ -51,12 +51,19 @@ int agah_keyfile_read(const char *path, const char *passphrase, size_t passlen,
 int agah_keyfile_decode(const uint8_t *buf, size_t len, const char *passphrase,
                         size_t passlen, struct agah_identity **out, struct agah_why *why);
 
+/* Both open the directory holding `path` once (O_DIRECTORY|O_NOFOLLOW)
+ * and the file relative to it (openat, O_NOFOLLOW), so neither follows a
+ * symbolic link planted as the data directory or as one of its files: that
+ * is refused with AGAH_EPERM, as is a file that is not a regular file. */
 /* Writes `len` bytes to `path` atomically (temp file in the same directory,
  * fsync, rename, fsync of the directory) with the given mode. */
 int agah_file_write_atomic(const char *path, const uint8_t *buf, size_t len, int mode);
 /* Reads a whole file of at most `max` bytes (AGAH_ETOOBIG, before any
- * allocation, if it is larger; AGAH_ENOENT if it does not exist; AGAH_EIO
- * with errno otherwise). Caller frees *out with free(). */
+ * allocation, if it is larger; AGAH_ENOENT if it does not exist; AGAH_EPERM
+ * as above; AGAH_EIO with errno otherwise). Caller frees *out with free(). */
 int agah_file_read(const char *path, size_t max, uint8_t **out, size_t *len);
+/* The sentence for a failure r of the two above on the file `path`, which
+ * is "the WHAT" ("key file"): names a refused link as such. Returns r. */
+int agah_file_fail(struct agah_why *why, int r, const char *what, const char *path);
 
 #endif

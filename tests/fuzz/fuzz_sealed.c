@@ -9,6 +9,7 @@
  * without its now stale signature (agah_rec_decode_stored) and opened.
  * Whatever opens must be bounded, NUL-terminated and, for an alert,
  * consistent with its kind. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -42,6 +42,12 @@
  *                      expired), signed by SIGNER: self, none (random
  *                      signature), stranger (a key no one admitted) or a
  *                      data directory (that node's key, e.g. a revoked one)
+ *     flood TYPE N K   N messages of TYPE as fast as the link takes them,
+ *                      for bench/msgcost.py: ihave, want, graft or offer
+ *                      (K fresh random ids each), ping, peers (K made-up
+ *                      addresses), recon or skreq (the first message of a
+ *                      reconciliation of K random ids, sent N times), swant
+ *                      (K random short ids under a random salt)
  *   --m3-len N replaces the handshake after M2 by a 4-byte M3 length of N
  *   and 1 KiB of zeros, then reads until closed (the pre-handshake bound).
  *   --throwaway signs the handshake with a fresh key that no one admitted
@@ -50,8 +56,9 @@
  *   of DIR's own admission (tests/integration/test_net_admission.sh).
  *
  * `connect` ends with one line on stdout:
- *   up=1 closed=0 sent=N secs=S record=R body=B ihave=I after_oversize=X
- * Exit 0 when every action ran, 1 on a failure to set up (printed). */
+ *   up=1 closed=0 sent=N secs=S record=R body=B ihave=I after_oversize=X out=BYTES
+ * (BYTES: everything written after the handshake, frame headers and tags
+ * included).  * Exit 0 when every action ran, 1 on a failure to set up (printed). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -74,6 +81,8 @@
 #include "gossip.h"
 #include "handshake.h"
 #include "peeraddr.h"
+#include "recon.h"
+#include "sketch.h"
 
 struct me {
     struct agah_identity *id;
@@ -89,7 +98,7 @@ struct link {
     uint8_t *in;
     size_t in_len;
     uint8_t *pt;
-    uint64_t sent, bytes_in;
+    uint64_t sent, bytes_in, bytes_out;
     unsigned long n_record, n_body, n_ihave_ids;
 };
 
@@ -388,6 +397,7 @@ static void link_write_all(struct link *l, const uint8_t *buf, size_t len)
         }
         buf += n;
         len -= (size_t)n;
+        l->bytes_out += (uint64_t)n;
     }
 }
 
@@ -546,6 +556,24 @@ static uint8_t **read_records(const char *file, size_t **lens, size_t *count)
     return recs;
 }
 
+/* Seals pt as the next frame into batch (room for FRAME_WIRE_MAX more than
+ * 256 KiB) and writes the batch out once it holds 256 KiB, so that one
+ * write moves many frames. */
+static void batch_frame(struct link *l, uint8_t *batch, size_t *blen, const uint8_t *pt,
+                        size_t len)
+{
+    int r;
+
+    if ((r = frame_seal(l->keys, pt, len, batch + *blen)) != 0)
+        die("cannot seal a frame", r);
+    *blen += FRAME_HDR + len + FRAME_TAG;
+    l->sent++;
+    if (*blen >= (256u << 10)) {
+        link_write_all(l, batch, *blen);
+        *blen = 0;
+    }
+}
+
 /* Sends `total` frames of `type` (RECORD, or BODY as if asked for)
  * cycling through the file's records. The frames are sealed in batches of
  * about 256 KiB so one write moves many. */
@@ -564,15 +592,9 @@ static void act_send(struct link *l, const char *file, long total, int type)
         size_t k = (size_t)i % n, len;
         int r;
 
-        if ((r = gossip_enc_record(type, recs[k], lens[k], enc, FRAME_PT_MAX, &len)) != 0 ||
-            (r = frame_seal(l->keys, enc, len, batch + blen)) != 0)
-            die("cannot seal a record frame", r);
-        blen += FRAME_HDR + len + FRAME_TAG;
-        l->sent++;
-        if (blen >= (256u << 10)) {
-            link_write_all(l, batch, blen);
-            blen = 0;
-        }
+        if ((r = gossip_enc_record(type, recs[k], lens[k], enc, FRAME_PT_MAX, &len)) != 0)
+            die("cannot encode a record frame", r);
+        batch_frame(l, batch, &blen, enc, len);
     }
     link_write_all(l, batch, blen);
     for (size_t i = 0; i < n; i++)
@@ -649,6 +671,135 @@ static void act_peers(struct link *l, const struct me *m, const char *signer, lo
         (r = frame_seal(l->keys, enc, len, frame)) != 0)
         die("cannot seal a PEERS", r);
     link_write_all(l, frame, FRAME_HDR + len + FRAME_TAG);
+}
+
+/* The first message of a reconciliation (RECON or SKREQ, by `sketch`) of
+ * k random ids created over the last year, into enc. */
+struct flood_first {
+    uint8_t *enc;
+    size_t cap, len;
+};
+
+static int flood_keep(void *ctx, const uint8_t *msg, size_t len)
+{
+    struct flood_first *f = ctx;
+
+    if (f->len != 0 || len > f->cap)
+        return -1;
+    memcpy(f->enc, msg, len);
+    f->len = len;
+    return 0;
+}
+
+static size_t flood_first_msg(int sketch, long k, uint8_t *enc, size_t cap)
+{
+    struct flood_first f = {enc, cap, 0};
+    struct recon_cb rcb = {NULL, NULL, flood_keep, &f};
+    struct sketch_cb scb = {NULL, NULL, flood_keep, &f};
+    struct recon_set *set = NULL;
+    uint64_t now = (uint64_t)time(NULL);
+    int r, outcome = 0;
+
+    if ((r = recon_set_new(&set)) != 0)
+        die("recon_set_new", r);
+    for (long i = 0; i < k; i++) {
+        uint8_t id[RECON_ID_LEN];
+
+        randombytes_buf(id, sizeof id);
+        if ((r = recon_set_add(set, now - randombytes_uniform(365u * 86400u), id)) != 0)
+            die("recon_set_add", r);
+    }
+    r = sketch ? sketch_initiate(set, NULL, &scb, &outcome) : recon_initiate(set, &rcb);
+    if (r != 0 || f.len == 0 || (sketch && outcome != SKETCH_SENT_REQ))
+        die("cannot make the first reconciliation message", r ? r : AGAH_EINTERNAL);
+    recon_set_free(set);
+    return f.len;
+}
+
+/* One message of `type` for flood into enc (fresh random ids or short ids
+ * each time; `first` holds the reconciliation message made once). */
+static size_t flood_msg(const char *type, long k, const uint8_t *first, size_t first_len,
+                        uint8_t *enc, size_t cap)
+{
+    static const struct {
+        const char *name;
+        int type;
+    } ids[] = {{"ihave", GOSSIP_IHAVE}, {"want", GOSSIP_WANT}, {"graft", GOSSIP_GRAFT},
+               {"offer", GOSSIP_OFFER}};
+    uint8_t idv[GOSSIP_IDS_MAX][AGAH_HASH_LEN];
+    size_t len = 0;
+    int r = AGAH_EINVAL;
+
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        if (strcmp(type, ids[i].name) == 0) {
+            size_t n = k > GOSSIP_IDS_MAX ? GOSSIP_IDS_MAX : (size_t)k;
+
+            randombytes_buf(idv, n * AGAH_HASH_LEN);
+            if ((r = gossip_enc_ids(ids[i].type, (const uint8_t(*)[AGAH_HASH_LEN])idv, n, enc,
+                                    cap, &len)) != 0)
+                die("cannot encode ids", r);
+            return len;
+        }
+    if (strcmp(type, "ping") == 0)
+        r = gossip_enc_simple(GOSSIP_PING, enc, cap, &len);
+    if (strcmp(type, "peers") == 0) {
+        /* Signed by a key no one admitted, for a community of zeros: what
+         * an attacker can send, refused after one signature check each. */
+        static struct peeraddr e[GOSSIP_PEERS_MAX];
+        struct agah_identity *id = NULL;
+        uint8_t community[AGAH_HASH_LEN] = {0};
+        size_t n = k > GOSSIP_PEERS_MAX ? GOSSIP_PEERS_MAX : (size_t)k;
+
+        if ((r = agah_identity_generate(&id)) != 0)
+            die("cannot make a key", r);
+        for (size_t i = 0; i < n && r == 0; i++) {
+            char addr[AGAH_ADDR_MAX];
+            (void)snprintf(addr, sizeof addr, "10.9.%zu.%zu:7433", i / 250, i % 250 + 1);
+            r = peeraddr_sign(id, community, addr, (uint64_t)time(NULL) + 3600, &e[i]);
+        }
+        agah_identity_free(id);
+        if (r == 0)
+            r = gossip_enc_peers(e, n, enc, cap, &len);
+    }
+    if (strcmp(type, "swant") == 0) {
+        uint64_t sids[SKETCH_SHORTS_MAX];
+        uint8_t salt[SKETCH_SALT_LEN];
+        size_t n = k > SKETCH_SHORTS_MAX ? SKETCH_SHORTS_MAX : (size_t)k;
+
+        randombytes_buf(salt, sizeof salt);
+        randombytes_buf(sids, n * sizeof sids[0]);
+        r = sketch_enc_swant(salt, sids, n, enc, cap, &len);
+    }
+    if ((strcmp(type, "recon") == 0 || strcmp(type, "skreq") == 0) && first_len <= cap) {
+        memcpy(enc, first, first_len);
+        len = first_len;
+        r = 0;
+    }
+    if (r != 0)
+        die(type, r);
+    return len;
+}
+
+/* `flood TYPE N K`: N messages of TYPE, written in batches. */
+static void act_flood(struct link *l, const char *type, long total, long k)
+{
+    uint8_t *batch = malloc(FRAME_WIRE_MAX + (256u << 10)), *enc = malloc(FRAME_PT_MAX);
+    uint8_t *first = malloc(FRAME_PT_MAX);
+    size_t blen = 0, first_len = 0;
+
+    if (batch == NULL || enc == NULL || first == NULL)
+        die("out of memory", AGAH_ENOMEM);
+    if (strcmp(type, "recon") == 0 || strcmp(type, "skreq") == 0)
+        first_len = flood_first_msg(strcmp(type, "skreq") == 0, k, first, FRAME_PT_MAX);
+    for (long i = 0; i < total && !l->closed; i++) {
+        size_t len = flood_msg(type, k, first, first_len, enc, FRAME_PT_MAX);
+
+        batch_frame(l, batch, &blen, enc, len);
+    }
+    link_write_all(l, batch, blen);
+    free(batch);
+    free(enc);
+    free(first);
 }
 
 /* A frame header announcing `len` bytes, then 1 KiB of zeros; then read
@@ -741,6 +892,7 @@ static int cmd_connect(int argc, char **argv)
     } else {
         link_handshake(&l, &m, m3_len);
     }
+    l.bytes_out = 0; /* the figure is what follows the handshake */
     t0 = now_s();
     if (m3_len >= 0) {
         uint64_t before = l.bytes_in;
@@ -760,6 +912,10 @@ static int cmd_connect(int argc, char **argv)
             act_peers(&l, &m, argv[i + 1], strtol(argv[i + 2], NULL, 10),
                       strtol(argv[i + 3], NULL, 10), argv[i + 4], argv[i + 5]);
             i += 5;
+        } else if (strcmp(a, "flood") == 0 && i + 3 < argc) {
+            act_flood(&l, argv[i + 1], strtol(argv[i + 2], NULL, 10),
+                      strtol(argv[i + 3], NULL, 10));
+            i += 3;
         } else if (strcmp(a, "offer") == 0 && i + 1 < argc) {
             act_offer(&l, strtol(argv[++i], NULL, 10));
         } else if (strcmp(a, "repeat") == 0 && i + 2 < argc) {
@@ -782,9 +938,10 @@ static int cmd_connect(int argc, char **argv)
             return 2;
         }
     }
-    printf("up=%d closed=%d sent=%llu secs=%.2f record=%lu body=%lu ihave=%lu after_oversize=%llu\n",
+    printf("up=%d closed=%d sent=%llu secs=%.2f record=%lu body=%lu ihave=%lu after_oversize=%llu "
+           "out=%llu\n",
            l.up, l.closed, (unsigned long long)l.sent, now_s() - t0, l.n_record, l.n_body,
-           l.n_ihave_ids, (unsigned long long)after);
+           l.n_ihave_ids, (unsigned long long)after, (unsigned long long)l.bytes_out);
     close(l.fd);
     frame_keys_free(l.keys);
     free(l.in);

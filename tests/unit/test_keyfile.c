@@ -72,7 +72,7 @@ static void test_fileio(void)
     CHECK(agah_file_read(p, sizeof data - 1, &got, &len) == AGAH_ETOOBIG);
     CHECK(got == NULL);
     CHECK(agah_file_read(missing, 10, &got, &len) == AGAH_ENOENT);
-    CHECK(agah_file_read(dir, 10, &got, &len) == AGAH_EIO); /* a directory */
+    CHECK(agah_file_read(dir, 10, &got, &len) == AGAH_EPERM); /* not a regular file */
 
     /* Replacing keeps the exact mode asked for and leaves no temp file. */
     CHECK(agah_file_write_atomic(p, data, 10, 0640) == 0);
@@ -84,19 +84,68 @@ static void test_fileio(void)
     CHECK(dir_entries() == 1);
     CHECK(unlink(p) == 0);
 
-    /* A failure after the temp file exists (rename onto a directory):
-     * the temp file is removed, the directory left as it was. */
+    /* A directory where the file should be is refused before any temp
+     * file is made, and left as it was. */
     {
         char sub[256];
         path_of("sub", sub);
         CHECK(mkdir(sub, 0700) == 0);
-        CHECK(agah_file_write_atomic(sub, data, 10, 0600) == AGAH_EIO);
+        CHECK(agah_file_write_atomic(sub, data, 10, 0600) == AGAH_EPERM);
         CHECK(dir_entries() == 1);
         CHECK(rmdir(sub) == 0);
     }
     /* A directory that does not exist: an error, nothing created. */
-    CHECK(agah_file_write_atomic("/nonexistent-agah-dir/x", data, 1, 0600) == AGAH_EIO);
+    CHECK(agah_file_write_atomic("/nonexistent-agah-dir/x", data, 1, 0600) == AGAH_ENOENT);
     CHECK(agah_file_write_atomic(p, data, 1, 010000) == AGAH_EINVAL);
+    CHECK(dir_entries() == 0);
+}
+
+/* Symbolic links planted where a file of ours, or its directory, should be
+ * (issue 24): never followed, read or written through; AGAH_EPERM with a
+ * sentence naming the path. */
+static void test_fileio_links(void)
+{
+    char real[256], link[256], sub[256], dlink[256], subfile[320], through[320];
+    struct agah_why why = {{0}};
+    uint8_t data[8] = {1, 2, 3, 4, 5, 6, 7, 8}, *got = NULL;
+    size_t len = 0;
+    struct stat st;
+
+    path_of("real", real);
+    path_of("link", link);
+    path_of("sub", sub);
+    path_of("dlink", dlink);
+    CHECK(agah_file_write_atomic(real, data, sizeof data, 0600) == 0);
+    CHECK(symlink(real, link) == 0);
+    CHECK(agah_file_read(link, 64, &got, &len) == AGAH_EPERM && got == NULL);
+    CHECK(agah_file_write_atomic(link, data, 1, 0600) == AGAH_EPERM);
+    CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+    CHECK(stat(real, &st) == 0 && st.st_size == (off_t)sizeof data);
+    CHECK(agah_file_fail(&why, AGAH_EPERM, "key file", link) == AGAH_EPERM);
+    CHECKF(strstr(why.msg, "symbolic link") != NULL && strstr(why.msg, link) != NULL, "%s",
+           why.msg);
+
+    /* The directory a link: the file inside it is neither read nor made. */
+    CHECK(mkdir(sub, 0700) == 0);
+    (void)snprintf(subfile, sizeof subfile, "%s/f", sub);
+    CHECK(agah_file_write_atomic(subfile, data, sizeof data, 0600) == 0);
+    CHECK(symlink(sub, dlink) == 0);
+    (void)snprintf(through, sizeof through, "%s/f", dlink);
+    CHECK(agah_file_read(through, 64, &got, &len) == AGAH_EPERM && got == NULL);
+    (void)snprintf(through, sizeof through, "%s/g", dlink);
+    CHECK(agah_file_write_atomic(through, data, 1, 0600) == AGAH_EPERM);
+    (void)snprintf(through, sizeof through, "%s/g", sub);
+    CHECK(access(through, F_OK) != 0 && errno == ENOENT);
+
+    /* A fifo is not one of our files, and reading it must not block. */
+    (void)snprintf(through, sizeof through, "%s/fifo", sub);
+    CHECK(mkfifo(through, 0600) == 0);
+    CHECK(agah_file_read(through, 64, &got, &len) == AGAH_EPERM && got == NULL);
+
+    CHECK(unlink(through) == 0);
+    CHECK(unlink(subfile) == 0);
+    CHECK(unlink(dlink) == 0 && rmdir(sub) == 0);
+    CHECK(unlink(link) == 0 && unlink(real) == 0);
     CHECK(dir_entries() == 0);
 }
 
@@ -440,6 +489,7 @@ int main(void)
     CHECK(agah_identity_generate(&b) == 0);
     if (a != NULL && b != NULL) {
         test_fileio();
+        test_fileio_links();
         test_derive(a, b);
         test_nopass(a);
         test_nopass_corruption(b);
