@@ -716,8 +716,9 @@ static const struct cmd_def cmd_defs[CONTROL_NCMDS] = {
                       {{ARG_KIND, F_REQ}, {ARG_TARGET, F_NIL}, {ARG_CATEGORY, 0},
                        {ARG_NOTE, F_NIL}, {ARG_SEVERITY, 0}, {ARG_EXPIRES, 0},
                        {ARG_REGION, F_NIL}}},
-    [CONTROL_CHECK] = {"check", h_check, check_check, 3,
-                       {{ARG_TARGET, 0}, {ARG_QUERY, 0}, {ARG_REGION, F_NIL}}},
+    [CONTROL_CHECK] = {"check", h_check, check_check, 5,
+                       {{ARG_TARGET, 0}, {ARG_QUERY, 0}, {ARG_REGION, F_NIL}, {ARG_LIMIT, 0},
+                        {ARG_AFTER, F_NIL}}},
     [CONTROL_LIST] = {"list", h_list, NULL, 4,
                       {{ARG_KIND, F_NIL}, {ARG_ALL, 0}, {ARG_LIMIT, 0}, {ARG_AFTER, F_NIL}}},
     [CONTROL_SHOW] = {"show", h_show, NULL, 1, {{ARG_ID, F_REQ}}},
@@ -1231,40 +1232,50 @@ static int relay_refusal(struct agah_why *why, const char *cannot)
                      cannot);
 }
 
+/* check answers one page: at most CONTROL_CHECK_LIMIT_MAX alerts (fewer
+ * with `limit`), after `after`, with `more` saying whether the CLI must
+ * ask for the next. One author's thousands of alerts on one number then
+ * make no answer larger than a page, and `flagged` is over all of them. */
 static void h_check(struct control_client *cl, const struct control_req *r)
 {
     struct node_alert *a = NULL;
-    size_t n = 0;
-    int flagged = 0, rc;
+    struct agah_why why = {{0}};
+    size_t n = 0, limit = CONTROL_CHECK_LIMIT_MAX;
+    int flagged = 0, more = 0, rc;
     struct out o;
 
     /* A relay holds alerts it cannot read: "not flagged" from it would be
      * a confident wrong answer, so it gives none (exit 4, like its posts). */
     if (node_role(cl->ctl->node) == AGAH_ROLE_RELAY) {
-        struct agah_why why = {{0}};
-
         client_fail(cl,
                     relay_refusal(&why, "tell whether this is flagged; check on a member's node"),
                     &why);
         return;
     }
-    if ((rc = node_check(cl->ctl->node, r->target, &a, &n)) < 0) {
-        client_fail(cl, rc, NULL);
+    if (r->limit > 0 && r->limit < limit)
+        limit = (size_t)r->limit;
+    rc = node_check_page(cl->ctl->node, r->target, r->has_after ? r->after : NULL, limit, &a, &n,
+                         &more, &flagged);
+    if (rc == AGAH_ENOENT)
+        (void)agah_fail(&why, rc, "after: this node holds no alert with that id (it may have "
+                                  "expired or been retracted and pruned since)");
+    if (rc < 0) {
+        client_fail(cl, rc, why.msg[0] ? &why : NULL);
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        if (a[i].status == NODE_ACTIVE)
-            flagged = 1;
     out_init(&o);
     o_ok(&o);
-    o_map(&o, 3);
+    o_map(&o, 4);
     o_kstr(&o, "normalized", r->target);
     o_str(&o, "flagged");
     o_bool(&o, flagged);
+    o_str(&o, "more");
+    o_bool(&o, more);
     o_str(&o, "alerts");
     o_array(&o, n);
     for (size_t i = 0; i < n && o.err == 0; i++)
         o_alert(&o, &a[i]);
+    sodium_memzero(a, n * sizeof *a);
     free(a);
     client_send(cl, &o);
 }
