@@ -346,18 +346,21 @@ static int on_post(struct cli *c, const char *what, const char *typed, const cha
 
 /* One page of a check: the query goes as typed, with the region, and agahd
  * normalises it (so this program needs no phone-number library); `after`
- * (NULL for the first page) is the last alert id of the previous page. */
-static int on_check_fetch(struct ctl *ctl, const char *query, const char *region,
+ * (NULL for the first page) is the last alert id of the previous page.
+ * Without `notes` agahd leaves the notes out and answers from memory
+ * alone: the human answer shows none. */
+static int on_check_fetch(struct ctl *ctl, const char *query, const char *region, int notes,
                           const char *after, const msgpack_object **res)
 {
     struct on_req q;
     int r;
 
     on_req_init(&q);
-    if (ctl_req_begin(&q.pk, "check", after != NULL ? 4 : 3) != 0 ||
+    if (ctl_req_begin(&q.pk, "check", after != NULL ? 5 : 4) != 0 ||
         ctl_pack_kv_str(&q.pk, "query", query) != 0 ||
         ctl_pack_kv_str(&q.pk, "region", region != NULL && region[0] ? region : NULL) != 0 ||
         ctl_pack_kv_uint(&q.pk, "limit", CHECK_PAGE) != 0 ||
+        ctl_pack_kv_bool(&q.pk, "notes", notes) != 0 ||
         (after != NULL && ctl_pack_kv_str(&q.pk, "after", after) != 0)) {
         msgpack_sbuffer_destroy(&q.sb);
         return cli_fail(EXIT_FAIL, "cannot encode the request");
@@ -406,7 +409,7 @@ static int on_check_one(struct cli *c, struct ctl *ctl, const char *query, const
         ctl->refusal = why;
         ctl->refusal_size = sizeof why;
     }
-    r = on_check_fetch(ctl, query, region, NULL, &res);
+    r = on_check_fetch(ctl, query, region, c->json, NULL, &res);
     ctl->refusal = NULL;
     ctl->refusal_size = 0;
     if (r != 0 && lineno > 0 && why[0] != '\0') {
@@ -440,7 +443,7 @@ static int on_check_one(struct cli *c, struct ctl *ctl, const char *query, const
         while (r == 0 && mp_bool(res, "more") && last[0] != '\0') {
             char after[65];
             memcpy(after, last, sizeof after);
-            if ((r = on_check_fetch(ctl, query, region, after, &res)) == 0)
+            if ((r = on_check_fetch(ctl, query, region, 1, after, &res)) == 0)
                 r = on_check_page_out(mp_get(res, "alerts"), &shown, last);
         }
         if (r != 0) {

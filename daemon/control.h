@@ -65,6 +65,7 @@ struct control_req {
     uint8_t after[AGAH_HASH_LEN];
     int retract_alerts, also_admitted, dry_run; /* revoke */
     uint64_t purge_since;             /* revoke: Unix seconds, 0 = none */
+    int notes;                        /* check: 1 (default) with the notes, 0 without */
     char id[2 * AGAH_HASH_LEN + 1];   /* lowercase hex, 4..64 digits */
     char note[AGAH_NOTE_MAX + 1];     /* post/confirm note, retract/revoke reason */
     uint8_t member[AGAH_PK_LEN];      /* invite, revoke */

@@ -2421,10 +2421,10 @@ static int node__cursor(const struct node *n, const uint8_t *after, struct node_
 }
 
 /* Sorts v[0..cnt) and copies out the page of at most `limit` alerts that
- * follows the cursor (which need not be in v itself), notes read from the
- * store for that page only. Frees v. */
+ * follows the cursor (which need not be in v itself), notes (with_notes)
+ * read from the store for that page only. Frees v. */
 static int node__page(struct node *n, struct node_lref *v, size_t cnt,
-                      const struct node_lref *key, size_t limit, uint64_t now,
+                      const struct node_lref *key, size_t limit, uint64_t now, int with_notes,
                       struct node_alert **out, size_t *count, int *more)
 {
     struct node_alert *page = NULL;
@@ -2450,7 +2450,7 @@ static int node__page(struct node *n, struct node_lref *v, size_t cnt,
         return AGAH_ENOMEM;
     }
     for (i = 0; i < take && rc == 0; i++)
-        rc = node__alert_fill(n, v[start + i].e, now, 1, &page[i]);
+        rc = node__alert_fill(n, v[start + i].e, now, with_notes, &page[i]);
     free(v);
     if (rc != 0) {
         sodium_memzero(page, i * sizeof *page);
@@ -2464,7 +2464,8 @@ static int node__page(struct node *n, struct node_lref *v, size_t cnt,
 }
 
 int node_check_page(struct node *n, const char *normalized, const uint8_t *after, size_t limit,
-                    struct node_alert **out, size_t *count, int *more, int *flagged)
+                    int with_notes, struct node_alert **out, size_t *count, int *more,
+                    int *flagged)
 {
     struct node_lref *v = NULL, key;
     size_t cnt = 0, cap = 0;
@@ -2504,13 +2505,13 @@ int node_check_page(struct node *n, const char *normalized, const uint8_t *after
     }
     if (flagged != NULL)
         *flagged = any;
-    return node__page(n, v, cnt, &key, limit, now, out, count, more);
+    return node__page(n, v, cnt, &key, limit, now, with_notes, out, count, more);
 }
 
 int node_check(struct node *n, const char *normalized, struct node_alert **out, size_t *count)
 {
     int more;
-    return node_check_page(n, normalized, NULL, SIZE_MAX, out, count, &more, NULL);
+    return node_check_page(n, normalized, NULL, SIZE_MAX, 1, out, count, &more, NULL);
 }
 
 /* The alerts a listing shows, unsorted: into *out (caller frees). */
@@ -2552,7 +2553,7 @@ int node_list_page(struct node *n, int kind, int all, const uint8_t *after, size
         return rc;
     if ((rc = node__list_refs(n, kind, all, now, &v, &cnt)) != 0)
         return rc;
-    return node__page(n, v, cnt, &key, limit, now, out, count, more);
+    return node__page(n, v, cnt, &key, limit, now, 1, out, count, more);
 }
 
 int node_list(struct node *n, int kind, int all, struct node_alert **out, size_t *count)

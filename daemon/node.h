@@ -204,9 +204,12 @@ int node_check(struct node *n, const char *normalized, struct node_alert **out, 
  * then by id): at most `limit` alerts after the alert `after` (NULL: from
  * the start); *more says whether alerts follow. *flagged (unless NULL)
  * says whether any alert of the target is active, over all of them, not
- * the page. AGAH_ENOENT when `after` is no alert this node holds. */
+ * the page. Without with_notes the notes are left empty and the store is
+ * not read (a lookup from memory only). AGAH_ENOENT when `after` is no
+ * alert this node holds. */
 int node_check_page(struct node *n, const char *normalized, const uint8_t *after, size_t limit,
-                    struct node_alert **out, size_t *count, int *more, int *flagged);
+                    int with_notes, struct node_alert **out, size_t *count, int *more,
+                    int *flagged);
 /* kind 0 = all kinds; all = include retracted and expired; newest first. */
 int node_list(struct node *n, int kind, int all, struct node_alert **out, size_t *count);
 /* One page of node_list: at most `limit` alerts, starting after the alert

@@ -274,7 +274,7 @@ static void test_founder_basics(void)
             size_t got = 0, pages = 0;
             int more = 1, flagged = 0;
             while (more && pages < 10) {
-                CHECK(node_check_page(n, "+85251230099", after, 5, &v, &cnt, &more,
+                CHECK(node_check_page(n, "+85251230099", after, 5, 1, &v, &cnt, &more,
                                       &flagged) == 0 && flagged && cnt <= 5);
                 for (size_t i = 0; i < cnt && got < 21; i++, got++)
                     ok &= memcmp(v[i].id, many[20 - got], 32) == 0;
@@ -286,9 +286,16 @@ static void test_founder_basics(void)
                 pages++;
             }
             CHECK(ok && got == 21 && pages == 5 && !more);
+            /* Without notes: the same page, notes empty (memory only). */
+            CHECK(node_check_page(n, "+85251230099", NULL, 3, 0, &v, &cnt, &more, &flagged) ==
+                      0 && cnt == 3 && more && flagged);
+            for (size_t i = 0; i < cnt && i < 3; i++)
+                ok &= memcmp(v[i].id, many[20 - i], 32) == 0 && v[i].body.note[0] == '\0';
+            CHECK(ok);
+            free(v);
             /* A cursor that is no alert is refused, not an empty page. */
             memset(last, 0, sizeof last);
-            CHECK(node_check_page(n, "+85251230099", last, 5, &v, &cnt, &more, &flagged) ==
+            CHECK(node_check_page(n, "+85251230099", last, 5, 1, &v, &cnt, &more, &flagged) ==
                   AGAH_ENOENT);
             free(v);
         }
