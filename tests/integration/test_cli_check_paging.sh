@@ -19,19 +19,7 @@ NUM=+85251234567
 BOUND=$((3 * 1024 * 1024))
 
 community a m || { fail "set up a community"; finish; }
-"$PEERCTL" alerts "$(node_dir m)" "$N" 2048 --number "$NUM" >"$ROOT/flood" ||
-    fail "peerctl makes $N alerts on $NUM"
-held() { [ "$(agah_on a --json status | sed -n 's/.*"alerts": \([0-9]*\).*/\1/p')" -ge "$N" ]; }
-"$PEERCTL" connect "$(node_dir m)" "127.0.0.1:$PORT_a" send "$ROOT/flood" \
-    until "$ROOT/flood.done" 120 >"$ROOT/flooder" 2>>"$ROOT/peerctl.err" &
-FLOODER=$!
-if wait_until 120 held; then
-    pass "a holds the member's $N alerts on $NUM"
-else
-    fail "a holds the member's $N alerts on $NUM" "$(agah_on a --json status 2>&1)"
-fi
-touch "$ROOT/flood.done"
-wait "$FLOODER"
+flood_alerts m a "$N" --number "$NUM"
 
 agah_on a --json check "$NUM" >"$ROOT/check.json" 2>"$ROOT/check.err"
 RC=$?
