@@ -2484,18 +2484,10 @@ int node_check_page(struct node *n, const char *normalized, const uint8_t *after
      * no answer larger than `limit` alerts. */
     for (const struct alert_ent *a = alerts_first(&n->alerts, normalized); a != NULL;
          a = alerts_next(&n->alerts, a)) {
-        if (cnt == cap) {
-            /* A target holds at most every live alert: grow to that. */
-            size_t nc = cap == 0 ? 4 : cap * 2;
-            struct node_lref *p;
-            if (nc > n->alerts.live)
-                nc = n->alerts.live > cnt ? n->alerts.live : cnt + 1;
-            if ((p = realloc(v, nc * sizeof *p)) == NULL) {
-                free(v);
-                return AGAH_ENOMEM;
-            }
-            v = p;
-            cap = nc;
+        /* A target holds at most every alert of the view. */
+        if ((rc = agah_array_reserve((void **)&v, &cap, cnt, sizeof *v, 4, ALERTS_MAX)) != 0) {
+            free(v);
+            return rc;
         }
         v[cnt].created = a->created;
         v[cnt++].e = a;
