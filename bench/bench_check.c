@@ -6,9 +6,10 @@
  * every core and ingests them through node_ingest, the path records from
  * peers take (signature, decryption, store, index). Then times, over random
  * targets, half flagged and half not, with every answer checked:
- * 1. node_check, the function agahd's control socket answers `check` with
- *    (index lookup, then a node_alert filled for each hit):
- *    check_lookups_per_s.
+ * 1. node_check_page, the function agahd's control socket answers `check`
+ *    with (index lookup, then a node_alert filled for each hit, its note
+ *    read from the store): check_lookups_per_s; then without notes, as
+ *    the human `agah check` asks (memory only): check_nonotes_*.
  * 2. The alert index alone (daemon/alerts.c, what node_check walks), a
  *    second copy filled with alerts_add: how much of (1) is the lookup.
  * With `index`, only (2): it needs no signing, so changes to the index can
@@ -96,7 +97,8 @@ static double time_index(const struct alerts *al, const struct queries *qs, int 
     return (double)done / (t - t0);
 }
 
-static double time_node(struct node *n, const struct queries *qs, int which, double seconds)
+static double time_node(struct node *n, const struct queries *qs, int which, int notes,
+                        double seconds)
 {
     unsigned long long done = 0;
     double t0 = bu_mono(), c0 = cpu_now(), t;
@@ -108,7 +110,8 @@ static double time_node(struct node *n, const struct queries *qs, int which, dou
 
             if (which != 2 && qs->flagged[i] != which)
                 continue;
-            if (node_check(n, qs->q[i], &out, &cnt) != 0)
+            int more;
+            if (node_check_page(n, qs->q[i], NULL, SIZE_MAX, notes, &out, &cnt, &more, NULL) != 0)
                 bu_die("node_check failed");
             if ((cnt > 0) != (qs->flagged[i] != 0))
                 bu_die("node_check(%s): %zu alerts", qs->q[i], cnt);
@@ -184,11 +187,14 @@ int main(int argc, char **argv)
     printf("node_alerts %zu build_seconds %.1f ingest_inproc_per_s %.0f node_rss_mb %.1f\n",
            total, bu_mono() - t0, (double)total / ingest_s, (double)rss_kb() / 1024.0);
     make_queries(&qs, total);
-    (void)time_node(n, &qs, 2, 0.001); /* warm the caches, as a running daemon's are */
-    printf("check_present_per_s %.0f\n", time_node(n, &qs, 1, seconds / 2));
-    printf("check_absent_per_s %.0f\n", time_node(n, &qs, 0, seconds / 2));
-    printf("check_lookups_per_s %.0f\n", time_node(n, &qs, 2, seconds));
+    (void)time_node(n, &qs, 2, 1, 0.001); /* warm the caches, as a running daemon's are */
+    printf("check_present_per_s %.0f\n", time_node(n, &qs, 1, 1, seconds / 2));
+    printf("check_absent_per_s %.0f\n", time_node(n, &qs, 0, 1, seconds / 2));
+    printf("check_lookups_per_s %.0f\n", time_node(n, &qs, 2, 1, seconds));
     printf("check_lookups_per_cpu_s %.0f\n", cpu_rate);
+    /* The human `agah check` asks without notes: memory only. */
+    printf("check_nonotes_present_per_s %.0f\n", time_node(n, &qs, 1, 0, seconds / 2));
+    printf("check_nonotes_lookups_per_s %.0f\n", time_node(n, &qs, 2, 0, seconds));
     node_close(n);
     bu_author_free(&a);
 

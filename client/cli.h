@@ -143,10 +143,15 @@ int ctl_pack_kv_bool(msgpack_packer *pk, const char *k, int v);
  * (tests/fuzz/fuzz_ctlresp.c) drives the same code with any result. Each
  * checks the result's shape itself and returns 0 or an exit code after
  * saying why; output goes to stdout (warnings to stderr). */
+/* Where further pages of a check come from (NULL: print the one page). */
+struct check_more {
+    struct ctl *ctl;
+    const char *region;
+};
 /* `check QUERY`: 0 flagged, 1 not, else an exit code. lineno > 0 in batch
  * mode (each answer starts with the normalised identifier). */
 int on_check_print(const struct cli *c, const char *query, size_t lineno,
-                   const msgpack_object *res);
+                   const msgpack_object *res, const struct check_more *more);
 /* `list`, across the pages it fetches. */
 struct table;
 struct list_out {

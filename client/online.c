@@ -341,33 +341,78 @@ static int on_post(struct cli *c, const char *what, const char *typed, const cha
     return r;
 }
 
-/* One check request on an open connection: the query goes as typed, with
- * the region, and agahd normalises it (so this program needs no
- * phone-number library). Returns 0 (flagged), 1 (not) or an exit code; prints
- * the answer. In batch mode each human answer starts with the normalised
- * identifier, and a refusal (bad input) is printed here with its line. */
-static int on_check_one(struct cli *c, struct ctl *ctl, const char *query, const char *region,
-                        size_t lineno)
+/* The page size `check` asks for: what agahd gives at most in one answer
+ * (control.h, CONTROL_CHECK_LIMIT_MAX). */
+#define CHECK_PAGE 1000
+
+/* One page of a check: the query goes as typed, with the region, and agahd
+ * normalises it (so this program needs no phone-number library); `after`
+ * (NULL for the first page) is the last alert id of the previous page.
+ * Without `notes` agahd leaves the notes out and answers from memory
+ * alone: the human answer shows none. */
+static int on_check_fetch(struct ctl *ctl, const char *query, const char *region, int notes,
+                          const char *after, const msgpack_object **res)
 {
     struct on_req q;
-    const msgpack_object *res;
-    char why[512] = "";
     int r;
 
     on_req_init(&q);
-    if (ctl_req_begin(&q.pk, "check", 2) != 0 || ctl_pack_kv_str(&q.pk, "query", query) != 0 ||
-        ctl_pack_kv_str(&q.pk, "region", region != NULL && region[0] ? region : NULL) != 0) {
+    if (ctl_req_begin(&q.pk, "check", after != NULL ? 5 : 4) != 0 ||
+        ctl_pack_kv_str(&q.pk, "query", query) != 0 ||
+        ctl_pack_kv_str(&q.pk, "region", region != NULL && region[0] ? region : NULL) != 0 ||
+        ctl_pack_kv_uint(&q.pk, "limit", CHECK_PAGE) != 0 ||
+        ctl_pack_kv_bool(&q.pk, "notes", notes) != 0 ||
+        (after != NULL && ctl_pack_kv_str(&q.pk, "after", after) != 0)) {
         msgpack_sbuffer_destroy(&q.sb);
         return cli_fail(EXIT_FAIL, "cannot encode the request");
     }
+    r = ctl_call(ctl, &q.sb, CTL_CHECK_TIMEOUT_SECONDS, res);
+    msgpack_sbuffer_destroy(&q.sb);
+    return r;
+}
+
+/* Prints the alerts of one check page as JSON array elements, `shown`
+ * counting those printed before, and puts the last one's id in last[65]
+ * (the next page's cursor). */
+static int on_check_page_out(const msgpack_object *alerts, size_t *shown, char last[65])
+{
+    last[0] = '\0';
+    if (alerts == NULL || alerts->type != MSGPACK_OBJECT_ARRAY)
+        return 0;
+    for (uint32_t i = 0; i < alerts->via.array.size; i++, (*shown)++) {
+        (void)fputs(*shown == 0 ? "" : ", ", stdout);
+        json_object(stdout, &alerts->via.array.ptr[i]);
+    }
+    if (alerts->via.array.size > 0 &&
+        strlen(mp_str(&alerts->via.array.ptr[alerts->via.array.size - 1], "id", last, 65)) != 64)
+        return cli_fail(EXIT_FAIL, "agahd sent an alert without a whole id");
+    return 0;
+}
+
+/* One check on an open connection. Returns 0 (flagged), 1 (not) or an
+ * exit code; prints the answer. agahd answers in pages (at most
+ * CHECK_PAGE alerts each, `more` while others follow): --json fetches
+ * them all and streams them out as one `alerts` array, so one author's
+ * thousands of alerts on a number make no answer too large; the human
+ * answer summarises the first page, the newest alerts. `flagged` comes
+ * from the first page and covers every alert. In batch mode each human
+ * answer starts with the normalised identifier, and a refusal (bad input)
+ * is printed here with its line. */
+static int on_check_one(struct cli *c, struct ctl *ctl, const char *query, const char *region,
+                        size_t lineno)
+{
+    const msgpack_object *res;
+    struct check_more more = {ctl, region};
+    char why[512] = "";
+    int r;
+
     if (lineno > 0) {
         ctl->refusal = why;
         ctl->refusal_size = sizeof why;
     }
-    r = ctl_call(ctl, &q.sb, CTL_CHECK_TIMEOUT_SECONDS, &res);
+    r = on_check_fetch(ctl, query, region, c->json, NULL, &res);
     ctl->refusal = NULL;
     ctl->refusal_size = 0;
-    msgpack_sbuffer_destroy(&q.sb);
     if (r != 0 && lineno > 0 && why[0] != '\0') {
         if (c->json) {
             (void)fputs("{\"query\": ", stdout);
@@ -380,14 +425,16 @@ static int on_check_one(struct cli *c, struct ctl *ctl, const char *query, const
     }
     if (r != 0)
         return r;
-    return on_check_print(c, query, lineno, res);
+    return on_check_print(c, query, lineno, res, &more);
 }
 
 int on_check_print(const struct cli *c, const char *query, size_t lineno,
-                   const msgpack_object *res)
+                   const msgpack_object *res, const struct check_more *more)
 {
-    char target[AGAH_TARGET_MAX];
+    char target[AGAH_TARGET_MAX], last[65];
     const msgpack_object *fl = mp_get(res, "flagged"), *alerts = mp_get(res, "alerts");
+    size_t shown = 0;
+    int r;
 
     target[0] = '\0';
     (void)mp_str(res, "normalized", target, sizeof target);
@@ -400,12 +447,23 @@ int on_check_print(const struct cli *c, const char *query, size_t lineno,
         json_string(stdout, query, strlen(query));
         (void)fputs(", \"normalized\": ", stdout);
         json_string(stdout, target, strlen(target));
-        (void)printf(", \"flagged\": %s, \"alerts\": ", flagged ? "true" : "false");
-        if (alerts != NULL)
-            json_object(stdout, alerts);
-        else
-            (void)fputs("[]", stdout);
-        (void)fputs("}\n", stdout);
+        (void)printf(", \"flagged\": %s, \"alerts\": [", flagged ? "true" : "false");
+        r = on_check_page_out(alerts, &shown, last);
+        /* The next page is asked for by the query as typed again: agahd
+         * normalises it the same way every time. */
+        while (r == 0 && more != NULL && mp_bool(res, "more") && last[0] != '\0') {
+            char after[65];
+            memcpy(after, last, sizeof after);
+            if ((r = on_check_fetch(more->ctl, query, more->region, 1, after, &res)) == 0)
+                r = on_check_page_out(mp_get(res, "alerts"), &shown, last);
+        }
+        if (r != 0) {
+            /* The answer is unknown: end the line, so no half a document
+             * reads as a whole one, and say why on stderr (already done). */
+            (void)fputs("\n", stdout);
+            return r;
+        }
+        (void)fputs("]}\n", stdout);
     } else {
         char line[512];
         if (lineno > 0)

@@ -358,12 +358,8 @@ static char *alerts__str(const struct alerts *al, uint32_t ref)
     return al->ch[ref >> 16].mem + (ref & 0xffffu);
 }
 
-/* Bytes of the "target\0note\0" block at p. */
-static size_t alerts__strlen(const char *p)
-{
-    size_t tl = strlen(p) + 1;
-    return tl + strlen(p + tl) + 1;
-}
+/* Bytes of the "target\0" string at p. */
+static size_t alerts__strlen(const char *p) { return strlen(p) + 1; }
 
 /* A chunk with room for len more bytes: the current one, else a fresh one
  * in the first unused index. */
@@ -393,13 +389,12 @@ static int alerts__chunk_for(struct alerts *al, size_t len, size_t *ci)
     return 0;
 }
 
-/* Copies target ("" for none) and note into the arena, one block, target
- * first: a lookup that matched the target finds the note next to it. */
-static int alerts__str_put(struct alerts *al, const char *target, const char *note,
-                           uint32_t *ref)
+/* Copies the target ("" for none) into the arena. Notes are not kept
+ * here: the node reads one from the store when an answer shows it, so a
+ * flood of long notes costs disk, not RAM (issue 24). */
+static int alerts__str_put(struct alerts *al, const char *target, uint32_t *ref)
 {
-    size_t tl = strnlen(target, AGAH_TARGET_MAX - 1), nl = strnlen(note, AGAH_NOTE_MAX);
-    size_t len = tl + nl + 2, ci;
+    size_t tl = strnlen(target, AGAH_TARGET_MAX - 1), len = tl + 1, ci;
     char *d;
     int r;
 
@@ -408,8 +403,6 @@ static int alerts__str_put(struct alerts *al, const char *target, const char *no
     d = al->ch[ci].mem + al->ch[ci].used;
     memcpy(d, target, tl);
     d[tl] = '\0';
-    memcpy(d + tl + 1, note, nl);
-    d[tl + 1 + nl] = '\0';
     *ref = (uint32_t)(ci << 16) | al->ch[ci].used;
     al->ch[ci].used += (uint32_t)len;
     al->ch[ci].live += (uint32_t)len;
@@ -525,12 +518,6 @@ const char *alerts_target(const struct alerts *al, const struct alert_ent *e)
     return alerts__str(al, e->str);
 }
 
-const char *alerts_note(const struct alerts *al, const struct alert_ent *e)
-{
-    const char *t = alerts__str(al, e->str);
-    return t + strlen(t) + 1;
-}
-
 const uint8_t *alerts_author(const struct alerts *al, const struct alert_ent *e)
 {
     return al->au[e->author];
@@ -593,7 +580,7 @@ int alerts_add(struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
         }
         idx = (uint32_t)al->n_a;
     }
-    if ((r = alerts__str_put(al, body->target, body->note, &e.str)) != 0)
+    if ((r = alerts__str_put(al, body->target, &e.str)) != 0)
         return r;
     /* The id goes in last of the steps that can fail: until then nothing
      * points at the new entry. */

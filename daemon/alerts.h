@@ -3,7 +3,9 @@
  * again), and the decrypted alert view (plaintext never touches disk):
  * readable alerts by id and by normalised target, and the CONFIRM and
  * RETRACT records that refer to each alert id (kept even before the alert
- * itself is readable or has arrived). Each id is kept once, inside the
+ * itself is readable or has arrived). Notes are not held: the node reads
+ * one from the store when an answer shows it (issue 24). Each id is kept
+ * once, inside the
  * entry it belongs to; the id table holds 8-byte references to them.
  * Targets are looked up through a hash table so `check` answers in well
  * under a microsecond at a million alerts. */
@@ -23,11 +25,11 @@
 /* What the id set says about an id. */
 enum { ALERTS_ID_NONE = 0, ALERTS_ID_STORED = 1, ALERTS_ID_TOMB = 2 };
 
-/* 64 bytes. The fields a target lookup reads come first; the target and
- * note live in the string arena (`str`), so no entry has a heap block of
- * its own and the plaintext is wiped in one place. */
+/* 64 bytes. The fields a target lookup reads come first; the target lives
+ * in the string arena (`str`), so no entry has a heap block of its own and
+ * the plaintext is wiped in one place. */
 struct alert_ent {
-    uint32_t str;    /* arena reference of "target\0note\0" */
+    uint32_t str;    /* arena reference of "target\0" */
     uint32_t tnext;  /* next alert with the same target */
     uint8_t kind, category, severity, live;
     uint32_t author; /* index in the author table (alerts_author) */
@@ -69,8 +71,8 @@ struct alerts {
     size_t n_o, cap_o;
     uint32_t free_o; /* free list through the first 4 bytes of freed ids */
 
-    /* Decrypted targets and notes, in 64 KiB chunks: no per-alert heap
-     * block, and a chunk grows the arena without copying the plaintext. */
+    /* Decrypted targets, in 64 KiB chunks: no per-alert heap block, and a
+     * chunk grows the arena without copying the plaintext. */
     struct alerts_chunk *ch;
     size_t n_ch, cur_ch;
     size_t n_locked;  /* chunks locked in RAM */
@@ -107,7 +109,7 @@ int alerts_id_mark(struct alerts *al, const uint8_t id[AGAH_HASH_LEN], int state
 int alerts_id_forget(struct alerts *al, const uint8_t id[AGAH_HASH_LEN]);
 /* Ids known, of every kind. */
 size_t alerts_id_count(const struct alerts *al);
-/* Bytes of decrypted targets and notes held in memory locked into RAM
+/* Bytes of decrypted targets held in memory locked into RAM
  * (never swapped out); the rest, past RLIMIT_MEMLOCK, is not. */
 size_t alerts_locked_bytes(const struct alerts *al);
 /* A reference to where the id is kept (nonzero), or 0 when unknown. It
@@ -118,7 +120,8 @@ const uint8_t *alerts_ref_id(const struct alerts *al, uint32_t ref);
 uint64_t alerts_ref_gen(const struct alerts *al);
 
 /* --- alerts --- */
-/* Adds a decrypted alert (copies the strings): 1 added, 0 already there.
+/* Adds a decrypted alert (copies its target; the note is left out, the
+ * store keeps it sealed): 1 added, 0 already there.
  * An id marked STORED or TOMB becomes this alert. */
 int alerts_add(struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
                const uint8_t author[AGAH_PK_LEN], uint64_t created, uint64_t expires,
@@ -126,9 +129,8 @@ int alerts_add(struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
 /* 1 removed (and its id forgotten), 0 absent. Wipes the plaintext. */
 int alerts_remove(struct alerts *al, const uint8_t id[AGAH_HASH_LEN]);
 const struct alert_ent *alerts_get(const struct alerts *al, const uint8_t id[AGAH_HASH_LEN]);
-/* An entry's target ("" for a free-text alert), note and author. */
+/* An entry's target ("" for a free-text alert) and author. */
 const char *alerts_target(const struct alerts *al, const struct alert_ent *e);
-const char *alerts_note(const struct alerts *al, const struct alert_ent *e);
 const uint8_t *alerts_author(const struct alerts *al, const struct alert_ent *e);
 /* First alert whose target is exactly `target`, then the next one after
  * `prev`; NULL at the end. */

@@ -638,6 +638,7 @@ enum arg_id {
     ARG_KIND, ARG_TARGET, ARG_CATEGORY, ARG_NOTE, ARG_SEVERITY, ARG_EXPIRES, ARG_ALL,
     ARG_ID, ARG_REASON, ARG_MEMBER_ID, ARG_ROLE, ARG_NAME, ARG_ADDRESS, ARG_QUERY, ARG_REGION,
     ARG_RETRACT_ALERTS, ARG_ALSO_ADMITTED, ARG_DRY_RUN, ARG_LIMIT, ARG_AFTER, ARG_PURGE_SINCE,
+    ARG_NOTES,
     ARG_COUNT
 };
 enum arg_type { T_STR, T_UINT, T_BOOL };
@@ -670,6 +671,7 @@ static const struct arg_def arg_defs[ARG_COUNT] = {
     [ARG_LIMIT] = {"limit", T_UINT, CONTROL_LIST_LIMIT_MAX},
     [ARG_AFTER] = {"after", T_STR, 2 * AGAH_HASH_LEN},
     [ARG_PURGE_SINCE] = {"purge_since", T_UINT, UINT64_MAX},
+    [ARG_NOTES] = {"notes", T_BOOL, 0},
 };
 
 #define F_REQ 1u /* must be present */
@@ -717,8 +719,9 @@ static const struct cmd_def cmd_defs[CONTROL_NCMDS] = {
                       {{ARG_KIND, F_REQ}, {ARG_TARGET, F_NIL}, {ARG_CATEGORY, 0},
                        {ARG_NOTE, F_NIL}, {ARG_SEVERITY, 0}, {ARG_EXPIRES, 0},
                        {ARG_REGION, F_NIL}}},
-    [CONTROL_CHECK] = {"check", h_check, check_check, 3,
-                       {{ARG_TARGET, 0}, {ARG_QUERY, 0}, {ARG_REGION, F_NIL}}},
+    [CONTROL_CHECK] = {"check", h_check, check_check, 6,
+                       {{ARG_TARGET, 0}, {ARG_QUERY, 0}, {ARG_REGION, F_NIL}, {ARG_LIMIT, 0},
+                        {ARG_AFTER, F_NIL}, {ARG_NOTES, 0}}},
     [CONTROL_LIST] = {"list", h_list, NULL, 4,
                       {{ARG_KIND, F_NIL}, {ARG_ALL, 0}, {ARG_LIMIT, 0}, {ARG_AFTER, F_NIL}}},
     [CONTROL_SHOW] = {"show", h_show, NULL, 1, {{ARG_ID, F_REQ}}},
@@ -827,6 +830,8 @@ static int arg_take(struct control_req *r, int arg, const msgpack_object *o,
             r->also_admitted = v;
         else if (arg == ARG_DRY_RUN)
             r->dry_run = v;
+        else if (arg == ARG_NOTES)
+            r->notes = v;
         else
             r->all = v;
         return 0;
@@ -1018,6 +1023,7 @@ static void req_defaults(struct control_req *r)
     r->category = AGAH_CAT_HARASSMENT;
     r->severity = AGAH_SEV_WARNING;
     r->role = -1; /* invite: not given */
+    r->notes = 1;  /* check: with notes unless asked without */
 }
 
 int control__parse_request(const uint8_t *buf, size_t len, struct control_req *r,
@@ -1232,40 +1238,52 @@ static int relay_refusal(struct agah_why *why, const char *cannot)
                      cannot);
 }
 
+/* check answers one page: at most CONTROL_CHECK_LIMIT_MAX alerts (fewer
+ * with `limit`), after `after`, with `more` saying whether the CLI must
+ * ask for the next. One author's thousands of alerts on one number then
+ * make no answer larger than a page, and `flagged` is over all of them.
+ * With `notes` false the notes are left empty and the store is not read:
+ * the CLI's human answer shows none. */
 static void h_check(struct control_client *cl, const struct control_req *r)
 {
     struct node_alert *a = NULL;
-    size_t n = 0;
-    int flagged = 0, rc;
+    struct agah_why why = {{0}};
+    size_t n = 0, limit = CONTROL_CHECK_LIMIT_MAX;
+    int flagged = 0, more = 0, rc;
     struct out o;
 
     /* A relay holds alerts it cannot read: "not flagged" from it would be
      * a confident wrong answer, so it gives none (exit 4, like its posts). */
     if (node_role(cl->ctl->node) == AGAH_ROLE_RELAY) {
-        struct agah_why why = {{0}};
-
         client_fail(cl,
                     relay_refusal(&why, "tell whether this is flagged; check on a member's node"),
                     &why);
         return;
     }
-    if ((rc = node_check(cl->ctl->node, r->target, &a, &n)) < 0) {
-        client_fail(cl, rc, NULL);
+    if (r->limit > 0 && r->limit < limit)
+        limit = (size_t)r->limit;
+    rc = node_check_page(cl->ctl->node, r->target, r->has_after ? r->after : NULL, limit,
+                         r->notes, &a, &n, &more, &flagged);
+    if (rc == AGAH_ENOENT)
+        (void)agah_fail(&why, rc, "after: this node holds no alert with that id (it may have "
+                                  "expired or been retracted and pruned since)");
+    if (rc < 0) {
+        client_fail(cl, rc, why.msg[0] ? &why : NULL);
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        if (a[i].status == NODE_ACTIVE)
-            flagged = 1;
     out_init(&o);
     o_ok(&o);
-    o_map(&o, 3);
+    o_map(&o, 4);
     o_kstr(&o, "normalized", r->target);
     o_str(&o, "flagged");
     o_bool(&o, flagged);
+    o_str(&o, "more");
+    o_bool(&o, more);
     o_str(&o, "alerts");
     o_array(&o, n);
     for (size_t i = 0; i < n && o.err == 0; i++)
         o_alert(&o, &a[i]);
+    sodium_memzero(a, n * sizeof *a);
     free(a);
     client_send(cl, &o);
 }

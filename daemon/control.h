@@ -60,11 +60,12 @@ struct control_req {
     int severity;                     /* agah_severity, default warning */
     uint64_t expires;                 /* post: seconds from now, 0 = never */
     int all;                          /* list */
-    uint64_t limit;                   /* list: alerts at most; 0 = no limit */
-    int has_after;                    /* list: page after this alert */
+    uint64_t limit;                   /* list, check: alerts at most; 0 = no limit */
+    int has_after;                    /* list, check: page after this alert */
     uint8_t after[AGAH_HASH_LEN];
     int retract_alerts, also_admitted, dry_run; /* revoke */
     uint64_t purge_since;             /* revoke: Unix seconds, 0 = none */
+    int notes;                        /* check: 1 (default) with the notes, 0 without */
     char id[2 * AGAH_HASH_LEN + 1];   /* lowercase hex, 4..64 digits */
     char note[AGAH_NOTE_MAX + 1];     /* post/confirm note, retract/revoke reason */
     uint8_t member[AGAH_PK_LEN];      /* invite, revoke */
@@ -76,6 +77,10 @@ struct control_req {
 
 /* The largest page `list` hands out at once. */
 #define CONTROL_LIST_LIMIT_MAX 100000
+/* The largest page `check` hands out at once, whatever `limit` asks: an
+ * ALERT packs to at most about 2.6 KiB, so a page stays near 2.6 MiB,
+ * well below CONTROL_RESP_MAX. */
+#define CONTROL_CHECK_LIMIT_MAX 1000
 /* Longest expiry accepted from `post`, seconds (100 years). */
 #define CONTROL_EXPIRES_MAX (100ull * 366 * 86400)
 

@@ -68,6 +68,10 @@ struct node {
     /* One decrypted body at a time, in guarded memory allocated once:
      * sodium_malloc per record would cost more than the decryption. */
     struct agah_alert_body *body;
+    /* The same for the read paths, which open a stored alert to show its
+     * note (node__alert_note) while ingest may hold `body`: a `watch`
+     * listener runs before ingest wipes it. */
+    struct agah_alert_body *rbody;
     struct idmap ekeys;        /* epoch id -> index in local->epochs */
     struct netsecret_cache *nets; /* network secrets opened, by net_id */
     struct store *store;
@@ -318,25 +322,56 @@ static void node__alert_retractor(const struct node *n, const struct alert_ent *
     memb_name(&n->memb, best->author, out->retracted_by_name);
 }
 
-static void node__alert_fill(const struct node *n, const struct alert_ent *a, uint64_t now,
-                             struct node_alert *out)
+/* Reads an alert's note from the store into note[AGAH_NOTE_MAX + 1]: the
+ * sealed record, decoded and opened under its epoch key as ingest opens
+ * it, in n->rbody (guarded memory), wiped right after. The view keeps no
+ * note, so a flood of long notes costs disk, not RAM (issue 24), and a
+ * note is in memory only while an answer that shows it is built. */
+static int node__alert_note(struct node *n, const uint8_t id[AGAH_HASH_LEN],
+                            char note[AGAH_NOTE_MAX + 1])
+{
+    uint8_t *buf = NULL;
+    size_t len = 0, nl;
+    struct agah_rec r;
+    int rc;
+
+    note[0] = '\0';
+    if ((rc = store_get(n->store, id, &buf, &len)) != 0)
+        return rc;
+    rc = AGAH_EIO;
+    if (agah_rec_decode_stored(buf, len, node_community(n), &r, NULL) == 0 &&
+        r.type == AGAH_REC_ALERT && node__open_alert(n, &r, n->rbody)) {
+        nl = strnlen(n->rbody->note, AGAH_NOTE_MAX);
+        memcpy(note, n->rbody->note, nl);
+        note[nl] = '\0';
+        rc = 0;
+    }
+    sodium_memzero(n->rbody, sizeof *n->rbody);
+    free(buf);
+    return rc;
+}
+
+/* Fills *out from the view; the note too (read from the store) when
+ * with_note is set, else it is left empty. 0, or the error reading the
+ * note. */
+static int node__alert_fill(struct node *n, const struct alert_ent *a, uint64_t now,
+                            int with_note, struct node_alert *out)
 {
     unsigned confirms = 0;
     const char *target = alerts_target(&n->alerts, a);
-    size_t tl = strlen(target), nl = strlen(target + tl + 1);
+    size_t tl = strlen(target);
     const uint8_t *author = alerts_author(&n->alerts, a);
 
-    /* `check` runs this per hit, millions of times a second: copy the
-     * strings by length instead of clearing the whole 2 KiB body first.
-     * alerts.c bounded both lengths when it stored them; the note follows
-     * the target's NUL. */
+    /* `check` runs this per hit: copy the target by length instead of
+     * clearing the whole 2 KiB body first. alerts.c bounded it when it
+     * stored it. */
     memcpy(out->id, a->id, AGAH_HASH_LEN);
     memcpy(out->author, author, AGAH_PK_LEN);
     out->body.kind = a->kind;
     out->body.category = a->category;
     out->body.severity = a->severity;
     memcpy(out->body.target, target, tl + 1);
-    memcpy(out->body.note, target + tl + 1, nl + 1);
+    out->body.note[0] = '\0';
     memb_name(&n->memb, author, out->author_name);
     out->created = a->created;
     out->expires = a->expires;
@@ -353,6 +388,7 @@ static void node__alert_fill(const struct node *n, const struct alert_ent *a, ui
     out->retracted_by_name[0] = '\0';
     if (out->status == NODE_RETRACTED)
         node__alert_retractor(n, a, out);
+    return with_note ? node__alert_note(n, a->id, out->body.note) : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1508,6 +1544,7 @@ int node_open(const char *data_dir, const char *passphrase, size_t passlen,
         if ((rc = idmap_put(&n->ekeys, n->local->epochs[i].id, (uint32_t)i)) != 0)
             goto out;
     if ((n->body = sodium_malloc(sizeof *n->body)) == NULL ||
+        (n->rbody = sodium_malloc(sizeof *n->rbody)) == NULL ||
         netsecret_cache_new(&n->nets) != 0) {
         rc = AGAH_ENOMEM;
         goto out;
@@ -1583,6 +1620,8 @@ void node_close(struct node *n)
     netsecret_cache_free(n->nets);
     if (n->body != NULL)
         sodium_free(n->body);
+    if (n->rbody != NULL)
+        sodium_free(n->rbody);
     agah_local_free(n->local);
     agah_identity_free(n->id);
     if (n->lock_fd >= 0)
@@ -1901,7 +1940,7 @@ int node_confirm(struct node *n, const uint8_t alert[AGAH_HASH_LEN], const char 
         return rc;
     if ((a = alerts_get(&n->alerts, alert)) == NULL)
         return agah_fail(why, AGAH_ENOENT, "no such alert");
-    node__alert_fill(n, a, node_now(n), &view);
+    (void)node__alert_fill(n, a, node_now(n), 0, &view);
     if (confirmations != NULL)
         *confirmations = view.confirmations;
     sodium_memzero(&view, sizeof view);
@@ -2351,51 +2390,14 @@ int node_revoke(struct node *n, const uint8_t pk[AGAH_PK_LEN], const char *reaso
     return rc == 0 && out.already ? 1 : rc;
 }
 
-/* Sorts newest first, then by id, so every node lists the same order. */
-static int node__alert_cmp(const void *pa, const void *pb)
-{
-    const struct node_alert *a = pa, *b = pb;
-    if (a->created != b->created)
-        return a->created > b->created ? -1 : 1;
-    return memcmp(a->id, b->id, AGAH_HASH_LEN);
-}
-
-int node_check(struct node *n, const char *normalized, struct node_alert **out, size_t *count)
-{
-    struct node_alert *v = NULL;
-    size_t cnt = 0, cap = 0;
-    uint64_t now = node_now(n);
-
-    *out = NULL;
-    *count = 0;
-    for (const struct alert_ent *a = alerts_first(&n->alerts, normalized); a != NULL;
-         a = alerts_next(&n->alerts, a)) {
-        if (cnt == cap) {
-            size_t nc = cap == 0 ? 4 : cap * 2;
-            struct node_alert *p = realloc(v, nc * sizeof *p);
-            if (p == NULL) {
-                free(v);
-                return AGAH_ENOMEM;
-            }
-            v = p;
-            cap = nc;
-        }
-        node__alert_fill(n, a, now, &v[cnt++]);
-    }
-    if (cnt > 1)
-        qsort(v, cnt, sizeof *v, node__alert_cmp);
-    *out = v;
-    *count = cnt;
-    return 0;
-}
-
 /* One alert of a listing, for sorting without copying bodies. */
 struct node_lref {
     uint64_t created;
     const struct alert_ent *e;
 };
 
-/* Newest first, then by id: the order `list` shows and pages in. */
+/* Newest first, then by id: the order `list` and `check` show and page in,
+ * the same on every node. */
 static int node__lref_cmp(const void *pa, const void *pb)
 {
     const struct node_lref *a = pa, *b = pb;
@@ -2404,7 +2406,107 @@ static int node__lref_cmp(const void *pa, const void *pb)
     return memcmp(a->e->id, b->e->id, AGAH_HASH_LEN);
 }
 
-/* The alerts a listing shows, sorted: into *out (caller frees). */
+/* The cursor of a page: the alert `after` (NULL: none). AGAH_ENOENT when
+ * the node holds no such alert. */
+static int node__cursor(const struct node *n, const uint8_t *after, struct node_lref *key)
+{
+    key->created = 0;
+    key->e = NULL;
+    if (after == NULL)
+        return 0;
+    if ((key->e = alerts_get(&n->alerts, after)) == NULL)
+        return AGAH_ENOENT;
+    key->created = key->e->created;
+    return 0;
+}
+
+/* Sorts v[0..cnt) and copies out the page of at most `limit` alerts that
+ * follows the cursor (which need not be in v itself), notes (with_notes)
+ * read from the store for that page only. Frees v. */
+static int node__page(struct node *n, struct node_lref *v, size_t cnt,
+                      const struct node_lref *key, size_t limit, uint64_t now, int with_notes,
+                      struct node_alert **out, size_t *count, int *more)
+{
+    struct node_alert *page = NULL;
+    size_t start = 0, take, i;
+    int rc = 0;
+
+    if (cnt > 1)
+        qsort(v, cnt, sizeof *v, node__lref_cmp);
+    if (key->e != NULL) {
+        size_t lo = 0, hi = cnt; /* first entry that sorts after the cursor */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (node__lref_cmp(&v[mid], key) <= 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        start = lo;
+    }
+    take = cnt - start < limit ? cnt - start : limit;
+    if (take > 0 && (page = malloc(take * sizeof *page)) == NULL) {
+        free(v);
+        return AGAH_ENOMEM;
+    }
+    for (i = 0; i < take && rc == 0; i++)
+        rc = node__alert_fill(n, v[start + i].e, now, with_notes, &page[i]);
+    free(v);
+    if (rc != 0) {
+        sodium_memzero(page, i * sizeof *page);
+        free(page);
+        return rc;
+    }
+    *more = start + take < cnt;
+    *out = page;
+    *count = take;
+    return 0;
+}
+
+int node_check_page(struct node *n, const char *normalized, const uint8_t *after, size_t limit,
+                    int with_notes, struct node_alert **out, size_t *count, int *more,
+                    int *flagged)
+{
+    struct node_lref *v = NULL, key;
+    size_t cnt = 0, cap = 0;
+    uint64_t now = node_now(n);
+    int rc, any = 0;
+
+    *out = NULL;
+    *count = 0;
+    *more = 0;
+    if (flagged != NULL)
+        *flagged = 0;
+    if ((rc = node__cursor(n, after, &key)) != 0)
+        return rc;
+    /* 16 bytes an alert of the target while it sorts; only the page is
+     * copied out, so one author's thousands of alerts on one number make
+     * no answer larger than `limit` alerts. */
+    for (const struct alert_ent *a = alerts_first(&n->alerts, normalized); a != NULL;
+         a = alerts_next(&n->alerts, a)) {
+        /* A target holds at most every alert of the view. */
+        if ((rc = agah_array_reserve((void **)&v, &cap, cnt, sizeof *v, 4, ALERTS_MAX)) != 0) {
+            free(v);
+            return rc;
+        }
+        v[cnt].created = a->created;
+        v[cnt++].e = a;
+        /* Flagged is over every alert of the target, not the page. */
+        if (flagged != NULL && !any && node__alert_status(n, a, now) == NODE_ACTIVE)
+            any = 1;
+    }
+    if (flagged != NULL)
+        *flagged = any;
+    return node__page(n, v, cnt, &key, limit, now, with_notes, out, count, more);
+}
+
+int node_check(struct node *n, const char *normalized, struct node_alert **out, size_t *count)
+{
+    int more;
+    return node_check_page(n, normalized, NULL, SIZE_MAX, 1, out, count, &more, NULL);
+}
+
+/* The alerts a listing shows, unsorted: into *out (caller frees). */
 static int node__list_refs(const struct node *n, int kind, int all, uint64_t now,
                            struct node_lref **out, size_t *count)
 {
@@ -2421,8 +2523,6 @@ static int node__list_refs(const struct node *n, int kind, int all, uint64_t now
         v[cnt].created = a->created;
         v[cnt++].e = a;
     }
-    if (cnt > 1)
-        qsort(v, cnt, sizeof *v, node__lref_cmp);
     *out = v;
     *count = cnt;
     return 0;
@@ -2431,47 +2531,21 @@ static int node__list_refs(const struct node *n, int kind, int all, uint64_t now
 int node_list_page(struct node *n, int kind, int all, const uint8_t *after, size_t limit,
                    struct node_alert **out, size_t *count, int *more)
 {
-    struct node_lref *v = NULL, key = {0, NULL};
-    struct node_alert *page = NULL;
-    size_t cnt = 0, start = 0, take;
+    struct node_lref *v = NULL, key;
+    size_t cnt = 0;
     uint64_t now = node_now(n);
     int rc;
 
     *out = NULL;
     *count = 0;
     *more = 0;
-    if (after != NULL) {
-        /* The cursor is an alert: the page starts right after it in the
-         * listing's order, whether or not it is in this listing itself. */
-        if ((key.e = alerts_get(&n->alerts, after)) == NULL)
-            return AGAH_ENOENT;
-        key.created = key.e->created;
-    }
+    /* The cursor is an alert: the page starts right after it in the
+     * listing's order, whether or not it is in this listing itself. */
+    if ((rc = node__cursor(n, after, &key)) != 0)
+        return rc;
     if ((rc = node__list_refs(n, kind, all, now, &v, &cnt)) != 0)
         return rc;
-    if (after != NULL) {
-        size_t lo = 0, hi = cnt; /* first entry that sorts after the cursor */
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (node__lref_cmp(&v[mid], &key) <= 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        start = lo;
-    }
-    take = cnt - start < limit ? cnt - start : limit;
-    if (take > 0 && (page = malloc(take * sizeof *page)) == NULL) {
-        free(v);
-        return AGAH_ENOMEM;
-    }
-    for (size_t i = 0; i < take; i++)
-        node__alert_fill(n, v[start + i].e, now, &page[i]);
-    *more = start + take < cnt;
-    free(v);
-    *out = page;
-    *count = take;
-    return 0;
+    return node__page(n, v, cnt, &key, limit, now, 1, out, count, more);
 }
 
 int node_list(struct node *n, int kind, int all, struct node_alert **out, size_t *count)
@@ -2532,8 +2606,7 @@ int node_alert_get(struct node *n, const uint8_t id[AGAH_HASH_LEN], struct node_
     const struct alert_ent *a = alerts_get(&n->alerts, id);
     if (a == NULL)
         return AGAH_ENOENT;
-    node__alert_fill(n, a, node_now(n), out);
-    return 0;
+    return node__alert_fill(n, a, node_now(n), 1, out);
 }
 
 static int node__member_cmp(const void *pa, const void *pb)

@@ -195,9 +195,21 @@ int node_peer_joined(struct node *n, const uint8_t pk[AGAH_PK_LEN]);
  * agahd calls it a few times a second. */
 int node_tick(struct node *n);
 
-/* Queries, answered from memory. Alerts the node cannot read (relays) are
- * not listed. Results are malloc'd arrays the caller frees. */
+/* Queries, answered from the view in memory; the notes of the alerts an
+ * answer holds are read from the store (the view keeps none). Alerts the
+ * node cannot read (relays) are not listed. Results are malloc'd arrays
+ * the caller frees. */
 int node_check(struct node *n, const char *normalized, struct node_alert **out, size_t *count);
+/* One page of node_check, in the order of node_list_page (newest first,
+ * then by id): at most `limit` alerts after the alert `after` (NULL: from
+ * the start); *more says whether alerts follow. *flagged (unless NULL)
+ * says whether any alert of the target is active, over all of them, not
+ * the page. Without with_notes the notes are left empty and the store is
+ * not read (a lookup from memory only). AGAH_ENOENT when `after` is no
+ * alert this node holds. */
+int node_check_page(struct node *n, const char *normalized, const uint8_t *after, size_t limit,
+                    int with_notes, struct node_alert **out, size_t *count, int *more,
+                    int *flagged);
 /* kind 0 = all kinds; all = include retracted and expired; newest first. */
 int node_list(struct node *n, int kind, int all, struct node_alert **out, size_t *count);
 /* One page of node_list: at most `limit` alerts, starting after the alert

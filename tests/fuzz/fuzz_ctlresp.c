@@ -57,7 +57,7 @@ static int fuzz_print(const struct cli *c, unsigned cmd, int nopass, struct list
 
     switch (cmd) {
     case 0:
-        return on_check_print(c, "+852 5123 4567", 0, res);
+        return on_check_print(c, "+852 5123 4567", 0, res, NULL);
     case 1:
         return on_list_page(lo, res, cursor);
     case 2:
@@ -78,7 +78,7 @@ static int fuzz_print(const struct cli *c, unsigned cmd, int nopass, struct list
         }
         return 0;
     default:
-        return on_check_print(c, "+852 5123 4567", frame + 1, res);
+        return on_check_print(c, "+852 5123 4567", frame + 1, res, NULL);
     }
 }
 

@@ -388,6 +388,33 @@ def m_watch(path, seconds):
     return True, " ".join(events)
 
 
+def m_check_size(path, target, bound, limit=None):
+    """One raw check of TARGET (normalised), with `limit` when given: the
+    daemon's single response must be a check page no larger than BOUND
+    bytes. Prints the response's size, its alert count and `more`."""
+    req = {"v": 1, "cmd": "check", "target": target}
+    if limit is not None:
+        req["limit"] = int(limit)
+    s = connect(path)
+    s.settimeout(60.0)
+    s.sendall(frame(pack(req)))
+    hdr = read_exact(s, 4)
+    if hdr is None:
+        return False, "no response"
+    (n,) = struct.unpack(">I", hdr)
+    body = read_exact(s, n)
+    if body is None:
+        return False, "response cut short"
+    r, end = unpack(body)
+    res = r.get("result") if isinstance(r, dict) else None
+    if end != len(body) or r.get("ok") is not True or not isinstance(res, dict):
+        return False, "not a check result: %r" % (r if n < 500 else n,)
+    alerts = res.get("alerts")
+    detail = "bytes %d alerts %d more %s flagged %s" % (
+        n, len(alerts) if isinstance(alerts, list) else -1, res.get("more"), res.get("flagged"))
+    return n <= int(bound) and isinstance(alerts, list), detail
+
+
 def main():
     path, mode = sys.argv[1], sys.argv[2]
     args = sys.argv[3:]

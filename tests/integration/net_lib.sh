@@ -83,3 +83,25 @@ status_ms() {
     t1=$(date +%s%N)
     echo $(((t1 - t0) / 1000000))
 }
+
+# flood_alerts FROM TO N [PEERCTL_OPTS...]: FROM (a member whose agahd is
+# not running) signs N alerts with 2 KiB notes (peerctl alerts, with the
+# options given, e.g. --number E164) and sends them to TO's agahd over one
+# link; a pass or fail once TO counts N alerts (120 s at most).
+flood_alerts() {
+    local from=$1 to=$2 n=$3 flooder
+    shift 3
+    "$AGAH_BUILD/tools/peerctl" alerts "$(node_dir "$from")" "$n" 2048 "$@" >"$ROOT/flood" ||
+        fail "peerctl makes $n alerts"
+    _flood_held() { [ "$(agah_on "$to" --json status | sed -n 's/.*"alerts": \([0-9]*\).*/\1/p')" -ge "$n" ]; }
+    "$AGAH_BUILD/tools/peerctl" connect "$(node_dir "$from")" "127.0.0.1:$(port_of "$to")" \
+        send "$ROOT/flood" until "$ROOT/flood.done" 120 >"$ROOT/flooder" 2>>"$ROOT/peerctl.err" &
+    flooder=$!
+    if wait_until 120 _flood_held; then
+        pass "$to holds $from's $n alerts${*:+ ($*)}"
+    else
+        fail "$to holds $from's $n alerts${*:+ ($*)}" "$(agah_on "$to" --json status 2>&1)"
+    fi
+    touch "$ROOT/flood.done"
+    wait "$flooder"
+}

@@ -17,18 +17,7 @@ PEERCTL=$AGAH_BUILD/tools/peerctl
 N=8000
 
 community a m || { fail "set up a community"; finish; }
-"$PEERCTL" alerts "$(node_dir m)" "$N" 2048 >"$ROOT/flood" || fail "peerctl makes $N alerts"
-held() { [ "$(agah_on a --json status | sed -n 's/.*"alerts": \([0-9]*\).*/\1/p')" -ge "$N" ]; }
-"$PEERCTL" connect "$(node_dir m)" "127.0.0.1:$PORT_a" send "$ROOT/flood" \
-    until "$ROOT/flood.done" 120 >"$ROOT/flooder" 2>>"$ROOT/peerctl.err" &
-FLOODER=$!
-if wait_until 120 held; then
-    pass "a holds the member's $N alerts"
-else
-    fail "a holds the member's $N alerts" "$(agah_on a --json status 2>&1)"
-fi
-touch "$ROOT/flood.done"
-wait "$FLOODER"
+flood_alerts m a "$N"
 
 agah_on a --json list >"$ROOT/all.json" 2>"$ROOT/all.err"
 RC=$?

@@ -77,7 +77,7 @@ static void test_locked_view(void)
         if (may)
             CHECKF(alerts_locked_bytes(&al) > 0, "nothing locked though the limit allows it");
     }
-    CHECK(strcmp(alerts_note(&al, alerts_first(&al, "+85251234567")), "locked note") == 0);
+    CHECK(strcmp(alerts_target(&al, alerts_first(&al, "+85251234567")), "+85251234567") == 0);
     if (AGAH_TEST_ASAN)
         printf("note: AddressSanitizer turns mlock into a no-op; VmLck not compared\n");
     else if (alerts_locked_bytes(&al) > 0 && before >= 0)
