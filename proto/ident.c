@@ -186,6 +186,120 @@ static int region_check(const char *region, char up[3], struct agah_why *why)
     return 0;
 }
 
+/* Reduces the input to an optional "+" (*plus) and ASCII digits (digits,
+ * *nd of them), refusing anything that cannot be part of a phone number.
+ * q is the input quoted for error messages. */
+static int number_reduce(const char *input, size_t len, const char *q,
+                         char digits[NUMBER_INPUT_MAX + 1], size_t *nd,
+                         bool *plus, struct agah_why *why)
+{
+    const unsigned char *s = (const unsigned char *)input;
+    for (size_t i = 0; i < len;) {
+        uint32_t c;
+        size_t n = utf8_decode(s + i, len - i, &c);
+        if (n == 0)
+            return agah_fail(why, AGAH_ENUMBER,
+                             "'%s' is not valid UTF-8 text", q);
+        i += n;
+        int a = number_char(c);
+        if (a == 0)
+            continue;
+        if (a == '+') {
+            if (*plus || *nd > 0)
+                return agah_fail(why, AGAH_ENUMBER,
+                                 "'%s' has a '+' that is not at the start",
+                                 q);
+            *plus = true;
+        } else if (a > 0) {
+            digits[(*nd)++] = (char)a;
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+            /* libphonenumber would read "1-800-FLOWERS" as keypad digits,
+             * but a letter here is far more often a typo or an account
+             * handle in the wrong place: refuse rather than guess. */
+            return agah_fail(why, AGAH_ENUMBER,
+                             "'%s' contains letters; a phone number is "
+                             "written with digits only", q);
+        } else if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
+            return agah_fail(why, AGAH_ENUMBER,
+                             "'%s' contains a control character", q);
+        } else {
+            return agah_fail(why, AGAH_ENUMBER,
+                             "'%s' contains a character that cannot be part "
+                             "of a phone number (only digits, '+', spaces, "
+                             "'-', '.', '/' and brackets are)", q);
+        }
+    }
+    digits[*nd] = '\0';
+    return 0;
+}
+
+/* Refuses a number with no digits left (after its international prefix,
+ * if any) or, without a country code, with no region to read it in; len is
+ * the length of the raw input, nd the number of digits left. */
+static int number_check_digits(size_t len, size_t nd, bool intl,
+                               const char *reg, const char *q,
+                               struct agah_why *why)
+{
+    if (nd == 0) {
+        if (len == 0)
+            return agah_fail(why, AGAH_ENUMBER, "the phone number is empty");
+        if (intl)
+            return agah_fail(why, AGAH_ENUMBER,
+                             "'%s' has no digits after its international "
+                             "prefix", q);
+        return agah_fail(why, AGAH_ENUMBER,
+                         "'%s' has no digits; it is not a phone number", q);
+    }
+    if (!intl && reg[0] == '\0')
+        return agah_fail(why, AGAH_EREGION,
+                         "'%s' has no country code: write it as +CC..., or "
+                         "say which country it is from (--region CC or "
+                         "AGAH_REGION)", q);
+    return 0;
+}
+
+/* Turns libphonenumber's refusal (pn, for the nd digits of an international
+ * or national number, country code cc) into the error the user reads. */
+static int number_pn_fail(int pn, bool intl, size_t nd, int cc,
+                          const char *q, struct agah_why *why)
+{
+    switch (pn) {
+    case IDENT__PN_BAD_COUNTRY:
+        /* No country's numbers, even Austria's shortest (+43 and four
+         * digits), have fewer than 6 digits: for "+85 12" that is the real
+         * problem, not the country code its first digits fail to make. */
+        if (intl && nd < 6)
+            return agah_fail(why, AGAH_ENUMBER,
+                             "'%s' has too few digits to be a phone number",
+                             q);
+        return agah_fail(why, AGAH_ENUMBER,
+                         "'%s' does not start with a country code that "
+                         "exists", q);
+    case IDENT__PN_TOO_SHORT:
+        return agah_fail(why, AGAH_ENUMBER,
+                         "'%s' has too few digits to be a phone number", q);
+    case IDENT__PN_TOO_LONG:
+        return agah_fail(why, AGAH_ENUMBER,
+                         "'%s' has too many digits to be a phone number", q);
+    case IDENT__PN_BAD_LENGTH:
+        return agah_fail(why, AGAH_ENUMBER,
+                         "'%s' has the wrong number of digits for a number "
+                         "with country code +%d", q, cc);
+    case IDENT__PN_LOCAL_ONLY:
+        return agah_fail(why, AGAH_ENUMBER,
+                         "'%s' has too few digits: it looks like a local "
+                         "number without its area code", q);
+    case IDENT__PN_NOT_NUMBER:
+        return agah_fail(why, AGAH_ENUMBER, "'%s' is not a phone number", q);
+    case IDENT__PN_NOMEM:
+        return agah_fail(why, AGAH_ENOMEM,
+                         "out of memory while reading '%s'", q);
+    default:
+        return agah_fail(why, AGAH_EINTERNAL,
+                         "libphonenumber failed on '%s'", q);
+    }
+}
+
 int agah_number_normalize(const char *input, const char *region,
                           char out[AGAH_TARGET_MAX], struct agah_why *why)
 {
@@ -208,45 +322,8 @@ int agah_number_normalize(const char *input, const char *region,
         return agah_fail(why, AGAH_ENUMBER,
                          "'%s' is too long to be a phone number "
                          "(over %d characters)", q, NUMBER_INPUT_MAX);
-
-    /* Reduce the input to an optional "+" and ASCII digits. */
-    const unsigned char *s = (const unsigned char *)input;
-    for (size_t i = 0; i < len;) {
-        uint32_t c;
-        size_t n = utf8_decode(s + i, len - i, &c);
-        if (n == 0)
-            return agah_fail(why, AGAH_ENUMBER,
-                             "'%s' is not valid UTF-8 text", q);
-        i += n;
-        int a = number_char(c);
-        if (a == 0)
-            continue;
-        if (a == '+') {
-            if (plus || nd > 0)
-                return agah_fail(why, AGAH_ENUMBER,
-                                 "'%s' has a '+' that is not at the start",
-                                 q);
-            plus = true;
-        } else if (a > 0) {
-            digits[nd++] = (char)a;
-        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-            /* libphonenumber would read "1-800-FLOWERS" as keypad digits,
-             * but a letter here is far more often a typo or an account
-             * handle in the wrong place: refuse rather than guess. */
-            return agah_fail(why, AGAH_ENUMBER,
-                             "'%s' contains letters; a phone number is "
-                             "written with digits only", q);
-        } else if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
-            return agah_fail(why, AGAH_ENUMBER,
-                             "'%s' contains a control character", q);
-        } else {
-            return agah_fail(why, AGAH_ENUMBER,
-                             "'%s' contains a character that cannot be part "
-                             "of a phone number (only digits, '+', spaces, "
-                             "'-', '.', '/' and brackets are)", q);
-        }
-    }
-    digits[nd] = '\0';
+    if ((r = number_reduce(input, len, q, digits, &nd, &plus, why)) != 0)
+        return r;
 
     const char *d = digits;
     bool intl = plus;
@@ -258,69 +335,14 @@ int agah_number_normalize(const char *input, const char *region,
         nd -= 2;
         intl = true;
     }
-    if (nd == 0) {
-        if (len == 0)
-            return agah_fail(why, AGAH_ENUMBER, "the phone number is empty");
-        if (intl)
-            return agah_fail(why, AGAH_ENUMBER,
-                             "'%s' has no digits after its international "
-                             "prefix", q);
-        return agah_fail(why, AGAH_ENUMBER,
-                         "'%s' has no digits; it is not a phone number", q);
-    }
-    if (!intl && reg[0] == '\0')
-        return agah_fail(why, AGAH_EREGION,
-                         "'%s' has no country code: write it as +CC..., or "
-                         "say which country it is from (--region CC or "
-                         "AGAH_REGION)", q);
+    if ((r = number_check_digits(len, nd, intl, reg, q, why)) != 0)
+        return r;
 
-    switch (ident__pn_e164(d, intl, intl ? NULL : reg, out, AGAH_TARGET_MAX,
-                           &cc)) {
-    case IDENT__PN_OK:
+    int pn = ident__pn_e164(d, intl, intl ? NULL : reg, out, AGAH_TARGET_MAX,
+                            &cc);
+    if (pn == IDENT__PN_OK)
         return 0;
-    case IDENT__PN_BAD_COUNTRY:
-        /* No country's numbers, even Austria's shortest (+43 and four
-         * digits), have fewer than 6 digits: for "+85 12" that is the real
-         * problem, not the country code its first digits fail to make. */
-        if (intl && nd < 6) {
-            r = agah_fail(why, AGAH_ENUMBER,
-                          "'%s' has too few digits to be a phone number", q);
-            break;
-        }
-        r = agah_fail(why, AGAH_ENUMBER,
-                      "'%s' does not start with a country code that exists",
-                      q);
-        break;
-    case IDENT__PN_TOO_SHORT:
-        r = agah_fail(why, AGAH_ENUMBER,
-                      "'%s' has too few digits to be a phone number", q);
-        break;
-    case IDENT__PN_TOO_LONG:
-        r = agah_fail(why, AGAH_ENUMBER,
-                      "'%s' has too many digits to be a phone number", q);
-        break;
-    case IDENT__PN_BAD_LENGTH:
-        r = agah_fail(why, AGAH_ENUMBER,
-                      "'%s' has the wrong number of digits for a number "
-                      "with country code +%d", q, cc);
-        break;
-    case IDENT__PN_LOCAL_ONLY:
-        r = agah_fail(why, AGAH_ENUMBER,
-                      "'%s' has too few digits: it looks like a local "
-                      "number without its area code", q);
-        break;
-    case IDENT__PN_NOT_NUMBER:
-        r = agah_fail(why, AGAH_ENUMBER, "'%s' is not a phone number", q);
-        break;
-    case IDENT__PN_NOMEM:
-        r = agah_fail(why, AGAH_ENOMEM,
-                      "out of memory while reading '%s'", q);
-        break;
-    default:
-        r = agah_fail(why, AGAH_EINTERNAL,
-                      "libphonenumber failed on '%s'", q);
-        break;
-    }
+    r = number_pn_fail(pn, intl, nd, cc, q, why);
     out[0] = '\0';
     return r;
 }
