@@ -559,11 +559,78 @@ static int account_email(const char *h, size_t len, const char *q,
     return emit(out, "email", buf, len, q, why);
 }
 
+/* Finds where the host of the authority h[a..e) ends (*hostend) and whether
+ * it is an IPv6 literal (*v6), refusing user information before the host. */
+static int url_host_end(const char *h, size_t a, size_t e, const char *q,
+                        size_t *hostend, bool *v6, struct agah_why *why)
+{
+    /* The authority is host[:port]. User information ("user@host") is
+     * refused: it only ever serves to disguise the real host. */
+    if (memchr(h + a, '@', e - a) != NULL)
+        return agah_fail(why, AGAH_EACCOUNT,
+                         "'%s' is not accepted: a web address with a user "
+                         "name before '@' hides its real host", q);
+    *hostend = e;
+    *v6 = e > a && h[a] == '[';
+    if (*v6) {
+        const char *close = memchr(h + a, ']', e - a);
+        if (close == NULL)
+            return agah_fail(why, AGAH_EACCOUNT,
+                             "'%s' is not a web address: its IPv6 host lacks "
+                             "']'", q);
+        *hostend = (size_t)(close - h) + 1;
+    } else {
+        const char *colon = memchr(h + a, ':', e - a);
+        if (colon != NULL)
+            *hostend = (size_t)(colon - h);
+    }
+    return 0;
+}
+
+/* Lower-cases h[0..hostend) into buf and says whether the host h[a..hostend)
+ * is a DNS name or, when v6, looks like an IPv6 literal. */
+static bool url_host_ok(const char *h, size_t a, size_t hostend, bool v6,
+                        char *buf)
+{
+    for (size_t i = 0; i < hostend; i++)
+        buf[i] = lower(h[i]);
+    if (!v6)
+        return dns_name(h + a, hostend - a, buf + a, 1);
+    /* "[" hex digits, ':' and '.' "]": enough to tell an address from a
+     * typo without parsing it. */
+    bool host_ok = hostend - a > 2;
+    for (size_t i = a + 1; host_ok && i < hostend - 1; i++)
+        host_ok = is_hex(buf[i]) || buf[i] == ':' || buf[i] == '.';
+    return host_ok;
+}
+
+/* Checks the port h[hostend..e), if any, and copies it to buf as written. */
+static int url_port(const char *h, size_t hostend, size_t e, const char *q,
+                    char *buf, struct agah_why *why)
+{
+    if (hostend == e)
+        return 0;
+    /* ':' and 1 to 5 digits. */
+    if (h[hostend] != ':' || e - hostend < 2 || e - hostend > 6)
+        return agah_fail(why, AGAH_EACCOUNT,
+                         "'%s' is not a web address: bad port after the "
+                         "host", q);
+    for (size_t i = hostend + 1; i < e; i++)
+        if (h[i] < '0' || h[i] > '9')
+            return agah_fail(why, AGAH_EACCOUNT,
+                             "'%s' is not a web address: bad port after "
+                             "the host", q);
+    memcpy(buf + hostend, h + hostend, e - hostend);
+    return 0;
+}
+
 static int account_url(const char *h, size_t len, const char *q,
                        char out[AGAH_TARGET_MAX], struct agah_why *why)
 {
     char buf[AGAH_TARGET_MAX];
-    size_t scheme;
+    size_t scheme, hostend;
+    bool v6;
+    int r;
 
     if (has_prefix_ci(h, len, "http://"))
         scheme = 4;
@@ -576,59 +643,18 @@ static int account_url(const char *h, size_t len, const char *q,
     size_t a = scheme + 3, e = a;
     while (e < len && h[e] != '/' && h[e] != '?' && h[e] != '#')
         e++;
-    /* The authority is host[:port]. User information ("user@host") is
-     * refused: it only ever serves to disguise the real host. */
-    if (memchr(h + a, '@', e - a) != NULL)
-        return agah_fail(why, AGAH_EACCOUNT,
-                         "'%s' is not accepted: a web address with a user "
-                         "name before '@' hides its real host", q);
-    size_t hostend = e;
-    bool v6 = e > a && h[a] == '[';
-    if (v6) {
-        const char *close = memchr(h + a, ']', e - a);
-        if (close == NULL)
-            return agah_fail(why, AGAH_EACCOUNT,
-                             "'%s' is not a web address: its IPv6 host lacks "
-                             "']'", q);
-        hostend = (size_t)(close - h) + 1;
-    } else {
-        const char *colon = memchr(h + a, ':', e - a);
-        if (colon != NULL)
-            hostend = (size_t)(colon - h);
-    }
+    if ((r = url_host_end(h, a, e, q, &hostend, &v6, why)) != 0)
+        return r;
     if (len + 2 > sizeof buf)
         return agah_fail(why, AGAH_EACCOUNT,
                          "'%s' is too long for an account (at most %d "
                          "characters)", q, AGAH_TARGET_MAX - 1);
-    for (size_t i = 0; i < hostend; i++)
-        buf[i] = lower(h[i]);
-    bool host_ok;
-    if (v6) {
-        /* "[" hex digits, ':' and '.' "]": enough to tell an address from
-         * a typo without parsing it. */
-        host_ok = hostend - a > 2;
-        for (size_t i = a + 1; host_ok && i < hostend - 1; i++)
-            host_ok = is_hex(buf[i]) || buf[i] == ':' || buf[i] == '.';
-    } else {
-        host_ok = dns_name(h + a, hostend - a, buf + a, 1);
-    }
-    if (!host_ok)
+    if (!url_host_ok(h, a, hostend, v6, buf))
         return agah_fail(why, AGAH_EACCOUNT,
                          "'%s' is not a web address: its host must be a name "
                          "like example.org or an IP address", q);
-    /* The port, if any: ':' and 1 to 5 digits, kept as written. */
-    if (hostend < e) {
-        if (h[hostend] != ':' || e - hostend < 2 || e - hostend > 6)
-            return agah_fail(why, AGAH_EACCOUNT,
-                             "'%s' is not a web address: bad port after the "
-                             "host", q);
-        for (size_t i = hostend + 1; i < e; i++)
-            if (h[i] < '0' || h[i] > '9')
-                return agah_fail(why, AGAH_EACCOUNT,
-                                 "'%s' is not a web address: bad port after "
-                                 "the host", q);
-        memcpy(buf + hostend, h + hostend, e - hostend);
-    }
+    if ((r = url_port(h, hostend, e, q, buf, why)) != 0)
+        return r;
     if (!handle_chars_ok(h + e, len - e))
         return agah_fail(why, AGAH_EACCOUNT,
                          "'%s' is not a web address: it contains a space or "
