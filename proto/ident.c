@@ -698,10 +698,82 @@ static int account_generic(const struct service *sv, const char *h,
     return emit(out, sv->canonical, buf, len, q, why);
 }
 
+/* Finds the service named in input[0..colon), spaces around it trimmed and
+ * case ignored, and sets *sv, or fails naming the services agah knows. */
+static int account_service(const char *input, const char *colon,
+                           const char *q, const struct service **sv,
+                           struct agah_why *why)
+{
+    char name[16];
+    const char *sb = input, *se = colon;
+
+    *sv = NULL;
+    while (sb < se && *sb == ' ')
+        sb++;
+    while (se > sb && se[-1] == ' ')
+        se--;
+    size_t slen = (size_t)(se - sb);
+    if (slen == 0)
+        return agah_fail(why, AGAH_EACCOUNT,
+                         "'%s' has no service before ':'", q);
+    if (slen < sizeof name) {
+        for (size_t i = 0; i < slen; i++)
+            name[i] = lower(sb[i]);
+        name[slen] = '\0';
+        for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
+            if (strcmp(name, services[i].name) == 0)
+                *sv = &services[i];
+    }
+    if (*sv == NULL) {
+        char qs[QUOTE_MAX + 4];
+        /* Quote only the service name, so the list of services fits. */
+        char tmp[QUOTE_MAX + 1];
+        size_t t = slen < QUOTE_MAX ? slen : QUOTE_MAX;
+        memcpy(tmp, sb, t);
+        tmp[t] = '\0';
+        quote(tmp, qs);
+        return agah_fail(why, AGAH_EACCOUNT,
+                         "unknown service '%s'; known: whatsapp, signal, sms, "
+                         "telegram, wechat, email, url, twitter (x), "
+                         "facebook, instagram, tiktok, line, viber, imo, qq, "
+                         "weibo, douyin", qs);
+    }
+    return 0;
+}
+
+/* Normalises the handle h[0..hlen) by the rule of its service. */
+static int account_handle(const struct service *sv, const char *h,
+                          size_t hlen, const char *region, const char *q,
+                          char out[AGAH_TARGET_MAX], struct agah_why *why)
+{
+    switch (sv->rule) {
+    case RULE_NUMBER: {
+        char num[NUMBER_INPUT_MAX + 2];
+        if (hlen > NUMBER_INPUT_MAX)
+            return agah_fail(why, AGAH_EACCOUNT,
+                             "'%s' is too long: a %s account is a phone "
+                             "number", q, sv->canonical);
+        memcpy(num, h, hlen);
+        num[hlen] = '\0';
+        return account_number(sv, num, region, out, why);
+    }
+    case RULE_TELEGRAM:
+        return account_telegram(h, hlen, q, out, why);
+    case RULE_WECHAT:
+        return account_wechat(h, hlen, q, out, why);
+    case RULE_EMAIL:
+        return account_email(h, hlen, q, out, why);
+    case RULE_URL:
+        return account_url(h, hlen, q, out, why);
+    default:
+        return account_generic(sv, h, hlen, q, out, why);
+    }
+}
+
 int agah_account_normalize(const char *input, const char *region,
                            char out[AGAH_TARGET_MAX], struct agah_why *why)
 {
-    char q[QUOTE_MAX + 4], name[16], reg[3];
+    char q[QUOTE_MAX + 4], reg[3];
     const struct service *sv = NULL;
     int r;
 
@@ -724,39 +796,8 @@ int agah_account_normalize(const char *input, const char *region,
         return agah_fail(why, AGAH_EACCOUNT,
                          "'%s' is not an account: write it as service:handle, "
                          "e.g. telegram:@name", q);
-
-    /* The service name, with spaces around it trimmed, case-insensitive. */
-    const char *sb = input, *se = colon;
-    while (sb < se && *sb == ' ')
-        sb++;
-    while (se > sb && se[-1] == ' ')
-        se--;
-    size_t slen = (size_t)(se - sb);
-    if (slen == 0)
-        return agah_fail(why, AGAH_EACCOUNT,
-                         "'%s' has no service before ':'", q);
-    if (slen < sizeof name) {
-        for (size_t i = 0; i < slen; i++)
-            name[i] = lower(sb[i]);
-        name[slen] = '\0';
-        for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
-            if (strcmp(name, services[i].name) == 0)
-                sv = &services[i];
-    }
-    if (sv == NULL) {
-        char qs[QUOTE_MAX + 4];
-        /* Quote only the service name, so the list of services fits. */
-        char tmp[QUOTE_MAX + 1];
-        size_t t = slen < QUOTE_MAX ? slen : QUOTE_MAX;
-        memcpy(tmp, sb, t);
-        tmp[t] = '\0';
-        quote(tmp, qs);
-        return agah_fail(why, AGAH_EACCOUNT,
-                         "unknown service '%s'; known: whatsapp, signal, sms, "
-                         "telegram, wechat, email, url, twitter (x), "
-                         "facebook, instagram, tiktok, line, viber, imo, qq, "
-                         "weibo, douyin", qs);
-    }
+    if ((r = account_service(input, colon, q, &sv, why)) != 0)
+        return r;
 
     /* The handle, with spaces around it trimmed. */
     const char *h = colon + 1, *he = input + len;
@@ -769,34 +810,7 @@ int agah_account_normalize(const char *input, const char *region,
         return agah_fail(why, AGAH_EACCOUNT,
                          "'%s' has an empty %s handle", q, sv->canonical);
 
-    switch (sv->rule) {
-    case RULE_NUMBER: {
-        char num[NUMBER_INPUT_MAX + 2];
-        if (hlen > NUMBER_INPUT_MAX)
-            return agah_fail(why, AGAH_EACCOUNT,
-                             "'%s' is too long: a %s account is a phone "
-                             "number", q, sv->canonical);
-        memcpy(num, h, hlen);
-        num[hlen] = '\0';
-        r = account_number(sv, num, region, out, why);
-        break;
-    }
-    case RULE_TELEGRAM:
-        r = account_telegram(h, hlen, q, out, why);
-        break;
-    case RULE_WECHAT:
-        r = account_wechat(h, hlen, q, out, why);
-        break;
-    case RULE_EMAIL:
-        r = account_email(h, hlen, q, out, why);
-        break;
-    case RULE_URL:
-        r = account_url(h, hlen, q, out, why);
-        break;
-    default:
-        r = account_generic(sv, h, hlen, q, out, why);
-        break;
-    }
+    r = account_handle(sv, h, hlen, region, q, out, why);
     if (r != 0)
         out[0] = '\0';
     return r;
