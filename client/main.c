@@ -159,102 +159,136 @@ static int cli_option(struct cli *c, const struct cli_command *cmd, int argc, ch
                     (int)an, a, cmd->name, cmd->name);
 }
 
-int main(int argc, char **argv)
-{
-    static struct cli c;
-    const struct cli_command *cmd = NULL;
-    char name[64];
-    int i = 1, help = 0, r;
-    struct agah_why why = {{0}};
+/* What a step of main returns when the command line goes on; any other
+ * value is the exit code to stop with. */
+#define CLI_GO (-1)
 
-    /* Before anything secret is in memory: no core file, no /proc/PID/mem
-     * for other processes of this user (a long `agah watch` holds alerts),
-     * and the passphrase out of the environment (/proc/PID/environ). */
+/* Before anything secret is in memory: no core file, no /proc/PID/mem for
+ * other processes of this user (a long `agah watch` holds alerts), and the
+ * passphrase out of the environment (/proc/PID/environ). Returns 0 or the
+ * exit code. */
+static int cli_harden(void)
+{
+    struct agah_why why = {{0}};
+    int r;
+
     if ((r = agah_harden_process(&why)) != 0)
         return cli_fail(EXIT_FAIL, "%s; refusing to run", why.msg[0] ? why.msg : agah_strerror(r));
     if ((r = agah_passphrase_env_take(&why)) != 0)
         return cli_fail(r == AGAH_EINVAL ? EXIT_USAGE : EXIT_FAIL, "%s",
                         why.msg[0] ? why.msg : agah_strerror(r));
-    memset(&why, 0, sizeof why);
+    return 0;
+}
 
-    /* Global options before the command. */
-    for (; i < argc; i++) {
-        if (strcmp(argv[i], "--version") == 0) {
+/* The global options before the command (and --version); leaves *i at the
+ * command's first word. */
+static int cli_leading(struct cli *c, int argc, char **argv, int *i, int *help)
+{
+    int r;
+
+    for (; *i < argc; ++*i) {
+        if (strcmp(argv[*i], "--version") == 0) {
             (void)printf("agah %s\n", AGAH_VERSION_STRING);
             return 0;
         }
-        r = cli_global(&c, argc, argv, &i, &help);
+        r = cli_global(c, argc, argv, i, help);
         if (r < 0)
             return -r;
         if (r == 0)
             break;
     }
-    if (i >= argc) {
-        if (help) {
+    if (*i >= argc) {
+        if (*help) {
             (void)help_print(stdout, NULL);
             return 0;
         }
         help_usage(stderr);
         return EXIT_USAGE;
     }
-    if (argv[i][0] == '-') {
-        (void)cli_fail(EXIT_USAGE, "unknown option %s", argv[i]);
+    if (argv[*i][0] == '-') {
+        (void)cli_fail(EXIT_USAGE, "unknown option %s", argv[*i]);
         help_usage(stderr);
         return EXIT_USAGE;
     }
-    if (strcmp(argv[i], "help") == 0) {
-        /* `agah help [COMMAND [SUBCOMMAND]]` */
-        if (i + 1 >= argc) {
-            (void)help_print(stdout, NULL);
-            return 0;
-        }
-        (void)snprintf(name, sizeof name, "%s%s%s", argv[i + 1], i + 2 < argc ? " " : "",
-                       i + 2 < argc ? argv[i + 2] : "");
-        if (help_print(stdout, name) != 0)
-            return cli_fail(EXIT_USAGE, "no such command: %s (see `agah --help`)", name);
+    return CLI_GO;
+}
+
+/* `agah help [COMMAND [SUBCOMMAND]]`, argv[i] being "help". */
+static int cli_help_command(int argc, char **argv, int i)
+{
+    char name[64];
+
+    if (i + 1 >= argc) {
+        (void)help_print(stdout, NULL);
         return 0;
     }
-    if (cli_is_group(argv[i])) {
-        const char *group = argv[i];
-        int j = i + 1;
-        /* Global options may sit between the two words. */
-        while (j < argc && argv[j][0] == '-') {
-            r = cli_global(&c, argc, argv, &j, &help);
-            if (r < 0)
-                return -r;
-            if (r == 0)
-                break;
-            j++;
-        }
-        if (j >= argc || argv[j][0] == '-') {
-            if (help) {
-                (void)help_print(stdout, group);
-                return 0;
-            }
-            (void)cli_fail(EXIT_USAGE, "`agah %s` needs a subcommand", group);
-            (void)help_print(stderr, group);
-            return EXIT_USAGE;
-        }
-        (void)snprintf(name, sizeof name, "%s %s", group, argv[j]);
-        cmd = cli_find(name);
-        if (cmd == NULL)
-            return cli_fail(EXIT_USAGE, "unknown command `agah %s %.40s` (see `agah %s --help`)",
-                            group, argv[j], group);
-        i = j + 1;
-    } else {
-        cmd = cli_find(argv[i]);
-        if (cmd == NULL) {
-            (void)cli_fail(EXIT_USAGE, "unknown command `%.40s`", argv[i]);
-            help_usage(stderr);
-            return EXIT_USAGE;
-        }
-        i++;
-    }
-    c.cmd = cmd->name;
+    (void)snprintf(name, sizeof name, "%s%s%s", argv[i + 1], i + 2 < argc ? " " : "",
+                   i + 2 < argc ? argv[i + 2] : "");
+    if (help_print(stdout, name) != 0)
+        return cli_fail(EXIT_USAGE, "no such command: %s (see `agah --help`)", name);
+    return 0;
+}
 
-    /* The command's options and positional arguments, in any order; "--"
-     * ends the options and "-" alone is an argument (standard input). */
-    int only_pos = 0;
+/* Finds the command of two words whose group is argv[*i] into *cmd; leaves
+ * *i after its second word. */
+static int cli_group_command(struct cli *c, int argc, char **argv, int *i, int *help,
+                             const struct cli_command **cmd)
+{
+    char name[64];
+    const char *group = argv[*i];
+    int j = *i + 1, r;
+
+    /* Global options may sit between the two words. */
+    while (j < argc && argv[j][0] == '-') {
+        r = cli_global(c, argc, argv, &j, help);
+        if (r < 0)
+            return -r;
+        if (r == 0)
+            break;
+        j++;
+    }
+    if (j >= argc || argv[j][0] == '-') {
+        if (*help) {
+            (void)help_print(stdout, group);
+            return 0;
+        }
+        (void)cli_fail(EXIT_USAGE, "`agah %s` needs a subcommand", group);
+        (void)help_print(stderr, group);
+        return EXIT_USAGE;
+    }
+    (void)snprintf(name, sizeof name, "%s %s", group, argv[j]);
+    *cmd = cli_find(name);
+    if (*cmd == NULL)
+        return cli_fail(EXIT_USAGE, "unknown command `agah %s %.40s` (see `agah %s --help`)",
+                        group, argv[j], group);
+    *i = j + 1;
+    return CLI_GO;
+}
+
+/* Finds the command named at argv[*i] into *cmd; leaves *i after it. */
+static int cli_pick_command(struct cli *c, int argc, char **argv, int *i, int *help,
+                            const struct cli_command **cmd)
+{
+    if (cli_is_group(argv[*i]))
+        return cli_group_command(c, argc, argv, i, help, cmd);
+    *cmd = cli_find(argv[*i]);
+    if (*cmd == NULL) {
+        (void)cli_fail(EXIT_USAGE, "unknown command `%.40s`", argv[*i]);
+        help_usage(stderr);
+        return EXIT_USAGE;
+    }
+    ++*i;
+    return CLI_GO;
+}
+
+/* The command's options and positional arguments from argv[i] on, in any
+ * order; "--" ends the options and "-" alone is an argument (standard
+ * input). Returns 0 or the exit code. */
+static int cli_arguments(struct cli *c, const struct cli_command *cmd, int argc, char **argv,
+                         int i, int *help)
+{
+    int only_pos = 0, r;
+
     for (; i < argc; i++) {
         const char *a = argv[i];
         if (!only_pos && strcmp(a, "--") == 0) {
@@ -262,7 +296,7 @@ int main(int argc, char **argv)
             continue;
         }
         if (!only_pos && a[0] == '-' && a[1] != '\0') {
-            r = cli_global(&c, argc, argv, &i, &help);
+            r = cli_global(c, argc, argv, &i, help);
             if (r < 0)
                 return -r;
             if (r == 1)
@@ -270,19 +304,40 @@ int main(int argc, char **argv)
             if (a[1] != '-')
                 return cli_fail(EXIT_USAGE, "unknown option %s for `agah %s` (see `agah %s --help`)",
                                 a, cmd->name, cmd->name);
-            r = cli_option(&c, cmd, argc, argv, &i);
+            r = cli_option(c, cmd, argc, argv, &i);
             if (r != 0)
                 return r;
             continue;
         }
-        if (c.npos >= CLI_MAX_POS || c.npos >= cmd->max_pos) {
-            if (help)
+        if (c->npos >= CLI_MAX_POS || c->npos >= cmd->max_pos) {
+            if (*help)
                 break;
             return cli_fail(EXIT_USAGE, "unexpected argument `%.60s` for `agah %s` (see `agah %s --help`)",
                             a, cmd->name, cmd->name);
         }
-        c.pos[c.npos++] = a;
+        c->pos[c->npos++] = a;
     }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static struct cli c;
+    const struct cli_command *cmd = NULL;
+    int i = 1, help = 0, r;
+    struct agah_why why = {{0}};
+
+    if ((r = cli_harden()) != 0)
+        return r;
+    if ((r = cli_leading(&c, argc, argv, &i, &help)) != CLI_GO)
+        return r;
+    if (strcmp(argv[i], "help") == 0)
+        return cli_help_command(argc, argv, i);
+    if ((r = cli_pick_command(&c, argc, argv, &i, &help, &cmd)) != CLI_GO)
+        return r;
+    c.cmd = cmd->name;
+    if ((r = cli_arguments(&c, cmd, argc, argv, i, &help)) != 0)
+        return r;
     if (help) {
         (void)help_print(stdout, cmd->name);
         return 0;

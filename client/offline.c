@@ -497,122 +497,108 @@ static int off_rejoin(const struct cli *c, const char *cpath, const struct agah_
     return 0;
 }
 
-int cmd_join(struct cli *c)
+/* Refuses what cannot be a join code before any file is touched. */
+static int off_join_syntax(const char *code)
 {
-    char kpath[AGAH_PATH_MAX], cpath[AGAH_PATH_MAX];
-    char *stdin_code = NULL;
-    const char *code = c->pos[0];
-    struct agah_identity *id = NULL;
-    struct agah_join *j = NULL;
-    struct agah_local *l = NULL;
-    struct agah_rec gen, adm;
-    struct agah_why why = {{0}};
-    int r, rejoin, lock_fd = -1;
+    if (strlen(code) > AGAH_JOINCODE_MAX)
+        return cli_fail(EXIT_USAGE, "that is not a join code: it is too long");
+    if (strncmp(code, "agah1-", 6) != 0)
+        return cli_fail(EXIT_USAGE, "that is not a join code: codes start with \"agah1-\"");
+    return 0;
+}
 
-    if ((r = off_path(c, OFF_KEYFILE, kpath)) != 0 || (r = off_path(c, OFF_COMMUNITY, cpath)) != 0)
-        return r;
-    if (strcmp(code, "-") == 0) {
-        if ((r = off_read_code(&stdin_code)) != 0)
-            return r;
-        code = stdin_code;
-    }
-    if (strlen(code) > AGAH_JOINCODE_MAX) {
-        r = cli_fail(EXIT_USAGE, "that is not a join code: it is too long");
-        goto out;
-    }
-    if (strncmp(code, "agah1-", 6) != 0) {
-        r = cli_fail(EXIT_USAGE, "that is not a join code: codes start with \"agah1-\"");
-        goto out;
-    }
-    if (!off_exists(kpath)) {
-        r = cli_fail(EXIT_USAGE, "no identity in %s: run `agah --data %s init` first",
-                     c->datadir, c->datadir);
-        goto out;
-    }
-    /* A community file already here: the same community's new code is a
-     * rejoin (off_rejoin), another community's is refused below. */
-    rejoin = off_exists(cpath);
-    if (rejoin && (r = off_lock(c, &lock_fd)) != 0)
-        goto out;
-    if (agah_datadir_ensure(c->datadir, &why) != 0) {
-        r = cli_fail(EXIT_FAIL, "%s", why.msg);
-        goto out;
-    }
-    if ((r = off__load_identity(c, &id, NULL, NULL)) != 0)
-        goto out;
-    r = agah_join_decode(code, id, (uint64_t)time(NULL), &j, &why);
-    if (r != 0) {
-        const char *m = why.msg[0] ? why.msg : agah_strerror(r);
-        if (r == AGAH_ECHECKSUM)
-            r = cli_fail(EXIT_USAGE, "the join code is damaged or mistyped: check it "
-                         "character by character, or ask the organiser for a new one");
-        else if (r == AGAH_ECRYPTO)
-            r = cli_fail(EXIT_USAGE, "this join code was made for another identity; give the "
-                         "organiser the id printed by `agah id`");
-        else if (r == AGAH_EEXPIRED)
-            r = cli_fail(EXIT_USAGE, "this join code has expired; ask the organiser for a new one");
-        else if (r == AGAH_EVERSION)
-            r = cli_fail(EXIT_USAGE, "%s", m);
-        else if (r == AGAH_ESIG || r == AGAH_EPERM)
-            /* Someone other than the organiser who admitted this identity
-             * made or altered the code: it may lead to a look-alike. */
-            r = cli_fail(EXIT_USAGE, "refusing this join code: %s; do not use it, and get a new "
-                         "code from the organiser in person", m);
-        else
-            r = cli_fail(EXIT_USAGE, "invalid join code: %s", m);
-        goto out;
-    }
-    r = agah_rec_decode(j->genesis, j->genesis_len, j->community, &gen, &why);
+/* Opens the code for identity id into *j, telling the user what to do
+ * when it cannot be opened. */
+static int off_join_decode(const char *code, const struct agah_identity *id,
+                           struct agah_join **j)
+{
+    struct agah_why why = {{0}};
+    int r = agah_join_decode(code, id, (uint64_t)time(NULL), j, &why);
+    if (r == 0)
+        return 0;
+    const char *m = why.msg[0] ? why.msg : agah_strerror(r);
+    if (r == AGAH_ECHECKSUM)
+        return cli_fail(EXIT_USAGE, "the join code is damaged or mistyped: check it "
+                        "character by character, or ask the organiser for a new one");
+    if (r == AGAH_ECRYPTO)
+        return cli_fail(EXIT_USAGE, "this join code was made for another identity; give the "
+                        "organiser the id printed by `agah id`");
+    if (r == AGAH_EEXPIRED)
+        return cli_fail(EXIT_USAGE, "this join code has expired; ask the organiser for a new one");
+    if (r == AGAH_EVERSION)
+        return cli_fail(EXIT_USAGE, "%s", m);
+    if (r == AGAH_ESIG || r == AGAH_EPERM)
+        /* Someone other than the organiser who admitted this identity made
+         * or altered the code: it may lead to a look-alike. */
+        return cli_fail(EXIT_USAGE, "refusing this join code: %s; do not use it, and get a new "
+                        "code from the organiser in person", m);
+    return cli_fail(EXIT_USAGE, "invalid join code: %s", m);
+}
+
+/* Checks the code's genesis record and that its admission admits identity
+ * id, which it decodes into *adm. */
+static int off_join_records(const struct agah_join *j, const struct agah_identity *id,
+                            struct agah_rec *adm)
+{
+    struct agah_rec gen;
+    struct agah_why why = {{0}};
+    int r = agah_rec_decode(j->genesis, j->genesis_len, j->community, &gen, &why);
     if (r == 0 && gen.type != AGAH_REC_GENESIS)
         r = AGAH_EVALUE;
     if (r == 0)
-        r = agah_rec_decode(j->admission, j->admission_len, j->community, &adm, &why);
-    if (r == 0 && (adm.type != AGAH_REC_ADMISSION ||
-                   sodium_memcmp(adm.u.admission.member, agah_identity_pk(id), AGAH_PK_LEN) != 0))
+        r = agah_rec_decode(j->admission, j->admission_len, j->community, adm, &why);
+    if (r == 0 && (adm->type != AGAH_REC_ADMISSION ||
+                   sodium_memcmp(adm->u.admission.member, agah_identity_pk(id), AGAH_PK_LEN) != 0))
         r = AGAH_EVALUE;
-    if (r != 0) {
-        r = cli_fail(EXIT_USAGE, "invalid join code: %s",
-                     why.msg[0] ? why.msg : "it does not admit this identity");
-        goto out;
+    if (r != 0)
+        return cli_fail(EXIT_USAGE, "invalid join code: %s",
+                        why.msg[0] ? why.msg : "it does not admit this identity");
+    return 0;
+}
+
+/* The community file to write: the one here with the code merged in when
+ * rejoining, else a new one from the code. */
+static int off_join_local(const struct cli *c, const char *cpath, const struct agah_identity *id,
+                          const struct agah_join *j, const struct agah_rec *adm, int rejoin,
+                          struct agah_local **out)
+{
+    struct agah_local *l;
+    int r;
+
+    if (rejoin)
+        return off_rejoin(c, cpath, id, j, adm, out);
+    if ((l = agah_local_new()) == NULL)
+        return cli_fail(EXIT_FAIL, "out of memory");
+    if ((r = off_join_fill(l, j, adm)) != 0) {
+        agah_local_free(l);
+        return r;
     }
-    if (adm.u.admission.role != AGAH_ROLE_RELAY &&
-        (r = off_role_needs_pass(c, adm.u.admission.role == AGAH_ROLE_ORGANISER
-                                        ? "joining as an organiser"
-                                        : "joining as a member")) != 0)
-        goto out;
-    if (rejoin) {
-        if ((r = off_rejoin(c, cpath, id, j, &adm, &l)) != 0)
-            goto out;
-    } else if ((l = agah_local_new()) == NULL) {
-        r = cli_fail(EXIT_FAIL, "out of memory");
-        goto out;
-    } else if ((r = off_join_fill(l, j, &adm)) != 0) {
-        goto out;
-    }
-    r = agah_local_write(cpath, id, l);
-    if (r != 0) {
-        r = cli_fail(EXIT_FAIL, "cannot write %s: %s", cpath, agah_strerror(r));
-        goto out;
-    }
-    const char *role = agah_role_name(l->role);
-    char cid[AGAH_IDSTR_SIZE], inviter[AGAH_IDSTR_SIZE];
-    agah_id_encode(AGAH_IDPFX_COMMUNITY, l->community, cid);
-    agah_id_encode(AGAH_IDPFX_MEMBER, j->inviter, inviter);
-    if (c->json) {
-        (void)fputs("{\"community_id\": ", stdout);
-        json_string(stdout, cid, strlen(cid));
-        (void)fputs(", \"role\": ", stdout);
-        json_string(stdout, role != NULL ? role : "member", strlen(role != NULL ? role : "member"));
-        (void)fputs(", \"community_name\": ", stdout);
-        json_string(stdout, j->community_name, strlen(j->community_name));
-        (void)fputs(", \"inviter\": ", stdout);
-        json_string(stdout, inviter, strlen(inviter));
-        (void)fputs(", \"inviter_name\": ", stdout);
-        json_string(stdout, j->inviter_name, strlen(j->inviter_name));
-        (void)fprintf(stdout, ", \"rejoined\": %s}\n", rejoin ? "true" : "false");
-        r = 0;
-        goto out;
-    }
+    *out = l;
+    return 0;
+}
+
+/* `agah --json join`: one object on stdout. */
+static void off_join_print_json(const struct agah_join *j, const char *cid, const char *role,
+                                const char *inviter, int rejoin)
+{
+    (void)fputs("{\"community_id\": ", stdout);
+    json_string(stdout, cid, strlen(cid));
+    (void)fputs(", \"role\": ", stdout);
+    json_string(stdout, role != NULL ? role : "member", strlen(role != NULL ? role : "member"));
+    (void)fputs(", \"community_name\": ", stdout);
+    json_string(stdout, j->community_name, strlen(j->community_name));
+    (void)fputs(", \"inviter\": ", stdout);
+    json_string(stdout, inviter, strlen(inviter));
+    (void)fputs(", \"inviter_name\": ", stdout);
+    json_string(stdout, j->inviter_name, strlen(j->inviter_name));
+    (void)fprintf(stdout, ", \"rejoined\": %s}\n", rejoin ? "true" : "false");
+}
+
+/* `agah join`: the community id on stdout, and on stderr what was joined
+ * and how to tell it from a look-alike. */
+static void off_join_print_text(const struct cli *c, const struct agah_join *j, const char *cid,
+                                const char *role, const char *inviter, int rejoin)
+{
     (void)printf("%s\n", cid);
     /* Whatever went to stdout first, so the two streams read in order when
      * they share a pipe or a terminal. */
@@ -642,6 +628,73 @@ int cmd_join(struct cli *c)
                   "agah: your member id can make a look-alike community with the same name.\n"
                   "agah: next: start the daemon with `agahd --data %s`.\n",
                   c->datadir);
+}
+
+/* Tells the user what was joined, as JSON or as text. */
+static void off_join_print(const struct cli *c, const struct agah_local *l,
+                           const struct agah_join *j, int rejoin)
+{
+    const char *role = agah_role_name(l->role);
+    char cid[AGAH_IDSTR_SIZE], inviter[AGAH_IDSTR_SIZE];
+    agah_id_encode(AGAH_IDPFX_COMMUNITY, l->community, cid);
+    agah_id_encode(AGAH_IDPFX_MEMBER, j->inviter, inviter);
+    if (c->json)
+        off_join_print_json(j, cid, role, inviter, rejoin);
+    else
+        off_join_print_text(c, j, cid, role, inviter, rejoin);
+}
+
+int cmd_join(struct cli *c)
+{
+    char kpath[AGAH_PATH_MAX], cpath[AGAH_PATH_MAX];
+    char *stdin_code = NULL;
+    const char *code = c->pos[0];
+    struct agah_identity *id = NULL;
+    struct agah_join *j = NULL;
+    struct agah_local *l = NULL;
+    struct agah_rec adm;
+    struct agah_why why = {{0}};
+    int r, rejoin, lock_fd = -1;
+
+    if ((r = off_path(c, OFF_KEYFILE, kpath)) != 0 || (r = off_path(c, OFF_COMMUNITY, cpath)) != 0)
+        return r;
+    if (strcmp(code, "-") == 0) {
+        if ((r = off_read_code(&stdin_code)) != 0)
+            return r;
+        code = stdin_code;
+    }
+    if ((r = off_join_syntax(code)) != 0)
+        goto out;
+    if (!off_exists(kpath)) {
+        r = cli_fail(EXIT_USAGE, "no identity in %s: run `agah --data %s init` first",
+                     c->datadir, c->datadir);
+        goto out;
+    }
+    /* A community file already here: the same community's new code is a
+     * rejoin (off_rejoin), another community's is refused below. */
+    rejoin = off_exists(cpath);
+    if (rejoin && (r = off_lock(c, &lock_fd)) != 0)
+        goto out;
+    if (agah_datadir_ensure(c->datadir, &why) != 0) {
+        r = cli_fail(EXIT_FAIL, "%s", why.msg);
+        goto out;
+    }
+    if ((r = off__load_identity(c, &id, NULL, NULL)) != 0 ||
+        (r = off_join_decode(code, id, &j)) != 0 || (r = off_join_records(j, id, &adm)) != 0)
+        goto out;
+    if (adm.u.admission.role != AGAH_ROLE_RELAY &&
+        (r = off_role_needs_pass(c, adm.u.admission.role == AGAH_ROLE_ORGANISER
+                                        ? "joining as an organiser"
+                                        : "joining as a member")) != 0)
+        goto out;
+    if ((r = off_join_local(c, cpath, id, j, &adm, rejoin, &l)) != 0)
+        goto out;
+    r = agah_local_write(cpath, id, l);
+    if (r != 0) {
+        r = cli_fail(EXIT_FAIL, "cannot write %s: %s", cpath, agah_strerror(r));
+        goto out;
+    }
+    off_join_print(c, l, j, rejoin);
     r = 0;
 out:
     if (lock_fd >= 0)

@@ -186,6 +186,120 @@ static int region_check(const char *region, char up[3], struct agah_why *why)
     return 0;
 }
 
+/* Reduces the input to an optional "+" (*plus) and ASCII digits (digits,
+ * *nd of them), refusing anything that cannot be part of a phone number.
+ * q is the input quoted for error messages. */
+static int number_reduce(const char *input, size_t len, const char *q,
+                         char digits[NUMBER_INPUT_MAX + 1], size_t *nd,
+                         bool *plus, struct agah_why *why)
+{
+    const unsigned char *s = (const unsigned char *)input;
+    for (size_t i = 0; i < len;) {
+        uint32_t c;
+        size_t n = utf8_decode(s + i, len - i, &c);
+        if (n == 0)
+            return agah_fail(why, AGAH_ENUMBER,
+                             "'%s' is not valid UTF-8 text", q);
+        i += n;
+        int a = number_char(c);
+        if (a == 0)
+            continue;
+        if (a == '+') {
+            if (*plus || *nd > 0)
+                return agah_fail(why, AGAH_ENUMBER,
+                                 "'%s' has a '+' that is not at the start",
+                                 q);
+            *plus = true;
+        } else if (a > 0) {
+            digits[(*nd)++] = (char)a;
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+            /* libphonenumber would read "1-800-FLOWERS" as keypad digits,
+             * but a letter here is far more often a typo or an account
+             * handle in the wrong place: refuse rather than guess. */
+            return agah_fail(why, AGAH_ENUMBER,
+                             "'%s' contains letters; a phone number is "
+                             "written with digits only", q);
+        } else if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
+            return agah_fail(why, AGAH_ENUMBER,
+                             "'%s' contains a control character", q);
+        } else {
+            return agah_fail(why, AGAH_ENUMBER,
+                             "'%s' contains a character that cannot be part "
+                             "of a phone number (only digits, '+', spaces, "
+                             "'-', '.', '/' and brackets are)", q);
+        }
+    }
+    digits[*nd] = '\0';
+    return 0;
+}
+
+/* Refuses a number with no digits left (after its international prefix,
+ * if any) or, without a country code, with no region to read it in; len is
+ * the length of the raw input, nd the number of digits left. */
+static int number_check_digits(size_t len, size_t nd, bool intl,
+                               const char *reg, const char *q,
+                               struct agah_why *why)
+{
+    if (nd == 0) {
+        if (len == 0)
+            return agah_fail(why, AGAH_ENUMBER, "the phone number is empty");
+        if (intl)
+            return agah_fail(why, AGAH_ENUMBER,
+                             "'%s' has no digits after its international "
+                             "prefix", q);
+        return agah_fail(why, AGAH_ENUMBER,
+                         "'%s' has no digits; it is not a phone number", q);
+    }
+    if (!intl && reg[0] == '\0')
+        return agah_fail(why, AGAH_EREGION,
+                         "'%s' has no country code: write it as +CC..., or "
+                         "say which country it is from (--region CC or "
+                         "AGAH_REGION)", q);
+    return 0;
+}
+
+/* Turns libphonenumber's refusal (pn, for the nd digits of an international
+ * or national number, country code cc) into the error the user reads. */
+static int number_pn_fail(int pn, bool intl, size_t nd, int cc,
+                          const char *q, struct agah_why *why)
+{
+    switch (pn) {
+    case IDENT__PN_BAD_COUNTRY:
+        /* No country's numbers, even Austria's shortest (+43 and four
+         * digits), have fewer than 6 digits: for "+85 12" that is the real
+         * problem, not the country code its first digits fail to make. */
+        if (intl && nd < 6)
+            return agah_fail(why, AGAH_ENUMBER,
+                             "'%s' has too few digits to be a phone number",
+                             q);
+        return agah_fail(why, AGAH_ENUMBER,
+                         "'%s' does not start with a country code that "
+                         "exists", q);
+    case IDENT__PN_TOO_SHORT:
+        return agah_fail(why, AGAH_ENUMBER,
+                         "'%s' has too few digits to be a phone number", q);
+    case IDENT__PN_TOO_LONG:
+        return agah_fail(why, AGAH_ENUMBER,
+                         "'%s' has too many digits to be a phone number", q);
+    case IDENT__PN_BAD_LENGTH:
+        return agah_fail(why, AGAH_ENUMBER,
+                         "'%s' has the wrong number of digits for a number "
+                         "with country code +%d", q, cc);
+    case IDENT__PN_LOCAL_ONLY:
+        return agah_fail(why, AGAH_ENUMBER,
+                         "'%s' has too few digits: it looks like a local "
+                         "number without its area code", q);
+    case IDENT__PN_NOT_NUMBER:
+        return agah_fail(why, AGAH_ENUMBER, "'%s' is not a phone number", q);
+    case IDENT__PN_NOMEM:
+        return agah_fail(why, AGAH_ENOMEM,
+                         "out of memory while reading '%s'", q);
+    default:
+        return agah_fail(why, AGAH_EINTERNAL,
+                         "libphonenumber failed on '%s'", q);
+    }
+}
+
 int agah_number_normalize(const char *input, const char *region,
                           char out[AGAH_TARGET_MAX], struct agah_why *why)
 {
@@ -208,45 +322,8 @@ int agah_number_normalize(const char *input, const char *region,
         return agah_fail(why, AGAH_ENUMBER,
                          "'%s' is too long to be a phone number "
                          "(over %d characters)", q, NUMBER_INPUT_MAX);
-
-    /* Reduce the input to an optional "+" and ASCII digits. */
-    const unsigned char *s = (const unsigned char *)input;
-    for (size_t i = 0; i < len;) {
-        uint32_t c;
-        size_t n = utf8_decode(s + i, len - i, &c);
-        if (n == 0)
-            return agah_fail(why, AGAH_ENUMBER,
-                             "'%s' is not valid UTF-8 text", q);
-        i += n;
-        int a = number_char(c);
-        if (a == 0)
-            continue;
-        if (a == '+') {
-            if (plus || nd > 0)
-                return agah_fail(why, AGAH_ENUMBER,
-                                 "'%s' has a '+' that is not at the start",
-                                 q);
-            plus = true;
-        } else if (a > 0) {
-            digits[nd++] = (char)a;
-        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-            /* libphonenumber would read "1-800-FLOWERS" as keypad digits,
-             * but a letter here is far more often a typo or an account
-             * handle in the wrong place: refuse rather than guess. */
-            return agah_fail(why, AGAH_ENUMBER,
-                             "'%s' contains letters; a phone number is "
-                             "written with digits only", q);
-        } else if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
-            return agah_fail(why, AGAH_ENUMBER,
-                             "'%s' contains a control character", q);
-        } else {
-            return agah_fail(why, AGAH_ENUMBER,
-                             "'%s' contains a character that cannot be part "
-                             "of a phone number (only digits, '+', spaces, "
-                             "'-', '.', '/' and brackets are)", q);
-        }
-    }
-    digits[nd] = '\0';
+    if ((r = number_reduce(input, len, q, digits, &nd, &plus, why)) != 0)
+        return r;
 
     const char *d = digits;
     bool intl = plus;
@@ -258,69 +335,14 @@ int agah_number_normalize(const char *input, const char *region,
         nd -= 2;
         intl = true;
     }
-    if (nd == 0) {
-        if (len == 0)
-            return agah_fail(why, AGAH_ENUMBER, "the phone number is empty");
-        if (intl)
-            return agah_fail(why, AGAH_ENUMBER,
-                             "'%s' has no digits after its international "
-                             "prefix", q);
-        return agah_fail(why, AGAH_ENUMBER,
-                         "'%s' has no digits; it is not a phone number", q);
-    }
-    if (!intl && reg[0] == '\0')
-        return agah_fail(why, AGAH_EREGION,
-                         "'%s' has no country code: write it as +CC..., or "
-                         "say which country it is from (--region CC or "
-                         "AGAH_REGION)", q);
+    if ((r = number_check_digits(len, nd, intl, reg, q, why)) != 0)
+        return r;
 
-    switch (ident__pn_e164(d, intl, intl ? NULL : reg, out, AGAH_TARGET_MAX,
-                           &cc)) {
-    case IDENT__PN_OK:
+    int pn = ident__pn_e164(d, intl, intl ? NULL : reg, out, AGAH_TARGET_MAX,
+                            &cc);
+    if (pn == IDENT__PN_OK)
         return 0;
-    case IDENT__PN_BAD_COUNTRY:
-        /* No country's numbers, even Austria's shortest (+43 and four
-         * digits), have fewer than 6 digits: for "+85 12" that is the real
-         * problem, not the country code its first digits fail to make. */
-        if (intl && nd < 6) {
-            r = agah_fail(why, AGAH_ENUMBER,
-                          "'%s' has too few digits to be a phone number", q);
-            break;
-        }
-        r = agah_fail(why, AGAH_ENUMBER,
-                      "'%s' does not start with a country code that exists",
-                      q);
-        break;
-    case IDENT__PN_TOO_SHORT:
-        r = agah_fail(why, AGAH_ENUMBER,
-                      "'%s' has too few digits to be a phone number", q);
-        break;
-    case IDENT__PN_TOO_LONG:
-        r = agah_fail(why, AGAH_ENUMBER,
-                      "'%s' has too many digits to be a phone number", q);
-        break;
-    case IDENT__PN_BAD_LENGTH:
-        r = agah_fail(why, AGAH_ENUMBER,
-                      "'%s' has the wrong number of digits for a number "
-                      "with country code +%d", q, cc);
-        break;
-    case IDENT__PN_LOCAL_ONLY:
-        r = agah_fail(why, AGAH_ENUMBER,
-                      "'%s' has too few digits: it looks like a local "
-                      "number without its area code", q);
-        break;
-    case IDENT__PN_NOT_NUMBER:
-        r = agah_fail(why, AGAH_ENUMBER, "'%s' is not a phone number", q);
-        break;
-    case IDENT__PN_NOMEM:
-        r = agah_fail(why, AGAH_ENOMEM,
-                      "out of memory while reading '%s'", q);
-        break;
-    default:
-        r = agah_fail(why, AGAH_EINTERNAL,
-                      "libphonenumber failed on '%s'", q);
-        break;
-    }
+    r = number_pn_fail(pn, intl, nd, cc, q, why);
     out[0] = '\0';
     return r;
 }
@@ -537,11 +559,78 @@ static int account_email(const char *h, size_t len, const char *q,
     return emit(out, "email", buf, len, q, why);
 }
 
+/* Finds where the host of the authority h[a..e) ends (*hostend) and whether
+ * it is an IPv6 literal (*v6), refusing user information before the host. */
+static int url_host_end(const char *h, size_t a, size_t e, const char *q,
+                        size_t *hostend, bool *v6, struct agah_why *why)
+{
+    /* The authority is host[:port]. User information ("user@host") is
+     * refused: it only ever serves to disguise the real host. */
+    if (memchr(h + a, '@', e - a) != NULL)
+        return agah_fail(why, AGAH_EACCOUNT,
+                         "'%s' is not accepted: a web address with a user "
+                         "name before '@' hides its real host", q);
+    *hostend = e;
+    *v6 = e > a && h[a] == '[';
+    if (*v6) {
+        const char *close = memchr(h + a, ']', e - a);
+        if (close == NULL)
+            return agah_fail(why, AGAH_EACCOUNT,
+                             "'%s' is not a web address: its IPv6 host lacks "
+                             "']'", q);
+        *hostend = (size_t)(close - h) + 1;
+    } else {
+        const char *colon = memchr(h + a, ':', e - a);
+        if (colon != NULL)
+            *hostend = (size_t)(colon - h);
+    }
+    return 0;
+}
+
+/* Lower-cases h[0..hostend) into buf and says whether the host h[a..hostend)
+ * is a DNS name or, when v6, looks like an IPv6 literal. */
+static bool url_host_ok(const char *h, size_t a, size_t hostend, bool v6,
+                        char *buf)
+{
+    for (size_t i = 0; i < hostend; i++)
+        buf[i] = lower(h[i]);
+    if (!v6)
+        return dns_name(h + a, hostend - a, buf + a, 1);
+    /* "[" hex digits, ':' and '.' "]": enough to tell an address from a
+     * typo without parsing it. */
+    bool host_ok = hostend - a > 2;
+    for (size_t i = a + 1; host_ok && i < hostend - 1; i++)
+        host_ok = is_hex(buf[i]) || buf[i] == ':' || buf[i] == '.';
+    return host_ok;
+}
+
+/* Checks the port h[hostend..e), if any, and copies it to buf as written. */
+static int url_port(const char *h, size_t hostend, size_t e, const char *q,
+                    char *buf, struct agah_why *why)
+{
+    if (hostend == e)
+        return 0;
+    /* ':' and 1 to 5 digits. */
+    if (h[hostend] != ':' || e - hostend < 2 || e - hostend > 6)
+        return agah_fail(why, AGAH_EACCOUNT,
+                         "'%s' is not a web address: bad port after the "
+                         "host", q);
+    for (size_t i = hostend + 1; i < e; i++)
+        if (h[i] < '0' || h[i] > '9')
+            return agah_fail(why, AGAH_EACCOUNT,
+                             "'%s' is not a web address: bad port after "
+                             "the host", q);
+    memcpy(buf + hostend, h + hostend, e - hostend);
+    return 0;
+}
+
 static int account_url(const char *h, size_t len, const char *q,
                        char out[AGAH_TARGET_MAX], struct agah_why *why)
 {
     char buf[AGAH_TARGET_MAX];
-    size_t scheme;
+    size_t scheme, hostend;
+    bool v6;
+    int r;
 
     if (has_prefix_ci(h, len, "http://"))
         scheme = 4;
@@ -554,59 +643,18 @@ static int account_url(const char *h, size_t len, const char *q,
     size_t a = scheme + 3, e = a;
     while (e < len && h[e] != '/' && h[e] != '?' && h[e] != '#')
         e++;
-    /* The authority is host[:port]. User information ("user@host") is
-     * refused: it only ever serves to disguise the real host. */
-    if (memchr(h + a, '@', e - a) != NULL)
-        return agah_fail(why, AGAH_EACCOUNT,
-                         "'%s' is not accepted: a web address with a user "
-                         "name before '@' hides its real host", q);
-    size_t hostend = e;
-    bool v6 = e > a && h[a] == '[';
-    if (v6) {
-        const char *close = memchr(h + a, ']', e - a);
-        if (close == NULL)
-            return agah_fail(why, AGAH_EACCOUNT,
-                             "'%s' is not a web address: its IPv6 host lacks "
-                             "']'", q);
-        hostend = (size_t)(close - h) + 1;
-    } else {
-        const char *colon = memchr(h + a, ':', e - a);
-        if (colon != NULL)
-            hostend = (size_t)(colon - h);
-    }
+    if ((r = url_host_end(h, a, e, q, &hostend, &v6, why)) != 0)
+        return r;
     if (len + 2 > sizeof buf)
         return agah_fail(why, AGAH_EACCOUNT,
                          "'%s' is too long for an account (at most %d "
                          "characters)", q, AGAH_TARGET_MAX - 1);
-    for (size_t i = 0; i < hostend; i++)
-        buf[i] = lower(h[i]);
-    bool host_ok;
-    if (v6) {
-        /* "[" hex digits, ':' and '.' "]": enough to tell an address from
-         * a typo without parsing it. */
-        host_ok = hostend - a > 2;
-        for (size_t i = a + 1; host_ok && i < hostend - 1; i++)
-            host_ok = is_hex(buf[i]) || buf[i] == ':' || buf[i] == '.';
-    } else {
-        host_ok = dns_name(h + a, hostend - a, buf + a, 1);
-    }
-    if (!host_ok)
+    if (!url_host_ok(h, a, hostend, v6, buf))
         return agah_fail(why, AGAH_EACCOUNT,
                          "'%s' is not a web address: its host must be a name "
                          "like example.org or an IP address", q);
-    /* The port, if any: ':' and 1 to 5 digits, kept as written. */
-    if (hostend < e) {
-        if (h[hostend] != ':' || e - hostend < 2 || e - hostend > 6)
-            return agah_fail(why, AGAH_EACCOUNT,
-                             "'%s' is not a web address: bad port after the "
-                             "host", q);
-        for (size_t i = hostend + 1; i < e; i++)
-            if (h[i] < '0' || h[i] > '9')
-                return agah_fail(why, AGAH_EACCOUNT,
-                                 "'%s' is not a web address: bad port after "
-                                 "the host", q);
-        memcpy(buf + hostend, h + hostend, e - hostend);
-    }
+    if ((r = url_port(h, hostend, e, q, buf, why)) != 0)
+        return r;
     if (!handle_chars_ok(h + e, len - e))
         return agah_fail(why, AGAH_EACCOUNT,
                          "'%s' is not a web address: it contains a space or "
@@ -650,10 +698,82 @@ static int account_generic(const struct service *sv, const char *h,
     return emit(out, sv->canonical, buf, len, q, why);
 }
 
+/* Finds the service named in input[0..colon), spaces around it trimmed and
+ * case ignored, and sets *sv, or fails naming the services agah knows. */
+static int account_service(const char *input, const char *colon,
+                           const char *q, const struct service **sv,
+                           struct agah_why *why)
+{
+    char name[16];
+    const char *sb = input, *se = colon;
+
+    *sv = NULL;
+    while (sb < se && *sb == ' ')
+        sb++;
+    while (se > sb && se[-1] == ' ')
+        se--;
+    size_t slen = (size_t)(se - sb);
+    if (slen == 0)
+        return agah_fail(why, AGAH_EACCOUNT,
+                         "'%s' has no service before ':'", q);
+    if (slen < sizeof name) {
+        for (size_t i = 0; i < slen; i++)
+            name[i] = lower(sb[i]);
+        name[slen] = '\0';
+        for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
+            if (strcmp(name, services[i].name) == 0)
+                *sv = &services[i];
+    }
+    if (*sv == NULL) {
+        char qs[QUOTE_MAX + 4];
+        /* Quote only the service name, so the list of services fits. */
+        char tmp[QUOTE_MAX + 1];
+        size_t t = slen < QUOTE_MAX ? slen : QUOTE_MAX;
+        memcpy(tmp, sb, t);
+        tmp[t] = '\0';
+        quote(tmp, qs);
+        return agah_fail(why, AGAH_EACCOUNT,
+                         "unknown service '%s'; known: whatsapp, signal, sms, "
+                         "telegram, wechat, email, url, twitter (x), "
+                         "facebook, instagram, tiktok, line, viber, imo, qq, "
+                         "weibo, douyin", qs);
+    }
+    return 0;
+}
+
+/* Normalises the handle h[0..hlen) by the rule of its service. */
+static int account_handle(const struct service *sv, const char *h,
+                          size_t hlen, const char *region, const char *q,
+                          char out[AGAH_TARGET_MAX], struct agah_why *why)
+{
+    switch (sv->rule) {
+    case RULE_NUMBER: {
+        char num[NUMBER_INPUT_MAX + 2];
+        if (hlen > NUMBER_INPUT_MAX)
+            return agah_fail(why, AGAH_EACCOUNT,
+                             "'%s' is too long: a %s account is a phone "
+                             "number", q, sv->canonical);
+        memcpy(num, h, hlen);
+        num[hlen] = '\0';
+        return account_number(sv, num, region, out, why);
+    }
+    case RULE_TELEGRAM:
+        return account_telegram(h, hlen, q, out, why);
+    case RULE_WECHAT:
+        return account_wechat(h, hlen, q, out, why);
+    case RULE_EMAIL:
+        return account_email(h, hlen, q, out, why);
+    case RULE_URL:
+        return account_url(h, hlen, q, out, why);
+    default:
+        return account_generic(sv, h, hlen, q, out, why);
+    }
+}
+
 int agah_account_normalize(const char *input, const char *region,
                            char out[AGAH_TARGET_MAX], struct agah_why *why)
 {
-    char q[QUOTE_MAX + 4], name[16], reg[3];
+    char q[QUOTE_MAX + 4], reg[3];
     const struct service *sv = NULL;
     int r;
 
@@ -676,39 +796,8 @@ int agah_account_normalize(const char *input, const char *region,
         return agah_fail(why, AGAH_EACCOUNT,
                          "'%s' is not an account: write it as service:handle, "
                          "e.g. telegram:@name", q);
-
-    /* The service name, with spaces around it trimmed, case-insensitive. */
-    const char *sb = input, *se = colon;
-    while (sb < se && *sb == ' ')
-        sb++;
-    while (se > sb && se[-1] == ' ')
-        se--;
-    size_t slen = (size_t)(se - sb);
-    if (slen == 0)
-        return agah_fail(why, AGAH_EACCOUNT,
-                         "'%s' has no service before ':'", q);
-    if (slen < sizeof name) {
-        for (size_t i = 0; i < slen; i++)
-            name[i] = lower(sb[i]);
-        name[slen] = '\0';
-        for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
-            if (strcmp(name, services[i].name) == 0)
-                sv = &services[i];
-    }
-    if (sv == NULL) {
-        char qs[QUOTE_MAX + 4];
-        /* Quote only the service name, so the list of services fits. */
-        char tmp[QUOTE_MAX + 1];
-        size_t t = slen < QUOTE_MAX ? slen : QUOTE_MAX;
-        memcpy(tmp, sb, t);
-        tmp[t] = '\0';
-        quote(tmp, qs);
-        return agah_fail(why, AGAH_EACCOUNT,
-                         "unknown service '%s'; known: whatsapp, signal, sms, "
-                         "telegram, wechat, email, url, twitter (x), "
-                         "facebook, instagram, tiktok, line, viber, imo, qq, "
-                         "weibo, douyin", qs);
-    }
+    if ((r = account_service(input, colon, q, &sv, why)) != 0)
+        return r;
 
     /* The handle, with spaces around it trimmed. */
     const char *h = colon + 1, *he = input + len;
@@ -721,34 +810,7 @@ int agah_account_normalize(const char *input, const char *region,
         return agah_fail(why, AGAH_EACCOUNT,
                          "'%s' has an empty %s handle", q, sv->canonical);
 
-    switch (sv->rule) {
-    case RULE_NUMBER: {
-        char num[NUMBER_INPUT_MAX + 2];
-        if (hlen > NUMBER_INPUT_MAX)
-            return agah_fail(why, AGAH_EACCOUNT,
-                             "'%s' is too long: a %s account is a phone "
-                             "number", q, sv->canonical);
-        memcpy(num, h, hlen);
-        num[hlen] = '\0';
-        r = account_number(sv, num, region, out, why);
-        break;
-    }
-    case RULE_TELEGRAM:
-        r = account_telegram(h, hlen, q, out, why);
-        break;
-    case RULE_WECHAT:
-        r = account_wechat(h, hlen, q, out, why);
-        break;
-    case RULE_EMAIL:
-        r = account_email(h, hlen, q, out, why);
-        break;
-    case RULE_URL:
-        r = account_url(h, hlen, q, out, why);
-        break;
-    default:
-        r = account_generic(sv, h, hlen, q, out, why);
-        break;
-    }
+    r = account_handle(sv, h, hlen, region, q, out, why);
     if (r != 0)
         out[0] = '\0';
     return r;

@@ -339,17 +339,78 @@ out:
     return r;
 }
 
+/* Checks that the unpacked code w is an array starting with the version
+ * this agah reads; a code from another agah is named as such. */
+static int jc__decode_version(const msgpack_object *w, struct agah_why *why)
+{
+    uint64_t version;
+    int r;
+
+    /* Every version's plaintext is an array that starts with the version,
+     * so a code from another agah is named as such, not as garbage. */
+    if (w->type != MSGPACK_OBJECT_ARRAY || w->via.array.size == 0)
+        return agah_fail(why, AGAH_ETYPE, "join code: expected an array starting with a version");
+    if ((r = agah_mp_uint(&w->via.array.ptr[0], "version", UINT64_MAX, &version, why)) != 0)
+        return r;
+    if (version == 1)
+        return agah_fail(why, AGAH_EVERSION,
+                         "this join code was made by an older agah (version 1); ask for a new "
+                         "code: this agah reads version %d",
+                         JC_VERSION);
+    if (version != JC_VERSION)
+        return agah_fail(why, AGAH_EVERSION,
+                         "this join code has version %llu, which this agah cannot read (it "
+                         "reads version %d); a newer agah may have made it",
+                         (unsigned long long)version, JC_VERSION);
+    return 0;
+}
+
+/* The wrapper w of a code of len bytes: [version, signer, payload,
+ * signature]; the payload stays unread, pointed to in place. */
+static int jc__decode_wrapper(const msgpack_object *w, size_t len, uint8_t signer[AGAH_PK_LEN],
+                              const uint8_t **payload, size_t *payload_len,
+                              uint8_t sig[AGAH_SIG_LEN], struct agah_why *why)
+{
+    const msgpack_object *f = w->via.array.ptr;
+    int r;
+
+    if ((r = agah_mp_array(w, "join code", JC_WRAP_FIELDS, why)) != 0 ||
+        (r = agah_mp_bin_exact(&f[1], "signer", AGAH_PK_LEN, signer, why)) != 0 ||
+        (r = agah_mp_bin(&f[2], "payload", len, payload, payload_len, why)) != 0 ||
+        (r = agah_mp_bin_exact(&f[3], "signature", AGAH_SIG_LEN, sig, why)) != 0)
+        return r;
+    if (*payload_len == 0)
+        return agah_fail(why, AGAH_EVALUE, "payload: empty");
+    return 0;
+}
+
+/* Verifies sig by signer over the exact payload bytes, with the domain
+ * prefix. */
+static int jc__verify_payload(const uint8_t signer[AGAH_PK_LEN], const uint8_t *payload,
+                              size_t payload_len, const uint8_t sig[AGAH_SIG_LEN],
+                              struct agah_why *why)
+{
+    struct agah_mp_fixbuf msg = {0};
+    int r;
+
+    if ((r = jc__signed_msg(payload, payload_len, &msg)) != 0)
+        r = agah_fail(why, r, "out of memory");
+    else if (agah_sig_verify(signer, msg.p, msg.len, sig) != 0)
+        r = agah_fail(why, AGAH_ESIG,
+                      "the join code's signature does not verify: the code was altered, or "
+                      "was not signed by the key it names");
+    agah_secbuf_free(&msg);
+    return r;
+}
+
 int agah_join__decode_plain(const uint8_t *buf, size_t len, struct agah_join **out,
                             struct agah_why *why)
 {
     msgpack_unpacked res;
     struct agah_join *j = NULL;
-    struct agah_mp_fixbuf msg = {0};
-    const msgpack_object *f;
     const uint8_t *payload;
     uint8_t signer[AGAH_PK_LEN], sig[AGAH_SIG_LEN];
     size_t payload_len;
-    uint64_t version;
     int r;
 
     msgpack_unpacked_init(&res);
@@ -361,53 +422,16 @@ int agah_join__decode_plain(const uint8_t *buf, size_t len, struct agah_join **o
         r = agah_fail(why, AGAH_EINTERNAL, "libsodium cannot start");
         goto out;
     }
-    if ((r = agah_mp_unpack(buf, len, 1, &res, why)) != 0)
+    if ((r = agah_mp_unpack(buf, len, 1, &res, why)) != 0 ||
+        (r = jc__decode_version(&res.data, why)) != 0 ||
+        (r = jc__decode_wrapper(&res.data, len, signer, &payload, &payload_len, sig, why)) !=
+            0)
         goto out;
-    /* Every version's plaintext is an array that starts with the version,
-     * so a code from another agah is named as such, not as garbage. */
-    if (res.data.type != MSGPACK_OBJECT_ARRAY || res.data.via.array.size == 0) {
-        r = agah_fail(why, AGAH_ETYPE, "join code: expected an array starting with a version");
-        goto out;
-    }
-    f = res.data.via.array.ptr;
-    if ((r = agah_mp_uint(&f[0], "version", UINT64_MAX, &version, why)) != 0)
-        goto out;
-    if (version == 1) {
-        r = agah_fail(why, AGAH_EVERSION,
-                      "this join code was made by an older agah (version 1); ask for a new "
-                      "code: this agah reads version %d",
-                      JC_VERSION);
-        goto out;
-    }
-    if (version != JC_VERSION) {
-        r = agah_fail(why, AGAH_EVERSION,
-                      "this join code has version %llu, which this agah cannot read (it reads "
-                      "version %d); a newer agah may have made it",
-                      (unsigned long long)version, JC_VERSION);
-        goto out;
-    }
-    if ((r = agah_mp_array(&res.data, "join code", JC_WRAP_FIELDS, why)) != 0 ||
-        (r = agah_mp_bin_exact(&f[1], "signer", AGAH_PK_LEN, signer, why)) != 0 ||
-        (r = agah_mp_bin(&f[2], "payload", len, &payload, &payload_len, why)) != 0 ||
-        (r = agah_mp_bin_exact(&f[3], "signature", AGAH_SIG_LEN, sig, why)) != 0)
-        goto out;
-    if (payload_len == 0) {
-        r = agah_fail(why, AGAH_EVALUE, "payload: empty");
-        goto out;
-    }
     /* Nothing in the payload is read before the signature over its exact
      * bytes verifies: the key comes from the wrapper, and whether it is the
      * admission's author is checked once the payload is trusted. */
-    if ((r = jc__signed_msg(payload, payload_len, &msg)) != 0) {
-        r = agah_fail(why, r, "out of memory");
+    if ((r = jc__verify_payload(signer, payload, payload_len, sig, why)) != 0)
         goto out;
-    }
-    if (agah_sig_verify(signer, msg.p, msg.len, sig) != 0) {
-        r = agah_fail(why, AGAH_ESIG,
-                      "the join code's signature does not verify: the code was altered, or "
-                      "was not signed by the key it names");
-        goto out;
-    }
     j = sodium_malloc(sizeof *j);
     if (j == NULL) {
         r = agah_fail(why, AGAH_ENOMEM, "out of memory");
@@ -421,7 +445,6 @@ int agah_join__decode_plain(const uint8_t *buf, size_t len, struct agah_join **o
     j = NULL;
     r = 0;
 out:
-    agah_secbuf_free(&msg);
     agah_join_free(j);
     msgpack_unpacked_destroy(&res);
     return r;

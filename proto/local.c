@@ -216,6 +216,95 @@ static int local__array_max(const msgpack_object *o, const char *what, size_t ma
     return 0;
 }
 
+/* Fields 2 to 5 of the payload f: community, name, network secret, role. */
+static int local__decode_scalars(const msgpack_object *f, struct agah_local *l,
+                                 struct agah_why *why)
+{
+    const char *s;
+    size_t n;
+    uint64_t v;
+    int r;
+
+    if ((r = agah_mp_bin_exact(&f[1], "community", AGAH_HASH_LEN, l->community, why)) != 0 ||
+        (r = agah_mp_str(&f[2], "name", AGAH_NAME_MAX, &s, &n, why)) != 0)
+        return r;
+    memcpy(l->name, s, n);
+    l->name[n] = '\0';
+    if ((r = agah_mp_bin_exact(&f[3], "network secret", 32, l->network_secret, why)) != 0 ||
+        (r = agah_mp_uint(&f[4], "role", AGAH_ROLE_RELAY, &v, why)) != 0)
+        return r;
+    l->role = (int)v;
+    return 0;
+}
+
+/* The readable epochs [[id, key]...], bounded before any is kept. */
+static int local__decode_epochs(const msgpack_object *o, struct agah_local *l,
+                                struct agah_why *why)
+{
+    int r;
+
+    if ((r = local__array_max(o, "epochs", AGAH_LOCAL_MAX_EPOCHS, why)) != 0)
+        return r;
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        const msgpack_object *e = &o->via.array.ptr[i];
+        if ((r = agah_mp_array(e, "epoch", 2, why)) != 0 ||
+            (r = agah_mp_bin_exact(&e->via.array.ptr[0], "epoch id", AGAH_HASH_LEN,
+                                   l->epochs[i].id, why)) != 0 ||
+            (r = agah_mp_bin_exact(&e->via.array.ptr[1], "epoch key", AGAH_KEY_LEN,
+                                   l->epochs[i].key, why)) != 0)
+            return r;
+        l->n_epochs = i + 1;
+    }
+    return 0;
+}
+
+/* The bootstrap records [bin...], bounded before any is kept. */
+static int local__decode_records(const msgpack_object *o, struct agah_local *l,
+                                 struct agah_why *why)
+{
+    int r;
+
+    if ((r = local__array_max(o, "records", AGAH_LOCAL_MAX_RECORDS, why)) != 0)
+        return r;
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        const uint8_t *p;
+        size_t n;
+        if ((r = agah_mp_bin(&o->via.array.ptr[i], "record", AGAH_REC_MAX, &p, &n, why)) != 0)
+            return r;
+        if (n == 0)
+            return agah_fail(why, AGAH_EVALUE, "record %u: empty", i);
+        if ((r = agah_local_add_record(l, p, n)) != 0)
+            return agah_fail(why, r, "record %u: %s", i, agah_strerror(r));
+    }
+    return 0;
+}
+
+/* The peers [str...], bounded before any is kept. */
+static int local__decode_peers(const msgpack_object *o, struct agah_local *l,
+                               struct agah_why *why)
+{
+    int r;
+
+    if ((r = local__array_max(o, "peers", AGAH_LOCAL_MAX_PEERS, why)) != 0)
+        return r;
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        const char *s;
+        size_t n;
+        if ((r = agah_mp_str(&o->via.array.ptr[i], "peer", AGAH_ADDR_MAX - 1, &s, &n, why)) !=
+            0)
+            return r;
+        /* An address an older agah kept that the parser now refuses (it
+         * could not be dialled either) is left out rather than making the
+         * whole file, and the node, unusable; the next write drops it. */
+        if (agah_addr_parse(s, n, NULL, NULL) != 0)
+            continue;
+        memcpy(l->peers[l->n_peers], s, n);
+        l->peers[l->n_peers][n] = '\0';
+        l->n_peers++;
+    }
+    return 0;
+}
+
 /* Strict decoding of the opened payload into a new struct (guarded memory;
  * nothing handed out on failure). */
 static int local__decode(const uint8_t *buf, size_t len, struct agah_local **out,
@@ -224,8 +313,6 @@ static int local__decode(const uint8_t *buf, size_t len, struct agah_local **out
     msgpack_unpacked res;
     struct agah_local *l = NULL;
     const msgpack_object *f;
-    const char *s;
-    size_t n;
     uint64_t v;
     int r;
 
@@ -247,60 +334,11 @@ static int local__decode(const uint8_t *buf, size_t len, struct agah_local **out
         r = agah_fail(why, AGAH_ENOMEM, "out of memory");
         goto out;
     }
-    if ((r = agah_mp_bin_exact(&f[1], "community", AGAH_HASH_LEN, l->community, why)) != 0 ||
-        (r = agah_mp_str(&f[2], "name", AGAH_NAME_MAX, &s, &n, why)) != 0)
+    if ((r = local__decode_scalars(f, l, why)) != 0 ||
+        (r = local__decode_epochs(&f[5], l, why)) != 0 ||
+        (r = local__decode_records(&f[6], l, why)) != 0 ||
+        (r = local__decode_peers(&f[7], l, why)) != 0)
         goto out;
-    memcpy(l->name, s, n);
-    l->name[n] = '\0';
-    if ((r = agah_mp_bin_exact(&f[3], "network secret", 32, l->network_secret, why)) != 0 ||
-        (r = agah_mp_uint(&f[4], "role", AGAH_ROLE_RELAY, &v, why)) != 0)
-        goto out;
-    l->role = (int)v;
-
-    if ((r = local__array_max(&f[5], "epochs", AGAH_LOCAL_MAX_EPOCHS, why)) != 0)
-        goto out;
-    for (uint32_t i = 0; i < f[5].via.array.size; i++) {
-        const msgpack_object *e = &f[5].via.array.ptr[i];
-        if ((r = agah_mp_array(e, "epoch", 2, why)) != 0 ||
-            (r = agah_mp_bin_exact(&e->via.array.ptr[0], "epoch id", AGAH_HASH_LEN,
-                                   l->epochs[i].id, why)) != 0 ||
-            (r = agah_mp_bin_exact(&e->via.array.ptr[1], "epoch key", AGAH_KEY_LEN,
-                                   l->epochs[i].key, why)) != 0)
-            goto out;
-        l->n_epochs = i + 1;
-    }
-
-    if ((r = local__array_max(&f[6], "records", AGAH_LOCAL_MAX_RECORDS, why)) != 0)
-        goto out;
-    for (uint32_t i = 0; i < f[6].via.array.size; i++) {
-        const uint8_t *p;
-        if ((r = agah_mp_bin(&f[6].via.array.ptr[i], "record", AGAH_REC_MAX, &p, &n, why)) != 0)
-            goto out;
-        if (n == 0) {
-            r = agah_fail(why, AGAH_EVALUE, "record %u: empty", i);
-            goto out;
-        }
-        if ((r = agah_local_add_record(l, p, n)) != 0) {
-            r = agah_fail(why, r, "record %u: %s", i, agah_strerror(r));
-            goto out;
-        }
-    }
-
-    if ((r = local__array_max(&f[7], "peers", AGAH_LOCAL_MAX_PEERS, why)) != 0)
-        goto out;
-    for (uint32_t i = 0; i < f[7].via.array.size; i++) {
-        if ((r = agah_mp_str(&f[7].via.array.ptr[i], "peer", AGAH_ADDR_MAX - 1, &s, &n, why)) !=
-            0)
-            goto out;
-        /* An address an older agah kept that the parser now refuses (it
-         * could not be dialled either) is left out rather than making the
-         * whole file, and the node, unusable; the next write drops it. */
-        if (agah_addr_parse(s, n, NULL, NULL) != 0)
-            continue;
-        memcpy(l->peers[l->n_peers], s, n);
-        l->peers[l->n_peers][n] = '\0';
-        l->n_peers++;
-    }
     *out = l;
     l = NULL;
     r = 0;

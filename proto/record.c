@@ -303,126 +303,141 @@ static int rec__type_fields(const msgpack_object *f, const uint8_t *buf, int typ
     }
 }
 
+/* Bounds the record, unpacks it into res and checks its shape: an array
+ * (*f, *nf elements) of a known version and type with that type's number of
+ * fields. Sets out->type. Nothing is sized from the input before the bound. */
+static int rec__decode_header(const uint8_t *buf, size_t len, msgpack_unpacked *res,
+                              const msgpack_object **f, size_t *nf, struct agah_rec *out,
+                              struct agah_why *why)
+{
+    uint64_t version, type;
+    int r;
+
+    if (buf == NULL || len == 0)
+        return agah_fail(why, AGAH_ETRUNC, "empty record");
+    if (len > AGAH_REC_MAX)
+        return agah_fail(why, AGAH_ETOOBIG, "record of %zu bytes, at most %d allowed", len,
+                         AGAH_REC_MAX);
+    if ((r = agah_mp_unpack(buf, len, 1, res, why)) != 0)
+        return r;
+    if (res->data.type != MSGPACK_OBJECT_ARRAY)
+        return agah_fail(why, AGAH_ETYPE, "a record is a msgpack array");
+    *f = res->data.via.array.ptr;
+    *nf = res->data.via.array.size;
+    if (*nf < 2)
+        return agah_fail(why, AGAH_EFIELDS, "a record has at least %d fields, this one %zu",
+                         REC_COMMON + 1, *nf);
+    if ((r = agah_mp_uint(&(*f)[0], "field 1 (version)", UINT64_MAX, &version, why)) != 0 ||
+        (r = agah_mp_uint(&(*f)[1], "field 2 (type)", UINT64_MAX, &type, why)) != 0)
+        return r;
+    if (version != AGAH_REC_VERSION)
+        return agah_fail(why, AGAH_EVERSION, "record version %llu, only %d is known",
+                         (unsigned long long)version, AGAH_REC_VERSION);
+    if (type < AGAH_REC_GENESIS || type > AGAH_REC_RETRACT)
+        return agah_fail(why, AGAH_EVERSION, "unknown record type %llu",
+                         (unsigned long long)type);
+    out->type = (int)type;
+    if (*nf != rec__nfields(out->type))
+        return agah_fail(why, AGAH_EFIELDS, "a record of type %d has %zu fields, this one %zu",
+                         out->type, rec__nfields(out->type), *nf);
+    return 0;
+}
+
+/* Checks the nf fields f of the record buf[0..len) of type out->type, the
+ * common ones, the type's own and the signature (copied to sig), and that
+ * the signature is the last element in canonical form. */
+static int rec__decode_fields(const msgpack_object *f, size_t nf, const uint8_t *buf,
+                              size_t len, struct agah_rec *out, uint8_t sig[AGAH_SIG_LEN],
+                              struct agah_why *why)
+{
+    int r;
+
+    if ((r = agah_mp_bin_exact(&f[2], "field 3 (community)", AGAH_HASH_LEN, out->community,
+                               why)) != 0 ||
+        (r = agah_mp_bin_exact(&f[3], "field 4 (author)", AGAH_PK_LEN, out->author, why)) != 0 ||
+        (r = agah_mp_uint(&f[4], "field 5 (created)", UINT64_MAX, &out->created, why)) != 0 ||
+        (r = agah_mp_uint(&f[5], "field 6 (expires)", UINT64_MAX, &out->expires, why)) != 0 ||
+        (r = rec__type_fields(f, buf, out->type, out, why)) != 0 ||
+        (r = agah_mp_bin_exact(&f[nf - 1], "last field (signature)", AGAH_SIG_LEN, sig,
+                               why)) != 0)
+        return r;
+    if (!rec__may_expire(out->type) && out->expires != 0)
+        return agah_fail(why, AGAH_EVALUE, "field 6 (expires): must be 0 in this record type");
+    if (out->expires != 0 && out->expires <= out->created)
+        return agah_fail(why, AGAH_EVALUE, "field 6 (expires): not after field 5 (created)");
+    /* Canonical form puts the signature element in the last 66 bytes. */
+    if (len < REC_SIG_ELEM || (const uint8_t *)f[nf - 1].via.bin.ptr != buf + len - AGAH_SIG_LEN)
+        return agah_fail(why, AGAH_EINTERNAL, "signature is not the last element");
+    return 0;
+}
+
+/* Checks the record's community field (all zero in a genesis record, whose
+ * id names the community) and, when community is not NULL, that the record
+ * belongs to it. rec->id must be set. */
+static int rec__check_community(const struct agah_rec *rec, const uint8_t *community,
+                                struct agah_why *why)
+{
+    if (rec->type == AGAH_REC_GENESIS) {
+        if (!sodium_is_zero(rec->community, AGAH_HASH_LEN))
+            return agah_fail(why, AGAH_EVALUE,
+                             "field 3 (community): must be all zero in a genesis record");
+        if (community != NULL && memcmp(rec->id, community, AGAH_HASH_LEN) != 0)
+            return agah_fail(why, AGAH_ECOMMUNITY, "the genesis record of another community");
+        return 0;
+    }
+    if (sodium_is_zero(rec->community, AGAH_HASH_LEN))
+        return agah_fail(why, AGAH_EVALUE, "field 3 (community): all zero");
+    if (community != NULL && memcmp(rec->community, community, AGAH_HASH_LEN) != 0)
+        return agah_fail(why, AGAH_ECOMMUNITY, "a record of another community");
+    return 0;
+}
+
+/* Verifies sig by author over the exact bytes received, with the domain
+ * prefix. len is at most AGAH_REC_MAX and at least REC_SIG_ELEM (checked by
+ * the caller), which bounds the copy. */
+static int rec__verify_sig(const uint8_t *buf, size_t len, const uint8_t *author,
+                           const uint8_t sig[AGAH_SIG_LEN], struct agah_why *why)
+{
+    uint8_t *msg;
+    int r = 0;
+
+    if ((msg = malloc(REC_SIG_PREFIX_LEN + len - REC_SIG_ELEM)) == NULL)
+        return AGAH_ENOMEM;
+    memcpy(msg, REC_SIG_PREFIX, REC_SIG_PREFIX_LEN);
+    memcpy(msg + REC_SIG_PREFIX_LEN, buf, len - REC_SIG_ELEM);
+    if (agah_sig_verify(author, msg, REC_SIG_PREFIX_LEN + len - REC_SIG_ELEM, sig) != 0)
+        r = agah_fail(why, AGAH_ESIG, "the signature does not verify");
+    free(msg);
+    return r;
+}
+
 /* Both decoders: every check, and the signature too when verify_sig. */
 static int rec__decode(const uint8_t *buf, size_t len, const uint8_t *community, int verify_sig,
                        struct agah_rec *out, struct agah_why *why)
 {
     msgpack_unpacked res;
-    const msgpack_object *f;
+    const msgpack_object *f = NULL;
     struct agah_rec rec;
-    uint64_t version, type;
     uint8_t sig[AGAH_SIG_LEN];
-    uint8_t *msg = NULL;
-    size_t nf;
+    size_t nf = 0;
     int r;
 
     msgpack_unpacked_init(&res);
     memset(&rec, 0, sizeof rec);
     /* Bound first: nothing below is sized from the input before this. */
-    if (buf == NULL || len == 0) {
-        r = agah_fail(why, AGAH_ETRUNC, "empty record");
+    if ((r = rec__decode_header(buf, len, &res, &f, &nf, &rec, why)) != 0 ||
+        (r = rec__decode_fields(f, nf, buf, len, &rec, sig, why)) != 0)
         goto out;
-    }
-    if (len > AGAH_REC_MAX) {
-        r = agah_fail(why, AGAH_ETOOBIG, "record of %zu bytes, at most %d allowed", len,
-                      AGAH_REC_MAX);
-        goto out;
-    }
-    if ((r = agah_mp_unpack(buf, len, 1, &res, why)) != 0)
-        goto out;
-    if (res.data.type != MSGPACK_OBJECT_ARRAY) {
-        r = agah_fail(why, AGAH_ETYPE, "a record is a msgpack array");
-        goto out;
-    }
-    f = res.data.via.array.ptr;
-    nf = res.data.via.array.size;
-    if (nf < 2) {
-        r = agah_fail(why, AGAH_EFIELDS, "a record has at least %d fields, this one %zu",
-                      REC_COMMON + 1, nf);
-        goto out;
-    }
-    if ((r = agah_mp_uint(&f[0], "field 1 (version)", UINT64_MAX, &version, why)) != 0 ||
-        (r = agah_mp_uint(&f[1], "field 2 (type)", UINT64_MAX, &type, why)) != 0)
-        goto out;
-    if (version != AGAH_REC_VERSION) {
-        r = agah_fail(why, AGAH_EVERSION, "record version %llu, only %d is known",
-                      (unsigned long long)version, AGAH_REC_VERSION);
-        goto out;
-    }
-    if (type < AGAH_REC_GENESIS || type > AGAH_REC_RETRACT) {
-        r = agah_fail(why, AGAH_EVERSION, "unknown record type %llu", (unsigned long long)type);
-        goto out;
-    }
-    rec.type = (int)type;
-    if (nf != rec__nfields(rec.type)) {
-        r = agah_fail(why, AGAH_EFIELDS, "a record of type %d has %zu fields, this one %zu",
-                      rec.type, rec__nfields(rec.type), nf);
-        goto out;
-    }
-    if ((r = agah_mp_bin_exact(&f[2], "field 3 (community)", AGAH_HASH_LEN, rec.community,
-                               why)) != 0 ||
-        (r = agah_mp_bin_exact(&f[3], "field 4 (author)", AGAH_PK_LEN, rec.author, why)) != 0 ||
-        (r = agah_mp_uint(&f[4], "field 5 (created)", UINT64_MAX, &rec.created, why)) != 0 ||
-        (r = agah_mp_uint(&f[5], "field 6 (expires)", UINT64_MAX, &rec.expires, why)) != 0 ||
-        (r = rec__type_fields(f, buf, rec.type, &rec, why)) != 0 ||
-        (r = agah_mp_bin_exact(&f[nf - 1], "last field (signature)", AGAH_SIG_LEN, sig,
-                               why)) != 0)
-        goto out;
-    if (!rec__may_expire(rec.type) && rec.expires != 0) {
-        r = agah_fail(why, AGAH_EVALUE, "field 6 (expires): must be 0 in this record type");
-        goto out;
-    }
-    if (rec.expires != 0 && rec.expires <= rec.created) {
-        r = agah_fail(why, AGAH_EVALUE, "field 6 (expires): not after field 5 (created)");
-        goto out;
-    }
-    /* Canonical form puts the signature element in the last 66 bytes. */
-    if (len < REC_SIG_ELEM || (const uint8_t *)f[nf - 1].via.bin.ptr != buf + len - AGAH_SIG_LEN) {
-        r = agah_fail(why, AGAH_EINTERNAL, "signature is not the last element");
-        goto out;
-    }
     agah_hash(buf, len, rec.id);
-    if (rec.type == AGAH_REC_GENESIS) {
-        if (!sodium_is_zero(rec.community, AGAH_HASH_LEN)) {
-            r = agah_fail(why, AGAH_EVALUE,
-                          "field 3 (community): must be all zero in a genesis record");
-            goto out;
-        }
-        if (community != NULL && memcmp(rec.id, community, AGAH_HASH_LEN) != 0) {
-            r = agah_fail(why, AGAH_ECOMMUNITY, "the genesis record of another community");
-            goto out;
-        }
-    } else {
-        if (sodium_is_zero(rec.community, AGAH_HASH_LEN)) {
-            r = agah_fail(why, AGAH_EVALUE, "field 3 (community): all zero");
-            goto out;
-        }
-        if (community != NULL && memcmp(rec.community, community, AGAH_HASH_LEN) != 0) {
-            r = agah_fail(why, AGAH_ECOMMUNITY, "a record of another community");
-            goto out;
-        }
-    }
-    /* Verify over the exact bytes received, with the domain prefix. The
-     * copy is bounded by AGAH_REC_MAX, checked above. */
-    if (verify_sig) {
-        if ((msg = malloc(REC_SIG_PREFIX_LEN + len - REC_SIG_ELEM)) == NULL) {
-            r = AGAH_ENOMEM;
-            goto out;
-        }
-        memcpy(msg, REC_SIG_PREFIX, REC_SIG_PREFIX_LEN);
-        memcpy(msg + REC_SIG_PREFIX_LEN, buf, len - REC_SIG_ELEM);
-        if (agah_sig_verify(rec.author, msg, REC_SIG_PREFIX_LEN + len - REC_SIG_ELEM, sig) !=
-            0) {
-            r = agah_fail(why, AGAH_ESIG, "the signature does not verify");
-            goto out;
-        }
-    }
+    if ((r = rec__check_community(&rec, community, why)) != 0)
+        goto out;
+    if (verify_sig && (r = rec__verify_sig(buf, len, rec.author, sig, why)) != 0)
+        goto out;
     rec.bytes = buf;
     rec.len = len;
     *out = rec;
     r = 0;
 out:
-    free(msg);
     msgpack_unpacked_destroy(&res);
     return r;
 }
