@@ -628,8 +628,8 @@ static int account_url(const char *h, size_t len, const char *q,
                        char out[AGAH_TARGET_MAX], struct agah_why *why)
 {
     char buf[AGAH_TARGET_MAX];
-    size_t scheme, hostend;
-    bool v6;
+    size_t scheme, hostend = 0;
+    bool v6 = false;
     int r;
 
     if (has_prefix_ci(h, len, "http://"))
