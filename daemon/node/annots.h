@@ -1,3 +1,6 @@
+/* Layer node/: the community's state (ingest, ids, the alert index,
+ * membership, epochs, the store, quotas, network secrets). No libuv and no
+ * sockets: mesh/ and control/ call it; it includes neither. */
 /* The CONFIRM and RETRACT records of the alert view, grouped so that no
  * number of them can make a lookup slow (issue 24): per alert id, one
  * group per (author, type) holding that author's records of that type,

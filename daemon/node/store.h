@@ -1,3 +1,6 @@
+/* Layer node/: the community's state (ingest, ids, the alert index,
+ * membership, epochs, the store, quotas, network secrets). No libuv and no
+ * sockets: mesh/ and control/ call it; it includes neither. */
 /* The node's SQLite store, DATA_DIR/store.db: records exactly as received
  * (signed, bodies encrypted), and tombstones for ids that must not be
  * fetched again. Each record's bytes are sealed under the node's store key

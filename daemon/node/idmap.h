@@ -1,3 +1,6 @@
+/* Layer node/: the community's state (ingest, ids, the alert index,
+ * membership, epochs, the store, quotas, network secrets). No libuv and no
+ * sockets: mesh/ and control/ call it; it includes neither. */
 /* A hash map from 32-byte keys (record ids, public keys) to 32-bit values,
  * for the node's in-memory indexes. Open addressing with linear probing and
  * backward-shift deletion; keys are hashed with SipHash under a random

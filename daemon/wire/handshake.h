@@ -1,3 +1,6 @@
+/* Layer wire/: the bytes peers exchange (frames, the handshake, the peer
+ * message codec, range reconciliation and sketches, address announcements).
+ * Pure code on buffers: no libuv, no store; it depends on proto/ only. */
 /* The peer handshake (proto/PROTOCOL.md, "Handshake"): four messages that
  * prove both ends hold the community's network secret, agree on fresh
  * session keys from ephemeral X25519 keys, and then, under encryption,

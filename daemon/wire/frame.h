@@ -1,3 +1,6 @@
+/* Layer wire/: the bytes peers exchange (frames, the handshake, the peer
+ * message codec, range reconciliation and sketches, address announcements).
+ * Pure code on buffers: no libuv, no store; it depends on proto/ only. */
 /* Encrypted frames of a peer link after the handshake: a 4-byte big-endian
  * length, authenticated as associated data, then XChaCha20-Poly1305-IETF
  * ciphertext under a per-direction session key with a 64-bit counter nonce.

@@ -1,3 +1,6 @@
+/* Layer wire/: the bytes peers exchange (frames, the handshake, the peer
+ * message codec, range reconciliation and sketches, address announcements).
+ * Pure code on buffers: no libuv, no store; it depends on proto/ only. */
 /* The messages carried in frames after the handshake (proto/PROTOCOL.md,
  * "Messages"): one canonical msgpack array [type, ...] each, with a table
  * saying how each type is shaped, and the encoders. Also the table of ids

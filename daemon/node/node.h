@@ -1,3 +1,6 @@
+/* Layer node/: the community's state (ingest, ids, the alert index,
+ * membership, epochs, the store, quotas, network secrets). No libuv and no
+ * sockets: mesh/ and control/ call it; it includes neither. */
 /* The node: this daemon's community state and the one place where records
  * are validated and stored. It owns the identity, the private community
  * state (network secret, epoch keys), the SQLite store, the membership view

@@ -1,3 +1,6 @@
+/* Layer wire/: the bytes peers exchange (frames, the handshake, the peer
+ * message codec, range reconciliation and sketches, address announcements).
+ * Pure code on buffers: no libuv, no store; it depends on proto/ only. */
 /* Range-based set reconciliation in the style of Negentropy
  * (proto/PROTOCOL.md, "Reconciliation"). Each side keeps the (created, id)
  * of every stored record in a sorted array; a RECON message splits the key

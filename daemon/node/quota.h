@@ -1,3 +1,6 @@
+/* Layer node/: the community's state (ingest, ids, the alert index,
+ * membership, epochs, the store, quotas, network secrets). No libuv and no
+ * sockets: mesh/ and control/ call it; it includes neither. */
 /* Per-author quotas on posts (ALERT, CONFIRM and RETRACT records), so that
  * one member, before or after its revocation, cannot fill every node's disk
  * and memory with valid records (issue 24). This module only counts: per

@@ -1,3 +1,6 @@
+/* Layer wire/: the bytes peers exchange (frames, the handshake, the peer
+ * message codec, range reconciliation and sketches, address announcements).
+ * Pure code on buffers: no libuv, no store; it depends on proto/ only. */
 /* Signed address announcements (issue 24): "member key K listens at ADDR
  * until T", signed by K for one community, carried in PEERS. A node dials
  * an address it learned from a peer only when such a statement verifies

@@ -1,3 +1,6 @@
+/* Layer mesh/: the overlay of links (Plumtree, reconciliation rounds,
+ * addresses and dialling, the verify queue that feeds node/); it sits on
+ * link/ and wire/ and hands records down to node/. */
 /* The verify queue: records from peers have their signatures checked on
  * libuv's thread pool, so that the loop thread's own share of ingest
  * (decrypting frames, storing, indexing, forwarding) runs beside it on

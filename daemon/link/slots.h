@@ -1,3 +1,5 @@
+/* Layer link/: one peer connection (its socket, queues, flow control and
+ * connection slot); it speaks wire/ and knows nothing of the overlay. */
 /* Who gets a connection slot (issue 24): the rule agahd applies to each
  * connection it accepts, as a pure function of the connections already
  * accepted, so that it can be tested without sockets. net.c keeps dials

@@ -1,3 +1,6 @@
+/* Layer wire/: the bytes peers exchange (frames, the handshake, the peer
+ * message codec, range reconciliation and sketches, address announcements).
+ * Pure code on buffers: no libuv, no store; it depends on proto/ only. */
 /* Set-difference sketches for catch-up (proto/PROTOCOL.md, "Sketch
  * reconciliation"): an invertible Bloom lookup table (IBLT) of short ids,
  * sized from a strata estimator of the difference (Eppstein, Goodrich,

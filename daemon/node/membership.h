@@ -1,3 +1,6 @@
+/* Layer node/: the community's state (ingest, ids, the alert index,
+ * membership, epochs, the store, quotas, network secrets). No libuv and no
+ * sockets: mesh/ and control/ call it; it includes neither. */
 /* The community's membership, derived from the stored GENESIS, ADMISSION,
  * REVOCATION and EPOCH records by the validity rules of proto/PROTOCOL.md
  * ("Validity"). The result depends only on the set of records, never on

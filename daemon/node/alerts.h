@@ -1,3 +1,6 @@
+/* Layer node/: the community's state (ingest, ids, the alert index,
+ * membership, epochs, the store, quotas, network secrets). No libuv and no
+ * sockets: mesh/ and control/ call it; it includes neither. */
 /* The node's in-memory view of its records: the one set of record ids it
  * holds (stored, or remembered as tombstones so they are not fetched
  * again), and the decrypted alert view (plaintext never touches disk):

@@ -1,3 +1,6 @@
+/* Layer node/: the community's state (ingest, ids, the alert index,
+ * membership, epochs, the store, quotas, network secrets). No libuv and no
+ * sockets: mesh/ and control/ call it; it includes neither. */
 /* The community's network secrets: which ones this node dials with and
  * which it accepts in a handshake's M1 (proto/PROTOCOL.md, "Network
  * secrets"). Each EPOCH names the secret it carries (net_id: the epoch
