@@ -143,7 +143,7 @@ static struct result reconcile(struct recon_set *a, struct recon_set *b, struct 
 {
     struct queue qab = {0}, qba = {0};
     struct side sa = {a, {0}, {0}, &qab, 0, NULL, {0}, 1}, sb = {b, {0}, {0}, &qba, 0, NULL, {0}, 0};
-    struct recon_cb ca = {cb_need, cb_have, cb_send, &sa}, cbb = {cb_need, cb_have, cb_send, &sb};
+    struct recon_cb ca = {cb_need, cb_have, cb_send, &sa, 0, NULL}, cbb = {cb_need, cb_have, cb_send, &sb, 0, NULL};
     struct sketch_cb sca = {cb_need_short, cb_have, cb_send, &sa},
                      scb = {cb_need_short, cb_have, cb_send, &sb};
     struct result res = {0};
@@ -522,7 +522,7 @@ static void test_malformed(void)
         {"two infinities", "93 05 92 00 c400 92 92 c0 00 92 c0 00"},
     };
     struct recon_set *s;
-    struct recon_cb cb = {count_need, count_need, count_send, NULL};
+    struct recon_cb cb = {count_need, count_need, count_send, NULL, 0, NULL};
     uint8_t buf[512], id[32];
 
     if (recon_set_new(&s) != 0)
