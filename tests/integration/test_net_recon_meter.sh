@@ -9,7 +9,9 @@
 #     budget allows (burst plus refill), not one each;
 #  3. SWANTs for 256 of a's records each: the bodies sent are bounded the
 #     same way.
-# Throughout, a answers `agah status` and c's alert still reaches a.
+# Throughout, a answers `agah status` and c's alert still reaches a; and a
+# new member d still catches up on all N records from a (range
+# reconciliation then moves 4,096 ids a round, over about five rounds).
 # The budget (daemon/net.c, NET_WORK_*; docs/SECURITY.md): 6,000,000 units
 # of burst, 250,000 a second; a RECON costs the items it touches plus 32
 # per id offered, a SKREQ 13 per item of a's set, a SWANT one per item
@@ -29,7 +31,7 @@ peer_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 alerts_of() { agah_on "$1" --json status 2>/dev/null | sed -n 's/.*"alerts": \([0-9]*\).*/\1/p'; }
 has_alerts() { [ "$(alerts_of "$1")" -ge "$2" ] 2>/dev/null; }
 
-community a c m || { fail "set up a community"; finish; }
+community a c m d || { fail "set up a community"; finish; }
 start_daemon c "$PORT_c" "$PORT_a" || { fail "start c"; finish; }
 wait_until 20 links_are a 1 || fail "a and c are linked"
 D_m=$(node_dir m)
@@ -134,6 +136,16 @@ if [ -n "$(alerts_of a)" ] && links_are a 1; then
     pass "a still answers status, linked to c"
 else
     fail "a still answers status, linked to c"
+fi
+
+# ---------------------------------------------------------------------------
+# An honest catch-up under the same meter: d starts empty and dials a.
+t0=$SECONDS
+start_daemon d "$PORT_d" "$PORT_a" || fail "start d"
+if wait_until 120 has_alerts d "$(alerts_of a)"; then
+    pass "d caught up on a's $(alerts_of a) alerts in $((SECONDS - t0)) s"
+else
+    fail "d caught up on a's alerts" "d $(alerts_of d), a $(alerts_of a)"
 fi
 
 stop_all_ok || fail "daemons stopped cleanly"
