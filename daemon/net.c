@@ -77,6 +77,9 @@
 #define NET_WORK_OFFER 32.0
 #define NET_WORK_BODY 256.0
 #define NET_WORK_DROPS 256
+/* Budgets of members whose link went down, remembered so that a member
+ * cannot reconnect for a fresh burst (a ring, the oldest forgotten). */
+#define NET_WORK_KEPT 64
 /* Most ids one RECON makes us OFFER: what the peer asks for at a time
  * (NET_ASK_WINDOW); the rest of its ranges is answered as a fingerprint
  * and settled on the next round, so a 31-byte RECON cannot make us send
@@ -256,6 +259,13 @@ struct net {
      * oldest forgotten first. */
     char banned[NET_BANNED_MAX][AGAH_ADDR_MAX];
     size_t n_banned, banned_next;
+    /* Reconciliation budgets left by links that went down (NET_WORK_KEPT). */
+    struct {
+        uint8_t pk[AGAH_PK_LEN];
+        double work;
+        uint64_t at;
+    } work_kept[NET_WORK_KEPT];
+    size_t work_next;
 };
 
 struct net_wreq {
@@ -476,6 +486,8 @@ static void peer__push(struct peer *p, const uint8_t id[AGAH_HASH_LEN])
 }
 
 static void net__recon_start(struct peer *p);
+static void net__work_keep(struct peer *p);
+static void net__work_restore(struct peer *p);
 
 /* Sends queued bodies while the link keeps up; write callbacks continue. */
 static void peer__drain(struct peer *p)
@@ -846,6 +858,7 @@ static void peer__up(struct peer *p)
     p->tokens_at = net__now(net);
     p->work = NET_WORK_BURST;
     p->work_at = p->tokens_at;
+    net__work_restore(p);
     /* The handshake deadline becomes the keepalive: PING every
      * NET_PING_MS, close after NET_IDLE_MS of silence. */
     if (uv_timer_start(&p->timer, peer__on_timer, NET_PING_MS, NET_PING_MS) != 0) {
@@ -1147,6 +1160,52 @@ static int peer__work_admit(struct peer *p, const char *what)
     if (p->work_drops >= NET_WORK_DROPS)
         peer__close(p, "reconciliation far beyond its budget");
     return 0;
+}
+
+/* A member's link goes down: what is left of its reconciliation budget is
+ * remembered (unless full), so the next link starts where this one ended. */
+static void net__work_keep(struct peer *p)
+{
+    struct net *net = p->net;
+    size_t i;
+
+    p->work += (double)(net__now(net) - p->work_at) * NET_WORK_RATE / 1000.0;
+    for (i = 0; i < NET_WORK_KEPT; i++)
+        if (net->work_kept[i].at != 0 &&
+            sodium_memcmp(net->work_kept[i].pk, p->pk, AGAH_PK_LEN) == 0)
+            break;
+    if (p->work >= NET_WORK_BURST) {
+        if (i < NET_WORK_KEPT)
+            net->work_kept[i].at = 0; /* full again: nothing to remember */
+        return;
+    }
+    if (i == NET_WORK_KEPT) {
+        i = net->work_next;
+        net->work_next = (net->work_next + 1) % NET_WORK_KEPT;
+    }
+    memcpy(net->work_kept[i].pk, p->pk, AGAH_PK_LEN);
+    net->work_kept[i].work = p->work;
+    net->work_kept[i].at = net__now(net) | 1; /* 0 marks a free entry */
+}
+
+/* A member's link comes up: it inherits what its last link left, refilled
+ * for the time between. */
+static void net__work_restore(struct peer *p)
+{
+    struct net *net = p->net;
+
+    for (size_t i = 0; i < NET_WORK_KEPT; i++) {
+        if (net->work_kept[i].at == 0 ||
+            sodium_memcmp(net->work_kept[i].pk, p->pk, AGAH_PK_LEN) != 0)
+            continue;
+        p->work = net->work_kept[i].work;
+        if (p->work_at > net->work_kept[i].at)
+            p->work += (double)(p->work_at - net->work_kept[i].at) * NET_WORK_RATE / 1000.0;
+        if (p->work > NET_WORK_BURST)
+            p->work = NET_WORK_BURST;
+        net->work_kept[i].at = 0;
+        return;
+    }
 }
 
 static void net__on_recon(struct peer *p, const struct gossip_msg *m)
@@ -1453,6 +1512,7 @@ static void peer__close(struct peer *p, const char *why)
         return;
     if (p->state == PEER_UP) {
         net->n_up--;
+        net__work_keep(p);
         log_peer(LOG_INFO, p->remote, "down: %s", why);
     } else {
         log_debug("peer %s closed: %s", p->remote[0] ? p->remote : "(dialling)", why);

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Reconciliation is metered (issue 24). Member m, an authenticated peer
-# under script control (tests/tools/peerctl.c), abuses reconciliation
-# against a, which holds N records, while member c stays linked to a:
+# Reconciliation is metered (issue 24). Members r, k, w and m, each an
+# authenticated peer under script control (tests/tools/peerctl.c), abuse
+# reconciliation against a, which holds N records (m's), while member c
+# stays linked to a (each has a budget of its own: one member each part):
 #  1. RECONs saying "I have nothing" (about 20 bytes each): a OFFERs at most
 #     NET_OFFER_MAX (4,096) ids per RECON, not its whole set, and a peer
 #     that keeps sending them into an empty work budget is disconnected;
 #  2. SKREQs with an empty estimator: a answers only as many as its work
 #     budget allows (burst plus refill), not one each;
 #  3. SWANTs for 256 of a's records each: the bodies sent are bounded the
-#     same way.
+#     same way;
+#  4. m reconnects five times: a link does not start with a fresh budget,
+#     what m draws from all five stays within one burst plus the refill.
 # Throughout, a answers `agah status` and c's alert still reaches a; and a
 # new member d still catches up on all N records from a (range
 # reconciliation then moves 4,096 ids a round, over about five rounds).
@@ -31,10 +34,13 @@ peer_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 alerts_of() { agah_on "$1" --json status 2>/dev/null | sed -n 's/.*"alerts": \([0-9]*\).*/\1/p'; }
 has_alerts() { [ "$(alerts_of "$1")" -ge "$2" ] 2>/dev/null; }
 
-community a c m d || { fail "set up a community"; finish; }
+community a c m d r k w || { fail "set up a community"; finish; }
 start_daemon c "$PORT_c" "$PORT_a" || { fail "start c"; finish; }
 wait_until 20 links_are a 1 || fail "a and c are linked"
 D_m=$(node_dir m)
+D_r=$(node_dir r)
+D_k=$(node_dir k)
+D_w=$(node_dir w)
 "$PEERCTL" alerts "$D_m" "$N" >"$ROOT/seed" || fail "peerctl makes $N alerts"
 
 # a takes m's N records (5,000/s); m stays until a has them all.
@@ -51,8 +57,8 @@ fi
 # ---------------------------------------------------------------------------
 # 1. RECON "I have nothing", 20 times: before issue 24 each made a OFFER
 #    all N ids (20 x 20,000 ids, 14 MB for 400 bytes).
-out=$("$PEERCTL" connect "$D_m" "127.0.0.1:$PORT_a" recon 20 wait 3 2>>"$ROOT/peerctl.err")
-echo "      m (20 RECON): $out"
+out=$("$PEERCTL" connect "$D_r" "127.0.0.1:$PORT_a" recon 20 wait 3 2>>"$ROOT/peerctl.err")
+echo "      r (20 RECON): $out"
 offer=$(peer_field "$out" offer)
 ob=$(peer_field "$out" offer_bytes)
 ab=$(peer_field "$out" atk_bytes)
@@ -68,8 +74,8 @@ fi
 # Many more: the budget runs out (each costs about 4,100 + 32 x 4,096 units),
 # what is answered stays within burst + refill, and a peer that keeps
 # sending into an empty bucket is disconnected.
-out=$("$PEERCTL" connect "$D_m" "127.0.0.1:$PORT_a" recon 5000 wait 3 2>>"$ROOT/peerctl.err")
-echo "      m (5000 RECON): $out"
+out=$("$PEERCTL" connect "$D_r" "127.0.0.1:$PORT_a" recon 5000 wait 3 2>>"$ROOT/peerctl.err")
+echo "      r (5000 RECON): $out"
 offer=$(peer_field "$out" offer)
 secs=$(peer_field "$out" secs)
 cost=$((64 + OFFER_MAX + 32 * OFFER_MAX))
@@ -82,9 +88,9 @@ else
 fi
 if [ "$(peer_field "$out" closed)" = 1 ] &&
     grep -q "reconciliation far beyond its budget" "$ROOT/a.log" 2>/dev/null; then
-    pass "a disconnected m, far beyond its reconciliation budget"
+    pass "a disconnected r, far beyond its reconciliation budget"
 else
-    fail "a disconnected m, far beyond its reconciliation budget" "$out"
+    fail "a disconnected r, far beyond its reconciliation budget" "$out"
 fi
 
 # ---------------------------------------------------------------------------
@@ -92,8 +98,8 @@ fi
 #    over its set and answer with its first RECON (the difference is too
 #    large for a table). Before issue 24 every one was answered.
 t0=$SECONDS
-out=$("$PEERCTL" connect "$D_m" "127.0.0.1:$PORT_a" skreq 200 wait 2 2>>"$ROOT/peerctl.err")
-echo "      m (200 SKREQ): $out"
+out=$("$PEERCTL" connect "$D_k" "127.0.0.1:$PORT_a" skreq 200 wait 2 2>>"$ROOT/peerctl.err")
+echo "      k (200 SKREQ): $out"
 answered=$(($(peer_field "$out" recon) + $(peer_field "$out" sketch)))
 secs=$(( SECONDS - t0 + 1 ))
 most=$(awk -v b=$BURST -v r=$RATE -v s="$secs" -v c=$((13 * N + 64)) \
@@ -108,9 +114,9 @@ fi
 # 3. SWANTs for 256 of a's records each: before issue 24 every one was
 #    answered with 256 bodies (as far as the push queue took them).
 t0=$SECONDS
-out=$("$PEERCTL" connect "$D_m" "127.0.0.1:$PORT_a" swant "$ROOT/seed" 300 wait 5 \
+out=$("$PEERCTL" connect "$D_w" "127.0.0.1:$PORT_a" swant "$ROOT/seed" 300 wait 5 \
     2>>"$ROOT/peerctl.err")
-echo "      m (300 SWANT): $out"
+echo "      w (300 SWANT): $out"
 body=$(peer_field "$out" body)
 secs=$(( SECONDS - t0 + 1 ))
 most=$(awk -v b=$BURST -v r=$RATE -v s="$secs" -v c=$((64 + N + 256 * 256)) \
@@ -119,6 +125,25 @@ if [ -n "$body" ] && [ "$body" -ge 256 ] && [ "$body" -le "$most" ]; then
     pass "300 SWANTs made a send $body bodies (budget allows $most in ${secs} s)"
 else
     fail "a answers SWANTs within the work budget" "bodies $body, allowed $most" "$out"
+fi
+
+# ---------------------------------------------------------------------------
+# 4. m reconnects five times, 100 RECONs a link (too few to be disconnected):
+#    before, each link had a full burst of its own.
+t0=$SECONDS
+offer=0
+for i in 1 2 3 4 5; do
+    out=$("$PEERCTL" connect "$D_m" "127.0.0.1:$PORT_a" recon 100 wait 0.5 2>>"$ROOT/peerctl.err")
+    offer=$((offer + $(peer_field "$out" offer)))
+done
+secs=$(( SECONDS - t0 + 1 ))
+cost=$((64 + OFFER_MAX + 32 * OFFER_MAX))
+most=$(awk -v b=$BURST -v r=$RATE -v s="$secs" -v c=$cost -v k=$OFFER_MAX \
+    'BEGIN { printf "%d", (int((b + r * s) / c) + 1) * k }')
+if [ "$offer" -gt 0 ] && [ "$offer" -le "$most" ]; then
+    pass "5 links of m, 100 RECONs each, drew $offer ids (one budget allows $most in ${secs} s)"
+else
+    fail "a reconnect does not refresh the budget" "offered $offer, allowed $most"
 fi
 
 # ---------------------------------------------------------------------------
