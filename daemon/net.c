@@ -67,9 +67,10 @@
  * bucket is not negative and charged afterwards; otherwise it is dropped,
  * and NET_WORK_DROPS dropped in a row close the link. The burst covers an
  * honest catch-up of 100,000 records (about 100,000 items touched and
- * 3.2 million units of OFFER) and the refill a 60 s periodic pass over
- * any set up to a million records; an insider who keeps asking gets
- * 250,000 units a second, about 1 ms of CPU and 250 KB of OFFER. */
+ * 3.2 million units of OFFER), and the refill a SKREQ and a sketch
+ * catch-up against a set of 100,000 records every few seconds; an
+ * insider who keeps asking gets 250,000 units a second, about 1 ms of CPU
+ * or 250 KB of OFFER. */
 #define NET_WORK_RATE 250000.0
 #define NET_WORK_BURST 6000000.0
 #define NET_WORK_MSG 64.0
