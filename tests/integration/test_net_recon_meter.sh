@@ -33,14 +33,26 @@ OFFER_MAX=4096
 peer_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 alerts_of() { agah_on "$1" --json status 2>/dev/null | sed -n 's/.*"alerts": \([0-9]*\).*/\1/p'; }
 has_alerts() { [ "$(alerts_of "$1")" -ge "$2" ] 2>/dev/null; }
+# allowed COST SECS PER: the most a budget of BURST + RATE x SECS pays for,
+# at COST units a message and PER of what is counted for each message.
+allowed() {
+    awk -v b=$BURST -v r=$RATE -v c="$1" -v s="$2" -v k="$3" \
+        'BEGIN { printf "%d", (int((b + r * s) / c) + 1) * k }'
+}
+# attack NAME ACTION...: member NAME's peerctl link to a; prints its
+# summary line (and shows it in the log).
+attack() {
+    local who=$1 out
+    shift
+    out=$("$PEERCTL" connect "$(node_dir "$who")" "127.0.0.1:$PORT_a" "$@" 2>>"$ROOT/peerctl.err")
+    echo "      $who ($*): $out" >&2
+    printf '%s\n' "$out"
+}
 
 community a c m d r k w || { fail "set up a community"; finish; }
 start_daemon c "$PORT_c" "$PORT_a" || { fail "start c"; finish; }
 wait_until 20 links_are a 1 || fail "a and c are linked"
 D_m=$(node_dir m)
-D_r=$(node_dir r)
-D_k=$(node_dir k)
-D_w=$(node_dir w)
 "$PEERCTL" alerts "$D_m" "$N" >"$ROOT/seed" || fail "peerctl makes $N alerts"
 
 # a takes m's N records (5,000/s); m stays until a has them all.
@@ -57,8 +69,7 @@ fi
 # ---------------------------------------------------------------------------
 # 1. RECON "I have nothing", 20 times: before issue 24 each made a OFFER
 #    all N ids (20 x 20,000 ids, 14 MB for 400 bytes).
-out=$("$PEERCTL" connect "$D_r" "127.0.0.1:$PORT_a" recon 20 wait 3 2>>"$ROOT/peerctl.err")
-echo "      r (20 RECON): $out"
+out=$(attack r recon 20 wait 3)
 offer=$(peer_field "$out" offer)
 ob=$(peer_field "$out" offer_bytes)
 ab=$(peer_field "$out" atk_bytes)
@@ -74,13 +85,11 @@ fi
 # Many more: the budget runs out (each costs about 4,100 + 32 x 4,096 units),
 # what is answered stays within burst + refill, and a peer that keeps
 # sending into an empty bucket is disconnected.
-out=$("$PEERCTL" connect "$D_r" "127.0.0.1:$PORT_a" recon 5000 wait 3 2>>"$ROOT/peerctl.err")
-echo "      r (5000 RECON): $out"
+out=$(attack r recon 5000 wait 3)
 offer=$(peer_field "$out" offer)
 secs=$(peer_field "$out" secs)
 cost=$((64 + OFFER_MAX + 32 * OFFER_MAX))
-most=$(awk -v b=$BURST -v r=$RATE -v s="$secs" -v c=$cost -v k=$OFFER_MAX \
-    'BEGIN { printf "%d", (int((b + r * s) / c) + 1) * k }')
+most=$(allowed $cost "$secs" $OFFER_MAX)
 if [ -n "$offer" ] && [ "$offer" -le "$most" ]; then
     pass "5,000 RECONs in ${secs} s made a OFFER $offer ids (budget allows $most)"
 else
@@ -98,12 +107,10 @@ fi
 #    over its set and answer with its first RECON (the difference is too
 #    large for a table). Before issue 24 every one was answered.
 t0=$SECONDS
-out=$("$PEERCTL" connect "$D_k" "127.0.0.1:$PORT_a" skreq 200 wait 2 2>>"$ROOT/peerctl.err")
-echo "      k (200 SKREQ): $out"
+out=$(attack k skreq 200 wait 2)
 answered=$(($(peer_field "$out" recon) + $(peer_field "$out" sketch)))
 secs=$(( SECONDS - t0 + 1 ))
-most=$(awk -v b=$BURST -v r=$RATE -v s="$secs" -v c=$((13 * N + 64)) \
-    'BEGIN { printf "%d", int((b + r * s) / c) + 1 }')
+most=$(allowed $((13 * N + 64)) "$secs" 1)
 if [ "$answered" -ge 1 ] && [ "$answered" -le "$most" ]; then
     pass "a answered $answered of 200 SKREQs (budget allows $most in ${secs} s)"
 else
@@ -114,13 +121,10 @@ fi
 # 3. SWANTs for 256 of a's records each: before issue 24 every one was
 #    answered with 256 bodies (as far as the push queue took them).
 t0=$SECONDS
-out=$("$PEERCTL" connect "$D_w" "127.0.0.1:$PORT_a" swant "$ROOT/seed" 300 wait 5 \
-    2>>"$ROOT/peerctl.err")
-echo "      w (300 SWANT): $out"
+out=$(attack w swant "$ROOT/seed" 300 wait 5)
 body=$(peer_field "$out" body)
 secs=$(( SECONDS - t0 + 1 ))
-most=$(awk -v b=$BURST -v r=$RATE -v s="$secs" -v c=$((64 + N + 256 * 256)) \
-    'BEGIN { printf "%d", (int((b + r * s) / c) + 1) * 256 }')
+most=$(allowed $((64 + N + 256 * 256)) "$secs" 256)
 if [ -n "$body" ] && [ "$body" -ge 256 ] && [ "$body" -le "$most" ]; then
     pass "300 SWANTs made a send $body bodies (budget allows $most in ${secs} s)"
 else
@@ -133,13 +137,11 @@ fi
 t0=$SECONDS
 offer=0
 for i in 1 2 3 4 5; do
-    out=$("$PEERCTL" connect "$D_m" "127.0.0.1:$PORT_a" recon 100 wait 0.5 2>>"$ROOT/peerctl.err")
+    out=$(attack m recon 100 wait 0.5)
     offer=$((offer + $(peer_field "$out" offer)))
 done
 secs=$(( SECONDS - t0 + 1 ))
-cost=$((64 + OFFER_MAX + 32 * OFFER_MAX))
-most=$(awk -v b=$BURST -v r=$RATE -v s="$secs" -v c=$cost -v k=$OFFER_MAX \
-    'BEGIN { printf "%d", (int((b + r * s) / c) + 1) * k }')
+most=$(allowed $cost "$secs" $OFFER_MAX)
 if [ "$offer" -gt 0 ] && [ "$offer" -le "$most" ]; then
     pass "5 links of m, 100 RECONs each, drew $offer ids (one budget allows $most in ${secs} s)"
 else
