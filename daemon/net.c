@@ -23,6 +23,7 @@
 #include "sketch.h"
 #include "slots.h"
 #include "verify.h"
+#include "workmeter.h"
 
 /* Connection slots (issue 24). Dials and accepted links are counted apart
  * so that outsiders filling the listener can never stop this node from
@@ -57,35 +58,12 @@
 #define NET_RATE 5000.0          /* records per second from one peer */
 #define NET_BURST 10000.0
 #define NET_IN_HS (2 * HS_MSG_MAX) /* input buffer before the handshake */
-/* Reconciliation work a peer may make this node do (issue 24), in units
- * of one set item touched: a RECON costs the items it fingerprints, splits
- * or compares, plus NET_WORK_OFFER per id it makes us OFFER; a SKREQ
- * NET_WORK_SKREQ per item of our set (the estimator and the table each
- * pass over it, with SipHash per item: measured about 13 times a SWANT's
- * pass); a SWANT one per item and NET_WORK_BODY per body it makes us
- * send; each message NET_WORK_MSG more. A message is answered while the
- * bucket is not negative and charged afterwards; otherwise it is dropped,
- * and NET_WORK_DROPS dropped in a row close the link. The burst covers an
- * honest catch-up of 100,000 records (about 100,000 items touched and
- * 3.2 million units of OFFER), and the refill a SKREQ and a sketch
- * catch-up against a set of 100,000 records every few seconds; an
- * insider who keeps asking gets 250,000 units a second, about 1 ms of CPU
- * or 250 KB of OFFER. */
-#define NET_WORK_RATE 250000.0
-#define NET_WORK_BURST 6000000.0
-#define NET_WORK_MSG 64.0
-#define NET_WORK_SKREQ 13.0
-#define NET_WORK_OFFER 32.0
-#define NET_WORK_BODY 256.0
-#define NET_WORK_DROPS 256
-/* Budgets of members whose link went down, remembered so that a member
- * cannot reconnect for a fresh burst (a ring, the oldest forgotten). */
-#define NET_WORK_KEPT 64
 /* Most ids one RECON makes us OFFER: what the peer asks for at a time
  * (NET_ASK_WINDOW); the rest of its ranges is answered as a fingerprint
- * and settled on the next round, so a 31-byte RECON cannot make us send
+ * and settled on the next round, so a RECON of a few bytes cannot make us send
  * our whole set's ids (recon_cb.have_max). */
 #define NET_OFFER_MAX NET_ASK_WINDOW
+_Static_assert(WORK_PK_LEN == AGAH_PK_LEN, "workmeter keys members by their public key");
 #define NET_SELF_IN 8            /* accepted links to ourselves remembered */
 #define NET_BANNED_MAX 64        /* addresses of revoked members remembered */
 /* Time spent on one peer's input before the loop turns: libuv calls
@@ -169,11 +147,8 @@ struct peer {
     size_t in_len, in_cap;
     double tokens;
     uint64_t tokens_at, last_rx;
-    /* Reconciliation work budget (NET_WORK_*): units left, when last
-     * refilled, messages dropped in a row for want of it. */
-    double work;
-    uint64_t work_at;
-    unsigned work_drops;
+    /* Reconciliation work budget (workmeter.h, issue 24). */
+    struct workmeter work;
     size_t offered; /* ids put in OFFER since the link came up */
     /* Frames queued and handed to the kernel on this link (libuv completes
      * a stream's writes in order), and how many had been queued when we
@@ -260,13 +235,8 @@ struct net {
      * oldest forgotten first. */
     char banned[NET_BANNED_MAX][AGAH_ADDR_MAX];
     size_t n_banned, banned_next;
-    /* Reconciliation budgets left by links that went down (NET_WORK_KEPT). */
-    struct {
-        uint8_t pk[AGAH_PK_LEN];
-        double work;
-        uint64_t at;
-    } work_kept[NET_WORK_KEPT];
-    size_t work_next;
+    /* Reconciliation budgets left by links that went down. */
+    struct workmeter_kept work_kept;
 };
 
 struct net_wreq {
@@ -487,8 +457,6 @@ static void peer__push(struct peer *p, const uint8_t id[AGAH_HASH_LEN])
 }
 
 static void net__recon_start(struct peer *p);
-static void net__work_keep(struct peer *p);
-static void net__work_restore(struct peer *p);
 
 /* Sends queued bodies while the link keeps up; write callbacks continue. */
 static void peer__drain(struct peer *p)
@@ -857,9 +825,8 @@ static void peer__up(struct peer *p)
     p->eager = 1;
     p->tokens = NET_BURST;
     p->tokens_at = net__now(net);
-    p->work = NET_WORK_BURST;
-    p->work_at = p->tokens_at;
-    net__work_restore(p);
+    workmeter_init(&p->work, p->tokens_at);
+    workmeter_restore(&net->work_kept, p->pk, &p->work, p->tokens_at);
     /* The handshake deadline becomes the keepalive: PING every
      * NET_PING_MS, close after NET_IDLE_MS of silence. */
     if (uv_timer_start(&p->timer, peer__on_timer, NET_PING_MS, NET_PING_MS) != 0) {
@@ -1140,73 +1107,21 @@ static void net__recon_start(struct peer *p)
     net__recon_flush(p);
 }
 
-/* Whether a reconciliation message from p may be answered now: its work
- * bucket is refilled and must not be negative. A dropped message is only
- * logged (the periodic reconciliation settles what it would have); a peer
- * that keeps sending into an empty bucket is closed. */
+/* Whether a reconciliation message from p may be answered now (its work
+ * budget, workmeter.h). A dropped message is only logged (the periodic
+ * reconciliation settles what it would have); a peer that keeps sending
+ * into an empty budget is closed. */
 static int peer__work_admit(struct peer *p, const char *what)
 {
-    uint64_t now = net__now(p->net);
+    enum workmeter_verdict v = workmeter_admit(&p->work, net__now(p->net));
 
-    p->work += (double)(now - p->work_at) * NET_WORK_RATE / 1000.0;
-    if (p->work > NET_WORK_BURST)
-        p->work = NET_WORK_BURST;
-    p->work_at = now;
-    if (p->work >= 0.0) {
-        p->work_drops = 0;
+    if (v == WORK_ANSWER)
         return 1;
-    }
-    if (++p->work_drops == 1)
+    if (p->work.drops == 1)
         log_peer(LOG_INFO, p->remote, "reconciliation beyond its budget: %s dropped", what);
-    if (p->work_drops >= NET_WORK_DROPS)
+    if (v == WORK_CLOSE)
         peer__close(p, "reconciliation far beyond its budget");
     return 0;
-}
-
-/* A member's link goes down: what is left of its reconciliation budget is
- * remembered (unless full), so the next link starts where this one ended. */
-static void net__work_keep(struct peer *p)
-{
-    struct net *net = p->net;
-    size_t i;
-
-    p->work += (double)(net__now(net) - p->work_at) * NET_WORK_RATE / 1000.0;
-    for (i = 0; i < NET_WORK_KEPT; i++)
-        if (net->work_kept[i].at != 0 &&
-            sodium_memcmp(net->work_kept[i].pk, p->pk, AGAH_PK_LEN) == 0)
-            break;
-    if (p->work >= NET_WORK_BURST) {
-        if (i < NET_WORK_KEPT)
-            net->work_kept[i].at = 0; /* full again: nothing to remember */
-        return;
-    }
-    if (i == NET_WORK_KEPT) {
-        i = net->work_next;
-        net->work_next = (net->work_next + 1) % NET_WORK_KEPT;
-    }
-    memcpy(net->work_kept[i].pk, p->pk, AGAH_PK_LEN);
-    net->work_kept[i].work = p->work;
-    net->work_kept[i].at = net__now(net) | 1; /* 0 marks a free entry */
-}
-
-/* A member's link comes up: it inherits what its last link left, refilled
- * for the time between. */
-static void net__work_restore(struct peer *p)
-{
-    struct net *net = p->net;
-
-    for (size_t i = 0; i < NET_WORK_KEPT; i++) {
-        if (net->work_kept[i].at == 0 ||
-            sodium_memcmp(net->work_kept[i].pk, p->pk, AGAH_PK_LEN) != 0)
-            continue;
-        p->work = net->work_kept[i].work;
-        if (p->work_at > net->work_kept[i].at)
-            p->work += (double)(p->work_at - net->work_kept[i].at) * NET_WORK_RATE / 1000.0;
-        if (p->work > NET_WORK_BURST)
-            p->work = NET_WORK_BURST;
-        net->work_kept[i].at = 0;
-        return;
-    }
 }
 
 static void net__on_recon(struct peer *p, const struct gossip_msg *m)
@@ -1220,7 +1135,8 @@ static void net__on_recon(struct peer *p, const struct gossip_msg *m)
     if (!peer__work_admit(p, "RECON") || net__set_ready(p->net) != 0)
         return;
     r = recon_process(p->net->set, m->obj, &cb, NULL, &why);
-    p->work -= NET_WORK_MSG + (double)visited + NET_WORK_OFFER * (double)(p->offered - offered);
+    workmeter_charge(&p->work,
+                     WORK_MSG + (double)visited + WORK_OFFER * (double)(p->offered - offered));
     if (r != 0) {
         if (r == AGAH_ENOMEM || r == AGAH_EINTERNAL)
             log_peer(LOG_WARN, p->remote, "reconciliation failed: %s", agah_strerror(r));
@@ -1245,7 +1161,7 @@ static void net__on_skreq(struct peer *p, const struct gossip_msg *m)
     }
     if (!peer__work_admit(p, "SKREQ") || net__set_ready(p->net) != 0)
         return;
-    p->work -= NET_WORK_MSG + NET_WORK_SKREQ * (double)recon_set_size(p->net->set);
+    workmeter_charge(&p->work, WORK_MSG + WORK_SKREQ * (double)recon_set_size(p->net->set));
     r = sketch_on_request(p->net->set, m->salt, m->count, m->blob, &cb, NULL);
     p->skreq_mark = p->n_queued;
     if (r != 0 &&
@@ -1275,7 +1191,7 @@ static void net__swant_give(void *ctx, const uint8_t id[AGAH_HASH_LEN])
 {
     struct peer *p = ctx;
 
-    p->work -= NET_WORK_BODY;
+    workmeter_charge(&p->work, WORK_BODY);
     peer__push(p, id);
 }
 
@@ -1285,7 +1201,7 @@ static void net__on_swant(struct peer *p, const struct gossip_msg *m)
 
     if (!peer__work_admit(p, "SWANT") || net__set_ready(p->net) != 0)
         return;
-    p->work -= NET_WORK_MSG + (double)recon_set_size(p->net->set);
+    workmeter_charge(&p->work, WORK_MSG + (double)recon_set_size(p->net->set));
     if ((r = sketch_on_swant(p->net->set, m->salt, m->blob, m->blob_len / 8, net__swant_give,
                              p)) != 0)
         log_peer(LOG_WARN, p->remote, "cannot answer SWANT: %s", agah_strerror(r));
@@ -1513,7 +1429,7 @@ static void peer__close(struct peer *p, const char *why)
         return;
     if (p->state == PEER_UP) {
         net->n_up--;
-        net__work_keep(p);
+        workmeter_keep(&net->work_kept, p->pk, &p->work, net__now(net));
         log_peer(LOG_INFO, p->remote, "down: %s", why);
     } else {
         log_debug("peer %s closed: %s", p->remote[0] ? p->remote : "(dialling)", why);
