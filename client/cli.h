@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <msgpack.h>
 #include <agah/agah.h>
+#include <agah/mp.h>
 #include <agah/datadir.h>
 
 /* Exit codes (CONTRACT.md). */

@@ -6,6 +6,7 @@
  * wiped before exit. */
 #define _DEFAULT_SOURCE /* flock */
 #define _POSIX_C_SOURCE 200809L
+#include <agah/keyfile.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

@@ -5,6 +5,7 @@
  * --json or for people otherwise. */
 #define _DEFAULT_SOURCE /* strptime, timegm */
 #define _XOPEN_SOURCE 700
+#include <agah/keyfile.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <agah/array.h>
 #include "annots.h"
 
 void annots_init(struct annots *an, size_t max)
@@ -42,19 +43,7 @@ static void annots__grp_key(const uint8_t ref[AGAH_HASH_LEN], const uint8_t auth
 /* Grows one of the three arrays to hold one more entry. */
 static int annots__grow(void **arr, size_t *cap, size_t n, size_t size, size_t max)
 {
-    size_t c;
-    void *p;
-
-    if (n < *cap)
-        return 0;
-    if (n >= max)
-        return AGAH_ETOOBIG;
-    c = *cap == 0 ? 256 : *cap * 2;
-    if ((p = realloc(*arr, c * size)) == NULL)
-        return AGAH_ENOMEM;
-    *arr = p;
-    *cap = c;
-    return 0;
+    return agah_array_reserve(arr, cap, n, size, 256, max);
 }
 
 int annots_slot(struct annots *an, uint32_t *idx)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include <agah/datadir.h>
+#include <agah/mp.h>
 #include "control.h"
 #include "log.h"
 

@@ -1,9 +1,11 @@
 /* Peer messages: their shapes as a table, the strict decoder, the
  * encoders, and the missing-id table of Plumtree's lazy push. */
+#include <agah/mp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 #include "gossip.h"
+#include "peeraddr.h"
 #include "sketch.h"
 
 _Static_assert(GOSSIP_SKREQ == SKETCH_MSG_REQ && GOSSIP_SKETCH == SKETCH_MSG_IBLT &&
@@ -111,34 +113,23 @@ static int gossip__swant(const msgpack_object *a, struct gossip_msg *m, struct a
     return 0;
 }
 
+/* [6, [entry...]]: every entry's shape is checked here, its signature and
+ * its key's membership by the receiver (net.c), which needs the node. */
 static int gossip__peers(const msgpack_object *a, struct gossip_msg *m, struct agah_why *why)
 {
-    const msgpack_object *l = &a[2];
-    const char *p;
-    size_t n;
+    const msgpack_object *l = &a[1];
+    struct peeraddr e;
     int r;
 
-    if (a[1].type != MSGPACK_OBJECT_NIL) {
-        if ((r = agah_mp_str(&a[1], "self address", AGAH_ADDR_MAX - 1, &p, &n, why)) != 0)
-            return r;
-        if (!gossip_addr_ok(p, n))
-            return agah_fail(why, AGAH_EVALUE, "self address: not host:port");
-        m->self = p;
-        m->self_len = n;
-    }
     if (l->type != MSGPACK_OBJECT_ARRAY)
         return agah_fail(why, AGAH_ETYPE, "peers: expected an array");
     if (l->via.array.size > GOSSIP_PEERS_MAX)
         return agah_fail(why, AGAH_ETOOBIG, "peers: more than %d", GOSSIP_PEERS_MAX);
-    for (size_t i = 0; i < l->via.array.size; i++) {
-        if ((r = agah_mp_str(&l->via.array.ptr[i], "peer address", AGAH_ADDR_MAX - 1, &p, &n,
-                             why)) != 0)
+    for (size_t i = 0; i < l->via.array.size; i++)
+        if ((r = peeraddr_parse(&l->via.array.ptr[i], &e, why)) != 0)
             return r;
-        if (!gossip_addr_ok(p, n))
-            return agah_fail(why, AGAH_EVALUE, "peers[%zu]: not host:port", i);
-    }
-    m->addrs = l->via.array.ptr;
-    m->n_addrs = l->via.array.size;
+    m->entries = l->via.array.ptr;
+    m->n_entries = l->via.array.size;
     return 0;
 }
 
@@ -154,7 +145,7 @@ static const struct {
     [GOSSIP_GRAFT] = {"GRAFT", 2, gossip__ids},
     [GOSSIP_PRUNE] = {"PRUNE", 1, gossip__none},
     [GOSSIP_RECON] = {"RECON", 3, gossip__recon},
-    [GOSSIP_PEERS] = {"PEERS", 3, gossip__peers},
+    [GOSSIP_PEERS] = {"PEERS", 2, gossip__peers},
     [GOSSIP_PING] = {"PING", 1, gossip__none},
     [GOSSIP_PONG] = {"PONG", 1, gossip__none},
     [GOSSIP_WANT] = {"WANT", 2, gossip__ids},
@@ -242,23 +233,17 @@ int gossip_enc_ids(int type, const uint8_t (*ids)[AGAH_HASH_LEN], size_t n, uint
     return 0;
 }
 
-int gossip_enc_peers(const char *self, const char *const *addrs, size_t n, uint8_t *buf,
-                     size_t cap, size_t *len)
+int gossip_enc_peers(const struct peeraddr *entries, size_t n, uint8_t *buf, size_t cap,
+                     size_t *len)
 {
     GOSSIP_BEGIN(buf, cap);
     if (n > GOSSIP_PEERS_MAX)
         return AGAH_EINVAL;
-    if (msgpack_pack_array(&pk, 3) != 0 || msgpack_pack_uint64(&pk, GOSSIP_PEERS) != 0)
-        return AGAH_ETOOBIG;
-    if (self == NULL ? msgpack_pack_nil(&pk) != 0
-                     : (msgpack_pack_str(&pk, strlen(self)) != 0 ||
-                        msgpack_pack_str_body(&pk, self, strlen(self)) != 0))
-        return AGAH_ETOOBIG;
-    if (msgpack_pack_array(&pk, n) != 0)
+    if (msgpack_pack_array(&pk, 2) != 0 || msgpack_pack_uint64(&pk, GOSSIP_PEERS) != 0 ||
+        msgpack_pack_array(&pk, n) != 0)
         return AGAH_ETOOBIG;
     for (size_t i = 0; i < n; i++)
-        if (msgpack_pack_str(&pk, strlen(addrs[i])) != 0 ||
-            msgpack_pack_str_body(&pk, addrs[i], strlen(addrs[i])) != 0)
+        if (peeraddr_pack(&pk, &entries[i]) != 0)
             return AGAH_ETOOBIG;
     *len = fb.len;
     return 0;

@@ -17,7 +17,7 @@ enum gossip_type {
     GOSSIP_GRAFT = 3,  /* [3, [bin32...]]   send these; make the link eager */
     GOSSIP_PRUNE = 4,  /* [4]               make the link lazy */
     GOSSIP_RECON = 5,  /* [5, lower, [range...]] reconciliation (recon.h) */
-    GOSSIP_PEERS = 6,  /* [6, str|nil, [str...]] own listen address, known peers */
+    GOSSIP_PEERS = 6,  /* [6, [entry...]]   signed listen addresses (peeraddr.h) */
     GOSSIP_PING = 7,   /* [7] */
     GOSSIP_PONG = 8,   /* [8] */
     GOSSIP_WANT = 9,   /* [9, [bin32...]]   send these; link mode unchanged */
@@ -30,7 +30,7 @@ enum gossip_type {
 };
 
 #define GOSSIP_IDS_MAX 256   /* ids in one IHAVE, GRAFT, WANT or OFFER */
-#define GOSSIP_PEERS_MAX 32  /* addresses in one PEERS */
+#define GOSSIP_PEERS_MAX 32  /* entries in one PEERS */
 
 /* A decoded message; pointers borrow from the plaintext buffer. */
 struct gossip_msg {
@@ -38,8 +38,7 @@ struct gossip_msg {
     const uint8_t *rec; size_t rec_len;  /* RECORD, BODY */
     const msgpack_object *ids; size_t n_ids; /* IHAVE, GRAFT, WANT, OFFER: bin32 each */
     const msgpack_object *obj;           /* the whole message (RECON) */
-    const char *self; size_t self_len;   /* PEERS: NULL when not listening */
-    const msgpack_object *addrs; size_t n_addrs; /* PEERS: validated strs */
+    const msgpack_object *entries; size_t n_entries; /* PEERS: shapes checked (peeraddr_parse) */
     const uint8_t *salt;                 /* SKREQ, SKETCH, SWANT: 16 bytes */
     uint64_t count;                      /* SKREQ, SKETCH: the sender's set size */
     const uint8_t *blob; size_t blob_len; /* SKREQ strata, SKETCH cells, SWANT short ids */
@@ -49,11 +48,6 @@ struct gossip_msg {
 static inline const uint8_t *gossip_id(const struct gossip_msg *m, size_t i)
 {
     return (const uint8_t *)m->ids[i].via.bin.ptr;
-}
-static inline const char *gossip_addr(const struct gossip_msg *m, size_t i, size_t *len)
-{
-    *len = m->addrs[i].via.str.size;
-    return m->addrs[i].via.str.ptr;
 }
 
 /* Checks "host:port": a port 1-65535 and a host of letters, digits, '.',
@@ -72,8 +66,9 @@ int gossip_enc_record(int type, const uint8_t *rec, size_t rec_len, uint8_t *buf
                       size_t *len);
 int gossip_enc_ids(int type, const uint8_t (*ids)[AGAH_HASH_LEN], size_t n, uint8_t *buf,
                    size_t cap, size_t *len);
-int gossip_enc_peers(const char *self, const char *const *addrs, size_t n, uint8_t *buf,
-                     size_t cap, size_t *len);
+struct peeraddr;
+int gossip_enc_peers(const struct peeraddr *entries, size_t n, uint8_t *buf, size_t cap,
+                     size_t *len);
 
 /* The ids announced by IHAVE and not yet received: who announced each
  * (up to GOSSIP_ANNOUNCERS peers, by serial number) and when to act.

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <agah/array.h>
 #include "membership.h"
 
 void memb_init(struct memb *m)
@@ -45,20 +46,7 @@ void memb_free(struct memb *m)
 /* Makes room for one more element of `size` bytes in *arr, up to `max`. */
 static int memb__reserve(void **arr, size_t *cap, size_t n, size_t size, size_t max)
 {
-    void *p;
-    size_t next;
-    if (n < *cap)
-        return 0;
-    if (n >= max)
-        return AGAH_ETOOBIG;
-    next = *cap == 0 ? 16 : *cap * 2;
-    if (next > max)
-        next = max;
-    if ((p = realloc(*arr, next * size)) == NULL)
-        return AGAH_ENOMEM;
-    *arr = p;
-    *cap = next;
-    return 0;
+    return agah_array_reserve(arr, cap, n, size, 16, max);
 }
 
 /* The per-author counters of `author`, made if missing (NULL on failure). */

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "net.h"
 #include "netsecret.h"
+#include "peeraddr.h"
 #include "recon.h"
 #include "sketch.h"
 #include "slots.h"
@@ -66,6 +67,15 @@
 _Static_assert(WORK_PK_LEN == AGAH_PK_LEN, "workmeter keys members by their public key");
 #define NET_SELF_IN 8            /* accepted links to ourselves remembered */
 #define NET_BANNED_MAX 64        /* addresses of revoked members remembered */
+/* Signed addresses taken from PEERS (issue 24): at most this many per
+ * signing key in the passive view, so a member who signs 100 addresses of
+ * a victim gets 2 dialled; and at most this many new ones per message. */
+#define NET_ADDRS_PER_KEY 2
+#define NET_PEERS_TAKE 16
+/* Entries signed by a key not yet known here (a newcomer learns of other
+ * members by reconciliation, after PEERS): kept and taken again when an
+ * admission arrives. */
+#define NET_PEND_MAX 16
 /* Time spent on one peer's input before the loop turns: libuv calls
  * read_cb up to 32 times per turn for a socket that keeps having data, and
  * each call may carry 128 KiB of records, so without a bound one flooding
@@ -90,9 +100,14 @@ struct net_addr {
     int used, kept, self, resolving;
     int revoked; /* its last member was revoked: never dialled or passed on */
     int has_pk;
-    /* pk came from a link we dialled here, not from a PEERS claim: our
-     * M3 to this address is then sealed so only pk's node can open it. */
+    /* pk is proven, not claimed: a link we dialled here reached it, or pk
+     * itself signed the address (peeraddr.h). Our M3 to this address is
+     * then sealed so only pk's node can open it. */
     int pk_dialled;
+    /* pk's signed statement about this address, passed on in PEERS while
+     * it is valid (ann_expires 0: none, e.g. a wildcard address). */
+    uint64_t ann_expires;
+    uint8_t ann_sig[AGAH_SIG_LEN];
     uint8_t pk[AGAH_PK_LEN];
     struct peer *peer; /* our dialled link to it, in any state */
     /* Which of this node's network secrets the next bound dial here uses:
@@ -237,6 +252,9 @@ struct net {
     size_t n_banned, banned_next;
     /* Reconciliation budgets left by links that went down. */
     struct workmeter_kept work_kept;
+    /* PEERS entries whose key was unknown when they came; a ring. */
+    struct peeraddr pend[NET_PEND_MAX];
+    size_t n_pend, pend_next;
 };
 
 struct net_wreq {
@@ -256,6 +274,7 @@ static void net__on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void peer__on_timer(uv_timer_t *t);
 static struct peer *net__by_serial(struct net *net, uint64_t serial);
 static void net__addr_revoked(struct net *net, struct net_addr *a);
+static void net__retry_pending(struct net *net);
 
 static uint64_t net__now(const struct net *net) { return uv_now(net->loop); }
 
@@ -1724,6 +1743,8 @@ static void net__on_stored(void *ctx, const struct agah_rec *rec)
      * and every loop over input stops at a closing peer.) */
     if (rec->type == AGAH_REC_REVOCATION)
         net__revoke_addrs(net);
+    if (rec->type == AGAH_REC_ADMISSION)
+        net__retry_pending(net);
     if (rec->type == AGAH_REC_REVOCATION || rec->type == AGAH_REC_ADMISSION) {
         for (struct peer *q = net->peers; q != NULL; q = q->next) {
             int role = 0;
@@ -1853,23 +1874,16 @@ static int net__set_ready(struct net *net)
 /* ------------------------------------------------------------------ */
 /* Overlay                                                             */
 
+/* An address's host (without brackets) and port, as getaddrinfo takes
+ * them, by the one parser (include/agah/addr.h). */
 static int net__split(const char *addr, char host[AGAH_ADDR_MAX], char port[8])
 {
-    const char *colon = strrchr(addr, ':');
-    size_t hl;
+    struct agah_addr a;
 
-    if (colon == NULL || strlen(colon + 1) == 0 || strlen(colon + 1) > 5)
+    if (agah_addr_parse(addr, strnlen(addr, AGAH_ADDR_MAX), &a, NULL) != 0)
         return AGAH_EINVAL;
-    hl = (size_t)(colon - addr);
-    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
-        addr++;
-        hl -= 2;
-    }
-    if (hl == 0 || hl >= AGAH_ADDR_MAX)
-        return AGAH_EINVAL;
-    memcpy(host, addr, hl);
-    host[hl] = '\0';
-    (void)snprintf(port, 8, "%s", colon + 1);
+    memcpy(host, a.host, sizeof a.host);
+    (void)snprintf(port, 8, "%u", (unsigned)a.port);
     return 0;
 }
 
@@ -1880,15 +1894,7 @@ static int net__wildcard(const char *host)
     return strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
 }
 
-static int net__numeric(const char *addr)
-{
-    char host[AGAH_ADDR_MAX], port[8];
-    unsigned char buf[16];
-
-    if (net__split(addr, host, port) != 0)
-        return 0;
-    return uv_inet_pton(AF_INET, host, buf) == 0 || uv_inet_pton(AF_INET6, host, buf) == 0;
-}
+static int net__numeric(const char *addr) { return agah_addr_numeric(addr); }
 
 static struct net_addr *net__addr_find(struct net *net, const char *addr)
 {
@@ -2181,40 +2187,147 @@ static void net__on_connection(uv_stream_t *server, int status)
     (void)peer__start_hs(p);
 }
 
-/* PEERS: our listen address and up to GOSSIP_PEERS_MAX others we know. */
+/* PEERS: our own listen address, signed now, and the signed statements of
+ * other members we hold, still valid, up to GOSSIP_PEERS_MAX in all. An
+ * address we know only unsigned (--peer, a join code, a wildcard listener)
+ * is not passed on: its receiver could not check it. */
 static void net__send_peers(struct net *net, struct peer *p)
 {
-    const char *list[GOSSIP_PEERS_MAX];
+    struct peeraddr list[GOSSIP_PEERS_MAX];
+    uint64_t now = node_now(net->node);
     size_t n = 0, len;
 
+    if (net->advertise[0] != '\0' &&
+        peeraddr_sign(node_identity(net->node), node_community(net->node), net->advertise,
+                      now + PEERADDR_TTL_S, &list[n]) == 0)
+        n++;
     for (size_t i = 0; i < NET_ADDRS_MAX && n < GOSSIP_PEERS_MAX; i++) {
         struct net_addr *a = &net->addrs[i];
+        int role = 0;
 
-        if (!a->used || a->self || a->revoked ||
-            (a->has_pk && memcmp(a->pk, p->pk, AGAH_PK_LEN) == 0))
+        if (!a->used || a->self || a->revoked || !a->has_pk || a->ann_expires <= now ||
+            memcmp(a->pk, p->pk, AGAH_PK_LEN) == 0 ||
+            node_member_status(net->node, a->pk, &role) != 0)
             continue;
-        if (!net__numeric(a->addr))
-            continue; /* peers would refuse to look it up anyway */
-        list[n++] = a->addr;
+        memset(&list[n], 0, sizeof list[n]);
+        (void)snprintf(list[n].addr, sizeof list[n].addr, "%s", a->addr);
+        memcpy(list[n].pk, a->pk, AGAH_PK_LEN);
+        list[n].expires = a->ann_expires;
+        memcpy(list[n].sig, a->ann_sig, AGAH_SIG_LEN);
+        n++;
     }
-    for (struct peer *q = net->peers; q != NULL && n < GOSSIP_PEERS_MAX; q = q->next) {
-        int dup = 0;
-
-        if (q == p || q->state != PEER_UP || q->listen[0] == '\0')
-            continue;
-        for (size_t k = 0; k < n && !dup; k++)
-            dup = strcmp(list[k], q->listen) == 0;
-        if (!dup)
-            list[n++] = q->listen;
-    }
-    if (gossip_enc_peers(net->advertise[0] ? net->advertise : NULL, list, n, net->enc,
-                         FRAME_PT_MAX, &len) == 0)
+    if (gossip_enc_peers(list, n, net->enc, FRAME_PT_MAX, &len) == 0)
         (void)peer__send(p, net->enc, len);
+}
+
+/* How many passive addresses are held for `pk`. */
+static size_t net__addrs_of(const struct net *net, const uint8_t pk[AGAH_PK_LEN])
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < NET_ADDRS_MAX; i++) {
+        const struct net_addr *a = &net->addrs[i];
+
+        if (a->used && !a->kept && a->has_pk && memcmp(a->pk, pk, AGAH_PK_LEN) == 0)
+            n++;
+    }
+    return n;
+}
+
+/* One entry of a PEERS from `p` (NULL: an entry kept until its key was
+ * known, net__retry_pending): 1 if it added an address to the passive
+ * view, else 0. Only a statement signed by a member in good standing, for
+ * an address no other key holds, within the per-key bound, gets in; the
+ * address is then dialled bound to the signer's key, so a claim of
+ * another's address costs one failed dial and impersonates no one. */
+static int net__take_entry(struct net *net, struct peer *p, const struct peeraddr *e)
+{
+    char addr[AGAH_ADDR_MAX], host[AGAH_ADDR_MAX], port[8], who[AGAH_IDSTR_SIZE];
+    const char *from = p != NULL ? p->remote : "(an entry kept for its key)";
+    int role = 0, own = p != NULL && memcmp(e->pk, p->pk, AGAH_PK_LEN) == 0, wild = 0, r;
+    struct net_addr *a;
+
+    net__member_id(e->pk, who);
+    if ((r = peeraddr_verify(e, node_community(net->node), node_now(net->node))) != 0) {
+        log_debug("peer %s: PEERS entry %s of %s refused: %s", from, e->addr, who,
+                  agah_strerror(r));
+        return 0;
+    }
+    if ((r = node_member_status(net->node, e->pk, &role)) != 0) {
+        log_debug("peer %s: PEERS entry %s signed by %s, not a member: %s", from, e->addr,
+                  who, agah_strerror(r));
+        if (r == AGAH_ENOENT && p != NULL) {
+            net->pend[net->pend_next] = *e;
+            net->pend_next = (net->pend_next + 1) % NET_PEND_MAX;
+            if (net->n_pend < NET_PEND_MAX)
+                net->n_pend++;
+        }
+        return 0;
+    }
+    if (sodium_memcmp(e->pk, agah_identity_pk(node_identity(net->node)), AGAH_PK_LEN) == 0 ||
+        net__split(e->addr, host, port) != 0)
+        return 0;
+    (void)snprintf(addr, sizeof addr, "%s", e->addr);
+    /* A node listening on every interface signs 0.0.0.0: from the node
+     * itself, we know which of its addresses reaches it (not passed on,
+     * since its signature does not cover that address). */
+    if (net__wildcard(host)) {
+        if (!own || p->ip[0] == '\0')
+            return 0;
+        (void)snprintf(addr, sizeof addr, strchr(p->ip, ':') ? "[%s]:%s" : "%s:%s", p->ip, port);
+        wild = 1;
+    }
+    if (!net__numeric(addr) || !gossip_addr_ok(addr, strlen(addr)) ||
+        strcmp(addr, net->advertise) == 0)
+        return 0;
+    if (own) {
+        (void)snprintf(p->listen, sizeof p->listen, "%s", addr);
+        /* A member with a link up now listens there: whoever was revoked
+         * there before, the address is good again. */
+        net__unban(net, addr);
+    } else if (net__banned(net, addr)) {
+        return 0;
+    }
+    a = net__addr_find(net, addr);
+    if (a != NULL && a->has_pk && memcmp(a->pk, e->pk, AGAH_PK_LEN) != 0) {
+        /* First key wins: another member's claim cannot take an address
+         * away from the member we know there (it is dropped from the
+         * passive view when its dials keep failing). */
+        log_debug("peer %s: PEERS entry %s signed by %s: the address is held by another key",
+                  from, addr, who);
+        return 0;
+    }
+    /* A kept address whose key no dial has shown yet: a claim must not
+     * bind our dials to a key of the claimant's choosing. */
+    if (a != NULL && a->kept && !a->has_pk)
+        return 0;
+    if (a == NULL) {
+        if (net__addrs_of(net, e->pk) >= NET_ADDRS_PER_KEY) {
+            log_debug("peer %s: PEERS entry %s: %s has %d addresses already", from, addr, who,
+                      NET_ADDRS_PER_KEY);
+            return 0;
+        }
+        if ((a = net__addr_add(net, addr, 0)) == NULL)
+            return 0;
+        r = 1;
+    } else {
+        r = 0;
+    }
+    if (!a->kept)
+        a->pk_dialled = 1; /* pk signed for this address: dial it bound */
+    a->has_pk = 1;
+    memcpy(a->pk, e->pk, AGAH_PK_LEN);
+    a->revoked = 0;
+    if (!wild && e->expires > a->ann_expires) {
+        a->ann_expires = e->expires;
+        memcpy(a->ann_sig, e->sig, AGAH_SIG_LEN);
+    }
+    return r;
 }
 
 static void net__on_peers(struct peer *p, const struct gossip_msg *m)
 {
-    struct net *net = p->net;
+    size_t taken = 0;
 
     /* One PEERS per link (each side sends one when the link comes up): a
      * member sending more would make this node churn its address table
@@ -2223,51 +2336,34 @@ static void net__on_peers(struct peer *p, const struct gossip_msg *m)
         log_debug("peer %s: a PEERS message after the first on this link; ignored", p->remote);
         return;
     }
-    if (m->self != NULL) {
-        char host[AGAH_ADDR_MAX], port[8], addr[AGAH_ADDR_MAX];
-        char tmp[AGAH_ADDR_MAX];
+    for (size_t i = 0; i < m->n_entries && taken < NET_PEERS_TAKE; i++) {
+        struct peeraddr e;
 
-        memcpy(tmp, m->self, m->self_len);
-        tmp[m->self_len] = '\0';
-        if (net__split(tmp, host, port) == 0) {
-            /* A node listening on every interface says 0.0.0.0: we know
-             * which of its addresses reaches it. */
-            if (net__wildcard(host) && p->ip[0])
-                (void)snprintf(addr, sizeof addr, strchr(p->ip, ':') ? "[%s]:%s" : "%s:%s",
-                               p->ip, port);
-            else
-                (void)snprintf(addr, sizeof addr, "%s", tmp);
-            if (net__numeric(addr) && gossip_addr_ok(addr, strlen(addr))) {
-                struct net_addr *a;
-
-                (void)snprintf(p->listen, sizeof p->listen, "%s", addr);
-                /* A member with a link up now listens there: whoever was
-                 * revoked there before, the address is good again. */
-                net__unban(net, addr);
-                a = net__addr_add(net, addr, 0);
-                if (a != NULL) {
-                    /* A claim is not proof: binding M3 to it could let one
-                     * member make us unable to reach another's address. */
-                    if (!a->has_pk || memcmp(a->pk, p->pk, AGAH_PK_LEN) != 0)
-                        a->pk_dialled = 0;
-                    a->has_pk = 1;
-                    memcpy(a->pk, p->pk, AGAH_PK_LEN);
-                    a->revoked = 0;
-                }
-            }
-        }
+        if (peeraddr_parse(&m->entries[i], &e, NULL) == 0)
+            taken += (size_t)net__take_entry(p->net, p, &e);
     }
-    for (size_t i = 0; i < m->n_addrs; i++) {
-        char addr[AGAH_ADDR_MAX];
-        size_t len;
-        const char *s = gossip_addr(m, i, &len);
+}
 
-        memcpy(addr, s, len);
-        addr[len] = '\0';
-        if (!net__numeric(addr) || strcmp(addr, net->advertise) == 0 || net__banned(net, addr))
+/* An admission arrived: entries kept for want of their key are taken now
+ * if it is theirs (or dropped if their key turned out revoked). */
+static void net__retry_pending(struct net *net)
+{
+    size_t n = net->n_pend;
+    int role = 0;
+
+    if (n == 0)
+        return;
+    net->n_pend = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct peeraddr e = net->pend[i];
+
+        if (node_member_status(net->node, e.pk, &role) == AGAH_ENOENT) {
+            net->pend[net->n_pend++] = e; /* still unknown: kept */
             continue;
-        (void)net__addr_add(net, addr, 0);
+        }
+        (void)net__take_entry(net, NULL, &e);
     }
+    net->pend_next = net->n_pend % NET_PEND_MAX;
 }
 
 /* ------------------------------------------------------------------ */

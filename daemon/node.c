@@ -416,14 +416,10 @@ struct node_rows {
 static int node__rows_cb(void *ctx, const struct store_rec *sr)
 {
     struct node_rows *rows = ctx;
-    if (rows->n == rows->cap) {
-        size_t cap = rows->cap == 0 ? 64 : rows->cap * 2;
-        void *p = realloc(rows->v, cap * sizeof *rows->v);
-        if (p == NULL)
-            return AGAH_ENOMEM;
-        rows->v = p;
-        rows->cap = cap;
-    }
+    int r = agah_array_reserve((void **)&rows->v, &rows->cap, rows->n, sizeof *rows->v, 64,
+                               SIZE_MAX);
+    if (r != 0)
+        return r;
     memcpy(rows->v[rows->n].id, sr->id, AGAH_HASH_LEN);
     memcpy(rows->v[rows->n].author, sr->author, AGAH_PK_LEN);
     rows->v[rows->n].type = sr->type;

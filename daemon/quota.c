@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <agah/array.h>
+
 #include "quota.h"
 
 #define QUOTA_DAY_SECONDS 86400u
@@ -96,16 +98,9 @@ static int quota__author(struct quota *q, const uint8_t pk[AGAH_PK_LEN],
         *out = a;
         return 0;
     }
-    if (q->n_a >= QUOTA_AUTHORS_MAX)
-        return AGAH_ETOOBIG;
-    if (q->n_a == q->cap_a) {
-        size_t cap = q->cap_a == 0 ? 16 : q->cap_a * 2;
-        void *p = realloc(q->a, cap * sizeof *q->a);
-        if (p == NULL)
-            return AGAH_ENOMEM;
-        q->a = p;
-        q->cap_a = cap;
-    }
+    if ((r = agah_array_reserve((void **)&q->a, &q->cap_a, q->n_a, sizeof *q->a, 16,
+                                QUOTA_AUTHORS_MAX)) != 0)
+        return r;
     if ((r = idmap_put(&q->map, pk, (uint32_t)q->n_a)) != 0)
         return r;
     a = &q->a[q->n_a++];
@@ -128,14 +123,9 @@ int quota_add(struct quota *q, const uint8_t author[AGAH_PK_LEN], uint64_t creat
     c = &a->c[quota_class_of(len)];
     at = quota__day_pos(c, day);
     if (at == c->n_days || c->days[at].day != day) {
-        if (c->n_days == c->cap_days) {
-            size_t cap = c->cap_days == 0 ? 4 : c->cap_days * 2;
-            void *p = realloc(c->days, cap * sizeof *c->days);
-            if (p == NULL)
-                return AGAH_ENOMEM;
-            c->days = p;
-            c->cap_days = cap;
-        }
+        if ((r = agah_array_reserve((void **)&c->days, &c->cap_days, c->n_days,
+                                    sizeof *c->days, 4, SIZE_MAX)) != 0)
+            return r;
         memmove(&c->days[at + 1], &c->days[at], (c->n_days - at) * sizeof *c->days);
         c->days[at].day = day;
         c->days[at].n = 0;
@@ -287,14 +277,9 @@ static int quota__walk_cb(void *ctx, const struct store_post *p)
     if (!quota_over(&w->fresh, w->author, p->created, p->len, &day))
         return 0;
     quota_sub(&w->fresh, w->author, p->created, p->len);
-    if (w->n == w->cap) {
-        size_t cap = w->cap == 0 ? 64 : w->cap * 2;
-        void *np = realloc(w->drop, cap * sizeof *w->drop);
-        if (np == NULL)
-            return AGAH_ENOMEM;
-        w->drop = np;
-        w->cap = cap;
-    }
+    if ((r = agah_array_reserve((void **)&w->drop, &w->cap, w->n, sizeof *w->drop, 64,
+                                SIZE_MAX)) != 0)
+        return r;
     w->drop[w->n++] = *p;
     return 0;
 }

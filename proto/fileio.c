@@ -12,7 +12,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 #include <sodium.h>
-#include <agah/keys.h>
+#include <agah/keyfile.h>
 
 /* How many random temp names to try before giving up: a collision on 64
  * random bits means something else is wrong. */

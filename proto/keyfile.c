@@ -12,7 +12,7 @@
  * be changed without the file failing to open. */
 #include <string.h>
 #include <sodium.h>
-#include <agah/keys.h>
+#include <agah/keyfile.h>
 
 #define KF_MAGIC "AGAHKEY1"
 #define KF_MAGIC_LEN 8

@@ -16,6 +16,7 @@
 #include <msgpack.h>
 #include <agah/local.h>
 #include <agah/mp.h>
+#include <agah/keyfile.h>
 #include "joincode_internal.h"
 #include "secbuf.h"
 

@@ -15,6 +15,7 @@
 #include <agah/datadir.h>
 #include <agah/mp.h>
 #include <agah/storekey.h>
+#include <agah/keyfile.h>
 
 #define SK_MAGIC "AGAHSK01"
 #define SK_MAGIC_LEN 8

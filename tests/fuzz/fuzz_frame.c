@@ -10,15 +10,15 @@
 #include <string.h>
 #include "frame.h"
 #include "gossip.h"
+#include "peeraddr.h"
 
 static uint8_t *wire, *back, *enc;
 
 static void reencode(const uint8_t *pt, size_t len, const struct gossip_msg *m)
 {
     uint8_t ids[GOSSIP_IDS_MAX][AGAH_HASH_LEN];
-    char addrs[GOSSIP_PEERS_MAX][AGAH_ADDR_MAX], self[AGAH_ADDR_MAX];
-    const char *ap[GOSSIP_PEERS_MAX];
-    size_t n = 0, l;
+    struct peeraddr entries[GOSSIP_PEERS_MAX];
+    size_t n = 0;
     int r;
 
     switch (m->type) {
@@ -36,18 +36,12 @@ static void reencode(const uint8_t *pt, size_t len, const struct gossip_msg *m)
                            FRAME_PT_MAX, &n);
         break;
     case GOSSIP_PEERS:
-        for (size_t i = 0; i < m->n_addrs; i++) {
-            const char *s = gossip_addr(m, i, &l);
-            memcpy(addrs[i], s, l);
-            addrs[i][l] = '\0';
-            ap[i] = addrs[i];
-        }
-        if (m->self != NULL) {
-            memcpy(self, m->self, m->self_len);
-            self[m->self_len] = '\0';
-        }
-        r = gossip_enc_peers(m->self != NULL ? self : NULL, ap, m->n_addrs, enc, FRAME_PT_MAX,
-                             &n);
+        /* The decoder checked every entry with peeraddr_parse; it must
+         * parse again the same and re-encode to the same bytes. */
+        for (size_t i = 0; i < m->n_entries; i++)
+            if (peeraddr_parse(&m->entries[i], &entries[i], NULL) != 0)
+                abort();
+        r = gossip_enc_peers(entries, m->n_entries, enc, FRAME_PT_MAX, &n);
         break;
     case GOSSIP_RECON:
         return; /* fuzz_recon's business */

@@ -37,7 +37,11 @@
  *     oversize LEN     a frame header announcing LEN bytes and 1 KiB after
  *                      it; then read until the daemon closes (20 s at most)
  *     trickle SECONDS  one byte of a valid frame per second, for SECONDS
- *     peers TAG N      a PEERS message naming N addresses 10.TAG.x.y:7433
+ *     peers SIGNER TTL N A.B PORT   a PEERS message of N address entries
+ *                      A.B.x.y:PORT valid for TTL seconds (negative:
+ *                      expired), signed by SIGNER: self, none (random
+ *                      signature), stranger (a key no one admitted) or a
+ *                      data directory (that node's key, e.g. a revoked one)
  *   Reconciliation as an insider would abuse it (issue 24), each message
  *   as small as the protocol allows:
  *     recon N          N RECON messages [5, [0, ""], [[nil, 2, []]]]: "I have
@@ -78,6 +82,7 @@
 #include "handshake.h"
 #include "sketch.h"
 #include <agah/mp.h>
+#include "peeraddr.h"
 
 struct me {
     struct agah_identity *id;
@@ -725,22 +730,46 @@ static void act_swant(struct link *l, const char *file, long n)
     free(ids);
 }
 
-/* A PEERS message naming `n` made-up numeric addresses, 10.TAG.x.y:7433:
- * what a member that wants every node to dial where it says would send. */
-static void act_peers(struct link *l, long tag, long n)
+/* A PEERS message of `n` signed address entries A.B.x.y:PORT (x.y counting
+ * from 0.1), valid for `ttl` seconds from now (negative: expired already),
+ * signed by `signer`: "self" (DIR's own key), "none" (DIR's key named, the
+ * signature random: an unsigned claim), "stranger" (a fresh key no one
+ * admitted) or a data directory (that node's key, e.g. a revoked member's).
+ * What a member that wants every node to dial where it says would send. */
+static void act_peers(struct link *l, const struct me *m, const char *signer, long ttl, long n,
+                      const char *net, const char *port)
 {
-    char addrs[GOSSIP_PEERS_MAX][48];
-    const char *list[GOSSIP_PEERS_MAX];
+    static struct peeraddr e[GOSSIP_PEERS_MAX];
+    struct agah_identity *id = m->id;
     uint8_t enc[FRAME_PT_MAX / 2], frame[FRAME_PT_MAX / 2 + FRAME_HDR + FRAME_TAG];
-    size_t len, k = n > GOSSIP_PEERS_MAX ? GOSSIP_PEERS_MAX : (size_t)n;
+    size_t len, k = n > GOSSIP_PEERS_MAX ? GOSSIP_PEERS_MAX : n < 0 ? 0 : (size_t)n;
+    int64_t exp = (int64_t)time(NULL) + ttl;
     int r;
 
-    for (size_t i = 0; i < k; i++) {
-        (void)snprintf(addrs[i], sizeof addrs[i], "10.%ld.%zu.%zu:7433", tag & 255, i / 250,
-                       i % 250 + 1);
-        list[i] = addrs[i];
+    if (strcmp(signer, "stranger") == 0) {
+        if ((r = agah_identity_generate(&id)) != 0)
+            die("cannot make a stranger's key", r);
+    } else if (strcmp(signer, "self") != 0 && strcmp(signer, "none") != 0) {
+        char path[AGAH_PATH_MAX];
+        struct agah_why why = {{0}};
+
+        if ((r = agah_datadir_path(signer, "identity.key", path)) != 0 ||
+            (r = agah_keyfile_read(path, NULL, 0, &id, &why)) != 0)
+            die(why.msg[0] ? why.msg : "the signer's identity.key", r);
     }
-    if ((r = gossip_enc_peers(NULL, list, k, enc, sizeof enc, &len)) != 0 ||
+    for (size_t i = 0; i < k; i++) {
+        char addr[AGAH_ADDR_MAX];
+
+        (void)snprintf(addr, sizeof addr, "%.16s.%zu.%zu:%.5s", net, i / 250, i % 250 + 1, port);
+        if ((r = peeraddr_sign(id, m->local->community, addr, exp < 0 ? 0 : (uint64_t)exp,
+                               &e[i])) != 0)
+            die("cannot sign an address", r);
+        if (strcmp(signer, "none") == 0)
+            randombytes_buf(e[i].sig, sizeof e[i].sig);
+    }
+    if (id != m->id)
+        agah_identity_free(id);
+    if ((r = gossip_enc_peers(e, k, enc, sizeof enc, &len)) != 0 ||
         (r = frame_seal(l->keys, enc, len, frame)) != 0)
         die("cannot seal a PEERS", r);
     link_write_all(l, frame, FRAME_HDR + len + FRAME_TAG);
@@ -851,9 +880,10 @@ static int cmd_connect(int argc, char **argv)
         } else if (strcmp(a, "bodies") == 0 && i + 2 < argc) {
             act_send(&l, argv[i + 1], strtol(argv[i + 2], NULL, 10), GOSSIP_BODY);
             i += 2;
-        } else if (strcmp(a, "peers") == 0 && i + 2 < argc) {
-            act_peers(&l, strtol(argv[i + 1], NULL, 10), strtol(argv[i + 2], NULL, 10));
-            i += 2;
+        } else if (strcmp(a, "peers") == 0 && i + 5 < argc) {
+            act_peers(&l, &m, argv[i + 1], strtol(argv[i + 2], NULL, 10),
+                      strtol(argv[i + 3], NULL, 10), argv[i + 4], argv[i + 5]);
+            i += 5;
         } else if (strcmp(a, "recon") == 0 && i + 1 < argc) {
             act_recon(&l, strtol(argv[++i], NULL, 10));
         } else if (strcmp(a, "skreq") == 0 && i + 1 < argc) {

@@ -4,6 +4,7 @@
  * the converted values, refused with the connection kept, or refused with
  * the connection closed. */
 #define _POSIX_C_SOURCE 200809L
+#include <agah/mp.h>
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>

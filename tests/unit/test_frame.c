@@ -9,6 +9,7 @@
 
 #include "frame.h"
 #include "gossip.h"
+#include "peeraddr.h"
 
 #include "check.h"
 
@@ -160,6 +161,7 @@ static void test_messages(void)
     static const int simple[] = {GOSSIP_PRUNE, GOSSIP_PING, GOSSIP_PONG};
     static const int idtypes[] = {GOSSIP_IHAVE, GOSSIP_GRAFT, GOSSIP_WANT};
     const char *addrs[2] = {"127.0.0.1:7433", "[::1]:9"};
+    struct peeraddr pe[GOSSIP_PEERS_MAX + 1], back;
 
     randombytes_buf(rec, sizeof rec);
     randombytes_buf(ids, sizeof ids);
@@ -185,13 +187,21 @@ static void test_messages(void)
     }
     CHECKF(gossip_enc_ids(GOSSIP_IHAVE, (const uint8_t(*)[32])ids, GOSSIP_IDS_MAX + 1, buf,
                          sizeof buf, &len) == AGAH_EINVAL, "257 ids encoded");
-    CHECKF(gossip_enc_peers("0.0.0.0:7433", addrs, 2, buf, sizeof buf, &len) == 0, "enc peers");
+    memset(pe, 0, sizeof pe);
+    for (size_t i = 0; i < 2; i++) {
+        (void)snprintf(pe[i].addr, sizeof pe[i].addr, "%s", addrs[i]);
+        pe[i].expires = 1000 + i;
+    }
+    CHECKF(gossip_enc_peers(pe, 2, buf, sizeof buf, &len) == 0, "enc peers");
     msgpack_unpacked_init(&u);
     CHECKF(gossip_decode(buf, len, &u, &m, &why) == 0 && m.type == GOSSIP_PEERS &&
-          m.self_len == 12 && m.n_addrs == 2, "peers: %s", why.msg);
+          m.n_entries == 2 && peeraddr_parse(&m.entries[1], &back, NULL) == 0 &&
+          strcmp(back.addr, "[::1]:9") == 0 && back.expires == 1001, "peers: %s", why.msg);
     msgpack_unpacked_destroy(&u);
-    CHECKF(gossip_enc_peers(NULL, addrs, 0, buf, sizeof buf, &len) == 0 &&
-          decode(buf, len, &m) == 0 && m.self == NULL && m.n_addrs == 0, "empty peers");
+    CHECKF(gossip_enc_peers(pe, 0, buf, sizeof buf, &len) == 0 &&
+          decode(buf, len, &m) == 0 && m.n_entries == 0, "empty peers");
+    CHECKF(gossip_enc_peers(pe, GOSSIP_PEERS_MAX + 1, buf, sizeof buf, &len) == AGAH_EINVAL,
+           "33 entries encoded");
     CHECKF(gossip_enc_simple(GOSSIP_PING, buf, 1, &len) == AGAH_ETOOBIG, "tiny buffer");
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include <agah/keys.h>
+#include <agah/keyfile.h>
 
 #include "check.h"
 
