@@ -197,7 +197,7 @@ static int cb_send(void *ctx, const uint8_t *msg, size_t len)
 /* s handles one message from its peer. */
 static void side_handle(struct side *s, const struct msg *m)
 {
-    struct recon_cb cb = {cb_need, cb_have, cb_send, s};
+    struct recon_cb cb = {cb_need, cb_have, cb_send, s, 0, NULL};
     struct sketch_cb scb = {cb_need_short, cb_have, cb_send_sketch, s};
     struct agah_why why = {{0}};
     msgpack_unpacked u;
@@ -324,7 +324,7 @@ int main(int argc, char **argv)
             bu_die("recon_set_add failed");
     }
 
-    cb = (struct recon_cb){cb_need, cb_have, cb_send, &b};
+    cb = (struct recon_cb){cb_need, cb_have, cb_send, &b, 0, NULL};
     b.sk_retry = 1;
     if (range ? recon_initiate(b.set, &cb) != 0
               : sketch_initiate(b.set, NULL, &(struct sketch_cb){cb_need_short, cb_have,

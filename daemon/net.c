@@ -24,6 +24,7 @@
 #include "sketch.h"
 #include "slots.h"
 #include "verify.h"
+#include "workmeter.h"
 
 /* Connection slots (issue 24). Dials and accepted links are counted apart
  * so that outsiders filling the listener can never stop this node from
@@ -58,6 +59,12 @@
 #define NET_RATE 5000.0          /* records per second from one peer */
 #define NET_BURST 10000.0
 #define NET_IN_HS (2 * HS_MSG_MAX) /* input buffer before the handshake */
+/* Most ids one RECON makes us OFFER: what the peer asks for at a time
+ * (NET_ASK_WINDOW); the rest of its ranges is answered as a fingerprint
+ * and settled on the next round, so a RECON of a few bytes cannot make us send
+ * our whole set's ids (recon_cb.have_max). */
+#define NET_OFFER_MAX NET_ASK_WINDOW
+_Static_assert(WORK_PK_LEN == AGAH_PK_LEN, "workmeter keys members by their public key");
 #define NET_SELF_IN 8            /* accepted links to ourselves remembered */
 #define NET_BANNED_MAX 64        /* addresses of revoked members remembered */
 /* Signed addresses taken from PEERS (issue 24): at most this many per
@@ -155,6 +162,14 @@ struct peer {
     size_t in_len, in_cap;
     double tokens;
     uint64_t tokens_at, last_rx;
+    /* Reconciliation work budget (workmeter.h, issue 24). */
+    struct workmeter work;
+    size_t offered; /* ids put in OFFER since the link came up */
+    /* Frames queued and handed to the kernel on this link (libuv completes
+     * a stream's writes in order), and how many had been queued when we
+     * last answered a SKREQ: a SKREQ is answered only once that answer has
+     * left, so one sketch exchange at most is in flight per peer. */
+    uint64_t n_queued, n_written, skreq_mark;
     uint64_t partial_since; /* part of a message waits since then (0: none) */
     /* Bodies asked of this peer (ids sent in WANT and GRAFT) and not yet
      * answered: that many BODY messages bypass the token bucket, since
@@ -235,6 +250,8 @@ struct net {
      * oldest forgotten first. */
     char banned[NET_BANNED_MAX][AGAH_ADDR_MAX];
     size_t n_banned, banned_next;
+    /* Reconciliation budgets left by links that went down. */
+    struct workmeter_kept work_kept;
     /* PEERS entries whose key was unknown when they came; a ring. */
     struct peeraddr pend[NET_PEND_MAX];
     size_t n_pend, pend_next;
@@ -291,6 +308,7 @@ static void peer__on_write(uv_write_t *req, int status)
     struct peer *p = req->handle->data;
 
     free(req);
+    p->n_written++;
     if (p->state == PEER_CLOSING)
         return;
     if (status < 0) {
@@ -330,6 +348,7 @@ static int peer__send_raw(struct peer *p, const uint8_t *buf, size_t len)
         peer__close(p, uv_strerror(r));
         return AGAH_EIO;
     }
+    p->n_queued++;
     return 0;
 }
 
@@ -361,6 +380,7 @@ static int peer__send(struct peer *p, const uint8_t *pt, size_t len)
         peer__close(p, uv_strerror(r));
         return AGAH_EIO;
     }
+    p->n_queued++;
     return 0;
 }
 
@@ -824,6 +844,8 @@ static void peer__up(struct peer *p)
     p->eager = 1;
     p->tokens = NET_BURST;
     p->tokens_at = net__now(net);
+    workmeter_init(&p->work, p->tokens_at);
+    workmeter_restore(&net->work_kept, p->pk, &p->work, p->tokens_at);
     /* The handshake deadline becomes the keepalive: PING every
      * NET_PING_MS, close after NET_IDLE_MS of silence. */
     if (uv_timer_start(&p->timer, peer__on_timer, NET_PING_MS, NET_PING_MS) != 0) {
@@ -1039,6 +1061,7 @@ static void net__recon_have(void *ctx, const uint8_t id[AGAH_HASH_LEN])
 
     if (p->state != PEER_UP)
         return;
+    p->offered++;
     memcpy(p->offer[p->n_offer++], id, AGAH_HASH_LEN);
     if (p->n_offer == GOSSIP_IDS_MAX)
         (void)peer__send_ids(p, GOSSIP_OFFER, p->offer, &p->n_offer);
@@ -1103,15 +1126,37 @@ static void net__recon_start(struct peer *p)
     net__recon_flush(p);
 }
 
+/* Whether a reconciliation message from p may be answered now (its work
+ * budget, workmeter.h). A dropped message is only logged (the periodic
+ * reconciliation settles what it would have); a peer that keeps sending
+ * into an empty budget is closed. */
+static int peer__work_admit(struct peer *p, const char *what)
+{
+    enum workmeter_verdict v = workmeter_admit(&p->work, net__now(p->net));
+
+    if (v == WORK_ANSWER)
+        return 1;
+    if (p->work.drops == 1)
+        log_peer(LOG_INFO, p->remote, "reconciliation beyond its budget: %s dropped", what);
+    if (v == WORK_CLOSE)
+        peer__close(p, "reconciliation far beyond its budget");
+    return 0;
+}
+
 static void net__on_recon(struct peer *p, const struct gossip_msg *m)
 {
-    struct recon_cb cb = {net__recon_need, net__recon_have, net__recon_send, p};
+    size_t visited = 0, offered = p->offered;
+    struct recon_cb cb = {net__recon_need, net__recon_have, net__recon_send, p,
+                          NET_OFFER_MAX, &visited};
     struct agah_why why = {{0}};
     int r;
 
-    if (net__set_ready(p->net) != 0)
+    if (!peer__work_admit(p, "RECON") || net__set_ready(p->net) != 0)
         return;
-    if ((r = recon_process(p->net->set, m->obj, &cb, NULL, &why)) != 0) {
+    r = recon_process(p->net->set, m->obj, &cb, NULL, &why);
+    workmeter_charge(&p->work,
+                     WORK_MSG + (double)visited + WORK_OFFER * (double)(p->offered - offered));
+    if (r != 0) {
         if (r == AGAH_ENOMEM || r == AGAH_EINTERNAL)
             log_peer(LOG_WARN, p->remote, "reconciliation failed: %s", agah_strerror(r));
         else
@@ -1126,9 +1171,19 @@ static void net__on_skreq(struct peer *p, const struct gossip_msg *m)
     struct sketch_cb cb = {net__sketch_need, net__recon_have, net__recon_send, p};
     int r;
 
-    if (net__set_ready(p->net) != 0)
+    /* One sketch exchange in flight: a SKREQ while our answer to the
+     * previous one has not yet left is dropped (an honest peer sends the
+     * next only after reading that answer). */
+    if (p->n_written < p->skreq_mark) {
+        log_debug("peer %s: SKREQ while the previous one is answered: dropped", p->remote);
         return;
-    if ((r = sketch_on_request(p->net->set, m->salt, m->count, m->blob, &cb, NULL)) != 0 &&
+    }
+    if (!peer__work_admit(p, "SKREQ") || net__set_ready(p->net) != 0)
+        return;
+    workmeter_charge(&p->work, WORK_MSG + WORK_SKREQ * (double)recon_set_size(p->net->set));
+    r = sketch_on_request(p->net->set, m->salt, m->count, m->blob, &cb, NULL);
+    p->skreq_mark = p->n_queued;
+    if (r != 0 &&
         p->state == PEER_UP)
         log_peer(LOG_WARN, p->remote, "cannot answer a sketch request: %s", agah_strerror(r));
 }
@@ -1153,15 +1208,19 @@ static void net__on_sketch(struct peer *p, const struct gossip_msg *m)
 
 static void net__swant_give(void *ctx, const uint8_t id[AGAH_HASH_LEN])
 {
-    peer__push(ctx, id);
+    struct peer *p = ctx;
+
+    workmeter_charge(&p->work, WORK_BODY);
+    peer__push(p, id);
 }
 
 static void net__on_swant(struct peer *p, const struct gossip_msg *m)
 {
     int r;
 
-    if (net__set_ready(p->net) != 0)
+    if (!peer__work_admit(p, "SWANT") || net__set_ready(p->net) != 0)
         return;
+    workmeter_charge(&p->work, WORK_MSG + (double)recon_set_size(p->net->set));
     if ((r = sketch_on_swant(p->net->set, m->salt, m->blob, m->blob_len / 8, net__swant_give,
                              p)) != 0)
         log_peer(LOG_WARN, p->remote, "cannot answer SWANT: %s", agah_strerror(r));
@@ -1389,6 +1448,7 @@ static void peer__close(struct peer *p, const char *why)
         return;
     if (p->state == PEER_UP) {
         net->n_up--;
+        workmeter_keep(&net->work_kept, p->pk, &p->work, net__now(net));
         log_peer(LOG_INFO, p->remote, "down: %s", why);
     } else {
         log_debug("peer %s closed: %s", p->remote[0] ? p->remote : "(dialling)", why);

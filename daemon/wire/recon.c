@@ -496,6 +496,7 @@ struct recon__reply {
     size_t est;     /* estimated bytes so far */
     int overflow;   /* budget reached: the rest is one fingerprint */
     size_t rest_lo; /* where that fingerprint starts */
+    size_t visited; /* set items touched, for recon_cb.visited */
 };
 
 static int recon__push(struct recon__reply *rp, const struct recon_bound *b, int mode,
@@ -525,8 +526,10 @@ static int recon__push(struct recon__reply *rp, const struct recon_bound *b, int
     o->mode = mode;
     o->lo = lo;
     o->hi = hi;
-    if (mode == RECON_FINGERPRINT)
+    if (mode == RECON_FINGERPRINT) {
         recon__fingerprint(rp->s, lo, hi, o->fp);
+        rp->visited += hi - lo;
+    }
     rp->est += mode == RECON_SKIP ? RECON_EST_SKIP
                : mode == RECON_FINGERPRINT ? RECON_EST_FP : RECON_EST_IDLIST(hi - lo);
     return 0;
@@ -689,24 +692,40 @@ int recon_initiate(struct recon_set *s, const struct recon_cb *cb)
 }
 
 /* An IDLIST from the other side: every id they list that we lack is a
- * need; every item of ours in the range they did not list is a have. */
-static void recon__diff(struct recon_set *s, size_t lo, size_t hi,
-                        uint8_t (*ids)[RECON_ID_LEN], size_t n, uint8_t *seen,
-                        const struct recon_cb *cb)
+ * need; every item of ours in the range they did not list is a have, at
+ * most *haves_left of them. Returns the index of our first item past the
+ * last one reported (hi when the range is settled): the caller answers the
+ * rest as a fingerprint. The scan goes on past that index only while
+ * listed ids are still unmatched, so that every need is exact; *visited
+ * counts the items scanned. */
+static size_t recon__diff(struct recon_set *s, size_t lo, size_t hi,
+                          uint8_t (*ids)[RECON_ID_LEN], size_t n, uint8_t *seen,
+                          const struct recon_cb *cb, size_t *haves_left, size_t *visited)
 {
+    size_t stop = hi, unseen = n;
+
     memset(seen, 0, n);
-    for (size_t i = lo; i < hi; i++) {
+    for (size_t i = lo; i < hi && (stop == hi || unseen > 0); i++) {
         const uint8_t *id = recon__id(s, &s->items[i]);
         uint8_t (*hit)[RECON_ID_LEN] = n ? bsearch(id, ids, n, RECON_ID_LEN, recon__id_cmp)
                                          : NULL;
-        if (hit != NULL)
+        (*visited)++;
+        if (hit != NULL) {
+            if (!seen[hit - ids])
+                unseen--;
             seen[hit - ids] = 1;
-        else if (cb->have != NULL)
-            cb->have(cb->ctx, id);
+        } else if (stop == hi && *haves_left == 0) {
+            stop = i;
+        } else if (stop == hi) {
+            (*haves_left)--;
+            if (cb->have != NULL)
+                cb->have(cb->ctx, id);
+        }
     }
     for (size_t k = 0; k < n; k++)
         if (!seen[k] && cb->need != NULL)
             cb->need(cb->ctx, ids[k]);
+    return stop;
 }
 
 int recon_process(struct recon_set *s, const msgpack_object *msg, const struct recon_cb *cb,
@@ -717,7 +736,7 @@ int recon_process(struct recon_set *s, const msgpack_object *msg, const struct r
     const msgpack_object *ranges;
     uint8_t (*ids)[RECON_ID_LEN] = NULL;
     uint8_t *seen = NULL;
-    size_t cur;
+    size_t cur, haves_left = cb->have_max ? cb->have_max : SIZE_MAX;
     int r;
 
     if ((r = recon__validate(msg, why)) != 0)
@@ -756,16 +775,40 @@ int recon_process(struct recon_set *s, const msgpack_object *msg, const struct r
             break;
         case RECON_FINGERPRINT:
             recon__fingerprint(s, cur, end, fp);
+            rp.visited += end - cur;
             if (memcmp(fp, rg->via.array.ptr[2].via.bin.ptr, RECON_FP_LEN) == 0)
                 r = recon__push(&rp, &b, RECON_SKIP, cur, end);
             else
                 r = recon__describe(&rp, cur, end, &b);
             break;
-        default: /* RECON_IDLIST */
+        default: { /* RECON_IDLIST */
+            size_t stop;
+
             (void)recon__idlist(&rg->via.array.ptr[2], ids, &n, NULL);
-            recon__diff(s, cur, end, ids, n, seen, cb);
-            r = recon__push(&rp, &b, RECON_SKIP, cur, end);
-            break;
+            stop = recon__diff(s, cur, end, ids, n, seen, cb, &haves_left, &rp.visited);
+            if (stop == end) {
+                r = recon__push(&rp, &b, RECON_SKIP, cur, end);
+                break;
+            }
+            /* Too many ids of ours to offer for one message: settled up
+             * to the last one offered, the rest of the message becomes one
+             * fingerprint that the other side splits and lists again, so a
+             * small message never makes a large reply (issue 24). */
+            if (stop > cur) {
+                struct recon_bound mb;
+
+                recon__min_bound(s, &s->items[stop - 1], &s->items[stop], &mb);
+                if ((r = recon__push(&rp, &mb, RECON_SKIP, cur, stop)) != 0)
+                    goto out;
+            }
+            rp.overflow = 1;
+            rp.rest_lo = stop;
+            if (i + 1 == ranges->via.array.size &&
+                (r = recon__push(&rp, &b, RECON_FINGERPRINT, stop, end)) != 0)
+                goto out;
+            cur = end;
+            continue;
+        }
         }
         if (r != 0)
             goto out;
@@ -777,6 +820,8 @@ int recon_process(struct recon_set *s, const msgpack_object *msg, const struct r
     }
     r = recon__emit(&rp, &lower, cb, sent);
 out:
+    if (cb->visited != NULL)
+        *cb->visited += rp.visited;
     free(rp.out);
     free(ids);
     free(seen);

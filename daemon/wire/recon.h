@@ -68,6 +68,15 @@ struct recon_cb {
     void (*have)(void *ctx, const uint8_t id[RECON_ID_LEN]);
     int (*send)(void *ctx, const uint8_t *msg, size_t len);
     void *ctx;
+    /* Metering (issue 24), both optional (zero-initialised: unlimited and
+     * uncounted). have_max: the most ids one recon_process reports through
+     * have; an IDLIST range with more of ours is settled up to the last one
+     * reported and the rest of the message is answered as one FINGERPRINT,
+     * which the other side narrows and lists again on the next round.
+     * visited: incremented by the number of set items the call touched
+     * (fingerprinted, split or compared), the work the caller charges. */
+    size_t have_max;
+    size_t *visited;
 };
 
 /* Starts a reconciliation: sends the first message (always exactly one). */

@@ -291,7 +291,7 @@ int sketch_enc_swant(const uint8_t salt[SKETCH_SALT_LEN], const uint64_t *sids, 
 /* The range reconciliation's first message, through the same send. */
 static int sk_range(struct recon_set *s, const struct sketch_cb *cb, int *outcome)
 {
-    struct recon_cb rc = {NULL, NULL, cb->send, cb->ctx};
+    struct recon_cb rc = {NULL, NULL, cb->send, cb->ctx, 0, NULL};
 
     if (outcome != NULL)
         *outcome = SKETCH_SENT_RANGE;

@@ -50,7 +50,7 @@ static int answer(void *ctx, const uint8_t *m, size_t len)
 {
     msgpack_unpacked u;
     struct agah_why why;
-    struct recon_cb cb = {on_id, on_id, drop, NULL};
+    struct recon_cb cb = {on_id, on_id, drop, NULL, 0, NULL};
     int r;
 
     (void)ctx;
@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     msgpack_unpacked u;
     struct gossip_msg m;
     struct agah_why why;
-    struct recon_cb cb = {on_id, on_have, answer, NULL};
+    struct recon_cb cb = {on_id, on_have, answer, NULL, 0, NULL};
 
     if (ours == NULL)
         setup();

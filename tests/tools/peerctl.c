@@ -48,6 +48,13 @@
  *                      addresses), recon or skreq (the first message of a
  *                      reconciliation of K random ids, sent N times), swant
  *                      (K random short ids under a random salt)
+ *   Reconciliation as an insider would abuse it (issue 24), each message
+ *   as small as the protocol allows:
+ *     recon N          N RECON messages [5, [0, ""], [[nil, 2, []]]]: "I have
+ *                      nothing at all", which asks for every id in OFFER
+ *     skreq N          N SKREQ under fresh salts with an empty estimator
+ *     swant FILE N     N SWANTs, each the short ids of up to 256 of FILE's
+ *                      records (FILE as for send: "ID HEX" lines), cycling
  *   --m3-len N replaces the handshake after M2 by a 4-byte M3 length of N
  *   and 1 KiB of zeros, then reads until closed (the pre-handshake bound).
  *   --throwaway signs the handshake with a fresh key that no one admitted
@@ -80,6 +87,8 @@
 #include "frame.h"
 #include "gossip.h"
 #include "handshake.h"
+#include "sketch.h"
+#include <agah/mp.h>
 #include "peeraddr.h"
 #include "recon.h"
 #include "sketch.h"
@@ -100,6 +109,10 @@ struct link {
     uint8_t *pt;
     uint64_t sent, bytes_in, bytes_out;
     unsigned long n_record, n_body, n_ihave_ids;
+    /* Reconciliation: OFFER ids and their plaintext bytes, RECON and
+     * SKETCH messages received; plaintext bytes of our crafted ones. */
+    unsigned long n_offer_ids, n_recon, n_sketch;
+    uint64_t offer_bytes, atk_bytes;
 };
 
 static double now_s(void)
@@ -323,6 +336,12 @@ static void link_on_message(struct link *l, const uint8_t *pt, size_t len)
         case GOSSIP_RECORD: l->n_record++; break;
         case GOSSIP_BODY: l->n_body++; break;
         case GOSSIP_IHAVE: l->n_ihave_ids += m.n_ids; break;
+        case GOSSIP_OFFER:
+            l->n_offer_ids += m.n_ids;
+            l->offer_bytes += len;
+            break;
+        case GOSSIP_RECON: l->n_recon++; break;
+        case GOSSIP_SKETCH: l->n_sketch++; break;
         case GOSSIP_PING: {
             uint8_t frame[FRAME_HDR + 16 + FRAME_TAG];
 
@@ -628,6 +647,111 @@ static void act_offer(struct link *l, long n)
     }
 }
 
+/* Seals one plaintext message and writes it, counting its bytes. */
+static void link_send_pt(struct link *l, const uint8_t *pt, size_t len)
+{
+    static uint8_t frame[FRAME_HDR + FRAME_PT_MAX + FRAME_TAG];
+    int r;
+
+    if ((r = frame_seal(l->keys, pt, len, frame)) != 0)
+        die("cannot seal a frame", r);
+    l->atk_bytes += len;
+    link_write_all(l, frame, FRAME_HDR + len + FRAME_TAG);
+}
+
+/* `n` RECONs of one empty IDLIST over the whole key space: before issue 24
+ * each made the daemon OFFER every id it holds. */
+static void act_recon(struct link *l, long n)
+{
+    uint8_t buf[64];
+    struct agah_mp_fixbuf fb = {buf, 0, sizeof buf};
+    msgpack_packer pk;
+
+    msgpack_packer_init(&pk, &fb, agah_mp_fixbuf_write);
+    if (msgpack_pack_array(&pk, 3) != 0 || msgpack_pack_uint64(&pk, GOSSIP_RECON) != 0 ||
+        msgpack_pack_array(&pk, 2) != 0 || msgpack_pack_uint64(&pk, 0) != 0 ||
+        msgpack_pack_bin(&pk, 0) != 0 || msgpack_pack_array(&pk, 1) != 0 ||
+        msgpack_pack_array(&pk, 3) != 0 || msgpack_pack_nil(&pk) != 0 ||
+        msgpack_pack_uint64(&pk, 2) != 0 || msgpack_pack_array(&pk, 0) != 0)
+        die("cannot pack a RECON", AGAH_EINTERNAL);
+    for (long i = 0; i < n && !l->closed; i++)
+        link_send_pt(l, buf, fb.len);
+}
+
+/* `n` SKREQs under fresh salts with an all-zero estimator (an empty set):
+ * each makes the daemon build its estimator over its whole set. */
+static void act_skreq(struct link *l, long n)
+{
+    static uint8_t buf[SKETCH_STRATA_BYTES + 64], strata[SKETCH_STRATA_BYTES];
+    uint8_t salt[SKETCH_SALT_LEN];
+
+    for (long i = 0; i < n && !l->closed; i++) {
+        struct agah_mp_fixbuf fb = {buf, 0, sizeof buf};
+        msgpack_packer pk;
+
+        randombytes_buf(salt, sizeof salt);
+        msgpack_packer_init(&pk, &fb, agah_mp_fixbuf_write);
+        if (msgpack_pack_array(&pk, 4) != 0 || msgpack_pack_uint64(&pk, GOSSIP_SKREQ) != 0 ||
+            msgpack_pack_bin(&pk, sizeof salt) != 0 ||
+            msgpack_pack_bin_body(&pk, salt, sizeof salt) != 0 ||
+            msgpack_pack_uint64(&pk, 0) != 0 || msgpack_pack_bin(&pk, sizeof strata) != 0 ||
+            msgpack_pack_bin_body(&pk, strata, sizeof strata) != 0)
+            die("cannot pack a SKREQ", AGAH_EINTERNAL);
+        link_send_pt(l, buf, fb.len);
+    }
+}
+
+/* `n` SWANTs for FILE's records (their ids are the first word of each
+ * line), up to SKETCH_SHORTS_MAX a message, cycling through the file: each
+ * makes the daemon pass over its set and send the bodies. */
+static void act_swant(struct link *l, const char *file, long n)
+{
+    FILE *f = fopen(file, "r");
+    uint8_t (*ids)[AGAH_HASH_LEN] = NULL, salt[SKETCH_SALT_LEN], buf[FRAME_PT_MAX / 2];
+    uint64_t sids[SKETCH_SHORTS_MAX];
+    size_t n_ids = 0, cap = 0, next = 0, len;
+    char line[256];
+    int r;
+
+    if (f == NULL)
+        die(file, 0);
+    while (fgets(line, sizeof line, f) != NULL) {
+        size_t bl = 0;
+
+        if (strlen(line) < 2 * AGAH_HASH_LEN || line[2 * AGAH_HASH_LEN] != ' ') {
+            /* the rest of a long record line */
+            while (strchr(line, '\n') == NULL && fgets(line, sizeof line, f) != NULL)
+                ;
+            continue;
+        }
+        if (n_ids == cap) {
+            cap = cap ? 2 * cap : 1024;
+            if ((ids = realloc(ids, cap * AGAH_HASH_LEN)) == NULL)
+                die("out of memory", AGAH_ENOMEM);
+        }
+        if (sodium_hex2bin(ids[n_ids], AGAH_HASH_LEN, line, 2 * AGAH_HASH_LEN, NULL, &bl, NULL) ==
+                0 &&
+            bl == AGAH_HASH_LEN)
+            n_ids++;
+        while (strchr(line, '\n') == NULL && fgets(line, sizeof line, f) != NULL)
+            ;
+    }
+    fclose(f);
+    if (n_ids == 0)
+        die("no ids in the file", AGAH_ENOENT);
+    randombytes_buf(salt, sizeof salt);
+    for (long i = 0; i < n && !l->closed; i++) {
+        size_t k = n_ids < SKETCH_SHORTS_MAX ? n_ids : SKETCH_SHORTS_MAX;
+
+        for (size_t j = 0; j < k; j++, next = (next + 1) % n_ids)
+            sids[j] = sketch_short_id(salt, ids[next]);
+        if ((r = sketch_enc_swant(salt, sids, k, buf, sizeof buf, &len)) != 0)
+            die("cannot encode a SWANT", r);
+        link_send_pt(l, buf, len);
+    }
+    free(ids);
+}
+
 /* A PEERS message of `n` signed address entries A.B.x.y:PORT (x.y counting
  * from 0.1), valid for `ttl` seconds from now (negative: expired already),
  * signed by `signer`: "self" (DIR's own key), "none" (DIR's key named, the
@@ -694,7 +818,7 @@ static int flood_keep(void *ctx, const uint8_t *msg, size_t len)
 static size_t flood_first_msg(int sketch, long k, uint8_t *enc, size_t cap)
 {
     struct flood_first f = {enc, cap, 0};
-    struct recon_cb rcb = {NULL, NULL, flood_keep, &f};
+    struct recon_cb rcb = {NULL, NULL, flood_keep, &f, 0, NULL};
     struct sketch_cb scb = {NULL, NULL, flood_keep, &f};
     struct recon_set *set = NULL;
     uint64_t now = (uint64_t)time(NULL);
@@ -916,6 +1040,13 @@ static int cmd_connect(int argc, char **argv)
             act_flood(&l, argv[i + 1], strtol(argv[i + 2], NULL, 10),
                       strtol(argv[i + 3], NULL, 10));
             i += 3;
+        } else if (strcmp(a, "recon") == 0 && i + 1 < argc) {
+            act_recon(&l, strtol(argv[++i], NULL, 10));
+        } else if (strcmp(a, "skreq") == 0 && i + 1 < argc) {
+            act_skreq(&l, strtol(argv[++i], NULL, 10));
+        } else if (strcmp(a, "swant") == 0 && i + 2 < argc) {
+            act_swant(&l, argv[i + 1], strtol(argv[i + 2], NULL, 10));
+            i += 2;
         } else if (strcmp(a, "offer") == 0 && i + 1 < argc) {
             act_offer(&l, strtol(argv[++i], NULL, 10));
         } else if (strcmp(a, "repeat") == 0 && i + 2 < argc) {
@@ -939,9 +1070,11 @@ static int cmd_connect(int argc, char **argv)
         }
     }
     printf("up=%d closed=%d sent=%llu secs=%.2f record=%lu body=%lu ihave=%lu after_oversize=%llu "
-           "out=%llu\n",
+           "out=%llu offer=%lu offer_bytes=%llu recon=%lu sketch=%lu atk_bytes=%llu\n",
            l.up, l.closed, (unsigned long long)l.sent, now_s() - t0, l.n_record, l.n_body,
-           l.n_ihave_ids, (unsigned long long)after, (unsigned long long)l.bytes_out);
+           l.n_ihave_ids, (unsigned long long)after, (unsigned long long)l.bytes_out,
+           l.n_offer_ids, (unsigned long long)l.offer_bytes, l.n_recon, l.n_sketch,
+           (unsigned long long)l.atk_bytes);
     close(l.fd);
     frame_keys_free(l.keys);
     free(l.in);

@@ -100,6 +100,9 @@ struct side {
  * scenario's items (as agahd's refers to its record view) instead of
  * holding copies. */
 static int use_range, tamper, use_ext;
+/* recon_cb.have_max of both sides (0: unlimited), as agahd meters an
+ * insider's RECON (issue 24). */
+static size_t have_cap;
 
 static void cb_need(void *ctx, const uint8_t id[32]) { ids_add(&((struct side *)ctx)->need, id); }
 /* A short id we lack: resolved as the peer would answer SWANT, by its
@@ -135,6 +138,8 @@ struct result {
     size_t msgs, bytes, max_msg;
     int error;
     int outcomes[8]; /* sketch outcomes on both sides */
+    size_t max_haves; /* most haves one recon_process reported */
+    size_t visited;   /* items the recon_process calls touched */
 };
 
 /* A initiates; messages go back and forth until none is left. */
@@ -143,10 +148,11 @@ static struct result reconcile(struct recon_set *a, struct recon_set *b, struct 
 {
     struct queue qab = {0}, qba = {0};
     struct side sa = {a, {0}, {0}, &qab, 0, NULL, {0}, 1}, sb = {b, {0}, {0}, &qba, 0, NULL, {0}, 0};
-    struct recon_cb ca = {cb_need, cb_have, cb_send, &sa}, cbb = {cb_need, cb_have, cb_send, &sb};
+    struct result res = {0};
+    struct recon_cb ca = {cb_need, cb_have, cb_send, &sa, have_cap, &res.visited},
+                    cbb = {cb_need, cb_have, cb_send, &sb, have_cap, &res.visited};
     struct sketch_cb sca = {cb_need_short, cb_have, cb_send, &sa},
                      scb = {cb_need_short, cb_have, cb_send, &sb};
-    struct result res = {0};
     int turn = 0, out = 0; /* 0: deliver A->B */
     int tampered = 0;
 
@@ -182,8 +188,13 @@ static struct result reconcile(struct recon_set *a, struct recon_set *b, struct 
             }
             r = gossip_decode(tmp.m[i], tmp.len[i], &u, &g, &why);
             out = 0;
-            if (r == 0 && g.type == GOSSIP_RECON)
+            if (r == 0 && g.type == GOSSIP_RECON) {
+                size_t before = rx->have.n;
+
                 r = recon_process(rx->set, g.obj, cb, NULL, &why);
+                if (rx->have.n - before > res.max_haves)
+                    res.max_haves = rx->have.n - before;
+            }
             else if (r == 0 && g.type == GOSSIP_SKREQ)
                 r = sketch_on_request(rx->set, g.salt, g.count, g.blob, sc, &out);
             else if (r == 0 && g.type == GOSSIP_SKETCH) {
@@ -439,6 +450,29 @@ static void test_scenarios(void)
                      randombytes_uniform(40), 1 + randombytes_uniform(20));
         CHECKF(r.rounds <= 6, "range random %d: %d rounds", t, r.rounds);
     }
+    /* Metered as agahd meters a RECON (issue 24): no answer reports more
+     * than have_cap ids of ours, and a catch-up still converges, the rest
+     * of each listed range coming back as a fingerprint the other side
+     * narrows and lists again (a round more per have_cap ids). */
+    have_cap = 1000;
+    r = scenario("range, 1,000 haves a RECON: B empty", 0, 10000, 0, 86400 * 30);
+    CHECKF(r.max_haves <= 1000 && r.rounds <= 24, "capped, B empty: %zu haves, %d rounds",
+          r.max_haves, r.rounds);
+    r = scenario("range, 1,000 haves: A empty", 0, 0, 10000, 86400 * 30);
+    CHECKF(r.max_haves <= 1000 && r.rounds <= 24, "capped, A empty: %zu haves, %d rounds",
+          r.max_haves, r.rounds);
+    have_cap = 7;
+    r = scenario("range, 7 haves: 10k, same second", 9900, 50, 50, 1);
+    CHECKF(r.max_haves <= 7 && r.rounds < 100, "capped, same second: %zu haves, %d rounds",
+          r.max_haves, r.rounds);
+    have_cap = 3;
+    for (int t = 0; t < 10; t++) {
+        r = scenario("range, 3 haves: random", randombytes_uniform(300), randombytes_uniform(40),
+                     randombytes_uniform(40), 1 + randombytes_uniform(20));
+        CHECKF(r.max_haves <= 3 && r.rounds < 100, "capped random %d: %zu haves, %d rounds", t,
+              r.max_haves, r.rounds);
+    }
+    have_cap = 0;
     use_range = 0;
     /* A's set refers to the items instead of copying them, as agahd's
      * refers to its record view: the same exchanges, both protocols. */
@@ -522,7 +556,7 @@ static void test_malformed(void)
         {"two infinities", "93 05 92 00 c400 92 92 c0 00 92 c0 00"},
     };
     struct recon_set *s;
-    struct recon_cb cb = {count_need, count_need, count_send, NULL};
+    struct recon_cb cb = {count_need, count_need, count_send, NULL, 0, NULL};
     uint8_t buf[512], id[32];
 
     if (recon_set_new(&s) != 0)
