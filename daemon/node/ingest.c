@@ -54,7 +54,6 @@ int node__drop(struct node *n, const uint8_t id[AGAH_HASH_LEN], int type, int to
     return 0;
 }
 
-
 int node__rows_cb(void *ctx, const struct store_rec *sr)
 {
     struct node_rows *rows = ctx;
@@ -226,7 +225,6 @@ static int node__membership_changed(struct node *n)
     node__want_rekey(n, NODE_REKEY_SETTLE);
     return r;
 }
-
 
 int node__decrypt_cb(void *ctx, const struct store_rec *sr)
 {

@@ -1,3 +1,6 @@
+/* Layer mesh/: the overlay of links (Plumtree, reconciliation rounds,
+ * addresses and dialling, the verify queue that feeds node/); it sits on
+ * link/ and wire/ and hands records down to node/. */
 /* The reconciliation work budget of one member (issue 24): a token bucket
  * in units of one set item touched, which RECON, SKREQ and SWANT are
  * charged to after they are answered, and a small memory of the budgets

@@ -1,3 +1,6 @@
+/* Layer mesh/: the overlay of links (Plumtree, reconciliation rounds,
+ * addresses and dialling, the verify queue that feeds node/); it sits on
+ * link/ and wire/ and hands records down to node/. */
 /* The network layer of agahd: TCP listener and dialer, the authenticated
  * handshake, encrypted frames, membership of the overlay (HyParView-style
  * active/passive views), Plumtree dissemination and set reconciliation

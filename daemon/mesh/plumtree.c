@@ -1,0 +1,298 @@
+/* Plumtree: records from peers through the verify queue into the node,
+ * RECORD/BODY/IHAVE/GRAFT/WANT/PRUNE/PING/PONG handlers, and the eager
+ * and lazy forwarding of what was just stored. */
+#define _POSIX_C_SOURCE 200809L /* what uv.h needs */
+#include "net_int.h"
+
+static void net__arm_gossip(struct net *net, uint64_t ms);
+static struct peer *net__by_serial(struct net *net, uint64_t serial);
+
+/* ------------------------------------------------------------------ */
+/* Messages after the handshake: one handler per type                  */
+
+/* Stores a record that agah_rec_decode gave `rc` for (0: decoded and its
+ * signature verified), passing it on as if it had just arrived from
+ * `from` (NULL: that link is gone), or logs why it was refused. */
+static void net__ingest(struct net *net, struct peer *from, int fwd, int rc,
+                        const struct agah_rec *rec, struct agah_why *why)
+{
+    if (rc == 0) {
+        net->ingest_from = from;
+        net->ingest_fwd = fwd;
+        rc = node_ingest_decoded(net->node, rec, why);
+        net->ingest_from = NULL;
+        net->ingest_fwd = NET_FWD_EAGER;
+    }
+    if (rc < 0)
+        log_debug("peer %s: record refused: %s", from != NULL ? from->remote : "(gone)",
+                  why->msg[0] ? why->msg : agah_strerror(rc));
+}
+
+/* A record out of the verify queue. */
+void net__on_verified(void *ctx, const struct vq_item *it)
+{
+    struct net *net = ctx;
+    struct agah_why why = it->why;
+
+    net__ingest(net, net__by_serial(net, it->from), it->fwd, it->rc, &it->rec, &why);
+}
+
+/* The verify queue has room again: every peer it paused reads on. */
+void net__on_vq_drained(void *ctx)
+{
+    struct net *net = ctx;
+
+    for (struct peer *q = net->peers; q != NULL; q = q->next) {
+        if (q->paused_vq) {
+            q->paused_vq = 0;
+            peer__kick(q);
+        }
+    }
+}
+
+/* Hands a new record to the verify queue; it is ingested when it comes
+ * out (net__on_verified). A lone record (the first of this read, with
+ * the queue empty) is checked and ingested here and now instead: that is
+ * gossip, one record per hop, and handing it to another thread and back
+ * costs two wake-ups, which on a busy machine added 25 ms to the spread of
+ * an alert over 100 nodes. Records behind it in the same read, or behind
+ * records still in the queue, go through the queue, so order is kept. A
+ * record the queue refuses (out of memory) is also checked here, ahead of
+ * what is queued; the validity rules do not depend on arrival order. */
+static void net__forward_ingest(struct peer *p, const struct gossip_msg *m,
+                                const uint8_t id[AGAH_HASH_LEN], int fwd)
+{
+    struct net *net = p->net;
+    struct agah_why why = {{0}};
+    struct agah_rec rec;
+    int r;
+
+    if ((p->turn_records++ > 0 || vq_count(net->vq) > 0) &&
+        vq_push(net->vq, m->rec, m->rec_len, id, p->serial, fwd) == 0)
+        return;
+    r = agah_rec_decode(m->rec, m->rec_len, node_community(net->node), &rec, &why);
+    net__ingest(net, p, fwd, r, &rec, &why);
+}
+
+void net__on_record(struct peer *p, const struct gossip_msg *m)
+{
+    struct net *net = p->net;
+    uint8_t id[AGAH_HASH_LEN];
+
+    peer__charge(p);
+    agah_hash(m->rec, m->rec_len, id);
+    if (net__have(net, id)) {
+        /* A second eager copy: this link is redundant in the tree. */
+        if (p->eager) {
+            p->eager = 0;
+            (void)peer__send_simple(p, GOSSIP_PRUNE);
+        }
+        return;
+    }
+    (void)gossip_missing_del(net->missing, id);
+    net__forward_ingest(p, m, id, NET_FWD_EAGER);
+}
+
+void net__on_body(struct peer *p, const struct gossip_msg *m)
+{
+    struct net *net = p->net;
+    uint8_t id[AGAH_HASH_LEN];
+    int grafted;
+
+    /* A body we asked this peer for is not charged: the requests bound
+     * it, and the limit would otherwise throttle our own catch-up. Any
+     * other is, even while requests are outstanding. */
+    agah_hash(m->rec, m->rec_len, id);
+    if (peer__asked_take(p, id)) {
+        if (p->asked > 0 && --p->asked == 0 && p->askset.n == 0)
+            peer__asked_clear(p);
+        p->asked_at = net__now(net);
+        if ((p->wq_len > 0 || p->swq_len > 0) && p->asked + GOSSIP_IDS_MAX <= NET_ASK_WINDOW)
+            peer__want_pump(p);
+    } else {
+        peer__charge(p);
+    }
+    if (p->state != PEER_UP)
+        return;
+    if (net__have(net, id))
+        return;
+    /* A body we grafted continues the tree eagerly; one that came from
+     * reconciliation is old news to most and is only announced. */
+    grafted = gossip_missing_del(net->missing, id);
+    net__forward_ingest(p, m, id, grafted ? NET_FWD_EAGER : NET_FWD_LAZY);
+}
+
+void net__on_ihave(struct peer *p, const struct gossip_msg *m)
+{
+    struct net *net = p->net;
+    uint64_t due = net__now(net) + NET_GRAFT_MS;
+    int added = 0;
+
+    for (size_t i = 0; i < m->n_ids; i++) {
+        const uint8_t *id = gossip_id(m, i);
+
+        if (net__have(net, id))
+            continue;
+        if (gossip_missing_add(net->missing, id, p->serial, due) == 0)
+            added = 1;
+    }
+    if (added)
+        net__arm_gossip(net, NET_GRAFT_MS);
+}
+
+void net__on_graft(struct peer *p, const struct gossip_msg *m)
+{
+    p->eager = 1;
+    for (size_t i = 0; i < m->n_ids; i++)
+        peer__push(p, gossip_id(m, i));
+    peer__drain(p);
+}
+
+void net__on_want(struct peer *p, const struct gossip_msg *m)
+{
+    for (size_t i = 0; i < m->n_ids; i++)
+        peer__push(p, gossip_id(m, i));
+    peer__drain(p);
+}
+
+void net__on_prune(struct peer *p, const struct gossip_msg *m)
+{
+    (void)m;
+    p->eager = 0;
+}
+
+void net__on_ping(struct peer *p, const struct gossip_msg *m)
+{
+    (void)m;
+    (void)peer__send_simple(p, GOSSIP_PONG);
+}
+
+void net__on_pong(struct peer *p, const struct gossip_msg *m)
+{
+    (void)p;
+    (void)m; /* last_rx is refreshed by every read */
+}
+
+/* ------------------------------------------------------------------ */
+/* Gossip                                                              */
+
+/* Every record stored (received, posted here, or released by the node
+ * from its pending set) is passed on: eagerly as RECORD to eager links,
+ * as an IHAVE id to lazy ones, never back to where it came from. */
+void net__on_stored(void *ctx, const struct agah_rec *rec)
+{
+    struct net *net = ctx;
+    int r;
+
+    if (net->closing)
+        return;
+    if (!net->set_failed && (r = recon_set_add_ref(net->set, rec->created,
+                                                   node_id_ref(net->node, rec->id))) != 0) {
+        log_error("reconciliation set: %s", agah_strerror(r));
+        net->set_failed = 1;
+    }
+    for (struct peer *q = net->peers; q != NULL; q = q->next) {
+        if (q == net->ingest_from || q->state != PEER_UP)
+            continue;
+        if (net->ingest_fwd == NET_FWD_EAGER && q->eager) {
+            if (peer__wq(q) < NET_WQ_HIGH)
+                (void)peer__send_record(q, GOSSIP_RECORD, rec->bytes, rec->len);
+            else
+                peer__push(q, rec->id);
+            continue;
+        }
+        memcpy(q->ihave[q->n_ihave++], rec->id, AGAH_HASH_LEN);
+        if (q->n_ihave == GOSSIP_IDS_MAX)
+            (void)peer__send_ids(q, GOSSIP_IHAVE, q->ihave, &q->n_ihave);
+        else
+            net__arm_gossip(net, NET_IHAVE_MS);
+    }
+    /* Membership is checked in the handshake; a link that is already up
+     * is checked again whenever membership changes, so a revoked key loses
+     * its links at once rather than when they next drop. (Closing here is
+     * safe: a peer's memory outlives peer__close until its handles close,
+     * and every loop over input stops at a closing peer.) */
+    if (rec->type == AGAH_REC_REVOCATION)
+        net__revoke_addrs(net);
+    if (rec->type == AGAH_REC_ADMISSION)
+        net__retry_pending(net);
+    if (rec->type == AGAH_REC_REVOCATION || rec->type == AGAH_REC_ADMISSION) {
+        for (struct peer *q = net->peers; q != NULL; q = q->next) {
+            int role = 0;
+
+            if (q->state != PEER_UP)
+                continue;
+            if (node_member_status(net->node, q->pk, &role) == 0) {
+                q->role = role;
+                continue;
+            }
+            char who[AGAH_IDSTR_SIZE];
+            net__member_id(q->pk, who);
+            log_ident(LOG_INFO, "a peer is no longer a member (revoked); closing the link",
+                      "peer %s: member %s is no longer a member (revoked); closing the link",
+                      q->remote, who);
+            peer__close(q, "no longer a member");
+        }
+    }
+}
+
+static struct peer *net__by_serial(struct net *net, uint64_t serial)
+{
+    for (struct peer *q = net->peers; q != NULL; q = q->next)
+        if (q->serial == serial)
+            return q->state == PEER_UP ? q : NULL;
+    return NULL;
+}
+
+/* Flushes IHAVE batches and grafts what was announced but has not come. */
+static void net__on_gossip(uv_timer_t *t)
+{
+    struct net *net = t->data;
+    uint64_t now = net__now(net), serial;
+    uint8_t id[AGAH_HASH_LEN];
+    int64_t next;
+
+    if (net->closing)
+        return;
+    for (struct peer *q = net->peers; q != NULL; q = q->next) {
+        if (q->state != PEER_UP)
+            continue;
+        /* IHAVE is a hint; a peer that is not reading goes without. */
+        if (peer__wq(q) < NET_WQ_HIGH)
+            (void)peer__send_ids(q, GOSSIP_IHAVE, q->ihave, &q->n_ihave);
+        else
+            q->n_ihave = 0;
+    }
+    while (gossip_missing_due(net->missing, now, now + NET_GRAFT_RETRY_MS, id, &serial)) {
+        struct peer *q;
+
+        if (net__have(net, id)) {
+            (void)gossip_missing_del(net->missing, id);
+            continue;
+        }
+        if ((q = net__by_serial(net, serial)) == NULL)
+            continue;
+        memcpy(q->graft[q->n_graft++], id, AGAH_HASH_LEN);
+        q->eager = 1;
+        if (q->n_graft == GOSSIP_IDS_MAX)
+            (void)peer__send_ids(q, GOSSIP_GRAFT, q->graft, &q->n_graft);
+    }
+    for (struct peer *q = net->peers; q != NULL; q = q->next)
+        if (q->state == PEER_UP)
+            (void)peer__send_ids(q, GOSSIP_GRAFT, q->graft, &q->n_graft);
+    next = gossip_missing_next(net->missing, now);
+    if (next >= 0)
+        net__arm_gossip(net, (uint64_t)next + 1);
+}
+
+static void net__arm_gossip(struct net *net, uint64_t ms)
+{
+    uint64_t due = uv_timer_get_due_in(&net->gossip);
+
+    if (net->closing)
+        return;
+    if (uv_is_active((uv_handle_t *)&net->gossip) && due <= ms)
+        return;
+    if (uv_timer_start(&net->gossip, net__on_gossip, ms, 0) != 0)
+        log_error("cannot start the gossip timer");
+}
