@@ -12,7 +12,7 @@
  *    check_lookups_per_s, the "is this number flagged?" answer; then with
  *    each hit's note read from the store, as `check --json` asks:
  *    check_notes_*.
- * 2. The alert index alone (daemon/alerts.c, what node_check walks), a
+ * 2. The alert index alone (daemon/node/alerts.c, what node_check walks), a
  *    second copy filled with alerts_add: how much of (1) is the lookup.
  * With `index`, only (2): it needs no signing, so changes to the index can
  * be compared back to back in seconds rather than the minutes (1) takes. */

@@ -4,8 +4,8 @@ catch-up). Runs as root with an AF_PACKET socket on `lo`, follows every
 TCP connection to or from the given ports from its SYN on, and splits each
 direction's byte stream the way agahd does: a 64-byte handshake message,
 then one 4-byte-length-prefixed handshake box, then frames of a 4-byte
-big-endian ciphertext length and that many bytes (daemon/handshake.h,
-daemon/frame.h). Frame contents are encrypted; only their lengths and
+big-endian ciphertext length and that many bytes (daemon/wire/handshake.h,
+daemon/wire/frame.h). Frame contents are encrypted; only their lengths and
 directions are seen, which is what the benchmark needs: every alert record
 of the benchmark has one length, so the frames carrying one (RECORD or
 BODY) have one ciphertext length.

@@ -1,4 +1,4 @@
-/* libFuzzer target for the membership rules (daemon/membership.c): a
+/* libFuzzer target for the membership rules (daemon/node/membership.c): a
  * sequence of records, each read with the decoder that skips signatures
  * (the rules, not Ed25519, are under test), is added, removed and
  * recomputed in the order the input gives, as a hostile organiser's

@@ -1,4 +1,4 @@
-/* libFuzzer target for one PEERS entry (daemon/peeraddr.c), as a hostile
+/* libFuzzer target for one PEERS entry (daemon/wire/peeraddr.c), as a hostile
  * member would send it: the bytes are unpacked as canonical msgpack, the
  * entry decoded strictly, re-encoded (which must give the same bytes back)
  * and checked, signature and time window, against a fixed community and

@@ -7,7 +7,7 @@
 # over all of them, and `agah check` fetches the pages and prints one
 # answer, exactly as CONTRACT.md has it.
 # usage: test_cli_check_paging.sh [BUILD_DIR]
-# One member sends more posts than a day's quota (daemon/quota.h) allows:
+# One member sends more posts than a day's quota (daemon/node/quota.h) allows:
 # every node raises it alike, so what is under test here is not the quota.
 export AGAHD_QUOTA_SCALE=100
 . "$(dirname "$0")/lib.sh"

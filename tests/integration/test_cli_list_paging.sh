@@ -6,7 +6,7 @@
 # streams them out as one JSON array (or one table), and `--limit N --after
 # ID` pages by hand.
 # usage: test_cli_list_paging.sh [BUILD_DIR]
-# One member sends more posts than a day's quota (daemon/quota.h) allows:
+# One member sends more posts than a day's quota (daemon/node/quota.h) allows:
 # every node raises it alike, so what is under test here is not the quota.
 export AGAHD_QUOTA_SCALE=100
 . "$(dirname "$0")/lib.sh"

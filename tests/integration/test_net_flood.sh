@@ -9,7 +9,7 @@
 # Records sent as BODY after making a ask for random ids (OFFER) are
 # charged too (issue 24): only a body a asked m for is free.
 # usage: test_net_flood.sh [BUILD_DIR]
-# One member sends more posts than a day's quota (daemon/quota.h) allows:
+# One member sends more posts than a day's quota (daemon/node/quota.h) allows:
 # every node raises it alike, so what is under test here is not the quota.
 export AGAHD_QUOTA_SCALE=100
 . "$(dirname "$0")/lib.sh"

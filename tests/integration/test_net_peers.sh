@@ -2,7 +2,7 @@
 # PEERS from a member (issue 24). A member could make every node it reached
 # dial any address it named (a victim's) and churn its address table. Now
 # PEERS carries signed statements "member K listens at ADDR until T"
-# (daemon/peeraddr.c): a node takes one only if the signature verifies, K
+# (daemon/wire/peeraddr.c): a node takes one only if the signature verifies, K
 # is a member in good standing, the statement is current, and K holds
 # fewer than 2 learned addresses; it dials it bound to K. A link gets one
 # PEERS. The hostile member (peerctl, with m's key) points every statement

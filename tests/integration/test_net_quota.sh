@@ -3,7 +3,7 @@
 # the project's libraries (tests/tools/peerctl.c), sends founder a 1,500
 # valid alerts with short notes and 150 with 2 KiB notes, all dated today.
 # Every node keeps m's earliest 1,000 small and 100 large posts of the day
-# (daemon/quota.h) and no more: a; b, which hears of them only through
+# (daemon/node/quota.h) and no more: a; b, which hears of them only through
 # relay r; and r itself, whose store a thief could read. More from m
 # changes nothing, a restart keeps the same set, and b's own alerts still
 # cross the relay. Without the quotas every node holds all 1,650.

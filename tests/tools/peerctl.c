@@ -2,7 +2,7 @@
  * hostile members (tests/integration/test_net_abuse.sh, test_net_flood.sh).
  * It loads a member's identity and community file from a data directory
  * whose own agahd is not running, makes records with the real encoders, and
- * speaks the real handshake and frames (daemon/handshake.c, daemon/frame.c)
+ * speaks the real handshake and frames (daemon/wire/handshake.c, daemon/wire/frame.c)
  * to one agahd, then does what the command line says: send records as fast
  * as it can, send a frame header of any length, trickle bytes, and so on.
  *

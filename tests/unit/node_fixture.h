@@ -1,4 +1,4 @@
-/* Fixtures shared by the unit tests that drive daemon/node.c directly
+/* Fixtures shared by the unit tests that drive daemon/node/ directly
  * (test_node.c, test_admit.c): an injected clock, a private directory per
  * test, data directories made as `agah init`, `community create` and
  * `agah join` would make them, and nodes opened on them. Included once by

@@ -1,4 +1,4 @@
-/* Unit test of node_admit_peer (daemon/node.c), the handshake's admission
+/* Unit test of node_admit_peer (daemon/node/view.c), the handshake's admission
  * slot (issue 22): only the presented key's own admission (or the genesis
  * record for the founder) is taken; membership is decided before anything
  * is stored; a refused key leaves nothing behind: an alert, another key's

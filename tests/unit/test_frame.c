@@ -1,5 +1,5 @@
-/* Unit test of the frame layer (daemon/frame.c) and the peer message codec
- * (daemon/gossip.c): round trips, counters, replay and reordering, every
+/* Unit test of the frame layer (daemon/wire/frame.c) and the peer message codec
+ * (daemon/wire/gossip.c): round trips, counters, replay and reordering, every
  * single-bit alteration, length bounds, and the decoder's refusal of every
  * malformed message shape, including msgpack's allocation bombs. */
 #include <stdio.h>

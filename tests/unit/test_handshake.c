@@ -1,4 +1,4 @@
-/* Unit test of the peer handshake state machine (daemon/handshake.c): two
+/* Unit test of the peer handshake state machine (daemon/wire/handshake.c): two
  * in-memory ends exchanging M1..M4. Success with matching session keys; a
  * wrong network secret gets no reply at all; a revoked or unknown key is
  * refused without M4; messages replayed from an earlier session fail; every

@@ -1,5 +1,5 @@
 /* Unit tests of the node's in-memory parts: membership derivation
- * (daemon/membership.c) on hand-made records, the id map and the alert
+ * (daemon/node/membership.c) on hand-made records, the id map and the alert
  * index. No files are written. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* A deterministic model test of the membership and epoch rules
- * (daemon/membership.c, proto/PROTOCOL.md "Validity"): a community of a
+ * (daemon/node/membership.c, proto/PROTOCOL.md "Validity"): a community of a
  * founder, one to three organisers (one of them admitted by another, a
  * rank below), members and a relay lives through a seeded script of
  * admissions, alerts, revocations and insider attacks while its records

@@ -1,4 +1,4 @@
-/* Unit tests of daemon/node.c: data directories are built here (identity,
+/* Unit tests of daemon/node/: data directories are built here (identity,
  * community file, join codes), nodes are driven directly with an injected
  * clock, and records are carried between nodes by hand. Each test runs in
  * its own mkdtemp directory. */

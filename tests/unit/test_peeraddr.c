@@ -1,4 +1,4 @@
-/* Signed address announcements (daemon/peeraddr.c): a statement verifies
+/* Signed address announcements (daemon/wire/peeraddr.c): a statement verifies
  * only for the key, address, expiry and community it was signed for; it is
  * refused once expired and when dated too far ahead; the decoder refuses
  * every wrong shape; encode and decode round-trip. */

@@ -1,4 +1,4 @@
-/* Per-author quotas (daemon/quota.c, node.c; PROTOCOL.md "Per-author
+/* Per-author quotas (daemon/node/quota.c, node.c; PROTOCOL.md "Per-author
  * quotas"): the counts alone, the rule on one node, and a model over
  * random delivery orders: three nodes that each receive a random part of
  * one insider's posts in a random order, then exchange what they hold

@@ -1,5 +1,5 @@
 /* Unit test of reconciliation as agahd runs it: a sketch request first
- * (daemon/sketch.c), range reconciliation (daemon/recon.c) for small sets,
+ * (daemon/wire/sketch.c), range reconciliation (daemon/wire/recon.c) for small sets,
  * large differences and tables that fail to decode. Two in-memory sets
  * exchange messages until neither has anything to say, then each applies
  * what it learned. Checks exact convergence (what each side needs and has

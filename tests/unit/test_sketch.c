@@ -1,4 +1,4 @@
-/* Unit test of the difference sketch (daemon/sketch.c) on its own: how
+/* Unit test of the difference sketch (daemon/wire/sketch.c) on its own: how
  * close the strata estimate comes to the true difference, how often a
  * table sized by sketch_cells_for decodes (the figures behind its
  * constants are printed), that tables made of random bytes are never

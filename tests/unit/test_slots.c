@@ -1,4 +1,4 @@
-/* Unit tests of daemon/slots.c, the rule that decides which accepted
+/* Unit tests of daemon/link/slots.c, the rule that decides which accepted
  * connection keeps its slot (issue 24): the handshake budget and its
  * eviction order, the per-address and per-prefix caps (IPv4 /24, IPv6
  * /56, IPv4-mapped IPv6 as IPv4), the loopback exemption of 127.0.0.1 and

@@ -1,4 +1,4 @@
-/* Unit tests of daemon/store.c: schema and migrations (an older agah's
+/* Unit tests of daemon/node/store.c: schema and migrations (an older agah's
  * plaintext store sealed, its lookup column and peers table gone from every
  * byte of the files), records sealed under the store key, scans,
  * tombstones, transactions. Each test in its own mkdtemp directory. */

@@ -1,4 +1,4 @@
-/* The verify queue (daemon/verify.c): every record comes out once, in the
+/* The verify queue (daemon/mesh/verify.c): every record comes out once, in the
  * order it went in, with agah_rec_decode's verdict; vq_has tracks what is
  * inside; vq_full and the drained callback bound it; vq_close delivers
  * what is left and reports done only after the last worker came back. */
