@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "commands.h"
-#include "identity.h"
 #include "mpget.h"
 #include "output.h"
 #include "print.h"
