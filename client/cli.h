@@ -9,17 +9,18 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <agah/agah.h>
+#include <agah/ctl.h>
 #include <agah/mp.h>
 #include <agah/datadir.h>
 
-/* Exit codes (CONTRACT.md). */
+/* Exit codes (CONTRACT.md), as the control schema defines them. */
 enum {
-    EXIT_OK_ = 0,
-    EXIT_NO = 1,      /* a "no" answer: check found nothing */
-    EXIT_USAGE = 2,   /* usage or input error */
-    EXIT_DAEMON = 3,  /* agahd not running or not reachable */
-    EXIT_PERM = 4,    /* permission (not an organiser...) */
-    EXIT_FAIL = 5,    /* any other failure */
+    EXIT_OK_ = AGAH_CTL_EXIT_OK,
+    EXIT_NO = AGAH_CTL_EXIT_NO,         /* a "no" answer: check found nothing */
+    EXIT_USAGE = AGAH_CTL_EXIT_USAGE,   /* usage or input error */
+    EXIT_DAEMON = AGAH_CTL_EXIT_DAEMON, /* agahd not running or not reachable */
+    EXIT_PERM = AGAH_CTL_EXIT_PERM,     /* permission (not an organiser...) */
+    EXIT_FAIL = AGAH_CTL_EXIT_FAIL,     /* any other failure */
 };
 
 #define CLI_MAX_POS 8
@@ -86,7 +87,7 @@ int help_print(FILE *f, const char *cmd);
 void help_usage(FILE *f);
 
 /* --- control socket client (ctl.c) --- */
-#define CTL_RESP_MAX (16u << 20)
+#define CTL_RESP_MAX AGAH_CTL_RESP_MAX
 #define CTL_TIMEOUT_SECONDS 60
 /* check answers from memory in microseconds; a script screening a call
  * must not hang for a minute on a stuck daemon. */
@@ -130,7 +131,8 @@ int ctl_decode(struct ctl *ctl, const msgpack_object **out);
 /* Frees the last response and its unpacked objects. */
 void ctl_drop_response(struct ctl *ctl);
 
-/* Starts a request {"v": 1, "cmd": CMD, ...} with `nargs` more pairs to come. */
+/* Starts a request {"v": 1, "cmd": CMD, ...} with `nargs` more pairs to
+ * come; -1 if CMD is not a command of the schema (include/agah/ctl.h). */
 int ctl_req_begin(msgpack_packer *pk, const char *cmd, size_t nargs);
 int ctl_pack_str(msgpack_packer *pk, const char *s);
 int ctl_pack_kv_str(msgpack_packer *pk, const char *k, const char *v); /* v NULL: nil */
