@@ -82,6 +82,18 @@ static int relay_refusal(struct agah_why *why, const char *cannot)
                      cannot);
 }
 
+/* A page of `check` or `list` that could not be read: an `after` cursor
+ * this node does not hold is named; anything else answers by its code. */
+static void page_fail(struct control_client *cl, int rc)
+{
+    struct agah_why why = {{0}};
+
+    if (rc == AGAH_ENOENT)
+        (void)agah_fail(&why, rc, "after: this node holds no alert with that id (it may have "
+                                  "expired or been retracted and pruned since)");
+    control__fail(cl, rc, why.msg[0] ? &why : NULL);
+}
+
 /* check answers one page: at most AGAH_CTL_CHECK_LIMIT_MAX alerts (fewer
  * with `limit`), after `after`, with `more` saying whether the CLI must
  * ask for the next. One author's thousands of alerts on one number then
@@ -99,20 +111,17 @@ void control__h_check(struct control_client *cl, const struct control_req *r)
     /* A relay holds alerts it cannot read: "not flagged" from it would be
      * a confident wrong answer, so it gives none (exit 4, like its posts). */
     if (node_role(cl->ctl->node) == AGAH_ROLE_RELAY) {
-        control__fail(cl,
-                    relay_refusal(&why, "tell whether this is flagged; check on a member's node"),
-                    &why);
+        control__fail(
+            cl, relay_refusal(&why, "tell whether this is flagged; check on a member's node"),
+            &why);
         return;
     }
     if (r->limit > 0 && r->limit < limit)
         limit = (size_t)r->limit;
     rc = node_check_page(cl->ctl->node, r->target, r->has_after ? r->after : NULL, limit,
                          r->notes, &a, &n, &more, &flagged);
-    if (rc == AGAH_ENOENT)
-        (void)agah_fail(&why, rc, "after: this node holds no alert with that id (it may have "
-                                  "expired or been retracted and pruned since)");
     if (rc < 0) {
-        control__fail(cl, rc, why.msg[0] ? &why : NULL);
+        page_fail(cl, rc);
         return;
     }
     co_init(&o);
@@ -135,17 +144,13 @@ void control__h_check(struct control_client *cl, const struct control_req *r)
 void control__h_list(struct control_client *cl, const struct control_req *r)
 {
     struct node_alert *a = NULL;
-    struct agah_why why = {{0}};
     size_t n = 0;
     int rc, more;
 
     rc = node_list_page(cl->ctl->node, r->kind, r->all, r->has_after ? r->after : NULL,
                         r->limit > 0 ? (size_t)r->limit : SIZE_MAX, &a, &n, &more);
-    if (rc == AGAH_ENOENT)
-        (void)agah_fail(&why, rc, "after: this node holds no alert with that id (it may have "
-                                  "expired or been retracted and pruned since)");
     if (rc < 0) {
-        control__fail(cl, rc, why.msg[0] ? &why : NULL);
+        page_fail(cl, rc);
         return;
     }
     send_alerts(cl, a, n);

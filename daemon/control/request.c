@@ -232,7 +232,8 @@ static int check_post(struct control_req *r, unsigned have, struct agah_why *why
 static int check_check(struct control_req *r, unsigned have, struct agah_why *why)
 {
     char norm[AGAH_TARGET_MAX];
-    int has_q = (have & AGAH_CTL_ARG_BIT(AGAH_CTL_ARG_QUERY)) != 0, has_t = (have & AGAH_CTL_ARG_BIT(AGAH_CTL_ARG_TARGET)) != 0;
+    int has_q = (have & AGAH_CTL_ARG_BIT(AGAH_CTL_ARG_QUERY)) != 0;
+    int has_t = (have & AGAH_CTL_ARG_BIT(AGAH_CTL_ARG_TARGET)) != 0;
     int rc;
 
     if (has_q == has_t)
