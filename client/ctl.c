@@ -3,7 +3,8 @@
  * prefixed msgpack maps. The daemon is trusted more than the network but its
  * answers are still bounded and pre-scanned before msgpack-c sees them, so a
  * confused or hostile process on the socket cannot make the CLI allocate
- * without limit. */
+ * without limit. The envelope and the exit codes come from the control
+ * schema (include/agah/ctl.h), which the daemon uses too. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <poll.h>

@@ -167,9 +167,7 @@ static void client_write(struct control_client *cl, struct wreq *w, size_t len)
 
 void control__send_error(struct control_client *cl, int exit_code, const char *msg)
 {
-    /* An error message is at most a `why` or a fixed sentence: the
-     * envelope and the message fit in this much. */
-    size_t cap = strlen(msg) + AGAH_CTL_RESP_HEAD_MAX, len = 0;
+    size_t cap = strlen(msg) + AGAH_CTL_RESP_ERROR_OVERHEAD, len = 0;
     struct wreq *w = malloc(sizeof *w + 4 + cap);
 
     if (w == NULL || agah_ctl_resp_error(exit_code, msg, w->data + 4, cap, &len) != 0) {

@@ -143,8 +143,9 @@ int agah_ctl_req_decode(const uint8_t *buf, size_t len, agah_ctl_arg_fn take, vo
 size_t agah_ctl_resp_head(int event, uint8_t buf[AGAH_CTL_RESP_HEAD_MAX]);
 
 /* A whole error response {"v", "ok": false, "exit", "error": msg} in
- * buf[0..cap). 0 with *len, or AGAH_ETOOBIG (cap < strlen(msg) +
- * AGAH_CTL_RESP_HEAD_MAX is always enough). */
+ * buf[0..cap). 0 with *len, or AGAH_ETOOBIG; strlen(msg) +
+ * AGAH_CTL_RESP_ERROR_OVERHEAD bytes are always enough. */
+#define AGAH_CTL_RESP_ERROR_OVERHEAD 40
 int agah_ctl_resp_error(int exit_code, const char *msg, uint8_t *buf, size_t cap,
                         size_t *len);
 

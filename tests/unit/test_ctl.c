@@ -156,8 +156,18 @@ static void test_responses(void)
         msgpack_unpacked_destroy(&up);
     }
     /* The documented capacity always fits; less does not, and says so. */
-    CHECK(agah_ctl_resp_error(2, "x", buf, 1 + AGAH_CTL_RESP_HEAD_MAX, &len) == 0);
+    CHECK(agah_ctl_resp_error(INT32_MAX, "x", buf, 1 + AGAH_CTL_RESP_ERROR_OVERHEAD, &len) == 0);
     CHECK(agah_ctl_resp_error(2, "x", buf, 8, &len) == AGAH_ETOOBIG);
+    {
+        char msg[300];
+        uint8_t big[sizeof msg + AGAH_CTL_RESP_ERROR_OVERHEAD];
+        memset(msg, 'm', sizeof msg - 1);
+        msg[sizeof msg - 1] = '\0';
+        CHECK(agah_ctl_resp_error(5, msg, big, strlen(msg) + AGAH_CTL_RESP_ERROR_OVERHEAD,
+                                  &len) == 0);
+        CHECK(unpack_resp(big, len, &up, &resp) == 0 && resp.error_len == sizeof msg - 1);
+        msgpack_unpacked_destroy(&up);
+    }
     /* Shapes the CLI refuses: another version, no "ok", no result. */
     CHECK(unpack_resp((const uint8_t *)"\x82\xa1v\x02\xa2ok\xc3", 8, &up, &resp) ==
           AGAH_EVERSION);
