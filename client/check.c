@@ -19,8 +19,8 @@
 #define CHECK_TIMEOUT_SECONDS 10
 
 /* The page size `check` asks for: what agahd gives at most in one answer
- * (control.h, CONTROL_CHECK_LIMIT_MAX). */
-#define CHECK_PAGE 1000
+ * (the control schema's AGAH_CTL_CHECK_LIMIT_MAX). */
+#define CHECK_PAGE AGAH_CTL_CHECK_LIMIT_MAX
 
 /* One page of a check: the query goes as typed, with the region, and agahd
  * normalises it (so this program needs no phone-number library); `after`

@@ -7,16 +7,17 @@
 
 #include <stddef.h>
 #include <agah/agah.h>
+#include <agah/ctl.h>
 #include <agah/datadir.h>
 
-/* Exit codes (CONTRACT.md). */
+/* Exit codes (CONTRACT.md), as the control schema defines them. */
 enum {
-    EXIT_OK_ = 0,
-    EXIT_NO = 1,      /* a "no" answer: check found nothing */
-    EXIT_USAGE = 2,   /* usage or input error */
-    EXIT_DAEMON = 3,  /* agahd not running or not reachable */
-    EXIT_PERM = 4,    /* permission (not an organiser...) */
-    EXIT_FAIL = 5,    /* any other failure */
+    EXIT_OK_ = AGAH_CTL_EXIT_OK,
+    EXIT_NO = AGAH_CTL_EXIT_NO,         /* a "no" answer: check found nothing */
+    EXIT_USAGE = AGAH_CTL_EXIT_USAGE,   /* usage or input error */
+    EXIT_DAEMON = AGAH_CTL_EXIT_DAEMON, /* agahd not running or not reachable */
+    EXIT_PERM = AGAH_CTL_EXIT_PERM,     /* permission (not an organiser...) */
+    EXIT_FAIL = AGAH_CTL_EXIT_FAIL,     /* any other failure */
 };
 
 #define CLI_MAX_POS 8

@@ -1,16 +1,17 @@
 /* The client side of agahd's control socket (ctl.c): connecting, sending a
  * request, receiving and checking a response. It knows the envelope of a
  * message, not what any command asks or answers. */
-#ifndef AGAH_CTL_H
-#define AGAH_CTL_H
+#ifndef AGAH_CLIENT_CTL_H
+#define AGAH_CLIENT_CTL_H
 
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <agah/ctl.h>
 #include <agah/mp.h>
 #include <agah/datadir.h>
 
-#define CTL_RESP_MAX (16u << 20)
+#define CTL_RESP_MAX AGAH_CTL_RESP_MAX
 #define CTL_TIMEOUT_SECONDS 60
 
 struct ctl {

@@ -11,8 +11,8 @@
 #include "output.h"
 #include "request.h"
 
-/* 100 years, the daemon's bound on an expiry (daemon/control.h). */
-#define POST_EXPIRES_MAX (100ull * 366 * 86400)
+/* The daemon's bound on an expiry, from the control schema: 100 years. */
+#define POST_EXPIRES_MAX AGAH_CTL_EXPIRES_MAX
 #define POST_DEFAULT_EXPIRES (365ull * 86400)
 
 /* Strict durations: a positive whole number of days, hours or minutes, or
