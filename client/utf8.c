@@ -1,44 +1,20 @@
 /* UTF-8 text measured in terminal columns: decoding one character, the
  * display width of a string, and the longest prefix of whole characters
  * that fits a width (table columns, cut notes, fixed buffers). */
+#include <agah/utf8.h>
 #include "utf8.h"
 
 size_t utf8_decode(const unsigned char *s, size_t n, long *cp)
 {
-    unsigned char c = s[0];
-    size_t len;
-    long v, min;
+    uint32_t u;
+    size_t len = agah_utf8_decode(s, n, &u);
 
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2; v = c & 0x1f; min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3; v = c & 0x0f; min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4; v = c & 0x07; min = 0x10000;
-    } else {
+    /* An invalid byte is shown as one replacement, and skipped alone. */
+    if (len == 0) {
         *cp = -1;
         return 1;
     }
-    if (len > n) {
-        *cp = -1;
-        return 1;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            *cp = -1;
-            return 1;
-        }
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
-        *cp = -1;
-        return 1;
-    }
-    *cp = v;
+    *cp = (long)u;
     return len;
 }
 

@@ -1,7 +1,7 @@
 /* UTF-8 text measured in terminal columns (utf8.c), for tables, cut notes
  * and strings copied into fixed buffers. No output and no msgpack. */
-#ifndef AGAH_UTF8_H
-#define AGAH_UTF8_H
+#ifndef AGAH_CLIENT_UTF8_H
+#define AGAH_CLIENT_UTF8_H
 
 #include <stddef.h>
 
