@@ -3,7 +3,8 @@
  * prefixed msgpack maps. The daemon is trusted more than the network but its
  * answers are still bounded and pre-scanned before msgpack-c sees them, so a
  * confused or hostile process on the socket cannot make the CLI allocate
- * without limit. */
+ * without limit. The envelope and the exit codes come from the control
+ * schema (include/agah/ctl.h), which the daemon uses too. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <poll.h>
@@ -14,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "ctl.h"
+#include "mpget.h"
 
 /* The "agahd is not running" refusal, pointing at `agah init` when the
  * directory holds no identity (starting agahd would not help then). */
@@ -191,6 +194,7 @@ static void ctl__print_safe(const char *s, size_t n)
 int ctl_decode(struct ctl *ctl, const msgpack_object **out)
 {
     struct agah_why why = {{0}};
+    struct agah_ctl_resp resp;
     int r;
 
     if (ctl->have_unp) {
@@ -203,47 +207,34 @@ int ctl_decode(struct ctl *ctl, const msgpack_object **out)
     if (r != 0)
         return cli_fail(EXIT_FAIL, "agahd sent a malformed response: %s",
                         why.msg[0] ? why.msg : agah_strerror(r));
-    const msgpack_object *m = &ctl->unp.data;
-    if (m->type != MSGPACK_OBJECT_MAP)
-        return cli_fail(EXIT_FAIL, "agahd sent a malformed response: not a map");
-    const msgpack_object *v = mp_get(m, "v"), *ok = mp_get(m, "ok");
-    if (v == NULL || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 != 1 ||
-        ok == NULL || ok->type != MSGPACK_OBJECT_BOOLEAN)
-        return cli_fail(EXIT_FAIL, "agahd sent a response of an unknown version or shape");
-    if (!ok->via.boolean) {
-        const msgpack_object *ex = mp_get(m, "exit"), *er = mp_get(m, "error");
-        int code = EXIT_FAIL;
-        /* Only the codes a failure may map to; anything else is "other". */
-        if (ex != NULL && ex->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-            (ex->via.u64 == EXIT_USAGE || ex->via.u64 == EXIT_PERM || ex->via.u64 == EXIT_FAIL))
-            code = (int)ex->via.u64;
+    r = agah_ctl_resp_decode(&ctl->unp.data, &resp, &why);
+    if (r == AGAH_ETYPE)
+        return cli_fail(EXIT_FAIL, "agahd sent a malformed response: %s", why.msg);
+    if (r != 0)
+        return cli_fail(EXIT_FAIL, "agahd sent %s", why.msg);
+    if (!resp.ok) {
         if (ctl->refusal != NULL && ctl->refusal_size > 0) {
             size_t n = 0;
-            if (er != NULL && er->type == MSGPACK_OBJECT_STR && er->via.str.size > 0) {
-                for (; n < er->via.str.size && n + 1 < ctl->refusal_size; n++) {
-                    unsigned char ch = (unsigned char)er->via.str.ptr[n];
+            if (resp.error != NULL) {
+                for (; n < resp.error_len && n + 1 < ctl->refusal_size; n++) {
+                    unsigned char ch = (unsigned char)resp.error[n];
                     ctl->refusal[n] = (char)(ch < 0x20 || ch == 0x7f ? '?' : ch);
                 }
                 ctl->refusal[n] = '\0';
             } else {
                 (void)snprintf(ctl->refusal, ctl->refusal_size, "agahd refused the request");
             }
-            return code;
+            return resp.exit;
         }
         (void)fputs("agah: ", stderr);
-        if (er != NULL && er->type == MSGPACK_OBJECT_STR && er->via.str.size > 0)
-            ctl__print_safe(er->via.str.ptr, er->via.str.size);
+        if (resp.error != NULL)
+            ctl__print_safe(resp.error, resp.error_len);
         else
             (void)fputs("agahd refused the request", stderr);
         (void)fputc('\n', stderr);
-        return code;
+        return resp.exit;
     }
-    const msgpack_object *res = mp_get(m, "result");
-    if (res == NULL)
-        res = mp_get(m, "event");
-    if (res == NULL)
-        return cli_fail(EXIT_FAIL, "agahd sent a response without a result");
-    *out = res;
+    *out = resp.result;
     return 0;
 }
 
@@ -296,7 +287,7 @@ int ctl_call(struct ctl *ctl, const msgpack_sbuffer *req, int timeout,
     int r;
 
     ctl->timeout = timeout;
-    if (req->size > 65536)
+    if (req->size > AGAH_CTL_REQ_MAX)
         return cli_fail(EXIT_USAGE, "the request is too large");
     hdr[0] = (uint8_t)(req->size >> 24);
     hdr[1] = (uint8_t)(req->size >> 16);
@@ -328,9 +319,11 @@ int ctl_pack_str(msgpack_packer *pk, const char *s)
 
 int ctl_req_begin(msgpack_packer *pk, const char *cmd, size_t nargs)
 {
-    if (msgpack_pack_map(pk, nargs + 2) != 0 || ctl_pack_str(pk, "v") != 0 ||
-        msgpack_pack_uint64(pk, 1) != 0 || ctl_pack_str(pk, "cmd") != 0 ||
-        ctl_pack_str(pk, cmd) != 0)
+    uint8_t head[AGAH_CTL_REQ_HEAD_MAX];
+    size_t len;
+
+    if (agah_ctl_req_head(agah_ctl_cmd_find(cmd, strlen(cmd)), nargs, head, &len) != 0 ||
+        pk->callback(pk->data, (const char *)head, len) != 0)
         return -1;
     return 0;
 }
@@ -356,56 +349,4 @@ int ctl_pack_kv_bool(msgpack_packer *pk, const char *k, int v)
     if (ctl_pack_str(pk, k) != 0 || (v ? msgpack_pack_true(pk) : msgpack_pack_false(pk)) != 0)
         return -1;
     return 0;
-}
-
-const msgpack_object *mp_get(const msgpack_object *m, const char *k)
-{
-    size_t kl = strlen(k);
-    if (m == NULL || m->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    for (uint32_t i = 0; i < m->via.map.size; i++) {
-        const msgpack_object *key = &m->via.map.ptr[i].key;
-        if (key->type == MSGPACK_OBJECT_STR && key->via.str.size == kl &&
-            memcmp(key->via.str.ptr, k, kl) == 0)
-            return &m->via.map.ptr[i].val;
-    }
-    return NULL;
-}
-
-const char *mp_str(const msgpack_object *m, const char *k, char *buf, size_t size)
-{
-    const msgpack_object *v = mp_get(m, k);
-    size_t n;
-
-    if (size == 0)
-        return buf;
-    buf[0] = '\0';
-    if (v == NULL || v->type != MSGPACK_OBJECT_STR)
-        return buf;
-    n = v->via.str.size;
-    if (n >= size)
-        n = out_fit(v->via.str.ptr, size - 1, (size_t)-1);
-    memcpy(buf, v->via.str.ptr, n);
-    buf[n] = '\0';
-    return buf;
-}
-
-int mp_has_str(const msgpack_object *m, const char *k)
-{
-    const msgpack_object *v = mp_get(m, k);
-    return v != NULL && v->type == MSGPACK_OBJECT_STR;
-}
-
-uint64_t mp_uint(const msgpack_object *m, const char *k)
-{
-    const msgpack_object *v = mp_get(m, k);
-    if (v == NULL || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return 0;
-    return v->via.u64;
-}
-
-int mp_bool(const msgpack_object *m, const char *k)
-{
-    const msgpack_object *v = mp_get(m, k);
-    return v != NULL && v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
 }

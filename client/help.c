@@ -2,7 +2,7 @@
  * `agah COMMAND --help`. Written like short manual pages: what the command
  * does, its options, what it prints, its exit status and examples. */
 #include <string.h>
-#include "cli.h"
+#include "commands.h"
 
 struct help_page {
     const char *cmd;

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <agah/harden.h>
-#include "cli.h"
+#include "commands.h"
+#include "output.h"
 
 /* One command: its words, how many positional arguments it takes, its
  * options ("name" for a flag, "name=" for one that takes a value), and

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "cli.h"
+#include "mpget.h"
+#include "output.h"
+#include "utf8.h"
 
 static int out__colour;
 
@@ -24,107 +26,6 @@ void out_init(int json)
 int out_colour(void) { return out__colour; }
 const char *out_c(const char *sgr) { return out__colour ? sgr : ""; }
 const char *out_reset(void) { return out__colour ? "\033[0m" : ""; }
-
-/* Decodes one UTF-8 character at s[0..n): returns its length and sets *cp,
- * or returns 1 with *cp = -1 for a byte that does not start a valid,
- * complete, shortest-form character. */
-static size_t out__utf8(const unsigned char *s, size_t n, long *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    long v, min;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2; v = c & 0x1f; min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3; v = c & 0x0f; min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4; v = c & 0x07; min = 0x10000;
-    } else {
-        *cp = -1;
-        return 1;
-    }
-    if (len > n) {
-        *cp = -1;
-        return 1;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            *cp = -1;
-            return 1;
-        }
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
-        *cp = -1;
-        return 1;
-    }
-    *cp = v;
-    return len;
-}
-
-/* Terminal columns of one code point: 0 for combining marks and
- * zero-width format characters, 2 for East Asian wide and emoji, else 1. */
-static size_t out__cpwidth(long cp)
-{
-    static const long zero[][2] = {
-        {0x0300, 0x036f}, {0x0483, 0x0489}, {0x0591, 0x05bd}, {0x0610, 0x061a},
-        {0x061c, 0x061c}, {0x064b, 0x065f}, {0x0670, 0x0670}, {0x06d6, 0x06dc},
-        {0x06df, 0x06e4}, {0x06e7, 0x06e8}, {0x06ea, 0x06ed}, {0x200b, 0x200f},
-        {0x202a, 0x202e}, {0x2060, 0x2064}, {0x2066, 0x206f}, {0xfe00, 0xfe0f},
-        {0xfeff, 0xfeff}, {0x1f3fb, 0x1f3ff}, {0xe0100, 0xe01ef},
-    };
-    static const long wide[][2] = {
-        {0x1100, 0x115f}, {0x2e80, 0x303e}, {0x3041, 0x33ff}, {0x3400, 0x4dbf},
-        {0x4e00, 0x9fff}, {0xa000, 0xa4cf}, {0xac00, 0xd7a3}, {0xf900, 0xfaff},
-        {0xfe30, 0xfe4f}, {0xff00, 0xff60}, {0xffe0, 0xffe6}, {0x1f300, 0x1f64f},
-        {0x1f900, 0x1f9ff}, {0x20000, 0x2fffd}, {0x30000, 0x3fffd},
-    };
-    for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
-        if (cp >= zero[i][0] && cp <= zero[i][1])
-            return 0;
-    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
-        if (cp >= wide[i][0] && cp <= wide[i][1])
-            return 2;
-    return 1;
-}
-
-size_t out_width(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t w = 0;
-    while (n > 0) {
-        long cp;
-        size_t k = out__utf8(p, n, &cp);
-        w += cp < 0 ? 1 : out__cpwidth(cp);
-        p += k;
-        n -= k;
-    }
-    return w;
-}
-
-size_t out_fit(const char *s, size_t n, size_t cols)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t used = 0, w = 0;
-    while (used < n) {
-        long cp;
-        size_t k = out__utf8(p + used, n - used, &cp);
-        size_t cw = cp < 0 ? 1 : out__cpwidth(cp);
-        /* An incomplete character at the end of the buffer is not whole. */
-        if (cp < 0 && p[used] >= 0xc2 && p[used] <= 0xf4 && n - used < 4)
-            break;
-        if (w + cw > cols)
-            break;
-        w += cw;
-        used += k;
-    }
-    return used;
-}
 
 /* Invisible characters that change how the text around them reads: bidi
  * embeddings, overrides, isolates and marks (a phone number shown in
@@ -149,7 +50,7 @@ static void out__text(FILE *f, const char *s, size_t n, int newlines)
     size_t i = 0;
     while (i < n) {
         long cp;
-        size_t k = out__utf8(p + i, n - i, &cp);
+        size_t k = utf8_decode(p + i, n - i, &cp);
         if (cp < 0)
             (void)fputs("\xef\xbf\xbd", f);
         else if (cp == '\n' && newlines)
@@ -189,7 +90,7 @@ void json_string(FILE *f, const char *s, size_t n)
     (void)fputc('"', f);
     while (i < n) {
         long cp;
-        size_t k = out__utf8(p + i, n - i, &cp);
+        size_t k = utf8_decode(p + i, n - i, &cp);
         if (cp < 0)
             (void)fputs("\\ufffd", f);
         else if (cp == '"')
@@ -287,6 +188,13 @@ void json_object(FILE *f, const msgpack_object *o)
     }
 }
 
+int json_print(const msgpack_object *res)
+{
+    json_object(stdout, res);
+    (void)fputc('\n', stdout);
+    return 0;
+}
+
 void out_reltime(char *buf, size_t size, uint64_t t, uint64_t now)
 {
     uint64_t d;
@@ -376,7 +284,7 @@ void table_print(struct table *t, FILE *f)
     for (size_t r = 0; r < t->nrows; r++)
         for (size_t c = 0; c < t->ncols; c++) {
             const char *s = t->cells[r * t->ncols + c];
-            size_t cw = out_width(s, strlen(s));
+            size_t cw = utf8_width(s, strlen(s));
             if (cw > w[c])
                 w[c] = cw;
         }
@@ -389,7 +297,7 @@ void table_print(struct table *t, FILE *f)
             else
                 (void)fputs(s, f);
             if (c + 1 < t->ncols) {
-                size_t pad = w[c] - out_width(s, strlen(s)) + 2;
+                size_t pad = w[c] - utf8_width(s, strlen(s)) + 2;
                 for (size_t i = 0; i < pad; i++)
                     (void)fputc(' ', f);
             }

@@ -7,7 +7,8 @@
  * passphrase at its next start. */
 #define _POSIX_C_SOURCE 200809L
 #include <string.h>
-#include "cli.h"
+#include "commands.h"
+#include "identity.h"
 
 /* The options, checked before any passphrase is asked for. */
 static int pass_opts(const struct cli *c, int *nopass, struct agah_keyfile_params *kp)
@@ -65,7 +66,7 @@ int cmd_passphrase(struct cli *c)
         return cli_fail(EXIT_USAGE, "the data directory path %s is too long", c->datadir);
     /* The current passphrase, the usual ways: $AGAH_PASSPHRASE,
      * --passphrase-file, or the terminal. */
-    if ((r = off__load_identity(c, &id, &old, &oldlen)) != 0)
+    if ((r = identity_load(c, &id, &old, &oldlen)) != 0)
         return r;
     if (!nopass && (r = pass_new(c, old, &pass, &passlen)) != 0)
         goto out;

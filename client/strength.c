@@ -6,7 +6,7 @@
  * Argon2id cost multiplies (docs/SECURITY.md). */
 #include <string.h>
 #include <pwquality.h>
-#include "cli.h"
+#include "identity.h"
 
 /* At least this long: a few words, or a dozen random characters. */
 #define STRENGTH_MIN_LEN 12

@@ -1,8 +1,9 @@
 /* The control socket of agahd: a Unix socket at DATA_DIR/agahd.sock through
  * which the local `agah` CLI asks the daemon to post, check, list... Each
  * request is a length-prefixed msgpack map (proto/PROTOCOL.md, "Control
- * socket"); the daemon checks it against a per-command schema, calls node.h
- * or net.h, and answers with the exact result shape of CONTRACT.md. */
+ * socket"); the daemon checks it against the schema of include/agah/ctl.h,
+ * calls node.h or net.h, and answers with the exact result shape of
+ * CONTRACT.md. The code is in daemon/control/. */
 #ifndef AGAH_CONTROL_H
 #define AGAH_CONTROL_H
 
@@ -10,11 +11,10 @@
 #include <stdint.h>
 #include <uv.h>
 #include <agah/agah.h>
+#include <agah/ctl.h>
 #include "net.h"
 #include "node.h"
 
-#define CONTROL_REQ_MAX 65536          /* largest request body, bytes */
-#define CONTROL_RESP_MAX (16u << 20)   /* largest response body, bytes */
 #define CONTROL_MAX_CLIENTS 256
 
 struct control;
@@ -36,25 +36,16 @@ size_t control_clients(const struct control *c);
 
 /* --- the request parser, exposed for the unit test and the fuzzer --- */
 
-enum control_cmd {
-    CONTROL_STATUS = 0, CONTROL_POST, CONTROL_CHECK, CONTROL_LIST, CONTROL_SHOW,
-    CONTROL_CONFIRM, CONTROL_RETRACT, CONTROL_INVITE, CONTROL_REVOKE, CONTROL_MEMBERS,
-    CONTROL_PEERS, CONTROL_PEER_ADD, CONTROL_WATCH, CONTROL_NCMDS
-};
-
 /* A request after parsing and validation: every string is NUL-terminated,
  * bounded, valid UTF-8 without NUL, and every value has been checked and
  * converted (enums parsed, targets normalised again, member ids decoded).
  * Fields a command does not take keep their defaults. */
-/* Longest raw identifier accepted from `check` (before normalisation). */
-#define CONTROL_QUERY_MAX 1024
-
 struct control_req {
-    int cmd;                          /* enum control_cmd */
+    int cmd;                          /* enum agah_ctl_cmd */
     int fatal;                        /* on failure: 1 if the connection must close */
     int kind;                         /* post: agah_alert_kind; list: 0 = all kinds */
     char target[AGAH_TARGET_MAX];     /* normalised; "" for a free-text alert */
-    char query[CONTROL_QUERY_MAX + 1]; /* check: as the user typed it */
+    char query[AGAH_CTL_QUERY_MAX + 1]; /* check: as the user typed it */
     char region[3];                   /* check, post: "" or an ISO 3166 alpha-2 code */
     int category;                     /* agah_category, default harassment */
     int severity;                     /* agah_severity, default warning */
@@ -75,18 +66,9 @@ struct control_req {
     char address[AGAH_ADDR_MAX];      /* peer_add: "host:port" */
 };
 
-/* The largest page `list` hands out at once. */
-#define CONTROL_LIST_LIMIT_MAX 100000
-/* The largest page `check` hands out at once, whatever `limit` asks: an
- * ALERT packs to at most about 2.6 KiB, so a page stays near 2.6 MiB,
- * well below CONTROL_RESP_MAX. */
-#define CONTROL_CHECK_LIMIT_MAX 1000
-/* Longest expiry accepted from `post`, seconds (100 years). */
-#define CONTROL_EXPIRES_MAX (100ull * 366 * 86400)
-
-/* Parses one request body (without its length prefix). Pure: no I/O, no
- * node. Returns 0, or a negative AGAH_E* code with `why` saying what is
- * wrong; then out->fatal is 1 when the body is not a msgpack map at all
+/* Parses one request body (without its length prefix) against the schema
+ * (include/agah/ctl.h) into `out`. Pure: no I/O, no node. Returns 0, or a
+ * negative AGAH_E* code with `why` saying what is wrong; then out->fatal is 1 when the body is not a msgpack map at all
  * (the connection is closed after the error response) and 0 when it is a
  * map with a bad command or argument (the connection stays). */
 int control__parse_request(const uint8_t *buf, size_t len, struct control_req *out,
@@ -96,9 +78,5 @@ int control__parse_request(const uint8_t *buf, size_t len, struct control_req *o
  * for the unit test. */
 int control__pack_alerts(const struct node_alert *a, size_t n, uint8_t **buf, size_t *len);
 int control__pack_members(const struct node_member *m, size_t n, uint8_t **buf, size_t *len);
-/* The command's name ("status", ...), or NULL. */
-const char *control__cmd_name(int cmd);
-/* The CLI exit code a node/net error maps to: 4 permission, 2 input, 5 other. */
-int control__exit_code(int err);
 
 #endif

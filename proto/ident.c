@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <agah/ident.h>
+#include <agah/utf8.h>
 
 /* Copy of the declarations in proto/number.cc; keep the two in sync. */
 enum ident__pn_result {
@@ -35,41 +36,6 @@ int ident__pn_e164(const char *digits, int international, const char *region,
 /* How much of the user's input an error message quotes. */
 #define QUOTE_MAX 40
 
-/* Decodes one UTF-8 code point from s[0..len). Returns its length in bytes
- * and sets *cp, or returns 0 for an invalid sequence (overlong forms,
- * surrogates and code points above U+10FFFF are invalid). */
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
-{
-    size_t n;
-    uint32_t c, min;
-
-    if (len == 0)
-        return 0;
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    } else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        n = 2, c = s[0] & 0x1f, min = 0x80;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        n = 3, c = s[0] & 0x0f, min = 0x800;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        n = 4, c = s[0] & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3f);
-    }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    *cp = c;
-    return n;
-}
-
 /* Control characters, spaces and invisible formatting characters: none of
  * them may appear inside a handle, and an error message never echoes them
  * (a control character could drive the user's terminal). */
@@ -91,7 +57,7 @@ static void quote(const char *in, char q[QUOTE_MAX + 4])
 
     while (i < len) {
         uint32_t c = 0;
-        size_t n = utf8_decode(s + i, len - i, &c);
+        size_t n = agah_utf8_decode(s + i, len - i, &c);
         bool shown = n > 0 && (c == ' ' || !is_space_or_invisible(c));
         size_t w = shown ? n : 1;
         if (o + w > QUOTE_MAX) {
@@ -196,7 +162,7 @@ static int number_reduce(const char *input, size_t len, const char *q,
     const unsigned char *s = (const unsigned char *)input;
     for (size_t i = 0; i < len;) {
         uint32_t c;
-        size_t n = utf8_decode(s + i, len - i, &c);
+        size_t n = agah_utf8_decode(s + i, len - i, &c);
         if (n == 0)
             return agah_fail(why, AGAH_ENUMBER,
                              "'%s' is not valid UTF-8 text", q);
@@ -419,7 +385,7 @@ static bool handle_chars_ok(const char *h, size_t len)
     const unsigned char *s = (const unsigned char *)h;
     for (size_t i = 0; i < len;) {
         uint32_t c;
-        size_t n = utf8_decode(s + i, len - i, &c);
+        size_t n = agah_utf8_decode(s + i, len - i, &c);
         if (n == 0 || is_space_or_invisible(c))
             return false;
         i += n;

@@ -5,6 +5,7 @@
  * every decoder uses to check a field's type and size. */
 #include <string.h>
 #include <agah/mp.h>
+#include <agah/utf8.h>
 
 /* Reads a big-endian unsigned integer of n bytes (n <= 8). */
 static uint64_t mp__be(const uint8_t *p, size_t n)
@@ -256,35 +257,12 @@ static size_t mp__utf8_bad(const uint8_t *s, size_t len)
     size_t i = 0;
 
     while (i < len) {
-        uint8_t c = s[i];
-        size_t need;
-        uint32_t cp, min;
+        uint32_t cp;
+        size_t n;
 
-        if (c == 0)
+        if (s[i] == 0 || (n = agah_utf8_decode(s + i, len - i, &cp)) == 0)
             return i;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            need = 1; cp = c & 0x1f; min = 0x80;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            need = 2; cp = c & 0x0f; min = 0x800;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            need = 3; cp = c & 0x07; min = 0x10000;
-        } else {
-            return i;
-        }
-        if (len - i - 1 < need)
-            return i;
-        for (size_t k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return i;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return i;
-        i += need + 1;
+        i += n;
     }
     return len;
 }

@@ -12,6 +12,7 @@
 #include "error.h"
 #include "addr.h"
 #include "array.h"
+#include "utf8.h"
 #include "ident.h"
 #include "keys.h"
 #include "keyfile.h"

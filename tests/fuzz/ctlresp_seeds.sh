@@ -32,7 +32,7 @@ id2=$(agah_on org list --json | python3 -c 'import json,sys; print(json.load(sys
 agah_on org retract "$id2" --reason "a mistake" >/dev/null
 AGAH_SRC=$AGAH_SRC python3 - "$(node_dir org)" "$out" "$id" <<'PY'
 import os, socket, struct, sys, time
-sys.path.insert(0, os.path.join(os.environ.get("AGAH_SRC", "."), "bench"))
+sys.path.insert(0, os.path.join(os.environ.get("AGAH_SRC", "."), "tests"))
 from agahctl import pack
 data, out, alert = sys.argv[1:4]
 

@@ -25,11 +25,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct control_req r;
     struct agah_why why;
 
-    if (size > CONTROL_REQ_MAX)
+    if (size > AGAH_CTL_REQ_MAX)
         return 0; /* the server refuses these before parsing */
     memset(&why, 0, sizeof why);
     if (control__parse_request(data, size, &r, &why) == 0) {
-        if (control__cmd_name(r.cmd) == NULL)
+        if (agah_ctl_cmd_name(r.cmd) == NULL)
             abort();
         if (memchr(r.target, 0, sizeof r.target) == NULL ||
             memchr(r.note, 0, sizeof r.note) == NULL ||
@@ -38,9 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memchr(r.address, 0, sizeof r.address) == NULL ||
             memchr(r.member_id, 0, sizeof r.member_id) == NULL)
             abort();
-        if (r.expires > CONTROL_EXPIRES_MAX)
+        if (r.expires > AGAH_CTL_EXPIRES_MAX)
             abort();
-        if (r.cmd == CONTROL_POST && (r.kind == AGAH_KIND_ALERT) != (r.target[0] == '\0'))
+        if (r.cmd == AGAH_CTL_POST && (r.kind == AGAH_KIND_ALERT) != (r.target[0] == '\0'))
             abort();
     } else if (why.msg[0] == '\0' || memchr(why.msg, 0, sizeof why.msg) == NULL) {
         abort();

@@ -4,8 +4,9 @@
  * input is one selector byte and then the bytes the socket delivers: frames
  * of a 4-byte big-endian length and a msgpack body, as ctl__receive reads
  * them. Each frame goes through ctl_decode and the printer of the command
- * the selector names (client/online.c, client/output.c), exactly as the CLI
- * runs them; stdout and stderr go to /dev/null.
+ * the selector names (client/check.c, alerts.c, members.c, node.c and
+ * output.c), exactly as the CLI runs them; stdout and stderr go to
+ * /dev/null.
  *
  * Selector: bits 0-2 the command (0 check, 1 list, 2 show, 3 members,
  * 4 peers, 5 status, 6 watch, 7 batch check), bit 3 --json, bits 4-5 what
@@ -20,6 +21,9 @@
 #include <unistd.h>
 #include <sanitizer/common_interface_defs.h>
 #include "cli.h"
+#include "ctl.h"
+#include "output.h"
+#include "print.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -57,18 +61,18 @@ static int fuzz_print(const struct cli *c, unsigned cmd, int nopass, struct list
 
     switch (cmd) {
     case 0:
-        return on_check_print(c, "+852 5123 4567", 0, res, NULL);
+        return check_print(c, "+852 5123 4567", 0, res, NULL);
     case 1:
-        return on_list_page(lo, res, cursor);
+        return list_page(lo, res, cursor);
     case 2:
-        on_show_print(c, res, FUZZ_NOW);
+        show_print(c, res, FUZZ_NOW);
         return 0;
     case 3:
-        return on_members_print(c, res, FUZZ_NOW);
+        return members_print(c, res, FUZZ_NOW);
     case 4:
-        return on_peers_print(c, res);
+        return peers_print(c, res);
     case 5:
-        return on_status_print(c, res, nopass);
+        return status_print(c, res, nopass);
     case 6:
         if (c->json) {
             json_object(stdout, res);
@@ -78,7 +82,7 @@ static int fuzz_print(const struct cli *c, unsigned cmd, int nopass, struct list
         }
         return 0;
     default:
-        return on_check_print(c, "+852 5123 4567", frame + 1, res, NULL);
+        return check_print(c, "+852 5123 4567", frame + 1, res, NULL);
     }
 }
 
@@ -111,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)fflush(stderr);
     if (dup2(fuzz_devnull, STDERR_FILENO) < 0)
         abort();
-    if (cmd == 1 && on_list_begin(&lo, &c, data[-1] >> 6 & 1, FUZZ_NOW) != 0)
+    if (cmd == 1 && list_begin(&lo, &c, data[-1] >> 6 & 1, FUZZ_NOW) != 0)
         goto out;
     for (size_t frame = 0; frame < FUZZ_FRAMES_MAX && size >= 4; frame++) {
         const msgpack_object *res = NULL;
@@ -145,7 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* cmd_list prints what it kept only when every page was good. */
     if (cmd == 1 && r == 0)
-        on_list_end(&lo, NULL);
+        list_end(&lo, NULL);
     else if (cmd == 1)
         table_free(lo.t);
 out:

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Raw clients for agahd's control socket, used by test_daemon.sh.
 
-Speaks the framing of proto/PROTOCOL.md ("Control socket") with a minimal
-msgpack codec of its own (no third-party module), so the tests can send
-exactly the bytes they mean: well-formed requests, garbage, lying length
-prefixes. Each mode prints one line and exits 0 when the daemon behaved as
+Speaks the framing of proto/PROTOCOL.md ("Control socket") through the
+shared tests/agahctl.py (msgpack codec and framing, no third-party module),
+so the tests can send exactly the bytes they mean: well-formed requests,
+garbage, lying length prefixes. Each mode prints one line and exits 0 when the daemon behaved as
 the protocol says, 1 otherwise.
 
 usage: ctlclient.py SOCKET MODE [ARG]
@@ -16,133 +16,15 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import agahctl  # noqa: E402
+from agahctl import frame, pack, read_exact, recv, request, unpack_from  # noqa: E402
+
 TIMEOUT = 10.0
 
 
-# --- msgpack, just what the control protocol uses ----------------------
-
-def pack(v):
-    if v is None:
-        return b"\xc0"
-    if v is True:
-        return b"\xc3"
-    if v is False:
-        return b"\xc2"
-    if isinstance(v, int):
-        if 0 <= v < 128:
-            return bytes([v])
-        if 0 <= v < 2**32:
-            return b"\xce" + struct.pack(">I", v)
-        if 0 <= v:
-            return b"\xcf" + struct.pack(">Q", v)
-        return b"\xd3" + struct.pack(">q", v)
-    if isinstance(v, str):
-        b = v.encode()
-        if len(b) < 32:
-            return bytes([0xA0 | len(b)]) + b
-        return b"\xdb" + struct.pack(">I", len(b)) + b
-    if isinstance(v, (list, tuple)):
-        return b"\xdd" + struct.pack(">I", len(v)) + b"".join(pack(x) for x in v)
-    if isinstance(v, dict):
-        out = b"\xdf" + struct.pack(">I", len(v))
-        for k, x in v.items():
-            out += pack(k) + pack(x)
-        return out
-    raise TypeError(type(v))
-
-
-def unpack(b, i=0):
-    t = b[i]
-    if t <= 0x7F:
-        return t, i + 1
-    if t >= 0xE0:
-        return t - 256, i + 1
-    if 0x80 <= t <= 0x8F:
-        return _map(b, i + 1, t & 15)
-    if 0x90 <= t <= 0x9F:
-        return _arr(b, i + 1, t & 15)
-    if 0xA0 <= t <= 0xBF:
-        n = t & 31
-        return b[i + 1:i + 1 + n].decode(), i + 1 + n
-    if t == 0xC0:
-        return None, i + 1
-    if t == 0xC2:
-        return False, i + 1
-    if t == 0xC3:
-        return True, i + 1
-    ints = {0xCC: ">B", 0xCD: ">H", 0xCE: ">I", 0xCF: ">Q",
-            0xD0: ">b", 0xD1: ">h", 0xD2: ">i", 0xD3: ">q"}
-    if t in ints:
-        n = struct.calcsize(ints[t])
-        return struct.unpack(ints[t], b[i + 1:i + 1 + n])[0], i + 1 + n
-    strs = {0xD9: ">B", 0xDA: ">H", 0xDB: ">I", 0xC4: ">B", 0xC5: ">H", 0xC6: ">I"}
-    if t in strs:
-        w = struct.calcsize(strs[t])
-        n = struct.unpack(strs[t], b[i + 1:i + 1 + w])[0]
-        body = b[i + 1 + w:i + 1 + w + n]
-        return (body if t >= 0xC4 and t <= 0xC6 else body.decode()), i + 1 + w + n
-    if t in (0xDC, 0xDD):
-        w = 2 if t == 0xDC else 4
-        return _arr(b, i + 1 + w, int.from_bytes(b[i + 1:i + 1 + w], "big"))
-    if t in (0xDE, 0xDF):
-        w = 2 if t == 0xDE else 4
-        return _map(b, i + 1 + w, int.from_bytes(b[i + 1:i + 1 + w], "big"))
-    raise ValueError("unexpected msgpack byte %02x" % t)
-
-
-def _arr(b, i, n):
-    out = []
-    for _ in range(n):
-        v, i = unpack(b, i)
-        out.append(v)
-    return out, i
-
-
-def _map(b, i, n):
-    out = {}
-    for _ in range(n):
-        k, i = unpack(b, i)
-        v, i = unpack(b, i)
-        out[k] = v
-    return out, i
-
-
-# --- framing ------------------------------------------------------------
-
 def connect(path):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(TIMEOUT)
-    s.connect(path)
-    return s
-
-
-def frame(body):
-    return struct.pack(">I", len(body)) + body
-
-
-def read_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            return None
-        buf += chunk
-    return buf
-
-
-def recv(s):
-    """One response as a dict, or None at EOF."""
-    hdr = read_exact(s, 4)
-    if hdr is None:
-        return None
-    (n,) = struct.unpack(">I", hdr)
-    body = read_exact(s, n)
-    if body is None:
-        return None
-    v, end = unpack(body)
-    if end != len(body):
-        raise ValueError("trailing bytes in a response")
-    return v
+    return agahctl.connect(path, TIMEOUT)
 
 
 def closed(s):
@@ -169,7 +51,7 @@ def is_status(r):
 
 
 def status_req():
-    return frame(pack({"v": 1, "cmd": "status"}))
+    return frame(request("status"))
 
 
 # --- modes --------------------------------------------------------------
@@ -405,7 +287,7 @@ def m_check_size(path, target, bound, limit=None):
     body = read_exact(s, n)
     if body is None:
         return False, "response cut short"
-    r, end = unpack(body)
+    r, end = unpack_from(body, 0)
     res = r.get("result") if isinstance(r, dict) else None
     if end != len(body) or r.get("ok") is not True or not isinstance(res, dict):
         return False, "not a check result: %r" % (r if n < 500 else n,)

@@ -96,7 +96,7 @@ static void test_bounds(void)
     struct agah_addr a;
 
     memset(big, 'a', sizeof big);
-    memcpy(big + 150, ".org:80", 7);
+    memcpy(big + 150, ".org:80", 8); /* with its NUL: 157 characters */
     CHECK(bad(big, "at most"));
     CHECK(agah_addr_parse("", 0, &a, NULL) == AGAH_EINVAL);
     CHECK(agah_addr_parse(NULL, 5, &a, NULL) == AGAH_EINVAL);

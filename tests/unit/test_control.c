@@ -43,8 +43,8 @@ struct tcase {
 };
 
 static const struct tcase cases[] = {
-    {"status", NULL, {V1, S("cmd", "status")}, OK, CONTROL_STATUS, NULL, 0},
-    {"status, keys in any order", NULL, {S("cmd", "status"), V1}, OK, CONTROL_STATUS, NULL, 0},
+    {"status", NULL, {V1, S("cmd", "status")}, OK, AGAH_CTL_STATUS, NULL, 0},
+    {"status, keys in any order", NULL, {S("cmd", "status"), V1}, OK, AGAH_CTL_STATUS, NULL, 0},
     {"not a map: array", "9101", {{0}}, FATAL, 0, "must be a msgpack map", AGAH_ETYPE},
     {"not a map: string", "a6737461747573", {{0}}, FATAL, 0, "map", AGAH_ETYPE},
     {"not a map: nil", "c0", {{0}}, FATAL, 0, "map", AGAH_ETYPE},
@@ -88,17 +88,17 @@ static const struct tcase cases[] = {
      {V1, S("cmd", "post"), S("kind", "number"), S("target", "+852 5123 4567"),
       S("category", "scam"), S("note", "\xd8\xa6\xdb\x87\xd9\x8a\xd8\xba\xdb\x87\xd8\xb1"),
       S("severity", "danger"), U("expires", 86400)},
-     OK, CONTROL_POST, NULL, 0},
+     OK, AGAH_CTL_POST, NULL, 0},
     {"post number, defaults", NULL,
      {V1, S("cmd", "post"), S("kind", "number"), S("target", "0085251234567")}, OK,
-     CONTROL_POST, NULL, 0},
+     AGAH_CTL_POST, NULL, 0},
     {"post account", NULL,
      {V1, S("cmd", "post"), S("kind", "account"), S("target", "telegram:@Some_User")}, OK,
-     CONTROL_POST, NULL, 0},
+     AGAH_CTL_POST, NULL, 0},
     {"post alert", NULL,
      {V1, S("cmd", "post"), S("kind", "alert"), NIL("target"), S("note", "meeting watched"),
       S("severity", "info"), U("expires", 0)},
-     OK, CONTROL_POST, NULL, 0},
+     OK, AGAH_CTL_POST, NULL, 0},
     {"post alert without note", NULL, {V1, S("cmd", "post"), S("kind", "alert")}, BAD, 0,
      "needs a note", AGAH_EINVAL},
     {"post alert with a target", NULL,
@@ -124,7 +124,7 @@ static const struct tcase cases[] = {
      "severity: expected str", AGAH_ETYPE},
     {"post, note of 2048 bytes", NULL,
      {V1, S("cmd", "post"), S("kind", "alert"), LONG("note", AGAH_NOTE_MAX)}, OK,
-     CONTROL_POST, NULL, 0},
+     AGAH_CTL_POST, NULL, 0},
     {"post, oversized note", NULL,
      {V1, S("cmd", "post"), S("kind", "alert"), LONG("note", AGAH_NOTE_MAX + 1)}, BAD, 0,
      "note: 2049 bytes, at most 2048", AGAH_ETOOBIG},
@@ -138,7 +138,7 @@ static const struct tcase cases[] = {
      "expires: expected an unsigned integer", AGAH_ETYPE},
     {"post, expires past 100 years", NULL,
      {V1, S("cmd", "post"), S("kind", "alert"), S("note", "x"),
-      U("expires", CONTROL_EXPIRES_MAX + 1)},
+      U("expires", AGAH_CTL_EXPIRES_MAX + 1)},
      BAD, 0, "above the maximum", AGAH_EVALUE},
     {"post, letters for a number", NULL,
      {V1, S("cmd", "post"), S("kind", "number"), S("target", "call me maybe")}, BAD, 0, NULL,
@@ -153,24 +153,24 @@ static const struct tcase cases[] = {
      {V1, S("cmd", "post"), S("kind", "account"), LONG("target", AGAH_TARGET_MAX)}, BAD, 0,
      "target:", AGAH_ETOOBIG},
     {"check number", NULL, {V1, S("cmd", "check"), S("target", "(+852) 5123.4567")}, OK,
-     CONTROL_CHECK, NULL, 0},
+     AGAH_CTL_CHECK, NULL, 0},
     {"check account", NULL, {V1, S("cmd", "check"), S("target", "Telegram:@Some_User")}, OK,
-     CONTROL_CHECK, NULL, 0},
+     AGAH_CTL_CHECK, NULL, 0},
     {"check without target", NULL, {V1, S("cmd", "check")}, BAD, 0,
      "needs the argument \"target\"", AGAH_EFIELDS},
     {"check, empty target", NULL, {V1, S("cmd", "check"), S("target", "")}, BAD, 0, NULL, 0},
     {"check, bin target", "83a17601a3636d64a5636865636ba6746172676574c403616263", {{0}}, BAD,
      0, "target: expected str, got bin", AGAH_ETYPE},
-    {"list", NULL, {V1, S("cmd", "list")}, OK, CONTROL_LIST, NULL, 0},
+    {"list", NULL, {V1, S("cmd", "list")}, OK, AGAH_CTL_LIST, NULL, 0},
     {"list all numbers", NULL, {V1, S("cmd", "list"), S("kind", "number"), B("all", 1)}, OK,
-     CONTROL_LIST, NULL, 0},
+     AGAH_CTL_LIST, NULL, 0},
     {"list, nil kind", NULL, {V1, S("cmd", "list"), NIL("kind"), B("all", 0)}, OK,
-     CONTROL_LIST, NULL, 0},
+     AGAH_CTL_LIST, NULL, 0},
     {"list, all as integer", NULL, {V1, S("cmd", "list"), U("all", 1)}, BAD, 0,
      "all: expected a bool", AGAH_ETYPE},
     {"list, unknown kind", NULL, {V1, S("cmd", "list"), S("kind", "numbers")}, BAD, 0,
      "kind:", AGAH_EINVAL},
-    {"show prefix", NULL, {V1, S("cmd", "show"), S("id", "ABcd12")}, OK, CONTROL_SHOW, NULL,
+    {"show prefix", NULL, {V1, S("cmd", "show"), S("id", "ABcd12")}, OK, AGAH_CTL_SHOW, NULL,
      0},
     {"show, 3 digits", NULL, {V1, S("cmd", "show"), S("id", "abc")}, BAD, 0, "at least 4",
      AGAH_EINVAL},
@@ -181,16 +181,16 @@ static const struct tcase cases[] = {
     {"show without id", NULL, {V1, S("cmd", "show")}, BAD, 0, "needs the argument \"id\"",
      AGAH_EFIELDS},
     {"confirm", NULL, {V1, S("cmd", "confirm"), S("id", "abcd"), NIL("note")}, OK,
-     CONTROL_CONFIRM, NULL, 0},
+     AGAH_CTL_CONFIRM, NULL, 0},
     {"confirm, reason is not its key", NULL,
      {V1, S("cmd", "confirm"), S("id", "abcd"), S("reason", "x")}, BAD, 0, "no argument",
      AGAH_EFIELDS},
     {"retract", NULL, {V1, S("cmd", "retract"), S("id", "abcd"), S("reason", "was wrong")},
-     OK, CONTROL_RETRACT, NULL, 0},
+     OK, AGAH_CTL_RETRACT, NULL, 0},
     {"invite", NULL,
      {V1, S("cmd", "invite"), S("member_id", "@MID"), S("role", "organiser"),
       S("name", "Ay\xc5\x9f" "e")},
-     OK, CONTROL_INVITE, NULL, 0},
+     OK, AGAH_CTL_INVITE, NULL, 0},
     {"invite, typo in member id", NULL, {V1, S("cmd", "invite"), S("member_id", "@BADMID")},
      BAD, 0, NULL, AGAH_ECHECKSUM},
     {"invite, community id", NULL, {V1, S("cmd", "invite"), S("member_id", "@CID")}, BAD, 0,
@@ -205,17 +205,17 @@ static const struct tcase cases[] = {
      {V1, S("cmd", "invite"), S("member_id", "@MID"), S("name", "two\nlines")}, BAD, 0,
      "control characters", AGAH_EINVAL},
     {"revoke", NULL, {V1, S("cmd", "revoke"), S("member_id", "@MID"), S("reason", "lost")},
-     OK, CONTROL_REVOKE, NULL, 0},
-    {"members", NULL, {V1, S("cmd", "members")}, OK, CONTROL_MEMBERS, NULL, 0},
+     OK, AGAH_CTL_REVOKE, NULL, 0},
+    {"members", NULL, {V1, S("cmd", "members")}, OK, AGAH_CTL_MEMBERS, NULL, 0},
     {"members with an argument", NULL, {V1, S("cmd", "members"), B("all", 1)}, BAD, 0,
      "no argument \"all\"", AGAH_EFIELDS},
-    {"peers", NULL, {V1, S("cmd", "peers")}, OK, CONTROL_PEERS, NULL, 0},
+    {"peers", NULL, {V1, S("cmd", "peers")}, OK, AGAH_CTL_PEERS, NULL, 0},
     {"peer_add ipv4", NULL, {V1, S("cmd", "peer_add"), S("address", "127.0.0.1:7433")}, OK,
-     CONTROL_PEER_ADD, NULL, 0},
+     AGAH_CTL_PEER_ADD, NULL, 0},
     {"peer_add name", NULL, {V1, S("cmd", "peer_add"), S("address", "relay.example:1")}, OK,
-     CONTROL_PEER_ADD, NULL, 0},
+     AGAH_CTL_PEER_ADD, NULL, 0},
     {"peer_add ipv6", NULL, {V1, S("cmd", "peer_add"), S("address", "[::1]:7433")}, OK,
-     CONTROL_PEER_ADD, NULL, 0},
+     AGAH_CTL_PEER_ADD, NULL, 0},
     {"peer_add without port", NULL, {V1, S("cmd", "peer_add"), S("address", "relay")}, BAD,
      0, "HOST:PORT", AGAH_EINVAL},
     {"peer_add port 0", NULL, {V1, S("cmd", "peer_add"), S("address", "relay:0")}, BAD, 0,
@@ -226,7 +226,7 @@ static const struct tcase cases[] = {
      0, "host", AGAH_EINVAL},
     {"peer_add too long", NULL, {V1, S("cmd", "peer_add"), LONG("address", AGAH_ADDR_MAX)},
      BAD, 0, "address:", AGAH_ETOOBIG},
-    {"watch", NULL, {V1, S("cmd", "watch")}, OK, CONTROL_WATCH, NULL, 0},
+    {"watch", NULL, {V1, S("cmd", "watch")}, OK, AGAH_CTL_WATCH, NULL, 0},
 };
 
 static char mid[AGAH_IDSTR_SIZE], badmid[AGAH_IDSTR_SIZE], cid[AGAH_IDSTR_SIZE];
@@ -366,9 +366,9 @@ static int test_exit_codes(void)
         {AGAH_ENOMEM, 5}, {AGAH_EINTERNAL, 5}, {AGAH_ENOSPC, 5}, {AGAH_ECRYPTO, 5},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-        if (control__exit_code(m[i].err) != m[i].code) {
+        if (agah_ctl_exit_code(m[i].err) != m[i].code) {
             printf("FAIL exit code of %s: %d, want %d\n", agah_strerror(m[i].err),
-                   control__exit_code(m[i].err), m[i].code);
+                   agah_ctl_exit_code(m[i].err), m[i].code);
             fails++;
         }
     return fails;
@@ -507,9 +507,9 @@ int main(void)
     agah_id_encode(AGAH_IDPFX_COMMUNITY, member_pk, cid);
     memcpy(badmid, mid, sizeof mid);
     badmid[10] = badmid[10] == 'a' ? 'b' : 'a';
-    for (int c = 0; c < CONTROL_NCMDS; c++)
-        assert(control__cmd_name(c) != NULL);
-    assert(control__cmd_name(CONTROL_NCMDS) == NULL);
+    for (int c = 0; c < AGAH_CTL_NCMDS; c++)
+        assert(agah_ctl_cmd_name(c) != NULL);
+    assert(agah_ctl_cmd_name(AGAH_CTL_NCMDS) == NULL);
 
     for (size_t i = 0; i < n; i++) {
         const struct tcase *t = &cases[i];

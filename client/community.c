@@ -1,255 +1,28 @@
-/* The offline commands: they work on the data directory directly, whether
- * agahd runs or not. `init` makes the identity, `community create` founds a
- * community (genesis, the founder's admission, the first epoch key), `join`
- * opens a join code made for this identity. Secrets (passphrase, seed
- * derived keys, network secret, epoch keys) stay in sodium memory and are
- * wiped before exit. */
+/* The community commands, offline on the data directory: `community
+ * create` founds one (genesis, the founder's admission, the first epoch
+ * key), `join` opens a join code made for this identity, or merges a new
+ * one into the community it already has (rejoining). Secrets (network
+ * secret, epoch keys) stay in sodium memory and are wiped before exit. */
 #define _DEFAULT_SOURCE /* flock */
 #define _POSIX_C_SOURCE 200809L
-#include <agah/keyfile.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <sodium.h>
-#include "cli.h"
+#include "commands.h"
+#include "identity.h"
+#include "output.h"
 
-#define OFF_KEYFILE "identity.key"
-#define OFF_COMMUNITY "community"
-#define OFF_STOREKEY "store.key"
-
-/* A community or member name: 1..AGAH_NAME_MAX bytes of UTF-8 without
- * control characters (names are shown in other members' terminals). */
-static int off_name_ok(const char *what, const char *s, int may_be_empty)
-{
-    size_t n = strlen(s);
-    if (n == 0 && !may_be_empty)
-        return cli_fail(EXIT_USAGE, "the %s is empty", what);
-    if (n > AGAH_NAME_MAX)
-        return cli_fail(EXIT_USAGE, "the %s is %zu bytes long; at most %d are allowed", what, n,
-                        AGAH_NAME_MAX);
-    if (!agah_mp_utf8_ok(s, n))
-        return cli_fail(EXIT_USAGE, "the %s is not valid UTF-8", what);
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return cli_fail(EXIT_USAGE, "the %s contains a control character", what);
-    return 0;
-}
-
-static int off_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 || errno != ENOENT;
-}
-
-static int off_path(const struct cli *c, const char *name, char out[AGAH_PATH_MAX])
-{
-    if (agah_datadir_path(c->datadir, name, out) != 0)
-        return cli_fail(EXIT_USAGE, "the data directory path %s is too long", c->datadir);
-    return 0;
-}
-
-/* Reads this node's public key and whether its key file needs a
- * passphrase, with the CLI's messages for a missing or unreadable file. */
-static int off_peek_identity(const struct cli *c, char path[AGAH_PATH_MAX],
-                             uint8_t pk[AGAH_PK_LEN], int *nopass)
-{
-    struct agah_why why = {{0}};
-    int r;
-
-    if ((r = off_path(c, OFF_KEYFILE, path)) != 0)
-        return r;
-    r = agah_keyfile_peek(path, pk, nopass, &why);
-    if (r == AGAH_ENOENT)
-        return cli_fail(EXIT_USAGE, "no identity in %s: run `agah --data %s init` first",
-                        c->datadir, c->datadir);
-    if (r != 0)
-        return cli_fail(EXIT_FAIL, "cannot read %s: %s", path, why.msg[0] ? why.msg : agah_strerror(r));
-    return 0;
-}
-
-/* Reads and decrypts this node's identity, asking for the passphrase only
- * when the key file has one. Exit 2 when there is none or the passphrase is
- * wrong (an input error the user can fix), 5 on other failures. */
-int off__load_identity(const struct cli *c, struct agah_identity **out, char **keep,
-                       size_t *keeplen)
-{
-    char path[AGAH_PATH_MAX], prompt[128];
-    uint8_t pk[AGAH_PK_LEN];
-    char *pass = NULL;
-    size_t passlen = 0;
-    int nopass = 0, r;
-    struct agah_why why = {{0}};
-
-    if ((r = off_peek_identity(c, path, pk, &nopass)) != 0)
-        return r;
-    if (!nopass) {
-        (void)snprintf(prompt, sizeof prompt, "Passphrase for the identity in %.80s: ", c->datadir);
-        r = agah_passphrase_get(c->passphrase_file, prompt, 0, &pass, &passlen, &why);
-        if (r != 0)
-            return cli_fail(EXIT_USAGE, "%s", why.msg[0] ? why.msg : agah_strerror(r));
-    }
-    r = agah_keyfile_read(path, pass, passlen, out, &why);
-    if (r == 0 && keep != NULL) {
-        *keep = pass;
-        *keeplen = passlen;
-        pass = NULL;
-    }
-    agah_passphrase_free(pass, passlen);
-    if (r == AGAH_EPASS)
-        return cli_fail(EXIT_USAGE, "wrong passphrase for the identity in %s", c->datadir);
-    if (r != 0)
-        return cli_fail(EXIT_FAIL, "cannot read %s: %s", path, why.msg[0] ? why.msg : agah_strerror(r));
-    return 0;
-}
-
-/* Prints {"member_id": ID} or the id. */
-static void off_print_member(const struct cli *c, const char *id)
-{
-    if (c->json) {
-        (void)fputs("{\"member_id\": ", stdout);
-        json_string(stdout, id, strlen(id));
-        (void)fputs("}\n", stdout);
-    } else {
-        (void)printf("%s\n", id);
-    }
-}
-
-/* The passphrase `init` sets, from the options: none with --no-passphrase
- * (marked unsafe-but-meant with --unsafe-no-passphrase too), else a new
- * one, asked twice on a terminal, which must pass the strength check. */
-static int off_init_pass(const struct cli *c, char **pass, size_t *passlen,
-                         struct agah_keyfile_params *kp)
-{
-    int nopass = cli_opt(c, "no-passphrase") != NULL;
-    int unsafe = cli_opt(c, "unsafe-no-passphrase") != NULL;
-    struct agah_why why = {{0}};
-    int r;
-
-    kp->opslimit = AGAH_KEYFILE_OPSLIMIT;
-    kp->memlimit = AGAH_KEYFILE_MEMLIMIT;
-    kp->unsafe_nopass = unsafe;
-    if (unsafe && !nopass)
-        return cli_fail(EXIT_USAGE, "--unsafe-no-passphrase goes with --no-passphrase");
-    if (nopass)
-        return 0;
-    r = agah_passphrase_get(c->passphrase_file, "New passphrase for this identity: ", 1, pass,
-                            passlen, &why);
-    if (r != 0)
-        return cli_fail(EXIT_USAGE, "%s", why.msg[0] ? why.msg : agah_strerror(r));
-    if ((r = cli_pass_strong(*pass, NULL)) != 0) {
-        agah_passphrase_free(*pass, *passlen);
-        *pass = NULL;
-        *passlen = 0;
-    }
-    return r;
-}
-
-/* What `init` says on stderr once the identity is made. */
-static void off_init_said(const struct cli *c, const struct agah_keyfile_params *kp, int nopass)
-{
-    (void)fprintf(stderr, "agah: made a new identity in %s%s.\n", c->datadir,
-                  nopass ? " with no passphrase" : "");
-    if (nopass && !kp->unsafe_nopass)
-        (void)fprintf(stderr,
-                      "agah: warning: without a passphrase this identity is fit for a relay or a\n"
-                      "agah: test; as an organiser or member anyone who reads %s has its key:\n"
-                      "agah: set one with `agah passphrase` (`status` will keep saying so).\n",
-                      c->datadir);
-    else if (nopass)
-        (void)fprintf(stderr,
-                      "agah: warning: anyone who can read %s has this identity's key; set a\n"
-                      "agah: passphrase with `agah passphrase` before using it for real.\n",
-                      c->datadir);
-    (void)fprintf(stderr,
-                  "agah: next: found a community with `agah community create NAME`, or give\n"
-                  "agah: the id above to an organiser, who runs `agah invite ID` and hands\n"
-                  "agah: you a code for `agah join CODE`.\n");
-}
-
-int cmd_init(struct cli *c)
-{
-    char path[AGAH_PATH_MAX], npath[AGAH_PATH_MAX], idstr[AGAH_IDSTR_SIZE];
-    const char *name = cli_opt(c, "name");
-    int nopass = cli_opt(c, "no-passphrase") != NULL;
-    struct agah_keyfile_params kp;
-    struct agah_identity *id = NULL;
-    struct agah_storekey *sk = NULL;
-    struct agah_why why = {{0}};
-    char *pass = NULL;
-    size_t passlen = 0;
-    int r;
-
-    if (name != NULL && (r = off_name_ok("name", name, 0)) != 0)
-        return r;
-    if ((r = off_path(c, OFF_KEYFILE, path)) != 0 || (r = off_path(c, OFF_STOREKEY, npath)) != 0)
-        return r;
-    if (agah_datadir_ensure(c->datadir, &why) != 0)
-        return cli_fail(EXIT_FAIL, "%s", why.msg);
-    if (off_exists(path))
-        return cli_fail(EXIT_USAGE, "%s already holds an identity (%s); refusing to overwrite it",
-                        c->datadir, path);
-    if ((r = off_init_pass(c, &pass, &passlen, &kp)) != 0)
-        return r;
-    r = agah_identity_generate(&id);
-    if (r != 0) {
-        r = cli_fail(EXIT_FAIL, "cannot make an identity: %s", agah_strerror(r));
-        goto out;
-    }
-    /* The store key (with the name inside it) first: if it cannot be
-     * written, no identity is left behind. */
-    if ((sk = agah_storekey_new()) == NULL) {
-        r = cli_fail(EXIT_FAIL, "out of memory");
-        goto out;
-    }
-    agah_random(sk->key, sizeof sk->key);
-    if (name != NULL)
-        (void)snprintf(sk->name, sizeof sk->name, "%s", name);
-    if ((r = agah_storekey_write(npath, id, sk)) != 0) {
-        r = cli_fail(EXIT_FAIL, "cannot write %s: %s", npath, agah_strerror(r));
-        goto out;
-    }
-    r = agah_keyfile_write_params(path, id, pass, passlen, &kp);
-    if (r != 0) {
-        r = cli_fail(EXIT_FAIL, "cannot write %s: %s", path, agah_strerror(r));
-        goto out;
-    }
-    agah_id_encode(AGAH_IDPFX_MEMBER, agah_identity_pk(id), idstr);
-    off_print_member(c, idstr);
-    /* Whatever went to stdout first, so the two streams read in order when
-     * they share a pipe or a terminal. */
-    (void)fflush(stdout);
-    if (!c->json)
-        off_init_said(c, &kp, nopass);
-    r = 0;
-out:
-    agah_passphrase_free(pass, passlen);
-    agah_storekey_free(sk);
-    agah_identity_free(id);
-    return r;
-}
-
-int cmd_id(struct cli *c)
-{
-    char path[AGAH_PATH_MAX], idstr[AGAH_IDSTR_SIZE];
-    uint8_t pk[AGAH_PK_LEN];
-    int nopass, r;
-
-    if ((r = off_peek_identity(c, path, pk, &nopass)) != 0)
-        return r;
-    agah_id_encode(AGAH_IDPFX_MEMBER, pk, idstr);
-    off_print_member(c, idstr);
-    return 0;
-}
+#define COMMUNITY_FILE "community"
 
 /* This node's name, sealed in DIR/store.key (moved there from the
  * plaintext DIR/name of an older agah, which is then removed), or "". */
-static int off_read_name(const struct cli *c, const struct agah_identity *id,
-                         char name[AGAH_NAME_MAX + 1])
+static int community_read_name(const struct cli *c, const struct agah_identity *id,
+                               char name[AGAH_NAME_MAX + 1])
 {
     struct agah_storekey *sk = NULL;
     struct agah_why why = {{0}};
@@ -264,8 +37,8 @@ static int off_read_name(const struct cli *c, const struct agah_identity *id,
     return 0;
 }
 
-static void off_print_community(const struct cli *c, const uint8_t community[AGAH_HASH_LEN],
-                                const char *key, const char *val)
+static void community_print(const struct cli *c, const uint8_t community[AGAH_HASH_LEN],
+                            const char *key, const char *val)
 {
     char cid[AGAH_IDSTR_SIZE];
     agah_id_encode(AGAH_IDPFX_COMMUNITY, community, cid);
@@ -280,26 +53,6 @@ static void off_print_community(const struct cli *c, const uint8_t community[AGA
     }
 }
 
-/* Organisers and members should have a passphrase (issue 23): a key
- * without one is anyone's who reads the disk. CONTRACT.md keeps `init
- * --no-passphrase` usable for every role ("for relays and tests"), so this
- * warns rather than refuses, unless `--unsafe-no-passphrase` (kept in the
- * key file) said it is meant; `status` keeps warning either way. */
-static int off_role_needs_pass(const struct cli *c, const char *what)
-{
-    char path[AGAH_PATH_MAX];
-    uint8_t pk[AGAH_PK_LEN];
-    int nopass = AGAH_KEYFILE_PROTECTED, r;
-
-    if ((r = off_peek_identity(c, path, pk, &nopass)) != 0)
-        return r;
-    if (nopass == AGAH_KEYFILE_NOPASS)
-        (void)fprintf(stderr,
-                      "agah: warning: %s with an identity that has no passphrase: anyone who "
-                      "can read %s has its key. Set one with `agah --data %s passphrase`.\n",
-                      what, c->datadir, c->datadir);
-    return 0;
-}
 
 int cmd_community_create(struct cli *c)
 {
@@ -311,24 +64,25 @@ int cmd_community_create(struct cli *c)
     struct agah_why why = {{0}};
     int r;
 
-    if ((r = off_name_ok("community name", name, 0)) != 0)
+    if ((r = cli_name_ok("community name", name, 0)) != 0)
         return r;
-    if ((r = off_path(c, OFF_KEYFILE, kpath)) != 0 || (r = off_path(c, OFF_COMMUNITY, cpath)) != 0)
+    if ((r = cli_path(c, IDENTITY_KEYFILE, kpath)) != 0 ||
+        (r = cli_path(c, COMMUNITY_FILE, cpath)) != 0)
         return r;
-    if (!off_exists(kpath))
+    if (!cli_exists(kpath))
         return cli_fail(EXIT_USAGE, "no identity in %s: run `agah --data %s init` first",
                         c->datadir, c->datadir);
     /* One node, one community: founding a second would orphan the first. */
-    if (off_exists(cpath))
+    if (cli_exists(cpath))
         return cli_fail(EXIT_USAGE, "%s already belongs to a community (%s); use another --data DIR",
                         c->datadir, cpath);
     if (agah_datadir_ensure(c->datadir, &why) != 0)
         return cli_fail(EXIT_FAIL, "%s", why.msg);
-    if ((r = off_role_needs_pass(c, "founding a community")) != 0)
+    if ((r = identity_warn_nopass(c, "founding a community")) != 0)
         return r;
-    if ((r = off__load_identity(c, &id, NULL, NULL)) != 0)
+    if ((r = identity_load(c, &id, NULL, NULL)) != 0)
         return r;
-    if ((r = off_read_name(c, id, founder)) != 0)
+    if ((r = community_read_name(c, id, founder)) != 0)
         goto out;
     if ((r = agah_local_found(id, name, founder, now, &l)) != 0) {
         r = cli_fail(EXIT_FAIL, "cannot make the founding records: %s", agah_strerror(r));
@@ -339,7 +93,7 @@ int cmd_community_create(struct cli *c)
         r = cli_fail(EXIT_FAIL, "cannot write %s: %s", cpath, agah_strerror(r));
         goto out;
     }
-    off_print_community(c, l->community, "name", name);
+    community_print(c, l->community, "name", name);
     /* Whatever went to stdout first, so the two streams read in order when
      * they share a pipe or a terminal. */
     (void)fflush(stdout);
@@ -358,7 +112,7 @@ out:
 
 /* Reads a join code from standard input (`agah join -`): the first
  * non-empty line, bounded by AGAH_JOINCODE_MAX. */
-static int off_read_code(char **out)
+static int join_read_code(char **out)
 {
     char *line = NULL;
     size_t cap = 0;
@@ -381,8 +135,8 @@ static int off_read_code(char **out)
 }
 
 /* A new community file from a join code. */
-static int off_join_fill(struct agah_local *l, const struct agah_join *j,
-                         const struct agah_rec *adm)
+static int join_fill(struct agah_local *l, const struct agah_join *j,
+                     const struct agah_rec *adm)
 {
     int r;
 
@@ -409,11 +163,11 @@ static int off_join_fill(struct agah_local *l, const struct agah_join *j,
 /* Holds DATA/agahd.lock for the CLI while it rewrites the community file,
  * which a running agahd writes too: exit 2 if agahd runs. *fd stays -1
  * when no daemon ever ran here (no lock file). */
-static int off_lock(const struct cli *c, int *fd)
+static int join_lock(const struct cli *c, int *fd)
 {
     char path[AGAH_PATH_MAX];
     int r;
-    if ((r = off_path(c, "agahd.lock", path)) != 0)
+    if ((r = cli_path(c, "agahd.lock", path)) != 0)
         return r;
     /* Not through a link: a planted one would lock a file someone else chose. */
     if ((*fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) < 0)
@@ -430,7 +184,7 @@ static int off_lock(const struct cli *c, int *fd)
 
 /* Adds the code's epoch keys and peers that l lacks, as far as they fit;
  * returns how many. */
-static size_t off_merge(struct agah_local *l, const struct agah_join *j)
+static size_t join_merge(struct agah_local *l, const struct agah_join *j)
 {
     size_t added = 0;
 
@@ -462,9 +216,9 @@ static size_t off_merge(struct agah_local *l, const struct agah_join *j)
  * accepts. An organiser invites its key again; the new code's secret,
  * epoch keys, peers and admission go into the community file it has, and
  * its store is kept. A code of another community is refused. */
-static int off_rejoin(const struct cli *c, const char *cpath, const struct agah_identity *id,
-                      const struct agah_join *j, const struct agah_rec *adm,
-                      struct agah_local **out)
+static int join_rejoin(const struct cli *c, const char *cpath, const struct agah_identity *id,
+                       const struct agah_join *j, const struct agah_rec *adm,
+                       struct agah_local **out)
 {
     struct agah_local *l = NULL;
     struct agah_why why = {{0}};
@@ -481,7 +235,7 @@ static int off_rejoin(const struct cli *c, const char *cpath, const struct agah_
     memcpy(l->network_secret, j->network_secret, sizeof l->network_secret);
     if (adm->u.admission.role < l->role)
         l->role = adm->u.admission.role; /* organiser (0) is the highest */
-    if (off_merge(l, j) == 0 && !news) {
+    if (join_merge(l, j) == 0 && !news) {
         agah_local_free(l);
         return cli_fail(EXIT_USAGE, "%s already belongs to this community, and this code adds "
                         "nothing to what it holds", c->datadir);
@@ -498,7 +252,7 @@ static int off_rejoin(const struct cli *c, const char *cpath, const struct agah_
 }
 
 /* Refuses what cannot be a join code before any file is touched. */
-static int off_join_syntax(const char *code)
+static int join_syntax(const char *code)
 {
     if (strlen(code) > AGAH_JOINCODE_MAX)
         return cli_fail(EXIT_USAGE, "that is not a join code: it is too long");
@@ -509,8 +263,8 @@ static int off_join_syntax(const char *code)
 
 /* Opens the code for identity id into *j, telling the user what to do
  * when it cannot be opened. */
-static int off_join_decode(const char *code, const struct agah_identity *id,
-                           struct agah_join **j)
+static int join_decode(const char *code, const struct agah_identity *id,
+                       struct agah_join **j)
 {
     struct agah_why why = {{0}};
     int r = agah_join_decode(code, id, (uint64_t)time(NULL), j, &why);
@@ -537,8 +291,8 @@ static int off_join_decode(const char *code, const struct agah_identity *id,
 
 /* Checks the code's genesis record and that its admission admits identity
  * id, which it decodes into *adm. */
-static int off_join_records(const struct agah_join *j, const struct agah_identity *id,
-                            struct agah_rec *adm)
+static int join_records(const struct agah_join *j, const struct agah_identity *id,
+                        struct agah_rec *adm)
 {
     struct agah_rec gen;
     struct agah_why why = {{0}};
@@ -558,18 +312,18 @@ static int off_join_records(const struct agah_join *j, const struct agah_identit
 
 /* The community file to write: the one here with the code merged in when
  * rejoining, else a new one from the code. */
-static int off_join_local(const struct cli *c, const char *cpath, const struct agah_identity *id,
-                          const struct agah_join *j, const struct agah_rec *adm, int rejoin,
-                          struct agah_local **out)
+static int join_local(const struct cli *c, const char *cpath, const struct agah_identity *id,
+                      const struct agah_join *j, const struct agah_rec *adm, int rejoin,
+                      struct agah_local **out)
 {
     struct agah_local *l;
     int r;
 
     if (rejoin)
-        return off_rejoin(c, cpath, id, j, adm, out);
+        return join_rejoin(c, cpath, id, j, adm, out);
     if ((l = agah_local_new()) == NULL)
         return cli_fail(EXIT_FAIL, "out of memory");
-    if ((r = off_join_fill(l, j, adm)) != 0) {
+    if ((r = join_fill(l, j, adm)) != 0) {
         agah_local_free(l);
         return r;
     }
@@ -578,8 +332,8 @@ static int off_join_local(const struct cli *c, const char *cpath, const struct a
 }
 
 /* `agah --json join`: one object on stdout. */
-static void off_join_print_json(const struct agah_join *j, const char *cid, const char *role,
-                                const char *inviter, int rejoin)
+static void join_print_json(const struct agah_join *j, const char *cid, const char *role,
+                            const char *inviter, int rejoin)
 {
     (void)fputs("{\"community_id\": ", stdout);
     json_string(stdout, cid, strlen(cid));
@@ -596,8 +350,8 @@ static void off_join_print_json(const struct agah_join *j, const char *cid, cons
 
 /* `agah join`: the community id on stdout, and on stderr what was joined
  * and how to tell it from a look-alike. */
-static void off_join_print_text(const struct cli *c, const struct agah_join *j, const char *cid,
-                                const char *role, const char *inviter, int rejoin)
+static void join_print_text(const struct cli *c, const struct agah_join *j, const char *cid,
+                            const char *role, const char *inviter, int rejoin)
 {
     (void)printf("%s\n", cid);
     /* Whatever went to stdout first, so the two streams read in order when
@@ -631,17 +385,17 @@ static void off_join_print_text(const struct cli *c, const struct agah_join *j, 
 }
 
 /* Tells the user what was joined, as JSON or as text. */
-static void off_join_print(const struct cli *c, const struct agah_local *l,
-                           const struct agah_join *j, int rejoin)
+static void join_print(const struct cli *c, const struct agah_local *l,
+                       const struct agah_join *j, int rejoin)
 {
     const char *role = agah_role_name(l->role);
     char cid[AGAH_IDSTR_SIZE], inviter[AGAH_IDSTR_SIZE];
     agah_id_encode(AGAH_IDPFX_COMMUNITY, l->community, cid);
     agah_id_encode(AGAH_IDPFX_MEMBER, j->inviter, inviter);
     if (c->json)
-        off_join_print_json(j, cid, role, inviter, rejoin);
+        join_print_json(j, cid, role, inviter, rejoin);
     else
-        off_join_print_text(c, j, cid, role, inviter, rejoin);
+        join_print_text(c, j, cid, role, inviter, rejoin);
 }
 
 int cmd_join(struct cli *c)
@@ -656,45 +410,46 @@ int cmd_join(struct cli *c)
     struct agah_why why = {{0}};
     int r, rejoin, lock_fd = -1;
 
-    if ((r = off_path(c, OFF_KEYFILE, kpath)) != 0 || (r = off_path(c, OFF_COMMUNITY, cpath)) != 0)
+    if ((r = cli_path(c, IDENTITY_KEYFILE, kpath)) != 0 ||
+        (r = cli_path(c, COMMUNITY_FILE, cpath)) != 0)
         return r;
     if (strcmp(code, "-") == 0) {
-        if ((r = off_read_code(&stdin_code)) != 0)
+        if ((r = join_read_code(&stdin_code)) != 0)
             return r;
         code = stdin_code;
     }
-    if ((r = off_join_syntax(code)) != 0)
+    if ((r = join_syntax(code)) != 0)
         goto out;
-    if (!off_exists(kpath)) {
+    if (!cli_exists(kpath)) {
         r = cli_fail(EXIT_USAGE, "no identity in %s: run `agah --data %s init` first",
                      c->datadir, c->datadir);
         goto out;
     }
     /* A community file already here: the same community's new code is a
-     * rejoin (off_rejoin), another community's is refused below. */
-    rejoin = off_exists(cpath);
-    if (rejoin && (r = off_lock(c, &lock_fd)) != 0)
+     * rejoin (join_rejoin), another community's is refused below. */
+    rejoin = cli_exists(cpath);
+    if (rejoin && (r = join_lock(c, &lock_fd)) != 0)
         goto out;
     if (agah_datadir_ensure(c->datadir, &why) != 0) {
         r = cli_fail(EXIT_FAIL, "%s", why.msg);
         goto out;
     }
-    if ((r = off__load_identity(c, &id, NULL, NULL)) != 0 ||
-        (r = off_join_decode(code, id, &j)) != 0 || (r = off_join_records(j, id, &adm)) != 0)
+    if ((r = identity_load(c, &id, NULL, NULL)) != 0 ||
+        (r = join_decode(code, id, &j)) != 0 || (r = join_records(j, id, &adm)) != 0)
         goto out;
     if (adm.u.admission.role != AGAH_ROLE_RELAY &&
-        (r = off_role_needs_pass(c, adm.u.admission.role == AGAH_ROLE_ORGANISER
+        (r = identity_warn_nopass(c, adm.u.admission.role == AGAH_ROLE_ORGANISER
                                         ? "joining as an organiser"
                                         : "joining as a member")) != 0)
         goto out;
-    if ((r = off_join_local(c, cpath, id, j, &adm, rejoin, &l)) != 0)
+    if ((r = join_local(c, cpath, id, j, &adm, rejoin, &l)) != 0)
         goto out;
     r = agah_local_write(cpath, id, l);
     if (r != 0) {
         r = cli_fail(EXIT_FAIL, "cannot write %s: %s", cpath, agah_strerror(r));
         goto out;
     }
-    off_join_print(c, l, j, rejoin);
+    join_print(c, l, j, rejoin);
     r = 0;
 out:
     if (lock_fd >= 0)

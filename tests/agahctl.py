@@ -1,13 +1,21 @@
-"""A minimal client of agahd's control socket (proto/PROTOCOL.md, "Control
-socket") for the benchmark: msgpack encoding and decoding of the few types
-the protocol uses, framing, requests and `watch` streams. It exists so the
-benchmark can poll and watch a hundred daemons from one process instead of
-spawning the CLI thousands of times."""
+"""The one Python client of agahd's control socket (proto/PROTOCOL.md,
+"Control socket"; the schema is include/agah/ctl.h), shared by the
+integration tests (tests/integration/ctlclient.py) and the benchmark
+(bench/). It needs no third-party module: a msgpack codec of just the types
+the protocol uses, the 4-byte big-endian framing, and a small connection
+class. Tests that must send exactly the bytes they mean (garbage, lying
+length prefixes) build them with pack() and frame() directly."""
 
 import os
 import socket
 import struct
 
+# The envelope of include/agah/ctl.h: a request is {"v", "cmd", args...},
+# a response {"v", "ok", "result"|"event"} or {"v", "ok", "exit", "error"}.
+VERSION = 1
+
+
+# --- msgpack, just what the control protocol uses ----------------------
 
 def _pack(o, out):
     if o is None:
@@ -74,13 +82,15 @@ def pack(o):
 
 
 def unpack(b):
-    o, i = _unpack(b, 0)
+    """The one object in b; ValueError if bytes are left over."""
+    o, i = unpack_from(b, 0)
     if i != len(b):
         raise ValueError("trailing bytes")
     return o
 
 
-def _unpack(b, i):
+def unpack_from(b, i):
+    """(object, offset after it) for the object starting at b[i]."""
     t = b[i]
     i += 1
     if t < 0x80:
@@ -127,7 +137,7 @@ def _unpack(b, i):
 def _arr(b, i, n):
     v = []
     for _ in range(n):
-        x, i = _unpack(b, i)
+        x, i = unpack_from(b, i)
         v.append(x)
     return v, i
 
@@ -135,10 +145,54 @@ def _arr(b, i, n):
 def _map(b, i, n):
     v = {}
     for _ in range(n):
-        k, i = _unpack(b, i)
-        x, i = _unpack(b, i)
+        k, i = unpack_from(b, i)
+        x, i = unpack_from(b, i)
         v[k] = x
     return v, i
+
+
+# --- framing and requests -----------------------------------------------
+
+def frame(body):
+    """body behind its 4-byte big-endian length."""
+    return struct.pack(">I", len(body)) + body
+
+
+def request(cmd, **args):
+    """The msgpack body of one request."""
+    req = {"v": VERSION, "cmd": cmd}
+    req.update(args)
+    return pack(req)
+
+
+def read_exact(s, n):
+    """n bytes from socket s, or None at EOF before they all came."""
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+def recv(s):
+    """One response from socket s as a dict, or None at EOF."""
+    hdr = read_exact(s, 4)
+    if hdr is None:
+        return None
+    (n,) = struct.unpack(">I", hdr)
+    body = read_exact(s, n)
+    if body is None:
+        return None
+    return unpack(body)
+
+
+def connect(path, timeout=10.0):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(path)
+    return s
 
 
 class ControlError(Exception):
@@ -149,19 +203,14 @@ class Control:
     """One connection to DIR/agahd.sock."""
 
     def __init__(self, data_dir, timeout=10.0):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(os.path.join(data_dir, "agahd.sock"))
+        self.sock = connect(os.path.join(data_dir, "agahd.sock"), timeout)
         self.buf = b""
 
     def close(self):
         self.sock.close()
 
     def send(self, cmd, **args):
-        req = {"v": 1, "cmd": cmd}
-        req.update(args)
-        body = pack(req)
-        self.sock.sendall(struct.pack(">I", len(body)) + body)
+        self.sock.sendall(frame(request(cmd, **args)))
 
     def feed(self, data):
         """Appends received bytes; returns the whole messages now complete."""
@@ -182,8 +231,7 @@ class Control:
                 # Put back all but the first (feed consumed them).
                 rest = msgs[1:]
                 if rest:
-                    self.buf = b"".join(
-                        struct.pack(">I", len(pack(m))) + pack(m) for m in rest) + self.buf
+                    self.buf = b"".join(frame(pack(m)) for m in rest) + self.buf
                 return msgs[0]
             data = self.sock.recv(1 << 20)
             if not data:
