@@ -142,7 +142,7 @@ static int node__store_open(struct node *n, const char *db_path, struct agah_why
      * than make a new key under which nothing opens. */
     if (node__path(sk_path, n->dir, "store.key") != 0)
         return agah_fail(why, AGAH_EINVAL, "data directory path too long");
-    if (stat(sk_path, &sb) != 0 && errno == ENOENT && store_is_sealed(db_path, &sealed) == 0 &&
+    if (lstat(sk_path, &sb) != 0 && errno == ENOENT && store_is_sealed(db_path, &sealed) == 0 &&
         sealed)
         return agah_fail(why, AGAH_ECRYPTO,
                          "%s is sealed under a store key, but %s is gone: the store cannot "
@@ -208,12 +208,12 @@ int node_open(const char *data_dir, const char *passphrase, size_t passlen,
         goto out;
     }
     memcpy(n->dir, data_dir, strlen(data_dir) + 1);
-    if (stat(key_path, &st) != 0) {
+    if (lstat(key_path, &st) != 0) {
         rc = agah_fail(why, AGAH_ENOENT, "no identity in %.90s: run `agah --data %.90s init` first",
                        data_dir, data_dir);
         goto out;
     }
-    if (stat(n->local_path, &st) != 0) {
+    if (lstat(n->local_path, &st) != 0) {
         rc = agah_fail(why, AGAH_ENOENT,
                        "no community in %.90s: run `agah community create NAME` or "
                        "`agah join CODE`, with --data %.90s",
@@ -223,9 +223,14 @@ int node_open(const char *data_dir, const char *passphrase, size_t passlen,
     /* The lock comes before anything is read or written, so a second
      * agahd never touches the store. flock locks belong to the open file,
      * so even a second open in the same process is refused. */
-    n->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* O_NOFOLLOW: a link planted as agahd.lock would make agahd create or
+     * open whatever it points at. */
+    n->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (n->lock_fd < 0) {
-        rc = agah_fail(why, AGAH_EIO, "cannot open %s: %s", lock_path, strerror(errno));
+        if (errno == ELOOP)
+            rc = agah_fail(why, AGAH_EPERM, "refusing %s: it is a symbolic link", lock_path);
+        else
+            rc = agah_fail(why, AGAH_EIO, "cannot open %s: %s", lock_path, strerror(errno));
         goto out;
     }
     if (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0) {

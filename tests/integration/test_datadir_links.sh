@@ -13,7 +13,8 @@
 #    created;
 #  - store.db-wal as a link: refused, the target untouched;
 #  - a link as the community file is refused, and `agah` never writes
-#    through it.
+#    through it;
+#  - agahd.lock as a link: refused, its target not created.
 # usage: test_datadir_links.sh [BUILD_DIR]
 . "$(dirname "$0")/lib.sh"
 lib_init datadir_links "${1:-}"
@@ -50,6 +51,17 @@ refused "agahd refuses an identity.key that is a symbolic link" "symbolic link" 
     agahd_on "$DIR"
 rm "$DIR/identity.key"
 mv "$ELSE/identity.key" "$DIR/identity.key"
+
+# --- agahd.lock ---
+rm -f "$DIR/agahd.lock"
+ln -s "$ELSE/planted.lock" "$DIR/agahd.lock"
+refused "agahd refuses an agahd.lock that is a symbolic link" "symbolic link" agahd_on "$DIR"
+if [ -e "$ELSE/planted.lock" ]; then
+    fail "a planted agahd.lock link is not followed" "agahd created $ELSE/planted.lock"
+else
+    pass "a planted agahd.lock link is not followed"
+fi
+rm "$DIR/agahd.lock"
 
 # --- the data directory itself ---
 ln -s "$DIR" "$ROOT/link"
