@@ -187,31 +187,6 @@ out:
     return r;
 }
 
-static int rec__cmp_key(const void *a, const void *b)
-{
-    return memcmp(a, b, AGAH_PK_LEN);
-}
-
-/* A sorted copy of n 32-byte keys or ids (malloc'd into *out, caller
- * frees), so a set has one encoding: AGAH_EINVAL if one repeats. */
-int rec__sorted_set(const uint8_t (*in)[32], size_t n, uint8_t (**out)[32])
-{
-    uint8_t (*v)[32] = malloc(n * sizeof *v + 1);
-    *out = NULL;
-    if (v == NULL)
-        return AGAH_ENOMEM;
-    if (n > 0)
-        memcpy(v, in, n * sizeof *v);
-    qsort(v, n, sizeof *v, rec__cmp_key);
-    for (size_t i = 1; i < n; i++) {
-        if (memcmp(v[i - 1], v[i], 32) == 0) {
-            free(v);
-            return AGAH_EINVAL;
-        }
-    }
-    *out = v;
-    return 0;
-}
 
 int agah_rec_revocation(const struct agah_identity *id, const uint8_t community[32],
                         const uint8_t member[32], const char *reason,

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sodium.h>
 #include <agah/mp.h>
-#include "gossip.h"
+#include <agah/agah.h>
 #include "peeraddr.h"
 
 #define PEERADDR_MSG_MAX (sizeof PEERADDR_CTX - 1 + AGAH_HASH_LEN + AGAH_PK_LEN + 8 + AGAH_ADDR_MAX)
@@ -22,7 +22,7 @@ static size_t peeraddr__msg(const uint8_t community[AGAH_HASH_LEN], const uint8_
     n += AGAH_PK_LEN;
     for (int i = 7; i >= 0; i--)
         out[n++] = (uint8_t)(expires >> (8 * i));
-    memcpy(out + n, addr, alen); /* alen < AGAH_ADDR_MAX: gossip_addr_ok */
+    memcpy(out + n, addr, alen); /* alen < AGAH_ADDR_MAX: agah_addr_parse */
     return n + alen;
 }
 
@@ -32,7 +32,7 @@ int peeraddr_sign(const struct agah_identity *id, const uint8_t community[AGAH_H
     uint8_t msg[PEERADDR_MSG_MAX];
     size_t n;
 
-    if (addr == NULL || !gossip_addr_ok(addr, strlen(addr)))
+    if (addr == NULL || agah_addr_parse(addr, strlen(addr), NULL, NULL) != 0)
         return AGAH_EINVAL;
     memset(out, 0, sizeof *out);
     memcpy(out->addr, addr, strlen(addr) + 1);
@@ -50,7 +50,7 @@ int peeraddr_verify(const struct peeraddr *e, const uint8_t community[AGAH_HASH_
     size_t n;
     const char *z = memchr(e->addr, '\0', sizeof e->addr);
 
-    if (z == NULL || !gossip_addr_ok(e->addr, (size_t)(z - e->addr)))
+    if (z == NULL || agah_addr_parse(e->addr, (size_t)(z - e->addr), NULL, NULL) != 0)
         return AGAH_EVALUE;
     if (e->expires <= now)
         return AGAH_EEXPIRED;
@@ -73,7 +73,7 @@ int peeraddr_parse(const msgpack_object *o, struct peeraddr *out, struct agah_wh
     memset(out, 0, sizeof *out);
     if ((r = agah_mp_str(&f[0], "peer address", AGAH_ADDR_MAX - 1, &s, &n, why)) != 0)
         return r;
-    if (!gossip_addr_ok(s, n))
+    if (agah_addr_parse(s, n, NULL, NULL) != 0)
         return agah_fail(why, AGAH_EVALUE, "peer address: not host:port");
     memcpy(out->addr, s, n);
     out->addr[n] = '\0';

@@ -28,13 +28,13 @@
 
 /* One announcement as it travels: [addr str, pk bin32, expires uint, sig bin64]. */
 struct peeraddr {
-    char addr[AGAH_ADDR_MAX]; /* NUL-terminated, gossip_addr_ok */
+    char addr[AGAH_ADDR_MAX]; /* NUL-terminated, agah_addr_parse */
     uint8_t pk[AGAH_PK_LEN];
     uint64_t expires; /* unix seconds */
     uint8_t sig[AGAH_SIG_LEN];
 };
 
-/* Fills *out with `addr` (which must pass gossip_addr_ok) signed by `id`
+/* Fills *out with `addr` (which must pass agah_addr_parse) signed by `id`
  * for `community`, valid until `expires`. AGAH_EINVAL on a bad address. */
 int peeraddr_sign(const struct agah_identity *id, const uint8_t community[AGAH_HASH_LEN],
                   const char *addr, uint64_t expires, struct peeraddr *out);
