@@ -281,25 +281,37 @@ void show_print(const struct cli *c, const msgpack_object *res, uint64_t now)
         out_alert_long(stdout, res, now);
 }
 
-int cmd_confirm(struct cli *c)
+/* confirm and retract: the alert id, an optional text (--note, --reason)
+ * checked as a note, and one request carrying both. */
+static int annotate_call(struct cli *c, const char *cmd, const char *key, struct ctl *ctl,
+                         const msgpack_object **res)
 {
-    char id[2 * AGAH_HASH_LEN + 1], full[2 * AGAH_HASH_LEN + 1];
-    const char *note = cli_opt(c, "note");
-    struct ctl ctl;
+    char id[2 * AGAH_HASH_LEN + 1];
+    const char *text = cli_opt(c, key);
     struct req q;
-    const msgpack_object *res;
     int r;
 
+    memset(ctl, 0, sizeof *ctl);
+    ctl->fd = -1;
     if ((r = alert_id_parse(c->pos[0], id)) != 0)
         return r;
-    if (note == NULL)
-        note = "";
-    if ((r = req_note_ok("note", note)) != 0)
+    if (text == NULL)
+        text = "";
+    if ((r = req_note_ok(key, text)) != 0)
         return r;
     req_init(&q);
-    int ok = ctl_req_begin(&q.pk, "confirm", 2) == 0 && ctl_pack_kv_str(&q.pk, "id", id) == 0 &&
-             ctl_pack_kv_str(&q.pk, "note", note) == 0;
-    r = req_call(c, &ctl, &q, ok, &res);
+    int ok = ctl_req_begin(&q.pk, cmd, 2) == 0 && ctl_pack_kv_str(&q.pk, "id", id) == 0 &&
+             ctl_pack_kv_str(&q.pk, key, text) == 0;
+    return req_call(c, ctl, &q, ok, res);
+}
+
+int cmd_confirm(struct cli *c)
+{
+    char full[2 * AGAH_HASH_LEN + 1];
+    struct ctl ctl;
+    const msgpack_object *res;
+    int r = annotate_call(c, "confirm", "note", &ctl, &res);
+
     if (r == 0) {
         if (c->json) {
             json_print(res);
@@ -315,23 +327,11 @@ int cmd_confirm(struct cli *c)
 
 int cmd_retract(struct cli *c)
 {
-    char id[2 * AGAH_HASH_LEN + 1], full[2 * AGAH_HASH_LEN + 1];
-    const char *reason = cli_opt(c, "reason");
+    char full[2 * AGAH_HASH_LEN + 1];
     struct ctl ctl;
-    struct req q;
     const msgpack_object *res;
-    int r;
+    int r = annotate_call(c, "retract", "reason", &ctl, &res);
 
-    if ((r = alert_id_parse(c->pos[0], id)) != 0)
-        return r;
-    if (reason == NULL)
-        reason = "";
-    if ((r = req_note_ok("reason", reason)) != 0)
-        return r;
-    req_init(&q);
-    int ok = ctl_req_begin(&q.pk, "retract", 2) == 0 && ctl_pack_kv_str(&q.pk, "id", id) == 0 &&
-             ctl_pack_kv_str(&q.pk, "reason", reason) == 0;
-    r = req_call(c, &ctl, &q, ok, &res);
     if (r == 0) {
         if (c->json)
             json_print(res);
@@ -352,7 +352,6 @@ static void watch_signal(int sig)
 int cmd_watch(struct cli *c)
 {
     struct ctl ctl;
-    struct req q;
     const msgpack_object *res;
     struct sigaction sa;
     int r;
@@ -364,9 +363,7 @@ int cmd_watch(struct cli *c)
     (void)sigemptyset(&sa.sa_mask);
     if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
         return cli_fail(EXIT_FAIL, "cannot install signal handlers");
-    req_init(&q);
-    int ok = ctl_req_begin(&q.pk, "watch", 0) == 0;
-    r = req_call(c, &ctl, &q, ok, &res);
+    r = req_noargs(c, &ctl, "watch", &res);
     if (r != 0)
         goto out;
     /* Whatever went to stdout first, so the two streams read in order when

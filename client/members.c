@@ -33,13 +33,10 @@ static int member_id_ok(const char *s)
 int cmd_members(struct cli *c)
 {
     struct ctl ctl;
-    struct req q;
     const msgpack_object *res;
     int r;
 
-    req_init(&q);
-    int ok = ctl_req_begin(&q.pk, "members", 0) == 0;
-    r = req_call(c, &ctl, &q, ok, &res);
+    r = req_noargs(c, &ctl, "members", &res);
     if (r == 0)
         r = members_print(c, res, (uint64_t)time(NULL));
     ctl_close(&ctl);

@@ -14,13 +14,10 @@
 int cmd_peers(struct cli *c)
 {
     struct ctl ctl;
-    struct req q;
     const msgpack_object *res;
     int r;
 
-    req_init(&q);
-    int ok = ctl_req_begin(&q.pk, "peers", 0) == 0;
-    r = req_call(c, &ctl, &q, ok, &res);
+    r = req_noargs(c, &ctl, "peers", &res);
     if (r == 0)
         r = peers_print(c, res);
     ctl_close(&ctl);
@@ -155,13 +152,10 @@ static void status_warn(const struct cli *c, const char *role, int nopass)
 int cmd_status(struct cli *c)
 {
     struct ctl ctl;
-    struct req q;
     const msgpack_object *res;
     int r;
 
-    req_init(&q);
-    int ok = ctl_req_begin(&q.pk, "status", 0) == 0;
-    r = req_call(c, &ctl, &q, ok, &res);
+    r = req_noargs(c, &ctl, "status", &res);
     if (r == 0)
         r = status_print(c, res, status_keyfile_pass(c));
     ctl_close(&ctl);

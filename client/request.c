@@ -32,6 +32,14 @@ int req_call(struct cli *c, struct ctl *ctl, struct req *q, int packed_ok,
     return r;
 }
 
+int req_noargs(struct cli *c, struct ctl *ctl, const char *cmd, const msgpack_object **res)
+{
+    struct req q;
+
+    req_init(&q);
+    return req_call(c, ctl, &q, ctl_req_begin(&q.pk, cmd, 0) == 0, res);
+}
+
 /* --region, else $AGAH_REGION, or NULL. */
 const char *req_region(const struct cli *c)
 {

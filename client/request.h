@@ -19,6 +19,10 @@ void req_init(struct req *q);
 int req_call(struct cli *c, struct ctl *ctl, struct req *q, int packed_ok,
              const msgpack_object **res);
 
+/* The same for a command that takes no arguments (members, peers, status,
+ * watch). */
+int req_noargs(struct cli *c, struct ctl *ctl, const char *cmd, const msgpack_object **res);
+
 /* --region, else $AGAH_REGION, or NULL. */
 const char *req_region(const struct cli *c);
 /* 0 when that region is absent or a two-letter code, else exit 2 after
