@@ -4,7 +4,7 @@
 # reconciliation against a, which holds N records (m's), while member c
 # stays linked to a (each has a budget of its own: one member each part):
 #  1. RECONs saying "I have nothing" (about 20 bytes each): a OFFERs at most
-#     NET_OFFER_MAX (4,096) ids per RECON, not its whole set, and a peer
+#     NET_OFFER_MAX (16,384) ids per RECON, not its whole set, and a peer
 #     that keeps sending them into an empty work budget is disconnected;
 #  2. SKREQs with an empty estimator: a answers only as many as its work
 #     budget allows (burst plus refill), not one each;
@@ -14,7 +14,7 @@
 #     what m draws from all five stays within one burst plus the refill.
 # Throughout, a answers `agah status` and c's alert still reaches a; and a
 # new member d still catches up on all N records from a (range
-# reconciliation then moves 4,096 ids a round, over about five rounds).
+# reconciliation then moves 16,384 ids a round, over two rounds).
 # The budget (daemon/mesh/workmeter.h, WORK_*; docs/SECURITY.md): 6,000,000 units
 # of burst, 250,000 a second; a RECON costs the items it touches plus 32
 # per id offered, a SKREQ 13 per item of a's set, a SWANT one per item
@@ -31,7 +31,7 @@ PEERCTL=$AGAH_BUILD/tools/peerctl
 N=20000
 BURST=6000000
 RATE=250000
-OFFER_MAX=4096
+OFFER_MAX=16384
 
 peer_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 alerts_of() { agah_on "$1" --json status 2>/dev/null | sed -n 's/.*"alerts": \([0-9]*\).*/\1/p'; }
@@ -77,7 +77,7 @@ offer=$(peer_field "$out" offer)
 ob=$(peer_field "$out" offer_bytes)
 ab=$(peer_field "$out" atk_bytes)
 # The bound per RECON, whatever its size: 34 bytes an id in OFFER (bin32
-# header) and at most 8 per OFFER message of 256 ids, 139,392 bytes.
+# header) and at most 8 per OFFER message of 256 ids, 557,568 bytes.
 if [ -n "$offer" ] && [ "$offer" -gt 0 ] && [ "$offer" -le $((20 * OFFER_MAX)) ] &&
     [ "$ob" -le $((20 * (OFFER_MAX * 34 + OFFER_MAX / 256 * 8))) ]; then
     pass "20 RECONs ($ab bytes) made a OFFER $offer ids ($ob bytes), at most $OFFER_MAX each"
@@ -85,7 +85,7 @@ else
     fail "20 RECONs made a OFFER at most $OFFER_MAX ids each" "$out"
 fi
 
-# Many more: the budget runs out (each costs about 4,100 + 32 x 4,096 units),
+# Many more: the budget runs out (each costs about 16,400 + 32 x 16,384 units),
 # what is answered stays within burst + refill, and a peer that keeps
 # sending into an empty bucket is disconnected.
 out=$(attack r recon 5000 wait 3)
