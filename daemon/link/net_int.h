@@ -1,9 +1,10 @@
 /* Private to the network (link/ and mesh/): the state of a link (struct
  * peer), of the overlay (struct net) and the helpers their files share.
  * mesh/net.h is the public interface; nothing outside link/ and mesh/
- * includes this. Links still call up into mesh/ (the message table, a
- * link coming up starts reconciliation) and struct peer still carries the
- * mesh's per-link queues: the prototypes below say which file owns what.
+ * includes this. link/ never calls a mesh/ function: what a link asks of
+ * the mesh goes through struct link_ops, which mesh/net.c fills in. struct
+ * peer still carries the mesh's per-link queues: the prototypes below say
+ * which file owns what.
  *
  * agahd's network layer: the TCP listener and dialer, one struct peer per
  * link (handshake, encrypted frames, a dispatch table per message type),
@@ -26,13 +27,12 @@
 #include "handshake.h"
 #include "idmap.h"
 #include "log.h"
-#include "net.h"
 #include "netsecret.h"
+#include "node.h"
 #include "peeraddr.h"
 #include "recon.h"
 #include "sketch.h"
 #include "slots.h"
-#include "verify.h"
 #include "workmeter.h"
 
 /* Connection slots (issue 24). Dials and accepted links are counted apart
@@ -102,6 +102,11 @@ _Static_assert(WORK_PK_LEN == AGAH_PK_LEN, "workmeter keys members by their publ
  * of the connection slots) forever; checked every tick. A 128 KiB frame
  * in 20 s needs 6.5 KiB/s, far below any link that carries agah. */
 #define NET_PARTIAL_MS 20000
+
+/* The verify queue is the mesh's (mesh/verify.h); a link sees only the
+ * pointer. */
+struct vq;
+struct vq_item;
 
 enum peer_state { PEER_CONNECTING, PEER_HANDSHAKE, PEER_UP, PEER_CLOSING };
 /* How a record that was just stored travels on (Plumtree). */
@@ -217,8 +222,35 @@ struct peer {
     size_t swq_head, swq_len;
 };
 
+/* What a link asks of the mesh above it. link/ carries bytes and keeps a
+ * connection alive; what a link coming up, a message or a refused dial
+ * means is the mesh's to decide. So link/ calls these, never a mesh/
+ * function by name, and dependencies run one way (docs/ARCHITECTURE.md);
+ * mesh/net.c fills the table in when the net starts. Every entry is set. */
+struct link_ops {
+    /* The link is up, its member admitted: send PEERS and, on a link we
+     * dialled, start reconciliation. */
+    void (*up)(struct peer *p);
+    /* Start a reconciliation round that was put off while the link's
+     * queues were busy (recon_again). */
+    void (*recon)(struct peer *p);
+    /* One decrypted message after the handshake: decode and handle it. */
+    void (*message)(struct peer *p, const uint8_t *pt, size_t len);
+    /* An address we dialled answered with a revoked member's key (a->pk
+     * set): dial it no more. */
+    void (*revoked)(struct net *net, struct net_addr *a);
+    /* Whether a record is here or on its way in, so it is not asked for. */
+    int (*have)(const struct net *net, const uint8_t id[AGAH_HASH_LEN]);
+    /* Whether the mesh can take no more records for now (its verify queue
+     * is full): the link then stops reading until the mesh resumes it. */
+    int (*full)(const struct net *net);
+    /* A link's memory is gone: the net may have finished closing. */
+    void (*gone)(struct net *net);
+};
+
 struct net {
     uv_loop_t *loop;
+    const struct link_ops *ops; /* the mesh, as links see it */
     struct node *node;
     uv_tcp_t listener;
     uv_timer_t tick, gossip;
@@ -293,6 +325,8 @@ void peer__charge(struct peer *p);
 void peer__process(struct peer *p);
 
 /* link/peer.c */
+uint64_t net__now(const struct net *net);
+void net__member_id(const uint8_t *pk, char out[AGAH_IDSTR_SIZE]);
 void peer__up(struct peer *p);
 void peer__close(struct peer *p, const char *why);
 void peer__on_timer(uv_timer_t *t);
@@ -338,10 +372,7 @@ void net__on_peers(struct peer *p, const struct gossip_msg *m);
 void net__retry_pending(struct net *net);
 
 /* mesh/net.c */
-uint64_t net__now(const struct net *net);
-void net__member_id(const uint8_t *pk, char out[AGAH_IDSTR_SIZE]);
 int net__have(const struct net *net, const uint8_t id[AGAH_HASH_LEN]);
-void peer__dispatch(struct peer *p, const uint8_t *pt, size_t len);
 void net__maybe_done(struct net *net);
 
 #endif

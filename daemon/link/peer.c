@@ -4,6 +4,16 @@
 #define _POSIX_C_SOURCE 200809L /* what uv.h needs */
 #include "net_int.h"
 
+/* The loop's clock in ms, which every deadline of links and mesh reads. */
+uint64_t net__now(const struct net *net) { return uv_now(net->loop); }
+
+/* A peer's member id as `agah members` and `agah peers` print it, so a
+ * log line can be matched with them. */
+void net__member_id(const uint8_t *pk, char out[AGAH_IDSTR_SIZE])
+{
+    agah_id_encode(AGAH_IDPFX_MEMBER, pk, out);
+}
+
 /* ------------------------------------------------------------------ */
 /* Handshake                                                           */
 
@@ -29,7 +39,7 @@ static int net__verify(void *ctx, const uint8_t pk[AGAH_PK_LEN], const uint8_t *
             p->addr->has_pk = 1;
             p->addr->pk_dialled = 0;
             memcpy(p->addr->pk, pk, AGAH_PK_LEN);
-            net__addr_revoked(net, p->addr);
+            net->ops->revoked(net, p->addr);
         }
         return r;
     }
@@ -200,9 +210,7 @@ void peer__up(struct peer *p)
      * permanent, and the record spreads like any other. */
     if (node_peer_joined(net->node, p->pk) < 0)
         log_peer(LOG_WARN, p->remote, "cannot confirm its admission");
-    net__send_peers(net, p);
-    if (p->dialer)
-        net__recon_start(p);
+    net->ops->up(p);
 }
 
 /* ------------------------------------------------------------------ */
@@ -235,7 +243,7 @@ static void peer__on_close(uv_handle_t *h)
         p->next->prev = p->prev;
     net->n_peers--;
     peer__free(p);
-    net__maybe_done(net);
+    net->ops->gone(net);
 }
 
 /* Idempotent: closes every handle of the peer; the memory goes in the

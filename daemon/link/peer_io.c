@@ -216,7 +216,7 @@ void peer__drain(struct peer *p)
     if (p->state == PEER_UP && p->pq_len == 0 && p->wq_len == 0 && p->swq_len == 0 &&
         p->recon_again) {
         p->recon_again = 0;
-        net__recon_start(p);
+        net->ops->recon(p);
     }
 }
 
@@ -232,7 +232,7 @@ void peer__want_pump(struct peer *p)
 
         p->wq_head = (p->wq_head + 1) % NET_WANTQ_MAX;
         p->wq_len--;
-        if (net__have(net, id))
+        if (net->ops->have(net, id))
             continue; /* arrived meanwhile by gossip */
         memcpy(p->want[p->n_want++], id, AGAH_HASH_LEN);
         if (p->n_want == GOSSIP_IDS_MAX)
@@ -462,8 +462,8 @@ void peer__process(struct peer *p)
             break;
         }
         off += FRAME_HDR + ct;
-        peer__dispatch(p, net->pt, need);
-        if (p->state == PEER_UP && vq_full(net->vq)) {
+        net->ops->message(p, net->pt, need);
+        if (p->state == PEER_UP && net->ops->full(net)) {
             /* Records arrive faster than they are verified: hear no more
              * from anyone until the queue drains (net__on_vq_drained). */
             p->paused_vq = 1;

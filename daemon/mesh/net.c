@@ -2,16 +2,9 @@
  * gives each message type after the handshake its mesh handler, and
  * starting and closing the listener, timers and links. */
 #define _POSIX_C_SOURCE 200809L /* what uv.h needs */
+#include "net.h"
 #include "net_int.h"
-
-uint64_t net__now(const struct net *net) { return uv_now(net->loop); }
-
-/* A peer's member id as `agah members` and `agah peers` print it, so a
- * log line can be matched with them. */
-void net__member_id(const uint8_t *pk, char out[AGAH_IDSTR_SIZE])
-{
-    agah_id_encode(AGAH_IDPFX_MEMBER, pk, out);
-}
+#include "verify.h"
 
 /* Whether a record is here or on its way in: stored, or in the verify
  * queue. Anything asked for or announced is checked against both, so a
@@ -20,6 +13,8 @@ int net__have(const struct net *net, const uint8_t id[AGAH_HASH_LEN])
 {
     return node_have(net->node, id) || vq_has(net->vq, id);
 }
+
+static int net__vq_full(const struct net *net) { return vq_full(net->vq); }
 
 /* ------------------------------------------------------------------ */
 /* The message table                                                   */
@@ -45,7 +40,7 @@ static const net_handler net__handlers[GOSSIP_NTYPES] = {
     [GOSSIP_SWANT] = net__on_swant,
 };
 
-void peer__dispatch(struct peer *p, const uint8_t *pt, size_t len)
+static void net__dispatch(struct peer *p, const uint8_t *pt, size_t len)
 {
     msgpack_unpacked u;
     struct gossip_msg m;
@@ -64,6 +59,27 @@ void peer__dispatch(struct peer *p, const uint8_t *pt, size_t len)
     }
     msgpack_unpacked_destroy(&u);
 }
+
+/* A link came up: tell it the addresses we know (PEERS) and, on a link we
+ * dialled, start reconciliation. */
+static void net__link_up(struct peer *p)
+{
+    net__send_peers(p->net, p);
+    if (p->dialer)
+        net__recon_start(p);
+}
+
+/* The mesh as link/ sees it (net_int.h): link/ calls up only through this
+ * table, never a mesh function by name. */
+static const struct link_ops net__link_ops = {
+    .up = net__link_up,
+    .recon = net__recon_start,
+    .message = net__dispatch,
+    .revoked = net__addr_revoked,
+    .have = net__have,
+    .full = net__vq_full,
+    .gone = net__maybe_done,
+};
 
 /* ------------------------------------------------------------------ */
 /* Public interface                                                    */
@@ -166,6 +182,7 @@ int net_start(uv_loop_t *loop, struct node *node, const struct net_config *cfg,
         return agah_fail(why, AGAH_ENOMEM, "out of memory");
     net->loop = loop;
     net->node = node;
+    net->ops = &net__link_ops;
     net->ingest_fwd = NET_FWD_EAGER;
     net->pt = malloc(FRAME_PT_MAX);
     net->enc = malloc(FRAME_PT_MAX);

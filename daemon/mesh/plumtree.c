@@ -3,6 +3,7 @@
  * and lazy forwarding of what was just stored. */
 #define _POSIX_C_SOURCE 200809L /* what uv.h needs */
 #include "net_int.h"
+#include "verify.h"
 
 static void net__arm_gossip(struct net *net, uint64_t ms);
 static struct peer *net__by_serial(struct net *net, uint64_t serial);

@@ -1,12 +1,13 @@
-/* Layer mesh/: the overlay of links (Plumtree, reconciliation rounds,
- * addresses and dialling, the verify queue that feeds node/); it sits on
- * link/ and wire/ and hands records down to node/. */
+/* Layer link/: one peer connection (its socket, queues, flow control and
+ * connection slot); it speaks wire/ and knows nothing of the overlay. */
 /* The reconciliation work budget of one member (issue 24): a token bucket
  * in units of one set item touched, which RECON, SKREQ and SWANT are
  * charged to after they are answered, and a small memory of the budgets
  * that members' links left behind, so that reconnecting does not refill
- * one. Pure code: the caller passes the time (ms); net.c is its user and
- * proto/PROTOCOL.md ("Overlay and limits") the rule. */
+ * one. Pure code: the caller passes the time (ms). It lives in link/ beside
+ * the link's other flow control (the record token bucket): a link starts,
+ * keeps and hands its budget on (link/peer.c) and mesh/sync.c charges it;
+ * proto/PROTOCOL.md ("Overlay and limits") is the rule. */
 #ifndef AGAH_WORKMETER_H
 #define AGAH_WORKMETER_H
 
