@@ -387,13 +387,14 @@ static void handle_frame(struct control_client *cl, const uint8_t *buf, size_t l
 /* ------------------------------------------------------------------ */
 /* watch: every new or changed alert goes to every watching client      */
 
-static void on_record(void *ctx, const struct agah_rec *rec)
+static void on_record(void *ctx, const struct agah_rec *rec, const struct node_src *src)
 {
     struct control *c = ctx;
     const uint8_t *alert_id;
     struct node_alert a;
     struct control_out o;
 
+    (void)src; /* a watcher is told of every change, however it came */
     if (c->closing || c->n_watchers == 0)
         return;
     if (rec->type == AGAH_REC_ALERT)

@@ -271,8 +271,6 @@ struct net {
     struct gossip_missing *missing;
     uint8_t *pt;  /* decrypted plaintext of the frame being handled */
     uint8_t *enc; /* plaintext being encoded for sending */
-    struct peer *ingest_from;
-    int ingest_fwd;
     uint64_t last_recon;
     /* Records from peers wait here while a worker thread checks their
      * signatures (verify.h); vq_busy while batches are out at shutdown. */
@@ -345,7 +343,7 @@ void net__on_want(struct peer *p, const struct gossip_msg *m);
 void net__on_prune(struct peer *p, const struct gossip_msg *m);
 void net__on_ping(struct peer *p, const struct gossip_msg *m);
 void net__on_pong(struct peer *p, const struct gossip_msg *m);
-void net__on_stored(void *ctx, const struct agah_rec *rec);
+void net__on_stored(void *ctx, const struct agah_rec *rec, const struct node_src *src);
 
 /* mesh/sync.c */
 void net__recon_start(struct peer *p);

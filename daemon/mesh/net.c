@@ -183,7 +183,6 @@ int net_start(uv_loop_t *loop, struct node *node, const struct net_config *cfg,
     net->loop = loop;
     net->node = node;
     net->ops = &net__link_ops;
-    net->ingest_fwd = NET_FWD_EAGER;
     net->pt = malloc(FRAME_PT_MAX);
     net->enc = malloc(FRAME_PT_MAX);
     if (net->pt == NULL || net->enc == NULL ||

@@ -12,18 +12,16 @@ static struct peer *net__by_serial(struct net *net, uint64_t serial);
 /* Messages after the handshake: one handler per type                  */
 
 /* Stores a record that agah_rec_decode gave `rc` for (0: decoded and its
- * signature verified), passing it on as if it had just arrived from
- * `from` (NULL: that link is gone), or logs why it was refused. */
+ * signature verified), to be passed on (net__on_stored) as news from
+ * `from` (NULL: that link is gone) if fwd is NET_FWD_EAGER, as old news
+ * if NET_FWD_LAZY; or logs why it was refused. */
 static void net__ingest(struct net *net, struct peer *from, int fwd, int rc,
                         const struct agah_rec *rec, struct agah_why *why)
 {
-    if (rc == 0) {
-        net->ingest_from = from;
-        net->ingest_fwd = fwd;
-        rc = node_ingest_decoded(net->node, rec, why);
-        net->ingest_from = NULL;
-        net->ingest_fwd = NET_FWD_EAGER;
-    }
+    const struct node_src src = {.link = from, .fresh = fwd == NET_FWD_EAGER};
+
+    if (rc == 0)
+        rc = node_ingest_decoded(net->node, rec, &src, why);
     if (rc < 0)
         log_debug("peer %s: record refused: %s", from != NULL ? from->remote : "(gone)",
                   why->msg[0] ? why->msg : agah_strerror(rc));
@@ -178,9 +176,10 @@ void net__on_pong(struct peer *p, const struct gossip_msg *m)
 /* Gossip                                                              */
 
 /* Every record stored (received, posted here, or released by the node
- * from its pending set) is passed on: eagerly as RECORD to eager links,
- * as an IHAVE id to lazy ones, never back to where it came from. */
-void net__on_stored(void *ctx, const struct agah_rec *rec)
+ * from its pending set) is passed on, never back to the link it came
+ * over: news (src->fresh) eagerly as RECORD to eager links, everything
+ * else as an IHAVE id. */
+void net__on_stored(void *ctx, const struct agah_rec *rec, const struct node_src *src)
 {
     struct net *net = ctx;
     int r;
@@ -193,9 +192,9 @@ void net__on_stored(void *ctx, const struct agah_rec *rec)
         net->set_failed = 1;
     }
     for (struct peer *q = net->peers; q != NULL; q = q->next) {
-        if (q == net->ingest_from || q->state != PEER_UP)
+        if (q == src->link || q->state != PEER_UP)
             continue;
-        if (net->ingest_fwd == NET_FWD_EAGER && q->eager) {
+        if (src->fresh && q->eager) {
             if (peer__wq(q) < NET_WQ_HIGH)
                 (void)peer__send_record(q, GOSSIP_RECORD, rec->bytes, rec->len);
             else

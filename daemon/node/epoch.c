@@ -128,13 +128,8 @@ int node__local(struct node *n, uint8_t *buf, size_t len, uint8_t id[AGAH_HASH_L
     if ((rc = agah_rec_decode(buf, len, node_community(n), &r, why)) != 0)
         return rc;
     if ((rc = node__validate(n, &r, node_now(n), &remember, why)) != 0 ||
-        (rc = node__quota(n, &r, why)) != 0)
+        (rc = node__store(n, &r, 1, &node__src_here, why)) < 0)
         return rc;
-    rc = node__accept(n, &r, 1);
-    if (rc <= 0 && r.type >= AGAH_REC_ALERT)
-        quota_sub(&n->quota, r.author, r.created, r.len);
-    if (rc < 0)
-        return agah_fail(why, rc, "cannot store the record: %s", agah_strerror(rc));
     if (id != NULL)
         memcpy(id, r.id, AGAH_HASH_LEN);
     return 0;

@@ -4,8 +4,7 @@
  * when membership changes). The rules are in proto/PROTOCOL.md, "Validity". */
 #include "node_int.h"
 
-static int node__ingest_new(struct node *n, const uint8_t *buf, size_t len,
-                            struct agah_why *why);
+static int node__quota(struct node *n, const struct agah_rec *r, struct agah_why *why);
 static void node__quota_recount(struct node *n);
 static void node__pending_add(struct node *n, const uint8_t *buf, size_t len,
                               const uint8_t id[AGAH_HASH_LEN]);
@@ -13,10 +12,12 @@ static void node__pending_add(struct node *n, const uint8_t *buf, size_t len,
 /* ------------------------------------------------------------------ */
 /* Storing and removing                                                */
 
-static void node__notify(struct node *n, const struct agah_rec *r)
+const struct node_src node__src_here = {NULL, 1}, node__src_released = {NULL, 0};
+
+static void node__notify(struct node *n, const struct agah_rec *r, const struct node_src *src)
 {
     for (size_t i = 0; i < n->n_listeners; i++)
-        n->listeners[i].cb(n->listeners[i].ctx, r);
+        n->listeners[i].cb(n->listeners[i].ctx, r, src);
 }
 
 static int node__tombstone(struct node *n, const uint8_t id[AGAH_HASH_LEN], uint64_t until)
@@ -418,10 +419,12 @@ static void node__lost_batch(struct node *n)
     node__quota_recount(n);
 }
 
-/* Stores a valid record and updates the views. With `durable`, it is
- * committed before this returns (R1); otherwise it joins the open ingest
- * transaction that node_flush commits. Returns 1 stored, 0 already there. */
-int node__accept(struct node *n, const struct agah_rec *r, int durable)
+/* Stores a valid record and updates the views, then tells the listeners
+ * it came from `src`. With `durable`, it is committed before this returns
+ * (R1); otherwise it joins the open ingest transaction that node_flush
+ * commits. Returns 1 stored, 0 already there. */
+static int node__accept(struct node *n, const struct agah_rec *r, int durable,
+                        const struct node_src *src)
 {
     struct store_rec sr;
     struct agah_alert_body *body = NULL;
@@ -518,7 +521,7 @@ int node__accept(struct node *n, const struct agah_rec *r, int durable)
     } else if (++n->batch >= NODE_BATCH_MAX) {
         (void)node_flush(n);
     }
-    node__notify(n, r);
+    node__notify(n, r, src);
     rc = 1;
 out:
     if (rc <= 0 && added_memb)
@@ -546,7 +549,7 @@ static int node__quota_drop(void *ctx, const struct store_post *p)
 
 /* 0 when the post `r` may be stored (it is counted, and whatever its
  * arrival put past its author's cut is gone); else why not. */
-int node__quota(struct node *n, const struct agah_rec *r, struct agah_why *why)
+static int node__quota(struct node *n, const struct agah_rec *r, struct agah_why *why)
 {
     int k = quota_class_of(r->len), rc;
     uint32_t posts, day;
@@ -654,7 +657,7 @@ void node__pending_retry(struct node *n)
             if (alerts_id_state(&n->alerts, batch[i].id) == ALERTS_ID_NONE &&
                 agah_rec_decode_stored(batch[i].buf, batch[i].len, node_community(n), &r,
                                        NULL) == 0)
-                (void)node__ingest_rec(n, &r, NULL);
+                (void)node__ingest_rec(n, &r, &node__src_released, NULL);
             free(batch[i].buf);
         }
         free(batch);
@@ -665,52 +668,76 @@ void node__pending_retry(struct node *n)
 /* ------------------------------------------------------------------ */
 /* Ingest                                                              */
 
-/* A record decoded and verified (agah_rec_decode): validated, then stored
- * or remembered as rejected or pending. */
-int node__ingest_rec(struct node *n, const struct agah_rec *rp, struct agah_why *why)
+/* A valid record, stored (node__accept) if its author's quota lets it
+ * in: 1 stored, 0 already there, else why not. The count the quota took
+ * is given back when nothing was stored. */
+int node__store(struct node *n, const struct agah_rec *r, int durable,
+                const struct node_src *src, struct agah_why *why)
 {
-    struct agah_rec r = *rp;
-    const uint8_t *id = rp->id, *buf = rp->bytes;
-    size_t len = rp->len;
-    int rc, remember;
-    uint64_t now = node_now(n);
+    int rc = node__quota(n, r, why);
 
-    if ((rc = node__validate(n, &r, now, &remember, why)) != 0) {
-        if (remember == REJ_TOMB) {
-            int t = node__tombstone(n, id, node__tomb_until(now, r.expires));
-            if (t != 0)
-                log_warn("cannot remember a rejected id: %s", agah_strerror(t));
-            if (r.type == AGAH_REC_ALERT)
-                (void)node__drop_annotations(n, id, now);
-        } else if (remember == REJ_PENDING) {
-            node__pending_add(n, buf, len, id);
-        }
+    if (rc != 0)
         return rc;
-    }
-    if ((rc = node__quota(n, &r, why)) != 0)
-        return rc;
-    rc = node__accept(n, &r, 0);
-    if (rc <= 0 && r.type >= AGAH_REC_ALERT)
-        quota_sub(&n->quota, r.author, r.created, r.len);
+    rc = node__accept(n, r, durable, src);
+    if (rc <= 0 && r->type >= AGAH_REC_ALERT)
+        quota_sub(&n->quota, r->author, r->created, r->len);
     if (rc < 0)
         return agah_fail(why, rc, "cannot store the record: %s", agah_strerror(rc));
     return rc;
 }
 
-static int node__ingest_new(struct node *n, const uint8_t *buf, size_t len,
-                            struct agah_why *why)
+/* What a refused record leaves behind (node__validate's *remember): its
+ * id tombstoned so it is not fetched again (and, for an alert, its
+ * annotations gone with it), or the record kept pending until its
+ * author's admission comes. */
+static void node__remember_refused(struct node *n, const struct agah_rec *r, int remember,
+                                   uint64_t now)
 {
-    struct agah_rec r;
+    if (remember == REJ_TOMB) {
+        int t = node__tombstone(n, r->id, node__tomb_until(now, r->expires));
+        if (t != 0)
+            log_warn("cannot remember a rejected id: %s", agah_strerror(t));
+        if (r->type == AGAH_REC_ALERT)
+            (void)node__drop_annotations(n, r->id, now);
+    } else if (remember == REJ_PENDING) {
+        node__pending_add(n, r->bytes, r->len, r->id);
+    }
+}
+
+/* A record decoded and verified (agah_rec_decode), new to this node:
+ * validated, then stored, or remembered as refused or pending. */
+int node__ingest_rec(struct node *n, const struct agah_rec *r, const struct node_src *src,
+                     struct agah_why *why)
+{
+    uint64_t now = node_now(n);
+    int remember, rc = node__validate(n, r, now, &remember, why);
+
+    if (rc == 0)
+        return node__store(n, r, 0, src, why);
+    node__remember_refused(n, r, remember, now);
+    return rc;
+}
+
+/* The last step of both ingest entries: a record this node already holds
+ * (or refused for good) costs nothing more; a new one is ingested, and
+ * whatever it changed (pending records an admission releases, an epoch
+ * to issue) follows. */
+static int node__ingest_if_new(struct node *n, const struct agah_rec *r,
+                               const struct node_src *src, struct agah_why *why)
+{
     int rc;
 
-    if ((rc = agah_rec_decode(buf, len, node_community(n), &r, why)) != 0)
-        return rc;
-    return node__ingest_rec(n, &r, why);
+    if (alerts_id_state(&n->alerts, r->id) != ALERTS_ID_NONE)
+        return 0;
+    rc = node__ingest_rec(n, r, src != NULL ? src : &node__src_here, why);
+    (void)node__maintain(n);
+    return rc;
 }
 
 int node_ingest(struct node *n, const uint8_t *buf, size_t len, struct agah_why *why)
 {
     uint8_t id[AGAH_HASH_LEN];
+    struct agah_rec r;
     int rc;
 
     if (buf == NULL || len == 0)
@@ -722,25 +749,20 @@ int node_ingest(struct node *n, const uint8_t *buf, size_t len, struct agah_why 
     agah_hash(buf, len, id);
     if (alerts_id_state(&n->alerts, id) != ALERTS_ID_NONE)
         return 0;
-    rc = node__ingest_new(n, buf, len, why);
-    (void)node__maintain(n);
-    return rc;
+    if ((rc = agah_rec_decode(buf, len, node_community(n), &r, why)) != 0)
+        return rc;
+    return node__ingest_if_new(n, &r, NULL, why);
 }
 
-int node_ingest_decoded(struct node *n, const struct agah_rec *r, struct agah_why *why)
+int node_ingest_decoded(struct node *n, const struct agah_rec *r, const struct node_src *src,
+                        struct agah_why *why)
 {
-    int rc;
-
     if (r == NULL || r->bytes == NULL || r->len == 0)
         return agah_fail(why, AGAH_EINVAL, "no record");
     if (memcmp(r->community, node_community(n), AGAH_HASH_LEN) != 0 &&
         !(r->type == AGAH_REC_GENESIS && memcmp(r->id, node_community(n), AGAH_HASH_LEN) == 0))
         return agah_fail(why, AGAH_ECOMMUNITY, "a record of another community");
-    if (alerts_id_state(&n->alerts, r->id) != ALERTS_ID_NONE)
-        return 0;
-    rc = node__ingest_rec(n, r, why);
-    (void)node__maintain(n);
-    return rc;
+    return node__ingest_if_new(n, r, src, why);
 }
 
 int node_flush(struct node *n)

@@ -70,11 +70,25 @@ int node_have(const struct node *n, const uint8_t id[AGAH_HASH_LEN]);
  * returning and then calls every listener. Returns 1 if stored, 0 if a
  * duplicate (no expensive work done), < 0 if rejected (with `why`). */
 int node_ingest(struct node *n, const uint8_t *buf, size_t len, struct agah_why *why);
+/* How a record that was just stored reached this node; the listeners get
+ * it with the record. `link` is whatever node_ingest_decoded's caller
+ * passed (agahd: the peer link it came over), opaque to the node; NULL
+ * for a record signed here, read from a file, presented in a handshake or
+ * released from the pending set. `fresh` is 1 for news to push on at
+ * once (a record signed here, or one its caller marked so), 0 for old
+ * news that is only announced: a record found by reconciliation, or
+ * released from the pending set once its author's admission came. */
+struct node_src {
+    const void *link;
+    int fresh;
+};
 /* node_ingest for a record that agah_rec_decode has already decoded and
  * whose signature it verified (agahd does that on a worker thread, see
- * verify.h): the same checks and effects, without the signature. `r`
+ * verify.h): the same checks and effects, without the signature, and the
+ * record reaches the listeners with `src` (NULL: as if signed here). `r`
  * points into bytes that must stay valid during the call. */
-int node_ingest_decoded(struct node *n, const struct agah_rec *r, struct agah_why *why);
+int node_ingest_decoded(struct node *n, const struct agah_rec *r, const struct node_src *src,
+                        struct agah_why *why);
 /* Commits the records node_ingest stored since the last flush. Ingested
  * records share one open transaction (ingest is then limited by signature
  * checks, not by fsync); agahd calls this on a 200 ms timer and at
@@ -100,10 +114,11 @@ uint32_t node_id_ref(const struct node *n, const uint8_t id[AGAH_HASH_LEN]);
 const uint8_t *node_ref_id(void *node, uint32_t ref);
 uint64_t node_ref_gen(const struct node *n);
 /* Up to NODE_MAX_LISTENERS callbacks run after each new record is stored
- * (by ingest or by a local post): gossip pushes it, the control socket
- * streams it to `watch` clients. */
+ * (by ingest or by a local post), with how it came (struct node_src):
+ * gossip passes it on, the control socket streams it to `watch` clients. */
 #define NODE_MAX_LISTENERS 4
-typedef void (*node_listener)(void *ctx, const struct agah_rec *rec);
+typedef void (*node_listener)(void *ctx, const struct agah_rec *rec,
+                              const struct node_src *src);
 int node_listen(struct node *n, node_listener cb, void *ctx);
 /* Known peer addresses (from --peer, the join code, `peer add`), persisted. */
 int node_peer_remember(struct node *n, const char *addr);

@@ -162,12 +162,17 @@ int node__decrypt_cb(void *ctx, const struct store_rec *sr);
 int node__chain_walk(struct node *n, const uint8_t start[AGAH_HASH_LEN]);
 int node__validate(const struct node *n, const struct agah_rec *r, uint64_t now,
                    int *remember, struct agah_why *why);
-int node__accept(struct node *n, const struct agah_rec *r, int durable);
-int node__quota(struct node *n, const struct agah_rec *r, struct agah_why *why);
+/* The sources of records the node stores on its own account: signed here
+ * (and whatever else is news to push), and released from the pending set
+ * (old news). */
+extern const struct node_src node__src_here, node__src_released;
+int node__store(struct node *n, const struct agah_rec *r, int durable,
+                const struct node_src *src, struct agah_why *why);
 int node__quota_trim(struct node *n);
 void node__pending_drop_oldest(struct node *n);
 void node__pending_retry(struct node *n);
-int node__ingest_rec(struct node *n, const struct agah_rec *rp, struct agah_why *why);
+int node__ingest_rec(struct node *n, const struct agah_rec *r, const struct node_src *src,
+                     struct agah_why *why);
 
 /* open.c */
 int node__net_open(void *ctx, size_t i, uint8_t out[32]);

@@ -576,7 +576,7 @@ int node_admit_peer(struct node *n, const uint8_t pk[AGAH_PK_LEN], const uint8_t
          * record from a member's link. */
         if (rc == 0 && alerts_id_state(&n->alerts, r.id) == ALERTS_ID_NONE) {
             struct agah_why ign = {{0}};
-            if (node__ingest_rec(n, &r, &ign) < 0)
+            if (node__ingest_rec(n, &r, &node__src_here, &ign) < 0)
                 log_debug("a member's admission record was not stored: %s", ign.msg);
             (void)node__maintain(n);
         }
@@ -601,7 +601,7 @@ int node_admit_peer(struct node *n, const uint8_t pk[AGAH_PK_LEN], const uint8_t
         return agah_fail(why, trial == AGAH_EPERM ? AGAH_EPERM : AGAH_ENOENT,
                          "its admission does not make it a member now (expired, or "
                          "signed by a key that could not admit then)");
-    rc = node__ingest_rec(n, &r, why);
+    rc = node__ingest_rec(n, &r, &node__src_here, why);
     (void)node__maintain(n);
     if (rc < 0)
         return rc;
