@@ -117,7 +117,7 @@ static int net__listen(struct net *net, const char *listen, struct agah_why *why
     int r, len, p;
     char *end;
 
-    if (net__split(listen, host, port) != 0 || !gossip_addr_ok(listen, strlen(listen)))
+    if (net__split(listen, host, port) != 0)
         return agah_fail(why, AGAH_EINVAL, "listen address %s is not HOST:PORT", listen);
     p = (int)strtol(port, &end, 10);
     if (*end != '\0' || p < 0 || p > 65535)
@@ -152,7 +152,7 @@ static void net__known_cb(void *ctx, const char *addr)
 {
     struct net *net = ctx;
 
-    if (gossip_addr_ok(addr, strlen(addr)) && net__addr_add(net, addr, 1) == NULL)
+    if (agah_addr_parse(addr, strlen(addr), NULL, NULL) == 0 && net__addr_add(net, addr, 1) == NULL)
         log_ident(LOG_WARN, "too many peer addresses: one is not dialled",
                   "too many peer addresses: %s not dialled", addr);
 }
@@ -200,7 +200,7 @@ int net_start(uv_loop_t *loop, struct node *node, const struct net_config *cfg,
         }
     }
     for (size_t i = 0; i < cfg->n_peers; i++) {
-        if (!gossip_addr_ok(cfg->peers[i], strlen(cfg->peers[i]))) {
+        if (agah_addr_parse(cfg->peers[i], strlen(cfg->peers[i]), NULL, NULL) != 0) {
             r = agah_fail(why, AGAH_EINVAL, "peer address %s is not HOST:PORT", cfg->peers[i]);
             goto fail;
         }
@@ -313,7 +313,7 @@ int net_peer_add(struct net *net, const char *addr, struct agah_why *why)
 
     if (net->closing)
         return agah_fail(why, AGAH_EINVAL, "the network is shutting down");
-    if (addr == NULL || !gossip_addr_ok(addr, strlen(addr)))
+    if (addr == NULL || agah_addr_parse(addr, strlen(addr), NULL, NULL) != 0)
         return agah_fail(why, AGAH_EINVAL, "%s is not HOST:PORT", addr ? addr : "(null)");
     if ((r = node_peer_remember(net->node, addr)) != 0)
         return agah_fail(why, r, "cannot remember %s: %s", addr, agah_strerror(r));

@@ -79,8 +79,6 @@ int net__wildcard(const char *host)
     return strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
 }
 
-static int net__numeric(const char *addr) { return agah_addr_numeric(addr); }
-
 static struct net_addr *net__addr_find(struct net *net, const char *addr)
 {
     for (size_t i = 0; i < NET_ADDRS_MAX; i++)
@@ -462,8 +460,7 @@ static int net__take_entry(struct net *net, struct peer *p, const struct peeradd
         (void)snprintf(addr, sizeof addr, strchr(p->ip, ':') ? "[%s]:%s" : "%s:%s", p->ip, port);
         wild = 1;
     }
-    if (!net__numeric(addr) || !gossip_addr_ok(addr, strlen(addr)) ||
-        strcmp(addr, net->advertise) == 0)
+    if (!agah_addr_numeric(addr) || strcmp(addr, net->advertise) == 0)
         return 0;
     if (own) {
         (void)snprintf(p->listen, sizeof p->listen, "%s", addr);

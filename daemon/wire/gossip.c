@@ -184,11 +184,6 @@ int gossip_decode(const uint8_t *pt, size_t len, msgpack_unpacked *u, struct gos
     return gossip__types[type].parse(o->via.array.ptr, m, why);
 }
 
-int gossip_addr_ok(const char *s, size_t len)
-{
-    return agah_addr_parse(s, len, NULL, NULL) == 0;
-}
-
 /* --- encoding --- */
 
 #define GOSSIP_BEGIN(buf, cap)                                                  \

@@ -53,10 +53,6 @@ static inline const uint8_t *gossip_id(const struct gossip_msg *m, size_t i)
     return (const uint8_t *)m->ids[i].via.bin.ptr;
 }
 
-/* Checks "host:port": a port 1-65535 and a host of letters, digits, '.',
- * '-', or an IPv6 literal in brackets; shorter than AGAH_ADDR_MAX. */
-int gossip_addr_ok(const char *s, size_t len);
-
 /* Pre-scans and strictly decodes one plaintext. `u` must be
  * msgpack_unpacked_init'ed by the caller and destroyed after use; `pt`
  * must outlive `m`. RECON ranges are checked by recon_process. */

@@ -78,6 +78,13 @@ static void test_hosts(void)
     CHECK(bad("example.org.:7433", "letters"));
     CHECK(bad("-example.org:7433", "letters"));
     CHECK(bad("example-.org:7433", "letters"));
+    /* What wire/gossip.c's own checker refused before it gave way to this
+     * parser. */
+    static const char *old_bad[] = {"a_b:1", "h:1x", "[::1:1", "[zz]:1", "host name:1",
+                                    "127.0.0.1:+1", "127.0.0.1:123456", ""};
+    for (size_t i = 0; i < sizeof old_bad / sizeof old_bad[0]; i++)
+        CHECKF(agah_addr_parse(old_bad[i], strlen(old_bad[i]), NULL, NULL) == AGAH_EINVAL,
+               "accepted \"%s\"", old_bad[i]);
     CHECK(bad("a..b:7433", "letters"));
     CHECK(bad("ex_ample.org:7433", "letters"));
     CHECK(bad("ex\xc3\xa4mple.org:7433", "letters"));
