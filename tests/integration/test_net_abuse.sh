@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Hostile members (issue 7): an authenticated peer under script control
-# (tests/tools/peerctl.c, the real handshake and frames) replays and
+# (tests/tools/peerctl/, the real handshake and frames) replays and
 # reorders signed records, and sends frame headers above the limits before
 # and after the handshake. The node converges to the right state, stores
 # each record once and forwards it once; an oversized length closes that

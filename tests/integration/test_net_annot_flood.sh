@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `check` cannot be frozen on a chosen alert (issue 24): member m, through a
-# hostile peer built on the project's libraries (tests/tools/peerctl.c),
+# hostile peer built on the project's libraries (tests/tools/peerctl/),
 # sends 20,000 confirmations and 20,000 retractions of member b's alert on
 # a number, all dated today (the issue's reproduction sent 70,000 of each
 # and `agah check` gave up after 10 s). Every node counts m's confirmation

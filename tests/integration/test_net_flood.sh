@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A flooding insider (issue 7, R4): member m, an authenticated peer under
-# script control (tests/tools/peerctl.c), sends valid signed records to a
+# script control (tests/tools/peerctl/), sends valid signed records to a
 # as fast as it can while member c's daemon keeps posting through its own
 # link. a is held to the per-peer token bucket (5,000 records/s, burst
 # 10,000): it takes m's records no faster than that, c's alerts still

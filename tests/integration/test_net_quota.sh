@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A flooding insider (issue 24): member m, through a hostile peer built on
-# the project's libraries (tests/tools/peerctl.c), sends founder a 1,500
+# the project's libraries (tests/tools/peerctl/), sends founder a 1,500
 # valid alerts with short notes and 150 with 2 KiB notes, all dated today.
 # Every node keeps m's earliest 1,000 small and 100 large posts of the day
 # (daemon/node/quota.h) and no more: a; b, which hears of them only through

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reconciliation is metered (issue 24). Members r, k, w and m, each an
-# authenticated peer under script control (tests/tools/peerctl.c), abuse
+# authenticated peer under script control (tests/tools/peerctl/), abuse
 # reconciliation against a, which holds N records (m's), while member c
 # stays linked to a (each has a budget of its own: one member each part):
 #  1. RECONs saying "I have nothing" (about 20 bytes each): a OFFERs at most

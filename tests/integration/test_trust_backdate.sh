@@ -11,7 +11,7 @@
 #      revocation, sealed under the first epoch key (which M held);
 #  (2) O's key signs a RETRACT of A, dated before O's revocation.
 # A colluding but valid member C sends both over its own authenticated link
-# (tests/tools/peerctl.c), so the test does not rest on the handshake
+# (tests/tools/peerctl/), so the test does not rest on the handshake
 # refusing the revoked keys; C's own alert follows them, to know when they
 # have been taken. Required: no node lists or flags M's
 # number, and A stays active on every node.
