@@ -32,12 +32,19 @@ void out_reltime(char *buf, size_t size, uint64_t t, uint64_t now);
 
 /* A table of text cells, printed with aligned columns (by display width).
  * The last column is never padded (notes in right-to-left scripts go last
- * so they cannot disturb the alignment of the others). */
+ * so they cannot disturb the alignment of the others). A table that runs
+ * out of memory is "failed": it takes no more rows and table_end says so,
+ * so a caller checks once, at the end. */
 struct table;
-struct table *table_new(size_t ncols);
+/* A table of ncols columns whose first row is `head`, in bold; NULL when
+ * out of memory, which table_row and table_end take as a failed table. */
+struct table *table_new(size_t ncols, const char *const *head);
 /* Adds a row of ncols cells (copied); colours per cell may be NULL. */
-int table_row(struct table *t, const char *const *cells, const char *const *colours);
-void table_print(struct table *t, FILE *f);
+void table_row(struct table *t, const char *const *cells, const char *const *colours);
+/* Prints the table to f and frees it: 0; -1 (nothing printed) when the
+ * table failed. */
+int table_end(struct table *t, FILE *f);
+/* Frees a table without printing it. */
 void table_free(struct table *t);
 
 /* Prints one ALERT (as the daemon sends it) in human form. */
