@@ -261,11 +261,7 @@ int cmd_revoke(struct cli *c)
         mp_str(res, "member_id", id, sizeof id);
         mp_str(res, "status", status, sizeof status);
         if (c->json) {
-            (void)fputs("{\"member_id\": ", stdout);
-            json_string(stdout, id, strlen(id));
-            (void)fputs(", \"status\": ", stdout);
-            json_string(stdout, status, strlen(status));
-            (void)fputs("}\n", stdout);
+            json_strings(stdout, "member_id", id, "status", status, NULL);
         } else if (was) {
             (void)printf("%s was already revoked by this node; nothing changed\n", id);
         } else if (strcmp(status, "pending") == 0) {

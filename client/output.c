@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -187,6 +188,24 @@ void json_object(FILE *f, const msgpack_object *o)
         (void)fputs("null", f);
         break;
     }
+}
+
+void json_strings(FILE *f, const char *key, ...)
+{
+    const char *sep = "";
+    va_list ap;
+
+    va_start(ap, key);
+    (void)fputc('{', f);
+    for (const char *k = key; k != NULL; k = va_arg(ap, const char *), sep = ", ") {
+        const char *v = va_arg(ap, const char *);
+        (void)fputs(sep, f);
+        json_string(f, k, strlen(k));
+        (void)fputs(": ", f);
+        json_string(f, v, strlen(v));
+    }
+    (void)fputs("}\n", f);
+    va_end(ap);
 }
 
 int json_print(const msgpack_object *res)

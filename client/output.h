@@ -20,6 +20,9 @@ const char *out_reset(void);
  * invalid bytes replaced by U+FFFD, bin as lowercase hex). */
 void json_object(FILE *f, const msgpack_object *o);
 void json_string(FILE *f, const char *s, size_t n);
+/* One JSON object of string fields on its own line: {"k1": "v1", ...}.
+ * Keys and values are C strings, in pairs, ended by a NULL key. */
+void json_strings(FILE *f, const char *key, ...) __attribute__((sentinel));
 /* A result as one JSON document on its own line of stdout; returns 0. */
 int json_print(const msgpack_object *res);
 
