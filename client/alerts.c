@@ -60,7 +60,7 @@ static void list_short_author(const msgpack_object *a, char *buf, size_t size)
 #define LIST_PAGE 1000
 
 /* One table row of `list`. */
-static int list_row(struct table *t, const msgpack_object *a, int all, uint64_t now)
+static void list_row(struct table *t, const msgpack_object *a, int all, uint64_t now)
 {
     char id[13], kd[16], tg[AGAH_TARGET_MAX], ca[32], by[AGAH_NAME_MAX + 16], po[32], ex[32],
         st[AGAH_NAME_MAX + 32], cf[16], note[AGAH_NOTE_MAX + 1], nshort[AGAH_NOTE_MAX + 4];
@@ -109,7 +109,7 @@ static int list_row(struct table *t, const msgpack_object *a, int all, uint64_t 
     }
     cells[k] = cf; cols[k++] = NULL;
     cells[k] = nshort; cols[k++] = NULL;
-    return table_row(t, cells, cols);
+    table_row(t, cells, cols);
 }
 
 /* The table's heading: STATUS only with --all; NOTE last, so
@@ -118,20 +118,12 @@ static struct table *list_table(int all)
 {
     static const char *const head_all[] = {"ID", "KIND", "TARGET", "CATEGORY", "BY", "POSTED",
                                            "EXPIRES", "STATUS", "CONF", "NOTE"};
-    const char *head[10], *hc[10];
+    const char *head[10];
     size_t nc = 0;
-    struct table *t;
-    for (size_t i = 0; i < 10; i++) {
-        if (!all && strcmp(head_all[i], "STATUS") == 0)
-            continue;
-        head[nc] = head_all[i];
-        hc[nc++] = "\033[1m";
-    }
-    if ((t = table_new(nc)) != NULL && table_row(t, head, hc) != 0) {
-        table_free(t);
-        t = NULL;
-    }
-    return t;
+    for (size_t i = 0; i < 10; i++)
+        if (all || strcmp(head_all[i], "STATUS") != 0)
+            head[nc++] = head_all[i];
+    return table_new(nc, head);
 }
 
 int list_begin(struct list_out *o, const struct cli *c, int all, uint64_t now)
@@ -159,24 +151,27 @@ int list_page(struct list_out *o, const msgpack_object *res, char last[65])
         if (o->c->json) {
             (void)fputs(o->shown == 0 ? "[" : ", ", stdout);
             json_object(stdout, &res->via.array.ptr[i]);
-        } else if (list_row(o->t, &res->via.array.ptr[i], o->all, o->now) != 0) {
-            return cli_fail(EXIT_FAIL, "out of memory");
+        } else {
+            list_row(o->t, &res->via.array.ptr[i], o->all, o->now);
         }
     }
     return 0;
 }
 
-void list_end(struct list_out *o, const char *kind)
+int list_end(struct list_out *o, const char *kind)
 {
+    struct table *t = o->t;
+
+    o->t = NULL;
+    if (!o->c->json && o->shown > 0)
+        return table_end(t, stdout) == 0 ? 0 : cli_fail(EXIT_FAIL, "out of memory");
+    table_free(t);
     if (o->c->json)
         (void)fputs(o->shown == 0 ? "[]\n" : "]\n", stdout);
-    else if (o->shown == 0)
+    else
         (void)printf("no%s%s%s alerts\n", o->all ? "" : " active", kind ? " " : "",
                      kind ? kind : "");
-    else
-        table_print(o->t, stdout);
-    table_free(o->t);
-    o->t = NULL;
+    return 0;
 }
 
 /* Asks for one page; on success *res holds it until ctl_close. */
@@ -248,7 +243,7 @@ int cmd_list(struct cli *c)
             break;
         after = cursor;
     }
-    list_end(&o, kind);
+    r = list_end(&o, kind);
 out:
     table_free(o.t);
     return r;

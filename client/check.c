@@ -92,11 +92,7 @@ static int check_one(struct cli *c, struct ctl *ctl, const char *query, const ch
     ctl->refusal_size = 0;
     if (r != 0 && lineno > 0 && why[0] != '\0') {
         if (c->json) {
-            (void)fputs("{\"query\": ", stdout);
-            json_string(stdout, query, strlen(query));
-            (void)fputs(", \"error\": ", stdout);
-            json_string(stdout, why, strlen(why));
-            (void)fputs("}\n", stdout);
+            json_strings(stdout, "query", query, "error", why, NULL);
         }
         return cli_fail(r, "line %zu: %s", lineno, why);
     }

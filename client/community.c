@@ -43,11 +43,7 @@ static void community_print(const struct cli *c, const uint8_t community[AGAH_HA
     char cid[AGAH_IDSTR_SIZE];
     agah_id_encode(AGAH_IDPFX_COMMUNITY, community, cid);
     if (c->json) {
-        (void)fputs("{\"community_id\": ", stdout);
-        json_string(stdout, cid, strlen(cid));
-        (void)printf(", \"%s\": ", key);
-        json_string(stdout, val, strlen(val));
-        (void)fputs("}\n", stdout);
+        json_strings(stdout, "community_id", cid, key, val, NULL);
     } else {
         (void)printf("%s\n", cid);
     }

@@ -69,9 +69,7 @@ int identity_load(const struct cli *c, struct agah_identity **out, char **keep,
 static void identity_print_member(const struct cli *c, const char *id)
 {
     if (c->json) {
-        (void)fputs("{\"member_id\": ", stdout);
-        json_string(stdout, id, strlen(id));
-        (void)fputs("}\n", stdout);
+        json_strings(stdout, "member_id", id, NULL);
     } else {
         (void)printf("%s\n", id);
     }

@@ -49,15 +49,9 @@ int members_print(const struct cli *c, const msgpack_object *res, uint64_t now)
         return cli_fail(EXIT_FAIL, "agahd sent a member list that is not an array");
     if (c->json)
         return json_print(res);
-    struct table *t = table_new(6);
     static const char *const head[] = {"MEMBER ID", "NAME", "ROLE", "STATUS", "ADMITTED BY",
                                        "ADMITTED"};
-    static const char *const hc[] = {"\033[1m", "\033[1m", "\033[1m",
-                                     "\033[1m", "\033[1m", "\033[1m"};
-    if (t == NULL || table_row(t, head, hc) != 0) {
-        table_free(t);
-        return cli_fail(EXIT_FAIL, "out of memory");
-    }
+    struct table *t = table_new(6, head);
     for (uint32_t i = 0; i < res->via.array.size; i++) {
         const msgpack_object *m = &res->via.array.ptr[i];
         char id[AGAH_IDSTR_SIZE], name[AGAH_NAME_MAX + 1], role[16], st[16], by_id[AGAH_IDSTR_SIZE],
@@ -85,14 +79,9 @@ int members_print(const struct cli *c, const msgpack_object *res, uint64_t now)
         const char *cells[] = {id, name[0] ? name : "-", role, st, by, when};
         const char *cols[] = {NULL, NULL, strcmp(role, "organiser") == 0 ? "\033[1m" : NULL,
                               strcmp(st, "revoked") == 0 ? "\033[31m" : NULL, NULL, NULL};
-        if (table_row(t, cells, cols) != 0) {
-            table_free(t);
-            return cli_fail(EXIT_FAIL, "out of memory");
-        }
+        table_row(t, cells, cols);
     }
-    table_print(t, stdout);
-    table_free(t);
-    return 0;
+    return table_end(t, stdout) == 0 ? 0 : cli_fail(EXIT_FAIL, "out of memory");
 }
 
 int cmd_invite(struct cli *c)
@@ -272,11 +261,7 @@ int cmd_revoke(struct cli *c)
         mp_str(res, "member_id", id, sizeof id);
         mp_str(res, "status", status, sizeof status);
         if (c->json) {
-            (void)fputs("{\"member_id\": ", stdout);
-            json_string(stdout, id, strlen(id));
-            (void)fputs(", \"status\": ", stdout);
-            json_string(stdout, status, strlen(status));
-            (void)fputs("}\n", stdout);
+            json_strings(stdout, "member_id", id, "status", status, NULL);
         } else if (was) {
             (void)printf("%s was already revoked by this node; nothing changed\n", id);
         } else if (strcmp(status, "pending") == 0) {

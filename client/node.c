@@ -34,13 +34,8 @@ int peers_print(const struct cli *c, const msgpack_object *res)
         (void)printf("no peers known; add one with `agah peer add HOST:PORT`\n");
         return 0;
     }
-    struct table *t = table_new(3);
     static const char *const head[] = {"ADDRESS", "MEMBER ID", "STATE"};
-    static const char *const hc[] = {"\033[1m", "\033[1m", "\033[1m"};
-    if (t == NULL || table_row(t, head, hc) != 0) {
-        table_free(t);
-        return cli_fail(EXIT_FAIL, "out of memory");
-    }
+    struct table *t = table_new(3, head);
     for (uint32_t i = 0; i < res->via.array.size; i++) {
         const msgpack_object *p = &res->via.array.ptr[i];
         char addr[AGAH_ADDR_MAX + 1], id[AGAH_IDSTR_SIZE];
@@ -50,14 +45,9 @@ int peers_print(const struct cli *c, const msgpack_object *res)
         const char *cells[] = {addr[0] ? addr : "-", id[0] ? id : "-",
                                conn ? "connected" : "not connected"};
         const char *cols[] = {NULL, NULL, conn ? "\033[32m" : "\033[2m"};
-        if (table_row(t, cells, cols) != 0) {
-            table_free(t);
-            return cli_fail(EXIT_FAIL, "out of memory");
-        }
+        table_row(t, cells, cols);
     }
-    table_print(t, stdout);
-    table_free(t);
-    return 0;
+    return table_end(t, stdout) == 0 ? 0 : cli_fail(EXIT_FAIL, "out of memory");
 }
 
 int cmd_peer_add(struct cli *c)

@@ -6,10 +6,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <agah/array.h>
 #include "mpget.h"
 #include "output.h"
 #include "utf8.h"
@@ -188,6 +190,24 @@ void json_object(FILE *f, const msgpack_object *o)
     }
 }
 
+void json_strings(FILE *f, const char *key, ...)
+{
+    const char *sep = "";
+    va_list ap;
+
+    va_start(ap, key);
+    (void)fputc('{', f);
+    for (const char *k = key; k != NULL; k = va_arg(ap, const char *), sep = ", ") {
+        const char *v = va_arg(ap, const char *);
+        (void)fputs(sep, f);
+        json_string(f, k, strlen(k));
+        (void)fputs(": ", f);
+        json_string(f, v, strlen(v));
+    }
+    (void)fputs("}\n", f);
+    va_end(ap);
+}
+
 int json_print(const msgpack_object *res)
 {
     json_object(stdout, res);
@@ -233,65 +253,75 @@ static void out__abstime(char *buf, size_t size, uint64_t t)
         (void)snprintf(buf, size, "%s", t == 0 ? "never" : "?");
 }
 
-struct table {
-    size_t ncols, nrows, cap;
-    char **cells;          /* nrows * ncols */
-    const char **colours;  /* nrows * ncols, static strings or NULL */
+struct table_cell {
+    char *text;         /* cleaned for the terminal */
+    const char *colour; /* a static string, or NULL */
 };
 
-struct table *table_new(size_t ncols)
+struct table {
+    size_t ncols, nrows, cap; /* cap in rows */
+    struct table_cell *cells; /* nrows * ncols */
+    int failed;               /* a row could not be added: print nothing */
+};
+
+/* Adds a row: each cell's colour from colours[], else `colour`. A row
+ * that cannot be added fails the table, which then takes no more. */
+static void table__add(struct table *t, const char *const *cells, const char *const *colours,
+                       const char *colour)
+{
+    struct table_cell *row;
+
+    if (t->failed || agah_array_reserve((void **)&t->cells, &t->cap, t->nrows,
+                                        t->ncols * sizeof *t->cells, 16, SIZE_MAX) != 0) {
+        t->failed = 1;
+        return;
+    }
+    row = &t->cells[t->nrows * t->ncols];
+    for (size_t i = 0; i < t->ncols; i++) {
+        const char *s = cells[i] != NULL ? cells[i] : "";
+        if ((row[i].text = out__clean(s, strlen(s))) == NULL) {
+            while (i > 0)
+                free(row[--i].text);
+            t->failed = 1;
+            return;
+        }
+        row[i].colour = colours != NULL ? colours[i] : colour;
+    }
+    t->nrows++;
+}
+
+struct table *table_new(size_t ncols, const char *const *head)
 {
     struct table *t = calloc(1, sizeof *t);
-    if (t != NULL)
-        t->ncols = ncols;
+    if (t == NULL)
+        return NULL;
+    t->ncols = ncols;
+    table__add(t, head, NULL, "\033[1m");
     return t;
 }
 
-int table_row(struct table *t, const char *const *cells, const char *const *colours)
+void table_row(struct table *t, const char *const *cells, const char *const *colours)
 {
-    if (t->nrows == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
-        char **c = realloc(t->cells, cap * t->ncols * sizeof *c);
-        if (c == NULL)
-            return -1;
-        t->cells = c;
-        const char **k = realloc(t->colours, cap * t->ncols * sizeof *k);
-        if (k == NULL)
-            return -1;
-        t->colours = k;
-        t->cap = cap;
-    }
-    for (size_t i = 0; i < t->ncols; i++) {
-        const char *s = cells[i] != NULL ? cells[i] : "";
-        char *cell = out__clean(s, strlen(s));
-        if (cell == NULL) {
-            for (size_t j = 0; j < i; j++)
-                free(t->cells[t->nrows * t->ncols + j]);
-            return -1;
-        }
-        t->cells[t->nrows * t->ncols + i] = cell;
-        t->colours[t->nrows * t->ncols + i] = colours != NULL ? colours[i] : NULL;
-    }
-    t->nrows++;
-    return 0;
+    if (t != NULL)
+        table__add(t, cells, colours, NULL);
 }
 
-void table_print(struct table *t, FILE *f)
+static int table__print(const struct table *t, FILE *f)
 {
     size_t *w = calloc(t->ncols, sizeof *w);
     if (w == NULL)
-        return;
+        return -1;
     for (size_t r = 0; r < t->nrows; r++)
         for (size_t c = 0; c < t->ncols; c++) {
-            const char *s = t->cells[r * t->ncols + c];
+            const char *s = t->cells[r * t->ncols + c].text;
             size_t cw = utf8_width(s, strlen(s));
             if (cw > w[c])
                 w[c] = cw;
         }
     for (size_t r = 0; r < t->nrows; r++) {
         for (size_t c = 0; c < t->ncols; c++) {
-            const char *s = t->cells[r * t->ncols + c];
-            const char *col = t->colours[r * t->ncols + c];
+            const char *s = t->cells[r * t->ncols + c].text;
+            const char *col = t->cells[r * t->ncols + c].colour;
             if (col != NULL && out__colour)
                 (void)fprintf(f, "%s%s%s", col, s, out_reset());
             else
@@ -305,6 +335,14 @@ void table_print(struct table *t, FILE *f)
         (void)fputc('\n', f);
     }
     free(w);
+    return 0;
+}
+
+int table_end(struct table *t, FILE *f)
+{
+    int r = t == NULL || t->failed ? -1 : table__print(t, f);
+    table_free(t);
+    return r;
 }
 
 void table_free(struct table *t)
@@ -312,9 +350,8 @@ void table_free(struct table *t)
     if (t == NULL)
         return;
     for (size_t i = 0; i < t->nrows * t->ncols; i++)
-        free(t->cells[i]);
+        free(t->cells[i].text);
     free(t->cells);
-    free(t->colours);
     free(t);
 }
 

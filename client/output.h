@@ -20,6 +20,9 @@ const char *out_reset(void);
  * invalid bytes replaced by U+FFFD, bin as lowercase hex). */
 void json_object(FILE *f, const msgpack_object *o);
 void json_string(FILE *f, const char *s, size_t n);
+/* One JSON object of string fields on its own line: {"k1": "v1", ...}.
+ * Keys and values are C strings, in pairs, ended by a NULL key. */
+void json_strings(FILE *f, const char *key, ...) __attribute__((sentinel));
 /* A result as one JSON document on its own line of stdout; returns 0. */
 int json_print(const msgpack_object *res);
 
@@ -32,12 +35,19 @@ void out_reltime(char *buf, size_t size, uint64_t t, uint64_t now);
 
 /* A table of text cells, printed with aligned columns (by display width).
  * The last column is never padded (notes in right-to-left scripts go last
- * so they cannot disturb the alignment of the others). */
+ * so they cannot disturb the alignment of the others). A table that runs
+ * out of memory is "failed": it takes no more rows and table_end says so,
+ * so a caller checks once, at the end. */
 struct table;
-struct table *table_new(size_t ncols);
+/* A table of ncols columns whose first row is `head`, in bold; NULL when
+ * out of memory, which table_row and table_end take as a failed table. */
+struct table *table_new(size_t ncols, const char *const *head);
 /* Adds a row of ncols cells (copied); colours per cell may be NULL. */
-int table_row(struct table *t, const char *const *cells, const char *const *colours);
-void table_print(struct table *t, FILE *f);
+void table_row(struct table *t, const char *const *cells, const char *const *colours);
+/* Prints the table to f and frees it: 0; -1 (nothing printed) when the
+ * table failed. */
+int table_end(struct table *t, FILE *f);
+/* Frees a table without printing it. */
 void table_free(struct table *t);
 
 /* Prints one ALERT (as the daemon sends it) in human form. */

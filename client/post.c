@@ -211,7 +211,7 @@ static int post_send(struct cli *c, const char *what, const char *typed, const c
             r = cli_fail(EXIT_FAIL, "agahd answered the post without an id");
         else if (c->json) {
             /* CONTRACT.md: exactly {"id": ALERT_ID}. */
-            (void)printf("{\"id\": \"%s\"}\n", id);
+            json_strings(stdout, "id", id, NULL);
         } else {
             /* Show the target as agahd stored it, not as typed. */
             if (kind != AGAH_KIND_ALERT && mp_has_str(res, "normalized"))

@@ -36,8 +36,9 @@ int list_begin(struct list_out *o, const struct cli *c, int all, uint64_t now);
 /* One page (an array of alerts); *last gets the id of its last alert, the
  * next page's cursor ("" for an empty page). */
 int list_page(struct list_out *o, const msgpack_object *res, char last[65]);
-/* Prints what is kept and frees it. */
-void list_end(struct list_out *o, const char *kind);
+/* Prints what is kept and frees it: 0, or cli_fail's code when the table
+ * ran out of memory (checked here once, not row by row). */
+int list_end(struct list_out *o, const char *kind);
 void show_print(const struct cli *c, const msgpack_object *res, uint64_t now);
 
 /* members.c */

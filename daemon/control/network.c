@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <agah/array.h>
 #include "control_int.h"
 
 void control__h_status(struct control_client *cl, const struct control_req *r)
@@ -50,16 +51,9 @@ static void peer_row_cb(void *ctx, const char *addr, const uint8_t *member, int 
 
     if (pr->err != 0 || pr->n >= CONTROL_MAX_PEERS)
         return;
-    if (pr->n == pr->cap) {
-        size_t cap = pr->cap == 0 ? 16 : pr->cap * 2;
-        struct peer_row *rows = realloc(pr->rows, cap * sizeof *rows);
-        if (rows == NULL) {
-            pr->err = AGAH_ENOMEM;
-            return;
-        }
-        pr->rows = rows;
-        pr->cap = cap;
-    }
+    if ((pr->err = agah_array_reserve((void **)&pr->rows, &pr->cap, pr->n, sizeof *pr->rows, 16,
+                                      CONTROL_MAX_PEERS)) != 0)
+        return;
     row = &pr->rows[pr->n++];
     memset(row, 0, sizeof *row);
     (void)snprintf(row->address, sizeof row->address, "%s", addr != NULL ? addr : "");

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sodium.h>
+#include <agah/array.h>
 #include "alerts.h"
 #include "log.h"
 
@@ -239,16 +240,10 @@ static int alerts__o_take(struct alerts *al, const uint8_t id[AGAH_HASH_LEN], ui
         *idx = al->free_o;
         memcpy(&al->free_o, al->o[*idx], sizeof al->free_o);
     } else {
-        if (al->n_o >= ALERTS_MAX_IDS)
-            return AGAH_ETOOBIG;
-        if (al->n_o == al->cap_o) {
-            size_t cap = al->cap_o == 0 ? 64 : al->cap_o * 2;
-            void *p = realloc(al->o, cap * sizeof *al->o);
-            if (p == NULL)
-                return AGAH_ENOMEM;
-            al->o = p;
-            al->cap_o = cap;
-        }
+        int r = agah_array_reserve((void **)&al->o, &al->cap_o, al->n_o, sizeof *al->o, 64,
+                                   ALERTS_MAX_IDS);
+        if (r != 0)
+            return r;
         *idx = (uint32_t)al->n_o++;
     }
     memcpy(al->o[*idx], id, AGAH_HASH_LEN);
@@ -374,12 +369,10 @@ static int alerts__chunk_for(struct alerts *al, size_t len, size_t *ci)
     for (i = 0; i < al->n_ch && al->ch[i].mem != NULL; i++)
         ;
     if (i == al->n_ch) {
-        if (al->n_ch >= ALERTS_MAX_CHUNKS)
-            return AGAH_ETOOBIG;
-        struct alerts_chunk *p = realloc(al->ch, (al->n_ch + 1) * sizeof *p);
-        if (p == NULL)
-            return AGAH_ENOMEM;
-        al->ch = p;
+        int r = agah_array_reserve((void **)&al->ch, &al->cap_ch, al->n_ch, sizeof *al->ch, 16,
+                                   ALERTS_MAX_CHUNKS);
+        if (r != 0)
+            return r;
         al->ch[al->n_ch++] = (struct alerts_chunk){0};
     }
     if (alerts__chunk_new(al, &al->ch[i]) != 0)
@@ -459,7 +452,7 @@ static void alerts__compact(struct alerts *al)
         alerts__chunk_free(al, &al->ch[i]);
     free(al->ch);
     al->ch = nc;
-    al->n_ch = need;
+    al->n_ch = al->cap_ch = need;
     al->cur_ch = need > 0 ? need - 1 : 0;
     al->str_dead = 0;
 }
@@ -495,14 +488,9 @@ static int alerts__author_idx(struct alerts *al, const uint8_t pk[AGAH_PK_LEN], 
     int r;
     if (idmap_get(&al->au_map, pk, idx))
         return 0;
-    if (al->n_au == al->cap_au) {
-        size_t cap = al->cap_au == 0 ? 16 : al->cap_au * 2;
-        void *p = realloc(al->au, cap * sizeof *al->au);
-        if (p == NULL)
-            return AGAH_ENOMEM;
-        al->au = p;
-        al->cap_au = cap;
-    }
+    if ((r = agah_array_reserve((void **)&al->au, &al->cap_au, al->n_au, sizeof *al->au, 16,
+                                ALERTS_MAX)) != 0)
+        return r;
     if ((r = idmap_put(&al->au_map, pk, (uint32_t)al->n_au)) != 0)
         return r;
     memcpy(al->au[al->n_au], pk, AGAH_PK_LEN);
@@ -568,16 +556,9 @@ int alerts_add(struct alerts *al, const uint8_t id[AGAH_HASH_LEN],
     if (al->free_a != ALERTS_NIL) {
         idx = al->free_a;
     } else {
-        if (al->n_a >= ALERTS_MAX)
-            return AGAH_ETOOBIG;
-        if (al->n_a == al->cap_a) {
-            size_t cap = al->cap_a == 0 ? 1024 : al->cap_a * 2;
-            struct alert_ent *p = realloc(al->a, cap * sizeof *p);
-            if (p == NULL)
-                return AGAH_ENOMEM;
-            al->a = p;
-            al->cap_a = cap;
-        }
+        if ((r = agah_array_reserve((void **)&al->a, &al->cap_a, al->n_a, sizeof *al->a, 1024,
+                                    ALERTS_MAX)) != 0)
+            return r;
         idx = (uint32_t)al->n_a;
     }
     if ((r = alerts__str_put(al, body->target, &e.str)) != 0)

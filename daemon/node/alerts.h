@@ -77,7 +77,7 @@ struct alerts {
     /* Decrypted targets, in 64 KiB chunks: no per-alert heap block, and a
      * chunk grows the arena without copying the plaintext. */
     struct alerts_chunk *ch;
-    size_t n_ch, cur_ch;
+    size_t n_ch, cap_ch, cur_ch;
     size_t n_locked;  /* chunks locked in RAM */
     int lock_warned;  /* a chunk could not be locked, and that was logged */
     size_t str_live, str_dead; /* bytes, for compaction */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <agah/array.h>
 #include <agah/mp.h>
 #include "recon.h"
 
@@ -134,20 +135,16 @@ static int recon__add(struct recon_set *s, uint64_t created, uint32_t ref);
 
 int recon_set_add(struct recon_set *s, uint64_t created, const uint8_t id[RECON_ID_LEN])
 {
+    int r;
+
     if (s->id_of != NULL)
         return AGAH_EINVAL;
     /* Every copy counts, duplicates too, until the set is cleared. */
     if (s->n + s->ntail >= RECON_SET_MAX || s->n_own >= RECON_SET_MAX)
         return AGAH_ETOOBIG;
-    if (s->n_own == s->cap_own) {
-        size_t nc = s->cap_own ? 2 * s->cap_own : 1024;
-        uint8_t(*t)[RECON_ID_LEN] = realloc(s->own, nc * sizeof *t);
-
-        if (t == NULL)
-            return AGAH_ENOMEM;
-        s->own = t;
-        s->cap_own = nc;
-    }
+    if ((r = agah_array_reserve((void **)&s->own, &s->cap_own, s->n_own, sizeof *s->own, 1024,
+                                RECON_SET_MAX)) != 0)
+        return r;
     memcpy(s->own[s->n_own], id, RECON_ID_LEN);
     s->n_own++;
     return recon__add(s, created, (uint32_t)s->n_own);
@@ -178,15 +175,9 @@ static int recon__add(struct recon_set *s, uint64_t created, uint32_t ref)
         s->items[s->n++] = it;
         return 0;
     }
-    if (s->ntail == s->tailcap) {
-        size_t nc = s->tailcap ? 2 * s->tailcap : 256;
-        struct recon_item *t = realloc(s->tail, nc * sizeof *t);
-
-        if (t == NULL)
-            return AGAH_ENOMEM;
-        s->tail = t;
-        s->tailcap = nc;
-    }
+    if ((r = agah_array_reserve((void **)&s->tail, &s->tailcap, s->ntail, sizeof *s->tail, 256,
+                                RECON_SET_MAX)) != 0)
+        return r;
     s->tail[s->ntail++] = it;
     return 0;
 }
@@ -503,24 +494,16 @@ static int recon__push(struct recon__reply *rp, const struct recon_bound *b, int
                        size_t lo, size_t hi)
 {
     struct recon_out *o;
+    int r;
 
     /* Adjacent skips merge into one. */
     if (mode == RECON_SKIP && rp->n > 0 && rp->out[rp->n - 1].mode == RECON_SKIP) {
         rp->out[rp->n - 1].b = *b;
         return 0;
     }
-    if (rp->n == rp->cap) {
-        size_t nc = rp->cap ? 2 * rp->cap : 64;
-        struct recon_out *t;
-
-        if (nc > RECON_OUT_MAX)
-            return AGAH_ETOOBIG;
-        t = realloc(rp->out, nc * sizeof *t);
-        if (t == NULL)
-            return AGAH_ENOMEM;
-        rp->out = t;
-        rp->cap = nc;
-    }
+    if ((r = agah_array_reserve((void **)&rp->out, &rp->cap, rp->n, sizeof *rp->out, 64,
+                                RECON_OUT_MAX)) != 0)
+        return r;
     o = &rp->out[rp->n++];
     o->b = *b;
     o->mode = mode;
