@@ -17,15 +17,15 @@ static void net__short_key(const uint8_t salt[SKETCH_SALT_LEN], uint64_t sid,
     key[AGAH_HASH_LEN - 1] = 0xa5;
 }
 
-/* Remembers a body asked of p. A full set only costs the peer its free
+/* Remembers a body asked of the peer. A full set only costs the peer its free
  * pass for that body (it is charged), never a request. */
 static void net__asked_add(struct mesh_peer *mp, const uint8_t key[AGAH_HASH_LEN])
 {
     (void)idmap_put(&mp->askset, key, 0);
 }
 
-/* Whether a BODY with this id answers something we asked p for; if so it
- * is no longer owed. */
+/* Whether a BODY with this id answers something we asked the peer for;
+ * if so it is no longer owed. */
 int net__asked_take(struct mesh_peer *mp, const uint8_t id[AGAH_HASH_LEN])
 {
     uint8_t key[AGAH_HASH_LEN];
