@@ -79,9 +79,9 @@ struct peer {
     int dialer;
     int reading, paused_rate, paused_wq;
     int paused_vq; /* the mesh can take no more records (link_ops.full) */
-    /* Zeroed at the start of every peer__process call, for the mesh to
-     * count the records it took in that call. */
-    unsigned turn_records;
+    /* peer__process calls so far: what reached the mesh in one call came
+     * in one read (or one resume). */
+    uint64_t turn;
     uint64_t serial;
     char remote[AGAH_ADDR_MAX]; /* ip:port of the socket */
     char ip[48];
@@ -192,7 +192,7 @@ int peer__send_raw(struct peer *p, const uint8_t *buf, size_t len);
 int peer__send(struct peer *p, const uint8_t *pt, size_t len);
 int peer__send_simple(struct peer *p, int type);
 int peer__send_record(struct peer *p, int type, const uint8_t *rec, size_t len);
-void peer__kick(struct peer *p);
+void peer__resume_vq(struct peer *p);
 void peer__charge(struct peer *p);
 void peer__process(struct peer *p);
 void peer__update_reading(struct peer *p);

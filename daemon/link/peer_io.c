@@ -6,6 +6,7 @@
 
 static void net__on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void net__on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void peer__kick(struct peer *p);
 
 /* ------------------------------------------------------------------ */
 /* Writing                                                             */
@@ -149,12 +150,22 @@ static void peer__on_resume(uv_timer_t *t)
 
 /* Resumes a paused peer from its own timer, never synchronously: the
  * caller may be in the middle of handling another peer's frame. */
-void peer__kick(struct peer *p)
+static void peer__kick(struct peer *p)
 {
     if (p->paused_rate || p->state == PEER_CLOSING)
         return;
     if (uv_timer_start(&p->resume, peer__on_resume, 0, 0) != 0)
         peer__close(p, "cannot start a timer");
+}
+
+/* The mesh can take records again: a link it paused (link_ops.full)
+ * reads on. */
+void peer__resume_vq(struct peer *p)
+{
+    if (!p->paused_vq)
+        return;
+    p->paused_vq = 0;
+    peer__kick(p);
 }
 
 /* Token bucket on records received: a peer above NET_RATE is not read
@@ -230,7 +241,7 @@ void peer__process(struct peer *p)
     size_t off = 0;
     uint64_t start = uv_hrtime();
 
-    p->turn_records = 0;
+    p->turn++;
 
     while (p->state == PEER_HANDSHAKE || p->state == PEER_UP) {
         const uint8_t *buf = p->in + off;
@@ -299,7 +310,7 @@ void peer__process(struct peer *p)
         l->ops->message(p, l->pt, need);
         if (p->state == PEER_UP && l->ops->full(l)) {
             /* Records arrive faster than the mesh checks them: hear no
-             * more until it resumes the link (peer__kick). */
+             * more until it resumes the link (peer__resume_vq). */
             p->paused_vq = 1;
         }
         if (p->state == PEER_UP && peer__wq(p) > NET_WQ_HIGH) {

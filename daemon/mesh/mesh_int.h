@@ -115,6 +115,11 @@ struct mesh_peer {
     int recon_again;
     int sk_retry; /* a table that fails may be asked for again (once per start) */
     unsigned peers_msgs; /* PEERS messages received on this link */
+    /* Records taken in the link's current peer__process call (link.turn
+     * says which), so that only the first of a read skips the verify
+     * queue (net__forward_ingest). */
+    uint64_t turn;
+    unsigned turn_records;
     char listen[AGAH_ADDR_MAX]; /* what it advertised, "" if nothing */
     /* Reconciliation work budget (workmeter.h, issue 24). */
     struct workmeter work;

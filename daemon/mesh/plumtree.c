@@ -41,12 +41,8 @@ void net__on_vq_drained(void *ctx)
 {
     struct net *net = ctx;
 
-    for (struct peer *q = net->links.peers; q != NULL; q = q->next) {
-        if (q->paused_vq) {
-            q->paused_vq = 0;
-            peer__kick(q);
-        }
-    }
+    for (struct peer *q = net->links.peers; q != NULL; q = q->next)
+        peer__resume_vq(q);
 }
 
 /* Hands a new record to the verify queue; it is ingested when it comes
@@ -61,12 +57,17 @@ void net__on_vq_drained(void *ctx)
 static void net__forward_ingest(struct peer *p, const struct gossip_msg *m,
                                 const uint8_t id[AGAH_HASH_LEN], int fwd)
 {
+    struct mesh_peer *mp = mesh_peer(p);
     struct net *net = mesh_net(p);
     struct agah_why why = {{0}};
     struct agah_rec rec;
     int r;
 
-    if ((p->turn_records++ > 0 || vq_count(net->vq) > 0) &&
+    if (mp->turn != p->turn) {
+        mp->turn = p->turn;
+        mp->turn_records = 0;
+    }
+    if ((mp->turn_records++ > 0 || vq_count(net->vq) > 0) &&
         vq_push(net->vq, m->rec, m->rec_len, id, p->serial, fwd) == 0)
         return;
     r = agah_rec_decode(m->rec, m->rec_len, node_community(net->links.node), &rec, &why);
