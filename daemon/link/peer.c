@@ -1,11 +1,36 @@
-/* A link's life: the handshake glue (admission, duplicates, links to
- * ourselves, coming up), and creating, naming, timing out and closing a
- * peer. */
+/* A link's life: what all links share (struct links), the handshake glue
+ * (admission, duplicates, links to ourselves, coming up), and creating,
+ * naming, timing out and closing a peer. What each step means to the
+ * overlay is the mesh's, told through struct link_ops (link.h). */
 #define _POSIX_C_SOURCE 200809L /* what uv.h needs */
-#include "net_int.h"
+#include "link.h"
 
 /* The loop's clock in ms, which every deadline of links and mesh reads. */
-uint64_t net__now(const struct net *net) { return uv_now(net->loop); }
+uint64_t links__now(const struct links *l) { return uv_now(l->loop); }
+
+/* The buffers and the replay memory every link shares; l is zeroed. */
+int links__init(struct links *l, uv_loop_t *loop, struct node *node,
+                const struct link_ops *ops)
+{
+    l->loop = loop;
+    l->node = node;
+    l->ops = ops;
+    l->pt = malloc(FRAME_PT_MAX);
+    l->enc = malloc(FRAME_PT_MAX);
+    if (l->pt == NULL || l->enc == NULL || hs_replay_new(&l->replay) != 0)
+        return AGAH_ENOMEM;
+    return 0;
+}
+
+/* Once every link is gone (or none was made). */
+void links__free(struct links *l)
+{
+    hs_replay_free(l->replay);
+    free(l->pt);
+    free(l->enc);
+    l->replay = NULL;
+    l->pt = l->enc = NULL;
+}
 
 /* A peer's member id as `agah members` and `agah peers` print it, so a
  * log line can be matched with them. */
@@ -20,27 +45,23 @@ void net__member_id(const uint8_t *pk, char out[AGAH_IDSTR_SIZE])
 static int net__verify(void *ctx, const uint8_t pk[AGAH_PK_LEN], const uint8_t *adm, size_t len)
 {
     struct peer *p = ctx;
-    struct net *net = p->net;
+    struct links *l = p->links;
     struct agah_why why = {{0}};
     int r, role = 0;
 
     /* Ourselves: accepted here and recognised once up, so the dialling
      * side learns the address is its own and stops dialling it. */
-    if (sodium_memcmp(pk, agah_identity_pk(node_identity(net->node)), AGAH_PK_LEN) == 0)
+    if (sodium_memcmp(pk, agah_identity_pk(node_identity(l->node)), AGAH_PK_LEN) == 0)
         return 0;
     /* Membership first, and the slot's record stored only if the link is
      * accepted: a refused link leaves nothing behind (node_admit_peer). */
-    r = node_admit_peer(net->node, pk, adm, len, &role, &why);
+    r = node_admit_peer(l->node, pk, adm, len, &role, &why);
     if (r != 0) {
         log_debug("peer %s: refused: %s", p->remote, why.msg[0] ? why.msg : agah_strerror(r));
         /* An address we dialled answers with a revoked key (learned before
          * we knew the key, or kept across a restart): dial it no more. */
-        if (p->dialer && p->addr != NULL && node_member_status(net->node, pk, &role) == AGAH_EPERM) {
-            p->addr->has_pk = 1;
-            p->addr->pk_dialled = 0;
-            memcpy(p->addr->pk, pk, AGAH_PK_LEN);
-            net->ops->revoked(net, p->addr);
-        }
+        if (p->dialer && node_member_status(l->node, pk, &role) == AGAH_EPERM)
+            l->ops->revoked(p, pk);
         return r;
     }
     p->role = role;
@@ -51,10 +72,10 @@ static int net__verify(void *ctx, const uint8_t pk[AGAH_PK_LEN], const uint8_t *
  * link dialled by the smaller key (both ends decide alike), else the older. */
 static int peer__dedupe(struct peer *p)
 {
-    const uint8_t *me = agah_identity_pk(node_identity(p->net->node));
+    const uint8_t *me = agah_identity_pk(node_identity(p->links->node));
     int me_first = memcmp(me, p->pk, AGAH_PK_LEN) < 0;
 
-    for (struct peer *q = p->net->peers; q != NULL; q = q->next) {
+    for (struct peer *q = p->links->peers; q != NULL; q = q->next) {
         if (q == p || q->state != PEER_UP || memcmp(q->pk, p->pk, AGAH_PK_LEN) != 0)
             continue;
         /* The preferred link is the one the smaller key dialled. */
@@ -92,56 +113,48 @@ static void net__fmt_addr(const struct sockaddr_storage *ss, char out[AGAH_ADDR_
 /* A link presented our own key. Only the two ends of one connection
  * within this process prove that an address is ours: the accepted end is
  * remembered by its remote address, and a dialled end whose local address
- * is among those marks its address as ourselves, never to be dialled
- * again. Any other dialled link that reaches our key went through someone
- * who turned our connection back to our own listener (a reflection): the
- * address may well belong to a real peer, so it is only closed and
- * redialled with the usual backoff (issue 22, 3.3). */
-static void net__reached_self(struct net *net, struct peer *p)
+ * is among those tells the mesh (LINK_REACHED_SELF) that the address it
+ * dialled is ours, never to be dialled again. Any other dialled link that
+ * reaches our key went through someone who turned our connection back to
+ * our own listener (a reflection, LINK_REACHED_REFLECTED): the address
+ * may well belong to a real peer, so it is only closed and redialled with
+ * the usual backoff (issue 22, 3.3). */
+static void net__reached_self(struct links *l, struct peer *p)
 {
     struct sockaddr_storage ss;
     char local[AGAH_ADDR_MAX];
     int len = sizeof ss;
-    uint64_t now = net__now(net);
+    uint64_t now = links__now(l);
 
     if (!p->dialer) {
         if (p->remote[0] == '\0')
             return;
-        if (net->n_self_in == NET_SELF_IN) {
-            memmove(&net->self_in[0], &net->self_in[1],
-                    (NET_SELF_IN - 1) * sizeof net->self_in[0]);
-            net->n_self_in--;
+        if (l->n_self_in == NET_SELF_IN) {
+            memmove(&l->self_in[0], &l->self_in[1],
+                    (NET_SELF_IN - 1) * sizeof l->self_in[0]);
+            l->n_self_in--;
         }
-        (void)snprintf(net->self_in[net->n_self_in].addr, AGAH_ADDR_MAX, "%s", p->remote);
-        net->self_in[net->n_self_in++].at = now;
+        (void)snprintf(l->self_in[l->n_self_in].addr, AGAH_ADDR_MAX, "%s", p->remote);
+        l->self_in[l->n_self_in++].at = now;
         return;
     }
-    if (p->addr == NULL)
-        return;
     if (uv_tcp_getsockname(&p->tcp, (struct sockaddr *)&ss, &len) != 0)
         return;
     net__fmt_addr(&ss, local);
-    for (size_t i = 0; i < net->n_self_in && local[0] != '\0'; i++) {
+    for (size_t i = 0; i < l->n_self_in && local[0] != '\0'; i++) {
         /* The accepted end finished the handshake before it sent M4, so
          * it is here by the time this end has read M4. */
-        if (now - net->self_in[i].at <= HS_TIMEOUT_MS && strcmp(net->self_in[i].addr, local) == 0) {
-            p->addr->self = 1;
-            log_ident(LOG_INFO, "an address dialled is this node's own; not dialling it again",
-                      "%s is this node's own address; not dialling it again", p->addr->addr);
+        if (now - l->self_in[i].at <= HS_TIMEOUT_MS && strcmp(l->self_in[i].addr, local) == 0) {
+            l->ops->reached(p, LINK_REACHED_SELF);
             return;
         }
     }
-    log_ident(LOG_WARN,
-              "dialled an address and reached this node's own key through another host (a "
-              "reflected connection?); it is not taken as this node's address",
-              "dialled %s and reached this node's own key through another host (a reflected "
-              "connection?); it is not taken as this node's address",
-              p->addr->addr);
+    l->ops->reached(p, LINK_REACHED_REFLECTED);
 }
 
 void peer__up(struct peer *p)
 {
-    struct net *net = p->net;
+    struct links *l = p->links;
     uint8_t tx[32], rx[32];
     uint8_t *in;
     char who[AGAH_IDSTR_SIZE];
@@ -159,16 +172,12 @@ void peer__up(struct peer *p)
     bound = hs_bound(p->hs);
     hs_free(p->hs);
     p->hs = NULL;
-    if (sodium_memcmp(p->pk, agah_identity_pk(node_identity(net->node)), AGAH_PK_LEN) == 0) {
-        net__reached_self(net, p);
+    if (sodium_memcmp(p->pk, agah_identity_pk(node_identity(l->node)), AGAH_PK_LEN) == 0) {
+        net__reached_self(l, p);
         peer__close(p, "it is this node");
         return;
     }
-    if (p->addr != NULL) {
-        p->addr->has_pk = 1;
-        p->addr->pk_dialled = 1;
-        memcpy(p->addr->pk, p->pk, AGAH_PK_LEN);
-    }
+    l->ops->reached(p, LINK_REACHED_PEER);
     in = realloc(p->in, FRAME_WIRE_MAX);
     if (in == NULL) {
         peer__close(p, "out of memory");
@@ -180,7 +189,7 @@ void peer__up(struct peer *p)
      * (peer__close uncounts an up peer): counted after, a link that lost
      * to a duplicate was uncounted without ever being counted. */
     p->state = PEER_UP;
-    net->n_up++;
+    l->n_up++;
     if (peer__dedupe(p) != 0)
         return;
     /* No Nagle: a WANT or GRAFT is a small write right after another, and
@@ -188,13 +197,8 @@ void peer__up(struct peer *p)
      * stalls catch-up and gossip alike. Writes are already whole frames. */
     if (uv_tcp_nodelay(&p->tcp, 1) != 0)
         log_debug("peer %s: cannot set TCP_NODELAY", p->remote);
-    if (p->addr != NULL)
-        p->addr->fails = 0;
-    p->eager = 1;
     p->tokens = NET_BURST;
-    p->tokens_at = net__now(net);
-    workmeter_init(&p->work, p->tokens_at);
-    workmeter_restore(&net->work_kept, p->pk, &p->work, p->tokens_at);
+    p->tokens_at = links__now(l);
     /* The handshake deadline becomes the keepalive: PING every
      * NET_PING_MS, close after NET_IDLE_MS of silence. */
     if (uv_timer_start(&p->timer, peer__on_timer, NET_PING_MS, NET_PING_MS) != 0) {
@@ -206,80 +210,58 @@ void peer__up(struct peer *p)
               p->dialer ? "a peer's link is up (dialled)" : "a peer's link is up (accepted)",
               "peer %s up (%s, member %s%s)", p->remote, p->dialer ? "dialled" : "accepted", who,
               bound ? ", M3 bound to its key" : "");
-    /* An invitation taken up: an organiser's node makes the admission
-     * permanent, and the record spreads like any other. */
-    if (node_peer_joined(net->node, p->pk) < 0)
-        log_peer(LOG_WARN, p->remote, "cannot confirm its admission");
-    net->ops->up(p);
+    l->ops->up(p);
 }
 
 /* ------------------------------------------------------------------ */
 /* Peer lifecycle                                                      */
 
+/* The link's own memory; then the mesh frees its state and the block. */
 static void peer__free(struct peer *p)
 {
-    idmap_free(&p->askset);
     hs_free(p->hs);
     frame_keys_free(p->keys);
     free(p->in);
-    free(p->pushq);
-    free(p->wantq);
-    free(p->swq);
-    free(p);
+    p->hs = NULL;
+    p->keys = NULL;
+    p->in = NULL;
+    p->links->ops->gone(p);
 }
 
 static void peer__on_close(uv_handle_t *h)
 {
     struct peer *p = h->data;
-    struct net *net = p->net;
+    struct links *l = p->links;
 
     if (--p->closes_pending > 0)
         return;
     if (p->prev != NULL)
         p->prev->next = p->next;
     else
-        net->peers = p->next;
+        l->peers = p->next;
     if (p->next != NULL)
         p->next->prev = p->prev;
-    net->n_peers--;
+    l->n_peers--;
     peer__free(p);
-    net->ops->gone(net);
 }
 
 /* Idempotent: closes every handle of the peer; the memory goes in the
- * last close callback. A dialled address is scheduled for a redial. */
+ * last close callback. The mesh hears of it first (link_ops.down), while
+ * p->state still says how far the link got. */
 void peer__close(struct peer *p, const char *why)
 {
-    struct net *net = p->net;
+    struct links *l = p->links;
 
     if (p->state == PEER_CLOSING)
         return;
     if (p->state == PEER_UP) {
-        net->n_up--;
-        workmeter_keep(&net->work_kept, p->pk, &p->work, net__now(net));
+        l->n_up--;
         log_peer(LOG_INFO, p->remote, "down: %s", why);
     } else {
         log_debug("peer %s closed: %s", p->remote[0] ? p->remote : "(dialling)", why);
     }
-    if (p->addr != NULL && p->state == PEER_HANDSHAKE && p->hs_bound_dial && p->hs_msgs == 0)
-        p->addr->net_try++; /* no M2: try the next secret next time */
+    l->ops->down(p);
     p->state = PEER_CLOSING;
-    if (p->addr != NULL) {
-        struct net_addr *a = p->addr;
-        uint64_t delay = NET_BACKOFF_MIN_MS;
-
-        a->peer = NULL;
-        if (a->fails < 16)
-            a->fails++;
-        for (unsigned i = 1; i < a->fails && delay < NET_BACKOFF_MAX_MS; i++)
-            delay *= 2;
-        if (delay > NET_BACKOFF_MAX_MS)
-            delay = NET_BACKOFF_MAX_MS;
-        /* Jitter of +-25% so a restarted node is not redialled by all at once. */
-        delay = delay * 3 / 4 + randombytes_uniform((uint32_t)(delay / 2 + 1));
-        a->next_try = net__now(net) + delay;
-        p->addr = NULL;
-    }
     p->closes_pending = 0;
     if (p->inited & 1) {
         p->closes_pending++;
@@ -303,7 +285,7 @@ void peer__close(struct peer *p, const char *why)
 static int net__still_member(struct peer *p)
 {
     char who[AGAH_IDSTR_SIZE];
-    int role = 0, rc = node_member_status(p->net->node, p->pk, &role);
+    int role = 0, rc = node_member_status(p->links->node, p->pk, &role);
 
     if (rc == 0) {
         p->role = role;
@@ -329,7 +311,7 @@ void peer__on_timer(uv_timer_t *t)
                                               : "no first handshake message within 3 s");
         return;
     }
-    now = net__now(p->net);
+    now = links__now(p->links);
     if (now - p->last_rx >= NET_IDLE_MS) {
         peer__close(p, "idle");
         return;
@@ -339,46 +321,47 @@ void peer__on_timer(uv_timer_t *t)
     (void)peer__send_simple(p, GOSSIP_PING);
 }
 
-/* A new peer with its handles initialised (and counted in net->peers). */
-struct peer *peer__new(struct net *net, int dialer)
+/* A new peer with its handles initialised (and counted in l->peers).
+ * Its memory comes from the mesh (link_ops.alloc) and goes back to it
+ * (link_ops.gone), also when this fails. */
+struct peer *peer__new(struct links *l, int dialer)
 {
-    struct peer *p = calloc(1, sizeof *p);
+    struct peer *p = l->ops->alloc();
 
     if (p == NULL)
         return NULL;
-    p->net = net;
+    p->links = l;
     p->dialer = dialer;
-    p->serial = ++net->next_serial;
+    p->serial = ++l->next_serial;
     p->state = PEER_CONNECTING;
     p->in_cap = NET_IN_HS;
-    p->last_rx = p->born = net__now(net);
-    idmap_init(&p->askset, NET_ASKSET_MAX);
+    p->last_rx = p->born = links__now(l);
     p->in = malloc(p->in_cap);
     if (p->in == NULL) {
-        free(p);
+        l->ops->gone(p);
         return NULL;
     }
     p->tcp.data = p->timer.data = p->resume.data = p;
-    p->next = net->peers;
-    if (net->peers != NULL)
-        net->peers->prev = p;
-    net->peers = p;
-    net->n_peers++;
-    if (uv_tcp_init(net->loop, &p->tcp) == 0)
+    p->next = l->peers;
+    if (l->peers != NULL)
+        l->peers->prev = p;
+    l->peers = p;
+    l->n_peers++;
+    if (uv_tcp_init(l->loop, &p->tcp) == 0)
         p->inited |= 1;
-    if (uv_timer_init(net->loop, &p->timer) == 0)
+    if (uv_timer_init(l->loop, &p->timer) == 0)
         p->inited |= 2;
-    if (uv_timer_init(net->loop, &p->resume) == 0)
+    if (uv_timer_init(l->loop, &p->resume) == 0)
         p->inited |= 4;
     /* An accepted connection must show it holds K soon (M1): an outsider's
      * silent socket holds a slot for NET_M1_MS at most. */
     if (p->inited != 7 ||
         uv_timer_start(&p->timer, peer__on_timer, dialer ? HS_TIMEOUT_MS : NET_M1_MS, 0) != 0) {
         if (p->inited == 0) {
-            net->peers = p->next;
+            l->peers = p->next;
             if (p->next != NULL)
                 p->next->prev = NULL;
-            net->n_peers--;
+            l->n_peers--;
             peer__free(p);
             return NULL;
         }
@@ -413,9 +396,9 @@ void peer__name(struct peer *p)
 }
 
 /* Creates the handshake and starts reading; the dialler sends M1. */
-int peer__start_hs(struct peer *p)
+int peer__start_hs(struct peer *p, const uint8_t *bind_pk, unsigned secret_try)
 {
-    struct net *net = p->net;
+    struct links *l = p->links;
     const uint8_t *adm;
     size_t adm_len;
     uint8_t m1[HS_M1_LEN];
@@ -427,13 +410,13 @@ int peer__start_hs(struct peer *p)
      * (only that listener's node can read our M3); any other dial uses the
      * newest, so a revoked key's listener holding an old one learns
      * nothing of who dials. */
-    node_net_secrets(net->node, &ns);
-    p->hs_bound_dial = p->dialer && p->addr != NULL && p->addr->has_pk && p->addr->pk_dialled;
+    node_net_secrets(l->node, &ns);
+    p->hs_bound_dial = p->dialer && bind_pk != NULL;
     if (p->hs_bound_dial && ns.n > 0)
-        k = p->addr->net_try % ns.n;
-    if ((r = node_my_admission(net->node, &adm, &adm_len)) != 0 ||
-        (r = hs_new(p->dialer, ns.s[k], node_identity(net->node), adm,
-                    adm_len, net__verify, p, node_now(net->node), net->replay, &p->hs)) != 0 ||
+        k = secret_try % ns.n;
+    if ((r = node_my_admission(l->node, &adm, &adm_len)) != 0 ||
+        (r = hs_new(p->dialer, ns.s[k], node_identity(l->node), adm,
+                    adm_len, net__verify, p, node_now(l->node), l->replay, &p->hs)) != 0 ||
         (!p->dialer && ns.n > 1 &&
          (r = hs_accept_also(p->hs, (const uint8_t(*)[32])ns.s[1], ns.n - 1)) != 0)) {
         sodium_memzero(&ns, sizeof ns);
@@ -446,7 +429,7 @@ int peer__start_hs(struct peer *p)
     if (p->dialer) {
         /* The member we reached here before: only its node may read who
          * we are (an impostor holding K learns nothing). */
-        if (p->hs_bound_dial && hs_expect_server(p->hs, p->addr->pk) != 0)
+        if (p->hs_bound_dial && hs_expect_server(p->hs, bind_pk) != 0)
             log_debug("peer %s: cannot bind M3 to its member key", p->remote);
         if ((r = hs_start(p->hs, m1)) != 0 || (r = peer__send_raw(p, m1, sizeof m1)) != 0) {
             peer__close(p, "cannot send M1");

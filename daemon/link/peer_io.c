@@ -1,12 +1,12 @@
-/* A link's bytes: writing frames and the queues behind them (push, want,
- * asked), reading with flow control (token bucket, write-queue marks, the
- * verify queue's pause), and turning input into frames and messages
- * (peer__process). */
+/* A link's bytes: writing frames, reading with flow control (token
+ * bucket, write-queue marks, the mesh's pause), and turning input into
+ * frames and messages (peer__process). */
 #define _POSIX_C_SOURCE 200809L /* what uv.h needs */
-#include "net_int.h"
+#include "link.h"
 
 static void net__on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void net__on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void peer__kick(struct peer *p);
 
 /* ------------------------------------------------------------------ */
 /* Writing                                                             */
@@ -33,8 +33,8 @@ static void peer__on_write(uv_write_t *req, int status)
             p->paused_wq = 0;
             peer__kick(p);
         }
-        if (p->state == PEER_UP && p->pq_len > 0)
-            peer__drain(p);
+        if (p->state == PEER_UP)
+            p->links->ops->writable(p);
     }
 }
 
@@ -100,182 +100,17 @@ int peer__send(struct peer *p, const uint8_t *pt, size_t len)
 int peer__send_simple(struct peer *p, int type)
 {
     size_t n;
-    int r = gossip_enc_simple(type, p->net->enc, FRAME_PT_MAX, &n);
+    int r = gossip_enc_simple(type, p->links->enc, FRAME_PT_MAX, &n);
 
-    return r != 0 ? r : peer__send(p, p->net->enc, n);
-}
-
-/* The askset key of a short id under a salt; ids are BLAKE2b outputs, so
- * none is one of these in practice. */
-static void net__short_key(const uint8_t salt[SKETCH_SALT_LEN], uint64_t sid,
-                           uint8_t key[AGAH_HASH_LEN])
-{
-    memset(key, 0, AGAH_HASH_LEN);
-    memcpy(key, salt, SKETCH_SALT_LEN);
-    for (int i = 0; i < 8; i++)
-        key[SKETCH_SALT_LEN + i] = (uint8_t)(sid >> (8 * i));
-    key[AGAH_HASH_LEN - 1] = 0xa5;
-}
-
-/* Remembers a body asked of p. A full set only costs the peer its free
- * pass for that body (it is charged), never a request. */
-static void peer__asked_add(struct peer *p, const uint8_t key[AGAH_HASH_LEN])
-{
-    (void)idmap_put(&p->askset, key, 0);
-}
-
-/* Whether a BODY with this id answers something we asked p for; if so it
- * is no longer owed. */
-int peer__asked_take(struct peer *p, const uint8_t id[AGAH_HASH_LEN])
-{
-    uint8_t key[AGAH_HASH_LEN];
-
-    if (p->askset.n == 0)
-        return 0;
-    if (idmap_del(&p->askset, id))
-        return 1;
-    net__short_key(p->ssalt, sketch_short_id(p->ssalt, id), key);
-    return idmap_del(&p->askset, key);
-}
-
-/* Nothing is owed any more: forget the asked set and its memory. */
-void peer__asked_clear(struct peer *p)
-{
-    p->asked = 0;
-    idmap_free(&p->askset);
-}
-
-int peer__send_ids(struct peer *p, int type, uint8_t (*ids)[AGAH_HASH_LEN], size_t *n)
-{
-    size_t len;
-    int r;
-
-    if (*n == 0)
-        return 0;
-    if (type == GOSSIP_WANT || type == GOSSIP_GRAFT) {
-        p->asked += *n;
-        p->asked_at = net__now(p->net);
-        for (size_t i = 0; i < *n; i++)
-            peer__asked_add(p, ids[i]);
-    }
-    r = gossip_enc_ids(type, (const uint8_t(*)[AGAH_HASH_LEN])ids, *n, p->net->enc,
-                       FRAME_PT_MAX, &len);
-    *n = 0;
-    return r != 0 ? r : peer__send(p, p->net->enc, len);
+    return r != 0 ? r : peer__send(p, p->links->enc, n);
 }
 
 int peer__send_record(struct peer *p, int type, const uint8_t *rec, size_t len)
 {
     size_t n;
-    int r = gossip_enc_record(type, rec, len, p->net->enc, FRAME_PT_MAX, &n);
+    int r = gossip_enc_record(type, rec, len, p->links->enc, FRAME_PT_MAX, &n);
 
-    return r != 0 ? r : peer__send(p, p->net->enc, n);
-}
-
-/* Ids to send as BODY when the link has room. A full queue drops the id
- * and asks for a reconciliation later, which finds it again. */
-void peer__push(struct peer *p, const uint8_t id[AGAH_HASH_LEN])
-{
-    if (p->pushq == NULL && (p->pushq = malloc(NET_PUSHQ_MAX * AGAH_HASH_LEN)) == NULL) {
-        p->recon_again = 1;
-        return;
-    }
-    if (p->pq_len == NET_PUSHQ_MAX) {
-        p->recon_again = 1;
-        return;
-    }
-    memcpy(p->pushq[(p->pq_head + p->pq_len) % NET_PUSHQ_MAX], id, AGAH_HASH_LEN);
-    p->pq_len++;
-}
-
-/* Sends queued bodies while the link keeps up; write callbacks continue. */
-void peer__drain(struct peer *p)
-{
-    struct net *net = p->net;
-    int sent = 0;
-
-    while (p->state == PEER_UP && p->pq_len > 0 && sent < NET_DRAIN_BATCH &&
-           peer__wq(p) < NET_WQ_LOW) {
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        const uint8_t *id = p->pushq[p->pq_head];
-
-        p->pq_head = (p->pq_head + 1) % NET_PUSHQ_MAX;
-        p->pq_len--;
-        if (node_get(net->node, id, &buf, &len) != 0)
-            continue; /* pruned meanwhile */
-        (void)peer__send_record(p, GOSSIP_BODY, buf, len);
-        free(buf);
-        sent++;
-    }
-    if (p->pq_len == 0 && p->pushq != NULL) {
-        free(p->pushq); /* 512 KiB, allocated again on the next push */
-        p->pushq = NULL;
-        p->pq_head = 0;
-    }
-    if (p->state == PEER_UP && p->pq_len == 0 && p->wq_len == 0 && p->swq_len == 0 &&
-        p->recon_again) {
-        p->recon_again = 0;
-        net->ops->recon(p);
-    }
-}
-
-/* Asks for queued missing ids while fewer than NET_ASK_WINDOW bodies are
- * outstanding, a WANT of up to GOSSIP_IDS_MAX ids at a time. */
-void peer__want_pump(struct peer *p)
-{
-    struct net *net = p->net;
-
-    while (p->state == PEER_UP && p->wq_len > 0 &&
-           p->asked + p->n_want < NET_ASK_WINDOW) {
-        const uint8_t *id = p->wantq[p->wq_head];
-
-        p->wq_head = (p->wq_head + 1) % NET_WANTQ_MAX;
-        p->wq_len--;
-        if (net->ops->have(net, id))
-            continue; /* arrived meanwhile by gossip */
-        memcpy(p->want[p->n_want++], id, AGAH_HASH_LEN);
-        if (p->n_want == GOSSIP_IDS_MAX)
-            (void)peer__send_ids(p, GOSSIP_WANT, p->want, &p->n_want);
-    }
-    if (p->state == PEER_UP)
-        (void)peer__send_ids(p, GOSSIP_WANT, p->want, &p->n_want);
-    while (p->state == PEER_UP && p->swq_len > 0 && p->asked < NET_ASK_WINDOW) {
-        uint64_t batch[SKETCH_SHORTS_MAX];
-        size_t n = 0, len;
-
-        while (n < SKETCH_SHORTS_MAX && p->swq_len > 0) {
-            batch[n++] = p->swq[p->swq_head];
-            p->swq_head = (p->swq_head + 1) % (SKETCH_K * SKETCH_Q_MAX);
-            p->swq_len--;
-        }
-        if (sketch_enc_swant(p->ssalt, batch, n, net->enc, FRAME_PT_MAX, &len) != 0 ||
-            peer__send(p, net->enc, len) != 0)
-            break;
-        p->asked += n;
-        p->asked_at = net__now(net);
-        for (size_t i = 0; i < n; i++) {
-            uint8_t key[AGAH_HASH_LEN];
-
-            net__short_key(p->ssalt, batch[i], key);
-            peer__asked_add(p, key);
-        }
-    }
-    /* An empty queue gives its memory back (2 MiB for the id ring): a
-     * catch-up is rare, and a node holds a queue per peer. */
-    if (p->wq_len == 0 && p->wantq != NULL) {
-        free(p->wantq);
-        p->wantq = NULL;
-        p->wq_head = 0;
-    }
-    if (p->swq_len == 0 && p->swq != NULL) {
-        free(p->swq);
-        p->swq = NULL;
-        p->swq_head = 0;
-    }
-    if (p->state == PEER_UP && p->pq_len == 0 && p->wq_len == 0 && p->swq_len == 0 &&
-        p->recon_again)
-        peer__drain(p); /* starts the reconciliation it asked for */
+    return r != 0 ? r : peer__send(p, p->links->enc, n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -315,7 +150,7 @@ static void peer__on_resume(uv_timer_t *t)
 
 /* Resumes a paused peer from its own timer, never synchronously: the
  * caller may be in the middle of handling another peer's frame. */
-void peer__kick(struct peer *p)
+static void peer__kick(struct peer *p)
 {
     if (p->paused_rate || p->state == PEER_CLOSING)
         return;
@@ -323,11 +158,21 @@ void peer__kick(struct peer *p)
         peer__close(p, "cannot start a timer");
 }
 
+/* The mesh can take records again: a link it paused (link_ops.full)
+ * reads on. */
+void peer__resume_vq(struct peer *p)
+{
+    if (!p->paused_vq)
+        return;
+    p->paused_vq = 0;
+    peer__kick(p);
+}
+
 /* Token bucket on records received: a peer above NET_RATE is not read
  * from until its bucket refills, so it cannot take the loop from others. */
 void peer__charge(struct peer *p)
 {
-    uint64_t now = net__now(p->net);
+    uint64_t now = links__now(p->links);
 
     p->tokens += (double)(now - p->tokens_at) * NET_RATE / 1000.0;
     if (p->tokens > NET_BURST)
@@ -368,7 +213,7 @@ static void net__on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0)
         return;
     p->in_len += (size_t)nread;
-    p->last_rx = net__now(p->net);
+    p->last_rx = links__now(p->links);
     peer__process(p);
 }
 
@@ -377,7 +222,7 @@ static void net__on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
  * longer the first to be evicted for a newcomer. */
 static int peer__m1_ok(struct peer *p)
 {
-    uint64_t spent = net__now(p->net) - p->born;
+    uint64_t spent = links__now(p->links) - p->born;
     uint64_t left = spent < HS_TIMEOUT_MS ? HS_TIMEOUT_MS - spent : 1;
 
     p->got_m1 = 1;
@@ -392,11 +237,11 @@ static int peer__m1_ok(struct peer *p)
  * buffer runs dry, the link closes or the peer is paused. */
 void peer__process(struct peer *p)
 {
-    struct net *net = p->net;
+    struct links *l = p->links;
     size_t off = 0;
     uint64_t start = uv_hrtime();
 
-    p->turn_records = 0;
+    p->turn++;
 
     while (p->state == PEER_HANDSHAKE || p->state == PEER_UP) {
         const uint8_t *buf = p->in + off;
@@ -425,12 +270,12 @@ void peer__process(struct peer *p)
                  * link: say so where an operator looks. At most once a
                  * minute, since a captured M1 replayed (a version 1 one, or
                  * one past the window) says the same. */
-                uint64_t *last = r == AGAH_EVERSION   ? &net->hs_logged[0]
-                                 : r == AGAH_EEXPIRED ? &net->hs_logged[1]
+                uint64_t *last = r == AGAH_EVERSION   ? &l->hs_logged[0]
+                                 : r == AGAH_EEXPIRED ? &l->hs_logged[1]
                                                       : NULL;
 
-                if (last != NULL && (*last == 0 || net__now(net) - *last >= 60000)) {
-                    *last = net__now(net);
+                if (last != NULL && (*last == 0 || links__now(l) - *last >= 60000)) {
+                    *last = links__now(l);
                     log_peer(LOG_WARN, p->remote, "it %s", why.msg);
                 } else {
                     log_debug("peer %s: handshake failed: %s", p->remote,
@@ -457,15 +302,15 @@ void peer__process(struct peer *p)
         }
         if (avail < FRAME_HDR + ct)
             break;
-        if (frame_open(p->keys, buf, FRAME_HDR + ct, net->pt, &need) != 0) {
+        if (frame_open(p->keys, buf, FRAME_HDR + ct, l->pt, &need) != 0) {
             peer__close(p, "frame does not authenticate");
             break;
         }
         off += FRAME_HDR + ct;
-        net->ops->message(p, net->pt, need);
-        if (p->state == PEER_UP && net->ops->full(net)) {
-            /* Records arrive faster than they are verified: hear no more
-             * from anyone until the queue drains (net__on_vq_drained). */
+        l->ops->message(p, l->pt, need);
+        if (p->state == PEER_UP && l->ops->full(l)) {
+            /* Records arrive faster than the mesh checks them: hear no
+             * more until it resumes the link (peer__resume_vq). */
             p->paused_vq = 1;
         }
         if (p->state == PEER_UP && peer__wq(p) > NET_WQ_HIGH) {
@@ -490,7 +335,7 @@ void peer__process(struct peer *p)
     if (p->in_len == 0 || p->paused_rate || p->paused_wq || p->paused_vq)
         p->partial_since = 0;
     else if (off > 0 || p->partial_since == 0)
-        p->partial_since = net__now(net);
+        p->partial_since = links__now(l);
     /* No commit here: a record from a peer is acknowledged to no one, so
      * it waits for agahd's flush timer or node.c's batch bound rather than
      * paying an fsync per read. */

@@ -1,20 +1,24 @@
 /* agahd's network: the public interface (net.h), the message table that
- * gives each message type after the handshake its mesh handler, and
- * starting and closing the listener, timers and links. */
+ * gives each message type after the handshake its mesh handler, the
+ * mesh's side of a link's life (struct link_ops), and starting and closing
+ * the listener, timers and links. */
 #define _POSIX_C_SOURCE 200809L /* what uv.h needs */
 #include "net.h"
-#include "net_int.h"
+#include "mesh_int.h"
 #include "verify.h"
+
+/* The loop's clock in ms, which every deadline of the mesh reads. */
+uint64_t net__now(const struct net *net) { return links__now(&net->links); }
 
 /* Whether a record is here or on its way in: stored, or in the verify
  * queue. Anything asked for or announced is checked against both, so a
  * record being verified is not asked for again. */
 int net__have(const struct net *net, const uint8_t id[AGAH_HASH_LEN])
 {
-    return node_have(net->node, id) || vq_has(net->vq, id);
+    return node_have(net->links.node, id) || vq_has(net->vq, id);
 }
 
-static int net__vq_full(const struct net *net) { return vq_full(net->vq); }
+static int net__vq_full(struct links *l) { return vq_full(mesh_of(l)->vq); }
 
 /* ------------------------------------------------------------------ */
 /* The message table                                                   */
@@ -60,25 +64,154 @@ static void net__dispatch(struct peer *p, const uint8_t *pt, size_t len)
     msgpack_unpacked_destroy(&u);
 }
 
-/* A link came up: tell it the addresses we know (PEERS) and, on a link we
- * dialled, start reconciliation. */
+/* ------------------------------------------------------------------ */
+/* A link's life, as the mesh sees it                                  */
+
+/* The mesh's state with a link inside: this layer owns the block, from
+ * here to net__link_gone. */
+static struct peer *net__link_alloc(void)
+{
+    struct mesh_peer *mp = calloc(1, sizeof *mp);
+
+    if (mp == NULL)
+        return NULL;
+    idmap_init(&mp->askset, NET_ASKSET_MAX);
+    return &mp->link;
+}
+
+/* The link's handles are closed and its own memory freed. */
+static void net__link_gone(struct peer *p)
+{
+    struct mesh_peer *mp = mesh_peer(p);
+    struct net *net = mesh_net(p);
+
+    idmap_free(&mp->askset);
+    free(mp->pushq);
+    free(mp->wantq);
+    free(mp->swq);
+    free(mp);
+    net__maybe_done(net);
+}
+
+/* An address we dialled answered with a revoked member's key (learned
+ * before we knew the key, or kept across a restart): dial it no more. */
+static void net__link_revoked(struct peer *p, const uint8_t pk[AGAH_PK_LEN])
+{
+    struct net_addr *a = mesh_peer(p)->addr;
+
+    if (a == NULL)
+        return;
+    a->has_pk = 1;
+    a->pk_dialled = 0;
+    memcpy(a->pk, pk, AGAH_PK_LEN);
+    net__addr_revoked(mesh_net(p), a);
+}
+
+/* The handshake reached p->pk: a dialled address learns its key, or that
+ * it is this node's own (never dialled again), or that our connection was
+ * turned back to us through another host (issue 22, 3.3): the address may
+ * well be a real peer's, so it is only redialled with the usual backoff. */
+static void net__link_reached(struct peer *p, enum link_reached how)
+{
+    struct net_addr *a = mesh_peer(p)->addr;
+
+    if (a == NULL)
+        return;
+    if (how == LINK_REACHED_PEER) {
+        a->has_pk = 1;
+        a->pk_dialled = 1;
+        memcpy(a->pk, p->pk, AGAH_PK_LEN);
+    } else if (how == LINK_REACHED_SELF) {
+        a->self = 1;
+        log_ident(LOG_INFO, "an address dialled is this node's own; not dialling it again",
+                  "%s is this node's own address; not dialling it again", a->addr);
+    } else {
+        log_ident(LOG_WARN,
+                  "dialled an address and reached this node's own key through another host (a "
+                  "reflected connection?); it is not taken as this node's address",
+                  "dialled %s and reached this node's own key through another host (a "
+                  "reflected connection?); it is not taken as this node's address",
+                  a->addr);
+    }
+}
+
+/* A link came up: its member's work budget goes on where its last link
+ * left it, it is in the eager tree (before anything is stored: an
+ * admission confirmed here goes to it like any news), and it hears the
+ * addresses we know (PEERS); on a link we dialled, reconciliation
+ * starts. */
 static void net__link_up(struct peer *p)
 {
-    net__send_peers(p->net, p);
+    struct mesh_peer *mp = mesh_peer(p);
+    struct net *net = mesh_net(p);
+    uint64_t now = net__now(net);
+
+    if (mp->addr != NULL)
+        mp->addr->fails = 0;
+    mp->eager = 1;
+    mp->up = 1;
+    workmeter_init(&mp->work, now);
+    workmeter_restore(&net->work_kept, p->pk, &mp->work, now);
+    /* An invitation taken up: an organiser's node makes the admission
+     * permanent, and the record spreads like any other. */
+    if (node_peer_joined(net->links.node, p->pk) < 0)
+        log_peer(LOG_WARN, p->remote, "cannot confirm its admission");
+    net__send_peers(net, p);
     if (p->dialer)
         net__recon_start(p);
 }
 
-/* The mesh as link/ sees it (net_int.h): link/ calls up only through this
+/* A link starts closing: its member's budget is kept for its next link,
+ * and a dialled address is scheduled for a redial. */
+static void net__link_down(struct peer *p)
+{
+    struct mesh_peer *mp = mesh_peer(p);
+    struct net *net = mesh_net(p);
+    struct net_addr *a = mp->addr;
+    uint64_t delay = NET_BACKOFF_MIN_MS;
+
+    if (mp->up) {
+        mp->up = 0;
+        workmeter_keep(&net->work_kept, p->pk, &mp->work, net__now(net));
+    }
+    if (a == NULL)
+        return;
+    if (p->state == PEER_HANDSHAKE && p->hs_bound_dial && p->hs_msgs == 0)
+        a->net_try++; /* no M2: try the next secret next time */
+    a->peer = NULL;
+    if (a->fails < 16)
+        a->fails++;
+    for (unsigned i = 1; i < a->fails && delay < NET_BACKOFF_MAX_MS; i++)
+        delay *= 2;
+    if (delay > NET_BACKOFF_MAX_MS)
+        delay = NET_BACKOFF_MAX_MS;
+    /* Jitter of +-25% so a restarted node is not redialled by all at once. */
+    delay = delay * 3 / 4 + randombytes_uniform((uint32_t)(delay / 2 + 1));
+    a->next_try = net__now(net) + delay;
+    mp->addr = NULL;
+}
+
+/* The link's write queue drained: bodies waiting for room may go. */
+static void net__link_writable(struct peer *p)
+{
+    struct mesh_peer *mp = mesh_peer(p);
+
+    if (mp->pq_len > 0)
+        net__drain(mp);
+}
+
+/* The mesh as link/ sees it (link.h): link/ calls up only through this
  * table, never a mesh function by name. */
 static const struct link_ops net__link_ops = {
+    .alloc = net__link_alloc,
+    .revoked = net__link_revoked,
+    .reached = net__link_reached,
     .up = net__link_up,
-    .recon = net__recon_start,
     .message = net__dispatch,
-    .revoked = net__addr_revoked,
-    .have = net__have,
     .full = net__vq_full,
-    .gone = net__maybe_done,
+    .writable = net__link_writable,
+    .down = net__link_down,
+    .gone = net__link_gone,
 };
 
 /* ------------------------------------------------------------------ */
@@ -102,7 +235,7 @@ static void net__on_vq_done(void *ctx)
 
 void net__maybe_done(struct net *net)
 {
-    if (!net->closing || net->done_called || net->handles_pending > 0 || net->peers != NULL ||
+    if (!net->closing || net->done_called || net->handles_pending > 0 || net->links.peers != NULL ||
         net->resolving > 0 || net->vq_busy)
         return;
     net->done_called = 1;
@@ -127,7 +260,7 @@ static int net__listen(struct net *net, const char *listen, struct agah_why *why
     if (uv_ip4_addr(host, p, (struct sockaddr_in *)&ss) != 0 &&
         uv_ip6_addr(host, p, (struct sockaddr_in6 *)&ss) != 0)
         return agah_fail(why, AGAH_EINVAL, "listen host %s is not a numeric IP address", host);
-    if ((r = uv_tcp_init(net->loop, &net->listener)) != 0)
+    if ((r = uv_tcp_init(net->links.loop, &net->listener)) != 0)
         return agah_fail(why, AGAH_EIO, "libuv: %s", uv_strerror(r));
     net->listener.data = net;
     net->listener_open = 1;
@@ -143,7 +276,7 @@ static int net__listen(struct net *net, const char *listen, struct agah_why *why
                    host, p);
     log_ident(LOG_INFO, "listening for peers", "listening for peers on %s", net->advertise);
     /* Join codes made here name this node first, when it can be dialled. */
-    if (!net__wildcard(host) && (r = node_set_listen_addr(net->node, net->advertise)) != 0)
+    if (!net__wildcard(host) && (r = node_set_listen_addr(net->links.node, net->advertise)) != 0)
         log_warn("join codes will not name this node's address: %s", agah_strerror(r));
     return 0;
 }
@@ -180,14 +313,9 @@ int net_start(uv_loop_t *loop, struct node *node, const struct net_config *cfg,
     net = calloc(1, sizeof *net);
     if (net == NULL)
         return agah_fail(why, AGAH_ENOMEM, "out of memory");
-    net->loop = loop;
-    net->node = node;
-    net->ops = &net__link_ops;
-    net->pt = malloc(FRAME_PT_MAX);
-    net->enc = malloc(FRAME_PT_MAX);
-    if (net->pt == NULL || net->enc == NULL ||
-        recon_set_new_ext(&net->set, node_ref_id, net->node) != 0 ||
-        gossip_missing_new(&net->missing) != 0 || hs_replay_new(&net->replay) != 0) {
+    if (links__init(&net->links, loop, node, &net__link_ops) != 0 ||
+        recon_set_new_ext(&net->set, node_ref_id, node) != 0 ||
+        gossip_missing_new(&net->missing) != 0) {
         r = agah_fail(why, AGAH_ENOMEM, "out of memory");
         goto fail;
     }
@@ -277,7 +405,7 @@ void net_close(struct net *net, void (*done)(void *ctx), void *ctx)
         net->handles_pending++;
         uv_close((uv_handle_t *)&net->gossip, net__on_handle_closed);
     }
-    for (q = net->peers; q != NULL; q = next) {
+    for (q = net->links.peers; q != NULL; q = next) {
         next = q->next;
         peer__close(q, "shutting down");
     }
@@ -300,9 +428,7 @@ void net_free(struct net *net)
     vq_free(net->vq);
     recon_set_free(net->set);
     gossip_missing_free(net->missing);
-    hs_replay_free(net->replay);
-    free(net->pt);
-    free(net->enc);
+    links__free(&net->links);
     free(net);
 }
 
@@ -315,7 +441,7 @@ int net_peer_add(struct net *net, const char *addr, struct agah_why *why)
         return agah_fail(why, AGAH_EINVAL, "the network is shutting down");
     if (addr == NULL || agah_addr_parse(addr, strlen(addr), NULL, NULL) != 0)
         return agah_fail(why, AGAH_EINVAL, "%s is not HOST:PORT", addr ? addr : "(null)");
-    if ((r = node_peer_remember(net->node, addr)) != 0)
+    if ((r = node_peer_remember(net->links.node, addr)) != 0)
         return agah_fail(why, r, "cannot remember %s: %s", addr, agah_strerror(r));
     a = net__addr_add(net, addr, 1);
     if (a == NULL)
@@ -347,7 +473,7 @@ int net_peers_foreach(struct net *net,
     }
     /* Links with no address of ours (accepted from a node that does not
      * listen, or not yet told us where it listens). */
-    for (struct peer *q = net->peers; q != NULL; q = q->next) {
+    for (struct peer *q = net->links.peers; q != NULL; q = q->next) {
         int known = 0;
 
         if (q->state != PEER_UP)
@@ -356,12 +482,12 @@ int net_peers_foreach(struct net *net,
             known = net->addrs[i].used && !net->addrs[i].self && net->addrs[i].has_pk &&
                     memcmp(net->addrs[i].pk, q->pk, AGAH_PK_LEN) == 0;
         if (!known)
-            cb(ctx, q->listen[0] ? q->listen : q->remote, q->pk, 1);
+            cb(ctx, mesh_peer(q)->listen[0] ? mesh_peer(q)->listen : q->remote, q->pk, 1);
     }
     return 0;
 }
 
 size_t net_connected(const struct net *net)
 {
-    return net->n_up;
+    return net->links.n_up;
 }

@@ -1,7 +1,7 @@
 /* The overlay: known addresses (kept, passive, banned), dialling with
  * backoff, accepting connections into slots, the tick, and PEERS. */
 #define _POSIX_C_SOURCE 200809L /* what uv.h needs */
-#include "net_int.h"
+#include "mesh_int.h"
 
 /* ------------------------------------------------------------------ */
 /* Revoked members' addresses (issue 22, 3.4)                          */
@@ -51,7 +51,7 @@ void net__revoke_addrs(struct net *net)
         int role = 0;
 
         if (a->used && a->has_pk && !a->revoked &&
-            node_member_status(net->node, a->pk, &role) == AGAH_EPERM)
+            node_member_status(net->links.node, a->pk, &role) == AGAH_EPERM)
             net__addr_revoked(net, a);
     }
 }
@@ -143,7 +143,7 @@ struct net_addr *net__addr_add(struct net *net, const char *addr, int kept)
 
 int net__member_up(struct net *net, const uint8_t pk[AGAH_PK_LEN])
 {
-    for (struct peer *q = net->peers; q != NULL; q = q->next)
+    for (struct peer *q = net->links.peers; q != NULL; q = q->next)
         if (q->state == PEER_UP && memcmp(q->pk, pk, AGAH_PK_LEN) == 0)
             return 1;
     return 0;
@@ -160,7 +160,7 @@ static int net__make_room(struct net *net, struct peer *p)
     const char *why;
     int r;
 
-    for (struct peer *q = net->peers; q != NULL && n <= SLOTS_SCAN_MAX; q = q->next) {
+    for (struct peer *q = net->links.peers; q != NULL && n <= SLOTS_SCAN_MAX; q = q->next) {
         if (q == p || q->dialer || q->state == PEER_CLOSING)
             continue;
         all[n] = q->slot;
@@ -184,7 +184,7 @@ static size_t net__out_count(const struct net *net)
 {
     size_t n = 0;
 
-    for (const struct peer *q = net->peers; q != NULL; q = q->next)
+    for (const struct peer *q = net->links.peers; q != NULL; q = q->next)
         if (q->dialer && q->state != PEER_CLOSING)
             n++;
     return n;
@@ -193,6 +193,8 @@ static size_t net__out_count(const struct net *net)
 static void peer__on_connect(uv_connect_t *req, int status)
 {
     struct peer *p = req->data;
+    struct net_addr *a;
+    int bound;
 
     if (p->state == PEER_CLOSING)
         return;
@@ -201,7 +203,12 @@ static void peer__on_connect(uv_connect_t *req, int status)
         return;
     }
     peer__name(p);
-    (void)peer__start_hs(p);
+    /* The member we reached here before: only its node may read who we
+     * are (an impostor holding K learns nothing). Read now, not when the
+     * dial began: PEERS may have told us the key meanwhile. */
+    a = mesh_peer(p)->addr;
+    bound = a != NULL && a->has_pk && a->pk_dialled;
+    (void)peer__start_hs(p, bound ? a->pk : NULL, a != NULL ? a->net_try : 0);
 }
 
 static void net__on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
@@ -227,13 +234,13 @@ static void net__on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo 
         net__maybe_done(net);
         return;
     }
-    p = peer__new(net, 1);
+    p = peer__new(&net->links, 1);
     if (p == NULL) {
         uv_freeaddrinfo(res);
         a->next_try = net__now(net) + NET_BACKOFF_MIN_MS;
         return;
     }
-    p->addr = a;
+    mesh_peer(p)->addr = a;
     a->peer = p;
     (void)snprintf(p->remote, sizeof p->remote, "%s", a->addr);
     p->conn.data = p;
@@ -265,7 +272,8 @@ static void net__dial(struct net *net, struct net_addr *a)
     rs->net = net;
     rs->a = a;
     rs->req.data = rs;
-    if ((r = uv_getaddrinfo(net->loop, &rs->req, net__on_resolved, host, port, &hints)) != 0) {
+    r = uv_getaddrinfo(net->links.loop, &rs->req, net__on_resolved, host, port, &hints);
+    if (r != 0) {
         free(rs);
         a->next_try = net__now(net) + NET_BACKOFF_MAX_MS;
         return;
@@ -313,7 +321,9 @@ void net__on_tick(uv_timer_t *t)
         return;
     net__dial_some(net);
     (void)gossip_missing_release(net->missing); /* once nothing is missing */
-    for (struct peer *q = net->peers; q != NULL; q = q->next) {
+    for (struct peer *q = net->links.peers; q != NULL; q = q->next) {
+        struct mesh_peer *mq = mesh_peer(q);
+
         if (q->state != PEER_UP)
             continue;
         /* peer__close only starts closing; q->next stays valid. */
@@ -323,23 +333,23 @@ void net__on_tick(uv_timer_t *t)
         }
         /* Bodies asked for that never came (the peer pruned them, or
          * will not answer) must not hold the window shut for ever. */
-        if (q->asked > 0 && now - q->asked_at >= NET_ASK_STALE_MS) {
-            peer__asked_clear(q);
-            peer__want_pump(q);
+        if (mq->asked > 0 && now - mq->asked_at >= NET_ASK_STALE_MS) {
+            net__asked_clear(mq);
+            net__want_pump(mq);
         }
-        if (q->state == PEER_UP && q->recon_again && q->pq_len == 0 && q->wq_len == 0 &&
-            q->swq_len == 0)
-            peer__drain(q); /* starts the reconciliation it asked for */
+        if (q->state == PEER_UP && mq->recon_again && mq->pq_len == 0 && mq->wq_len == 0 &&
+            mq->swq_len == 0)
+            net__drain(mq); /* starts the reconciliation it asked for */
     }
-    if (net->n_up > 0 && now - net->last_recon >= NET_RECON_MS) {
-        uint32_t pick = randombytes_uniform((uint32_t)net->n_up), k = 0;
+    if (net->links.n_up > 0 && now - net->last_recon >= NET_RECON_MS) {
+        uint32_t pick = randombytes_uniform((uint32_t)net->links.n_up), k = 0;
 
         net->last_recon = now;
         /* Pruning removes records behind our back: resync when the counts
          * disagree. */
-        if (node_record_count(net->node) != recon_set_size(net->set))
+        if (node_record_count(net->links.node) != recon_set_size(net->set))
             (void)net__set_fill(net);
-        for (struct peer *q = net->peers; q != NULL; q = q->next)
+        for (struct peer *q = net->links.peers; q != NULL; q = q->next)
             if (q->state == PEER_UP && k++ == pick) {
                 net__recon_start(q);
                 break;
@@ -354,7 +364,7 @@ void net__on_connection(uv_stream_t *server, int status)
 
     if (status < 0 || net->closing)
         return;
-    p = peer__new(net, 0);
+    p = peer__new(&net->links, 0);
     if (p == NULL)
         return;
     if (uv_accept(server, (uv_stream_t *)&p->tcp) != 0) {
@@ -367,7 +377,7 @@ void net__on_connection(uv_stream_t *server, int status)
         peer__close(p, "too many connections");
         return;
     }
-    (void)peer__start_hs(p);
+    (void)peer__start_hs(p, NULL, 0);
 }
 
 /* PEERS: our own listen address, signed now, and the signed statements of
@@ -377,12 +387,12 @@ void net__on_connection(uv_stream_t *server, int status)
 void net__send_peers(struct net *net, struct peer *p)
 {
     struct peeraddr list[GOSSIP_PEERS_MAX];
-    uint64_t now = node_now(net->node);
+    uint64_t now = node_now(net->links.node);
     size_t n = 0, len;
 
     if (net->advertise[0] != '\0' &&
-        peeraddr_sign(node_identity(net->node), node_community(net->node), net->advertise,
-                      now + PEERADDR_TTL_S, &list[n]) == 0)
+        peeraddr_sign(node_identity(net->links.node), node_community(net->links.node),
+                      net->advertise, now + PEERADDR_TTL_S, &list[n]) == 0)
         n++;
     for (size_t i = 0; i < NET_ADDRS_MAX && n < GOSSIP_PEERS_MAX; i++) {
         struct net_addr *a = &net->addrs[i];
@@ -390,7 +400,7 @@ void net__send_peers(struct net *net, struct peer *p)
 
         if (!a->used || a->self || a->revoked || !a->has_pk || a->ann_expires <= now ||
             memcmp(a->pk, p->pk, AGAH_PK_LEN) == 0 ||
-            node_member_status(net->node, a->pk, &role) != 0)
+            node_member_status(net->links.node, a->pk, &role) != 0)
             continue;
         memset(&list[n], 0, sizeof list[n]);
         (void)snprintf(list[n].addr, sizeof list[n].addr, "%s", a->addr);
@@ -399,8 +409,8 @@ void net__send_peers(struct net *net, struct peer *p)
         memcpy(list[n].sig, a->ann_sig, AGAH_SIG_LEN);
         n++;
     }
-    if (gossip_enc_peers(list, n, net->enc, FRAME_PT_MAX, &len) == 0)
-        (void)peer__send(p, net->enc, len);
+    if (gossip_enc_peers(list, n, net->links.enc, FRAME_PT_MAX, &len) == 0)
+        (void)peer__send(p, net->links.enc, len);
 }
 
 /* How many passive addresses are held for `pk`. */
@@ -431,12 +441,12 @@ static int net__take_entry(struct net *net, struct peer *p, const struct peeradd
     struct net_addr *a;
 
     net__member_id(e->pk, who);
-    if ((r = peeraddr_verify(e, node_community(net->node), node_now(net->node))) != 0) {
+    if ((r = peeraddr_verify(e, node_community(net->links.node), node_now(net->links.node))) != 0) {
         log_debug("peer %s: PEERS entry %s of %s refused: %s", from, e->addr, who,
                   agah_strerror(r));
         return 0;
     }
-    if ((r = node_member_status(net->node, e->pk, &role)) != 0) {
+    if ((r = node_member_status(net->links.node, e->pk, &role)) != 0) {
         log_debug("peer %s: PEERS entry %s signed by %s, not a member: %s", from, e->addr,
                   who, agah_strerror(r));
         if (r == AGAH_ENOENT && p != NULL) {
@@ -447,7 +457,7 @@ static int net__take_entry(struct net *net, struct peer *p, const struct peeradd
         }
         return 0;
     }
-    if (sodium_memcmp(e->pk, agah_identity_pk(node_identity(net->node)), AGAH_PK_LEN) == 0 ||
+    if (sodium_memcmp(e->pk, agah_identity_pk(node_identity(net->links.node)), AGAH_PK_LEN) == 0 ||
         net__split(e->addr, host, port) != 0)
         return 0;
     (void)snprintf(addr, sizeof addr, "%s", e->addr);
@@ -463,7 +473,7 @@ static int net__take_entry(struct net *net, struct peer *p, const struct peeradd
     if (!agah_addr_numeric(addr) || strcmp(addr, net->advertise) == 0)
         return 0;
     if (own) {
-        (void)snprintf(p->listen, sizeof p->listen, "%s", addr);
+        (void)snprintf(mesh_peer(p)->listen, sizeof mesh_peer(p)->listen, "%s", addr);
         /* A member with a link up now listens there: whoever was revoked
          * there before, the address is good again. */
         net__unban(net, addr);
@@ -509,12 +519,13 @@ static int net__take_entry(struct net *net, struct peer *p, const struct peeradd
 
 void net__on_peers(struct peer *p, const struct gossip_msg *m)
 {
+    struct mesh_peer *mp = mesh_peer(p);
     size_t taken = 0;
 
     /* One PEERS per link (each side sends one when the link comes up): a
      * member sending more would make this node churn its address table
      * and dial whatever it names, again and again. */
-    if (p->peers_msgs++ > 0) {
+    if (mp->peers_msgs++ > 0) {
         log_debug("peer %s: a PEERS message after the first on this link; ignored", p->remote);
         return;
     }
@@ -522,7 +533,7 @@ void net__on_peers(struct peer *p, const struct gossip_msg *m)
         struct peeraddr e;
 
         if (peeraddr_parse(&m->entries[i], &e, NULL) == 0)
-            taken += (size_t)net__take_entry(p->net, p, &e);
+            taken += (size_t)net__take_entry(mesh_net(p), p, &e);
     }
 }
 
@@ -539,7 +550,7 @@ void net__retry_pending(struct net *net)
     for (size_t i = 0; i < n; i++) {
         struct peeraddr e = net->pend[i];
 
-        if (node_member_status(net->node, e.pk, &role) == AGAH_ENOENT) {
+        if (node_member_status(net->links.node, e.pk, &role) == AGAH_ENOENT) {
             net->pend[net->n_pend++] = e; /* still unknown: kept */
             continue;
         }

@@ -2,7 +2,7 @@
  * RECORD/BODY/IHAVE/GRAFT/WANT/PRUNE/PING/PONG handlers, and the eager
  * and lazy forwarding of what was just stored. */
 #define _POSIX_C_SOURCE 200809L /* what uv.h needs */
-#include "net_int.h"
+#include "mesh_int.h"
 #include "verify.h"
 
 static void net__arm_gossip(struct net *net, uint64_t ms);
@@ -21,7 +21,7 @@ static void net__ingest(struct net *net, struct peer *from, int fwd, int rc,
     const struct node_src src = {.link = from, .fresh = fwd == NET_FWD_EAGER};
 
     if (rc == 0)
-        rc = node_ingest_decoded(net->node, rec, &src, why);
+        rc = node_ingest_decoded(net->links.node, rec, &src, why);
     if (rc < 0)
         log_debug("peer %s: record refused: %s", from != NULL ? from->remote : "(gone)",
                   why->msg[0] ? why->msg : agah_strerror(rc));
@@ -41,12 +41,8 @@ void net__on_vq_drained(void *ctx)
 {
     struct net *net = ctx;
 
-    for (struct peer *q = net->peers; q != NULL; q = q->next) {
-        if (q->paused_vq) {
-            q->paused_vq = 0;
-            peer__kick(q);
-        }
-    }
+    for (struct peer *q = net->links.peers; q != NULL; q = q->next)
+        peer__resume_vq(q);
 }
 
 /* Hands a new record to the verify queue; it is ingested when it comes
@@ -61,29 +57,35 @@ void net__on_vq_drained(void *ctx)
 static void net__forward_ingest(struct peer *p, const struct gossip_msg *m,
                                 const uint8_t id[AGAH_HASH_LEN], int fwd)
 {
-    struct net *net = p->net;
+    struct mesh_peer *mp = mesh_peer(p);
+    struct net *net = mesh_net(p);
     struct agah_why why = {{0}};
     struct agah_rec rec;
     int r;
 
-    if ((p->turn_records++ > 0 || vq_count(net->vq) > 0) &&
+    if (mp->turn != p->turn) {
+        mp->turn = p->turn;
+        mp->turn_records = 0;
+    }
+    if ((mp->turn_records++ > 0 || vq_count(net->vq) > 0) &&
         vq_push(net->vq, m->rec, m->rec_len, id, p->serial, fwd) == 0)
         return;
-    r = agah_rec_decode(m->rec, m->rec_len, node_community(net->node), &rec, &why);
+    r = agah_rec_decode(m->rec, m->rec_len, node_community(net->links.node), &rec, &why);
     net__ingest(net, p, fwd, r, &rec, &why);
 }
 
 void net__on_record(struct peer *p, const struct gossip_msg *m)
 {
-    struct net *net = p->net;
+    struct mesh_peer *mp = mesh_peer(p);
+    struct net *net = mesh_net(p);
     uint8_t id[AGAH_HASH_LEN];
 
     peer__charge(p);
     agah_hash(m->rec, m->rec_len, id);
     if (net__have(net, id)) {
         /* A second eager copy: this link is redundant in the tree. */
-        if (p->eager) {
-            p->eager = 0;
+        if (mp->eager) {
+            mp->eager = 0;
             (void)peer__send_simple(p, GOSSIP_PRUNE);
         }
         return;
@@ -94,7 +96,8 @@ void net__on_record(struct peer *p, const struct gossip_msg *m)
 
 void net__on_body(struct peer *p, const struct gossip_msg *m)
 {
-    struct net *net = p->net;
+    struct mesh_peer *mp = mesh_peer(p);
+    struct net *net = mesh_net(p);
     uint8_t id[AGAH_HASH_LEN];
     int grafted;
 
@@ -102,12 +105,12 @@ void net__on_body(struct peer *p, const struct gossip_msg *m)
      * it, and the limit would otherwise throttle our own catch-up. Any
      * other is, even while requests are outstanding. */
     agah_hash(m->rec, m->rec_len, id);
-    if (peer__asked_take(p, id)) {
-        if (p->asked > 0 && --p->asked == 0 && p->askset.n == 0)
-            peer__asked_clear(p);
-        p->asked_at = net__now(net);
-        if ((p->wq_len > 0 || p->swq_len > 0) && p->asked + GOSSIP_IDS_MAX <= NET_ASK_WINDOW)
-            peer__want_pump(p);
+    if (net__asked_take(mp, id)) {
+        if (mp->asked > 0 && --mp->asked == 0 && mp->askset.n == 0)
+            net__asked_clear(mp);
+        mp->asked_at = net__now(net);
+        if ((mp->wq_len > 0 || mp->swq_len > 0) && mp->asked + GOSSIP_IDS_MAX <= NET_ASK_WINDOW)
+            net__want_pump(mp);
     } else {
         peer__charge(p);
     }
@@ -123,7 +126,7 @@ void net__on_body(struct peer *p, const struct gossip_msg *m)
 
 void net__on_ihave(struct peer *p, const struct gossip_msg *m)
 {
-    struct net *net = p->net;
+    struct net *net = mesh_net(p);
     uint64_t due = net__now(net) + NET_GRAFT_MS;
     int added = 0;
 
@@ -141,23 +144,29 @@ void net__on_ihave(struct peer *p, const struct gossip_msg *m)
 
 void net__on_graft(struct peer *p, const struct gossip_msg *m)
 {
-    p->eager = 1;
+    struct mesh_peer *mp = mesh_peer(p);
+
+    mp->eager = 1;
     for (size_t i = 0; i < m->n_ids; i++)
-        peer__push(p, gossip_id(m, i));
-    peer__drain(p);
+        net__push(mp, gossip_id(m, i));
+    net__drain(mp);
 }
 
 void net__on_want(struct peer *p, const struct gossip_msg *m)
 {
+    struct mesh_peer *mp = mesh_peer(p);
+
     for (size_t i = 0; i < m->n_ids; i++)
-        peer__push(p, gossip_id(m, i));
-    peer__drain(p);
+        net__push(mp, gossip_id(m, i));
+    net__drain(mp);
 }
 
 void net__on_prune(struct peer *p, const struct gossip_msg *m)
 {
+    struct mesh_peer *mp = mesh_peer(p);
+
     (void)m;
-    p->eager = 0;
+    mp->eager = 0;
 }
 
 void net__on_ping(struct peer *p, const struct gossip_msg *m)
@@ -187,23 +196,25 @@ void net__on_stored(void *ctx, const struct agah_rec *rec, const struct node_src
     if (net->closing)
         return;
     if (!net->set_failed && (r = recon_set_add_ref(net->set, rec->created,
-                                                   node_id_ref(net->node, rec->id))) != 0) {
+                                                   node_id_ref(net->links.node, rec->id))) != 0) {
         log_error("reconciliation set: %s", agah_strerror(r));
         net->set_failed = 1;
     }
-    for (struct peer *q = net->peers; q != NULL; q = q->next) {
+    for (struct peer *q = net->links.peers; q != NULL; q = q->next) {
+        struct mesh_peer *mq = mesh_peer(q);
+
         if (q == src->link || q->state != PEER_UP)
             continue;
-        if (src->fresh && q->eager) {
+        if (src->fresh && mq->eager) {
             if (peer__wq(q) < NET_WQ_HIGH)
                 (void)peer__send_record(q, GOSSIP_RECORD, rec->bytes, rec->len);
             else
-                peer__push(q, rec->id);
+                net__push(mq, rec->id);
             continue;
         }
-        memcpy(q->ihave[q->n_ihave++], rec->id, AGAH_HASH_LEN);
-        if (q->n_ihave == GOSSIP_IDS_MAX)
-            (void)peer__send_ids(q, GOSSIP_IHAVE, q->ihave, &q->n_ihave);
+        memcpy(mq->ihave[mq->n_ihave++], rec->id, AGAH_HASH_LEN);
+        if (mq->n_ihave == GOSSIP_IDS_MAX)
+            (void)net__send_ids(mq, GOSSIP_IHAVE, mq->ihave, &mq->n_ihave);
         else
             net__arm_gossip(net, NET_IHAVE_MS);
     }
@@ -217,12 +228,12 @@ void net__on_stored(void *ctx, const struct agah_rec *rec, const struct node_src
     if (rec->type == AGAH_REC_ADMISSION)
         net__retry_pending(net);
     if (rec->type == AGAH_REC_REVOCATION || rec->type == AGAH_REC_ADMISSION) {
-        for (struct peer *q = net->peers; q != NULL; q = q->next) {
+        for (struct peer *q = net->links.peers; q != NULL; q = q->next) {
             int role = 0;
 
             if (q->state != PEER_UP)
                 continue;
-            if (node_member_status(net->node, q->pk, &role) == 0) {
+            if (node_member_status(net->links.node, q->pk, &role) == 0) {
                 q->role = role;
                 continue;
             }
@@ -238,7 +249,7 @@ void net__on_stored(void *ctx, const struct agah_rec *rec, const struct node_src
 
 static struct peer *net__by_serial(struct net *net, uint64_t serial)
 {
-    for (struct peer *q = net->peers; q != NULL; q = q->next)
+    for (struct peer *q = net->links.peers; q != NULL; q = q->next)
         if (q->serial == serial)
             return q->state == PEER_UP ? q : NULL;
     return NULL;
@@ -254,16 +265,19 @@ static void net__on_gossip(uv_timer_t *t)
 
     if (net->closing)
         return;
-    for (struct peer *q = net->peers; q != NULL; q = q->next) {
+    for (struct peer *q = net->links.peers; q != NULL; q = q->next) {
+        struct mesh_peer *mq = mesh_peer(q);
+
         if (q->state != PEER_UP)
             continue;
         /* IHAVE is a hint; a peer that is not reading goes without. */
         if (peer__wq(q) < NET_WQ_HIGH)
-            (void)peer__send_ids(q, GOSSIP_IHAVE, q->ihave, &q->n_ihave);
+            (void)net__send_ids(mq, GOSSIP_IHAVE, mq->ihave, &mq->n_ihave);
         else
-            q->n_ihave = 0;
+            mq->n_ihave = 0;
     }
     while (gossip_missing_due(net->missing, now, now + NET_GRAFT_RETRY_MS, id, &serial)) {
+        struct mesh_peer *mq;
         struct peer *q;
 
         if (net__have(net, id)) {
@@ -272,14 +286,16 @@ static void net__on_gossip(uv_timer_t *t)
         }
         if ((q = net__by_serial(net, serial)) == NULL)
             continue;
-        memcpy(q->graft[q->n_graft++], id, AGAH_HASH_LEN);
-        q->eager = 1;
-        if (q->n_graft == GOSSIP_IDS_MAX)
-            (void)peer__send_ids(q, GOSSIP_GRAFT, q->graft, &q->n_graft);
+        mq = mesh_peer(q);
+        memcpy(mq->graft[mq->n_graft++], id, AGAH_HASH_LEN);
+        mq->eager = 1;
+        if (mq->n_graft == GOSSIP_IDS_MAX)
+            (void)net__send_ids(mq, GOSSIP_GRAFT, mq->graft, &mq->n_graft);
     }
-    for (struct peer *q = net->peers; q != NULL; q = q->next)
+    for (struct peer *q = net->links.peers; q != NULL; q = q->next)
         if (q->state == PEER_UP)
-            (void)peer__send_ids(q, GOSSIP_GRAFT, q->graft, &q->n_graft);
+            (void)net__send_ids(mesh_peer(q), GOSSIP_GRAFT, mesh_peer(q)->graft,
+                                &mesh_peer(q)->n_graft);
     next = gossip_missing_next(net->missing, now);
     if (next >= 0)
         net__arm_gossip(net, (uint64_t)next + 1);

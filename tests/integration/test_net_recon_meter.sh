@@ -15,7 +15,7 @@
 # Throughout, a answers `agah status` and c's alert still reaches a; and a
 # new member d still catches up on all N records from a (range
 # reconciliation then moves 16,384 ids a round, over two rounds).
-# The budget (daemon/link/workmeter.h, WORK_*; docs/SECURITY.md): 6,000,000 units
+# The budget (daemon/mesh/workmeter.h, WORK_*; docs/SECURITY.md): 6,000,000 units
 # of burst, 250,000 a second; a RECON costs the items it touches plus 32
 # per id offered, a SKREQ 13 per item of a's set, a SWANT one per item
 # plus 256 per body, each message 64 more.

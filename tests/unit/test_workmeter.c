@@ -1,4 +1,4 @@
-/* The reconciliation work budget alone (daemon/link/workmeter.c, issue 24):
+/* The reconciliation work budget alone (daemon/mesh/workmeter.c, issue 24):
  * the bucket answers while not negative, refills at WORK_RATE up to
  * WORK_BURST, closes after WORK_DROPS drops in a row; a member's budget
  * outlives its link in a ring of WORK_KEPT. The clock is passed in. */

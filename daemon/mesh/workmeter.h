@@ -1,13 +1,13 @@
-/* Layer link/: one peer connection (its socket, queues, flow control and
- * connection slot); it speaks wire/ and knows nothing of the overlay. */
+/* Layer mesh/: the overlay of links; this file is pure code it uses. */
 /* The reconciliation work budget of one member (issue 24): a token bucket
  * in units of one set item touched, which RECON, SKREQ and SWANT are
  * charged to after they are answered, and a small memory of the budgets
  * that members' links left behind, so that reconnecting does not refill
- * one. Pure code: the caller passes the time (ms). It lives in link/ beside
- * the link's other flow control (the record token bucket): a link starts,
- * keeps and hands its budget on (link/peer.c) and mesh/sync.c charges it;
- * proto/PROTOCOL.md ("Overlay and limits") is the rule. */
+ * one. Pure code: the caller passes the time (ms). It is the mesh's, not
+ * the link's: only reconciliation (mesh/sync.c) is charged to it, and the
+ * mesh starts, keeps and hands a member's budget on as its links come up
+ * and go down (mesh/net.c); proto/PROTOCOL.md ("Overlay and limits") is
+ * the rule. */
 #ifndef AGAH_WORKMETER_H
 #define AGAH_WORKMETER_H
 
