@@ -663,9 +663,17 @@ static void run(void)
     /* Days 1 and 2: posts, some past the quota, while records travel. */
     for (int day = 1; day <= 2; day++) {
         clk = utc_day(day) + 60;
+        /* One member fills its day from its own node, which the others
+         * receive in part; later its modified client backdates more. */
+        size_t flooder = mem[rnd((uint32_t)n_mem)];
+        for (int k = 0; k < 6 && act_alert(flooder, 0) == 0; k++)
+            clk += 1 + rnd(600);
+        gossip();
         for (int s = 0; s < 14; s++) {
             size_t a = rnd(4) == 0 ? (rnd(3) == 0 ? f : rnd(2) ? o1 : o2) : mem[rnd((uint32_t)n_mem)];
             act(a);
+            if (s % 4 == 1)
+                act_forge(flooder);
             if (s % 3 == 2)
                 gossip();
         }
