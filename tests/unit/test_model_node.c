@@ -172,8 +172,8 @@ static void tick_all(void)
             (void)node_tick(nd[i].n);
 }
 
-/* Registers a post stored on node `holder` (its author's, or the node a
- * modified client gave it to). */
+/* Registers a post by node `author` that reached some node: the rule's
+ * set for an author is computed over every post it registered. */
 static void reg_post(size_t author, const uint8_t *buf, size_t len)
 {
     struct agah_rec r;
@@ -188,6 +188,7 @@ static void reg_post(size_t author, const uint8_t *buf, size_t len)
     p->type = r.type;
 }
 
+/* Registers the post `id` that node `author` just signed and stored. */
 static void reg_stored(size_t author, const uint8_t id[32])
 {
     uint8_t *buf;
@@ -410,7 +411,11 @@ static void quota_rule(struct mpost *p, size_t n, int *keep)
 static void check_quota_bound(size_t i)
 {
     struct idlist l = ids_of(nd[i].n);
-    struct { uint8_t pk[32]; uint32_t total[2]; uint64_t day[2][8]; uint32_t per_day[2][8]; } a[MAXN + 4];
+    struct {
+        uint8_t pk[32];
+        uint32_t total[2], per_day[2][8];
+        uint64_t day[2][8];
+    } a[MAXN + 4];
     size_t n_a = 0;
 
     memset(a, 0, sizeof a);
@@ -437,7 +442,8 @@ static void check_quota_bound(size_t i)
                     a[x].day[c][s] = d;
                     a[x].per_day[c][s]++;
                     CHECKF(a[x].per_day[c][s] <= small_q.day_posts[c],
-                           "seed %llu: node %zu holds %u posts of class %d of one day by one author",
+                           "seed %llu: node %zu holds %u posts of class %d of one day by one "
+                           "author",
                            cur_seed, i, a[x].per_day[c][s], c);
                 }
             }
@@ -646,7 +652,8 @@ static void explain_epochs(size_t f)
         if (node_get(nd[f].n, l.v[k], &buf, &len) != 0)
             continue;
         if (agah_rec_decode_stored(buf, len, NULL, &e, NULL) == 0 && e.type == AGAH_REC_EPOCH) {
-            fprintf(stderr, "  epoch %llu by node %zu at %llu to", (unsigned long long)e.u.epoch.number,
+            fprintf(stderr, "  epoch %llu by node %zu at %llu to",
+                    (unsigned long long)e.u.epoch.number,
                     idx_of(e.author), (unsigned long long)(e.created - T0));
             for (size_t x = 0; x < e.u.epoch.n; x++)
                 fprintf(stderr, " %zu", idx_of(agah_rec_epoch_member(&e, x)));
@@ -711,7 +718,8 @@ static void run(void)
             clk += 1 + rnd(600);
         gossip();
         for (int s = 0; s < 14; s++) {
-            size_t a = rnd(4) == 0 ? (rnd(3) == 0 ? f : rnd(2) ? o1 : o2) : mem[rnd((uint32_t)n_mem)];
+            size_t a = rnd(4) == 0 ? (rnd(3) == 0 ? f : rnd(2) ? o1 : o2)
+                                   : mem[rnd((uint32_t)n_mem)];
             act(a);
             if (s % 4 == 1)
                 act_forge(flooder);
@@ -770,7 +778,8 @@ static void run(void)
     if (mx != SIZE_MAX)
         mx_held = node_have(nd[f].n, mx_rev);
     nd[f].n_log = 0;
-    CHECK(node_revoke_since(nd[f].n, pk_of(inf), "informant", rnd(2) ? NODE_REVOKE_RETRACT_ALERTS : 0,
+    CHECK(node_revoke_since(nd[f].n, pk_of(inf), "informant",
+                            rnd(2) ? NODE_REVOKE_RETRACT_ALERTS : 0,
                             since, NULL, NULL) == 0);
     const struct logged *frev = logged_last(f, AGAH_REC_REVOCATION);
     uint8_t frev_id[32];
@@ -927,7 +936,8 @@ static void run(void)
      * (known_bug): counted and reported. */
     size_t seen[4] = {0, 0, 0, 0};
     int explained = 0;
-    reinstated = mx != SIZE_MAX && node_member_status(nd[f].n, pk_of(mx), NULL) == 0 ? mx : SIZE_MAX;
+    reinstated = mx != SIZE_MAX && node_member_status(nd[f].n, pk_of(mx), NULL) == 0 ? mx
+                                                                                : SIZE_MAX;
     for (size_t i = 0; i < n_nd; i++) {
         int role;
         if (i == f || nd[i].kind == K_RELAY || i == inf || i == puppet ||
