@@ -1,8 +1,10 @@
 /* Fixtures shared by the unit tests that drive daemon/node/ directly
- * (test_node.c, test_admit.c): an injected clock, a private directory per
- * test, data directories made as `agah init`, `community create` and
- * `agah join` would make them, and nodes opened on them. Included once by
- * each test program, after check.h. */
+ * (test_node.c, test_admit.c, test_quota.c, test_annot.c,
+ * test_model_node.c): an injected clock, a private directory per test, data
+ * directories made as `agah init`, `community create` and `agah join` would
+ * make them, nodes opened on them, and records carried between them as
+ * reconciliation would (all, or a seeded random part in a seeded order).
+ * Included once by each test program, after check.h. */
 #ifndef AGAH_TEST_NODE_FIXTURE_H
 #define AGAH_TEST_NODE_FIXTURE_H
 
@@ -174,6 +176,64 @@ static struct idlist ids_of(struct node *n)
     return l;
 }
 
+/* A seeded choice (splitmix64), so that a model test's failing seed can
+ * be run again: a value below `bound` (> 0) from the state *s. */
+static inline uint32_t fixture_rnd(uint64_t *s, uint32_t bound)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return (uint32_t)(z % bound);
+}
+
+/* Carries records of `from` into `to` as reconciliation would, then
+ * commits them. With rng NULL: every record, in the store's order. Else in
+ * an order shuffled from *rng, each record with probability pct/100 (a
+ * random part of what `from` holds). `passes` (1 or 2) walks the list
+ * again, as reconciliation brings back a record refused because it came
+ * before its author's admission. How many `to` stored. */
+static inline size_t copy_records(struct node *to, struct node *from, uint64_t *rng, unsigned pct,
+                                  int passes)
+{
+    struct idlist l = ids_of(from);
+    size_t stored = 0;
+
+    if (rng != NULL) {
+        size_t kept = 0;
+        for (size_t i = l.n; i > 1; i--) {
+            size_t j = fixture_rnd(rng, (uint32_t)i);
+            uint8_t t[32];
+            memcpy(t, l.v[i - 1], 32);
+            memcpy(l.v[i - 1], l.v[j], 32);
+            memcpy(l.v[j], t, 32);
+        }
+        for (size_t i = 0; i < l.n; i++)
+            if (fixture_rnd(rng, 100) < pct)
+                memmove(l.v[kept++], l.v[i], 32);
+        l.n = kept;
+    }
+    for (int pass = 0; pass < passes; pass++)
+        for (size_t i = 0; i < l.n; i++) {
+            uint8_t *buf;
+            size_t len;
+            if (node_get(from, l.v[i], &buf, &len) != 0)
+                exit(2);
+            stored += node_ingest(to, buf, len, NULL) == 1;
+            free(buf);
+        }
+    if (node_flush(to) != 0)
+        exit(2);
+    free(l.v);
+    return stored;
+}
+
+/* Removes a directory and everything under it (a model seed's nodes). */
+static inline void remove_tree(const char *dir)
+{
+    (void)nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* ------------------------------------------------------------------ */
 /* Running                                                             */
 
@@ -200,7 +260,7 @@ static inline int fixture_run(const char *prog, const struct fixture_test *tests
         clk = T0;
         tests[i].fn();
         if (failed == before)
-            (void)nftw(base_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+            remove_tree(base_dir);
         else
             fprintf(stderr, "%s: %s failed; files kept in %s\n", prog, tests[i].name, base_dir);
     }

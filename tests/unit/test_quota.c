@@ -78,21 +78,6 @@ struct world {
 
 static const struct quota_limits small = {.day_posts = {4, 2}, .posts = {10, 4}};
 
-static void copy_all(struct node *to, struct node *from)
-{
-    struct idlist l = ids_of(from);
-    for (size_t i = 0; i < l.n; i++) {
-        uint8_t *buf;
-        size_t len;
-        if (node_get(from, l.v[i], &buf, &len) != 0)
-            exit(2);
-        (void)node_ingest(to, buf, len, NULL);
-        free(buf);
-    }
-    (void)node_flush(to);
-    free(l.v);
-}
-
 static void world_open(struct world *w)
 {
     char d[4][512], p[PATH_LEN];
@@ -115,8 +100,8 @@ static void world_open(struct world *w)
         exit(2);
     agah_identity_free(fa);
     /* Every node knows every admission before the posts arrive. */
-    copy_all(w->n[1], w->n[0]);
-    copy_all(w->n[2], w->n[0]);
+    (void)copy_records(w->n[1], w->n[0], NULL, 100, 1);
+    (void)copy_records(w->n[2], w->n[0], NULL, 100, 1);
     for (int i = 0; i < 3; i++)
         CHECK(node_set_quota_limits(w->n[i], &small) == 0);
 }
@@ -192,14 +177,7 @@ static void reference(struct post *p, size_t n, const struct quota_limits *lim, 
  * confirm are random. */
 static uint64_t rnd_state;
 
-static uint32_t rnd(uint32_t bound)
-{
-    uint64_t z = (rnd_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return (uint32_t)(z % bound);
-}
+static uint32_t rnd(uint32_t bound) { return fixture_rnd(&rnd_state, bound); }
 
 static void shuffle(size_t *v, size_t n)
 {
@@ -222,7 +200,7 @@ static int settle(struct world *w)
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 3; j++)
                 if (i != j)
-                    copy_all(w->n[j], w->n[i]);
+                    (void)copy_records(w->n[j], w->n[i], NULL, 100, 1);
         for (int i = 0; i < 3; i++)
             after += node_record_count(w->n[i]);
         if (after == before)

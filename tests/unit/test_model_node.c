@@ -1,0 +1,1054 @@
+/* A seeded model test of ingest on real nodes (issue 14): quotas,
+ * membership and an insider who turns, together. test_model.c models
+ * membership alone and test_quota.c one insider's posts on three nodes;
+ * here a whole community of real `struct node`s (daemon/node/) lives
+ * through a seeded script: a founder, two organisers (the second admitted
+ * by the first), three to five members (the last joins while an
+ * organiser's node is offline and receives nothing) and a relay. Members
+ * post alerts, confirmations and retractions, some past their quota (a
+ * modified client signs what its own node refuses). Then one organiser
+ * turns informant: it posts noise up to its quota and past it, admits a
+ * puppet that posts too, perhaps revokes an honest member, and is revoked
+ * by the founder (with `--since` the turn, or keeping what its node
+ * holds); not knowing it yet, it signs on (a post, perhaps another
+ * revocation, perhaps a second puppet's admission). Records travel between
+ * the nodes in random orders, in random parts, until nothing changes.
+ * Then, from PROTOCOL.md's rules ("Validity, membership and the store",
+ * "Who may sign what", "Per-author quotas", "Revoking"):
+ *
+ *  - every node, relay included, holds exactly the same record ids and
+ *    derives the same membership;
+ *  - no author holds more posts than the quota allows on any node, and an
+ *    author in good standing holds exactly the posts the rule keeps;
+ *  - no post or epoch the informant signs after its revocation (nor, with
+ *    `--since`, after that point) stands anywhere, nor any post of its
+ *    puppet; its admissions and revocations signed after it are stored (it
+ *    stays in the closure) but admit and revoke nobody; an honest member it
+ *    revoked before is revoked exactly when the founder's revocation keeps
+ *    that revocation (rules 3 and 5);
+ *  - `check` answers the same for every posted number on every reader,
+ *    except for two known bugs (known_bug below), counted and reported
+ *    unless AGAH_MODEL_STRICT=1 makes them failures.
+ *
+ * `test_model_node SEED` runs one seed, `--seeds N` seeds 1..N; without
+ * arguments the 10 seeds `make test` runs. A seed fixes the script (who
+ * does what, when, and which records travel where), not the keys and
+ * nonces, which come from libsodium: a failure shows on most runs of its
+ * seed, not necessarily on every one. */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+#include <agah/agah.h>
+#include "log.h"
+#include "node.h"
+#include "quota.h"
+
+#include "check.h"
+#include "node_fixture.h"
+
+#define DAY 86400ull
+#define MAXN 12
+#define MAXP 1024
+#define LOG_MAX 32
+#define N_TARGETS 5
+
+/* Small quotas, so that a few dozen posts reach the cut. */
+static const struct quota_limits small_q = {.day_posts = {4, 2}, .posts = {10, 4}};
+
+enum { K_FOUNDER, K_ORG, K_MEMBER, K_RELAY, K_PUPPET };
+
+/* A record a node stored: what its listener saw. */
+struct logged {
+    uint8_t id[32];
+    int type;
+    uint64_t created;
+    uint8_t member[32]; /* REVOCATION: whom it revokes */
+};
+
+struct mnode {
+    struct node *n;
+    struct agah_identity *id;
+    char dir[512];
+    int kind;
+    int offline; /* receives and sends nothing */
+    struct logged log[LOG_MAX]; /* stored since the script last cleared it */
+    size_t n_log;
+};
+
+/* Every post made, by whoever signed it. */
+struct mpost {
+    uint8_t id[32];
+    size_t author; /* index in nd[] */
+    uint64_t created;
+    size_t len;
+    int type;
+};
+
+static struct mnode nd[MAXN];
+static size_t n_nd;
+static struct mpost posts[MAXP];
+static size_t n_posts;
+static uint64_t rng;
+static unsigned long long cur_seed;
+
+static uint32_t rnd(uint32_t bound) { return fixture_rnd(&rng, bound); }
+
+static const uint8_t *pk_of(size_t i) { return agah_identity_pk(nd[i].id); }
+
+static void on_stored(void *ctx, const struct agah_rec *r)
+{
+    struct mnode *m = ctx;
+    struct logged *l;
+    if (m->n_log >= LOG_MAX)
+        return;
+    l = &m->log[m->n_log++];
+    memcpy(l->id, r->id, 32);
+    l->type = r->type;
+    l->created = r->created;
+    if (r->type == AGAH_REC_REVOCATION)
+        memcpy(l->member, r->u.revocation.member, 32);
+    else
+        memset(l->member, 0, 32);
+}
+
+/* The record of `type` node i stored last since its log was cleared. */
+static const struct logged *logged_last(size_t i, int type)
+{
+    for (size_t k = nd[i].n_log; k > 0; k--)
+        if (nd[i].log[k - 1].type == type)
+            return &nd[i].log[k - 1];
+    return NULL;
+}
+
+static void setup_node(size_t i)
+{
+    CHECK(node_set_quota_limits(nd[i].n, &small_q) == 0);
+    CHECK(node_listen(nd[i].n, on_stored, &nd[i]) == 0);
+}
+
+/* A new node of `kind`, admitted by node `by` (unused for the founder). */
+static size_t add_node(int kind, size_t by)
+{
+    size_t i = n_nd++;
+    char name[16];
+    static const int role[] = {AGAH_ROLE_ORGANISER, AGAH_ROLE_ORGANISER, AGAH_ROLE_MEMBER,
+                               AGAH_ROLE_RELAY, AGAH_ROLE_MEMBER};
+    if (i >= MAXN)
+        exit(2);
+    memset(&nd[i], 0, sizeof nd[i]);
+    nd[i].kind = kind;
+    (void)snprintf(name, sizeof name, "n%zu", i);
+    sub_dir(name, nd[i].dir);
+    if (kind == K_FOUNDER) {
+        nd[i].id = make_founder(nd[i].dir, "founder");
+        nd[i].n = open_node(nd[i].dir);
+    } else {
+        nd[i].n = invite_open(nd[by].n, nd[i].dir, role[kind], name, &nd[i].id, NULL);
+        /* Its node links with its inviter's, which makes the admission
+         * permanent, and catches up from it. */
+        CHECK(node_peer_joined(nd[by].n, pk_of(i)) >= 0);
+        (void)copy_records(nd[i].n, nd[by].n, NULL, 100, 2);
+    }
+    setup_node(i);
+    return i;
+}
+
+/* The start of the d-th UTC day after T0's, which the quotas count in. */
+static uint64_t utc_day(int d) { return (T0 / DAY + (uint64_t)d) * DAY; }
+
+static int online(size_t i) { return nd[i].n != NULL && !nd[i].offline; }
+
+static void tick_all(void)
+{
+    clk += 3; /* past the 2 s a rekey waits after a membership record */
+    for (size_t i = 0; i < n_nd; i++)
+        if (online(i))
+            (void)node_tick(nd[i].n);
+}
+
+/* Registers a post by node `author` that reached some node: the rule's
+ * set for an author is computed over every post it registered. */
+static void reg_post(size_t author, const uint8_t *buf, size_t len)
+{
+    struct agah_rec r;
+    struct mpost *p;
+    if (n_posts >= MAXP || agah_rec_decode_stored(buf, len, NULL, &r, NULL) != 0)
+        exit(2);
+    p = &posts[n_posts++];
+    memcpy(p->id, r.id, 32);
+    p->author = author;
+    p->created = r.created;
+    p->len = len;
+    p->type = r.type;
+}
+
+/* Registers the post `id` that node `author` just signed and stored. */
+static void reg_stored(size_t author, const uint8_t id[32])
+{
+    uint8_t *buf;
+    size_t len;
+    if (node_get(nd[author].n, id, &buf, &len) != 0)
+        exit(2);
+    reg_post(author, buf, len);
+    free(buf);
+}
+
+static const char *target_of(unsigned k)
+{
+    static char t[N_TARGETS][24];
+    (void)snprintf(t[k], sizeof t[k], "+8525123456%u", k);
+    return t[k];
+}
+
+static void make_body(struct agah_alert_body *b, int large)
+{
+    memset(b, 0, sizeof *b);
+    b->kind = AGAH_KIND_NUMBER;
+    (void)snprintf(b->target, sizeof b->target, "%s", target_of(rnd(N_TARGETS)));
+    b->category = AGAH_CAT_HARASSMENT;
+    b->severity = AGAH_SEV_WARNING;
+    /* Past ~900 bytes of note the padding makes the record large. */
+    memset(b->note, 'n', large ? 1000 : 1 + rnd(100));
+}
+
+/* `agah post` on node a: 0, or why its node refused (quota, no key). */
+static int act_alert(size_t a, int large)
+{
+    struct agah_alert_body b;
+    uint8_t id[32];
+    int r;
+    make_body(&b, large);
+    nd[a].n_log = 0;
+    if ((r = node_post(nd[a].n, &b, 0, id, NULL)) == 0)
+        reg_stored(a, id);
+    return r;
+}
+
+/* A random alert node a holds (SIZE_MAX: none), not its own unless
+ * `own`, only its own if `own` is 2. */
+static size_t pick_alert(size_t a, int own)
+{
+    size_t c[MAXP], n = 0;
+    for (size_t i = 0; i < n_posts; i++)
+        if (posts[i].type == AGAH_REC_ALERT && node_have(nd[a].n, posts[i].id) &&
+            (own == 1 || (own == 2) == (posts[i].author == a)))
+            c[n++] = i;
+    return n == 0 ? SIZE_MAX : c[rnd((uint32_t)n)];
+}
+
+static void act_confirm(size_t a)
+{
+    size_t p = pick_alert(a, 0);
+    const struct logged *l;
+    nd[a].n_log = 0;
+    if (p != SIZE_MAX && node_confirm(nd[a].n, posts[p].id, "seen it", NULL, NULL) == 0 &&
+        (l = logged_last(a, AGAH_REC_CONFIRM)) != NULL)
+        reg_stored(a, l->id);
+}
+
+static void act_retract(size_t a)
+{
+    size_t p = pick_alert(a, nd[a].kind == K_MEMBER ? 2 : 1);
+    const struct logged *l;
+    nd[a].n_log = 0;
+    if (p != SIZE_MAX && node_retract(nd[a].n, posts[p].id, "resolved", NULL) == 0 &&
+        (l = logged_last(a, AGAH_REC_RETRACT)) != NULL)
+        reg_stored(a, l->id);
+}
+
+/* A modified client: a's key signs a post its node would refuse, dated
+ * earlier today, and hands it to a random node that knows a. It is signed
+ * the way a's node signs (under the epoch it would post under: an
+ * insider's client that chose an older epoch would hide its alert from the
+ * newest members, which no rule forbids and this model does not test), by
+ * lifting that node's quota for the one post; restoring it cuts a's own
+ * store back to the rule. Every such post reached a node, so the rule's
+ * set is computed over all of them. */
+static void act_forge(size_t a)
+{
+    static const struct quota_limits lifted = {.day_posts = {1000000, 1000000},
+                                               .posts = {1000000, 1000000}};
+    struct agah_alert_body b;
+    uint8_t id[32], *buf;
+    size_t len, to = rnd((uint32_t)n_nd);
+    uint64_t now = clk, day0 = clk / DAY * DAY;
+    int role, r;
+
+    if (!online(to) || node_member_status(nd[to].n, pk_of(a), &role) != 0)
+        to = a;
+    make_body(&b, rnd(4) == 0);
+    CHECK(node_set_quota_limits(nd[a].n, &lifted) == 0);
+    clk = day0 + rnd((uint32_t)(now - day0 + 1));
+    r = node_post(nd[a].n, &b, 0, id, NULL);
+    clk = now;
+    if (r == 0) {
+        if (node_get(nd[a].n, id, &buf, &len) != 0)
+            exit(2);
+        reg_post(a, buf, len);
+        if (to != a) {
+            (void)node_ingest(nd[to].n, buf, len, NULL);
+            (void)node_flush(nd[to].n);
+        }
+        free(buf);
+    }
+    CHECK(node_set_quota_limits(nd[a].n, &small_q) == 0);
+}
+
+/* One honest author's random act. */
+static void act(size_t a)
+{
+    switch (rnd(8)) {
+    case 0: case 1: case 2:
+        (void)act_alert(a, rnd(5) == 0);
+        break;
+    case 3: case 4:
+        act_confirm(a);
+        break;
+    case 5:
+        act_retract(a);
+        break;
+    default:
+        act_forge(a);
+        break;
+    }
+}
+
+/* Random pairs of online nodes exchange a random part of what they hold. */
+static void gossip(void)
+{
+    for (size_t k = 0; k < n_nd; k++) {
+        size_t i = rnd((uint32_t)n_nd), j = rnd((uint32_t)n_nd);
+        if (i != j && online(i) && online(j))
+            (void)copy_records(nd[i].n, nd[j].n, &rng, 20 + rnd(81), 1);
+    }
+    tick_all();
+}
+
+/* Everything every online node holds, in one hash. */
+static void fingerprint(uint8_t out[32])
+{
+    crypto_generichash_state st;
+    (void)crypto_generichash_init(&st, NULL, 0, 32);
+    for (size_t i = 0; i < n_nd; i++) {
+        struct idlist l = ids_of(nd[i].n);
+        (void)crypto_generichash_update(&st, (const uint8_t *)l.v, l.n * 32);
+        (void)crypto_generichash_update(&st, (const uint8_t *)"|", 1);
+        free(l.v);
+    }
+    (void)crypto_generichash_final(&st, out, 32);
+}
+
+/* Every online pair exchanges everything, in a random order of pairs and
+ * records, until a round changes nothing. The number of rounds, -1 if it
+ * does not settle. */
+static int settle(void)
+{
+    size_t pairs[MAXN * MAXN], n_pairs = 0;
+    uint8_t before[32], after[32];
+
+    for (size_t i = 0; i < n_nd; i++)
+        for (size_t j = 0; j < n_nd; j++)
+            if (i != j && online(i) && online(j))
+                pairs[n_pairs++] = i * MAXN + j;
+    fingerprint(before);
+    for (int round = 1; round <= 30; round++) {
+        for (size_t k = n_pairs; k > 1; k--) {
+            size_t j = rnd((uint32_t)k), t = pairs[k - 1];
+            pairs[k - 1] = pairs[j];
+            pairs[j] = t;
+        }
+        for (size_t k = 0; k < n_pairs; k++)
+            (void)copy_records(nd[pairs[k] / MAXN].n, nd[pairs[k] % MAXN].n, &rng, 100, 2);
+        tick_all();
+        fingerprint(after);
+        if (memcmp(before, after, 32) == 0)
+            return round;
+        memcpy(before, after, 32);
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The rules, as PROTOCOL.md states them                               */
+
+static int post_cmp(const void *pa, const void *pb)
+{
+    const struct mpost *a = pa, *b = pb;
+    if (a->created != b->created)
+        return a->created < b->created ? -1 : 1;
+    return memcmp(a->id, b->id, 32);
+}
+
+/* "Per-author quotas": in (created, id) order a post is day-kept if fewer
+ * than D posts of its class and UTC day come before it, kept if also
+ * fewer than T day-kept posts of its class come before it. `p` holds one
+ * author's valid posts; keep[i] for p[i] after sorting. */
+static void quota_rule(struct mpost *p, size_t n, int *keep)
+{
+    int day_kept[MAXP];
+    qsort(p, n, sizeof *p, post_cmp);
+    for (size_t i = 0; i < n; i++) {
+        int k = quota_class_of(p[i].len);
+        uint32_t same = 0, before = 0;
+        for (size_t j = 0; j < i; j++) {
+            if (quota_class_of(p[j].len) != k)
+                continue;
+            same += p[j].created / DAY == p[i].created / DAY;
+            before += (uint32_t)day_kept[j];
+        }
+        day_kept[i] = same < small_q.day_posts[k];
+        keep[i] = day_kept[i] && before < small_q.posts[k];
+    }
+}
+
+/* No author holds more posts on node i than the limits allow. */
+static void check_quota_bound(size_t i)
+{
+    struct idlist l = ids_of(nd[i].n);
+    struct {
+        uint8_t pk[32];
+        uint32_t total[2], per_day[2][8];
+        uint64_t day[2][8];
+    } a[MAXN + 4];
+    size_t n_a = 0;
+
+    memset(a, 0, sizeof a);
+    for (size_t k = 0; k < l.n; k++) {
+        uint8_t *buf;
+        size_t len, x;
+        struct agah_rec r;
+        if (node_get(nd[i].n, l.v[k], &buf, &len) != 0 ||
+            agah_rec_decode_stored(buf, len, NULL, &r, NULL) != 0)
+            exit(2);
+        if (r.type >= AGAH_REC_ALERT) {
+            int c = quota_class_of(len);
+            uint64_t d = r.created / DAY;
+            for (x = 0; x < n_a && memcmp(a[x].pk, r.author, 32) != 0; x++)
+                ;
+            if (x == n_a && n_a < MAXN + 4)
+                memcpy(a[n_a++].pk, r.author, 32);
+            if (x < n_a) {
+                size_t s;
+                a[x].total[c]++;
+                for (s = 0; s < 8 && a[x].per_day[c][s] != 0 && a[x].day[c][s] != d; s++)
+                    ;
+                if (s < 8) {
+                    a[x].day[c][s] = d;
+                    a[x].per_day[c][s]++;
+                    CHECKF(a[x].per_day[c][s] <= small_q.day_posts[c],
+                           "seed %llu: node %zu holds %u posts of class %d of one day by one "
+                           "author",
+                           cur_seed, i, a[x].per_day[c][s], c);
+                }
+            }
+        }
+        free(buf);
+    }
+    for (size_t x = 0; x < n_a; x++)
+        for (int c = 0; c < 2; c++)
+            CHECKF(a[x].total[c] <= small_q.posts[c],
+                   "seed %llu: node %zu holds %u posts of class %d by one author", cur_seed, i,
+                   a[x].total[c], c);
+    free(l.v);
+}
+
+/* An author in good standing all along: every node holds exactly the
+ * posts the rule keeps among all it signed. */
+static void check_quota_exact(size_t author)
+{
+    struct mpost p[MAXP];
+    int keep[MAXP];
+    size_t n = 0;
+    for (size_t k = 0; k < n_posts; k++)
+        if (posts[k].author == author)
+            p[n++] = posts[k];
+    quota_rule(p, n, keep);
+    for (size_t i = 0; i < n_nd; i++)
+        for (size_t k = 0; k < n; k++)
+            CHECKF(node_have(nd[i].n, p[k].id) == keep[k],
+                   "seed %llu: node %zu %s a post by node %zu (type %d, %zu bytes, day %llu)",
+                   cur_seed, i, keep[k] ? "lacks" : "holds", author, p[k].type, p[k].len,
+                   (unsigned long long)(p[k].created / DAY - T0 / DAY));
+}
+
+static int alert_same(const struct node_alert *a, const struct node_alert *b)
+{
+    return memcmp(a->id, b->id, 32) == 0 && a->status == b->status &&
+           a->confirmations == b->confirmations && a->author_revoked == b->author_revoked &&
+           a->has_retractor == b->has_retractor &&
+           (!a->has_retractor || memcmp(a->retracted_by, b->retracted_by, 32) == 0) &&
+           strcmp(a->body.note, b->body.note) == 0;
+}
+
+/* How often each branch of the script ran, so a run shows it covered them. */
+static unsigned long long st_plain, st_mx, st_mx_revoked, st_my, st_puppet2;
+
+static size_t idx_of(const uint8_t pk[32])
+{
+    for (size_t i = 0; i < n_nd; i++)
+        if (memcmp(pk_of(i), pk, 32) == 0)
+            return i;
+    return SIZE_MAX;
+}
+
+static int strict; /* AGAH_MODEL_STRICT=1: no allowance for the known bugs */
+static unsigned long long seeds_bug[4];
+static size_t reinstated = SIZE_MAX; /* the honest member whose revocation stopped applying */
+
+/* When node `reader`'s admission that gives its role was signed, in node
+ * holder's view (UINT64_MAX: not a member). */
+static uint64_t admitted_at(size_t holder, size_t reader)
+{
+    struct node_member *mm = NULL;
+    size_t n = 0;
+    uint64_t at = UINT64_MAX;
+    if (node_members(nd[holder].n, &mm, &n) == 0)
+        for (size_t k = 0; k < n; k++)
+            if (memcmp(mm[k].pk, pk_of(reader), 32) == 0 && !mm[k].revoked)
+                at = mm[k].admitted;
+    free(mm);
+    return at;
+}
+
+/* Which known bug, if any, hides alert `id` (held by node `holder`) from
+ * node `reader`, both holding the same records by then: 0 none; 1 its
+ * EPOCH record is stored nowhere; 2 the reader is the member the informant
+ * revoked, whose revocation then stopped applying, and the alert's epoch
+ * was issued while it stood, without the reader; 3 the alert's epoch
+ * leaves out the reader, admitted before that epoch was made.
+ *
+ * All are alerts that are valid (an alert's validity does not depend on
+ * its epoch) under an epoch that leaves out a reader, and nothing seals
+ * an old epoch to anyone again. 1: an EPOCH the informant signed after the
+ * point its revocation keeps is invalid everywhere, so only the nodes that
+ * opened it before can read the alerts members posted under it in good
+ * faith. 2: an epoch that rightly left out a member revoked at the time
+ * stays the epoch of what was posted under it when the revocation stops
+ * applying (the informant's revocation not kept by its own). 3 (seen once
+ * in 200 seeds, its path inferred from the records, not traced): two
+ * organisers each issued an epoch of one number, one of them without a
+ * member the other had just admitted; a node whose newest key was still on
+ * its way posted under "the best clean epoch it holds" (PROTOCOL.md,
+ * "Epochs and rekeying"), which by the order complete, number, lowest id
+ * can be the one without that member when no epoch it holds is complete
+ * (a newer member is in none of them). Each time `check` differs between
+ * nodes that hold the same records. */
+static int known_bug(size_t holder, size_t reader, const uint8_t id[32])
+{
+    uint8_t *buf, *ebuf;
+    size_t len, elen;
+    struct agah_rec r, e;
+    int bug = 0;
+
+    if (node_get(nd[holder].n, id, &buf, &len) != 0)
+        return 0;
+    if (agah_rec_decode_stored(buf, len, NULL, &r, NULL) == 0) {
+        if (node_get(nd[holder].n, r.u.sealed.epoch, &ebuf, &elen) != 0) {
+            bug = 1;
+        } else {
+            if (agah_rec_decode_stored(ebuf, elen, NULL, &e, NULL) == 0 &&
+                !agah_ids_find(agah_rec_epoch_member(&e, 0), e.u.epoch.n, 32, pk_of(reader)))
+                bug = reader == reinstated ? 2 : admitted_at(holder, reader) <= e.created ? 3 : 0;
+            free(ebuf);
+        }
+    }
+    free(buf);
+    return bug;
+}
+
+static int answer_has(const struct node_alert *v, size_t n, const uint8_t id[32])
+{
+    for (size_t k = 0; k < n; k++)
+        if (memcmp(v[k].id, id, 32) == 0)
+            return 1;
+    return 0;
+}
+
+/* Removes from node holder's answer `v` to `check` the alerts missing
+ * from node lacker's answer `w` because of a known bug, counting them in
+ * seen[bug] (unless strict: then nothing is removed and the comparison
+ * fails). Call it for both answers before removing anything. */
+static size_t mark_known(size_t holder, size_t lacker, const struct node_alert *v, size_t n,
+                         const struct node_alert *w, size_t nw, int *drop, size_t seen[4])
+{
+    size_t c = 0;
+    for (size_t k = 0; k < n; k++) {
+        int bug = answer_has(w, nw, v[k].id) ? 0 : known_bug(holder, lacker, v[k].id);
+        seen[bug] += bug != 0;
+        drop[k] = bug != 0 && !strict;
+        c += (size_t)drop[k];
+    }
+    return c;
+}
+
+static void drop_marked(struct node_alert *v, size_t *n, const int *drop)
+{
+    size_t kept = 0;
+    for (size_t k = 0; k < *n; k++)
+        if (!drop[k])
+            v[kept++] = v[k];
+    *n = kept;
+}
+
+/* For a failing seed: why the alerts of node `from`'s answer `v` are
+ * missing from node `to`'s answer `w` (whose alert, under which epoch,
+ * whether `to` is among that epoch's recipients). */
+static void explain(size_t from, size_t to, const struct node_alert *v, size_t nv,
+                    const struct node_alert *w, size_t nw)
+{
+    for (size_t k = 0; k < nv; k++) {
+        uint8_t *buf = NULL, *ebuf = NULL;
+        size_t len, elen, m;
+        struct agah_rec r, e;
+        int rec = 0;
+        for (m = 0; m < nw && memcmp(v[k].id, w[m].id, 32) != 0; m++)
+            ;
+        if (m < nw || node_get(nd[from].n, v[k].id, &buf, &len) != 0)
+            continue;
+        if (agah_rec_decode_stored(buf, len, NULL, &r, NULL) == 0 &&
+            node_get(nd[from].n, r.u.sealed.epoch, &ebuf, &elen) == 0 &&
+            agah_rec_decode_stored(ebuf, elen, NULL, &e, NULL) == 0) {
+            for (size_t x = 0; x < e.u.epoch.n; x++)
+                rec |= memcmp(agah_rec_epoch_member(&e, x), pk_of(to), 32) == 0;
+            fprintf(stderr, "  node %zu lacks an alert by node %zu of day %llu under epoch %llu "
+                    "by node %zu of day %llu, %zu recipients, node %zu %s them\n", to,
+                    idx_of(r.author), (unsigned long long)(r.created / DAY - T0 / DAY),
+                    (unsigned long long)e.u.epoch.number, idx_of(e.author),
+                    (unsigned long long)(e.created / DAY - T0 / DAY), e.u.epoch.n, to,
+                    rec ? "among" : "not among");
+        } else {
+            fprintf(stderr, "  node %zu lacks an alert by node %zu whose epoch record is not "
+                    "stored\n", to, idx_of(r.author));
+        }
+        free(buf);
+        free(ebuf);
+    }
+}
+
+/* For a failing seed: every epoch node f stores, and whom it misses. */
+static void explain_epochs(size_t f)
+{
+    struct idlist l = ids_of(nd[f].n);
+    struct node_member *mm = NULL;
+    size_t n_mm = 0;
+    if (node_members(nd[f].n, &mm, &n_mm) == 0)
+        for (size_t k = 0; k < n_mm; k++)
+            fprintf(stderr, "  member node %zu role %d revoked %d admitted by %zu at %llu, "
+                    "invited until %llu\n", idx_of(mm[k].pk), mm[k].role, mm[k].revoked,
+                    mm[k].has_admitter ? idx_of(mm[k].admitted_by) : SIZE_MAX,
+                    (unsigned long long)(mm[k].admitted - T0),
+                    (unsigned long long)(mm[k].invited_until ? mm[k].invited_until - T0 : 0));
+    free(mm);
+    for (size_t k = 0; k < l.n; k++) {
+        uint8_t *buf;
+        size_t len;
+        struct agah_rec e;
+        if (node_get(nd[f].n, l.v[k], &buf, &len) != 0)
+            continue;
+        if (agah_rec_decode_stored(buf, len, NULL, &e, NULL) == 0 && e.type == AGAH_REC_EPOCH) {
+            fprintf(stderr, "  epoch %llu by node %zu at %llu to",
+                    (unsigned long long)e.u.epoch.number,
+                    idx_of(e.author), (unsigned long long)(e.created - T0));
+            for (size_t x = 0; x < e.u.epoch.n; x++)
+                fprintf(stderr, " %zu", idx_of(agah_rec_epoch_member(&e, x)));
+            fprintf(stderr, "\n");
+        }
+        free(buf);
+    }
+    for (size_t i = 0; i < n_nd; i++)
+        fprintf(stderr, "  node %zu posts under epoch %llu\n", i,
+                (unsigned long long)node_epoch_number(nd[i].n));
+    free(l.v);
+}
+
+/* ------------------------------------------------------------------ */
+/* One seed                                                            */
+
+static void run(void)
+{
+    size_t f, o1, o2, relay, mem[5], n_mem, away, inf, puppet = SIZE_MAX, mx = SIZE_MAX,
+       my = SIZE_MAX;
+    uint8_t mx_rev[32], after_rev[LOG_MAX * 2][32];
+    int after_type[LOG_MAX * 2];
+    struct agah_identity *puppet2 = NULL;
+    size_t n_after = 0;
+    int plain, mx_held = 0, rounds;
+    uint64_t t_turn, t_rev, since;
+
+    n_nd = n_posts = 0;
+    rng = cur_seed * 0x9e3779b97f4a7c15ull + 7;
+    clk = T0 + 600;
+
+    /* Day 0: the founding and the admissions. */
+    f = add_node(K_FOUNDER, 0);
+    o1 = add_node(K_ORG, f);
+    gossip();
+    o2 = add_node(K_ORG, o1);
+    relay = add_node(K_RELAY, f);
+    n_mem = 3 + rnd(3);
+    away = rnd(2) ? o1 : o2;
+    for (size_t k = 0; k < n_mem; k++) {
+        size_t by;
+        gossip();
+        if (k == n_mem - 1)
+            nd[away].offline = 1; /* the last one joins while it is away */
+        do
+            by = rnd(3) == 0 ? f : rnd(2) ? o1 : o2;
+        while (nd[by].offline);
+        mem[k] = add_node(K_MEMBER, by);
+    }
+    for (int k = 0; k < 3; k++)
+        gossip();
+    nd[away].offline = 0;
+    CHECKF(settle() > 0, "seed %llu: the admissions do not settle", cur_seed);
+
+    /* Days 1 and 2: posts, some past the quota, while records travel. */
+    for (int day = 1; day <= 2; day++) {
+        clk = utc_day(day) + 60;
+        /* One member fills its day from its own node, which the others
+         * receive in part; later its modified client backdates more. */
+        size_t flooder = mem[rnd((uint32_t)n_mem)];
+        for (int k = 0; k < 6 && act_alert(flooder, 0) == 0; k++)
+            clk += 1 + rnd(600);
+        gossip();
+        for (int s = 0; s < 14; s++) {
+            size_t a = rnd(4) == 0 ? (rnd(3) == 0 ? f : rnd(2) ? o1 : o2)
+                                   : mem[rnd((uint32_t)n_mem)];
+            act(a);
+            if (s % 4 == 1)
+                act_forge(flooder);
+            if (s % 3 == 2)
+                gossip();
+        }
+    }
+    CHECKF(settle() > 0, "seed %llu: the posts do not settle", cur_seed);
+
+    /* Day 3: an organiser turns. */
+    inf = rnd(2) ? o1 : o2;
+    clk = utc_day(3) + 60;
+    t_turn = clk;
+    for (int large = 0; large < 2; large++)
+        for (int k = 0; k < 12 && act_alert(inf, large) == 0; k++)
+            clk++;
+    for (int k = 0; k < 3; k++)
+        act_forge(inf);
+    clk += 10;
+    puppet = add_node(K_PUPPET, inf);
+    for (int k = 0; k < 3; k++) {
+        clk++;
+        (void)act_alert(puppet, 0);
+    }
+    if (rnd(2)) {
+        const struct logged *l;
+        mx = mem[rnd((uint32_t)n_mem)];
+        clk += 5;
+        nd[inf].n_log = 0;
+        CHECK(node_revoke(nd[inf].n, pk_of(mx), "", NULL) == 0);
+        l = logged_last(inf, AGAH_REC_REVOCATION);
+        CHECK(l != NULL);
+        if (l == NULL)
+            exit(2);
+        memcpy(mx_rev, l->id, 32);
+        /* Sometimes the founder's node links with the informant's now. */
+        if (rnd(2))
+            (void)copy_records(nd[f].n, nd[inf].n, &rng, 100, 2);
+    }
+    /* The honest go on; the informant's records spread in part. */
+    for (int s = 0; s < 8; s++) {
+        size_t a = mem[rnd((uint32_t)n_mem)];
+        if (a != mx)
+            act(a);
+        if (s % 2 == 1)
+            gossip();
+    }
+
+    /* Day 4: the founder revokes it, either purging all it signed since a
+     * moment at or before the turn (`revoke --since`), or keeping what its
+     * node holds (`revoke`); then the puppet, if its node knows it. */
+    clk = utc_day(4) + 60;
+    t_rev = clk;
+    plain = rnd(2);
+    since = plain ? 0 : t_turn - rnd(600);
+    if (mx != SIZE_MAX)
+        mx_held = node_have(nd[f].n, mx_rev);
+    nd[f].n_log = 0;
+    CHECK(node_revoke_since(nd[f].n, pk_of(inf), "informant",
+                            rnd(2) ? NODE_REVOKE_RETRACT_ALERTS : 0,
+                            since, NULL, NULL) == 0);
+    const struct logged *frev = logged_last(f, AGAH_REC_REVOCATION);
+    uint8_t frev_id[32];
+    CHECK(frev != NULL && memcmp(frev->member, pk_of(inf), 32) == 0);
+    if (frev == NULL)
+        exit(2);
+    memcpy(frev_id, frev->id, 32);
+    {
+        int role, st = node_member_status(nd[f].n, pk_of(puppet), &role);
+        if (st == 0)
+            CHECK(node_revoke_since(nd[f].n, pk_of(puppet), "puppet", 0, t_turn, NULL, NULL) == 0);
+    }
+    /* The informant has not heard yet: it signs on. */
+    clk += 5;
+    nd[inf].n_log = 0;
+    (void)act_alert(inf, 0);
+    if (rnd(2)) {
+        do
+            my = mem[rnd((uint32_t)n_mem)];
+        while (my == mx);
+        clk++;
+        CHECK(node_revoke(nd[inf].n, pk_of(my), "", NULL) == 0);
+    }
+    if (rnd(2)) {
+        /* And it invites a second puppet (only the code is made). */
+        char *code = NULL;
+        clk++;
+        if (agah_identity_generate(&puppet2) != 0)
+            exit(2);
+        CHECK(node_invite(nd[inf].n, agah_identity_pk(puppet2), AGAH_ROLE_ORGANISER, "p2", NULL,
+                          &code, NULL, NULL) == 0);
+        free(code);
+    }
+    for (size_t k = 0; k < nd[inf].n_log; k++) {
+        CHECK(nd[inf].log[k].created > t_rev);
+        after_type[n_after] = nd[inf].log[k].type;
+        memcpy(after_rev[n_after++], nd[inf].log[k].id, 32);
+    }
+    clk++;
+    nd[puppet].n_log = 0;
+    (void)act_alert(puppet, 0);
+    for (int s = 0; s < 10; s++) {
+        size_t a = rnd(3) == 0 ? f : mem[rnd((uint32_t)n_mem)];
+        if (a != mx)
+            act(a);
+        if (s % 3 == 2)
+            gossip();
+    }
+    clk = utc_day(5) + 60;
+    rounds = settle();
+    CHECKF(rounds > 0, "seed %llu: the community does not settle", cur_seed);
+
+    /* 1. One set of records and one membership everywhere. */
+    struct idlist ref = ids_of(nd[f].n);
+    for (size_t i = 1; i < n_nd; i++) {
+        struct idlist l = ids_of(nd[i].n);
+        CHECKF(l.n == ref.n && memcmp(l.v, ref.v, l.n * 32) == 0,
+               "seed %llu: node %zu (kind %d) holds %zu records, the founder's %zu, not the same",
+               cur_seed, i, nd[i].kind, l.n, ref.n);
+        free(l.v);
+        for (size_t k = 0; k < n_nd; k++) {
+            int ra = -1, rb = -1;
+            int sa = node_member_status(nd[f].n, pk_of(k), &ra);
+            int sb = node_member_status(nd[i].n, pk_of(k), &rb);
+            CHECKF(sa == sb && (sa != 0 || ra == rb),
+                   "seed %llu: node %zu sees node %zu as %d/%d, the founder %d/%d", cur_seed,
+                   i, k, sb, rb, sa, ra);
+        }
+    }
+    free(ref.v);
+
+    /* 2. Quotas: bounded everywhere, exact for authors in good standing. */
+    for (size_t i = 0; i < n_nd; i++)
+        check_quota_bound(i);
+    for (size_t a = 0; a < n_nd; a++) {
+        int role;
+        if (a != inf && a != puppet && nd[a].kind != K_RELAY &&
+            node_member_status(nd[f].n, pk_of(a), &role) == 0)
+            check_quota_exact(a);
+    }
+
+    /* 3. The informant and its puppet. */
+    CHECKF(node_member_status(nd[f].n, pk_of(inf), NULL) == AGAH_EPERM,
+           "seed %llu: the informant is not revoked", cur_seed);
+    CHECKF(node_member_status(nd[f].n, pk_of(puppet), NULL) != 0,
+           "seed %llu: the puppet is a member", cur_seed);
+    for (size_t i = 0; i < n_nd; i++) {
+        /* "Who may sign what": an ADMISSION or REVOCATION by a key of the
+         * closure is stored even when it does not apply (rule 5 then
+         * gives it no effect, asserted below); anything else the informant
+         * signed after its revocation does not stand. */
+        for (size_t k = 0; k < n_after; k++)
+            if (after_type[k] != AGAH_REC_ADMISSION && after_type[k] != AGAH_REC_REVOCATION)
+                CHECKF(!node_have(nd[i].n, after_rev[k]),
+                       "seed %llu: node %zu holds a record (type %d) the informant signed after "
+                       "its revocation", cur_seed, i, after_type[k]);
+        for (size_t k = 0; k < n_posts; k++) {
+            const struct mpost *p = &posts[k];
+            if (p->author == puppet || (p->author == inf && !plain && p->created >= since))
+                CHECKF(!node_have(nd[i].n, p->id),
+                       "seed %llu: node %zu holds a post by the %s (day %llu)", cur_seed, i,
+                       p->author == puppet ? "puppet" : "informant, purged by --since",
+                       (unsigned long long)(p->created / DAY - T0 / DAY));
+        }
+    }
+    /* The honest member the informant revoked before its revocation: rule
+     * 3 and 5 make that revocation apply exactly when the founder's keeps
+     * it, and "Revoking" has `revoke` keep every record of the key its node
+     * holds (none signed at or after `--since`). */
+    if (mx != SIZE_MAX) {
+        uint8_t *buf;
+        size_t len;
+        struct agah_rec r;
+        int expect = plain && mx_held, kept = -1;
+        st_mx++;
+        st_mx_revoked += (unsigned long long)expect;
+        if (node_get(nd[f].n, frev_id, &buf, &len) == 0) {
+            if (agah_rec_decode_stored(buf, len, NULL, &r, NULL) == 0)
+                kept = agah_rec_revocation_keeps(&r, mx_rev);
+            free(buf);
+        }
+        CHECKF(kept == expect, "seed %llu: the founder's revocation keeps the informant's "
+               "revocation of node %zu: %d, expected %d", cur_seed, mx, kept, expect);
+        CHECKF((node_member_status(nd[f].n, pk_of(mx), NULL) == AGAH_EPERM) == expect,
+               "seed %llu: honest node %zu revoked by the informant: revoked %d, the rules say %d",
+               cur_seed, mx, node_member_status(nd[f].n, pk_of(mx), NULL) == AGAH_EPERM, expect);
+    }
+    st_plain += (unsigned long long)plain;
+    st_my += my != SIZE_MAX;
+    if (puppet2 != NULL) {
+        st_puppet2++;
+        for (size_t i = 0; i < n_nd; i++)
+            CHECKF(node_member_status(nd[i].n, agah_identity_pk(puppet2), NULL) != 0,
+                   "seed %llu: node %zu takes the organiser the informant admitted after its "
+                   "revocation as a member", cur_seed, i);
+        agah_identity_free(puppet2);
+    }
+    if (my != SIZE_MAX)
+        CHECKF(node_member_status(nd[f].n, pk_of(my), NULL) == 0,
+               "seed %llu: node %zu, revoked by the informant after its revocation, is out",
+               cur_seed, my);
+
+    /* The relay holds every record and reads none ("The alert view"). */
+    for (unsigned t = 0; t < N_TARGETS; t++) {
+        struct node_alert *v = NULL;
+        size_t nv = 1;
+        CHECKF(node_check(nd[relay].n, target_of(t), &v, &nv) == 0 && nv == 0,
+               "seed %llu: the relay answers check with %zu alerts", cur_seed, nv);
+        free(v);
+    }
+
+    /* 4. `check` answers alike on every reader. Except, unless
+     * AGAH_MODEL_STRICT=1, for the alerts one of two known bugs hides
+     * (known_bug): counted and reported. */
+    size_t seen[4] = {0, 0, 0, 0};
+    int explained = 0;
+    reinstated = mx != SIZE_MAX && node_member_status(nd[f].n, pk_of(mx), NULL) == 0 ? mx
+                                                                                : SIZE_MAX;
+    for (size_t i = 0; i < n_nd; i++) {
+        int role;
+        if (i == f || nd[i].kind == K_RELAY || i == inf || i == puppet ||
+            node_member_status(nd[f].n, pk_of(i), &role) != 0)
+            continue;
+        for (unsigned t = 0; t < N_TARGETS; t++) {
+            struct node_alert *a = NULL, *b = NULL;
+            size_t na = 0, nb = 0;
+            int same;
+            CHECK(node_check(nd[f].n, target_of(t), &a, &na) == 0);
+            CHECK(node_check(nd[i].n, target_of(t), &b, &nb) == 0);
+            {
+                int da[MAXP], db[MAXP];
+                if (na > MAXP || nb > MAXP)
+                    exit(2);
+                (void)mark_known(f, i, a, na, b, nb, da, seen);
+                (void)mark_known(i, f, b, nb, a, na, db, seen);
+                drop_marked(a, &na, da);
+                drop_marked(b, &nb, db);
+            }
+            same = na == nb;
+            for (size_t k = 0; same && k < na; k++)
+                same = alert_same(&a[k], &b[k]);
+            if (!same) {
+                explain(f, i, a, na, b, nb);
+                explain(i, f, b, nb, a, na);
+                if (!explained++)
+                    explain_epochs(f);
+            }
+            CHECKF(same, "seed %llu: node %zu answers check %s with %zu alerts, the founder "
+                   "with %zu, not the same (unreadable here %zu, there %zu)", cur_seed, i,
+                   target_of(t), nb, na, node_unreadable(nd[i].n), node_unreadable(nd[f].n));
+            free(a);
+            free(b);
+        }
+    }
+
+    if (seen[1] > 0) {
+        fprintf(stderr, "seed %llu: KNOWN BUG 1: %zu times a reader's `check` lacked an alert "
+                "the founder's shows, or the other way round, sealed under an epoch whose record "
+                "no node stores (one the informant issued that its revocation does not keep)\n",
+                cur_seed, seen[1]);
+        seeds_bug[1]++;
+    }
+    if (seen[2] > 0) {
+        fprintf(stderr, "seed %llu: KNOWN BUG 2: %zu times node %zu's `check` lacked an alert "
+                "sealed under an epoch that left it out while the informant's revocation of it "
+                "stood, which no longer applies\n", cur_seed, seen[2], reinstated);
+        seeds_bug[2]++;
+    }
+    if (seen[3] > 0) {
+        fprintf(stderr, "seed %llu: KNOWN BUG 3: %zu times a reader's `check` lacked an alert "
+                "sealed under an epoch that leaves out that reader, admitted before the epoch "
+                "was made (posted under the best clean epoch held while the newest was on its "
+                "way)\n", cur_seed, seen[3]);
+        seeds_bug[3]++;
+    }
+    for (size_t i = 0; i < n_nd; i++) {
+        node_close(nd[i].n);
+        agah_identity_free(nd[i].id);
+    }
+}
+
+static unsigned long long first_seed = 1, n_seeds = 10;
+
+static void test_model(void)
+{
+    unsigned long long bad = 0;
+    char keep_base[sizeof base_dir];
+
+    memcpy(keep_base, base_dir, sizeof keep_base);
+    for (cur_seed = first_seed; cur_seed < first_seed + n_seeds; cur_seed++) {
+        int before = failed;
+        /* Each seed in a directory of its own, removed if it passed. */
+        if (snprintf(base_dir, sizeof base_dir, "%.200s/s%llu", keep_base, cur_seed) >=
+                (int)sizeof base_dir ||
+            mkdir(base_dir, 0700) != 0)
+            exit(2);
+        run();
+        if (failed != before) {
+            bad++;
+            fprintf(stderr, "test_model_node: seed %llu failed; rerun with: test_model_node %llu\n",
+                    cur_seed, cur_seed);
+        } else {
+            remove_tree(base_dir);
+        }
+    }
+    memcpy(base_dir, keep_base, sizeof keep_base);
+    printf("test_model_node: %llu seeds, %llu failed; known bugs: %llu seeds with alerts under "
+           "a void epoch, %llu under an epoch without a reinstated member, %llu under an older "
+           "epoch without a member%s\n", n_seeds, bad, seeds_bug[1], seeds_bug[2], seeds_bug[3],
+           strict ? " (strict: counted as failures)" : "");
+    printf("test_model_node: plain revoke %llu (else --since), honest member revoked by the "
+           "informant %llu (revoked by the rules %llu), after its revocation %llu, second "
+           "puppet %llu\n", st_plain, st_mx, st_mx_revoked, st_my, st_puppet2);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct fixture_test tests[] = {{"model", test_model}};
+
+    log_set_level(LOG_ERROR);
+    strict = getenv("AGAH_MODEL_STRICT") != NULL && strcmp(getenv("AGAH_MODEL_STRICT"), "1") == 0;
+    if (argc == 3 && strcmp(argv[1], "--seeds") == 0) {
+        n_seeds = strtoull(argv[2], NULL, 10);
+    } else if (argc == 2) {
+        first_seed = strtoull(argv[1], NULL, 10);
+        n_seeds = 1;
+    } else if (argc != 1) {
+        fprintf(stderr, "usage: test_model_node [SEED | --seeds N]\n");
+        return 2;
+    }
+    return fixture_run("test_model_node", tests, sizeof tests / sizeof tests[0]);
+}
