@@ -101,10 +101,11 @@ static uint32_t rnd(uint32_t bound) { return fixture_rnd(&rng, bound); }
 
 static const uint8_t *pk_of(size_t i) { return agah_identity_pk(nd[i].id); }
 
-static void on_stored(void *ctx, const struct agah_rec *r)
+static void on_stored(void *ctx, const struct agah_rec *r, const struct node_src *src)
 {
     struct mnode *m = ctx;
     struct logged *l;
+    (void)src;
     if (m->n_log >= LOG_MAX)
         return;
     l = &m->log[m->n_log++];

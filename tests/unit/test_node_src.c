@@ -89,23 +89,6 @@ static int deliver(struct node *to, struct node *from, const uint8_t id[32], con
     return rc;
 }
 
-/* Every record of `from` into `to` (the founder's epochs, so a new member
- * can post). */
-static void copy_into(struct node *to, struct node *from)
-{
-    struct idlist l = ids_of(from);
-
-    for (size_t i = 0; i < l.n; i++) {
-        uint8_t *buf;
-        size_t len;
-        if (node_get(from, l.v[i], &buf, &len) != 0)
-            exit(2);
-        (void)node_ingest(to, buf, len, NULL);
-        free(buf);
-    }
-    free(l.v);
-}
-
 static void test_sources(void)
 {
     char da[512], dm[512], dy[512];
@@ -121,7 +104,7 @@ static void test_sources(void)
     agah_identity_free(make_founder(da, "founder"));
     a = open_node(da);
     m = invite_open(a, dm, AGAH_ROLE_MEMBER, "m", NULL, NULL);
-    copy_into(m, a);
+    (void)copy_records(m, a, NULL, 100, 1);
     CHECK(node_listen(m, listener, &s) == 0);
 
     /* Signed here: no link, fresh. */
@@ -132,7 +115,7 @@ static void test_sources(void)
     /* y's alert before y's admission: m does not know y yet, so it waits
      * pending, and no listener hears of it. */
     y = invite_open(a, dy, AGAH_ROLE_MEMBER, "y", NULL, NULL);
-    copy_into(y, a);
+    (void)copy_records(y, a, NULL, 100, 1);
     post(y, "+15551230002", alert);
     s.n = 0;
     CHECK(deliver(m, y, alert, &link_a, 1) == AGAH_EPERM);
