@@ -83,24 +83,15 @@ void node__names(struct node *n)
 
 /* The epoch this node posts under: the community's posting epoch
  * (memb_posting_epoch) when this node holds its key, else the best clean
- * one it holds, so a member whose key is on its way can still post. -1 if
- * it holds no clean epoch. */
+ * one it holds by the same order (a complete one first), so a member whose
+ * key is on its way can still post. -1 if it holds no clean epoch. */
 long node__posting_epoch(const struct node *n)
 {
-    long best = memb_posting_epoch(&n->memb, node_now(n));
+    uint64_t now = node_now(n);
+    long best = memb_posting_epoch(&n->memb, now);
     if (best >= 0 && node__key(n, n->memb.ep[best].id) != NULL)
         return best;
-    best = -1;
-    for (size_t i = 0; i < n->memb.n_ep; i++) {
-        const struct memb_epoch *e = &n->memb.ep[i];
-        if (node__key(n, e->id) == NULL || !memb_epoch_clean(&n->memb, i))
-            continue;
-        if (best < 0 || e->number > n->memb.ep[best].number ||
-            (e->number == n->memb.ep[best].number &&
-             memcmp(e->id, n->memb.ep[best].id, AGAH_HASH_LEN) < 0))
-            best = (long)i;
-    }
-    return best;
+    return memb_best_held_epoch(&n->memb, now, node__key_cb, (void *)n);
 }
 
 /* The epoch a name or reason this node signs is encrypted under: the one

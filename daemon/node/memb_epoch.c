@@ -81,7 +81,9 @@ static int memb__eref_cmp(const void *pa, const void *pb)
     return memcmp(a->id, b->id, AGAH_HASH_LEN);
 }
 
-long memb_posting_epoch(const struct memb *m, uint64_t now)
+/* The posting order (memb_posting_epoch) over the clean epochs, or over
+ * those of them whose key `held` returns when it is not NULL. */
+static long memb__best_epoch(const struct memb *m, uint64_t now, memb_key_fn held, void *ctx)
 {
     struct memb_eref *v, stack[32];
     size_t n = 0;
@@ -93,7 +95,7 @@ long memb_posting_epoch(const struct memb *m, uint64_t now)
     if (v == NULL)
         return -1; /* out of memory: "none" makes callers refuse, not guess */
     for (size_t i = 0; i < m->n_ep; i++) {
-        if (!memb_epoch_clean(m, i))
+        if (!memb_epoch_clean(m, i) || (held != NULL && held(ctx, m->ep[i].id) == NULL))
             continue;
         v[n].number = m->ep[i].number;
         v[n].id = m->ep[i].id;
@@ -112,6 +114,16 @@ long memb_posting_epoch(const struct memb *m, uint64_t now)
     if (v != stack)
         free(v);
     return best;
+}
+
+long memb_posting_epoch(const struct memb *m, uint64_t now)
+{
+    return memb__best_epoch(m, now, NULL, NULL);
+}
+
+long memb_best_held_epoch(const struct memb *m, uint64_t now, memb_key_fn held, void *ctx)
+{
+    return memb__best_epoch(m, now, held, ctx);
 }
 
 int memb_needs_rekey(const struct memb *m, uint64_t now)

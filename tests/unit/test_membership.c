@@ -220,6 +220,74 @@ static void test_clean_epochs(void)
     agah_identity_free(b);
 }
 
+/* The keys a node holds, for memb_best_held_epoch: the ids in held[]. */
+static uint8_t held_ids[4][32];
+static size_t n_held;
+
+static const uint8_t *held_key(void *ctx, const uint8_t id[AGAH_HASH_LEN])
+{
+    (void)ctx;
+    for (size_t i = 0; i < n_held; i++)
+        if (memcmp(held_ids[i], id, 32) == 0)
+            return held_ids[i];
+    return NULL;
+}
+
+/* A node whose posting epoch's key is on its way posts under the best
+ * clean epoch it holds by the posting order, a complete one first
+ * (PROTOCOL.md, "Epochs and rekeying"): not under a newer one that leaves
+ * out a member, which that member could never read. */
+static void test_best_held_epoch(void)
+{
+    struct memb m;
+    struct agah_identity *f = ident(), *a = ident(), *b = ident();
+    uint8_t cid[32], key[32], *buf, e1[32], e2[32], e3[32];
+    size_t len;
+    uint8_t all[3][32], some[2][32];
+
+    memset(key, 3, sizeof key);
+    memb_init(&m);
+    genesis(&m, f, cid);
+    admit(&m, f, cid, a, AGAH_ROLE_MEMBER, T0 + 1, 0, NULL);
+    admit(&m, f, cid, b, AGAH_ROLE_MEMBER, T0 + 2, 0, NULL);
+    memcpy(all[0], agah_identity_pk(f), 32);
+    memcpy(all[1], agah_identity_pk(a), 32);
+    memcpy(all[2], agah_identity_pk(b), 32);
+    memcpy(some[0], agah_identity_pk(f), 32);
+    memcpy(some[1], agah_identity_pk(a), 32);
+    /* Epoch 1 to everyone, epoch 2 without b, epoch 3 to everyone. */
+    if (agah_rec_epoch(f, cid, 1, (const uint8_t(*)[32])all, 3, key, T0 + 10, &buf, &len) != 0)
+        exit(2);
+    add(&m, buf, len, e1);
+    if (agah_rec_epoch(f, cid, 2, (const uint8_t(*)[32])some, 2, key, T0 + 11, &buf, &len) != 0)
+        exit(2);
+    add(&m, buf, len, e2);
+    if (agah_rec_epoch(f, cid, 3, (const uint8_t(*)[32])all, 3, key, T0 + 12, &buf, &len) != 0)
+        exit(2);
+    add(&m, buf, len, e3);
+    CHECK(memb_recompute(&m) == 0);
+    CHECK(memb_posting_epoch(&m, T0 + 20) >= 0 &&
+          memcmp(m.ep[memb_posting_epoch(&m, T0 + 20)].id, e3, 32) == 0);
+    /* Holding epochs 1 and 2, not 3: epoch 1, complete, not epoch 2. */
+    memcpy(held_ids[0], e1, 32);
+    memcpy(held_ids[1], e2, 32);
+    n_held = 2;
+    long best = memb_best_held_epoch(&m, T0 + 20, held_key, NULL);
+    CHECK(best >= 0 && memcmp(m.ep[best].id, e1, 32) == 0);
+    /* Holding only the incomplete one: that one, as nothing better is held. */
+    memcpy(held_ids[0], e2, 32);
+    n_held = 1;
+    best = memb_best_held_epoch(&m, T0 + 20, held_key, NULL);
+    CHECK(best >= 0 && memcmp(m.ep[best].id, e2, 32) == 0);
+    n_held = 0;
+    CHECK(memb_best_held_epoch(&m, T0 + 20, held_key, NULL) == -1);
+    memb_free(&m);
+    free_bufs();
+    agah_identity_free(f);
+    agah_identity_free(a);
+    agah_identity_free(b);
+}
+
 static void test_idmap(void)
 {
     enum { N = 20000 };
@@ -320,6 +388,7 @@ int main(void)
         return 2;
     test_chains();
     test_clean_epochs();
+    test_best_held_epoch();
     test_idmap();
     test_alert_index();
     printf("test_membership: %d passed, %d failed\n", passed, failed);
