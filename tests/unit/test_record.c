@@ -274,11 +274,14 @@ static void test_roundtrip(void)
         CHECK(agah_rec_epoch_chained(founder, community, 2, pks, 3, key2, epoch_id, epoch_key,
                                      1700000400, &b, &n) == 0);
         CHECK(agah_rec_decode(b, n, community, &r, &why) == 0);
-        CHECK(r.u.epoch.has_prev && memcmp(r.u.epoch.prev_id, epoch_id, 32) == 0);
-        CHECK(agah_rec_epoch_prev_open(&r, key2, got) == 0 && memcmp(got, epoch_key, 32) == 0);
-        CHECK(agah_rec_epoch_prev_open(&r, epoch_key, got) == AGAH_ECRYPTO);
-        r.u.epoch.prev_id[0] ^= 1; /* as if the link named another epoch */
-        CHECK(agah_rec_epoch_prev_open(&r, key2, got) == AGAH_ECRYPTO);
+        CHECK(r.u.epoch.n_prev == 1 && memcmp(agah_rec_epoch_prev_id(&r, 0), epoch_id, 32) == 0);
+        CHECK(agah_rec_epoch_prev_open(&r, 0, key2, got) == 0 && memcmp(got, epoch_key, 32) == 0);
+        CHECK(agah_rec_epoch_prev_open(&r, 0, epoch_key, got) == AGAH_ECRYPTO);
+        CHECK(agah_rec_epoch_prev_open(&r, 1, key2, got) == AGAH_ENOENT);
+        CHECK(agah_rec_epoch_prev_id(&r, 1) == NULL);
+        b[agah_rec_epoch_prev_id(&r, 0) - b] ^= 1; /* as if the link named another epoch */
+        CHECK(agah_rec_epoch_prev_open(&r, 0, key2, got) == AGAH_ECRYPTO);
+        b[agah_rec_epoch_prev_id(&r, 0) - b] ^= 1;
         CHECK(flips_accepted(b, n) == 0);
         free(b);
         CHECK(agah_rec_epoch_chained(founder, community, 2, pks, 3, key2, epoch_id, NULL,
