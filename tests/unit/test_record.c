@@ -1,8 +1,9 @@
 /* Unit tests for records and keys: round trips of every record type with
  * every single-byte corruption and truncation rejected, the largest epoch,
  * the store's decoder against the strict one, printable ids and sealed
- * boxes. Malformed inputs are in test_rec_malformed.c, the sealed records'
- * outer fields and bodies in test_rec_sealed.c. */
+ * boxes, and an EPOCH's chain links (0..16, well formed or not). Other
+ * malformed inputs are in test_rec_malformed.c, the sealed records' outer
+ * fields and bodies in test_rec_sealed.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,72 +466,6 @@ static void test_roundtrip(void)
 }
 
 /* A full epoch: the largest record the encoder makes still decodes. */
-static void test_epoch_max(void)
-{
-    static uint8_t pks[AGAH_EPOCH_MAX_MEMBERS][32];
-    uint8_t *b = NULL, k[32];
-    size_t n = 0;
-    struct agah_rec r;
-    struct agah_why why;
-
-    for (size_t i = 0; i < AGAH_EPOCH_MAX_MEMBERS; i++) {
-        /* Real Ed25519 points: public keys of seeded identities. */
-        uint8_t seed[32] = {0};
-        struct agah_identity *id = NULL;
-        seed[0] = (uint8_t)i;
-        seed[1] = (uint8_t)(i >> 8);
-        seed[2] = 0x99;
-        if (agah_identity_from_seed(seed, &id) != 0)
-            abort();
-        memcpy(pks[i], agah_identity_pk(id), 32);
-        agah_identity_free(id);
-    }
-    memcpy(pks[123], agah_identity_pk(member), 32);
-    CHECK(agah_rec_epoch(founder, community, 7, (const uint8_t(*)[32])pks,
-                         AGAH_EPOCH_MAX_MEMBERS, epoch_key, 1700001000, &b, &n) == 0);
-    CHECK(n <= AGAH_REC_MAX);
-    CHECK(agah_rec_decode(b, n, community, &r, &why) == 0);
-    CHECK(r.u.epoch.n == AGAH_EPOCH_MAX_MEMBERS && r.u.epoch.number == 7);
-    CHECK(agah_rec_epoch_open(&r, member, k) == 0 && memcmp(k, epoch_key, 32) == 0);
-    CHECK(agah_rec_epoch_open(&r, outsider, k) == AGAH_ENOENT);
-    free(b);
-}
-
-/* The decoder for a node's own store: every flip and truncation of a
- * valid record gets the strict decoder's answer, except those that only
- * break the signature, and the record itself decodes to the same fields. */
-static void test_decode_stored(void)
-{
-    static const uint8_t pats[] = {0x01, 0x80, 0xff, 0x10};
-    uint8_t *c = malloc(alert_num_len);
-    struct agah_rec r;
-    size_t sig_only = stored_sig_only;
-    int got;
-
-    CHECK(c != NULL && alert_num != NULL);
-    if (c == NULL || alert_num == NULL)
-        return;
-    got = agah_rec_decode(alert_num, alert_num_len, NULL, &r, NULL);
-    CHECK(got == 0);
-    check_stored(alert_num, alert_num_len, NULL, got, &r);
-    for (size_t i = 0; i < alert_num_len; i++) {
-        for (size_t p = 0; p < sizeof pats; p++) {
-            memcpy(c, alert_num, alert_num_len);
-            c[i] ^= pats[p];
-            got = agah_rec_decode(c, alert_num_len, NULL, &r, NULL);
-            check_stored(c, alert_num_len, NULL, got, &r);
-        }
-    }
-    for (size_t n = 0; n < alert_num_len; n++) {
-        got = agah_rec_decode(alert_num, n, NULL, &r, NULL);
-        check_stored(alert_num, n, NULL, got, &r);
-    }
-    /* The 64 signature bytes are the only ones whose flips are ESIG alone. */
-    CHECK(stored_sig_only - sig_only >= 64 * sizeof pats);
-    CHECK(stored_sig_only > 0 && stored_agreed > stored_sig_only);
-    free(c);
-}
-
 /* ------------------------------------------------------------------ */
 /* EPOCH chain links: field 9 is [] (none), one link [epoch, nonce, ct]  */
 /* (version 3's form), or 2..AGAH_EPOCH_MAX_LINKS links in a list,       */
@@ -586,6 +521,89 @@ static int links_faults(const struct agah_rec *r, size_t n)
     bad += agah_rec_epoch_prev_id(r, n) != NULL;
     bad += agah_rec_epoch_prev_open(r, n, lk_new, got) != AGAH_ENOENT;
     return bad;
+}
+
+static void test_epoch_max(void)
+{
+    static uint8_t pks[AGAH_EPOCH_MAX_MEMBERS][32];
+    uint8_t *b = NULL, k[32];
+    size_t n = 0;
+    struct agah_rec r;
+    struct agah_why why;
+
+    for (size_t i = 0; i < AGAH_EPOCH_MAX_MEMBERS; i++) {
+        /* Real Ed25519 points: public keys of seeded identities. */
+        uint8_t seed[32] = {0};
+        struct agah_identity *id = NULL;
+        seed[0] = (uint8_t)i;
+        seed[1] = (uint8_t)(i >> 8);
+        seed[2] = 0x99;
+        if (agah_identity_from_seed(seed, &id) != 0)
+            abort();
+        memcpy(pks[i], agah_identity_pk(id), 32);
+        agah_identity_free(id);
+    }
+    memcpy(pks[123], agah_identity_pk(member), 32);
+    CHECK(agah_rec_epoch(founder, community, 7, (const uint8_t(*)[32])pks,
+                         AGAH_EPOCH_MAX_MEMBERS, epoch_key, 1700001000, &b, &n) == 0);
+    CHECK(n <= AGAH_REC_MAX);
+    CHECK(agah_rec_decode(b, n, community, &r, &why) == 0);
+    CHECK(r.u.epoch.n == AGAH_EPOCH_MAX_MEMBERS && r.u.epoch.number == 7);
+    CHECK(agah_rec_epoch_open(&r, member, k) == 0 && memcmp(k, epoch_key, 32) == 0);
+    free(b);
+    b = NULL;
+    /* With every chain link too. */
+    {
+        const uint8_t *keys[AGAH_EPOCH_MAX_LINKS];
+        for (size_t i = 0; i < AGAH_EPOCH_MAX_LINKS; i++)
+            keys[i] = lk_keys[i];
+        struct agah_epoch_spec sp = {.number = 7, .recipients = (const uint8_t(*)[32])pks,
+                                     .n = AGAH_EPOCH_MAX_MEMBERS, .key = lk_new,
+                                     .prev_ids = (const uint8_t(*)[32])lk_ids, .prev_keys = keys,
+                                     .n_prev = AGAH_EPOCH_MAX_LINKS, .created = 1700001000};
+        CHECK(agah_rec_epoch_make(founder, community, &sp, &b, &n) == 0);
+    }
+    CHECK(n <= AGAH_REC_MAX);
+    CHECK(agah_rec_decode(b, n, community, &r, &why) == 0);
+    CHECK(r.u.epoch.n == AGAH_EPOCH_MAX_MEMBERS && links_faults(&r, AGAH_EPOCH_MAX_LINKS) == 0);
+    CHECK(agah_rec_epoch_open(&r, member, k) == 0 && memcmp(k, lk_new, 32) == 0);
+    CHECK(agah_rec_epoch_open(&r, outsider, k) == AGAH_ENOENT);
+    free(b);
+}
+
+/* The decoder for a node's own store: every flip and truncation of a
+ * valid record gets the strict decoder's answer, except those that only
+ * break the signature, and the record itself decodes to the same fields. */
+static void test_decode_stored(void)
+{
+    static const uint8_t pats[] = {0x01, 0x80, 0xff, 0x10};
+    uint8_t *c = malloc(alert_num_len);
+    struct agah_rec r;
+    size_t sig_only = stored_sig_only;
+    int got;
+
+    CHECK(c != NULL && alert_num != NULL);
+    if (c == NULL || alert_num == NULL)
+        return;
+    got = agah_rec_decode(alert_num, alert_num_len, NULL, &r, NULL);
+    CHECK(got == 0);
+    check_stored(alert_num, alert_num_len, NULL, got, &r);
+    for (size_t i = 0; i < alert_num_len; i++) {
+        for (size_t p = 0; p < sizeof pats; p++) {
+            memcpy(c, alert_num, alert_num_len);
+            c[i] ^= pats[p];
+            got = agah_rec_decode(c, alert_num_len, NULL, &r, NULL);
+            check_stored(c, alert_num_len, NULL, got, &r);
+        }
+    }
+    for (size_t n = 0; n < alert_num_len; n++) {
+        got = agah_rec_decode(alert_num, n, NULL, &r, NULL);
+        check_stored(alert_num, n, NULL, got, &r);
+    }
+    /* The 64 signature bytes are the only ones whose flips are ESIG alone. */
+    CHECK(stored_sig_only - sig_only >= 64 * sizeof pats);
+    CHECK(stored_sig_only > 0 && stored_agreed > stored_sig_only);
+    free(c);
 }
 
 /* One hand-made link naming `id` (it opens with nothing): its id and ct
@@ -852,9 +870,9 @@ int main(void)
     test_ids();
     test_keys();
     test_roundtrip();
+    links_init();
     test_epoch_max();
     test_decode_stored();
-    links_init();
     test_links_roundtrip();
     test_links_malformed();
 
