@@ -72,34 +72,6 @@ static int ep__entries(const msgpack_object *o, const uint8_t *buf, const char *
     return 0;
 }
 
-/* A link: [] or [epoch bin 32 (not all zero), nonce bin 24, ct bin 48]. */
-static int ep__link(const msgpack_object *o, const char *what, int *has, uint8_t id[32],
-                    uint8_t nonce[AGAH_NONCE_LEN], const uint8_t **ct, struct agah_why *why)
-{
-    const msgpack_object *p;
-    int r;
-
-    if (o->type != MSGPACK_OBJECT_ARRAY)
-        return agah_fail(why, AGAH_ETYPE, "%s: expected an array", what);
-    if (o->via.array.size == 0) {
-        *has = 0;
-        return 0;
-    }
-    if ((r = agah_mp_array(o, what, 3, why)) != 0)
-        return r;
-    p = o->via.array.ptr;
-    if ((r = agah_mp_bin_exact(&p[0], what, AGAH_HASH_LEN, id, why)) != 0 ||
-        (r = agah_mp_bin_exact(&p[1], what, AGAH_NONCE_LEN, nonce, why)) != 0)
-        return r;
-    if (p[2].type != MSGPACK_OBJECT_BIN || p[2].via.bin.size != EP_LINK_CT)
-        return agah_fail(why, AGAH_ETYPE, "%s: the key must be bin %d", what, (int)EP_LINK_CT);
-    if (sodium_is_zero(id, AGAH_HASH_LEN))
-        return agah_fail(why, AGAH_EVALUE, "%s: must name an epoch record", what);
-    *ct = (const uint8_t *)p[2].via.bin.ptr;
-    *has = 1;
-    return 0;
-}
-
 /* One chain link [epoch bin 32 (not all zero), nonce bin 24, ct bin 48],
  * canonically 93 c4 20 <32> c4 18 <24> c4 30 <48>; its first byte's
  * address in *at. */
@@ -124,6 +96,27 @@ static int ep__prev_one(const msgpack_object *o, const char *what, uint8_t id[32
     if ((const uint8_t *)p[1].via.bin.ptr != *at + 3 + AGAH_HASH_LEN + 2 ||
         (const uint8_t *)p[2].via.bin.ptr != *at + 3 + AGAH_HASH_LEN + 2 + AGAH_NONCE_LEN + 2)
         return agah_fail(why, AGAH_EINTERNAL, "%s: unexpected layout", what);
+    return 0;
+}
+
+/* The network secret's link: [] or one link as ep__prev_one reads it. */
+static int ep__link(const msgpack_object *o, const char *what, int *has, uint8_t id[32],
+                    uint8_t nonce[AGAH_NONCE_LEN], const uint8_t **ct, struct agah_why *why)
+{
+    const uint8_t *at;
+    int r;
+
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return agah_fail(why, AGAH_ETYPE, "%s: expected an array", what);
+    if (o->via.array.size == 0) {
+        *has = 0;
+        return 0;
+    }
+    if ((r = ep__prev_one(o, what, id, &at, why)) != 0)
+        return r;
+    memcpy(nonce, at + 3 + AGAH_HASH_LEN + 2, AGAH_NONCE_LEN);
+    *ct = at + 3 + AGAH_HASH_LEN + 2 + AGAH_NONCE_LEN + 2;
+    *has = 1;
     return 0;
 }
 
