@@ -72,19 +72,16 @@ static int ep__entries(const msgpack_object *o, const uint8_t *buf, const char *
     return 0;
 }
 
-/* A link: [] or [epoch bin 32 (not all zero), nonce bin 24, ct bin 48]. */
-static int ep__link(const msgpack_object *o, const char *what, int *has, uint8_t id[32],
-                    uint8_t nonce[AGAH_NONCE_LEN], const uint8_t **ct, struct agah_why *why)
+/* One chain link [epoch bin 32 (not all zero), nonce bin 24, ct bin 48],
+ * canonically 93 c4 20 <32> c4 18 <24> c4 30 <48>; its first byte's
+ * address in *at. */
+static int ep__prev_one(const msgpack_object *o, const char *what, uint8_t id[32],
+                        const uint8_t **at, struct agah_why *why)
 {
     const msgpack_object *p;
+    uint8_t nonce[AGAH_NONCE_LEN];
     int r;
 
-    if (o->type != MSGPACK_OBJECT_ARRAY)
-        return agah_fail(why, AGAH_ETYPE, "%s: expected an array", what);
-    if (o->via.array.size == 0) {
-        *has = 0;
-        return 0;
-    }
     if ((r = agah_mp_array(o, what, 3, why)) != 0)
         return r;
     p = o->via.array.ptr;
@@ -95,8 +92,80 @@ static int ep__link(const msgpack_object *o, const char *what, int *has, uint8_t
         return agah_fail(why, AGAH_ETYPE, "%s: the key must be bin %d", what, (int)EP_LINK_CT);
     if (sodium_is_zero(id, AGAH_HASH_LEN))
         return agah_fail(why, AGAH_EVALUE, "%s: must name an epoch record", what);
-    *ct = (const uint8_t *)p[2].via.bin.ptr;
+    *at = (const uint8_t *)p[0].via.bin.ptr - 3;
+    if ((const uint8_t *)p[1].via.bin.ptr != *at + 3 + AGAH_HASH_LEN + 2 ||
+        (const uint8_t *)p[2].via.bin.ptr != *at + 3 + AGAH_HASH_LEN + 2 + AGAH_NONCE_LEN + 2)
+        return agah_fail(why, AGAH_EINTERNAL, "%s: unexpected layout", what);
+    return 0;
+}
+
+/* The network secret's link: [] or one link as ep__prev_one reads it. */
+static int ep__link(const msgpack_object *o, const char *what, int *has, uint8_t id[32],
+                    uint8_t nonce[AGAH_NONCE_LEN], const uint8_t **ct, struct agah_why *why)
+{
+    const uint8_t *at;
+    int r;
+
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return agah_fail(why, AGAH_ETYPE, "%s: expected an array", what);
+    if (o->via.array.size == 0) {
+        *has = 0;
+        return 0;
+    }
+    if ((r = ep__prev_one(o, what, id, &at, why)) != 0)
+        return r;
+    memcpy(nonce, at + 3 + AGAH_HASH_LEN + 2, AGAH_NONCE_LEN);
+    *ct = at + 3 + AGAH_HASH_LEN + 2 + AGAH_NONCE_LEN + 2;
     *has = 1;
+    return 0;
+}
+
+/* The chain links: [] for none, one link as [epoch, nonce, ct] (what
+ * version 3 always wrote), or 2..AGAH_EPOCH_MAX_LINKS links as an array of
+ * them, strictly ascending by epoch id. */
+static int ep__prev(const msgpack_object *o, const uint8_t *buf, size_t *n,
+                    const uint8_t **first, struct agah_why *why)
+{
+    static const char what[] = "field 9 (prev)";
+    const msgpack_object_array *a;
+    uint8_t prev[AGAH_HASH_LEN], cur[AGAH_HASH_LEN];
+    const uint8_t *at;
+    int r;
+
+    *n = 0;
+    *first = NULL;
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return agah_fail(why, AGAH_ETYPE, "%s: expected an array", what);
+    a = &o->via.array;
+    if (a->size == 0)
+        return 0;
+    if (a->ptr[0].type != MSGPACK_OBJECT_ARRAY) {
+        if ((r = ep__prev_one(o, what, cur, first, why)) != 0)
+            return r;
+        *n = 1;
+        return *first < buf ? agah_fail(why, AGAH_EINTERNAL, "%s: unexpected layout", what) : 0;
+    }
+    if (a->size == 1)
+        return agah_fail(why, AGAH_ENONCANON, "%s: one link is written [epoch, nonce, ct]", what);
+    if (a->size > AGAH_EPOCH_MAX_LINKS)
+        return agah_fail(why, AGAH_ETOOBIG, "%s: %u links, at most %d", what,
+                         (unsigned)a->size, AGAH_EPOCH_MAX_LINKS);
+    for (uint32_t i = 0; i < a->size; i++) {
+        if ((r = ep__prev_one(&a->ptr[i], what, cur, &at, why)) != 0)
+            return r;
+        if (i > 0 && memcmp(prev, cur, sizeof cur) == 0)
+            return agah_fail(why, AGAH_EFIELDS, "%s: link %u repeats an epoch", what,
+                             (unsigned)i + 1);
+        if (i > 0 && memcmp(prev, cur, sizeof cur) > 0)
+            return agah_fail(why, AGAH_ENONCANON, "%s: link %u is not sorted by epoch id",
+                             what, (unsigned)i + 1);
+        memcpy(prev, cur, sizeof cur);
+        if (i == 0)
+            *first = at;
+        if (at != *first + (size_t)i * AGAH_EPOCH_LINK_WIRE || *first < buf)
+            return agah_fail(why, AGAH_EINTERNAL, "%s: unexpected layout", what);
+    }
+    *n = a->size;
     return 0;
 }
 
@@ -131,8 +200,7 @@ int rec__epoch_fields(const msgpack_object *f, const uint8_t *buf, struct agah_r
     out->u.epoch.number = v;
     if ((r = ep__entries(&f[7], buf, "field 8 (entries)", 1, &out->u.epoch.n,
                          &out->u.epoch.entries, why)) != 0 ||
-        (r = ep__link(&f[8], "field 9 (prev)", &out->u.epoch.has_prev, out->u.epoch.prev_id,
-                      out->u.epoch.prev_nonce, &out->u.epoch.prev_ct, why)) != 0 ||
+        (r = ep__prev(&f[8], buf, &out->u.epoch.n_prev, &out->u.epoch.prev, why)) != 0 ||
         (r = ep__link(&f[9], "field 10 (net)", &out->u.epoch.has_net, out->u.epoch.net_origin,
                       out->u.epoch.net_nonce, &out->u.epoch.net_ct, why)) != 0 ||
         (r = ep__entries(&f[10], buf, "field 11 (relays)", 0, &out->u.epoch.n_relays,
@@ -230,16 +298,48 @@ static int ep__pack_link(msgpack_packer *pk, const char *label, const uint8_t *i
     return 0;
 }
 
+/* Packs the chain links in ascending order of epoch id: [] for none, a
+ * lone link as itself, several as an array of them. The spec's order is
+ * kept in `ord` (indices), sorted here; a repeated id is AGAH_EINVAL. */
+static int ep__pack_prev(msgpack_packer *pk, const struct agah_epoch_spec *s,
+                         const uint8_t key[AGAH_KEY_LEN])
+{
+    size_t ord[AGAH_EPOCH_MAX_LINKS];
+    int r;
+
+    for (size_t i = 0; i < s->n_prev; i++) {
+        size_t j = i;
+        for (; j > 0 && memcmp(s->prev_ids[ord[j - 1]], s->prev_ids[i], 32) > 0; j--)
+            ord[j] = ord[j - 1];
+        if (j > 0 && memcmp(s->prev_ids[ord[j - 1]], s->prev_ids[i], 32) == 0)
+            return AGAH_EINVAL;
+        ord[j] = i;
+    }
+    if (s->n_prev == 0)
+        return msgpack_pack_array(pk, 0) != 0 ? AGAH_ENOMEM : 0;
+    if (s->n_prev > 1 && msgpack_pack_array(pk, (uint32_t)s->n_prev) != 0)
+        return AGAH_ENOMEM;
+    for (size_t i = 0; i < s->n_prev; i++)
+        if ((r = ep__pack_link(pk, EP_PREV_AD, s->prev_ids[ord[i]], s->prev_keys[ord[i]],
+                               key)) != 0)
+            return r;
+    return 0;
+}
+
 static int ep__spec_ok(const struct agah_epoch_spec *s)
 {
-    if (s->n > AGAH_EPOCH_MAX_MEMBERS || s->n_relays > AGAH_EPOCH_MAX_MEMBERS)
+    if (s->n > AGAH_EPOCH_MAX_MEMBERS || s->n_relays > AGAH_EPOCH_MAX_MEMBERS ||
+        s->n_prev > AGAH_EPOCH_MAX_LINKS)
         return AGAH_ETOOBIG;
     if (s->n == 0 || s->number == 0 || s->recipients == NULL || s->key == NULL ||
-        (s->n_relays > 0 && s->relays == NULL) || (s->prev_id == NULL) != (s->prev_key == NULL) ||
-        (s->prev_id != NULL && sodium_is_zero(s->prev_id, 32)) ||
+        (s->n_relays > 0 && s->relays == NULL) ||
+        (s->n_prev > 0 && (s->prev_ids == NULL || s->prev_keys == NULL)) ||
         (s->net_origin == NULL) != (s->net == NULL) ||
         (s->net_origin != NULL && sodium_is_zero(s->net_origin, 32)))
         return AGAH_EINVAL;
+    for (size_t i = 0; i < s->n_prev; i++)
+        if (s->prev_keys[i] == NULL || sodium_is_zero(s->prev_ids[i], 32))
+            return AGAH_EINVAL;
     return 0;
 }
 
@@ -273,7 +373,7 @@ int agah_rec_epoch_make(const struct agah_identity *id, const uint8_t community[
         goto out;
     }
     if ((r = ep__pack_entries(&e.pk, (const uint8_t(*)[32])recips, s->n, s->key)) != 0 ||
-        (r = ep__pack_link(&e.pk, EP_PREV_AD, s->prev_id, s->prev_key, s->key)) != 0 ||
+        (r = ep__pack_prev(&e.pk, s, s->key)) != 0 ||
         (r = ep__pack_link(&e.pk, EP_NET_AD, s->net_origin, net, s->key)) != 0 ||
         (r = ep__pack_entries(&e.pk, (const uint8_t(*)[32])relays, s->n_relays, net)) != 0)
         goto out;
@@ -293,9 +393,13 @@ int agah_rec_epoch_chained(const struct agah_identity *id, const uint8_t communi
                            const uint8_t prev_key[AGAH_KEY_LEN], uint64_t created,
                            uint8_t **out, size_t *outlen)
 {
+    const uint8_t *const keys[1] = {prev_key};
     struct agah_epoch_spec s = {.number = number, .recipients = recipients, .n = n,
-                                .key = key, .prev_id = prev_id, .prev_key = prev_key,
+                                .key = key, .prev_ids = (const uint8_t(*)[32])prev_id,
+                                .prev_keys = keys, .n_prev = prev_id != NULL,
                                 .created = created};
+    if ((prev_id == NULL) != (prev_key == NULL))
+        return AGAH_EINVAL;
     return agah_rec_epoch_make(id, community, &s, out, outlen);
 }
 
@@ -324,15 +428,26 @@ static int ep__link_open(const char *label, const uint8_t id[32], const uint8_t 
     return 0;
 }
 
-int agah_rec_epoch_prev_open(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
+const uint8_t *agah_rec_epoch_prev_id(const struct agah_rec *r, size_t i)
+{
+    if (r == NULL || r->type != AGAH_REC_EPOCH || r->u.epoch.prev == NULL ||
+        i >= r->u.epoch.n_prev)
+        return NULL;
+    return r->u.epoch.prev + i * AGAH_EPOCH_LINK_WIRE + 3;
+}
+
+int agah_rec_epoch_prev_open(const struct agah_rec *r, size_t i, const uint8_t key[AGAH_KEY_LEN],
                              uint8_t prev_key[AGAH_KEY_LEN])
 {
+    const uint8_t *id;
+
     if (r == NULL || r->type != AGAH_REC_EPOCH)
         return AGAH_EINVAL;
-    if (!r->u.epoch.has_prev)
+    if ((id = agah_rec_epoch_prev_id(r, i)) == NULL)
         return AGAH_ENOENT;
-    return ep__link_open(EP_PREV_AD, r->u.epoch.prev_id, r->u.epoch.prev_nonce,
-                         r->u.epoch.prev_ct, key, prev_key);
+    /* 93 c4 20 <id 32> c4 18 <nonce 24> c4 30 <ct 48> */
+    return ep__link_open(EP_PREV_AD, id, id + AGAH_HASH_LEN + 2,
+                         id + AGAH_HASH_LEN + 2 + AGAH_NONCE_LEN + 2, key, prev_key);
 }
 
 /* Opens the box of `me` among n entries starting at base. */

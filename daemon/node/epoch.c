@@ -139,8 +139,62 @@ static int node__key_unseen(const struct node *n)
     return 0;
 }
 
+/* The chain links of an epoch this node issues: the posting epoch's key
+ * and that of the newest epoch it holds, then every key it holds that
+ * those do not reach (memb_reach) and under which posts are stored, newest
+ * first; at most AGAH_EPOCH_MAX_LINKS. So whoever opens the new epoch can
+ * read every post this node can, also those sealed under an epoch that
+ * left a member out or whose record the community has since refused (an
+ * informant's). Returns how many are *stray*: keys with posts that the
+ * posting epoch does not reach, which are reason enough to rekey. */
+static size_t node__links(struct node *n, uint64_t now, uint8_t (*ids)[AGAH_HASH_LEN],
+                          const uint8_t **keys, size_t *n_links)
+{
+    uint8_t (*reach)[AGAH_HASH_LEN] = NULL;
+    size_t n_reach = 0, stray = 0, max = n->local->n_epochs + 1;
+    long pe = memb_posting_epoch(&n->memb, now), newest = -1;
+
+    *n_links = 0;
+    for (size_t i = 0; i < n->memb.n_ep; i++)
+        if (node__key(n, n->memb.ep[i].id) != NULL &&
+            (newest < 0 || n->memb.ep[i].number > n->memb.ep[newest].number))
+            newest = (long)i;
+    for (int k = 0; k < 2; k++) {
+        long e = k == 0 ? pe : newest;
+        if (e < 0 || node__key(n, n->memb.ep[e].id) == NULL ||
+            (*n_links == 1 && memcmp(ids[0], n->memb.ep[e].id, AGAH_HASH_LEN) == 0))
+            continue;
+        memcpy(ids[*n_links], n->memb.ep[e].id, AGAH_HASH_LEN);
+        keys[(*n_links)++] = node__key(n, n->memb.ep[e].id);
+    }
+    if (pe < 0 || (reach = malloc(max * sizeof *reach)) == NULL)
+        return 0;
+    n_reach = memb_reach(&n->memb, n->memb.ep[pe].id, reach, max);
+    if (n_reach > max)
+        n_reach = max;
+    /* Newest first: the community file keeps keys in the order learned. */
+    for (size_t i = n->local->n_epochs; i-- > 0;) {
+        const uint8_t *id = n->local->epochs[i].id;
+        int linked = memcmp(id, node_community(n), AGAH_HASH_LEN) == 0;
+        for (size_t j = 0; j < n_reach && !linked; j++)
+            linked = memcmp(reach[j], id, AGAH_HASH_LEN) == 0;
+        if (linked || store_epoch_used(n->store, id) != 1)
+            continue;
+        stray++;
+        for (size_t j = 0; j < *n_links && !linked; j++)
+            linked = memcmp(ids[j], id, AGAH_HASH_LEN) == 0;
+        if (!linked && *n_links < AGAH_EPOCH_MAX_LINKS) {
+            memcpy(ids[*n_links], id, AGAH_HASH_LEN);
+            keys[(*n_links)++] = n->local->epochs[i].key;
+        }
+    }
+    free(reach);
+    return stray;
+}
+
 /* An organiser whose community posts under no clean epoch, or under one
- * that misses a current organiser or member, issues a new one sealed to
+ * that misses a current organiser or member, or that does not reach a key
+ * under which posts are stored (node__links), issues a new one sealed to
  * every current organiser and member (never relays); with `force`, any
  * organiser issues one. */
 int node__rekey(struct node *n, int force)
@@ -148,11 +202,16 @@ int node__rekey(struct node *n, int force)
     uint64_t now = node_now(n), number = 0, created;
     uint8_t (*recips)[AGAH_PK_LEN] = NULL, (*rels)[AGAH_PK_LEN];
     uint8_t *key = NULL, *buf = NULL, eid[AGAH_HASH_LEN];
-    size_t cnt = 0, n_rel = 0, len = 0;
+    uint8_t link_ids[AGAH_EPOCH_MAX_LINKS][AGAH_HASH_LEN];
+    const uint8_t *link_keys[AGAH_EPOCH_MAX_LINKS];
+    size_t cnt = 0, n_rel = 0, len = 0, n_links = 0, stray;
     int role, rc = 0;
 
     if (memb_role_at(&n->memb, agah_identity_pk(n->id), now, &role) != 0 ||
-        role != AGAH_ROLE_ORGANISER || (!force && !memb_needs_rekey(&n->memb, now)))
+        role != AGAH_ROLE_ORGANISER)
+        goto out;
+    stray = node__links(n, now, link_ids, link_keys, &n_links);
+    if (!force && !memb_needs_rekey(&n->memb, now) && stray == 0)
         goto out;
     if (!force && now < n->opened_at + NODE_REKEY_WAIT_KEYS && node__key_unseen(n)) {
         /* A new organiser: the epochs its code carried are on their way. */
@@ -185,18 +244,13 @@ int node__rekey(struct node *n, int force)
         goto out;
     }
     agah_random(key, AGAH_KEY_LEN);
-    /* Chained to the newest epoch this node holds, so whoever opens the new
-     * one can walk back through the history (node__chain_walk). */
-    long prev = -1;
-    for (size_t i = 0; i < n->memb.n_ep; i++)
-        if (node__key(n, n->memb.ep[i].id) != NULL &&
-            (prev < 0 || n->memb.ep[i].number > n->memb.ep[prev].number))
-            prev = (long)i;
+    /* Linked back (node__links), so whoever opens the new one can walk
+     * back through the history (node__chain_walk). */
     struct agah_epoch_spec sp = {
         .number = number + 1, .recipients = (const uint8_t (*)[32])recips, .n = cnt,
         .relays = (const uint8_t (*)[32])rels, .n_relays = n_rel, .key = key,
-        .prev_id = prev >= 0 ? n->memb.ep[prev].id : NULL,
-        .prev_key = prev >= 0 ? node__key(n, n->memb.ep[prev].id) : NULL, .created = created};
+        .prev_ids = (const uint8_t (*)[32])link_ids, .prev_keys = link_keys,
+        .n_prev = n_links, .created = created};
     /* The network secret goes on while no revoked key can hold it, so a
      * node that slept through an invitation still links; else it is new. */
     long pe = memb_posting_epoch(&n->memb, now);
@@ -215,8 +269,10 @@ int node__rekey(struct node *n, int force)
         goto out;
     /* Storing our own epoch asked for a check; it would find nothing. */
     n->rekey_at = 0;
-    log_info("issued epoch %llu to %zu members and %zu relays%s", (unsigned long long)(number + 1),
-             cnt, n_rel, sp.net != NULL ? "" : ", with a new network secret");
+    log_info("issued epoch %llu to %zu members and %zu relays%s%s",
+             (unsigned long long)(number + 1), cnt, n_rel,
+             sp.net != NULL ? "" : ", with a new network secret",
+             stray > 0 ? ", linking keys of posts the posting epoch did not reach" : "");
 out:
     if (rc != 0)
         log_error("rekey failed: %s", agah_strerror(rc));
@@ -237,8 +293,15 @@ void node__want_rekey(struct node *n, uint64_t delay)
 int node__maintain(struct node *n)
 {
     int rc = 0;
+    uint64_t now = node_now(n);
+
     node__pending_retry(n);
-    if (n->rekey_at != 0 && node_now(n) >= n->rekey_at) {
+    if (now >= n->stray_at) {
+        n->stray_at = now + NODE_STRAY_EVERY;
+        if (n->rekey_at == 0)
+            n->rekey_at = now;
+    }
+    if (n->rekey_at != 0 && now >= n->rekey_at) {
         n->rekey_at = 0;
         rc = node__rekey(n, 0);
     }

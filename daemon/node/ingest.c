@@ -253,50 +253,72 @@ static int node__decrypt_epoch(struct node *n, const uint8_t epoch[AGAH_HASH_LEN
     return store_scan_epoch_alerts(n->store, epoch, node__decrypt_cb, &d);
 }
 
-/* Follows the chain links back from an epoch whose key this node holds:
- * each link holds the key of an earlier epoch, so a member admitted late
- * reads the whole history. Stops at a key it already holds (what lies
- * behind it was followed when that key came), at a record it does not
- * have yet (followed when that record arrives), or at the first epoch. */
-int node__chain_walk(struct node *n, const uint8_t start[AGAH_HASH_LEN])
+/* Opens the chain links of the stored EPOCH `id`, whose key this node
+ * holds: each key it lacks is kept (written with the walk's last) and the
+ * posts sealed under it are opened; its id goes on the queue `q` (*nq of
+ * *cap), to be followed in turn. *added counts the keys kept. */
+static int node__links_open(struct node *n, const uint8_t id[AGAH_HASH_LEN], uint8_t *link_key,
+                            uint8_t (**q)[AGAH_HASH_LEN], size_t *nq, size_t *cap,
+                            size_t *added)
 {
-    uint8_t cur[AGAH_HASH_LEN], *prev_key = NULL;
-    size_t added = 0;
+    const uint8_t *key = node__key(n, id), *pid;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    struct agah_rec r;
     int rc = 0;
 
-    memcpy(cur, start, AGAH_HASH_LEN);
-    if ((prev_key = sodium_malloc(AGAH_KEY_LEN)) == NULL)
-        return AGAH_ENOMEM;
-    for (size_t hops = 0; hops < MEMB_MAX_EPOCHS && rc == 0; hops++) {
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        struct agah_rec r;
-        const uint8_t *key = node__key(n, cur);
-        if (key == NULL || store_get(n->store, cur, &buf, &len) != 0)
-            break;
-        if (agah_rec_decode_stored(buf, len, node_community(n), &r, NULL) != 0 ||
-            r.type != AGAH_REC_EPOCH || !r.u.epoch.has_prev ||
-            node__key(n, r.u.epoch.prev_id) != NULL ||
-            agah_rec_epoch_prev_open(&r, key, prev_key) != 0) {
-            free(buf);
-            break;
-        }
-        memcpy(cur, r.u.epoch.prev_id, AGAH_HASH_LEN);
+    if (key == NULL || store_get(n->store, id, &buf, &len) != 0)
+        return 0; /* followed when the record arrives */
+    if (agah_rec_decode_stored(buf, len, node_community(n), &r, NULL) != 0 ||
+        r.type != AGAH_REC_EPOCH) {
         free(buf);
-        if ((rc = node__key_put(n, cur, prev_key, 0)) == AGAH_ETOOBIG) {
-            /* The community file holds AGAH_LOCAL_MAX_EPOCHS keys: what
-             * lies further back stays unread, and the node keeps going. */
-            log_warn("%d epoch keys held: older alerts stay unreadable",
-                     AGAH_LOCAL_MAX_EPOCHS);
-            rc = 0;
+        return 0;
+    }
+    for (size_t i = 0; rc == 0 && (pid = agah_rec_epoch_prev_id(&r, i)) != NULL; i++) {
+        if (node__key(n, pid) != NULL || agah_rec_epoch_prev_open(&r, i, key, link_key) != 0)
+            continue;
+        if ((rc = agah_array_reserve((void **)q, cap, *nq, sizeof **q, 16,
+                                     AGAH_LOCAL_MAX_EPOCHS + 1)) != 0)
             break;
-        }
-        if (rc == 0) {
-            added++;
-            rc = node__decrypt_epoch(n, cur);
+        memcpy((*q)[(*nq)++], pid, AGAH_HASH_LEN);
+        if ((rc = node__key_put(n, pid, link_key, 0)) == 0) {
+            (*added)++;
+            rc = node__decrypt_epoch(n, pid);
         }
     }
-    sodium_free(prev_key);
+    free(buf);
+    return rc;
+}
+
+/* Follows the chain links back from an epoch whose key this node holds,
+ * breadth first: each link holds the key of an earlier epoch, so a member
+ * admitted late reads the whole history, and one left out of an epoch
+ * reads what was posted under it once a later epoch links to it. Stops at
+ * a key it already holds (what lies behind it was followed when that key
+ * came), at a record it does not have yet (followed when that record
+ * arrives, node__epoch_arrived), or when it holds no more links. Each step
+ * adds a key, so the walk is as long as the community file is. */
+int node__chain_walk(struct node *n, const uint8_t start[AGAH_HASH_LEN])
+{
+    uint8_t (*q)[AGAH_HASH_LEN] = NULL, *link_key;
+    size_t nq = 0, cap = 0, added = 0;
+    int rc;
+
+    if ((link_key = sodium_malloc(AGAH_KEY_LEN)) == NULL)
+        return AGAH_ENOMEM;
+    rc = agah_array_reserve((void **)&q, &cap, 0, sizeof *q, 16, AGAH_LOCAL_MAX_EPOCHS + 1);
+    if (rc == 0)
+        memcpy(q[nq++], start, AGAH_HASH_LEN);
+    for (size_t k = 0; rc == 0 && k < nq; k++)
+        rc = node__links_open(n, q[k], link_key, &q, &nq, &cap, &added);
+    if (rc == AGAH_ETOOBIG) {
+        /* The community file holds AGAH_LOCAL_MAX_EPOCHS keys: what lies
+         * further back stays unread, and the node keeps going. */
+        log_warn("%d epoch keys held: older alerts stay unreadable", AGAH_LOCAL_MAX_EPOCHS);
+        rc = 0;
+    }
+    sodium_free(link_key);
+    free(q);
     /* One write, and one pass over the names, for the whole walk. */
     if (added > 0) {
         node__names(n);

@@ -171,7 +171,8 @@ static int memb__add_epoch(struct memb *m, const struct agah_rec *r)
         return rc;
     e = &m->ep[m->n_ep];
     memset(e, 0, sizeof *e);
-    if ((e->recips = malloc((r->u.epoch.n + r->u.epoch.n_relays + 1) * AGAH_PK_LEN)) == NULL)
+    if ((e->recips = malloc((r->u.epoch.n + r->u.epoch.n_relays + r->u.epoch.n_prev + 1) *
+                            AGAH_PK_LEN)) == NULL)
         return AGAH_ENOMEM;
     for (size_t i = 0; i < r->u.epoch.n + r->u.epoch.n_relays; i++) {
         const uint8_t *pk = i < r->u.epoch.n ? agah_rec_epoch_member(r, i)
@@ -186,6 +187,10 @@ static int memb__add_epoch(struct memb *m, const struct agah_rec *r)
     e->n = r->u.epoch.n;
     e->n_relays = r->u.epoch.n_relays;
     e->relays = e->recips + e->n;
+    e->links = e->relays + e->n_relays;
+    e->n_links = r->u.epoch.n_prev;
+    for (size_t i = 0; i < e->n_links; i++)
+        memcpy(e->links[i], agah_rec_epoch_prev_id(r, i), AGAH_HASH_LEN);
     agah_rec_epoch_net_id(r, e->net_id);
     memcpy(e->id, r->id, AGAH_HASH_LEN);
     memcpy(e->author, r->author, AGAH_PK_LEN);
@@ -720,4 +725,34 @@ long memb_find_epoch(const struct memb *m, const uint8_t id[AGAH_HASH_LEN])
         if (memcmp(m->ep[i].id, id, AGAH_HASH_LEN) == 0)
             return (long)i;
     return -1;
+}
+
+size_t memb_reach(const struct memb *m, const uint8_t from[AGAH_HASH_LEN],
+                  uint8_t (*out)[AGAH_HASH_LEN], size_t max)
+{
+    size_t n = 0, total = 1;
+
+    if (max == 0)
+        return 1;
+    memcpy(out[n++], from, AGAH_HASH_LEN);
+    /* out is the queue; an id is added once. Past max the count goes on
+     * (the caller learns its list is short) but nothing more is followed
+     * from what could not be written. */
+    for (size_t k = 0; k < n; k++) {
+        long e = memb_find_epoch(m, out[k]);
+        if (e < 0 || !m->ep[e].valid)
+            continue;
+        for (size_t l = 0; l < m->ep[e].n_links; l++) {
+            const uint8_t *id = m->ep[e].links[l];
+            int seen = 0;
+            for (size_t j = 0; j < n && !seen; j++)
+                seen = memcmp(out[j], id, AGAH_HASH_LEN) == 0;
+            if (seen)
+                continue;
+            total++;
+            if (n < max)
+                memcpy(out[n++], id, AGAH_HASH_LEN);
+        }
+    }
+    return total;
 }

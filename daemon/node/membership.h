@@ -66,6 +66,10 @@ struct memb_epoch {
      * into the same block), each list sorted as in the record */
     uint8_t (*recips)[AGAH_PK_LEN];
     uint8_t (*relays)[AGAH_PK_LEN];
+    /* The n_links epochs whose keys its chain links carry (in the same
+     * block, after the relays). */
+    uint8_t (*links)[AGAH_HASH_LEN];
+    size_t n_links;
     int valid;      /* derived: signed by a standing organiser at created */
 };
 
@@ -169,6 +173,13 @@ long memb_best_admission(const struct memb *m, const uint8_t pk[AGAH_PK_LEN]);
 uint64_t memb_invited_until(const struct memb *m, const uint8_t pk[AGAH_PK_LEN]);
 /* Index of an epoch by id, or -1. */
 long memb_find_epoch(const struct memb *m, const uint8_t id[AGAH_HASH_LEN]);
+/* The epochs whose keys whoever holds the key of epoch `from` can open:
+ * `from` itself, then the ids named by the chain links of every valid
+ * stored EPOCH reached, breadth first (an id may be of no stored epoch: a
+ * key whose record was refused). Writes up to max of them into out;
+ * returns how many there are (more than max when out is short). */
+size_t memb_reach(const struct memb *m, const uint8_t from[AGAH_HASH_LEN],
+                  uint8_t (*out)[AGAH_HASH_LEN], size_t max);
 /* Rule: no revoked key is a recipient or relay of it, and no revoked key
  * that may hold epoch keys or network secrets could have received it
  * through a join code. */

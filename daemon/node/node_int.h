@@ -47,6 +47,11 @@
  * organiser's code carries keys before the records arrive) waits this long
  * after start for them before it issues an epoch of its own. */
 #define NODE_REKEY_WAIT_KEYS 30
+/* How often an organiser's node looks, without a membership change, for
+ * keys of stored posts that the posting epoch does not reach (posts that
+ * arrived after its last rekey check, under an epoch the community has
+ * since left): node__links. */
+#define NODE_STRAY_EVERY 600
 /* In the last this many seconds of an invitation, any organiser's node
  * that links with the invitee confirms it, not only the inviter's. */
 #define NODE_CONFIRM_ANYONE 86400ull
@@ -102,6 +107,7 @@ struct node {
      * need): a little after membership records arrive, so a node catching
      * up issues one epoch for the state it reaches, not one per record. */
     uint64_t rekey_at;
+    uint64_t stray_at;         /* next look for stray keys (NODE_STRAY_EVERY) */
     uint64_t opened_at;
     uint64_t quota_dropped;    /* posts dropped past their author's cut */
     char listen_addr[AGAH_ADDR_MAX];

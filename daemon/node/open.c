@@ -194,6 +194,7 @@ int node_open(const char *data_dir, const char *passphrase, size_t passlen,
         rc = AGAH_ENOMEM;
         goto out;
     }
+    n->stray_at = UINT64_MAX; /* not while the community file's records go in */
     n->lock_fd = -1;
     n->now = now;
     idmap_init(&n->ekeys, AGAH_LOCAL_MAX_EPOCHS);
@@ -294,6 +295,7 @@ int node_open(const char *data_dir, const char *passphrase, size_t passlen,
     }
     n->opened_at = node_now(n);
     n->rekey_at = n->opened_at;
+    n->stray_at = n->opened_at + NODE_STRAY_EVERY; /* this first check looks too */
     (void)node__maintain(n);
     if ((rc = node_flush(n)) != 0) {
         rc = agah_fail(why, rc, "cannot write %s", db_path);

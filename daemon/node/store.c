@@ -105,6 +105,7 @@ const char *const store__sql[ST_N] = {
     [ST_SCAN_REF] = "SELECT " STORE_COLS " FROM records WHERE ref = ?1",
     [ST_SCAN_EPOCH] = "SELECT " STORE_COLS ", bytes FROM records "
                       "WHERE type = 5 AND epoch = ?1",
+    [ST_EPOCH_USED] = "SELECT 1 FROM records WHERE type BETWEEN 5 AND 7 AND epoch = ?1 LIMIT 1",
     /* expires is stored as a signed 64-bit integer: values past 2^63 read
      * back negative, so "> 0" keeps them out of "already expired". */
     [ST_SCAN_EXPIRED] = "SELECT " STORE_COLS " FROM records "

@@ -129,6 +129,9 @@ int store_post_last(struct store *s, const uint8_t author[AGAH_PK_LEN], uint64_t
                     uint64_t created_max, size_t len_min, size_t len_max, struct store_post *out);/* CONFIRM and RETRACT records about one alert (columns only). */
 int store_scan_ref(struct store *s, const uint8_t ref[AGAH_HASH_LEN], store_rec_cb cb,
                    void *ctx);
+/* 1 if a post (ALERT, CONFIRM, RETRACT) sealed under `epoch` is stored, 0
+ * if none, < 0 on error. Not indexed: a scan, for the rare rekey check. */
+int store_epoch_used(struct store *s, const uint8_t epoch[AGAH_HASH_LEN]);
 /* ALERT records sealed under one epoch (with bytes). */
 int store_scan_epoch_alerts(struct store *s, const uint8_t epoch[AGAH_HASH_LEN],
                             store_rec_cb cb, void *ctx);

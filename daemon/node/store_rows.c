@@ -400,6 +400,19 @@ int store_count(struct store *s, uint64_t *count)
     return r;
 }
 
+int store_epoch_used(struct store *s, const uint8_t epoch[AGAH_HASH_LEN])
+{
+    sqlite3_stmt *st = s->st[ST_EPOCH_USED];
+    int r = AGAH_EIO, rc;
+
+    if (store__bind_blob(st, 1, epoch, AGAH_HASH_LEN) == 0) {
+        rc = sqlite3_step(st);
+        r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : AGAH_EIO;
+    }
+    store__done(st);
+    return r;
+}
+
 int store_scan(struct store *s, int tmin, int tmax, store_rec_cb cb, void *ctx)
 {
     sqlite3_stmt *st = s->st[ST_SCAN];

@@ -67,6 +67,11 @@ enum agah_severity { AGAH_SEV_INFO = 0, AGAH_SEV_WARNING = 1, AGAH_SEV_DANGER = 
  * of a decoded record sit in its buffer at a fixed stride. */
 #define AGAH_REV_KEEP_WIRE (2 + AGAH_HASH_LEN)
 #define AGAH_EPOCH_ENTRY_WIRE (1 + 2 + AGAH_PK_LEN + 2 + AGAH_KEY_LEN + AGAH_SEAL_OVERHEAD)
+/* An EPOCH links back to at most this many earlier keys. Each link is the
+ * canonical [epoch bin32, nonce bin24, ct bin48]: 93 c4 20 <32> c4 18 <24>
+ * c4 30 <48>, always 111 bytes, so they too sit at a fixed stride. */
+#define AGAH_EPOCH_MAX_LINKS 16
+#define AGAH_EPOCH_LINK_WIRE (1 + 2 + AGAH_HASH_LEN + 2 + AGAH_NONCE_LEN + 2 + AGAH_KEY_LEN + 16)
 
 /* An encrypted text of a GENESIS (its names), ADMISSION (the name) or
  * REVOCATION (the reason): [] (has 0) or [epoch, nonce, ct], ct under the
@@ -104,9 +109,11 @@ struct agah_rec {
         /* entries: the first of n wire entries (AGAH_EPOCH_ENTRY_WIRE bytes
          * apart, sorted by member key); read them with
          * agah_rec_epoch_member / agah_rec_epoch_sealed. */
-        /* prev: the epoch key this one chains to, encrypted under this
-         * one's key (has_prev 0 for none): whoever opens this epoch
-         * opens that one too, and so back through the history. */
+        /* prev: the first of n_prev links (AGAH_EPOCH_LINK_WIRE bytes
+         * apart, ascending by epoch id), each an earlier epoch's key
+         * encrypted under this one's: whoever opens this epoch opens those
+         * too, and so back through the history. Read them with
+         * agah_rec_epoch_prev_id / agah_rec_epoch_prev_open. */
         /* net: the community's network secret while this epoch is the
          * posting one. has_net 0: derived from this epoch's key (the epoch
          * mints it); 1: the secret minted by epoch net_origin, carried
@@ -115,9 +122,8 @@ struct agah_rec {
          * epoch key) to a relay; read them with agah_rec_epoch_relay_*. */
         struct { uint64_t number; size_t n;
                  const uint8_t *entries;
-                 int has_prev;
-                 uint8_t prev_id[AGAH_HASH_LEN], prev_nonce[AGAH_NONCE_LEN];
-                 const uint8_t *prev_ct;
+                 size_t n_prev;
+                 const uint8_t *prev;
                  int has_net;
                  uint8_t net_origin[AGAH_HASH_LEN], net_nonce[AGAH_NONCE_LEN];
                  const uint8_t *net_ct;
@@ -205,8 +211,11 @@ struct agah_epoch_spec {
     const uint8_t (*relays)[32];      /* relays: sealed the network secret only */
     size_t n_relays;                  /* 0..AGAH_EPOCH_MAX_MEMBERS, none a recipient */
     const uint8_t *key;               /* the epoch key, AGAH_KEY_LEN */
-    /* The chain link: the key of epoch prev_id (both NULL: none). */
-    const uint8_t *prev_id, *prev_key;
+    /* The chain links: the key prev_keys[i] of epoch prev_ids[i], for i
+     * below n_prev (0..AGAH_EPOCH_MAX_LINKS, no id twice; sorted here). */
+    const uint8_t (*prev_ids)[32];
+    const uint8_t *const *prev_keys;
+    size_t n_prev;
     /* The network secret: NULL/NULL mints a new one from `key`; else the
      * secret `net` that epoch `net_origin` minted, carried on. */
     const uint8_t *net_origin, *net;
@@ -232,10 +241,13 @@ const uint8_t *agah_rec_epoch_sealed(const struct agah_rec *r, size_t i);
 /* The same for relay entry i (its box holds the network secret). */
 const uint8_t *agah_rec_epoch_relay(const struct agah_rec *r, size_t i);
 const uint8_t *agah_rec_epoch_relay_sealed(const struct agah_rec *r, size_t i);
-/* Opens a decoded EPOCH's chain link with its key: the previous epoch's
- * key in prev_key. AGAH_ENOENT if it has none, AGAH_ECRYPTO if `key` is
- * not this epoch's or the link was altered. */
-int agah_rec_epoch_prev_open(const struct agah_rec *r, const uint8_t key[AGAH_KEY_LEN],
+/* The epoch id chain link i of a decoded EPOCH names; NULL when i is out
+ * of range. */
+const uint8_t *agah_rec_epoch_prev_id(const struct agah_rec *r, size_t i);
+/* Opens chain link i of a decoded EPOCH with its key: that earlier epoch's
+ * key in prev_key. AGAH_ENOENT if it has no link i, AGAH_ECRYPTO if `key`
+ * is not this epoch's or the link was altered. */
+int agah_rec_epoch_prev_open(const struct agah_rec *r, size_t i, const uint8_t key[AGAH_KEY_LEN],
                              uint8_t prev_key[AGAH_KEY_LEN]);
 /* Finds this identity's entry and opens it: AGAH_ENOENT if not a recipient. */
 int agah_rec_epoch_open(const struct agah_rec *r, const struct agah_identity *me,

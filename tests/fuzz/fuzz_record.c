@@ -50,9 +50,19 @@ static void check_one(const uint8_t *buf, size_t size)
             abort();
         (void)agah_rec_epoch_open(&r, me, key);
         {
+            /* The chain links: every one below n_prev is there, ids
+             * strictly ascending, and none at n_prev. */
             uint8_t prev[AGAH_KEY_LEN];
-            int pr = agah_rec_epoch_prev_open(&r, key, prev);
-            if ((pr == AGAH_ENOENT) != !r.u.epoch.has_prev)
+            if (r.u.epoch.n_prev > AGAH_EPOCH_MAX_LINKS)
+                abort();
+            for (size_t i = 0; i < r.u.epoch.n_prev; i++) {
+                const uint8_t *pid = agah_rec_epoch_prev_id(&r, i);
+                if (pid == NULL || agah_rec_epoch_prev_open(&r, i, key, prev) == AGAH_ENOENT ||
+                    (i > 0 && memcmp(agah_rec_epoch_prev_id(&r, i - 1), pid, AGAH_HASH_LEN) >= 0))
+                    abort();
+            }
+            if (agah_rec_epoch_prev_open(&r, r.u.epoch.n_prev, key, prev) != AGAH_ENOENT ||
+                agah_rec_epoch_prev_id(&r, r.u.epoch.n_prev) != NULL)
                 abort();
             /* The network secret: its id is the origin or this record's
              * own; opening copes with whatever decoded; relay entries are

@@ -284,8 +284,9 @@ static void test_found(void)
     CHECK(agah_rec_decode(l->records[2], l->record_lens[2], l->community, &e, NULL) == 0 &&
           e.type == AGAH_REC_EPOCH && e.u.epoch.number == 1);
     CHECK(memcmp(l->epochs[0].id, e.id, 32) == 0 && memcmp(l->epochs[1].id, l->community, 32) == 0);
-    CHECK(agah_rec_epoch_prev_open(&e, l->epochs[0].key, prev) == 0 &&
-          memcmp(prev, l->epochs[1].key, 32) == 0 && memcmp(e.u.epoch.prev_id, l->community, 32) == 0);
+    CHECK(e.u.epoch.n_prev == 1 && agah_rec_epoch_prev_open(&e, 0, l->epochs[0].key, prev) == 0 &&
+          memcmp(prev, l->epochs[1].key, 32) == 0 &&
+          memcmp(agah_rec_epoch_prev_id(&e, 0), l->community, 32) == 0);
     CHECK(agah_rec_open_names(&g, l->epochs[1].key, cn, fn, NULL) == 0 &&
           strcmp(cn, "Yq4 community") == 0 && strcmp(fn, "Yq4 founder") == 0);
     CHECK(memcmp(agah_rec_text_key_id(&a), e.id, 32) == 0 &&

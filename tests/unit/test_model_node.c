@@ -27,8 +27,9 @@
  *    revoked before is revoked exactly when the founder's revocation keeps
  *    that revocation (rules 3 and 5);
  *  - `check` answers the same for every posted number on every reader,
- *    except for two known bugs (known_bug below), counted and reported
- *    unless AGAH_MODEL_STRICT=1 makes them failures.
+ *    except for alerts under an informant's disowned epoch that only
+ *    members opened (known_bug below, gap 1), counted and reported unless
+ *    AGAH_MODEL_STRICT=1 makes them failures.
  *
  * `test_model_node SEED` runs one seed, `--seeds N` seeds 1..N; without
  * arguments the 10 seeds `make test` runs. A seed fixes the script (who
@@ -501,6 +502,7 @@ static size_t idx_of(const uint8_t pk[32])
 static int strict; /* AGAH_MODEL_STRICT=1: no allowance for the known bugs */
 static unsigned long long seeds_bug[4];
 static size_t reinstated = SIZE_MAX; /* the honest member whose revocation stopped applying */
+static size_t informant = SIZE_MAX; /* the organiser who turns */
 
 /* When node `reader`'s admission that gives its role was signed, in node
  * holder's view (UINT64_MAX: not a member). */
@@ -525,8 +527,13 @@ static uint64_t admitted_at(size_t holder, size_t reader)
  * leaves out the reader, admitted before that epoch was made.
  *
  * All are alerts that are valid (an alert's validity does not depend on
- * its epoch) under an epoch that leaves out a reader, and nothing seals
- * an old epoch to anyone again. 1: an EPOCH the informant signed after the
+ * its epoch) under an epoch that leaves out a reader. Since an EPOCH links
+ * to every key its organiser holds with posts that the posting epoch does
+ * not reach (node__links, up to 16), 2 and 3 are repaired by the next
+ * rekey and fail this test if seen; 1 is repaired when an honest
+ * organiser's node opened the disowned epoch before its revocation came,
+ * and stays (counted, not failed, unless AGAH_MODEL_STRICT=1) when only
+ * members did: a member issues no epochs. 1: an EPOCH the informant signed after the
  * point its revocation keeps is invalid everywhere, so only the nodes that
  * opened it before can read the alerts members posted under it in good
  * faith. 2: an epoch that rightly left out a member revoked at the time
@@ -551,7 +558,15 @@ static int known_bug(size_t holder, size_t reader, const uint8_t id[32])
         return 0;
     if (agah_rec_decode_stored(buf, len, NULL, &r, NULL) == 0) {
         if (node_get(nd[holder].n, r.u.sealed.epoch, &ebuf, &elen) != 0) {
+            /* Excused only if no honest organiser's node reads it: one
+             * that does links the key into its next epoch (stray keys). */
             bug = 1;
+            for (size_t k = 0; k < n_nd; k++) {
+                struct node_alert a;
+                if ((nd[k].kind == K_FOUNDER || nd[k].kind == K_ORG) && k != informant &&
+                    nd[k].n != NULL && node_alert_get(nd[k].n, id, &a) == 0)
+                    bug = 0;
+            }
         } else {
             if (agah_rec_decode_stored(ebuf, elen, NULL, &e, NULL) == 0 &&
                 !agah_ids_find(agah_rec_epoch_member(&e, 0), e.u.epoch.n, 32, pk_of(reader)))
@@ -582,7 +597,7 @@ static size_t mark_known(size_t holder, size_t lacker, const struct node_alert *
     for (size_t k = 0; k < n; k++) {
         int bug = answer_has(w, nw, v[k].id) ? 0 : known_bug(holder, lacker, v[k].id);
         seen[bug] += bug != 0;
-        drop[k] = bug != 0 && !strict;
+        drop[k] = bug == 1 && !strict; /* 2 and 3 are closed: never excused */
         c += (size_t)drop[k];
     }
     return c;
@@ -732,6 +747,7 @@ static void run(void)
 
     /* Day 3: an organiser turns. */
     inf = rnd(2) ? o1 : o2;
+    informant = inf;
     clk = utc_day(3) + 60;
     t_turn = clk;
     for (int large = 0; large < 2; large++)
@@ -832,6 +848,13 @@ static void run(void)
     clk = utc_day(5) + 60;
     rounds = settle();
     CHECKF(rounds > 0, "seed %llu: the community does not settle", cur_seed);
+    /* Some time later: an organiser's node looks again for keys of posts
+     * the posting epoch does not reach (NODE_STRAY_EVERY, 10 minutes) and
+     * links them into a new epoch, which then reaches everyone. */
+    clk += 601;
+    tick_all();
+    rounds = settle();
+    CHECKF(rounds > 0, "seed %llu: the community does not settle again", cur_seed);
 
     /* 1. One set of records and one membership everywhere. */
     struct idlist ref = ids_of(nd[f].n);

@@ -516,10 +516,11 @@ static void test_malformed_other(void)
             }
             agah_rec_epoch_net_id(&r, net_id);
             CHECK(memcmp(net_id, ep[c].mode == 13 ? nz : r.id, 32) == 0);
-            CHECK(r.u.epoch.has_prev == (ep[c].mode == 12));
+            CHECK(r.u.epoch.n_prev == (ep[c].mode == 12 ? 1u : 0u));
             /* A link not made with this key does not open. */
-            CHECK(agah_rec_epoch_prev_open(&r, epoch_key, pk2) ==
+            CHECK(agah_rec_epoch_prev_open(&r, 0, epoch_key, pk2) ==
                   (ep[c].mode == 12 ? AGAH_ECRYPTO : AGAH_ENOENT));
+            CHECK(agah_rec_epoch_prev_open(&r, 1, epoch_key, pk2) == AGAH_ENOENT);
         }
         if (got == 0) {
             CHECK(r.u.epoch.n == ep[c].n);

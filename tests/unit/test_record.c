@@ -1,8 +1,9 @@
 /* Unit tests for records and keys: round trips of every record type with
  * every single-byte corruption and truncation rejected, the largest epoch,
  * the store's decoder against the strict one, printable ids and sealed
- * boxes. Malformed inputs are in test_rec_malformed.c, the sealed records'
- * outer fields and bodies in test_rec_sealed.c. */
+ * boxes, and an EPOCH's chain links (0..16, well formed or not). Other
+ * malformed inputs are in test_rec_malformed.c, the sealed records' outer
+ * fields and bodies in test_rec_sealed.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,11 +275,14 @@ static void test_roundtrip(void)
         CHECK(agah_rec_epoch_chained(founder, community, 2, pks, 3, key2, epoch_id, epoch_key,
                                      1700000400, &b, &n) == 0);
         CHECK(agah_rec_decode(b, n, community, &r, &why) == 0);
-        CHECK(r.u.epoch.has_prev && memcmp(r.u.epoch.prev_id, epoch_id, 32) == 0);
-        CHECK(agah_rec_epoch_prev_open(&r, key2, got) == 0 && memcmp(got, epoch_key, 32) == 0);
-        CHECK(agah_rec_epoch_prev_open(&r, epoch_key, got) == AGAH_ECRYPTO);
-        r.u.epoch.prev_id[0] ^= 1; /* as if the link named another epoch */
-        CHECK(agah_rec_epoch_prev_open(&r, key2, got) == AGAH_ECRYPTO);
+        CHECK(r.u.epoch.n_prev == 1 && memcmp(agah_rec_epoch_prev_id(&r, 0), epoch_id, 32) == 0);
+        CHECK(agah_rec_epoch_prev_open(&r, 0, key2, got) == 0 && memcmp(got, epoch_key, 32) == 0);
+        CHECK(agah_rec_epoch_prev_open(&r, 0, epoch_key, got) == AGAH_ECRYPTO);
+        CHECK(agah_rec_epoch_prev_open(&r, 1, key2, got) == AGAH_ENOENT);
+        CHECK(agah_rec_epoch_prev_id(&r, 1) == NULL);
+        b[agah_rec_epoch_prev_id(&r, 0) - b] ^= 1; /* as if the link named another epoch */
+        CHECK(agah_rec_epoch_prev_open(&r, 0, key2, got) == AGAH_ECRYPTO);
+        b[agah_rec_epoch_prev_id(&r, 0) - b] ^= 1;
         CHECK(flips_accepted(b, n) == 0);
         free(b);
         CHECK(agah_rec_epoch_chained(founder, community, 2, pks, 3, key2, epoch_id, NULL,
@@ -462,6 +466,63 @@ static void test_roundtrip(void)
 }
 
 /* A full epoch: the largest record the encoder makes still decodes. */
+/* ------------------------------------------------------------------ */
+/* EPOCH chain links: field 9 is [] (none), one link [epoch, nonce, ct]  */
+/* (version 3's form), or 2..AGAH_EPOCH_MAX_LINKS links in a list,       */
+/* strictly ascending by epoch id.                                      */
+
+#define LK_N (AGAH_EPOCH_MAX_LINKS + 1)
+static uint8_t lk_ids[LK_N][32], lk_keys[LK_N][32], lk_new[32];
+
+/* Earlier epoch j has an id whose first byte is j + 1 (so ascending ids
+ * are ascending j) and key 60+j repeated. */
+static void links_init(void)
+{
+    for (size_t j = 0; j < LK_N; j++) {
+        test_fill(lk_ids[j], 32);
+        lk_ids[j][0] = (uint8_t)(j + 1);
+        memset(lk_keys[j], 0x60 + (int)j, 32);
+    }
+    memset(lk_new, 0x5f, sizeof lk_new);
+}
+
+/* Makes epoch 5 (key lk_new, sealed to member) linking to the earlier
+ * epochs which[0..n), in that order in the spec. */
+static int links_make(const size_t *which, size_t n, uint8_t **b, size_t *len)
+{
+    uint8_t ids[LK_N][32];
+    const uint8_t *keys[LK_N];
+    const uint8_t(*rc)[32] = (const uint8_t(*)[32])agah_identity_pk(member);
+
+    for (size_t i = 0; i < n && i < LK_N; i++) {
+        memcpy(ids[i], lk_ids[which[i]], 32);
+        keys[i] = lk_keys[which[i]];
+    }
+    struct agah_epoch_spec sp = {.number = 5, .recipients = rc, .n = 1, .key = lk_new,
+                                 .prev_ids = (const uint8_t(*)[32])ids, .prev_keys = keys,
+                                 .n_prev = n, .created = 1700000600};
+    return agah_rec_epoch_make(founder, community, &sp, b, len);
+}
+
+/* The faults of a decoded epoch that should link to earlier epochs 0..n):
+ * link i names epoch i and opens to its key with lk_new, with no other key;
+ * there is no link n. */
+static int links_faults(const struct agah_rec *r, size_t n)
+{
+    uint8_t got[32];
+    int bad = r->u.epoch.n_prev != n;
+
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *id = agah_rec_epoch_prev_id(r, i);
+        bad += id == NULL || memcmp(id, lk_ids[i], 32) != 0;
+        bad += agah_rec_epoch_prev_open(r, i, lk_new, got) != 0 || memcmp(got, lk_keys[i], 32) != 0;
+        bad += agah_rec_epoch_prev_open(r, i, lk_keys[i], got) != AGAH_ECRYPTO;
+    }
+    bad += agah_rec_epoch_prev_id(r, n) != NULL;
+    bad += agah_rec_epoch_prev_open(r, n, lk_new, got) != AGAH_ENOENT;
+    return bad;
+}
+
 static void test_epoch_max(void)
 {
     static uint8_t pks[AGAH_EPOCH_MAX_MEMBERS][32];
@@ -489,6 +550,23 @@ static void test_epoch_max(void)
     CHECK(agah_rec_decode(b, n, community, &r, &why) == 0);
     CHECK(r.u.epoch.n == AGAH_EPOCH_MAX_MEMBERS && r.u.epoch.number == 7);
     CHECK(agah_rec_epoch_open(&r, member, k) == 0 && memcmp(k, epoch_key, 32) == 0);
+    free(b);
+    b = NULL;
+    /* With every chain link too. */
+    {
+        const uint8_t *keys[AGAH_EPOCH_MAX_LINKS];
+        for (size_t i = 0; i < AGAH_EPOCH_MAX_LINKS; i++)
+            keys[i] = lk_keys[i];
+        struct agah_epoch_spec sp = {.number = 7, .recipients = (const uint8_t(*)[32])pks,
+                                     .n = AGAH_EPOCH_MAX_MEMBERS, .key = lk_new,
+                                     .prev_ids = (const uint8_t(*)[32])lk_ids, .prev_keys = keys,
+                                     .n_prev = AGAH_EPOCH_MAX_LINKS, .created = 1700001000};
+        CHECK(agah_rec_epoch_make(founder, community, &sp, &b, &n) == 0);
+    }
+    CHECK(n <= AGAH_REC_MAX);
+    CHECK(agah_rec_decode(b, n, community, &r, &why) == 0);
+    CHECK(r.u.epoch.n == AGAH_EPOCH_MAX_MEMBERS && links_faults(&r, AGAH_EPOCH_MAX_LINKS) == 0);
+    CHECK(agah_rec_epoch_open(&r, member, k) == 0 && memcmp(k, lk_new, 32) == 0);
     CHECK(agah_rec_epoch_open(&r, outsider, k) == AGAH_ENOENT);
     free(b);
 }
@@ -528,6 +606,262 @@ static void test_decode_stored(void)
     free(c);
 }
 
+/* One hand-made link naming `id` (it opens with nothing): its id and ct
+ * after the headers given in hex, "c4 20" and "c4 30" when canonical. */
+static void tb_link_as(struct tb *t, const uint8_t *id, const char *id_hdr, const char *ct_hdr,
+                       size_t ct_len)
+{
+    uint8_t nz[48];
+    memset(nz, 0x44, sizeof nz);
+    tb_u8(t, 0x93);
+    tb_hex(t, id_hdr);
+    tb_raw(t, id, 32);
+    tb_bin(t, nz, 24);
+    tb_hex(t, ct_hdr);
+    tb_raw(t, nz, ct_len);
+}
+
+/* A canonical hand-made link naming earlier epoch j. */
+static void tb_link(struct tb *t, size_t j) { tb_link_as(t, lk_ids[j], "c4 20", "c4 30", 48); }
+
+static void test_links_roundtrip(void)
+{
+    static const size_t perm[AGAH_EPOCH_MAX_LINKS] = {9, 2, 15, 0, 7, 12, 4, 1,
+                                                      14, 3, 11, 6, 13, 8, 5, 10};
+    static const size_t counts[] = {0, 1, 2, 3, AGAH_EPOCH_MAX_LINKS};
+    uint8_t *b = NULL, *b1 = NULL;
+    size_t n = 0, n1 = 0;
+    struct agah_rec r;
+    struct agah_why why;
+
+    /* 0, 1, 2, 3 and 16 links, given in any order, come back ascending and
+     * each opens with the new key to its earlier key. */
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        size_t k = counts[c], which[AGAH_EPOCH_MAX_LINKS], m = 0;
+        for (size_t i = 0; i < AGAH_EPOCH_MAX_LINKS; i++)
+            if (perm[i] < k)
+                which[m++] = perm[i];
+        CHECK(m == k && links_make(which, k, &b, &n) == 0);
+        CHECK(agah_rec_decode(b, n, community, &r, &why) == 0);
+        CHECK(links_faults(&r, k) == 0);
+        const uint8_t *p = r.u.epoch.prev;
+        if (k == 0) {
+            CHECK(p == NULL);
+        } else if (k == 1) {
+            /* Version 3's form: 93 c4 20 <id> c4 18 <nonce> c4 30 <ct>, then
+             * field 10 (a minted network secret: []). */
+            CHECK(p[0] == 0x93 && p[1] == 0xc4 && p[2] == 0x20 && p[35] == 0xc4 &&
+                  p[36] == 0x18 && p[61] == 0xc4 && p[62] == 0x30 && p[111] == 0x90);
+        } else if (k < 16) {
+            CHECK(p[-1] == (0x90 | k) && p[k * AGAH_EPOCH_LINK_WIRE] == 0x90);
+        } else {
+            CHECK(p[-3] == 0xdc && p[-2] == 0x00 && p[-1] == 0x10);
+        }
+        if (k == 3)
+            CHECK(flips_accepted(b, n) == 0);
+        free(b);
+        b = NULL;
+    }
+    /* One link through the spec is what agah_rec_epoch_chained makes: the
+     * same length, and field 9 byte for byte at the same place, given the
+     * same nonces (the sealed boxes differ: their ephemeral keys are
+     * libsodium's own). */
+    {
+        const uint8_t(*rc)[32] = (const uint8_t(*)[32])agah_identity_pk(member);
+        uint64_t at = rng_counter;
+        size_t zero = 0;
+        CHECK(links_make(&zero, 1, &b, &n) == 0);
+        rng_counter = at;
+        CHECK(agah_rec_epoch_chained(founder, community, 5, rc, 1, lk_new, lk_ids[0], lk_keys[0],
+                                     1700000600, &b1, &n1) == 0);
+        CHECK(b != NULL && b1 != NULL && n == n1);
+        if (b != NULL && b1 != NULL) {
+            struct agah_rec r1;
+            CHECK(agah_rec_decode(b, n, community, &r, &why) == 0 &&
+                  agah_rec_decode(b1, n1, community, &r1, &why) == 0);
+            CHECK(r.u.epoch.prev - b == r1.u.epoch.prev - b1 &&
+                  memcmp(r.u.epoch.prev, r1.u.epoch.prev, AGAH_EPOCH_LINK_WIRE) == 0);
+        }
+        free(b);
+        free(b1);
+        b = NULL;
+    }
+    /* The encoder refuses 17 links, an id twice, a link without its key
+     * or naming no epoch. */
+    {
+        size_t w[LK_N], twice[3] = {0, 1, 0};
+        for (size_t i = 0; i < LK_N; i++)
+            w[i] = i;
+        CHECK(links_make(w, LK_N, &b, &n) == AGAH_ETOOBIG);
+        CHECK(links_make(twice, 3, &b, &n) == AGAH_EINVAL);
+        CHECK(links_make(twice + 1, 2, &b, &n) == 0 && agah_rec_decode(b, n, community, &r, &why) == 0);
+        free(b);
+        b = NULL;
+        const uint8_t(*rc)[32] = (const uint8_t(*)[32])agah_identity_pk(member);
+        const uint8_t *keys[2] = {lk_keys[0], NULL};
+        uint8_t ids[2][32];
+        memcpy(ids[0], lk_ids[0], 32);
+        memcpy(ids[1], lk_ids[1], 32);
+        struct agah_epoch_spec sp = {.number = 5, .recipients = rc, .n = 1, .key = lk_new,
+                                     .prev_ids = (const uint8_t(*)[32])ids, .prev_keys = keys,
+                                     .n_prev = 2, .created = 1700000600};
+        CHECK(agah_rec_epoch_make(founder, community, &sp, &b, &n) == AGAH_EINVAL);
+        keys[1] = lk_keys[1];
+        memset(ids[1], 0, 32);
+        CHECK(agah_rec_epoch_make(founder, community, &sp, &b, &n) == AGAH_EINVAL);
+        sp.prev_ids = NULL;
+        CHECK(agah_rec_epoch_make(founder, community, &sp, &b, &n) == AGAH_EINVAL);
+        sp.prev_ids = (const uint8_t(*)[32])ids;
+        sp.prev_keys = NULL;
+        CHECK(agah_rec_epoch_make(founder, community, &sp, &b, &n) == AGAH_EINVAL);
+    }
+}
+
+/* Field 9 replaced by hand in a record the encoder made (2 links), then
+ * signed again by its author: what a malicious organiser could publish. */
+static void test_links_malformed(void)
+{
+    static const struct {
+        const char *name;
+        int shape, want;
+        size_t n_prev;
+    } cases[] = {
+        {"as made (2 links)", 0, 0, 2},
+        {"[] (none)", 1, 0, 0},
+        {"one link, version 3's form", 2, 0, 1},
+        {"one link as a list of one", 3, AGAH_ENONCANON, 0},
+        {"3 links", 4, 0, 3},
+        {"16 links (dc 00 10)", 5, 0, 16},
+        {"17 links (dc 00 11)", 6, AGAH_ETOOBIG, 0},
+        {"an id twice", 7, AGAH_EFIELDS, 0},
+        {"links out of order", 8, AGAH_ENONCANON, 0},
+        {"2 links under dc 00 02", 9, AGAH_ENONCANON, 0},
+        {"a list holding nil", 10, AGAH_ETYPE, 0},
+        {"a list holding [id, nonce]", 11, AGAH_EFIELDS, 0},
+        {"a list link naming no epoch", 12, AGAH_EVALUE, 0},
+        {"a list link with ct bin 47", 13, AGAH_ETYPE, 0},
+        {"one link, id as bin16", 14, AGAH_ENONCANON, 0},
+        {"a list link with ct as bin16", 15, AGAH_ENONCANON, 0},
+        {"a list of 3 lists of links", 16, AGAH_EFIELDS, 0},
+        {"a map", 17, AGAH_ETYPE, 0},
+    };
+    static const size_t two[2] = {1, 0};
+    struct tb *t = malloc(sizeof *t);
+    uint8_t *b = NULL, nz[48];
+    size_t n = 0, start, end;
+    struct agah_rec r;
+    struct agah_why why;
+
+    if (t == NULL)
+        abort();
+    memset(nz, 0x44, sizeof nz);
+    CHECK(links_make(two, 2, &b, &n) == 0 && agah_rec_decode(b, n, community, &r, &why) == 0);
+    start = (size_t)(r.u.epoch.prev - b) - 1;
+    end = start + 1 + 2 * AGAH_EPOCH_LINK_WIRE;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        t->n = 0;
+        tb_raw(t, b, start);
+        switch (cases[c].shape) {
+        case 0:
+            tb_raw(t, b + start, end - start);
+            break;
+        case 1:
+            tb_u8(t, 0x90);
+            break;
+        case 2:
+        case 3:
+            if (cases[c].shape == 3)
+                tb_u8(t, 0x91);
+            tb_link(t, 0);
+            break;
+        case 4:
+        case 5:
+        case 6: {
+            size_t k = cases[c].shape == 4 ? 3 : cases[c].shape == 5 ? 16 : 17;
+            tb_hex(t, k == 3 ? "93" : k == 16 ? "dc 00 10" : "dc 00 11");
+            for (size_t j = 0; j < k; j++)
+                tb_link(t, j);
+            break;
+        }
+        case 7: /* [link 1, link 1] */
+        case 8: /* [link 1, link 0] */
+            tb_u8(t, 0x92);
+            tb_link(t, 1);
+            tb_link(t, cases[c].shape == 7 ? 1 : 0);
+            break;
+        case 9:
+            tb_hex(t, "dc 00 02");
+            tb_raw(t, b + start + 1, end - start - 1);
+            break;
+        case 10:
+            tb_u8(t, 0x92);
+            tb_link(t, 0);
+            tb_u8(t, 0xc0);
+            break;
+        case 11:
+            tb_u8(t, 0x92);
+            tb_link(t, 0);
+            tb_u8(t, 0x92);
+            tb_bin(t, lk_ids[1], 32);
+            tb_bin(t, nz, 24);
+            break;
+        case 12: /* the zero id sorts first, so out of order too */
+        case 13:
+        case 15: {
+            int sh = cases[c].shape;
+            tb_u8(t, 0x92);
+            tb_link(t, 0);
+            tb_link_as(t, sh == 12 ? (const uint8_t[32]){0} : lk_ids[1], "c4 20",
+                       sh == 13 ? "c4 2f" : sh == 15 ? "c5 00 30" : "c4 30", sh == 13 ? 47 : 48);
+            break;
+        }
+        case 14:
+            tb_link_as(t, lk_ids[0], "c5 00 20", "c4 30", 48);
+            break;
+        case 16:
+            tb_u8(t, 0x93);
+            for (size_t j = 0; j < 3; j++) {
+                tb_u8(t, 0x92);
+                tb_link(t, 2 * j);
+                tb_link(t, 2 * j + 1);
+            }
+            break;
+        default:
+            tb_hex(t, "80");
+            break;
+        }
+        tb_raw(t, b + end, n - 66 - end);
+        tb_sign(t, founder);
+        int got = dec(t, community, &r, &why);
+        CHECK_CASE(got == cases[c].want, cases[c].name, got, cases[c].want);
+        if (got == 0) {
+            CHECK(r.u.epoch.n_prev == cases[c].n_prev);
+            for (size_t i = 0; i < r.u.epoch.n_prev; i++)
+                CHECK(memcmp(agah_rec_epoch_prev_id(&r, i), lk_ids[i], 32) == 0);
+            CHECK(agah_rec_epoch_prev_id(&r, r.u.epoch.n_prev) == NULL);
+        }
+    }
+    /* A bit flipped in link 1's id (its last byte: the order holds), nonce
+     * or ct, signed again: that link no longer opens, link 0 still does.
+     * Unsigned, the flip fails the signature. */
+    static const size_t off[] = {3 + 31, 3 + 32 + 2 + 5, 3 + 32 + 2 + 24 + 2 + 40};
+    for (size_t f = 0; f < sizeof off / sizeof off[0]; f++) {
+        uint8_t got[32];
+        size_t at = end - AGAH_EPOCH_LINK_WIRE + off[f];
+        t->n = 0;
+        tb_raw(t, b, n);
+        t->d[at] ^= 0x01;
+        CHECK(agah_rec_decode(t->d, t->n, community, &r, &why) == AGAH_ESIG);
+        t->n = n - 66;
+        tb_sign(t, founder);
+        CHECK(dec(t, community, &r, &why) == 0 && r.u.epoch.n_prev == 2);
+        CHECK(agah_rec_epoch_prev_open(&r, 0, lk_new, got) == 0 && memcmp(got, lk_keys[0], 32) == 0);
+        CHECK(agah_rec_epoch_prev_open(&r, 1, lk_new, got) == AGAH_ECRYPTO);
+    }
+    free(b);
+    free(t);
+}
+
 int main(void)
 {
     if (rec_fixture_init("test_record") != 0)
@@ -536,8 +870,11 @@ int main(void)
     test_ids();
     test_keys();
     test_roundtrip();
+    links_init();
     test_epoch_max();
     test_decode_stored();
+    test_links_roundtrip();
+    test_links_malformed();
 
     free(alert_num);
     return rec_fixture_done("test_record");

@@ -257,7 +257,7 @@ static void generate(void)
     CHECK(agah_rec_epoch_open(&r, member, k2) == 0 && memcmp(k2, key, 32) == 0);
     CHECK(agah_rec_epoch_open(&r, founder, k2) == 0 && memcmp(k2, key, 32) == 0);
     CHECK(agah_rec_epoch_open(&r, relay, k2) == AGAH_ENOENT);
-    CHECK(agah_rec_epoch_prev_open(&r, key, k2) == 0 && memcmp(k2, gkey, 32) == 0);
+    CHECK(agah_rec_epoch_prev_open(&r, 0, key, k2) == 0 && memcmp(k2, gkey, 32) == 0);
     free(b);
 
     /* Names under epoch 1. */
@@ -288,14 +288,16 @@ static void generate(void)
     memset(key2, 0x43, sizeof key2);
     memcpy(relay_pk[0], agah_identity_pk(relay), 32);
     emit_hex("epoch_2.key", key2, sizeof key2);
+    const uint8_t *const prev_keys[1] = {key};
     vec_reseed("epoch_2");
     struct agah_epoch_spec sp = {.number = 2, .recipients = (const uint8_t(*)[32])rcpt, .n = 2,
                                  .relays = (const uint8_t(*)[32])relay_pk, .n_relays = 1,
-                                 .key = key2, .prev_id = ep, .prev_key = key, .net_origin = ep,
+                                 .key = key2, .prev_ids = (const uint8_t(*)[32])ep, .prev_keys = prev_keys,
+                                 .n_prev = 1, .net_origin = ep,
                                  .net = net1, .created = 1700000250};
     CHECK(agah_rec_epoch_make(founder, comm, &sp, &b, &n) == 0);
     emit_record("epoch_2", b, n, comm, &r);
-    CHECK(agah_rec_epoch_prev_open(&r, key2, k2) == 0 && memcmp(k2, key, 32) == 0);
+    CHECK(agah_rec_epoch_prev_open(&r, 0, key2, k2) == 0 && memcmp(k2, key, 32) == 0);
     CHECK(agah_rec_epoch_net_open(&r, key2, k2) == 0 && memcmp(k2, net1, 32) == 0);
     CHECK(agah_rec_epoch_net_relay_open(&r, relay, k2) == 0 && memcmp(k2, net1, 32) == 0);
     free(b);
