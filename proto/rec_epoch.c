@@ -22,6 +22,27 @@
 /* ------------------------------------------------------------------ */
 /* Decoding                                                            */
 
+/* Item i of a list kept strictly ascending by its 32-byte key `cur` (a
+ * member's key, an epoch id): one set has one encoding, and no key appears
+ * twice. `prev` holds item i - 1's key and then becomes this one's. `item`,
+ * `one` and `order` name them in errors ("entry", "a member", "member
+ * key"). */
+static int ep__after(uint8_t prev[32], const uint8_t cur[32], uint32_t i, const char *what,
+                     const char *item, const char *one, const char *order,
+                     struct agah_why *why)
+{
+    int c = i > 0 ? memcmp(prev, cur, 32) : -1;
+
+    if (c == 0)
+        return agah_fail(why, AGAH_EFIELDS, "%s: %s %u repeats %s", what, item,
+                         (unsigned)i + 1, one);
+    if (c > 0)
+        return agah_fail(why, AGAH_ENONCANON, "%s: %s %u is not sorted by %s", what, item,
+                         (unsigned)i + 1, order);
+    memcpy(prev, cur, 32);
+    return 0;
+}
+
 /* A list of [key bin32, sealed bin80] entries sorted by key: fixed-size
  * canonical arrays back to back, which lets the decoded record point into
  * the buffer. `what` names the field in errors; `min` is 1 or 0. */
@@ -48,15 +69,8 @@ static int ep__entries(const msgpack_object *o, const uint8_t *buf, const char *
         if ((r = agah_mp_bin_exact(&e->via.array.ptr[0], what, AGAH_PK_LEN, cur, why)) != 0 ||
             (r = agah_mp_bin_exact(&e->via.array.ptr[1], what, sizeof sealed, sealed, why)) != 0)
             return r;
-        /* Strictly ascending keys: one set has one encoding, and a key
-         * cannot appear twice. */
-        if (i > 0 && memcmp(prev, cur, sizeof cur) == 0)
-            return agah_fail(why, AGAH_EFIELDS, "%s: entry %u repeats a member", what,
-                             (unsigned)i + 1);
-        if (i > 0 && memcmp(prev, cur, sizeof cur) > 0)
-            return agah_fail(why, AGAH_ENONCANON, "%s: entry %u is not sorted by member key",
-                             what, (unsigned)i + 1);
-        memcpy(prev, cur, sizeof cur);
+        if ((r = ep__after(prev, cur, i, what, "entry", "a member", "member key", why)) != 0)
+            return r;
         /* Canonical encoding fixes the layout: 92 c4 20 <32> c4 50 <80>. */
         if (i == 0)
             base = (const uint8_t *)e->via.array.ptr[0].via.bin.ptr - 3;
@@ -153,13 +167,8 @@ static int ep__prev(const msgpack_object *o, const uint8_t *buf, size_t *n,
     for (uint32_t i = 0; i < a->size; i++) {
         if ((r = ep__prev_one(&a->ptr[i], what, cur, &at, why)) != 0)
             return r;
-        if (i > 0 && memcmp(prev, cur, sizeof cur) == 0)
-            return agah_fail(why, AGAH_EFIELDS, "%s: link %u repeats an epoch", what,
-                             (unsigned)i + 1);
-        if (i > 0 && memcmp(prev, cur, sizeof cur) > 0)
-            return agah_fail(why, AGAH_ENONCANON, "%s: link %u is not sorted by epoch id",
-                             what, (unsigned)i + 1);
-        memcpy(prev, cur, sizeof cur);
+        if ((r = ep__after(prev, cur, i, what, "link", "an epoch", "epoch id", why)) != 0)
+            return r;
         if (i == 0)
             *first = at;
         if (at != *first + (size_t)i * AGAH_EPOCH_LINK_WIRE || *first < buf)
