@@ -151,7 +151,7 @@ static size_t node__links(struct node *n, uint64_t now, uint8_t (*ids)[AGAH_HASH
                           const uint8_t **keys, size_t *n_links)
 {
     uint8_t (*reach)[AGAH_HASH_LEN] = NULL;
-    size_t n_reach = 0, stray = 0, max = n->local->n_epochs + 1;
+    size_t n_pe = 0, n_reach = 0, stray = 0, max = n->local->n_epochs + 1;
     long pe = memb_posting_epoch(&n->memb, now), newest = -1;
 
     *n_links = 0;
@@ -159,28 +159,38 @@ static size_t node__links(struct node *n, uint64_t now, uint8_t (*ids)[AGAH_HASH
         if (node__key(n, n->memb.ep[i].id) != NULL &&
             (newest < 0 || n->memb.ep[i].number > n->memb.ep[newest].number))
             newest = (long)i;
+    if ((reach = malloc(2 * max * sizeof *reach)) == NULL)
+        return 0;
+    /* What the posting epoch reaches (stray is measured against it), then
+     * what the newest held epoch reaches too (linked anyway, so what it
+     * reaches needs no link of its own). */
     for (int k = 0; k < 2; k++) {
         long e = k == 0 ? pe : newest;
-        if (e < 0 || node__key(n, n->memb.ep[e].id) == NULL ||
-            (*n_links == 1 && memcmp(ids[0], n->memb.ep[e].id, AGAH_HASH_LEN) == 0))
+        const uint8_t *key;
+        size_t got;
+        if (e < 0 || (k == 1 && e == pe))
             continue;
-        memcpy(ids[*n_links], n->memb.ep[e].id, AGAH_HASH_LEN);
-        keys[(*n_links)++] = node__key(n, n->memb.ep[e].id);
+        got = memb_reach(&n->memb, n->memb.ep[e].id, reach + n_reach, max);
+        n_reach += got < max ? got : max;
+        if (k == 0)
+            n_pe = n_reach;
+        if ((key = node__key(n, n->memb.ep[e].id)) != NULL) {
+            memcpy(ids[*n_links], n->memb.ep[e].id, AGAH_HASH_LEN);
+            keys[(*n_links)++] = key;
+        }
     }
-    if (pe < 0 || (reach = malloc(max * sizeof *reach)) == NULL)
-        return 0;
-    n_reach = memb_reach(&n->memb, n->memb.ep[pe].id, reach, max);
-    if (n_reach > max)
-        n_reach = max;
     /* Newest first: the community file keeps keys in the order learned. */
     for (size_t i = n->local->n_epochs; i-- > 0;) {
         const uint8_t *id = n->local->epochs[i].id;
-        int linked = memcmp(id, node_community(n), AGAH_HASH_LEN) == 0;
-        for (size_t j = 0; j < n_reach && !linked; j++)
-            linked = memcmp(reach[j], id, AGAH_HASH_LEN) == 0;
-        if (linked || store_epoch_used(n->store, id) != 1)
+        int by_pe = memcmp(id, node_community(n), AGAH_HASH_LEN) == 0, linked;
+        for (size_t j = 0; j < n_pe && !by_pe; j++)
+            by_pe = memcmp(reach[j], id, AGAH_HASH_LEN) == 0;
+        if (by_pe || store_epoch_used(n->store, id) != 1)
             continue;
         stray++;
+        linked = 0;
+        for (size_t j = n_pe; j < n_reach && !linked; j++)
+            linked = memcmp(reach[j], id, AGAH_HASH_LEN) == 0;
         for (size_t j = 0; j < *n_links && !linked; j++)
             linked = memcmp(ids[j], id, AGAH_HASH_LEN) == 0;
         if (!linked && *n_links < AGAH_EPOCH_MAX_LINKS) {
