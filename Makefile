@@ -68,8 +68,11 @@ fuzz-long: build-fuzz
 # `make test` runs (200): SOAK_SEEDS random communities, each reproducible
 # with `build/tests/test_model SEED`.
 SOAK_SEEDS ?= 20000
+# and SOAK_NODE_SEEDS communities of real nodes (test_model_node, about 0.8 s each).
+SOAK_NODE_SEEDS ?= 500
 soak: build
 	build/tests/test_model --seeds $(SOAK_SEEDS)
+	build/tests/test_model_node --seeds $(SOAK_NODE_SEEDS)
 
 # The unit tests and most integration tests with every agahd and agah under
 # valgrind, on a debug build without sanitizers. Not part of `make test`:
