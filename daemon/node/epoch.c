@@ -147,6 +147,15 @@ static int node__key_unseen(const struct node *n)
  * left a member out or whose record the community has since refused (an
  * informant's). Returns how many are *stray*: keys with posts that the
  * posting epoch does not reach, which are reason enough to rekey. */
+/* Whether `id` is among the n ids at v. */
+static int node__among(const uint8_t (*v)[AGAH_HASH_LEN], size_t n, const uint8_t *id)
+{
+    for (size_t j = 0; j < n; j++)
+        if (memcmp(v[j], id, AGAH_HASH_LEN) == 0)
+            return 1;
+    return 0;
+}
+
 static size_t node__links(struct node *n, uint64_t now, uint8_t (*ids)[AGAH_HASH_LEN],
                           const uint8_t **keys, size_t *n_links)
 {
@@ -179,21 +188,18 @@ static size_t node__links(struct node *n, uint64_t now, uint8_t (*ids)[AGAH_HASH
             keys[(*n_links)++] = key;
         }
     }
-    /* Newest first: the community file keeps keys in the order learned. */
+    /* Newest first: the community file keeps keys in the order learned,
+     * each once. The epochs linked above are in reach (each is where its
+     * memb_reach began), so a key not in reach is not linked yet. */
     for (size_t i = n->local->n_epochs; i-- > 0;) {
         const uint8_t *id = n->local->epochs[i].id;
-        int by_pe = memcmp(id, node_community(n), AGAH_HASH_LEN) == 0, linked;
-        for (size_t j = 0; j < n_pe && !by_pe; j++)
-            by_pe = memcmp(reach[j], id, AGAH_HASH_LEN) == 0;
-        if (by_pe || store_epoch_used(n->store, id) != 1)
+        if (memcmp(id, node_community(n), AGAH_HASH_LEN) == 0 ||
+            node__among((const uint8_t (*)[AGAH_HASH_LEN])reach, n_pe, id) ||
+            store_epoch_used(n->store, id) != 1)
             continue;
         stray++;
-        linked = 0;
-        for (size_t j = n_pe; j < n_reach && !linked; j++)
-            linked = memcmp(reach[j], id, AGAH_HASH_LEN) == 0;
-        for (size_t j = 0; j < *n_links && !linked; j++)
-            linked = memcmp(ids[j], id, AGAH_HASH_LEN) == 0;
-        if (!linked && *n_links < AGAH_EPOCH_MAX_LINKS) {
+        if (!node__among((const uint8_t (*)[AGAH_HASH_LEN])reach + n_pe, n_reach - n_pe, id) &&
+            *n_links < AGAH_EPOCH_MAX_LINKS) {
             memcpy(ids[*n_links], id, AGAH_HASH_LEN);
             keys[(*n_links)++] = n->local->epochs[i].key;
         }

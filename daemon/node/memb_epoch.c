@@ -81,9 +81,7 @@ static int memb__eref_cmp(const void *pa, const void *pb)
     return memcmp(a->id, b->id, AGAH_HASH_LEN);
 }
 
-/* The posting order (memb_posting_epoch) over the clean epochs, or over
- * those of them whose key `held` returns when it is not NULL. */
-static long memb__best_epoch(const struct memb *m, uint64_t now, memb_key_fn held, void *ctx)
+long memb_best_held_epoch(const struct memb *m, uint64_t now, memb_key_fn held, void *ctx)
 {
     struct memb_eref *v, stack[32];
     size_t n = 0;
@@ -118,12 +116,7 @@ static long memb__best_epoch(const struct memb *m, uint64_t now, memb_key_fn hel
 
 long memb_posting_epoch(const struct memb *m, uint64_t now)
 {
-    return memb__best_epoch(m, now, NULL, NULL);
-}
-
-long memb_best_held_epoch(const struct memb *m, uint64_t now, memb_key_fn held, void *ctx)
-{
-    return memb__best_epoch(m, now, held, ctx);
+    return memb_best_held_epoch(m, now, NULL, NULL);
 }
 
 int memb_needs_rekey(const struct memb *m, uint64_t now)

@@ -196,8 +196,9 @@ int memb_epoch_complete(const struct memb *m, size_t i, uint64_t now);
  * same one, whatever keys it holds. */
 long memb_posting_epoch(const struct memb *m, uint64_t now);
 /* The best epoch by that same order among those whose key `held` returns
- * (not NULL): what a node posts under while the posting epoch's key is on
- * its way. -1 if it holds no clean epoch. */
+ * (not NULL; with `held` NULL, among all: memb_posting_epoch): what a node
+ * posts under while the posting epoch's key is on its way. -1 if it holds
+ * no clean epoch. */
 typedef const uint8_t *(*memb_key_fn)(void *ctx, const uint8_t id[AGAH_HASH_LEN]);
 long memb_best_held_epoch(const struct memb *m, uint64_t now, memb_key_fn held, void *ctx);
 /* Whether an organiser should issue a new epoch: no clean epoch, the
