@@ -50,17 +50,7 @@ EOF
 }
 
 # Two hours ago: F founds the community and admits everyone.
-if agah_faked -7200 F community create "Back-dating test" >/dev/null 2>"$ROOT/found.err" &&
-    start_daemon_faked -7200 F "$P_F" &&
-    invite_join F O organiser && invite_join F M member &&
-    invite_join F C member && invite_join F W member; then
-    pass "two hours ago: F founds the community and admits O (organiser), M, C and W"
-else
-    fail "two hours ago: F founds the community and admits O (organiser), M, C and W" \
-      "$(cat "$ROOT/found.err")"
-    finish
-fi
-stop_daemon F
+found_in_past -7200 F "$P_F" "Back-dating test" O:organiser M:member C:member W:member
 
 # Now: all five run.
 start_daemon F "$P_F" && start_daemon O "$P_O" "$P_F" && start_daemon M "$P_M" "$P_F" &&

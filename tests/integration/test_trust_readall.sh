@@ -34,15 +34,7 @@ P_M=$(free_port)
 P_N=$(free_port)
 
 # Two hours ago: F founds the community and admits O (organiser), M and N.
-if agah_faked -7200 F community create "Read-all test" >/dev/null 2>"$ROOT/found.err" &&
-    start_daemon_faked -7200 F "$P_F" &&
-    invite_join F O organiser && invite_join F M member && invite_join F N member; then
-    pass "two hours ago: F founds the community and admits O as organiser, M and N"
-else
-    fail "two hours ago: F founds the community and admits O, M and N" "$(cat "$ROOT/found.err")"
-    finish
-fi
-stop_daemon F
+found_in_past -7200 F "$P_F" "Read-all test" O:organiser M:member N:member
 
 start_daemon F "$P_F" && start_daemon O "$P_O" "$P_F" &&
     start_daemon M "$P_M" "$P_F" "$P_O" && start_daemon N "$P_N" "$P_F" "$P_O" ||

@@ -40,15 +40,7 @@ P_M=$(free_port)
 P_NEW=$(free_port)
 
 # Two hours ago: F founds the community and admits O (organiser) and M.
-if agah_faked -7200 F community create "Revocation test" >/dev/null 2>"$ROOT/found.err" &&
-    start_daemon_faked -7200 F "$P_F" &&
-    invite_join F O organiser && invite_join F M member; then
-    pass "two hours ago: F founds the community and admits O as organiser and M"
-else
-    fail "two hours ago: F founds the community and admits O as organiser and M" "$(cat "$ROOT/found.err")"
-    finish
-fi
-stop_daemon F
+found_in_past -7200 F "$P_F" "Revocation test" O:organiser M:member
 
 # Now: all three run and link.
 start_daemon F "$P_F" && start_daemon O "$P_O" "$P_F" && start_daemon M "$P_M" "$P_F" "$P_O" ||

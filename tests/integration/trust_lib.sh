@@ -129,3 +129,25 @@ q = "SELECT count(*) FROM records WHERE author = ? AND type IN (%s)" % ",".join(
 print(db.execute(q, [bytes.fromhex(sys.argv[2])] + types).fetchone()[0])
 EOF
 }
+
+# found_in_past OFFSET FOUNDER PORT TITLE NAME:ROLE...: FOUNDER founds the
+# community TITLE with its clock OFFSET seconds off (its agahd on PORT
+# meanwhile) and admits each NAME (node_init'ed) with ROLE, then stops its
+# agahd. One line says so; on failure the test ends there.
+found_in_past() {
+    local off=$1 f=$2 port=$3 title=$4 nr ok=1 who=""
+    shift 4
+    agah_faked "$off" "$f" community create "$title" >/dev/null 2>"$ROOT/found.err" &&
+        start_daemon_faked "$off" "$f" "$port" || ok=0
+    for nr in "$@"; do
+        who="$who${who:+, }${nr%%:*} (${nr#*:})"
+        [ $ok = 1 ] && { invite_join "$f" "${nr%%:*}" "${nr#*:}" 2>>"$ROOT/found.err" || ok=0; }
+    done
+    if [ $ok = 1 ]; then
+        pass "${off#-} s ago: $f founds the community and admits $who"
+    else
+        fail "${off#-} s ago: $f founds the community and admits $who" "$(cat "$ROOT/found.err")"
+        finish
+    fi
+    stop_daemon "$f"
+}
